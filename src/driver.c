@@ -1,0 +1,519 @@
+/* driver.c: the registry of compiled-in drivers, location parsing, key checks,
+ * and the nv_drv_* wrappers: the one choke point for tracing and fault injection. */
+#include "driver.h"
+
+#include <ctype.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern const nv_driver nv_driver_local;
+extern const nv_driver nv_driver_sftp;
+extern const nv_driver nv_driver_s3;
+extern const nv_driver nv_driver_azure;
+
+static const nv_driver *const nv_builtin_drivers[] = {
+	&nv_driver_local, &nv_driver_sftp, &nv_driver_s3, &nv_driver_azure, NULL,
+};
+
+#define NV_KEY_MAX 1024
+
+struct nv_store {
+	const nv_driver *d;
+	struct nv_conn *c;
+	const nv_location *loc;
+};
+
+struct nv_lister {
+	nv_store *s;
+	struct nv_list *it;
+};
+
+struct nv_wstream {
+	nv_store *s;
+	struct nv_writer *w;
+	char *key;
+};
+
+const nv_driver *const *nv_drivers(void)
+{
+	return nv_builtin_drivers;
+}
+
+const nv_driver *nv_driver_find(const char *name)
+{
+	for (const nv_driver *const *d = nv_builtin_drivers; *d; d++)
+		if (strcmp((*d)->name, name) == 0)
+			return *d;
+	return NULL;
+}
+
+static const nv_driver *nv_driver_for_scheme(const char *scheme, size_t n)
+{
+	for (const nv_driver *const *d = nv_builtin_drivers; *d; d++)
+		for (const char *const *s = (*d)->schemes; *s; s++)
+			if (strlen(*s) == n && strncmp(*s, scheme, n) == 0)
+				return *d;
+	return NULL;
+}
+
+int nv_key_check(const char *key)
+{
+	size_t len = strlen(key);
+	const char *c = key;
+
+	if (len == 0)
+		return nv_error_set(NV_EINVAL, "empty key");
+	if (len > NV_KEY_MAX)
+		return nv_error_set(NV_EINVAL, "key too long (%zu bytes, at most %d)", len,
+				    NV_KEY_MAX);
+	if (key[0] == '/')
+		return nv_error_set(NV_EINVAL, "key '%s' is absolute: keys are relative", key);
+	for (const char *p = key; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return nv_error_set(NV_EINVAL, "key '%s' holds a control character", key);
+	while (*c) {
+		const char *slash = strchr(c, '/');
+		size_t n = slash ? (size_t)(slash - c) : strlen(c);
+
+		if (n == 0)
+			return nv_error_set(NV_EINVAL, "key '%s' has an empty path component", key);
+		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return nv_error_set(NV_EINVAL, "key '%s' has a '%.*s' component: refusing "
+					    "a path that could escape its root", key, (int)n, c);
+		if (!slash)
+			break;
+		c = slash + 1;
+		if (!*c)
+			return nv_error_set(NV_EINVAL, "key '%s' ends with '/'", key);
+	}
+	return 0;
+}
+
+/* Lexically normalises an absolute path: no ".", "..", "//" or trailing '/'. */
+static char *nv_path_normalise(const char *in)
+{
+	size_t len = strlen(in), n = 0;
+	char *out = malloc(len + 2);
+	const char *c = in;
+
+	if (!out)
+		return NULL;
+	while (*c) {
+		const char *slash = strchr(c, '/');
+		size_t k = slash ? (size_t)(slash - c) : strlen(c);
+
+		if (k == 0 || (k == 1 && c[0] == '.')) {
+			/* skip */
+		} else if (k == 2 && c[0] == '.' && c[1] == '.') {
+			while (n > 0 && out[n - 1] != '/')
+				n--;
+			if (n > 0)
+				n--;
+		} else {
+			out[n++] = '/';
+			memcpy(out + n, c, k);
+			n += k;
+		}
+		if (!slash)
+			break;
+		c = slash + 1;
+	}
+	if (n == 0)
+		out[n++] = '/';
+	out[n] = '\0';
+	return out;
+}
+
+static char *nv_path_absolute(const char *p)
+{
+	char cwd[4096], *joined, *norm;
+
+	if (p[0] == '/')
+		return nv_path_normalise(p);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	if (asprintf(&joined, "%s/%s", cwd, p) < 0)
+		return NULL;
+	norm = nv_path_normalise(joined);
+	free(joined);
+	return norm;
+}
+
+void nv_location_free(nv_location *loc)
+{
+	if (!loc)
+		return;
+	free(loc->text);
+	free(loc->remote);
+	free(loc->authority);
+	free(loc->path);
+	nv_settings_free(loc->settings);
+	free(loc);
+}
+
+static int nv_is_remote_name(const char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.')
+			return 0;
+	return 1;
+}
+
+static int nv_location_fill(nv_location *loc, const char *text, const nv_config *cfg)
+{
+	const char *sep = strstr(text, "://"), *colon = strchr(text, ':');
+	const char *slash = strchr(text, '/');
+
+	if (strncmp(text, "file://", 7) == 0) {
+		if (text[7] != '/')
+			return nv_error_set(NV_EINVAL, "location '%s': file:// URLs need an "
+					    "absolute path (file:///dir)", text);
+		loc->driver = &nv_driver_local;
+		loc->path = nv_path_absolute(text + 7);
+	} else if (sep && (!slash || sep < slash)) {
+		const char *auth = sep + 3, *rest = strchr(auth, '/');
+
+		loc->driver = nv_driver_for_scheme(text, (size_t)(sep - text));
+		if (!loc->driver)
+			return nv_error_set(NV_EINVAL, "location '%s': unknown scheme '%.*s' "
+					    "(see navette --version for the drivers built in)",
+					    text, (int)(sep - text), text);
+		loc->authority = rest ? strndup(auth, (size_t)(rest - auth)) : strdup(auth);
+		loc->path = strdup(rest ? rest : "");
+		if (loc->authority && !loc->authority[0])
+			return nv_error_set(NV_EINVAL, "location '%s': nothing between '://' "
+					    "and the path", text);
+	} else if (colon && (!slash || colon < slash) &&
+		   nv_is_remote_name(text, (size_t)(colon - text))) {
+		const char *type;
+
+		loc->remote = strndup(text, (size_t)(colon - text));
+		if (!loc->remote)
+			return nv_error_set(NV_ERR, "out of memory");
+		type = nv_config_remote_type(cfg, loc->remote);
+		if (!type)
+			return nv_error_set(NV_EINVAL, "location '%s': no remote named '%s' in the "
+					    "config file (for a local path holding ':', write "
+					    "./%s)", text, loc->remote, text);
+		loc->driver = nv_driver_find(type);
+		if (!loc->driver)
+			return nv_error_set(NV_EINVAL, "remote '%s' has unknown type '%s' "
+					    "(local, sftp, s3 or azure)", loc->remote, type);
+		if (loc->driver == &nv_driver_local)
+			loc->path = nv_path_absolute(colon[1] ? colon + 1 : ".");
+		else
+			loc->path = strdup(colon + 1);
+	} else {
+		loc->driver = &nv_driver_local;
+		loc->path = nv_path_absolute(text);
+	}
+	if (!loc->path)
+		return nv_error_set(NV_ERR, "location '%s': cannot resolve the path", text);
+	loc->settings = nv_settings_new(cfg, loc->remote);
+	if (!loc->settings)
+		return nv_error_set(NV_ERR, "out of memory");
+	return 0;
+}
+
+int nv_location_parse(nv_location **out, const char *text, const nv_config *cfg)
+{
+	nv_location *loc;
+	int rc;
+
+	*out = NULL;
+	if (!text || !*text)
+		return nv_error_set(NV_EINVAL, "empty location");
+	loc = calloc(1, sizeof(*loc));
+	if (!loc || !(loc->text = strdup(text))) {
+		free(loc);
+		return nv_error_set(NV_ERR, "out of memory");
+	}
+	rc = nv_location_fill(loc, text, cfg);
+	if (rc) {
+		nv_location_free(loc);
+		return rc;
+	}
+	*out = loc;
+	return 0;
+}
+
+/* ---- Fault injection: NAVETTE_FAULT="slot@N[=code],..." makes the Nth call
+ * of that slot (counted across the process) fail, for tests of failure paths.
+ * Slots: open list read write write_commit remove flush stat. ---- */
+
+enum { NV_FAULT_SLOTS = 8 };
+static const char *const nv_fault_names[NV_FAULT_SLOTS] = {
+	"open", "list", "read", "write", "write_commit", "remove", "flush", "stat",
+};
+static atomic_uint nv_fault_calls[NV_FAULT_SLOTS];
+
+static int nv_fault_code(const char *name)
+{
+	static const struct { const char *n; int code; } codes[] = {
+		{ "io", NV_EIO }, { "retry", NV_ERETRY }, { "nospc", NV_ENOSPC },
+		{ "auth", NV_EAUTH }, { "perm", NV_EPERM }, { "kill", 0 },
+	};
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (strncmp(name, codes[i].n, strlen(codes[i].n)) == 0)
+			return codes[i].code;
+	return NV_EIO;
+}
+
+static int nv_fault(int slot)
+{
+	const char *spec = getenv("NAVETTE_FAULT"), *p;
+	unsigned n = atomic_fetch_add(&nv_fault_calls[slot], 1) + 1;
+	size_t len = strlen(nv_fault_names[slot]);
+
+	if (!spec)
+		return 0;
+	for (p = spec; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+		const char *eq;
+		int code;
+
+		if (strncmp(p, nv_fault_names[slot], len) != 0 || p[len] != '@')
+			continue;
+		if ((unsigned)strtoul(p + len + 1, NULL, 10) != n)
+			continue;
+		eq = strchr(p, '=');
+		code = eq && (!strchr(p, ',') || eq < strchr(p, ',')) ? nv_fault_code(eq + 1)
+								    : NV_EIO;
+		if (code == 0) /* "kill": die as a crash would, for crash-safety tests */
+			_exit(137);
+		return nv_error_set(code, "injected fault in %s (call %u)", nv_fault_names[slot],
+				    n);
+	}
+	return 0;
+}
+
+/* ---- Wrappers ---- */
+
+int nv_drv_open(nv_store **out, const nv_location *loc)
+{
+	nv_store *s;
+	int rc;
+
+	*out = NULL;
+	if (loc->driver->version < 1 || loc->driver->version > NV_DRIVER_VERSION)
+		return nv_error_set(NV_ENOTSUP, "driver %s has interface version %d",
+				    loc->driver->name, loc->driver->version);
+	if ((rc = nv_fault(0)))
+		return rc;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return nv_error_set(NV_ERR, "out of memory");
+	s->d = loc->driver;
+	s->loc = loc;
+	rc = s->d->open(&s->c, loc);
+	if (rc) {
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void nv_drv_close(nv_store *s)
+{
+	if (!s)
+		return;
+	s->d->close(s->c);
+	free(s);
+}
+
+const nv_driver *nv_drv_driver(const nv_store *s) { return s->d; }
+const nv_location *nv_drv_location(const nv_store *s) { return s->loc; }
+
+int nv_drv_list_open(nv_lister **out, nv_store *s, const char *prefix)
+{
+	nv_lister *l;
+	int rc;
+
+	*out = NULL;
+	if (prefix[0] && prefix[strlen(prefix) - 1] != '/')
+		return nv_error_set(NV_EINVAL, "list prefix '%s' must end with '/'", prefix);
+	if ((rc = nv_fault(1)))
+		return rc;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return nv_error_set(NV_ERR, "out of memory");
+	l->s = s;
+	rc = s->d->list_open(&l->it, s->c, prefix);
+	if (rc) {
+		free(l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+int nv_drv_list_next(nv_lister *l, nv_entry *out)
+{
+	return l->s->d->list_next(l->it, out);
+}
+
+void nv_drv_list_close(nv_lister *l)
+{
+	if (!l)
+		return;
+	l->s->d->list_close(l->it);
+	free(l);
+}
+
+int nv_drv_stat(nv_store *s, const char *key, nv_entry *out)
+{
+	int rc = nv_key_check(key);
+
+	if (rc || (rc = nv_fault(7)))
+		return rc;
+	memset(out, 0, sizeof(*out));
+	return s->d->stat(s->c, key, out);
+}
+
+int nv_drv_read(nv_store *s, const char *key, uint64_t offset, void *buf, size_t len,
+		size_t *got)
+{
+	int rc = nv_key_check(key);
+
+	*got = 0;
+	if (rc || (rc = nv_fault(2)))
+		return rc;
+	return s->d->read(s->c, key, offset, buf, len, got);
+}
+
+int nv_drv_write_open(nv_wstream **out, nv_store *s, const char *key,
+		      const nv_write_opts *opts)
+{
+	nv_wstream *w;
+	int rc = nv_key_check(key);
+
+	*out = NULL;
+	if (rc)
+		return rc;
+	w = calloc(1, sizeof(*w));
+	if (!w || !(w->key = strdup(key))) {
+		free(w);
+		return nv_error_set(NV_ERR, "out of memory");
+	}
+	w->s = s;
+	rc = s->d->write_open(&w->w, s->c, key, opts);
+	if (rc) {
+		free(w->key);
+		free(w);
+		return rc;
+	}
+	*out = w;
+	return 0;
+}
+
+int nv_drv_write(nv_wstream *w, const void *buf, size_t len)
+{
+	int rc = nv_fault(3);
+
+	return rc ? rc : w->s->d->write(w->w, buf, len);
+}
+
+int nv_drv_write_commit(nv_wstream *w, nv_commit_info *out)
+{
+	nv_commit_info info = { 0, 0 };
+	int rc = nv_fault(4);
+
+	if (rc) {
+		w->s->d->write_abort(w->w);
+	} else {
+		rc = w->s->d->write_commit(w->w, &info);
+	}
+	if (out)
+		*out = info;
+	free(w->key);
+	free(w);
+	return rc;
+}
+
+void nv_drv_write_abort(nv_wstream *w)
+{
+	if (!w)
+		return;
+	w->s->d->write_abort(w->w);
+	free(w->key);
+	free(w);
+}
+
+int nv_drv_remove(nv_store *s, const char *key)
+{
+	int rc = nv_key_check(key);
+
+	if (rc || (rc = nv_fault(5)))
+		return rc;
+	return s->d->remove(s->c, key);
+}
+
+int nv_drv_flush(nv_store *s)
+{
+	int rc = nv_fault(6);
+
+	if (rc)
+		return rc;
+	return s->d->flush ? s->d->flush(s->c) : 0;
+}
+
+int nv_drv_put_buf(nv_store *s, const char *key, const void *buf, size_t len,
+		   unsigned write_flags)
+{
+	nv_write_opts opts = { .size = (int64_t)len, .flags = write_flags };
+	nv_wstream *w;
+	int rc = nv_drv_write_open(&w, s, key, &opts);
+
+	if (rc)
+		return rc;
+	if (len && (rc = nv_drv_write(w, buf, len))) {
+		nv_drv_write_abort(w);
+		return rc;
+	}
+	return nv_drv_write_commit(w, NULL);
+}
+
+int nv_drv_get_buf(nv_store *s, const char *key, size_t max, unsigned char **out,
+		   size_t *len)
+{
+	nv_entry e;
+	unsigned char *buf;
+	size_t got = 0, n;
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	if ((rc = nv_drv_stat(s, key, &e)))
+		return rc;
+	if (e.size > max)
+		return nv_error_set(NV_EINVAL, "%s is %llu bytes, more than the %zu expected",
+				    key, (unsigned long long)e.size, max);
+	buf = malloc((size_t)e.size + 1);
+	if (!buf)
+		return nv_error_set(NV_ERR, "out of memory");
+	/* Read one byte past the stat size so a grown object is noticed, not cut. */
+	while (got <= e.size) {
+		rc = nv_drv_read(s, key, got, buf + got, (size_t)e.size + 1 - got, &n);
+		if (rc) {
+			free(buf);
+			return rc;
+		}
+		if (n == 0)
+			break;
+		got += n;
+	}
+	if (got != e.size) {
+		free(buf);
+		return nv_error_set(NV_EMISMATCH, "%s changed size while read (%zu, expected "
+				    "%llu)", key, got, (unsigned long long)e.size);
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
