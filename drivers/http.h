@@ -1,0 +1,201 @@
+/* http.h: shared HTTP plumbing for the S3 and Azure drivers: a libcurl client with
+ * retries and redaction, an expat-based streaming XML reader, URL/crypto/time helpers.
+ * Only drivers/ may include this; no curl or expat type appears here. */
+#ifndef NV_DRIVERS_HTTP_H
+#define NV_DRIVERS_HTTP_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "error.h"
+
+/* ------------------------------------------------------------------------- */
+/* Growable string buffer. An allocation failure sets `failed` and turns every
+ * later append into a no-op, so builders check once at the end (nv_sb_ok). */
+typedef struct nv_sb {
+	char *s;       /* NUL-terminated when len > 0 or after any append */
+	size_t len;
+	size_t cap;
+	int failed;
+} nv_sb;
+
+void nv_sb_add(nv_sb *b, const char *s);
+void nv_sb_addn(nv_sb *b, const char *s, size_t n);
+void nv_sb_addf(nv_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* RFC 3986 percent-encoding: unreserved A-Z a-z 0-9 - . _ ~ kept, everything else
+ * as uppercase %XX ('+' becomes %2B, ' ' %20); '/' kept when keep_slash. */
+void nv_sb_add_urlenc(nv_sb *b, const char *s, size_t n, int keep_slash);
+/* 0, or NV_ERR with a message when an append failed. */
+int nv_sb_ok(const nv_sb *b);
+/* Returns the string (caller frees) and resets b; NULL if an append failed. */
+char *nv_sb_take(nv_sb *b);
+void nv_sb_free(nv_sb *b);
+/* Wipes the bytes before freeing (buffers that held a secret). */
+void nv_sb_free_secret(nv_sb *b);
+
+/* Decodes %XX (and nothing else: '+' stays '+'); *out is malloc'd. */
+int nv_url_decode(char **out, const char *s, size_t n);
+
+/* ------------------------------------------------------------------------- */
+/* Header lists: "Name: value" lines, in order. */
+typedef struct nv_http_headers {
+	char **v;
+	size_t n;
+	size_t cap;
+} nv_http_headers;
+
+/* Appends "name: value" (value from fmt). NV_ERR on allocation failure. */
+int nv_http_header_add(nv_http_headers *h, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Value of the first header called name (case-insensitive), leading blanks
+ * skipped; NULL when absent. Points into h. */
+const char *nv_http_header_get(const nv_http_headers *h, const char *name);
+void nv_http_headers_clear(nv_http_headers *h); /* frees all lines, keeps nothing */
+
+/* ------------------------------------------------------------------------- */
+/* The client: one persistent connection (curl easy handle) per nv_http. Not
+ * thread-safe: each worker thread owns its own client. */
+typedef struct nv_http nv_http;
+
+typedef struct nv_http_opts {
+	const char *name;          /* driver name for messages: "s3", "azure" */
+	const char *ca_file;       /* PEM bundle to trust instead of the system's; may be NULL */
+	int allow_http;            /* allow plain http:// to non-loopback hosts */
+	unsigned connect_timeout;  /* seconds; 0 = 30 */
+	unsigned timeout;          /* seconds without progress (< 1 byte/s) before giving up; 0 = 120 */
+	unsigned retries;          /* extra attempts after the first on retryable failures */
+	unsigned retry_base_ms;    /* first backoff delay; 0 = 250; doubles, capped at 20 s, jittered */
+} nv_http_opts;
+
+int nv_http_new(nv_http **out, const nv_http_opts *opts);
+void nv_http_free(nv_http *h);
+
+/* Checks that url is https://, or http:// to a loopback host (127.0.0.0/8,
+ * ::1, localhost), or http:// with allow_http. NV_EINVAL with a message otherwise. */
+int nv_http_check_url(const char *url, int allow_http);
+/* 1 when host (no port, no brackets) is a loopback name or address. */
+int nv_http_host_is_loopback(const char *host);
+/* 1 when host is an IPv4/IPv6 literal or "localhost" (S3 path-style auto-choice). */
+int nv_http_host_is_ip_or_localhost(const char *host);
+
+/* Receives the body of a 2xx response, possibly in several calls. Returns 0 to
+ * go on, or a negative nv_err (with a message set) to abort the transfer; that
+ * code is then what nv_http_send returns. */
+typedef int (*nv_http_sink)(void *ctx, const void *data, size_t len);
+
+typedef struct nv_http_resp nv_http_resp;
+
+typedef struct nv_http_req {
+	const char *method;            /* GET HEAD PUT POST DELETE */
+	const char *url;               /* already percent-encoded */
+	nv_http_headers *headers;      /* request headers; may be NULL; prepare may rebuild it */
+	const void *body;              /* request body (PUT/POST), may be NULL */
+	size_t body_len;
+	nv_http_sink sink;             /* 2xx body goes here when set ... */
+	void *sink_ctx;
+	size_t max_body;               /* ... else into resp->body, at most this (0 = 1 MiB);
+	                                * a longer 2xx body fails with NV_ERR */
+	/* Called before every attempt (attempt = 0, 1, ...): sign the request here
+	 * (dates change) and reset any sink state. May be NULL. Nonzero aborts. */
+	int (*prepare)(void *ctx, struct nv_http_req *req, unsigned attempt);
+	/* Called after each response: 1 if it should be retried. NULL = retry on
+	 * 408, 429, 500, 502, 503, 504. Never called for transport errors (those
+	 * are retried when transient: connect, reset, timeout). */
+	int (*retryable)(void *ctx, const nv_http_resp *resp);
+	void *ctx;                     /* for prepare and retryable */
+} nv_http_req;
+
+struct nv_http_resp {
+	long status;               /* final HTTP status */
+	nv_http_headers headers;   /* response headers of the final response, as received */
+	char *body;                /* NUL-terminated collected body (non-2xx bodies always,
+	                            * capped at 64 KiB; 2xx when no sink); may be NULL */
+	size_t body_len;
+	unsigned attempts;         /* how many requests were sent */
+};
+
+/* Sends req, retrying per req->retryable with exponential backoff and jitter,
+ * at most 1 + retries times. Returns 0 when a response arrived (whatever its
+ * status: the caller maps non-2xx through its one error function), or a
+ * negative nv_err for transport failures: NV_ERETRY (connection/timeouts, after
+ * retries), NV_EAUTH (TLS certificate or host name not verified), NV_EINVAL
+ * (URL refused), or the sink's code. Messages carry the method and the
+ * redacted URL. resp is cleared first; free it with nv_http_resp_clear. */
+int nv_http_send(nv_http *h, nv_http_req *req, nv_http_resp *resp);
+void nv_http_resp_clear(nv_http_resp *r);
+/* Value of a response header (case-insensitive), or NULL. */
+const char *nv_http_resp_header(const nv_http_resp *r, const char *name);
+
+/* Sleeps the backoff delay for retry number attempt (1, 2, ...): base * 2^(attempt-1),
+ * capped at 20 s, times a random factor in [0.5, 1). For callers that retry
+ * whole operations themselves. */
+void nv_http_backoff(unsigned base_ms, unsigned attempt);
+
+/* When NAVETTE_HTTP_TRACE=1, nv_http_send prints one line per attempt on stderr:
+ * "http: s3: GET <redacted url> -> 200 (attempt 1)". Tests count requests with it. */
+
+/* ------------------------------------------------------------------------- */
+/* Redaction. Query parameters whose names carry secrets (sig, X-Amz-Signature,
+ * X-Amz-Credential, X-Amz-Security-Token, and any name containing "token",
+ * "signature" or "key", case-insensitive) get their value replaced by REDACTED. */
+void nv_http_redact_url(char *out, size_t cap, const char *url);
+/* "Authorization: REDACTED" for secret-bearing headers (Authorization,
+ * x-amz-security-token, ...); other lines copied. */
+void nv_http_redact_header(char *out, size_t cap, const char *line);
+
+/* ------------------------------------------------------------------------- */
+/* Streaming XML (expat). The callback runs at the end of every element with
+ * the element's path from the root ("ListBucketResult/Contents/Key", local
+ * names, namespace prefixes stripped) and its own character data (NUL-terminated,
+ * not trimmed; capped at 64 KiB, longer text fails). Returning nonzero stops
+ * parsing and nv_xml_feed returns that value. DTDs and entity declarations are
+ * refused. */
+typedef int (*nv_xml_cb)(void *ctx, const char *path, const char *text, size_t len);
+typedef struct nv_xml nv_xml;
+
+int nv_xml_new(nv_xml **out, nv_xml_cb cb, void *ctx);
+/* Feeds bytes; final = 1 on the last call. NV_EINVAL on malformed XML. */
+int nv_xml_feed(nv_xml *x, const void *data, size_t len, int final);
+void nv_xml_free(nv_xml *x);
+/* One-shot parse of a whole document. */
+int nv_xml_parse(const void *data, size_t len, nv_xml_cb cb, void *ctx);
+/* An nv_http_sink that feeds an nv_xml (ctx is the nv_xml *); call
+ * nv_xml_feed(x, NULL, 0, 1) after the request to finish. */
+int nv_xml_sink(void *ctx, const void *data, size_t len);
+
+/* The common error body: <Error><Code>..</Code><Message>..</Message>
+ * <RequestId>..</RequestId></Error> (fields left "" when absent). Returns 1 when
+ * the document's root is <Error>, 0 otherwise (also for non-XML bodies). */
+typedef struct nv_xml_error {
+	char code[128];
+	char message[512];
+	char request_id[128];
+} nv_xml_error;
+int nv_xml_error_parse(nv_xml_error *out, const void *body, size_t len);
+
+/* ------------------------------------------------------------------------- */
+/* Crypto and encoding helpers for signers (OpenSSL behind them). */
+void nv_hex(char *out, const unsigned char *in, size_t n); /* out: 2n+1 bytes, lowercase */
+void nv_sha256(unsigned char out[32], const void *data, size_t len);
+void nv_sha256_hex(char out[65], const void *data, size_t len);
+void nv_md5(unsigned char out[16], const void *data, size_t len);
+/* 0, or NV_ERR if HMAC failed. */
+int nv_hmac_sha256(unsigned char out[32], const void *key, size_t key_len, const void *msg,
+		   size_t msg_len);
+/* Standard base64 with padding; out needs 4*((n+2)/3)+1 bytes. */
+void nv_base64(char *out, const unsigned char *in, size_t n);
+/* Decodes standard base64 (padding optional); *out malloc'd; NV_EINVAL if malformed. */
+int nv_unbase64(unsigned char **out, size_t *out_len, const char *s);
+/* base64(MD5(data)), the Content-MD5 header value; out: 25 bytes. */
+void nv_md5_base64(char out[25], const void *data, size_t len);
+
+/* ------------------------------------------------------------------------- */
+/* Time. Parses ISO 8601 UTC ("2009-10-12T17:50:30.000Z") and RFC 1123
+ * ("Wed, 12 Oct 2009 17:50:30 GMT"). NV_EINVAL when neither. */
+int nv_http_parse_time(const char *s, int64_t *sec, int32_t *nsec);
+/* "Wed, 12 Oct 2009 17:50:30 GMT"; out: 30 bytes. */
+void nv_http_fmt_rfc1123(char out[30], time_t t);
+
+#endif
