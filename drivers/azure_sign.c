@@ -172,8 +172,8 @@ static int az_query_parse(struct az_qp **out, size_t *nout, const char *query)
 static int sb_canon_resource(struct az_sb *sb, const char *account, const char *path,
 			     const char *query)
 {
-	struct az_qp *qp;
-	size_t n;
+	struct az_qp *qp = NULL;
+	size_t n = 0;
 	int rc;
 
 	sb_add(sb, "/", 1);
