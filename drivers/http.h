@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "error.h"
+#include "hash.h"
 
 /* ------------------------------------------------------------------------- */
 /* Growable string buffer. An allocation failure sets `failed` and turns every
@@ -177,8 +178,7 @@ int nv_xml_error_parse(nv_xml_error *out, const void *body, size_t len);
 
 /* ------------------------------------------------------------------------- */
 /* Crypto and encoding helpers for signers (OpenSSL behind them). */
-void nv_hex(char *out, const unsigned char *in, size_t n); /* out: 2n+1 bytes, lowercase */
-void nv_sha256(unsigned char out[32], const void *data, size_t len);
+/* nv_hex() and nv_sha256_buf() come from src/hash.h. */
 void nv_sha256_hex(char out[65], const void *data, size_t len);
 void nv_md5(unsigned char out[16], const void *data, size_t len);
 /* 0, or NV_ERR if HMAC failed. */

@@ -302,18 +302,6 @@ void nv_http_redact_header(char *out, size_t cap, const char *line)
 
 /* ---- crypto and encodings ---- */
 
-void nv_hex(char *out, const unsigned char *in, size_t n)
-{
-	static const char hexd[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hexd[in[i] >> 4];
-		out[2 * i + 1] = hexd[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static void digest(const EVP_MD *md, unsigned char *out, const void *data, size_t len)
 {
 	unsigned int olen = 0;
@@ -324,16 +312,11 @@ static void digest(const EVP_MD *md, unsigned char *out, const void *data, size_
 		memset(out, 0, (size_t)EVP_MD_get_size(md));
 }
 
-void nv_sha256(unsigned char out[32], const void *data, size_t len)
-{
-	digest(EVP_sha256(), out, data, len);
-}
-
 void nv_sha256_hex(char out[65], const void *data, size_t len)
 {
 	unsigned char d[32];
 
-	nv_sha256(d, data, len);
+	digest(EVP_sha256(), d, data, len);
 	nv_hex(out, d, 32);
 }
 

@@ -245,6 +245,17 @@ int nv_config_set_override(nv_config *cfg, const char *key, const char *value)
 	return nv_kv_set(&cfg->overrides, key, value);
 }
 
+int nv_config_merge_overrides(nv_config *to, const nv_config *from)
+{
+	for (size_t i = 0; i < from->overrides.n; i++) {
+		int rc = nv_kv_set(&to->overrides, from->overrides.kv[i].key,
+				   from->overrides.kv[i].value);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 const char *nv_config_override(const nv_config *cfg, const char *key)
 {
 	return cfg ? nv_kv_get(&cfg->overrides, key) : NULL;
@@ -386,6 +397,11 @@ static int nv_parse_u64(const char *key, const char *v, int with_suffix, uint64_
 bad:
 	return nv_error_set(NV_EINVAL, "setting %s: '%s' is not a %s", key, v,
 			    with_suffix ? "size (e.g. 8M)" : "number");
+}
+
+int nv_parse_size(const char *what, const char *text, uint64_t *out)
+{
+	return nv_parse_u64(what, text, 1, out);
 }
 
 int nv_settings_get_u64(const nv_settings *s, const char *key, const char *env_fallback,

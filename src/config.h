@@ -21,6 +21,10 @@ void nv_config_free(nv_config *cfg);
 /* Command-line settings (--fsync, --timeout, ...): win over everything. */
 int nv_config_set_override(nv_config *cfg, const char *key, const char *value);
 const char *nv_config_override(const nv_config *cfg, const char *key);
+/* Copies every override of from into to. */
+int nv_config_merge_overrides(nv_config *to, const nv_config *from);
+/* Parses a size with an optional K, M or G suffix (binary); what names it in errors. */
+int nv_parse_size(const char *what, const char *text, uint64_t *out);
 
 /* The "type" of remote name, or NULL when the config has no such remote. */
 const char *nv_config_remote_type(const nv_config *cfg, const char *name);

@@ -1,0 +1,58 @@
+/* cmd_ls.c: the ls command: a location's files, streamed in key order.
+ * Called by the dispatcher in cli.c. */
+#include "cli.h"
+#include "lister.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <time.h>
+
+static void nv_ls_print(const nv_cli *c, const nv_entry *e)
+{
+	char when[32] = "-", q[4200];
+	struct tm tm;
+	time_t t = (time_t)e->mtime_sec;
+
+	if (e->flags & NV_ENTRY_HAS_MTIME) {
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	if (c->json) {
+		nv_json_quote(q, sizeof(q), e->key);
+		printf("{\"path\":%s,\"size\":%llu", q, (unsigned long long)e->size);
+		if (e->flags & NV_ENTRY_HAS_MTIME)
+			printf(",\"mtime\":\"%s\"", when);
+		if (e->flags & NV_ENTRY_HAS_MODE)
+			printf(",\"mode\":\"%04o\"", (unsigned)e->mode);
+		printf("}\n");
+	} else {
+		printf("%12llu %-20s %s\n", (unsigned long long)e->size, when, e->key);
+	}
+}
+
+int nv_cmd_ls(nv_cli *c)
+{
+	nv_location *loc = NULL;
+	nv_store *s = NULL;
+	nv_sorted *l = NULL;
+	nv_entry e;
+	int rc;
+
+	if (nv_cli_location(c, 0, &loc))
+		return NV_EXIT_USAGE;
+	if ((rc = nv_drv_open(&s, loc)) || (rc = nv_sorted_open(&l, s, "", 0)))
+		goto out;
+	while ((rc = nv_sorted_next(l, &e)) == 0)
+		nv_ls_print(c, &e);
+	if (rc == NV_EOF)
+		rc = 0;
+out:
+	if (rc)
+		nv_log(NV_LOG_ERROR, "%s: %s", loc->text, nv_error_msg());
+	nv_sorted_close(l);
+	nv_drv_close(s);
+	nv_location_free(loc);
+	if (fflush(stdout) != 0 && !rc)
+		return NV_EXIT_FATAL;
+	return nv_cli_exit_for(rc);
+}
