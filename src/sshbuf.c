@@ -1,0 +1,336 @@
+/* sshbuf.c: bounds-checked SSH wire buffers and base64 (see sshbuf.h).
+ * Callers: sshkey.c and sshsig.c only. */
+#include "sshbuf.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+void nv_sshbuf_init(nv_sshbuf *b)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+void nv_sshbuf_free(nv_sshbuf *b)
+{
+	if (b->data) {
+		OPENSSL_cleanse(b->data, b->cap);
+		free(b->data);
+	}
+	nv_sshbuf_init(b);
+}
+
+/* Grows by copying rather than realloc so the old block can be wiped. */
+static int sshbuf_reserve(nv_sshbuf *b, size_t n)
+{
+	size_t ncap;
+	unsigned char *nd;
+
+	if (n > NV_SSHBUF_MAX || b->len > NV_SSHBUF_MAX - n)
+		return nv_error_set(NV_EINVAL, "SSH data larger than %zu bytes", (size_t)NV_SSHBUF_MAX);
+	if (b->len + n <= b->cap)
+		return 0;
+	ncap = b->cap ? b->cap : 256;
+	while (ncap < b->len + n)
+		ncap *= 2;
+	nd = malloc(ncap);
+	if (!nd)
+		return nv_error_set(NV_ERR, "out of memory");
+	if (b->data) {
+		memcpy(nd, b->data, b->len);
+		OPENSSL_cleanse(b->data, b->cap);
+		free(b->data);
+	}
+	b->data = nd;
+	b->cap = ncap;
+	return 0;
+}
+
+int nv_sshbuf_put(nv_sshbuf *b, const void *p, size_t n)
+{
+	int rc = sshbuf_reserve(b, n);
+
+	if (rc)
+		return rc;
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+int nv_sshbuf_put_u32(nv_sshbuf *b, uint32_t v)
+{
+	unsigned char be[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
+				(unsigned char)(v >> 8), (unsigned char)v };
+
+	return nv_sshbuf_put(b, be, 4);
+}
+
+int nv_sshbuf_put_string(nv_sshbuf *b, const void *p, size_t n)
+{
+	int rc;
+
+	if (n > NV_SSHBUF_MAX)
+		return nv_error_set(NV_EINVAL, "SSH string too long");
+	if ((rc = nv_sshbuf_put_u32(b, (uint32_t)n)) || (rc = nv_sshbuf_put(b, p, n)))
+		return rc;
+	return 0;
+}
+
+int nv_sshbuf_put_cstring(nv_sshbuf *b, const char *s)
+{
+	return nv_sshbuf_put_string(b, s, strlen(s));
+}
+
+void nv_sshrd_init(nv_sshrd *r, const void *p, size_t len)
+{
+	r->p = p;
+	r->len = len;
+	r->off = 0;
+}
+
+size_t nv_sshrd_left(const nv_sshrd *r)
+{
+	return r->len - r->off;
+}
+
+int nv_sshrd_bytes(nv_sshrd *r, const unsigned char **out, size_t n)
+{
+	if (n > nv_sshrd_left(r))
+		return nv_error_set(NV_EINVAL, "truncated SSH data");
+	*out = r->p + r->off;
+	r->off += n;
+	return 0;
+}
+
+int nv_sshrd_u32(nv_sshrd *r, uint32_t *out)
+{
+	const unsigned char *q;
+	int rc = nv_sshrd_bytes(r, &q, 4);
+
+	if (rc)
+		return rc;
+	*out = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+	return 0;
+}
+
+int nv_sshrd_string(nv_sshrd *r, const unsigned char **out, size_t *n)
+{
+	size_t save = r->off;
+	uint32_t len;
+	int rc;
+
+	if ((rc = nv_sshrd_u32(r, &len)))
+		return rc;
+	if ((rc = nv_sshrd_bytes(r, out, len))) {
+		r->off = save;
+		return rc;
+	}
+	*n = len;
+	return 0;
+}
+
+int nv_sshrd_expect_cstring(nv_sshrd *r, const char *s)
+{
+	const unsigned char *p;
+	size_t n;
+	int rc;
+
+	if ((rc = nv_sshrd_string(r, &p, &n)))
+		return rc;
+	if (n != strlen(s) || memcmp(p, s, n) != 0)
+		return nv_error_set(NV_EMISMATCH, "expected \"%s\" in SSH data", s);
+	return 0;
+}
+
+static const char nv_b64_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int nv_base64_encode(char **out, const void *p, size_t n)
+{
+	const unsigned char *in = p;
+	size_t i, o = 0;
+	char *s;
+
+	if (n > NV_SSHBUF_MAX)
+		return nv_error_set(NV_EINVAL, "data too large to encode");
+	s = malloc((n + 2) / 3 * 4 + 1);
+	if (!s)
+		return nv_error_set(NV_ERR, "out of memory");
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		s[o++] = nv_b64_alphabet[v >> 18];
+		s[o++] = nv_b64_alphabet[(v >> 12) & 63];
+		s[o++] = nv_b64_alphabet[(v >> 6) & 63];
+		s[o++] = nv_b64_alphabet[v & 63];
+	}
+	if (i < n) {
+		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
+		s[o++] = nv_b64_alphabet[v >> 18];
+		s[o++] = nv_b64_alphabet[(v >> 12) & 63];
+		s[o++] = i + 1 < n ? nv_b64_alphabet[(v >> 6) & 63] : '=';
+		s[o++] = '=';
+	}
+	s[o] = '\0';
+	*out = s;
+	return 0;
+}
+
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+static int b64_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+int nv_base64_decode(unsigned char **out, size_t *out_len, const char *s, size_t n)
+{
+	unsigned char *d;
+	size_t i, o = 0, pad = 0, chars = 0;
+	uint32_t acc = 0;
+
+	if (n > NV_SSHBUF_MAX)
+		return nv_error_set(NV_EINVAL, "base64 data too large");
+	d = malloc(n / 4 * 3 + 3);
+	if (!d)
+		return nv_error_set(NV_ERR, "out of memory");
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int v;
+
+		if (b64_space(c))
+			continue;
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		v = b64_value(c);
+		if (v < 0 || pad)
+			goto bad;
+		acc = acc << 6 | (uint32_t)v;
+		if (++chars % 4 == 0) {
+			d[o++] = (unsigned char)(acc >> 16);
+			d[o++] = (unsigned char)(acc >> 8);
+			d[o++] = (unsigned char)acc;
+			acc = 0;
+		}
+	}
+	/* A tail of 2 or 3 characters carries 1 or 2 bytes; its unused low bits
+	 * must be zero, and padding, if present, must complete the quad. */
+	switch (chars % 4) {
+	case 0:
+		if (pad)
+			goto bad;
+		break;
+	case 1:
+		goto bad;
+	case 2:
+		if ((pad && pad != 2) || (acc & 0xf))
+			goto bad;
+		d[o++] = (unsigned char)(acc >> 4);
+		break;
+	case 3:
+		if ((pad && pad != 1) || (acc & 0x3))
+			goto bad;
+		d[o++] = (unsigned char)(acc >> 10);
+		d[o++] = (unsigned char)(acc >> 2);
+		break;
+	}
+	*out = d;
+	*out_len = o;
+	return 0;
+bad:
+	OPENSSL_cleanse(d, n / 4 * 3 + 3);
+	free(d);
+	return nv_error_set(NV_EINVAL, "invalid base64");
+}
+
+void nv_sshbuf_printable(char *out, size_t cap, const unsigned char *s, size_t n)
+{
+	size_t i;
+
+	if (!cap)
+		return;
+	for (i = 0; i < n && i + 1 < cap; i++)
+		out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? (char)s[i] : '?';
+	out[i] = '\0';
+}
+
+int nv_ssh_armor(char **out, const unsigned char *data, size_t len, const char *begin,
+		 const char *end, size_t width)
+{
+	char *b64, *text, *o;
+	size_t n, i, need;
+	int rc;
+
+	if ((rc = nv_base64_encode(&b64, data, len)))
+		return rc;
+	n = strlen(b64);
+	need = strlen(begin) + 1 + n + n / width + 1 + strlen(end) + 2;
+	if (!(text = malloc(need))) {
+		OPENSSL_cleanse(b64, n);
+		free(b64);
+		return nv_error_set(NV_ERR, "out of memory");
+	}
+	o = text + snprintf(text, need, "%s\n", begin);
+	for (i = 0; i < n; i += width) {
+		size_t w = n - i < width ? n - i : width;
+
+		memcpy(o, b64 + i, w);
+		o += w;
+		*o++ = '\n';
+	}
+	snprintf(o, need - (size_t)(o - text), "%s\n", end);
+	OPENSSL_cleanse(b64, n);
+	free(b64);
+	*out = text;
+	return 0;
+}
+
+static int armor_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+int nv_ssh_dearmor(unsigned char **out, size_t *out_len, const char *text, size_t len,
+		   const char *begin, const char *end)
+{
+	const char *p = text, *stop = text + len, *b64, *q;
+	size_t bl = strlen(begin), el = strlen(end);
+
+	while (p < stop && armor_space(*p))
+		p++;
+	if ((size_t)(stop - p) < bl || memcmp(p, begin, bl) != 0)
+		return nv_error_set(NV_EINVAL, "missing \"%s\" line", begin);
+	b64 = p + bl;
+	if (b64 == stop || (*b64 != '\n' && *b64 != '\r'))
+		return nv_error_set(NV_EINVAL, "missing line break after \"%s\"", begin);
+	/* base64 never holds '-', so the first one starts the end line. */
+	q = memchr(b64, '-', (size_t)(stop - b64));
+	if (!q || (size_t)(stop - q) < el || memcmp(q, end, el) != 0)
+		return nv_error_set(NV_EINVAL, "missing \"%s\" line", end);
+	for (p = q + el; p < stop; p++)
+		if (!armor_space(*p))
+			return nv_error_set(NV_EINVAL, "data after \"%s\"", end);
+	if (nv_base64_decode(out, out_len, b64, (size_t)(q - b64)))
+		return nv_error_set(NV_EINVAL, "armored data is not valid base64");
+	return 0;
+}
