@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "error.h"
 #include "sshbuf.h"
 
@@ -306,9 +307,9 @@ int nv_sshkey_fingerprint(char *out, size_t cap, const nv_sshkey *k)
 
 /* ---- files ---- */
 
-/* Reads a whole small file. With secret set, it is refused when group or
- * others may read or write it (a key should be 0600), and *out must be wiped. */
-static int sshkey_read_file(char **out, size_t *len, const char *path, int secret)
+/* Reads a whole small public file (private ones go through
+ * nv_read_private_file, which also checks the mode). */
+static int sshkey_read_public_file(char **out, size_t *len, const char *path)
 {
 	struct stat st;
 	char *buf;
@@ -322,9 +323,6 @@ static int sshkey_read_file(char **out, size_t *len, const char *path, int secre
 		rc = nv_error_errno(errno, "cannot stat %s", path);
 	} else if (!S_ISREG(st.st_mode)) {
 		rc = nv_error_set(NV_EINVAL, "%s is not a regular file", path);
-	} else if (secret && (st.st_mode & 077)) {
-		rc = nv_error_set(NV_EINVAL, "%s holds a private key but group or others may access it "
-				  "(mode %04o): chmod 600 it", path, (unsigned)(st.st_mode & 07777));
 	} else if (st.st_size > KEY_FILE_MAX) {
 		rc = nv_error_set(NV_EINVAL, "%s is too large for a key file", path);
 	}
@@ -355,7 +353,6 @@ static int sshkey_read_file(char **out, size_t *len, const char *path, int secre
 	}
 	close(fd);
 	if (rc) {
-		OPENSSL_cleanse(buf, KEY_FILE_MAX + 1);
 		free(buf);
 		return rc;
 	}
@@ -372,7 +369,7 @@ int nv_sshkey_load_public(nv_sshkey **out, const char *path)
 	int rc;
 
 	*out = NULL;
-	if ((rc = sshkey_read_file(&text, &len, path, 0)))
+	if ((rc = sshkey_read_public_file(&text, &len, path)))
 		return rc;
 	if (strlen(text) != len) {
 		free(text);
@@ -532,7 +529,7 @@ int nv_sshkey_load_private(nv_sshkey **out, const char *path)
 	int rc;
 
 	*out = NULL;
-	if ((rc = sshkey_read_file(&text, &len, path, 1)))
+	if ((rc = nv_read_private_file(path, &text, &len)))
 		return rc;
 	rc = nv_sshkey_parse_private(out, text, len, path);
 	OPENSSL_cleanse(text, len);
