@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# install-deps.sh: installs what navette needs on Debian 12, as root.
+#   scripts/install-deps.sh          build dependencies only
+#   scripts/install-deps.sh --test   also the stock tools and real servers the tests use
+set -euo pipefail
+build_pkgs=(build-essential autoconf automake pkg-config
+	libssl-dev libcurl4-openssl-dev libssh2-1-dev libjansson-dev libexpat1-dev
+	libinih-dev libcmocka-dev)
+test_pkgs=(age openssh-server openssh-client rclone restic nodejs npm time valgrind
+	openssl ca-certificates procps iproute2 python3)
+pkgs=("${build_pkgs[@]}")
+[ "${1:-}" = --test ] && pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# node may come from elsewhere than Debian's package (it is on these machines)
+if command -v node >/dev/null && command -v npm >/dev/null; then
+	missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
+fi
+read -r -a missing <<<"${missing[*]}"
+if [ "${#missing[@]}" -gt 0 ]; then
+	echo "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ "${1:-}" = --test ]; then
+	here=$(cd "$(dirname "$0")/.." && pwd)
+	if [ ! -d "$here/tests/servers/node_modules/@20minutes/s3rver" ] ||
+	   [ ! -d "$here/tests/servers/node_modules/azurite" ]; then
+		echo "installing the test servers from the npm registry (tests/servers)"
+		(cd "$here/tests/servers" && npm install --no-audit --no-fund --loglevel=error)
+	fi
+fi
