@@ -1,0 +1,115 @@
+# vault.sh: encrypted-vault cases (issue 3): navette push/pull to a local vault against
+# rclone crypt over a local directory, restic beside. Sourced by bench/run.sh.
+# One recipient (rclone crypt has one key); two recipients reported beside. navette runs
+# at rclone's durability (--fsync none) and at its default (batch) beside it.
+# rclone crypt: standard file name encryption, directory names encrypted (its defaults),
+# password generated per tool and stored obscured (rclone obscure) in a private config.
+
+vault_ready() {
+	local need=$1
+	case $2 in
+	navette*)
+		bench_navette_has "$need" || return 1
+		command -v age-keygen >/dev/null || { echo "no age-keygen (apt-get install age)"; return 1; }
+		command -v ssh-keygen >/dev/null || { echo "no ssh-keygen"; return 1; } ;;
+	rclone) command -v "$RCLONE" >/dev/null || { echo "no rclone (apt-get install rclone)"; return 1; } ;;
+	restic) command -v "$RESTIC" >/dev/null || { echo "no restic (apt-get install restic)"; return 1; } ;;
+	esac
+}
+
+# vault_keys TOOL: keys and configs in $STATE, once per tool.
+vault_keys() {
+	case $1 in
+	navette*)
+		age-keygen -o "$STATE/id1.txt" 2>/dev/null &&
+			age-keygen -o "$STATE/id2.txt" 2>/dev/null &&
+			ssh-keygen -q -t ed25519 -N '' -C bench -f "$STATE/sign" ;;
+	rclone)
+		# The crypt remote's directory comes per command (--crypt-remote VAULT).
+		printf '[benchcrypt]\ntype = crypt\npassword = %s\n' \
+			"$("$RCLONE" obscure "$(openssl rand -hex 24)")" >"$STATE/rclone.conf" &&
+			chmod 600 "$STATE/rclone.conf" ;;
+	restic) openssl rand -hex 24 >"$STATE/pw" ;;
+	esac
+}
+
+# vault_init TOOL VAULT: an empty vault (or repository) for one tool.
+vault_init() {
+	local r2=()
+	case $1 in
+	navette_2r) r2=(--recipient "$(age-keygen -y "$STATE/id2.txt")") ;;
+	esac
+	case $1 in
+	navette*) "$NAVETTE" init "$2" --recipient "$(age-keygen -y "$STATE/id1.txt")" \
+			"${r2[@]}" --signing-key "$STATE/sign" ;;
+	restic) "$RESTIC" init -q -r "$2" --password-file "$STATE/pw" ;;
+	rclone) mkdir -p "$2" ;;
+	esac
+}
+
+# vault_push TOOL VAULT [RUNNER]: encrypts and stores $SRC.
+vault_push() {
+	local tool=$1 v=$2 run=${3:-}
+	case $tool in
+	navette|navette_2r) $run "$NAVETTE" push "$SRC" "$v" --fsync none --transfers 4 ;;
+	navette_batch) $run "$NAVETTE" push "$SRC" "$v" --fsync batch --transfers 4 ;;
+	rclone) $run "$RCLONE" copy "$SRC" benchcrypt: --config "$STATE/rclone.conf" \
+			--crypt-remote "$v" --transfers 4 --checkers 8 ;;
+	restic) $run "$RESTIC" backup -q -r "$v" --password-file "$STATE/pw" "$SRC" ;;
+	esac
+}
+
+# vault_pull TOOL VAULT DST [RUNNER]: restores what vault_push stored into DST.
+vault_pull() {
+	local tool=$1 v=$2 dst=$3 run=${4:-}
+	case $tool in
+	navette|navette_2r) $run "$NAVETTE" pull "$v" "$dst" --identity "$STATE/id1.txt" \
+			--fsync none --transfers 4 ;;
+	navette_batch) $run "$NAVETTE" pull "$v" "$dst" --identity "$STATE/id1.txt" \
+			--fsync batch --transfers 4 ;;
+	rclone) $run "$RCLONE" copy benchcrypt: "$dst" --config "$STATE/rclone.conf" \
+			--crypt-remote "$v" --transfers 4 --checkers 8 ;;
+	restic) $run "$RESTIC" restore -q latest -r "$v" --password-file "$STATE/pw" --target "$dst" ;;
+	esac
+}
+
+# vault_check_push TOOL VAULT: what was pushed restores to $SRC (untimed, first run).
+vault_check_push() {
+	local dst=$RUN/check
+	case $1 in
+	restic) vault_pull restic "$2" "$dst" && bench_same_tree "$SRC" "$dst$SRC" ;;
+	*) vault_pull "$1" "$2" "$dst" && bench_same_tree "$SRC" "$dst" ;;
+	esac
+}
+
+vault_check_pull() {
+	case $1 in
+	restic) bench_same_tree "$SRC" "$RUN/dst$SRC" ;;
+	*) bench_same_tree "$SRC" "$RUN/dst" ;;
+	esac
+}
+
+# Push into a fresh vault each run (hooks vault_push_*).
+vault_push_ready() { vault_ready push "$1"; }
+vault_push_setup() { vault_keys "$1"; }
+vault_push_prepare() { vault_init "$1" "$RUN/vault"; }
+vault_push_run() { vault_push "$1" "$RUN/vault" bench_run; }
+vault_push_check() { vault_check_push "$1" "$RUN/vault"; }
+
+# Pull out of one vault pushed (untimed) once per tool (hooks vault_pull_*).
+vault_pull_ready() { vault_ready pull "$1"; }
+vault_pull_setup() { vault_keys "$1" && vault_init "$1" "$STATE/vault" && vault_push "$1" "$STATE/vault"; }
+vault_pull_run() { vault_pull "$1" "$STATE/vault" "$RUN/dst" bench_run; }
+vault_pull_check() { vault_check_pull "$1"; }
+
+VAULT_TOOLS="navette navette_batch navette_2r rclone restic"
+VAULT_PUSH_DESC="into a fresh local vault (rclone: copy into a fresh crypt remote; restic: backup into a fresh repository)"
+bench_case vault-push-A data=A tools="$VAULT_TOOLS" target=1.5 rss=64 hooks=vault_push \
+	desc="push of data set A $VAULT_PUSH_DESC; MB/s"
+bench_case vault-pull-A data=A tools="$VAULT_TOOLS" target=1.5 rss=64 hooks=vault_pull \
+	desc="pull of data set A from a local vault into an empty directory (rclone: copy out of a crypt remote; restic: restore); MB/s"
+bench_case vault-push-B data=B tools="$VAULT_TOOLS" target=1.5 rss=64 hooks=vault_push \
+	desc="push of data set B $VAULT_PUSH_DESC; files/s"
+# A single 4 GiB file: memory must not grow with file size (issue 3: max RSS <= 64 MiB).
+bench_case vault-push-C data=C tools="navette rclone" rss=64 hooks=vault_push default=no \
+	desc="push of one 4 GiB file $VAULT_PUSH_DESC; MB/s and max RSS"

@@ -1,0 +1,375 @@
+# lib.sh: the benchmark harness's machinery (case registry, data sets, timed runs,
+# statistics, Markdown report). Sourced by bench/run.sh only; cases call the bench_* API.
+export LC_ALL=C
+
+declare -a BENCH_CASES=()          # every registered case, in registration order
+declare -a BENCH_DEFAULT_CASES=()  # the cases run when none is named
+declare -A CASE_DATA CASE_TOOLS CASE_DESC CASE_TARGET CASE_RSS CASE_HOOKS CASE_COMMANDS
+
+# bench_case NAME data=A|B|C tools="navette ... rclone" [target=R] [rss=MIB]
+#            [hooks=PREFIX] [default=no] desc="...": registers a case.
+# Its functions are named PREFIX_<hook>, PREFIX being case_<NAME with - as _> unless
+# hooks= names a prefix shared by several cases:
+#   PREFIX_<tool> or PREFIX_run TOOL: the timed run; calls bench_run exactly once;
+#   PREFIX_ready TOOL (optional): prints why not and fails when a tool cannot run;
+#   PREFIX_setup TOOL (optional): once per tool before its runs, untimed;
+#   PREFIX_prepare TOOL (optional): before each run, untimed;
+#   PREFIX_check TOOL (optional): after the first run, untimed: the result is right.
+# They see $SRC (the data set), $RUN (a fresh directory per run) and $STATE (kept
+# across the runs of one tool). target: the throughput ratio over rclone that navette
+# (at equal durability) must reach; rss: the max RSS in MiB it must stay under.
+bench_case() {
+	local name=$1 kv default=yes
+	shift
+	CASE_TARGET[$name]=""
+	CASE_RSS[$name]=""
+	CASE_HOOKS[$name]=case_${name//-/_}
+	for kv in "$@"; do
+		case $kv in
+		hooks=*) CASE_HOOKS[$name]=${kv#hooks=} ;;
+		data=*) CASE_DATA[$name]=${kv#data=} ;;
+		tools=*) CASE_TOOLS[$name]=${kv#tools=} ;;
+		desc=*) CASE_DESC[$name]=${kv#desc=} ;;
+		target=*) CASE_TARGET[$name]=${kv#target=} ;;
+		rss=*) CASE_RSS[$name]=${kv#rss=} ;;
+		default=*) default=${kv#default=} ;;
+		*) echo "bench_case $name: bad argument $kv" >&2; exit 2 ;;
+		esac
+	done
+	BENCH_CASES+=("$name")
+	[ "$default" = no ] || BENCH_DEFAULT_CASES+=("$name")
+}
+
+bench_fn() { echo "${CASE_HOOKS[$1]}_$2"; }
+bench_has() { declare -F "$(bench_fn "$1" "$2")" >/dev/null; }
+# bench_call_tool CASE TOOL: the timed run of one tool.
+bench_call_tool() {
+	if bench_has "$1" "$2"; then "$(bench_fn "$1" "$2")"
+	else "$(bench_fn "$1" run)" "$2"; fi
+}
+bench_log() { echo "bench: $*" >&2; }
+
+# --- set-up -------------------------------------------------------------------------
+
+bench_find_navette() {
+	if [ -n "${NAVETTE:-}" ]; then return; fi
+	if [ -x "$REPO/build-bench/navette" ]; then NAVETTE=$REPO/build-bench/navette
+	else NAVETTE=$(command -v navette || echo navette); fi
+}
+
+bench_init() {
+	mkdir -p "$BENCH_DIR/data" "$BENCH_DIR/work" || return 2
+	BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
+	BENCH_RESULTS=${BENCH_RESULTS:-$BENCH_DIR/results.md}
+	bench_find_navette
+	NAVETTE=$(command -v "$NAVETTE" || echo "$NAVETTE")
+	# A private HOME: navette's pins and state, rclone's and restic's caches stay here.
+	export HOME=$BENCH_DIR/home
+	mkdir -p "$HOME/.config/rclone" && chmod 700 "$HOME"
+	# An empty rclone config: no "config file not found" notice; remotes come per case.
+	: >>"$HOME/.config/rclone/rclone.conf"
+	unset XDG_CONFIG_HOME XDG_STATE_HOME XDG_CACHE_HOME NAVETTE_CONFIG
+	if [ -x "$NAVETTE" ] && ldd "$NAVETTE" 2>/dev/null | grep -q 'libasan\|libubsan'; then
+		if [ "${BENCH_ALLOW_SANITIZERS:-0}" != 1 ]; then
+			echo "run.sh: $NAVETTE is a sanitizer build; build one for benchmarks:" >&2
+			echo "  mkdir build-bench && cd build-bench && ../configure CFLAGS='-O2 -g' && make -j2" >&2
+			return 2
+		fi
+		bench_log "WARNING: sanitizer build, figures are not meaningful"
+	fi
+	[ -x /usr/bin/time ] || { echo "run.sh: /usr/bin/time missing (apt-get install time)" >&2; return 2; }
+	BENCH_QUICK_TAG=""
+	[ "$QUICK" = 1 ] && BENCH_QUICK_TAG=" (quick smoke run: tiny data, figures meaningless)"
+	return 0
+}
+
+# --- data sets ----------------------------------------------------------------------
+
+# bench_gen_A DIR: 4 files x 256 MiB of random bytes (4 x 4 MiB when quick).
+bench_gen_A() {
+	local n=$((256 * 1024 * 1024)) i
+	[ "$QUICK" = 1 ] && n=$((4 * 1024 * 1024))
+	for i in 1 2 3 4; do
+		openssl rand -out "$1/file$i.bin" "$n" || return 1
+	done
+}
+
+# bench_gen_B DIR: 10,000 files x 4 KiB in 100 directories (500 in 10 when quick).
+bench_gen_B() {
+	local dirs=100 per=100 d
+	[ "$QUICK" = 1 ] && { dirs=10; per=50; }
+	for ((d = 0; d < dirs; d++)); do
+		mkdir -p "$1/d$(printf %02d "$d")" || return 1
+		openssl rand $((per * 4096)) |
+			split -b 4096 -d -a 2 --additional-suffix=.bin - "$1/d$(printf %02d "$d")/f" ||
+			return 1
+	done
+}
+
+# bench_gen_C DIR: one 4 GiB file (64 MiB when quick), for memory bounds on big files.
+bench_gen_C() {
+	local mib=4096
+	[ "$QUICK" = 1 ] && mib=64
+	openssl rand -out "$1/big.bin" $((mib * 1024 * 1024))
+}
+
+# bench_data NAME: makes the data set once (cached across runs) and sets DATA_PATH,
+# DATA_BYTES and DATA_FILES.
+bench_data() {
+	local name=$1 dir meta
+	[ "$QUICK" = 1 ] && name=$name-quick
+	dir=$BENCH_DIR/data/$name
+	meta=$dir.meta
+	if [ ! -f "$meta" ]; then
+		bench_log "generating data set $name in $dir"
+		rm -rf "$dir" "$dir.tmp"
+		mkdir -p "$dir.tmp" || return 1
+		"bench_gen_$1" "$dir.tmp" || { echo "run.sh: generating $name failed" >&2; return 1; }
+		mv "$dir.tmp" "$dir" || return 1
+		printf '%s %s\n' "$(du -sb --apparent-size "$dir"/* | awk '{s += $1} END {print s}')" \
+			"$(find "$dir" -type f | wc -l)" >"$meta"
+	fi
+	DATA_PATH=$dir
+	read -r DATA_BYTES DATA_FILES <"$meta"
+}
+
+# --- timed runs ---------------------------------------------------------------------
+
+bench_quote() {
+	local a out=""
+	for a in "$@"; do out+="$(printf '%q' "$a") "; done
+	out=${out% }
+	echo "${out//$BENCH_DIR/\$BENCH_DIR}"
+}
+
+# Machine-wide busy CPU time in clock ticks, to tell how much others ran beside us.
+bench_cpu_ticks() {
+	local _c u n s i w q sq st _rest
+	read -r _c u n s i w q sq st _rest </proc/stat
+	BENCH_TICKS=$((u + n + s + q + sq + st))
+}
+
+# bench_run COMMAND...: the one timed command of a run, under /usr/bin/time -v.
+# Wall time is taken by the shell around it (/usr/bin/time -v prints only centiseconds).
+bench_run() {
+	local t0 t1 k0 k1 rc
+	BENCH_LAST_CMD=$(bench_quote "$@")
+	bench_cpu_ticks; k0=$BENCH_TICKS
+	t0=$EPOCHREALTIME
+	/usr/bin/time -v -o "$BENCH_TIMEF" "$@" >"$BENCH_LOGF" 2>&1
+	rc=$?
+	t1=$EPOCHREALTIME
+	bench_cpu_ticks; k1=$BENCH_TICKS
+	BENCH_RAN=1
+	BENCH_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f", b - a}')
+	BENCH_OTHER_TICKS=$((k1 - k0))
+	return $rc
+}
+
+# bench_parse_time FILE: prints "maxrss_kib cpu_seconds" from /usr/bin/time -v output.
+bench_parse_time() {
+	awk -F': ' '/Maximum resident set size/ {r = $2}
+		/User time \(seconds\)/ {u = $2} /System time \(seconds\)/ {s = $2}
+		END {printf "%d %.2f\n", r, u + s}' "$1"
+}
+
+bench_median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "nan";
+	else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# bench_one_run CASE TOOL N: prepares, runs and records run N; fails when the tool did.
+bench_one_run() {
+	local c=$1 tool=$2 n=$3 dir=$BENCH_DIR/work/$1/$2 rc rss cpu clk load
+	BENCH_WHY=""
+	export RUN=$dir/run STATE=$dir/state
+	rm -rf "$RUN"
+	mkdir -p "$RUN"
+	if bench_has "$c" prepare; then
+		"$(bench_fn "$c" prepare)" "$tool" >>"$dir/setup.log" 2>&1 ||
+			{ BENCH_WHY="prepare failed, see $dir/setup.log"; return 1; }
+	fi
+	# Flush what earlier runs left dirty so their writeback is not billed to this run.
+	sync -f "$BENCH_DIR/work" 2>/dev/null
+	BENCH_TIMEF=$dir/time.$n BENCH_LOGF=$dir/log.$n BENCH_RAN=0
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	bench_call_tool "$c" "$tool"
+	rc=$?
+	[ "$BENCH_RAN" = 1 ] || { BENCH_WHY="case function did not call bench_run"; return 1; }
+	[ -z "${CASE_COMMANDS[$c|$tool]:-}" ] && CASE_COMMANDS[$c|$tool]=$BENCH_LAST_CMD
+	if [ $rc -ne 0 ]; then
+		BENCH_WHY="exit $rc, see $BENCH_LOGF: $(tail -n 3 "$BENCH_LOGF" | tr '\n' ' ')"
+		return 1
+	fi
+	if [ "$n" = 1 ] && bench_has "$c" check; then
+		"$(bench_fn "$c" check)" "$tool" >>"$dir/setup.log" 2>&1 ||
+			{ BENCH_WHY="result check failed after run 1, see $dir/setup.log"; return 1; }
+	fi
+	read -r rss cpu < <(bench_parse_time "$BENCH_TIMEF")
+	clk=$(getconf CLK_TCK)
+	# others' CPU = machine-wide busy time minus our own, in cores over the run.
+	awk -v w="$BENCH_WALL" -v r="$rss" -v c="$cpu" -v t="$BENCH_OTHER_TICKS" -v hz="$clk" \
+		-v l="$load" 'BEGIN {o = t / hz - c; if (o < 0) o = 0;
+		printf "%s %s %s %.2f %s\n", w, r, c, o / w, l}' >>"$dir/runs"
+	rm -rf "$RUN"
+	return 0
+}
+
+# bench_stat CASE TOOL COLUMN: the median of one column of the runs file.
+bench_stat() { awk -v k="$3" '{print $k}' "$BENCH_DIR/work/$1/$2/runs" | bench_median; }
+
+bench_one_case() {
+	local c=$1 tool dir why round max need t
+	local -a tools=() active=()
+	local -A status=()
+	read -r -a tools <<<"${CASE_TOOLS[$c]}"
+	bench_data "${CASE_DATA[$c]}" || { bench_row_skip "$c" all "data set generation failed"; return; }
+	export SRC=$DATA_PATH
+	# Warm the page cache the same way for every tool (caches are never dropped).
+	find "$SRC" -type f -exec cat {} + >/dev/null
+	for tool in "${tools[@]}"; do
+		dir=$BENCH_DIR/work/$c/$tool
+		rm -rf "$dir"
+		mkdir -p "$dir/state"
+		export RUN=$dir/run STATE=$dir/state
+		if bench_has "$c" ready && ! why=$("$(bench_fn "$c" ready)" "$tool" 2>&1); then
+			status[$tool]="skipped: $why"
+			continue
+		fi
+		if ! bench_has "$c" "$tool" && ! bench_has "$c" run; then
+			status[$tool]="skipped: no case function"
+			continue
+		fi
+		if bench_has "$c" setup && ! "$(bench_fn "$c" setup)" "$tool" >"$dir/setup.log" 2>&1; then
+			status[$tool]="skipped: setup failed, see ${dir/#$BENCH_DIR/\$BENCH_DIR}/setup.log"
+			continue
+		fi
+		active+=("$tool")
+	done
+	# Rounds interleave the tools, so a burst of load from others hits all of them.
+	max=$RUNS
+	for ((round = 1; round <= max; round++)); do
+		for tool in "${active[@]}"; do
+			[ -n "${status[$tool]:-}" ] && continue
+			bench_log "$c: $tool run $round/$max"
+			if ! bench_one_run "$c" "$tool" "$round"; then
+				status[$tool]="FAILED run $round: $BENCH_WHY"
+			fi
+		done
+		# Cases shorter than a second get at least 11 runs.
+		if [ "$round" -eq "$max" ] && [ "$max" -lt 11 ]; then
+			need=0
+			for tool in "${active[@]}"; do
+				[ -n "${status[$tool]:-}" ] && continue
+				t=$(bench_stat "$c" "$tool" 1)
+				awk -v t="$t" 'BEGIN {exit !(t < 1.0)}' && need=1
+			done
+			[ "$need" = 1 ] && max=11
+		fi
+	done
+	for tool in "${tools[@]}"; do
+		if [ -n "${status[$tool]:-}" ]; then bench_row_skip "$c" "$tool" "${status[$tool]}"
+		else bench_row "$c" "$tool"; fi
+	done
+}
+
+# --- report -------------------------------------------------------------------------
+
+bench_out() { printf '%s\n' "$*" | tee -a "$BENCH_RESULTS"; }
+
+bench_version() { "$@" 2>/dev/null | head -n 1; }
+
+bench_report_header() {
+	local disk
+	disk=$(findmnt -no SOURCE,FSTYPE --target "$BENCH_DIR" 2>/dev/null | tr -s ' ')
+	{
+		echo
+		echo "## $(date -u '+%Y-%m-%d %H:%M UTC'): bench/run.sh $*$BENCH_QUICK_TAG"
+		echo
+		echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2 / 1048576}' /proc/meminfo), kernel $(uname -r)"
+		echo "- disk under BENCH_DIR=$BENCH_DIR: $disk (rotational=$(cat "/sys/block/$(basename "$(findmnt -no SOURCE --target "$BENCH_DIR")")/queue/rotational" 2>/dev/null || echo '?'))"
+		echo "- navette: $NAVETTE, $(bench_version "$NAVETTE" --version || echo 'not built')"
+		echo "- $(bench_version "$RCLONE" version); $(bench_version "$RESTIC" version)"
+		echo "- load at start: $(cut -d' ' -f1-3 /proc/loadavg); page cache not dropped (warm source for every tool)"
+		echo "- runs: $RUNS per tool (at least 11 when a case takes under 1 s), interleaved; medians"
+		echo
+		echo "| case | tool | runs | median s (min-max) | throughput | vs rclone | max RSS MiB | CPU s | others' cores | target |"
+		echo "|---|---|---|---|---|---|---|---|---|---|"
+	} | tee -a "$BENCH_RESULTS"
+}
+
+bench_row_skip() { bench_out "| $1 | $2 | - | - | - | - | - | - | - | $3 |"; }
+
+bench_row() {
+	local c=$1 tool=$2 f=$BENCH_DIR/work/$1/$2/runs n wall lo hi rss cpu oth thr unit ratio="" verdict=""
+	local rthr
+	n=$(wc -l <"$f")
+	wall=$(bench_stat "$c" "$tool" 1)
+	lo=$(awk '{print $1}' "$f" | sort -g | head -n 1)
+	hi=$(awk '{print $1}' "$f" | sort -g | tail -n 1)
+	rss=$(awk '$2 > m {m = $2} END {printf "%.1f", m / 1024}' "$f")
+	cpu=$(bench_stat "$c" "$tool" 3 | xargs printf '%.2f')
+	oth=$(bench_stat "$c" "$tool" 4 | xargs printf '%.2f')
+	read -r thr unit < <(bench_throughput "$c" "$wall")
+	if [ "${tool#navette}" != "$tool" ] && [ -s "$BENCH_DIR/work/$c/rclone/runs" ]; then
+		read -r rthr _ < <(bench_throughput "$c" "$(bench_stat "$c" rclone 1)")
+		ratio=$(awk -v a="$thr" -v b="$rthr" 'BEGIN {printf "%.2fx", a / b}')
+	fi
+	if [ "$tool" = navette ]; then
+		verdict=$(bench_verdict "$c" "${ratio%x}" "$rss")
+	fi
+	bench_out "$(printf '| %s | %s | %s | %.3f (%.3f-%.3f) | %s %s | %s | %s | %s | %s | %s |' \
+		"$c" "$tool" "$n" "$wall" "$lo" "$hi" "$thr" "$unit" "$ratio" "$rss" "$cpu" "$oth" "$verdict")"
+}
+
+# bench_throughput CASE WALL: "N MB/s" (10^6 bytes) for the big-file sets, "N files/s"
+# for B.
+bench_throughput() {
+	bench_data "${CASE_DATA[$1]}" || return 1
+	if [ "${CASE_DATA[$1]}" = B ]; then
+		awk -v n="$DATA_FILES" -v w="$2" 'BEGIN {printf "%.0f files/s\n", n / w}'
+	else
+		awk -v n="$DATA_BYTES" -v w="$2" 'BEGIN {printf "%.0f MB/s\n", n / 1e6 / w}'
+	fi
+}
+
+bench_verdict() {
+	local c=$1 ratio=$2 rss=$3 out=""
+	if [ -n "${CASE_TARGET[$c]}" ] && [ -n "$ratio" ]; then
+		if awk -v r="$ratio" -v t="${CASE_TARGET[$c]}" 'BEGIN {exit !(r >= t)}'
+		then out="ratio >= ${CASE_TARGET[$c]} ok"; else out="ratio >= ${CASE_TARGET[$c]} MISSED"; fi
+	fi
+	if [ -n "${CASE_RSS[$c]}" ]; then
+		if awk -v r="$rss" -v t="${CASE_RSS[$c]}" 'BEGIN {exit !(r <= t)}'
+		then out+="${out:+, }RSS <= ${CASE_RSS[$c]} ok"; else out+="${out:+, }RSS <= ${CASE_RSS[$c]} MISSED"; fi
+	fi
+	echo "$out"
+}
+
+bench_report_footer() {
+	local k
+	{
+		echo
+		echo "Commands (first run of each; \$SRC is the data set, \$RUN a fresh scratch dir):"
+		echo
+		for k in "${!CASE_COMMANDS[@]}"; do
+			echo "- $k: \`${CASE_COMMANDS[$k]}\`"
+		done | sort
+		echo
+		echo "Throughput from the median wall time; max RSS is the largest over all runs; CPU s"
+		echo "is the median user+sys of the tool; others' cores = CPU others used meanwhile."
+	} | tee -a "$BENCH_RESULTS"
+	bench_log "appended to $BENCH_RESULTS"
+}
+
+# --- helpers for cases --------------------------------------------------------------
+
+# bench_same_tree A B: same files with the same contents (used by _check hooks).
+bench_same_tree() { diff -rq "$1" "$2"; }
+
+# bench_navette_has COMMAND: the navette binary knows COMMAND (else print why not).
+bench_navette_has() {
+	if [ ! -x "$NAVETTE" ]; then echo "no navette binary at $NAVETTE"; return 1; fi
+	if ! "$NAVETTE" help "$1" >/dev/null 2>&1; then
+		echo "navette $1 does not exist yet ($("$NAVETTE" --version 2>&1 | head -n 1))"
+		return 1
+	fi
+}
