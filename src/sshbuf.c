@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64.h"
 #include "error.h"
 
 void nv_sshbuf_init(nv_sshbuf *b)
@@ -148,52 +149,19 @@ int nv_sshrd_expect_cstring(nv_sshrd *r, const char *s)
 	return 0;
 }
 
-static const char nv_b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
+/* The base64 itself is src/b64.c's (strict and canonical); these wrappers add
+ * allocation and the whitespace of armor lines. */
 int nv_base64_encode(char **out, const void *p, size_t n)
 {
-	const unsigned char *in = p;
-	size_t i, o = 0;
 	char *s;
 
 	if (n > NV_SSHBUF_MAX)
 		return nv_error_set(NV_EINVAL, "data too large to encode");
-	s = malloc((n + 2) / 3 * 4 + 1);
-	if (!s)
+	if (!(s = malloc(nv_b64_pad_len(n) + 1)))
 		return nv_error_set(NV_ERR, "out of memory");
-	for (i = 0; i + 2 < n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-		s[o++] = nv_b64_alphabet[v >> 18];
-		s[o++] = nv_b64_alphabet[(v >> 12) & 63];
-		s[o++] = nv_b64_alphabet[(v >> 6) & 63];
-		s[o++] = nv_b64_alphabet[v & 63];
-	}
-	if (i < n) {
-		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
-		s[o++] = nv_b64_alphabet[v >> 18];
-		s[o++] = nv_b64_alphabet[(v >> 12) & 63];
-		s[o++] = i + 1 < n ? nv_b64_alphabet[(v >> 6) & 63] : '=';
-		s[o++] = '=';
-	}
-	s[o] = '\0';
+	nv_b64_pad_encode(s, p, n);
 	*out = s;
 	return 0;
-}
-
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
 }
 
 static int b64_space(unsigned char c)
@@ -203,64 +171,35 @@ static int b64_space(unsigned char c)
 
 int nv_base64_decode(unsigned char **out, size_t *out_len, const char *s, size_t n)
 {
+	char *packed;
 	unsigned char *d;
-	size_t i, o = 0, pad = 0, chars = 0;
-	uint32_t acc = 0;
+	size_t i, k = 0, cap = n / 4 * 3 + 3;
+	long got;
 
 	if (n > NV_SSHBUF_MAX)
 		return nv_error_set(NV_EINVAL, "base64 data too large");
-	d = malloc(n / 4 * 3 + 3);
-	if (!d)
+	packed = malloc(n + 1);
+	d = malloc(cap);
+	if (!packed || !d) {
+		free(packed);
+		free(d);
 		return nv_error_set(NV_ERR, "out of memory");
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		int v;
-
-		if (b64_space(c))
-			continue;
-		if (c == '=') {
-			pad++;
-			continue;
-		}
-		v = b64_value(c);
-		if (v < 0 || pad)
-			goto bad;
-		acc = acc << 6 | (uint32_t)v;
-		if (++chars % 4 == 0) {
-			d[o++] = (unsigned char)(acc >> 16);
-			d[o++] = (unsigned char)(acc >> 8);
-			d[o++] = (unsigned char)acc;
-			acc = 0;
-		}
 	}
-	/* A tail of 2 or 3 characters carries 1 or 2 bytes; its unused low bits
-	 * must be zero, and padding, if present, must complete the quad. */
-	switch (chars % 4) {
-	case 0:
-		if (pad)
-			goto bad;
-		break;
-	case 1:
-		goto bad;
-	case 2:
-		if ((pad && pad != 2) || (acc & 0xf))
-			goto bad;
-		d[o++] = (unsigned char)(acc >> 4);
-		break;
-	case 3:
-		if ((pad && pad != 1) || (acc & 0x3))
-			goto bad;
-		d[o++] = (unsigned char)(acc >> 10);
-		d[o++] = (unsigned char)(acc >> 2);
-		break;
+	for (i = 0; i < n; i++)
+		if (!b64_space((unsigned char)s[i]))
+			packed[k++] = s[i];
+	/* Padding is optional (a bare key blob may come without it). */
+	got = k % 4 == 0 ? nv_b64_pad_decode(d, packed, k) : nv_b64_raw_decode(d, packed, k);
+	OPENSSL_cleanse(packed, n + 1);
+	free(packed);
+	if (got < 0) {
+		OPENSSL_cleanse(d, cap);
+		free(d);
+		return nv_error_set(NV_EINVAL, "invalid base64");
 	}
 	*out = d;
-	*out_len = o;
+	*out_len = (size_t)got;
 	return 0;
-bad:
-	OPENSSL_cleanse(d, n / 4 * 3 + 3);
-	free(d);
-	return nv_error_set(NV_EINVAL, "invalid base64");
 }
 
 void nv_sshbuf_printable(char *out, size_t cap, const unsigned char *s, size_t n)
@@ -305,18 +244,13 @@ int nv_ssh_armor(char **out, const unsigned char *data, size_t len, const char *
 	return 0;
 }
 
-static int armor_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 int nv_ssh_dearmor(unsigned char **out, size_t *out_len, const char *text, size_t len,
 		   const char *begin, const char *end)
 {
 	const char *p = text, *stop = text + len, *b64, *q;
 	size_t bl = strlen(begin), el = strlen(end);
 
-	while (p < stop && armor_space(*p))
+	while (p < stop && b64_space((unsigned char)*p))
 		p++;
 	if ((size_t)(stop - p) < bl || memcmp(p, begin, bl) != 0)
 		return nv_error_set(NV_EINVAL, "missing \"%s\" line", begin);
@@ -328,7 +262,7 @@ int nv_ssh_dearmor(unsigned char **out, size_t *out_len, const char *text, size_
 	if (!q || (size_t)(stop - q) < el || memcmp(q, end, el) != 0)
 		return nv_error_set(NV_EINVAL, "missing \"%s\" line", end);
 	for (p = q + el; p < stop; p++)
-		if (!armor_space(*p))
+		if (!b64_space((unsigned char)*p))
 			return nv_error_set(NV_EINVAL, "data after \"%s\"", end);
 	if (nv_base64_decode(out, out_len, b64, (size_t)(q - b64)))
 		return nv_error_set(NV_EINVAL, "armored data is not valid base64");
