@@ -1,5 +1,5 @@
 /* test_azure_sign.c: unit tests of the Azure Shared Key string-to-sign and
- * signature (drivers/azure_sign.c), against Microsoft's worked examples. */
+ * signature against Microsoft's worked examples, and of connection strings. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "../drivers/azure_connstr.h"
 #include "../drivers/azure_sign.h"
 #include "error.h"
 
@@ -130,6 +131,45 @@ static void test_base64(void **state)
 	assert_int_equal(nv_az_b64_decode(&out, &len, ""), NV_EINVAL);
 }
 
+static void test_connstr(void **state)
+{
+	nv_az_connstr c;
+
+	(void)state;
+	assert_int_equal(nv_az_connstr_parse(&c, "DefaultEndpointsProtocol=http;"
+		"AccountName=devstoreaccount1;AccountKey=" NV_AZ_EMULATOR_KEY ";"
+		"BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1/;"), 0);
+	assert_string_equal(c.account, "devstoreaccount1");
+	assert_string_equal(c.key, NV_AZ_EMULATOR_KEY);
+	assert_string_equal(c.endpoint, "http://127.0.0.1:10000/devstoreaccount1");
+	assert_null(c.sas);
+	nv_az_connstr_clear(&c);
+
+	assert_int_equal(nv_az_connstr_parse(&c, "accountname=acct;EndpointSuffix="
+		"core.chinacloudapi.cn;SharedAccessSignature=?sv=2021-08-06&sig=a%2Bb="), 0);
+	assert_string_equal(c.endpoint, "https://acct.blob.core.chinacloudapi.cn");
+	assert_string_equal(c.sas, "sv=2021-08-06&sig=a%2Bb=");
+	assert_null(c.key);
+	nv_az_connstr_clear(&c);
+
+	assert_int_equal(nv_az_connstr_parse(&c, "UseDevelopmentStorage=true"), 0);
+	assert_string_equal(c.account, NV_AZ_EMULATOR_ACCOUNT);
+	assert_string_equal(c.key, NV_AZ_EMULATOR_KEY);
+	assert_string_equal(c.endpoint, "http://127.0.0.1:10000/devstoreaccount1");
+	nv_az_connstr_clear(&c);
+
+	assert_int_equal(nv_az_connstr_parse(&c, "AccountName=a;AccountName=b"), NV_EINVAL);
+	nv_az_connstr_clear(&c);
+	assert_int_equal(nv_az_connstr_parse(&c, "AccountName=a;junk"), NV_EINVAL);
+	nv_az_connstr_clear(&c);
+	assert_int_equal(nv_az_connstr_parse(&c, "AccountKey=s3cret;x"), NV_EINVAL);
+	assert_null(strstr(nv_error_msg(), "s3cret"));
+	nv_az_connstr_clear(&c);
+	assert_int_equal(nv_az_connstr_parse(&c, "DefaultEndpointsProtocol=ftp;"
+					     "AccountName=a"), NV_EINVAL);
+	nv_az_connstr_clear(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_repeated_query),
 		cmocka_unit_test(test_headers_and_decoding),
 		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_connstr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

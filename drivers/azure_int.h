@@ -1,0 +1,61 @@
+/* azure_int.h: state and helpers shared by the azure driver's own files
+ * (azure.c, azure_write.c). Nobody else includes this. */
+#ifndef NV_AZURE_INT_H
+#define NV_AZURE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "driver.h"
+#include "http.h"
+#include "azure_sign.h"
+
+#define NV_AZ_VERSION "2021-08-06"   /* pinned x-ms-version */
+#define NV_AZ_MAX_BLOCKS 50000u      /* blocks per blob (service limit) */
+#define NV_AZ_MAX_BLOCK (4000ull << 20) /* bytes per block (service limit) */
+#define NV_AZ_MAX_POOL 64u
+
+struct nv_conn {
+	nv_http *http;             /* this connection's persistent handle */
+	nv_http *pool[NV_AZ_MAX_POOL]; /* extra handles for blocks in flight, made on need */
+	nv_http_opts hopts;
+	char *ca_file;
+	char *account;
+	unsigned char *key;        /* decoded Shared Key (secret), or NULL with a SAS */
+	size_t keylen;
+	char *sas;                 /* SAS query string (secret), or NULL */
+	char *endpoint;            /* blob service URL, no trailing '/' */
+	const char *endpoint_path; /* points into endpoint: its path ("" or "/acct") */
+	char *container;
+	char *prefix;              /* "" or "dir/" under the container */
+	uint64_t block_size;
+	unsigned page_size;
+	unsigned concurrency;
+};
+
+/* Sends one request on http (c->http or a pool handle): blob is the full blob
+ * name or NULL for the container; query is encoded, without '?' (the SAS is
+ * added here). Signs each attempt. Returns 0 when a response came back, any
+ * status (then map with nv_az_error), or a transport error. reset, when set,
+ * runs before every attempt so a sink can start over. */
+int nv_az_send(struct nv_conn *c, nv_http *http, const char *method, const char *blob,
+	       const char *query, const nv_az_hdr *hdrs, size_t nhdrs, const void *body,
+	       size_t body_len, nv_http_sink sink, void *sink_ctx,
+	       void (*reset)(void *ctx), nv_http_resp *resp);
+/* The one mapping of an Azure error response (status, code, message, request
+ * id) to a navette error; what names the object ("container/blob"). */
+int nv_az_error(const struct nv_conn *c, const nv_http_resp *resp, const char *method,
+		const char *what);
+/* The full blob name of a key (root prefix + key); malloc'd. */
+char *nv_az_blob_name(const struct nv_conn *c, const char *key);
+/* The write slots (azure_write.c). */
+int nv_az_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,
+		     const nv_write_opts *opts);
+int nv_az_write(struct nv_writer *w, const void *buf, size_t len);
+int nv_az_write_commit(struct nv_writer *w, nv_commit_info *out);
+void nv_az_write_abort(struct nv_writer *w);
+/* RFC 3339 UTC time with nanoseconds, as rclone writes its "mtime" metadata;
+ * out: 40 bytes. */
+void nv_az_fmt_mtime(char *out, size_t cap, int64_t sec, int32_t nsec);
+
+#endif

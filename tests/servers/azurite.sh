@@ -1,0 +1,62 @@
+# azurite.sh: starts and stops Azurite (blob service only) for tests; source it
+# after tests/lib/common.sh. Strict mode (no --loose): navette must not need it.
+#
+#   nv_start_azurite [EXTRA_ARGS...]  fresh --location under $NV_TMP, a free port;
+#                                     sets AZ_PORT, AZ_PID, AZ_ENDPOINT, AZ_ACCOUNT, AZ_KEY
+#                                     (EXTRA_ARGS e.g. --cert C --key K makes it https)
+#   nv_stop_azurite [PID]             stops it (also done at exit)
+#   nv_azurite_container NAME         creates container NAME (Shared Key, via node)
+AZ_ACCOUNT=devstoreaccount1
+AZ_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+
+nv_start_azurite() {
+	local main scheme=http dir
+	main="$(nv_node_modules)/azurite/dist/src/blob/main.js"
+	command -v node >/dev/null || nv_need "node (for Azurite)"
+	[ -f "$main" ] || nv_need "Azurite (cd tests/servers && npm install)"
+	case " $* " in *" --cert "*) scheme=https ;; esac
+	AZ_PORT=$(nv_free_port) || nv_die "no free port"
+	dir=$(mktemp -d "$NV_TMP/azurite.XXXXXX")
+	node "$main" --blobHost 127.0.0.1 --blobPort "$AZ_PORT" --location "$dir" \
+		--disableTelemetry --silent --skipApiVersionCheck "$@" \
+		>"$dir.log" 2>&1 &
+	AZ_PID=$!
+	nv_at_exit "nv_stop_azurite $AZ_PID"
+	if ! nv_wait_port "$AZ_PORT" 30; then
+		cat "$dir.log" >&2
+		nv_die "Azurite did not start on port $AZ_PORT"
+	fi
+	AZ_ENDPOINT="$scheme://127.0.0.1:$AZ_PORT/$AZ_ACCOUNT"
+	export AZ_ENDPOINT
+}
+
+nv_stop_azurite() {
+	local pid=${1:-${AZ_PID:-}}
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	return 0
+}
+
+# Creates a container through Azurite's REST API, signed with Shared Key, so
+# tests depend on node (which Azurite needs anyway) and nothing else.
+# Uses AZ_ENDPOINT; for https set NODE_EXTRA_CA_CERTS to the test CA.
+nv_azurite_container() {
+	AZ_NAME=$1 node -e '
+const crypto = require("crypto");
+const u = new URL(process.env.AZ_ENDPOINT + "/" + process.env.AZ_NAME + "?restype=container");
+const date = new Date().toUTCString();
+const sts = "PUT\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:" + date + "\nx-ms-version:2021-08-06\n/" +
+  process.env.AZ_ACCOUNT + u.pathname + "\nrestype:container";
+const sig = crypto.createHmac("sha256", Buffer.from(process.env.AZ_KEY, "base64"))
+  .update(sts, "utf8").digest("base64");
+const mod = require(u.protocol === "https:" ? "https" : "http");
+const req = mod.request(u, { method: "PUT", headers: { "x-ms-date": date,
+  "x-ms-version": "2021-08-06", "Content-Length": "0",
+  "Authorization": "SharedKey " + process.env.AZ_ACCOUNT + ":" + sig } }, (res) => {
+  res.resume();
+  res.on("end", () => { if (res.statusCode !== 201) console.error("HTTP " + res.statusCode + " " + (res.headers["x-ms-error-code"] || "")); process.exit(res.statusCode === 201 ? 0 : 1); });
+});
+req.on("error", (e) => { console.error(e.message); process.exit(1); });
+req.end();' || nv_die "cannot create Azurite container $1"
+}
+export AZ_ACCOUNT AZ_KEY AZ_ENDPOINT
