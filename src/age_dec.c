@@ -2,6 +2,7 @@
  * passphrase), nonce, then STREAM chunks released one by one once authenticated.
  * Called through age.h by everyone. */
 #include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@ struct nv_age_dec {
 	int max_log2n;
 	enum nv_age_dec_state state;
 	int failed; /* sticky error code, 0 while healthy */
+	char failmsg[256];
 	unsigned char *hdr;
 	size_t hdrlen, scanned;
 	unsigned char file_key[NV_AGE_FILE_KEY]; /* from header to nonce, then wiped */
@@ -144,6 +146,14 @@ static int nv_age_dec_nonce(nv_age_dec *d, const unsigned char **p, size_t *n)
 	return rc;
 }
 
+/* Errors are sticky: later calls repeat the first message. */
+static int nv_age_dec_fail(nv_age_dec *d, int rc)
+{
+	d->failed = rc;
+	snprintf(d->failmsg, sizeof(d->failmsg), "%s", nv_error_msg());
+	return rc;
+}
+
 static int nv_age_dec_open(nv_age_dec *d, const unsigned char *in, size_t len, int last,
 			   unsigned char *out)
 {
@@ -211,7 +221,7 @@ int nv_age_dec_update(nv_age_dec *d, const void *in, size_t inlen, void *out, si
 
 	*outlen = 0;
 	if (d->failed)
-		return nv_error_set(d->failed, "age: decryption already failed");
+		return nv_error_set(d->failed, "%s", d->failmsg);
 	if (d->state == NV_AGE_ENDED)
 		return nv_error_set(NV_EINVAL, "age: decryption already finished");
 	while (inlen > 0 && rc == 0) {
@@ -226,8 +236,7 @@ int nv_age_dec_update(nv_age_dec *d, const void *in, size_t inlen, void *out, si
 		/* Chunks already opened in this call were authentic, but the caller learns of
 		 * them only through *outlen; withhold them along with the error. */
 		OPENSSL_cleanse(out, o);
-		d->failed = rc;
-		return rc;
+		return nv_age_dec_fail(d, rc);
 	}
 	*outlen = o;
 	return 0;
@@ -278,13 +287,11 @@ int nv_age_dec_final(nv_age_dec *d, void *out, size_t *outlen)
 
 	*outlen = 0;
 	if (d->failed)
-		return nv_error_set(d->failed, "age: decryption already failed");
+		return nv_error_set(d->failed, "%s", d->failmsg);
 	if (d->state == NV_AGE_ENDED)
 		return nv_error_set(NV_EINVAL, "age: decryption already finished");
-	if ((rc = nv_age_dec_last(d, out, outlen)) < 0) {
-		d->failed = rc;
-		return rc;
-	}
+	if ((rc = nv_age_dec_last(d, out, outlen)) < 0)
+		return nv_age_dec_fail(d, rc);
 	d->state = NV_AGE_ENDED;
 	OPENSSL_cleanse(d->buf, d->buflen);
 	d->buflen = 0;

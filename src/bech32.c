@@ -106,7 +106,7 @@ int nv_bech32_decode(unsigned char *out, size_t cap, size_t *n, const char *hrp,
 	if (lower && upper)
 		return -1;
 	/* The hrp is known, so the separator '1' must follow it (the charset has no '1'). */
-	if (len < hlen + 1 + 6 || strncasecmp(text, hrp, hlen) != 0 || text[hlen] != '1')
+	if (hlen == 0 || len < hlen + 1 + 6 || strncasecmp(text, hrp, hlen) != 0 || text[hlen] != '1')
 		return -1;
 	chk = nv_bech32_hrp_chk(text, hlen);
 	for (i = hlen + 1; i < len; i++) {
