@@ -60,6 +60,7 @@ struct nv_conn {
 	int dirty;              /* committed or removed something since the last flush */
 	struct local_fs *fs;
 	size_t nfs;
+	int walk;               /* resolve by component walk (test hook), not openat2 */
 	char *rd_key;           /* the last key read and its open fd, so streaming */
 	int rd_fd;              /* a big file is not one open per chunk */
 };
@@ -165,7 +166,7 @@ static int local_open_beneath(const struct nv_conn *c, const char *rel, int flag
 	if (!*rel)
 		return openat(c->root, ".", flags | O_CLOEXEC);
 #ifdef SYS_openat2
-	if (!atomic_load(&local_no_openat2)) {
+	if (!c->walk && !atomic_load(&local_no_openat2)) {
 		struct open_how how = {
 			.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
 			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
@@ -366,6 +367,8 @@ static int local_root(struct nv_conn *c, int create)
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return nv_error_set(NV_ENOTFOUND, "%s does not exist", c->root_path);
+		if (errno == ENOTDIR) /* it, or a parent, is a file: never a tree */
+			return nv_error_set(NV_EINVAL, "%s is not a directory", c->root_path);
 		return local_errno(errno, "opening %s", c->root_path);
 	}
 	if (fstat(fd, &st) < 0) {
@@ -409,8 +412,6 @@ static int local_open(struct nv_conn **out, const nv_location *loc)
 				    "absolute path", loc->text);
 	if ((rc = local_fsync_mode(loc, &mode)))
 		return rc;
-	if (getenv("NAVETTE_LOCAL_NO_OPENAT2"))
-		atomic_store(&local_no_openat2, 1);
 	c = calloc(1, sizeof(*c));
 	if (!c || !(c->root_path = strdup(loc->path))) {
 		free(c);
@@ -419,6 +420,7 @@ static int local_open(struct nv_conn **out, const nv_location *loc)
 	c->root = -1;
 	c->rd_fd = -1;
 	c->fsync = mode;
+	c->walk = getenv("NAVETTE_LOCAL_NO_OPENAT2") != NULL;
 	c->file_mode = 0666 & ~local_umask();
 	rc = local_root(c, 0);
 	if (rc && rc != NV_ENOTFOUND) {
