@@ -252,6 +252,16 @@ int nv_sshkey_parse_public(nv_sshkey **out, const char *line)
 	return rc;
 }
 
+/* A comment ends up on a line of a .pub file: a line break would split it. */
+static int sshkey_check_comment(const char *comment)
+{
+	if (comment && strpbrk(comment, "\r\n"))
+		return nv_error_set(NV_EINVAL, "a key comment cannot hold a line break");
+	if (comment && strlen(comment) > 1024)
+		return nv_error_set(NV_EINVAL, "a key comment is limited to 1024 bytes");
+	return 0;
+}
+
 int nv_sshkey_format_public(char **out_line, const nv_sshkey *k, const char *comment)
 {
 	unsigned char *blob;
@@ -260,6 +270,8 @@ int nv_sshkey_format_public(char **out_line, const nv_sshkey *k, const char *com
 	int rc;
 
 	*out_line = NULL;
+	if ((rc = sshkey_check_comment(comment)))
+		return rc;
 	if ((rc = nv_sshkey_public_blob(&blob, &blen, k)))
 		return rc;
 	rc = nv_base64_encode(&b64, blob, blen);
@@ -581,6 +593,8 @@ int nv_sshkey_format_private(char **out_text, const nv_sshkey *k, const char *co
 	*out_text = NULL;
 	if (!nv_sshkey_has_private(k))
 		return nv_error_set(NV_EINVAL, "this key has no private part to write");
+	if ((rc = sshkey_check_comment(comment)))
+		return rc;
 	nv_sshbuf_init(&b);
 	if ((rc = keyv1_build(&b, k, comment)) == 0)
 		rc = nv_ssh_armor(out_text, b.data, b.len, KEYV1_BEGIN, KEYV1_END, KEY_WRAP);

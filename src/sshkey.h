@@ -30,7 +30,8 @@ int nv_sshkey_parse_private(nv_sshkey **out, const char *text, size_t len, const
 
 /* Writes k's private key file text exactly as `ssh-keygen -t ed25519 -N ''`
  * does (PEM-style armor, 70-column base64, random check integers), so that
- * `ssh-keygen -y -f FILE` reads it. comment may be NULL (empty). *out_text is
+ * `ssh-keygen -y -f FILE` reads it. comment may be NULL (empty); one with a
+ * line break or longer than 1024 bytes gives NV_EINVAL. *out_text is
  * malloc'd and secret: wipe it (OPENSSL_cleanse or explicit_bzero) before
  * free. NV_EINVAL when k has no private part. The caller writes it to a file
  * with mode 0600. */
@@ -46,7 +47,8 @@ int nv_sshkey_parse_public(nv_sshkey **out, const char *line);
 int nv_sshkey_load_public(nv_sshkey **out, const char *path);
 
 /* "ssh-ed25519 AAAA..." followed by " comment" when comment is non-empty, with
- * no trailing newline. *out_line is malloc'd. */
+ * no trailing newline. *out_line is malloc'd. Comments as for
+ * nv_sshkey_format_private. */
 int nv_sshkey_format_public(char **out_line, const nv_sshkey *k, const char *comment);
 
 /* The raw 32-byte Ed25519 public key; out must have room for 32 bytes. */

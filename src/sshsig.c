@@ -18,39 +18,17 @@
 #define SSHSIG_WRAP 70
 #define SSHSIG_ARMOR_MAX (64 * 1024) /* an Ed25519 signature is ~300 bytes */
 #define SSHSIG_NS_MAX 256
+#define SSHSIG_SIGN_HASH "sha512" /* what ssh-keygen uses by default */
 #define ED25519_SIG_LEN 64
 
-/* Hashes msg with "sha256" or "sha512" (the names SSHSIG uses). */
-static int sshsig_hash(unsigned char *md, unsigned *mdlen, const char *alg, const void *msg,
-		       size_t len)
-{
-	const EVP_MD *type = strcmp(alg, "sha512") == 0 ? EVP_sha512() :
-			     strcmp(alg, "sha256") == 0 ? EVP_sha256() : NULL;
-
-	if (!type)
-		return nv_error_set(NV_EMISMATCH, "signature uses an unknown hash");
-	if (EVP_Digest(msg, len, md, mdlen, type, NULL) != 1)
-		return nv_error_set(NV_ERR, "hashing failed in OpenSSL");
-	return 0;
-}
-
-/* The bytes the key actually signs: magic, namespace, reserved (always
- * empty), hash name, H(message). */
-static int sshsig_signed_data(nv_sshbuf *b, const char *ns, const char *alg, const void *msg,
-			      size_t len)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	int rc;
-
-	if ((rc = sshsig_hash(md, &mdlen, alg, msg, len)))
-		return rc;
-	if ((rc = nv_sshbuf_put(b, SSHSIG_MAGIC, SSHSIG_MAGIC_LEN)) ||
-	    (rc = nv_sshbuf_put_cstring(b, ns)) || (rc = nv_sshbuf_put_string(b, NULL, 0)) ||
-	    (rc = nv_sshbuf_put_cstring(b, alg)) || (rc = nv_sshbuf_put_string(b, md, mdlen)))
-		return rc;
-	return 0;
-}
+struct nv_sshsig_ctx {
+	EVP_MD_CTX *md;
+	const char *alg;               /* "sha256" or "sha512", static */
+	/* verification only: */
+	nv_sshkey *signer;             /* public copy of the expected key */
+	char ns[SSHSIG_NS_MAX + 1];
+	unsigned char sig[ED25519_SIG_LEN];
+};
 
 static int sshsig_check_ns(const char *ns)
 {
@@ -60,8 +38,63 @@ static int sshsig_check_ns(const char *ns)
 	return 0;
 }
 
-int nv_sshsig_sign(char **out_armored, const nv_sshkey *k, const char *ns, const void *msg,
-		   size_t len)
+void nv_sshsig_ctx_free(nv_sshsig_ctx *c)
+{
+	if (!c)
+		return;
+	EVP_MD_CTX_free(c->md);
+	nv_sshkey_free(c->signer);
+	free(c);
+}
+
+/* alg must be a static "sha256" or "sha512". */
+static int sshsig_ctx_new(nv_sshsig_ctx **out, const char *alg)
+{
+	nv_sshsig_ctx *c = calloc(1, sizeof(*c));
+	const EVP_MD *type = strcmp(alg, "sha512") == 0 ? EVP_sha512() : EVP_sha256();
+
+	*out = NULL;
+	if (!c)
+		return nv_error_set(NV_ERR, "out of memory");
+	c->alg = alg;
+	if (!(c->md = EVP_MD_CTX_new()) || EVP_DigestInit_ex(c->md, type, NULL) != 1) {
+		nv_sshsig_ctx_free(c);
+		return nv_error_set(NV_ERR, "OpenSSL cannot start a hash");
+	}
+	*out = c;
+	return 0;
+}
+
+int nv_sshsig_update(nv_sshsig_ctx *c, const void *p, size_t len)
+{
+	if (EVP_DigestUpdate(c->md, p, len) != 1)
+		return nv_error_set(NV_ERR, "hashing failed in OpenSSL");
+	return 0;
+}
+
+/* The bytes the key actually signs: magic, namespace, reserved (always
+ * empty), hash name, H(message). Finishes c's hash. */
+static int sshsig_signed_data(nv_sshbuf *b, nv_sshsig_ctx *c, const char *ns)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	int rc;
+
+	if (EVP_DigestFinal_ex(c->md, md, &mdlen) != 1)
+		return nv_error_set(NV_ERR, "hashing failed in OpenSSL");
+	if ((rc = nv_sshbuf_put(b, SSHSIG_MAGIC, SSHSIG_MAGIC_LEN)) ||
+	    (rc = nv_sshbuf_put_cstring(b, ns)) || (rc = nv_sshbuf_put_string(b, NULL, 0)) ||
+	    (rc = nv_sshbuf_put_cstring(b, c->alg)) || (rc = nv_sshbuf_put_string(b, md, mdlen)))
+		return rc;
+	return 0;
+}
+
+int nv_sshsig_sign_begin(nv_sshsig_ctx **out)
+{
+	return sshsig_ctx_new(out, SSHSIG_SIGN_HASH);
+}
+
+int nv_sshsig_sign_end(char **out_armored, nv_sshsig_ctx *c, const nv_sshkey *k, const char *ns)
 {
 	nv_sshbuf tosign, sigblob, blob;
 	unsigned char sig[ED25519_SIG_LEN], *pub = NULL;
@@ -69,12 +102,14 @@ int nv_sshsig_sign(char **out_armored, const nv_sshkey *k, const char *ns, const
 	int rc;
 
 	*out_armored = NULL;
-	if ((rc = sshsig_check_ns(ns)))
+	if ((rc = sshsig_check_ns(ns))) {
+		nv_sshsig_ctx_free(c);
 		return rc;
+	}
 	nv_sshbuf_init(&tosign);
 	nv_sshbuf_init(&sigblob);
 	nv_sshbuf_init(&blob);
-	if ((rc = sshsig_signed_data(&tosign, ns, "sha512", msg, len)) ||
+	if ((rc = sshsig_signed_data(&tosign, c, ns)) ||
 	    (rc = nv_sshkey_sign_raw(sig, k, tosign.data, tosign.len)) ||
 	    (rc = nv_sshkey_public_blob(&pub, &publen, k)) ||
 	    (rc = nv_sshbuf_put_cstring(&sigblob, "ssh-ed25519")) ||
@@ -83,7 +118,7 @@ int nv_sshsig_sign(char **out_armored, const nv_sshkey *k, const char *ns, const
 	    (rc = nv_sshbuf_put_u32(&blob, SSHSIG_VERSION)) ||
 	    (rc = nv_sshbuf_put_string(&blob, pub, publen)) ||
 	    (rc = nv_sshbuf_put_cstring(&blob, ns)) || (rc = nv_sshbuf_put_string(&blob, NULL, 0)) ||
-	    (rc = nv_sshbuf_put_cstring(&blob, "sha512")) ||
+	    (rc = nv_sshbuf_put_cstring(&blob, c->alg)) ||
 	    (rc = nv_sshbuf_put_string(&blob, sigblob.data, sigblob.len)))
 		goto out;
 	rc = nv_ssh_armor(out_armored, blob.data, blob.len, SSHSIG_BEGIN, SSHSIG_END, SSHSIG_WRAP);
@@ -92,7 +127,24 @@ out:
 	nv_sshbuf_free(&tosign);
 	nv_sshbuf_free(&sigblob);
 	nv_sshbuf_free(&blob);
+	nv_sshsig_ctx_free(c);
 	return rc;
+}
+
+int nv_sshsig_sign(char **out_armored, const nv_sshkey *k, const char *ns, const void *msg,
+		   size_t len)
+{
+	nv_sshsig_ctx *c;
+	int rc;
+
+	*out_armored = NULL;
+	if ((rc = nv_sshsig_sign_begin(&c)))
+		return rc;
+	if ((rc = nv_sshsig_update(c, msg, len))) {
+		nv_sshsig_ctx_free(c);
+		return rc;
+	}
+	return nv_sshsig_sign_end(out_armored, c, k, ns);
 }
 
 /* A parsed signature blob; pointers into the decoded bytes. */
@@ -143,7 +195,8 @@ static int sshsig_check_key(const struct sshsig_parts *s, const nv_sshkey *signe
 	free(want);
 	if (same)
 		return 0;
-	nv_sshkey_fingerprint(fp_want, sizeof(fp_want), signer);
+	if ((rc = nv_sshkey_fingerprint(fp_want, sizeof(fp_want), signer)))
+		return rc;
 	if (nv_sshkey_from_blob(&got, s->pub, s->publen) == 0 &&
 	    nv_sshkey_fingerprint(fp_got, sizeof(fp_got), got) == 0) {
 		nv_sshkey_free(got);
@@ -155,42 +208,70 @@ static int sshsig_check_key(const struct sshsig_parts *s, const nv_sshkey *signe
 			    "the ssh-ed25519 key %s", fp_want);
 }
 
-static int sshsig_check_sig(const struct sshsig_parts *s, const nv_sshkey *signer,
-			    const char *ns, const void *msg, size_t len)
+/* Maps the signature's hash name to a static string, refusing others. */
+static const char *sshsig_known_hash(const unsigned char *alg, size_t n)
 {
-	char alg[16];
+	if (n == 6 && memcmp(alg, "sha512", 6) == 0)
+		return "sha512";
+	if (n == 6 && memcmp(alg, "sha256", 6) == 0)
+		return "sha256";
+	return NULL;
+}
+
+/* Every check that needs no message, in the order a reader wants to hear
+ * about failures: damage, key, namespace, hash, signature encoding. */
+static int sshsig_prepare(nv_sshsig_ctx **out, const unsigned char *blob, size_t blen,
+			  const nv_sshkey *signer, const char *ns)
+{
+	struct sshsig_parts s;
 	const unsigned char *sig;
 	size_t siglen;
-	nv_sshbuf signed_data;
+	unsigned char *pub = NULL;
+	size_t publen;
+	const char *alg;
+	char shown[64];
+	nv_sshsig_ctx *c;
 	nv_sshrd r;
 	int rc;
 
-	if (s->alglen >= sizeof(alg) || memchr(s->alg, '\0', s->alglen))
-		return nv_error_set(NV_EMISMATCH, "signature uses an unknown hash");
-	memcpy(alg, s->alg, s->alglen);
-	alg[s->alglen] = '\0';
-	nv_sshrd_init(&r, s->sigblob, s->sigbloblen);
+	if ((rc = sshsig_parse(&s, blob, blen)) || (rc = sshsig_check_key(&s, signer)))
+		return rc;
+	if (s.nslen != strlen(ns) || memcmp(s.ns, ns, s.nslen) != 0) {
+		nv_sshbuf_printable(shown, sizeof(shown), s.ns, s.nslen);
+		return nv_error_set(NV_EMISMATCH, "signature is for namespace \"%s\", not \"%s\"",
+				    shown, ns);
+	}
+	if (!(alg = sshsig_known_hash(s.alg, s.alglen))) {
+		nv_sshbuf_printable(shown, sizeof(shown), s.alg, s.alglen);
+		return nv_error_set(NV_EMISMATCH, "signature uses unknown hash \"%s\"", shown);
+	}
+	nv_sshrd_init(&r, s.sigblob, s.sigbloblen);
 	if (nv_sshrd_expect_cstring(&r, "ssh-ed25519") || nv_sshrd_string(&r, &sig, &siglen) ||
 	    siglen != ED25519_SIG_LEN || nv_sshrd_left(&r))
 		return nv_error_set(NV_EMISMATCH, "malformed ssh-ed25519 signature");
-	nv_sshbuf_init(&signed_data);
-	if ((rc = sshsig_signed_data(&signed_data, ns, alg, msg, len)) == 0 &&
-	    nv_sshkey_verify_raw(signer, sig, signed_data.data, signed_data.len) != 0)
-		rc = nv_error_set(NV_EMISMATCH, "bad signature: the data or the signature was "
-				  "altered");
-	nv_sshbuf_free(&signed_data);
-	return rc;
+	if ((rc = sshsig_ctx_new(&c, alg)))
+		return rc;
+	memcpy(c->sig, sig, ED25519_SIG_LEN);
+	memcpy(c->ns, ns, strlen(ns) + 1);
+	if ((rc = nv_sshkey_public_blob(&pub, &publen, signer)) == 0)
+		rc = nv_sshkey_from_blob(&c->signer, pub, publen);
+	free(pub);
+	if (rc) {
+		nv_sshsig_ctx_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
 }
 
-int nv_sshsig_verify(const char *armored, size_t armored_len, const nv_sshkey *signer,
-		     const char *ns, const void *msg, size_t len)
+int nv_sshsig_verify_begin(nv_sshsig_ctx **out, const char *armored, size_t armored_len,
+			   const nv_sshkey *signer, const char *ns)
 {
-	struct sshsig_parts s;
 	unsigned char *blob = NULL;
 	size_t blen = 0;
-	char shown[64];
 	int rc;
 
+	*out = NULL;
 	if ((rc = sshsig_check_ns(ns)))
 		return rc;
 	if (armored_len > SSHSIG_ARMOR_MAX)
@@ -198,16 +279,37 @@ int nv_sshsig_verify(const char *armored, size_t armored_len, const nv_sshkey *s
 				    "SSHSIG signature", SSHSIG_ARMOR_MAX);
 	if (nv_ssh_dearmor(&blob, &blen, armored, armored_len, SSHSIG_BEGIN, SSHSIG_END))
 		return nv_error_wrap(NV_EMISMATCH, "malformed signature armor");
-	if ((rc = sshsig_parse(&s, blob, blen)) || (rc = sshsig_check_key(&s, signer)))
-		goto out;
-	if (s.nslen != strlen(ns) || memcmp(s.ns, ns, s.nslen) != 0) {
-		nv_sshbuf_printable(shown, sizeof(shown), s.ns, s.nslen);
-		rc = nv_error_set(NV_EMISMATCH, "signature is for namespace \"%s\", not \"%s\"",
-				  shown, ns);
-		goto out;
-	}
-	rc = sshsig_check_sig(&s, signer, ns, msg, len);
-out:
+	rc = sshsig_prepare(out, blob, blen, signer, ns);
 	free(blob);
-	return rc == 0 ? 0 : NV_EMISMATCH;
+	return rc;
+}
+
+int nv_sshsig_verify_end(nv_sshsig_ctx *c)
+{
+	nv_sshbuf signed_data;
+	int rc;
+
+	nv_sshbuf_init(&signed_data);
+	if ((rc = sshsig_signed_data(&signed_data, c, c->ns)) == 0 &&
+	    nv_sshkey_verify_raw(c->signer, c->sig, signed_data.data, signed_data.len) != 0)
+		rc = nv_error_set(NV_EMISMATCH, "bad signature: the data or the signature was "
+				  "altered");
+	nv_sshbuf_free(&signed_data);
+	nv_sshsig_ctx_free(c);
+	return rc;
+}
+
+int nv_sshsig_verify(const char *armored, size_t armored_len, const nv_sshkey *signer,
+		     const char *ns, const void *msg, size_t len)
+{
+	nv_sshsig_ctx *c;
+	int rc;
+
+	if ((rc = nv_sshsig_verify_begin(&c, armored, armored_len, signer, ns)))
+		return rc;
+	if ((rc = nv_sshsig_update(c, msg, len))) {
+		nv_sshsig_ctx_free(c);
+		return rc;
+	}
+	return nv_sshsig_verify_end(c);
 }

@@ -34,6 +34,8 @@ static void test_generate_format_parse_roundtrip(void **state)
 	(void)state;
 	assert_int_equal(nv_sshkey_generate(&k), 0);
 	assert_true(nv_sshkey_has_private(k));
+	assert_int_equal(nv_sshkey_format_private(&text, k, "a\rb"), NV_EINVAL);
+	assert_null(text);
 	assert_int_equal(nv_sshkey_format_private(&text, k, "navette@test"), 0);
 	back = parse_priv(text, &rc);
 	assert_int_equal(rc, 0);
@@ -120,6 +122,8 @@ static void test_public_line_roundtrip(void **state)
 	assert_int_equal(nv_sshkey_format_public(&line, k, "me@host"), 0);
 	assert_string_equal(line, vec_pub);
 	free(line);
+	assert_int_equal(nv_sshkey_format_public(&line, k, "two\nlines"), NV_EINVAL);
+	assert_null(line);
 	assert_int_equal(nv_sshkey_format_public(&line, k, NULL), 0);
 	assert_int_equal(strlen(line), strlen(vec_pub) - strlen(" me@host"));
 	assert_memory_equal(line, vec_pub, strlen(line));

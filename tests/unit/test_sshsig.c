@@ -256,6 +256,107 @@ static void test_malformed_armor(void **state)
 	nv_sshkey_free(k);
 }
 
+/* Fed in pieces of any size, the streaming calls give the one-shot results. */
+static void test_streaming(void **state)
+{
+	static const size_t steps[] = { 1, 2, 3, 7, 64, 1000 };
+	nv_sshkey *k = vec_key(), *other = NULL;
+	nv_sshsig_ctx *c = NULL;
+	char *sig = NULL;
+	size_t i, off, n, len = strlen(vec_msg);
+
+	(void)state;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		assert_int_equal(nv_sshsig_sign_begin(&c), 0);
+		for (off = 0; off < len; off += n) {
+			n = len - off < steps[i] ? len - off : steps[i];
+			assert_int_equal(nv_sshsig_update(c, vec_msg + off, n), 0);
+		}
+		assert_int_equal(nv_sshsig_sign_end(&sig, c, k, NS), 0);
+		assert_string_equal(sig, vec_sig512);
+		free(sig);
+		assert_int_equal(nv_sshsig_verify_begin(&c, vec_sig256, strlen(vec_sig256), k, NS), 0);
+		for (off = 0; off < len; off += n) {
+			n = len - off < steps[i] ? len - off : steps[i];
+			assert_int_equal(nv_sshsig_update(c, vec_msg + off, n), 0);
+		}
+		assert_int_equal(nv_sshsig_verify_end(c), 0);
+	}
+	/* a missing last byte */
+	assert_int_equal(nv_sshsig_verify_begin(&c, vec_sig512, strlen(vec_sig512), k, NS), 0);
+	assert_int_equal(nv_sshsig_update(c, vec_msg, len - 1), 0);
+	assert_int_equal(nv_sshsig_verify_end(c), NV_EMISMATCH);
+	/* key and namespace are refused before any of the message is read */
+	assert_int_equal(nv_sshkey_generate(&other), 0);
+	c = (nv_sshsig_ctx *)&c;
+	assert_int_equal(nv_sshsig_verify_begin(&c, vec_sig512, strlen(vec_sig512), other, NS),
+			 NV_EMISMATCH);
+	assert_null(c);
+	assert_int_equal(nv_sshsig_verify_begin(&c, vec_sig512, strlen(vec_sig512), k,
+						NV_SSHSIG_NS_VAULT), NV_EMISMATCH);
+	/* abandoned contexts are freed without leaks (LeakSanitizer checks) */
+	assert_int_equal(nv_sshsig_sign_begin(&c), 0);
+	assert_int_equal(nv_sshsig_update(c, "x", 1), 0);
+	nv_sshsig_ctx_free(c);
+	assert_int_equal(nv_sshsig_verify_begin(&c, vec_sig512, strlen(vec_sig512), k, NS), 0);
+	nv_sshsig_ctx_free(c);
+	nv_sshsig_ctx_free(NULL);
+	nv_sshkey_free(other);
+	nv_sshkey_free(k);
+}
+
+/* Rewrites one field of vec_sig512's blob and re-armors it. */
+static char *edited_sig(const char *field_old, size_t old_len, const char *field_new,
+			size_t new_len)
+{
+	unsigned char *blob, *out, *at;
+	size_t n;
+	char *text;
+
+	assert_int_equal(nv_ssh_dearmor(&blob, &n, vec_sig512, strlen(vec_sig512), SIG_BEGIN,
+					SIG_END), 0);
+	at = memmem(blob, n, field_old, old_len);
+	assert_non_null(at);
+	out = malloc(n - old_len + new_len);
+	memcpy(out, blob, (size_t)(at - blob));
+	memcpy(out + (at - blob), field_new, new_len);
+	memcpy(out + (at - blob) + new_len, at + old_len, n - (size_t)(at - blob) - old_len);
+	assert_int_equal(nv_ssh_armor(&text, out, n - old_len + new_len, SIG_BEGIN, SIG_END, 70),
+			 0);
+	free(out);
+	free(blob);
+	return text;
+}
+
+static void test_edited_fields(void **state)
+{
+	nv_sshkey *k = vec_key();
+	char *sig;
+
+	(void)state;
+	/* reserved "" -> "x" (not covered by the signature, so refused outright) */
+	sig = edited_sig("\0\0\0\0\0\0\0\x06sha512", 14, "\0\0\0\x01x\0\0\0\x06sha512", 15);
+	assert_int_equal(verify(sig, k, NS, vec_msg), NV_EMISMATCH);
+	assert_non_null(strstr(nv_error_msg(), "reserved"));
+	free(sig);
+	/* hash name sha512 -> sha384 */
+	sig = edited_sig("\0\0\0\x06sha512", 10, "\0\0\0\x06sha384", 10);
+	assert_int_equal(verify(sig, k, NS, vec_msg), NV_EMISMATCH);
+	assert_non_null(strstr(nv_error_msg(), "unknown hash"));
+	free(sig);
+	/* hash name sha512 -> sha256: a valid name, but not what was signed */
+	sig = edited_sig("\0\0\0\x06sha512", 10, "\0\0\0\x06sha256", 10);
+	assert_int_equal(verify(sig, k, NS, vec_msg), NV_EMISMATCH);
+	assert_non_null(strstr(nv_error_msg(), "bad signature"));
+	free(sig);
+	/* version 1 -> 2 */
+	sig = edited_sig("SSHSIG\0\0\0\x01", 10, "SSHSIG\0\0\0\x02", 10);
+	assert_int_equal(verify(sig, k, NS, vec_msg), NV_EMISMATCH);
+	assert_non_null(strstr(nv_error_msg(), "version"));
+	free(sig);
+	nv_sshkey_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +371,8 @@ int main(void)
 		cmocka_unit_test(test_other_key),
 		cmocka_unit_test(test_swapped_embedded_key),
 		cmocka_unit_test(test_malformed_armor),
+		cmocka_unit_test(test_streaming),
+		cmocka_unit_test(test_edited_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
