@@ -256,6 +256,16 @@ static void test_malformed_armor(void **state)
 	nv_sshkey_free(k);
 }
 
+static void feed(nv_sshsig_ctx *c, const char *msg, size_t len, size_t step)
+{
+	size_t off, n;
+
+	for (off = 0; off < len; off += n) {
+		n = len - off < step ? len - off : step;
+		assert_int_equal(nv_sshsig_update(c, msg + off, n), 0);
+	}
+}
+
 /* Fed in pieces of any size, the streaming calls give the one-shot results. */
 static void test_streaming(void **state)
 {
@@ -263,23 +273,17 @@ static void test_streaming(void **state)
 	nv_sshkey *k = vec_key(), *other = NULL;
 	nv_sshsig_ctx *c = NULL;
 	char *sig = NULL;
-	size_t i, off, n, len = strlen(vec_msg);
+	size_t i, len = strlen(vec_msg);
 
 	(void)state;
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		assert_int_equal(nv_sshsig_sign_begin(&c), 0);
-		for (off = 0; off < len; off += n) {
-			n = len - off < steps[i] ? len - off : steps[i];
-			assert_int_equal(nv_sshsig_update(c, vec_msg + off, n), 0);
-		}
+		feed(c, vec_msg, len, steps[i]);
 		assert_int_equal(nv_sshsig_sign_end(&sig, c, k, NS), 0);
 		assert_string_equal(sig, vec_sig512);
 		free(sig);
 		assert_int_equal(nv_sshsig_verify_begin(&c, vec_sig256, strlen(vec_sig256), k, NS), 0);
-		for (off = 0; off < len; off += n) {
-			n = len - off < steps[i] ? len - off : steps[i];
-			assert_int_equal(nv_sshsig_update(c, vec_msg + off, n), 0);
-		}
+		feed(c, vec_msg, len, steps[i]);
 		assert_int_equal(nv_sshsig_verify_end(c), 0);
 	}
 	/* a missing last byte */
