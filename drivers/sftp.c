@@ -1,22 +1,560 @@
-/* sftp.c: the sftp storage driver (placeholder: "not built in" until it lands).
- * No code but src/driver.c calls these slots. */
-#include "driver.h"
+/* sftp.c: the sftp storage driver (libssh2): its table, open/close, settings,
+ * reconnection and the one error mapping. No code but src/driver.c calls the slots.
+ *
+ * Locations:
+ *   sftp://user@host[:port]/abs/path   absolute path, as in curl
+ *   sftp://user@host[:port]/~/dir      relative to the login (home) directory
+ *   NAME:path                          remote NAME of the config file (type = sftp);
+ *                                      path as written: relative paths start at home
+ * Settings (config file keys; URL-form locations read $NAVETTE_<KEY>, named remotes
+ * $NAVETTE_REMOTE_<NAME>_<KEY>; the URL's user, host and port win over settings):
+ *   host                 server name or address (required for NAME:path)
+ *   port                 TCP port, default 22
+ *   user                 login, default $USER
+ *   key_file             private key (OpenSSH or PEM format); refused when group or
+ *                        others may read it, as ssh does
+ *   key_passphrase       passphrase of key_file (or key_passphrase_file: a file holding it)
+ *   password             password authentication; from the config file or the environment
+ *                        only (also $SSHPASS); never prompted for
+ *   (ssh-agent)          used when $SSH_AUTH_SOCK is set, after key_file
+ *   known_hosts          default ~/.ssh/known_hosts; hashed entries and [host]:port work
+ *   host_key_checking    yes (default): an unknown or changed host key is refused with
+ *                        its SHA256 fingerprint; accept-new: an unknown host's key is
+ *                        appended to known_hosts (a changed key is still refused)
+ *   timeout              seconds any single network operation may take, default 30
+ *   retries              reconnect attempts after a dropped connection, default 3,
+ *                        with backoff 0.5 s, 1 s, 2 s, ... (at most 8 s)
+ *   keepalive            seconds between SSH keepalives on an idle session, default 15
+ *   requests             read/write requests kept in flight per transfer, default 64
+ *                        (each carries up to 30000 bytes, libssh2's limit)
+ *   fsync                each: ask the server to fsync every file before it is renamed
+ *                        into place (fsync@openssh.com); anything else: no fsync
+ * Writes go to ".navette-tmp.<random>" in the target directory, then are renamed.
+ * SFTP v3 rename refuses an existing target, which makes NV_WRITE_EXCLUSIVE atomic;
+ * a plain overwrite is remove-then-rename (libssh2 1.10 has no posix-rename), so for
+ * that short window a reader finds no file under the key (never a partial one).
+ * Modification times have one-second resolution (SFTP v3). Symlinks and special files
+ * are not listed. */
+#include "sftp_int.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include <openssl/crypto.h>
 
 static const char *const sftp_schemes[] = { "sftp", NULL };
 
-static int sftp_open(struct nv_conn **out, const nv_location *loc)
+static pthread_once_t sftp_once = PTHREAD_ONCE_INIT;
+static int sftp_init_rc;
+
+static void sftp_global_init(void)
 {
-	(void)loc;
-	*out = NULL;
-	return nv_error_set(NV_ENOTSUP, "the sftp driver is not built in yet");
+	sftp_init_rc = libssh2_init(0);
 }
 
-static void sftp_close(struct nv_conn *c) { (void)c; }
+/* ---- the one error mapping ---- */
+
+static int sftp_status_code(unsigned long st, const char **name)
+{
+	switch (st) {
+	case LIBSSH2_FX_NO_SUCH_FILE:
+	case LIBSSH2_FX_NO_SUCH_PATH:
+		*name = "no such file";
+		return NV_ENOTFOUND;
+	case LIBSSH2_FX_PERMISSION_DENIED:
+	case LIBSSH2_FX_WRITE_PROTECT:
+		*name = "permission denied";
+		return NV_EPERM;
+	case LIBSSH2_FX_FILE_ALREADY_EXISTS:
+		*name = "file exists";
+		return NV_EEXISTS;
+	case LIBSSH2_FX_NO_SPACE_ON_FILESYSTEM:
+	case LIBSSH2_FX_QUOTA_EXCEEDED:
+		*name = "no space left";
+		return NV_ENOSPC;
+	case LIBSSH2_FX_OP_UNSUPPORTED:
+		*name = "operation not supported by the server";
+		return NV_ENOTSUP;
+	case LIBSSH2_FX_NO_CONNECTION:
+	case LIBSSH2_FX_CONNECTION_LOST:
+		*name = "connection lost";
+		return NV_ERETRY;
+	default:
+		*name = "failure";
+		return NV_ERR;
+	}
+}
+
+static int sftp_session_code(int rc)
+{
+	switch (rc) {
+	case LIBSSH2_ERROR_AUTHENTICATION_FAILED:
+	case LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED:
+	case LIBSSH2_ERROR_PASSWORD_EXPIRED:
+	case LIBSSH2_ERROR_KEYFILE_AUTH_FAILED:
+	case LIBSSH2_ERROR_FILE:
+	case LIBSSH2_ERROR_METHOD_NONE:
+		return NV_EAUTH;
+	case LIBSSH2_ERROR_SOCKET_NONE:
+	case LIBSSH2_ERROR_BANNER_RECV:
+	case LIBSSH2_ERROR_BANNER_SEND:
+	case LIBSSH2_ERROR_SOCKET_SEND:
+	case LIBSSH2_ERROR_SOCKET_RECV:
+	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+	case LIBSSH2_ERROR_SOCKET_TIMEOUT:
+	case LIBSSH2_ERROR_TIMEOUT:
+	case LIBSSH2_ERROR_KEX_FAILURE:
+	case LIBSSH2_ERROR_KEY_EXCHANGE_FAILURE:
+	case LIBSSH2_ERROR_CHANNEL_CLOSED:
+	case LIBSSH2_ERROR_CHANNEL_EOF_SENT:
+	case LIBSSH2_ERROR_CHANNEL_FAILURE:
+	case LIBSSH2_ERROR_BAD_SOCKET:
+	case LIBSSH2_ERROR_DECRYPT:
+	case LIBSSH2_ERROR_INVALID_MAC:
+		return NV_ERETRY;
+	case LIBSSH2_ERROR_METHOD_NOT_SUPPORTED:
+		return NV_ENOTSUP;
+	default:
+		return NV_ERR;
+	}
+}
+
+int nv_sftp_fail(struct nv_conn *c, int rc, const char *fmt, ...)
+{
+	char ctx[768];
+	const char *why = "unknown error";
+	char *msg = NULL;
+	int code;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx, sizeof(ctx), fmt, ap);
+	va_end(ap);
+	if (rc == LIBSSH2_ERROR_SFTP_PROTOCOL && c->sftp) {
+		code = sftp_status_code(libssh2_sftp_last_error(c->sftp), &why);
+	} else {
+		code = sftp_session_code(rc);
+		if (c->ssh && libssh2_session_last_error(c->ssh, &msg, NULL, 0) && msg && *msg)
+			why = msg;
+	}
+	nv_error_set(code, "sftp %s: %s: %s", c->where, ctx, why);
+	/* Past a session-level error libssh2's state is unknown: start afresh. */
+	if (code == NV_ERETRY || rc != LIBSSH2_ERROR_SFTP_PROTOCOL)
+		nv_sftp_teardown(c);
+	return code;
+}
+
+/* ---- connection life ---- */
+
+void nv_sftp_backoff(unsigned attempt)
+{
+	unsigned ms = 500u << (attempt < 4 ? attempt : 4);
+
+	if (ms > 8000)
+		ms = 8000;
+	usleep(ms * 1000u);
+}
+
+void nv_sftp_orphan(struct nv_conn *c, const char *path)
+{
+	char **n = realloc(c->orphans, (c->norphans + 1) * sizeof(*n));
+	char *p = strdup(path);
+
+	if (!n || !p) {
+		free(p);
+		if (n)
+			c->orphans = n;
+		return;
+	}
+	c->orphans = n;
+	c->orphans[c->norphans++] = p;
+}
+
+static void sftp_orphans_clean(struct nv_conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->norphans; i++) {
+		if (c->sftp)
+			libssh2_sftp_unlink(c->sftp, c->orphans[i]);
+		free(c->orphans[i]);
+	}
+	free(c->orphans);
+	c->orphans = NULL;
+	c->norphans = 0;
+}
+
+int nv_sftp_ensure(struct nv_conn *c)
+{
+	int rc, next;
+
+	if (c->sftp) {
+		if (libssh2_keepalive_send(c->ssh, &next) == 0)
+			return 0;
+		nv_sftp_teardown(c);
+	}
+	if (c->failures)
+		nv_sftp_backoff(c->failures - 1);
+	rc = nv_sftp_connect(c);
+	if (rc) {
+		if (rc == NV_ERETRY)
+			c->failures++;
+		return rc;
+	}
+	c->failures = 0;
+	if (c->norphans)
+		sftp_orphans_clean(c);
+	return 0;
+}
+
+void nv_sftp_teardown(struct nv_conn *c)
+{
+	if (!c->ssh)
+		return;
+	/* Shutting the socket down first makes every call below fail at once
+	 * instead of waiting out the timeout against a dead server. */
+	if (c->sock >= 0)
+		shutdown(c->sock, SHUT_RDWR);
+	nv_sftp_read_forget(c);
+	while (c->writers)
+		nv_sftp_writer_drop(c->writers);
+	if (c->sftp)
+		libssh2_sftp_shutdown(c->sftp);
+	libssh2_session_free(c->ssh);
+	c->sftp = NULL;
+	c->ssh = NULL;
+	if (c->sock >= 0)
+		close(c->sock);
+	c->sock = -1;
+	c->gen++;
+}
+
+static void sftp_disconnect(struct nv_conn *c)
+{
+	if (!c->ssh)
+		return;
+	nv_sftp_read_forget(c);
+	if (c->sftp)
+		libssh2_sftp_shutdown(c->sftp);
+	c->sftp = NULL;
+	libssh2_session_disconnect(c->ssh, "navette done");
+	nv_sftp_teardown(c);
+}
+
+/* ---- settings ---- */
+
+static void sftp_secret_free(char *s)
+{
+	if (s) {
+		OPENSSL_cleanse(s, strlen(s));
+		free(s);
+	}
+}
+
+static void sftp_conn_free(struct nv_conn *c)
+{
+	if (!c)
+		return;
+	sftp_disconnect(c);
+	sftp_orphans_clean(c);
+	free(c->host);
+	free(c->user);
+	free(c->where);
+	free(c->root);
+	free(c->key_file);
+	sftp_secret_free(c->passphrase);
+	sftp_secret_free(c->password);
+	free(c->known_hosts);
+	free(c);
+}
+
+static int sftp_hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* URL parts are percent-encoded ("my%20dir"); NAME:path is taken as written. */
+static char *sftp_unescape(const char *s, size_t n)
+{
+	char *out = malloc(n + 1), *o = out;
+	size_t i;
+
+	if (!out)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && sftp_hexval(s[i + 1]) >= 0 &&
+		    sftp_hexval(s[i + 2]) >= 0) {
+			*o++ = (char)(sftp_hexval(s[i + 1]) * 16 + sftp_hexval(s[i + 2]));
+			i += 2;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* "user@host:port", "host", "[v6::addr]:port" */
+static int sftp_parse_authority(struct nv_conn *c, const char *a)
+{
+	const char *at = strrchr(a, '@'), *h = at ? at + 1 : a, *hend, *colon;
+
+	if (at && !(c->user = sftp_unescape(a, (size_t)(at - a))))
+		return nv_error_set(NV_ERR, "out of memory");
+	if (*h == '[') {
+		hend = strchr(h, ']');
+		if (!hend)
+			return nv_error_set(NV_EINVAL, "sftp: bad address in '%s'", a);
+		colon = hend[1] == ':' ? hend + 1 : NULL;
+		c->host = strndup(h + 1, (size_t)(hend - h - 1));
+	} else {
+		colon = strchr(h, ':');
+		c->host = strndup(h, colon ? (size_t)(colon - h) : strlen(h));
+	}
+	if (!c->host)
+		return nv_error_set(NV_ERR, "out of memory");
+	if (colon) {
+		char *end;
+		unsigned long p = strtoul(colon + 1, &end, 10);
+
+		if (*end || p == 0 || p > 65535)
+			return nv_error_set(NV_EINVAL, "sftp: bad port in '%s'", a);
+		c->port = (unsigned)p;
+	}
+	return 0;
+}
+
+/* The root directory: "/~" and "~" prefixes mean the login directory, which is
+ * where SFTP resolves relative paths; trailing slashes are dropped. */
+static int sftp_set_root(struct nv_conn *c, const char *path, int url)
+{
+	char *p = url ? sftp_unescape(path, strlen(path)) : strdup(path);
+	const char *s = p;
+	size_t n;
+
+	if (!p)
+		return nv_error_set(NV_ERR, "out of memory");
+	if (strcmp(s, "/~") == 0 || strcmp(s, "~") == 0)
+		s = "";
+	else if (strncmp(s, "/~/", 3) == 0)
+		s += 3;
+	else if (strncmp(s, "~/", 2) == 0)
+		s += 2;
+	n = strlen(s);
+	while (n > 1 && s[n - 1] == '/')
+		n--;
+	c->root = strndup(s, n);
+	free(p);
+	return c->root ? 0 : nv_error_set(NV_ERR, "out of memory");
+}
+
+static char *sftp_setting(const nv_location *loc, const char *key, const char *env)
+{
+	const char *v = nv_settings_get(loc->settings, key, env);
+
+	return v && *v ? strdup(v) : NULL;
+}
+
+static int sftp_read_secret_file(char **out, const char *path)
+{
+	size_t len;
+	int rc = nv_read_private_file(path, out, &len);
+
+	if (rc)
+		return rc;
+	while (len && ((*out)[len - 1] == '\n' || (*out)[len - 1] == '\r'))
+		(*out)[--len] = '\0';
+	return 0;
+}
+
+static int sftp_settings_numbers(struct nv_conn *c, const nv_location *loc)
+{
+	uint64_t timeout, retries, keepalive, requests, port;
+	int rc;
+
+	if ((rc = nv_settings_get_u64(loc->settings, "timeout", NULL, 30, &timeout)) ||
+	    (rc = nv_settings_get_u64(loc->settings, "retries", NULL, 3, &retries)) ||
+	    (rc = nv_settings_get_u64(loc->settings, "keepalive", NULL, 15, &keepalive)) ||
+	    (rc = nv_settings_get_u64(loc->settings, "requests", NULL, 64, &requests)) ||
+	    (rc = nv_settings_get_u64(loc->settings, "port", NULL, 22, &port)))
+		return rc;
+	if (timeout == 0 || timeout > 86400 || retries > 100 || requests == 0 ||
+	    requests > 1024 || port == 0 || port > 65535)
+		return nv_error_set(NV_EINVAL, "sftp: timeout, retries, requests or port "
+				    "out of range for '%s'", loc->text);
+	c->timeout_ms = (long)timeout * 1000;
+	c->retries = (unsigned)retries;
+	c->keepalive_sec = (unsigned)keepalive;
+	c->window = (size_t)requests * NV_SFTP_REQ_BYTES;
+	if (!c->port)
+		c->port = (unsigned)port;
+	return 0;
+}
+
+static int sftp_settings_auth(struct nv_conn *c, const nv_location *loc)
+{
+	const char *checking = nv_settings_get(loc->settings, "host_key_checking", NULL);
+	const char *pass_file = nv_settings_get(loc->settings, "key_passphrase_file", NULL);
+	const char *fsync = nv_settings_get(loc->settings, "fsync", NULL);
+	const char *home = getenv("HOME");
+	int rc;
+
+	c->key_file = sftp_setting(loc, "key_file", NULL);
+	c->passphrase = sftp_setting(loc, "key_passphrase", NULL);
+	if (!c->passphrase && pass_file && *pass_file &&
+	    (rc = sftp_read_secret_file(&c->passphrase, pass_file)))
+		return rc;
+	c->password = sftp_setting(loc, "password", "SSHPASS");
+	c->known_hosts = sftp_setting(loc, "known_hosts", NULL);
+	if (!c->known_hosts) {
+		if (!home || asprintf(&c->known_hosts, "%s/.ssh/known_hosts", home) < 0) {
+			c->known_hosts = NULL;
+			return nv_error_set(NV_EINVAL, "sftp: no known_hosts: set it or $HOME");
+		}
+	}
+	if (checking && strcmp(checking, "accept-new") == 0)
+		c->accept_new = 1;
+	else if (checking && strcmp(checking, "yes") != 0)
+		return nv_error_set(NV_EINVAL, "sftp: host_key_checking must be 'yes' or "
+				    "'accept-new' (got '%s')", checking);
+	c->fsync_each = fsync && strcmp(fsync, "each") == 0;
+	return 0;
+}
+
+static int sftp_settings(struct nv_conn *c, const nv_location *loc)
+{
+	int rc;
+
+	if (loc->remote) {
+		rc = sftp_set_root(c, loc->path ? loc->path : "", 0);
+	} else {
+		if (!loc->authority || !*loc->authority)
+			return nv_error_set(NV_EINVAL, "sftp: '%s' names no host", loc->text);
+		rc = sftp_parse_authority(c, loc->authority);
+		if (!rc)
+			rc = sftp_set_root(c, loc->path ? loc->path : "", 1);
+	}
+	if (rc)
+		return rc;
+	if (!c->host && !(c->host = sftp_setting(loc, "host", NULL)))
+		return nv_error_set(NV_EINVAL, "sftp: remote '%s' has no host",
+				    loc->remote ? loc->remote : loc->text);
+	if (!c->user && !(c->user = sftp_setting(loc, "user", "USER")))
+		return nv_error_set(NV_EINVAL, "sftp: no user for '%s'", loc->text);
+	if ((rc = sftp_settings_numbers(c, loc)) || (rc = sftp_settings_auth(c, loc)))
+		return rc;
+	if (asprintf(&c->where, "%s@%s:%u", c->user, c->host, c->port) < 0) {
+		c->where = NULL;
+		return nv_error_set(NV_ERR, "out of memory");
+	}
+	return 0;
+}
+
+/* ---- slots ---- */
+
+static int sftp_open(struct nv_conn **out, const nv_location *loc)
+{
+	struct nv_conn *c;
+	int rc;
+
+	*out = NULL;
+	pthread_once(&sftp_once, sftp_global_init);
+	if (sftp_init_rc)
+		return nv_error_set(NV_ERR, "sftp: libssh2 failed to initialise");
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return nv_error_set(NV_ERR, "out of memory");
+	c->sock = -1;
+	rc = sftp_settings(c, loc);
+	if (!rc)
+		NV_SFTP_RETRY(c, rc, 0);
+	if (rc) {
+		sftp_conn_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+static void sftp_close(struct nv_conn *c)
+{
+	sftp_conn_free(c);
+}
+
+static int sftp_list_open(struct nv_list **out, struct nv_conn *c, const char *prefix)
+{
+	int rc;
+
+	*out = NULL;
+	NV_SFTP_RETRY(c, rc, nv_sftp_list_open(out, c, prefix));
+	return rc;
+}
+
+static int sftp_stat(struct nv_conn *c, const char *key, nv_entry *out)
+{
+	int rc;
+
+	NV_SFTP_RETRY(c, rc, nv_sftp_stat(c, key, out));
+	return rc;
+}
+
+static int sftp_read(struct nv_conn *c, const char *key, uint64_t offset, void *buf,
+		     size_t len, size_t *got)
+{
+	int rc;
+
+	*got = 0;
+	NV_SFTP_RETRY(c, rc, nv_sftp_read(c, key, offset, buf, len, got));
+	return rc;
+}
+
+static int sftp_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,
+			   const nv_write_opts *opts)
+{
+	int rc;
+
+	*out = NULL;
+	NV_SFTP_RETRY(c, rc, nv_sftp_write_open(out, c, key, opts));
+	return rc;
+}
+
+static int sftp_remove(struct nv_conn *c, const char *key)
+{
+	int rc;
+
+	NV_SFTP_RETRY(c, rc, nv_sftp_remove(c, key));
+	return rc;
+}
 
 const nv_driver nv_driver_sftp = {
 	.version = NV_DRIVER_VERSION,
 	.name = "sftp",
 	.schemes = sftp_schemes,
+	/* v3 rename never replaces a target; mtime to the second and mode via setstat */
+	.caps = NV_CAP_EXCLUSIVE | NV_CAP_MTIME | NV_CAP_MODE,
+	.min_part_size = 0,
 	.open = sftp_open,
 	.close = sftp_close,
+	.list_open = sftp_list_open,
+	.list_next = nv_sftp_list_next,
+	.list_close = nv_sftp_list_close,
+	.stat = sftp_stat,
+	.read = sftp_read,
+	.write_open = sftp_write_open,
+	.write = nv_sftp_write,
+	.write_commit = nv_sftp_write_commit,
+	.write_abort = nv_sftp_write_abort,
+	.remove = sftp_remove,
+	.flush = NULL,
 };

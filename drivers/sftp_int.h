@@ -1,0 +1,123 @@
+/* sftp_int.h: state and helpers shared by the sftp driver's files (sftp*.c).
+ * Private to drivers/sftp*.c: the only header outside libssh2 that names libssh2 types. */
+#ifndef NV_SFTP_INT_H
+#define NV_SFTP_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <libssh2.h>
+#include <libssh2_sftp.h>
+
+#include "driver.h"
+
+/* Temporary files are named with this prefix in the target directory; listings skip them. */
+#define NV_SFTP_TMP_PREFIX ".navette-tmp."
+/* libssh2 1.10 cuts reads and writes into requests of at most this many bytes. */
+#define NV_SFTP_REQ_BYTES 30000u
+
+struct nv_writer;
+
+/* One connection: settings read at open, plus the live session (NULL when torn down). */
+struct nv_conn {
+	/* --- from the location and its settings (fixed after open) --- */
+	char *host;
+	unsigned port;
+	char *user;
+	char *where;       /* "user@host:port", for messages */
+	char *root;        /* "" = login directory; else no trailing '/' (except "/") */
+	char *key_file;    /* NULL: none */
+	char *passphrase;  /* secret, wiped on free; NULL: none */
+	char *password;    /* secret, wiped on free; NULL: none */
+	char *known_hosts;
+	int accept_new;    /* host_key_checking = accept-new */
+	int fsync_each;    /* fsync = each: fsync@openssh.com before each commit */
+	long timeout_ms;
+	unsigned retries;
+	unsigned keepalive_sec;
+	size_t window;     /* bytes of read/write requests kept in flight */
+
+	/* --- the live session --- */
+	int sock;                   /* -1 when disconnected */
+	LIBSSH2_SESSION *ssh;
+	LIBSSH2_SFTP *sftp;         /* NULL when disconnected */
+	unsigned gen;               /* bumped at each teardown: stale handles notice */
+	unsigned failures;          /* consecutive failed connects, for the backoff */
+
+	/* one read handle kept open across sequential ranged reads of one key */
+	LIBSSH2_SFTP_HANDLE *rh;
+	char *rkey;
+	uint64_t rpos;
+
+	struct nv_writer *writers;  /* open writers, closed at teardown */
+	char **orphans;             /* temp files left by a dropped session */
+	size_t norphans;
+};
+
+/* sftp.c: the one mapping of libssh2 and SFTP status codes to nv_err codes.
+ * rc is what a libssh2 call returned. Transient failures tear the session down
+ * and give NV_ERETRY; the message names the connection and the context. */
+int nv_sftp_fail(struct nv_conn *c, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Connects when there is no live session (bounded retries with backoff). */
+int nv_sftp_ensure(struct nv_conn *c);
+/* Drops the session without talking to the server any further. */
+void nv_sftp_teardown(struct nv_conn *c);
+/* Remembers a temp file to remove once a new session is up (best effort). */
+void nv_sftp_orphan(struct nv_conn *c, const char *path);
+/* Sleeps before a retry: the backoff for the given attempt (0-based). */
+void nv_sftp_backoff(unsigned attempt);
+
+/* Idempotent operations are retried in place after a dropped connection. */
+#define NV_SFTP_RETRY(c, rc, call)                                              \
+	do {                                                                    \
+		unsigned nv_attempt_ = 0;                                       \
+		do {                                                            \
+			(rc) = nv_sftp_ensure(c);                               \
+			if (!(rc))                                              \
+				(rc) = (call);                                  \
+		} while ((rc) == NV_ERETRY && nv_attempt_++ < (c)->retries);    \
+	} while (0)
+
+/* sftp_session.c: TCP connect (with timeout), handshake, host key, auth, SFTP init. */
+int nv_sftp_connect(struct nv_conn *c);
+
+/* sftp_hostkey.c: known_hosts. */
+struct nv_sftp_known; /* keys known_hosts holds for one host */
+int nv_sftp_known_load(struct nv_sftp_known **out, const struct nv_conn *c);
+void nv_sftp_known_free(struct nv_sftp_known *k);
+/* Host-key algorithms to prefer ("" when known_hosts has nothing for the host). */
+const char *nv_sftp_known_prefs(const struct nv_sftp_known *k);
+/* Checks the server's key blob; appends it for an unknown host under accept-new. */
+int nv_sftp_known_check(const struct nv_sftp_known *k, const struct nv_conn *c,
+			const unsigned char *blob, size_t len);
+
+/* sftp_auth.c */
+int nv_sftp_auth(struct nv_conn *c);
+
+/* sftp_io.c */
+char *nv_sftp_path(const struct nv_conn *c, const char *key); /* NULL: out of memory */
+void nv_sftp_read_forget(struct nv_conn *c);                   /* closes the cached handle */
+int nv_sftp_stat(struct nv_conn *c, const char *key, nv_entry *out);
+int nv_sftp_read(struct nv_conn *c, const char *key, uint64_t offset, void *buf,
+		 size_t len, size_t *got);
+int nv_sftp_remove(struct nv_conn *c, const char *key);
+/* Fills e from SFTP attributes; 0 when they describe a regular file. */
+int nv_sftp_attrs_entry(nv_entry *e, const LIBSSH2_SFTP_ATTRIBUTES *a);
+
+/* sftp_list.c */
+int nv_sftp_list_open(struct nv_list **out, struct nv_conn *c, const char *prefix);
+int nv_sftp_list_next(struct nv_list *it, nv_entry *out);
+void nv_sftp_list_close(struct nv_list *it);
+
+/* sftp_write.c */
+int nv_sftp_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,
+		       const nv_write_opts *opts);
+int nv_sftp_write(struct nv_writer *w, const void *buf, size_t len);
+int nv_sftp_write_commit(struct nv_writer *w, nv_commit_info *out);
+void nv_sftp_write_abort(struct nv_writer *w);
+/* Teardown: the writer's handle is gone with the session. */
+void nv_sftp_writer_drop(struct nv_writer *w);
+
+#endif

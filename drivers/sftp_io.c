@@ -1,0 +1,141 @@
+/* sftp_io.c: paths, stat, ranged reads (one handle kept open across sequential
+ * reads so libssh2's read-ahead keeps requests in flight) and remove.
+ * Called by sftp.c (slots) and the other sftp_*.c files. */
+#include "sftp_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+char *nv_sftp_path(const struct nv_conn *c, const char *key)
+{
+	char *p;
+
+	if (!*c->root)
+		return strdup(*key ? key : ".");
+	if (!*key)
+		return strdup(c->root);
+	if (asprintf(&p, "%s%s%s", c->root, strcmp(c->root, "/") ? "/" : "", key) < 0)
+		return NULL;
+	return p;
+}
+
+int nv_sftp_attrs_entry(nv_entry *e, const LIBSSH2_SFTP_ATTRIBUTES *a)
+{
+	memset(e, 0, sizeof(*e));
+	if ((a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) && !S_ISREG(a->permissions))
+		return -1;
+	e->size = (a->flags & LIBSSH2_SFTP_ATTR_SIZE) ? a->filesize : 0;
+	if (a->flags & LIBSSH2_SFTP_ATTR_ACMODTIME) {
+		e->mtime_sec = (int64_t)a->mtime;
+		e->flags |= NV_ENTRY_HAS_MTIME;
+	}
+	if (a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) {
+		e->mode = (uint32_t)(a->permissions & 07777);
+		e->flags |= NV_ENTRY_HAS_MODE;
+	}
+	return 0;
+}
+
+void nv_sftp_read_forget(struct nv_conn *c)
+{
+	if (c->rh)
+		libssh2_sftp_close_handle(c->rh);
+	c->rh = NULL;
+	free(c->rkey);
+	c->rkey = NULL;
+}
+
+int nv_sftp_stat(struct nv_conn *c, const char *key, nv_entry *out)
+{
+	LIBSSH2_SFTP_ATTRIBUTES a;
+	char *path = nv_sftp_path(c, key);
+	int rc;
+
+	if (!path)
+		return nv_error_set(NV_ERR, "out of memory");
+	rc = libssh2_sftp_stat_ex(c->sftp, path, (unsigned)strlen(path), LIBSSH2_SFTP_LSTAT, &a);
+	free(path);
+	if (rc)
+		return nv_sftp_fail(c, rc, "stat %s", key);
+	if (nv_sftp_attrs_entry(out, &a))
+		return nv_error_set(NV_ENOTFOUND, "sftp %s: %s is not a regular file", c->where,
+				    key);
+	return 0;
+}
+
+static int sftp_read_open(struct nv_conn *c, const char *key)
+{
+	char *path = nv_sftp_path(c, key);
+
+	if (!path || !(c->rkey = strdup(key))) {
+		free(path);
+		return nv_error_set(NV_ERR, "out of memory");
+	}
+	c->rh = libssh2_sftp_open_ex(c->sftp, path, (unsigned)strlen(path), LIBSSH2_FXF_READ,
+				     0, LIBSSH2_SFTP_OPENFILE);
+	free(path);
+	c->rpos = 0;
+	if (!c->rh) {
+		int rc = nv_sftp_fail(c, libssh2_session_last_errno(c->ssh), "opening %s", key);
+
+		nv_sftp_read_forget(c);
+		return rc;
+	}
+	return 0;
+}
+
+/* A read at offset 0 reopens the file, so a file replaced since the last pass is
+ * read afresh; sequential reads reuse the handle and its read-ahead. */
+int nv_sftp_read(struct nv_conn *c, const char *key, uint64_t offset, void *buf,
+		 size_t len, size_t *got)
+{
+	ssize_t n;
+	int rc;
+
+	*got = 0;
+	if (c->rh && (offset == 0 || strcmp(c->rkey, key) != 0))
+		nv_sftp_read_forget(c);
+	if (!c->rh && (rc = sftp_read_open(c, key)))
+		return rc;
+	if (c->rpos != offset) {
+		libssh2_sftp_seek64(c->rh, offset);
+		c->rpos = offset;
+	}
+	while (*got < len) {
+		n = libssh2_sftp_read(c->rh, (char *)buf + *got, len - *got);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			rc = nv_sftp_fail(c, (int)n, "reading %s", key);
+			nv_sftp_read_forget(c);
+			*got = 0;
+			return rc;
+		}
+		*got += (size_t)n;
+		c->rpos += (uint64_t)n;
+	}
+	return 0;
+}
+
+int nv_sftp_remove(struct nv_conn *c, const char *key)
+{
+	char *path = nv_sftp_path(c, key);
+	int rc;
+
+	if (!path)
+		return nv_error_set(NV_ERR, "out of memory");
+	if (c->rkey && strcmp(c->rkey, key) == 0)
+		nv_sftp_read_forget(c);
+	rc = libssh2_sftp_unlink_ex(c->sftp, path, (unsigned)strlen(path));
+	free(path);
+	if (rc) {
+		rc = nv_sftp_fail(c, rc, "removing %s", key);
+		if (rc == NV_ENOTFOUND) {
+			nv_error_clear();
+			return 0;
+		}
+	}
+	return rc;
+}

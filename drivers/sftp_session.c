@@ -1,0 +1,144 @@
+/* sftp_session.c: brings one SSH session up: TCP connect with a timeout, handshake
+ * with host-key algorithms ordered from known_hosts, host-key check, auth, SFTP.
+ * Called by sftp.c (nv_sftp_ensure) only. */
+#include "sftp_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+/* AES-CTR first: with AES-NI it is the cheapest cipher libssh2 1.10 offers. */
+#define NV_SFTP_CIPHERS "aes128-ctr,aes256-ctr,aes192-ctr,aes256-cbc,aes128-cbc"
+
+static int sftp_connect_one(const struct addrinfo *ai, long timeout_ms)
+{
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			ai->ai_protocol);
+	struct pollfd p;
+	int err = 0, one = 1;
+	socklen_t len = sizeof(err);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		if (errno != EINPROGRESS)
+			goto out_close;
+		p.fd = fd;
+		p.events = POLLOUT;
+		if (poll(&p, 1, (int)timeout_ms) != 1) {
+			errno = ETIMEDOUT;
+			goto out_close;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
+			errno = err ? err : errno;
+			goto out_close;
+		}
+	}
+	/* libssh2 runs in blocking mode, bounded by its own timeout. */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		goto out_close;
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+out_close:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+/* Connection problems are transient (the server may come back); an unknown
+ * host name is a configuration error. */
+static int sftp_tcp(struct nv_conn *c)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_family = AF_UNSPEC };
+	struct addrinfo *res, *ai;
+	char port[8];
+	int rc, err = ECONNREFUSED;
+
+	snprintf(port, sizeof(port), "%u", c->port);
+	rc = getaddrinfo(c->host, port, &hints, &res);
+	if (rc)
+		return nv_error_set(rc == EAI_AGAIN ? NV_ERETRY : NV_EINVAL,
+				    "sftp %s: cannot resolve host: %s", c->where,
+				    gai_strerror(rc));
+	for (ai = res; ai; ai = ai->ai_next) {
+		c->sock = sftp_connect_one(ai, c->timeout_ms);
+		if (c->sock >= 0)
+			break;
+		err = errno;
+	}
+	freeaddrinfo(res);
+	if (c->sock < 0)
+		return nv_error_set(NV_ERETRY, "sftp %s: connect: %s", c->where, strerror(err));
+	return 0;
+}
+
+static int sftp_handshake(struct nv_conn *c)
+{
+	struct nv_sftp_known *k;
+	const char *blob;
+	size_t len;
+	int type, rc;
+
+	rc = nv_sftp_known_load(&k, c);
+	if (rc)
+		return rc;
+	/* libssh2 1.10 would pick the server's first host-key algorithm; a host
+	 * known by another key type would then look changed. */
+	if (*nv_sftp_known_prefs(k))
+		libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_HOSTKEY,
+					    nv_sftp_known_prefs(k));
+	libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_CRYPT_CS, NV_SFTP_CIPHERS);
+	libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_CRYPT_SC, NV_SFTP_CIPHERS);
+	rc = libssh2_session_handshake(c->ssh, c->sock);
+	if (rc) {
+		nv_sftp_known_free(k);
+		return nv_sftp_fail(c, rc, "SSH handshake");
+	}
+	blob = libssh2_session_hostkey(c->ssh, &len, &type);
+	if (!blob)
+		rc = nv_sftp_fail(c, libssh2_session_last_errno(c->ssh), "reading host key");
+	else
+		rc = nv_sftp_known_check(k, c, (const unsigned char *)blob, len);
+	nv_sftp_known_free(k);
+	return rc;
+}
+
+int nv_sftp_connect(struct nv_conn *c)
+{
+	int rc;
+
+	rc = sftp_tcp(c);
+	if (rc)
+		return rc;
+	c->ssh = libssh2_session_init();
+	if (!c->ssh) {
+		close(c->sock);
+		c->sock = -1;
+		return nv_error_set(NV_ERR, "sftp %s: cannot create an SSH session", c->where);
+	}
+	libssh2_session_set_blocking(c->ssh, 1);
+	libssh2_session_set_timeout(c->ssh, c->timeout_ms);
+	rc = sftp_handshake(c);
+	if (!rc) {
+		libssh2_keepalive_config(c->ssh, 1, c->keepalive_sec);
+		rc = nv_sftp_auth(c);
+	}
+	if (!rc) {
+		c->sftp = libssh2_sftp_init(c->ssh);
+		if (!c->sftp)
+			rc = nv_sftp_fail(c, libssh2_session_last_errno(c->ssh),
+					  "starting the SFTP subsystem");
+	}
+	if (rc)
+		nv_sftp_teardown(c);
+	return rc;
+}

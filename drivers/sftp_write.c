@@ -1,0 +1,317 @@
+/* sftp_write.c: streaming writes to ".navette-tmp.<random>" beside the target,
+ * with a window of write requests kept in flight, then setstat and rename.
+ * Called by sftp.c (slots) only. */
+#include "sftp_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+struct nv_writer {
+	struct nv_conn *c;
+	struct nv_writer *next;    /* in c->writers */
+	LIBSSH2_SFTP_HANDLE *h;    /* NULL once the session is gone */
+	char *key, *path, *tmp;
+	nv_write_opts opts;
+	unsigned char *buf;        /* [start, end): bytes sent but not acked, then unsent */
+	size_t cap, start, end;
+	uint64_t acked;
+	int dropped;               /* the session died: tmp is in c->orphans */
+};
+
+static void sftp_writer_unlink(struct nv_writer *w)
+{
+	struct nv_writer **p;
+
+	for (p = &w->c->writers; *p; p = &(*p)->next) {
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	}
+}
+
+static void sftp_writer_free(struct nv_writer *w)
+{
+	sftp_writer_unlink(w);
+	free(w->key);
+	free(w->path);
+	free(w->tmp);
+	free(w->buf);
+	free(w);
+}
+
+void nv_sftp_writer_drop(struct nv_writer *w)
+{
+	if (w->h)
+		libssh2_sftp_close_handle(w->h);
+	w->h = NULL;
+	w->dropped = 1;
+	nv_sftp_orphan(w->c, w->tmp);
+	sftp_writer_unlink(w);
+	w->next = NULL;
+}
+
+/* "dir/.navette-tmp.<16 hex>" beside path */
+static char *sftp_tmp_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	unsigned char r[8];
+	char *t;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return NULL;
+	if (asprintf(&t, "%.*s" NV_SFTP_TMP_PREFIX "%02x%02x%02x%02x%02x%02x%02x%02x",
+		     slash ? (int)(slash - path + 1) : 0, path, r[0], r[1], r[2], r[3], r[4],
+		     r[5], r[6], r[7]) < 0)
+		return NULL;
+	return t;
+}
+
+static int sftp_is_dir(struct nv_conn *c, const char *path)
+{
+	LIBSSH2_SFTP_ATTRIBUTES a;
+
+	return libssh2_sftp_stat_ex(c->sftp, path, (unsigned)strlen(path), LIBSSH2_SFTP_STAT,
+				    &a) == 0 && (a.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) &&
+	       LIBSSH2_SFTP_S_ISDIR(a.permissions);
+}
+
+/* mkdir -p, deepest first: most of the path usually exists already. Another
+ * worker creating the same directory at the same time is fine. */
+static int sftp_mkdirs(struct nv_conn *c, char *dir)
+{
+	char *slash;
+	int rc;
+
+	if (!*dir || strcmp(dir, "/") == 0 || strcmp(dir, ".") == 0)
+		return 0;
+	rc = libssh2_sftp_mkdir_ex(c->sftp, dir, (unsigned)strlen(dir), 0755);
+	if (rc == 0)
+		return 0;
+	rc = nv_sftp_fail(c, rc, "creating directory %s", dir);
+	if (rc == NV_ENOTFOUND && (slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		rc = sftp_mkdirs(c, dir);
+		*slash = '/';
+		if (!rc && (rc = libssh2_sftp_mkdir_ex(c->sftp, dir, (unsigned)strlen(dir), 0755)))
+			rc = nv_sftp_fail(c, rc, "creating directory %s", dir);
+	}
+	if (rc && rc != NV_ERETRY && sftp_is_dir(c, dir)) {
+		nv_error_clear();
+		return 0;
+	}
+	return rc;
+}
+
+static LIBSSH2_SFTP_HANDLE *sftp_create(struct nv_writer *w)
+{
+	return libssh2_sftp_open_ex(w->c->sftp, w->tmp, (unsigned)strlen(w->tmp),
+				    LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL,
+				    (w->opts.flags & NV_WRITE_HAS_MODE) ? 0600 : 0644,
+				    LIBSSH2_SFTP_OPENFILE);
+}
+
+static int sftp_create_tmp(struct nv_writer *w)
+{
+	struct nv_conn *c = w->c;
+	char *slash;
+	int rc;
+
+	w->h = sftp_create(w);
+	if (w->h)
+		return 0;
+	rc = nv_sftp_fail(c, libssh2_session_last_errno(c->ssh), "creating a temp file for %s",
+			  w->key);
+	slash = strrchr(w->tmp, '/');
+	if (rc != NV_ENOTFOUND || !slash)
+		return rc;
+	*slash = '\0';
+	rc = sftp_mkdirs(c, slash == w->tmp ? "/" : w->tmp);
+	*slash = '/';
+	if (rc)
+		return rc;
+	w->h = sftp_create(w);
+	if (!w->h)
+		return nv_sftp_fail(c, libssh2_session_last_errno(c->ssh),
+				    "creating a temp file for %s", w->key);
+	return 0;
+}
+
+int nv_sftp_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,
+		       const nv_write_opts *opts)
+{
+	struct nv_writer *w = calloc(1, sizeof(*w));
+	int rc;
+
+	*out = NULL;
+	if (!w)
+		return nv_error_set(NV_ERR, "out of memory");
+	w->c = c;
+	w->opts = *opts;
+	w->cap = 2 * c->window;
+	w->key = strdup(key);
+	w->path = nv_sftp_path(c, key);
+	w->tmp = w->path ? sftp_tmp_name(w->path) : NULL;
+	w->buf = malloc(w->cap);
+	if (!w->key || !w->tmp || !w->buf) {
+		sftp_writer_free(w);
+		return nv_error_set(NV_ERR, "out of memory");
+	}
+	rc = sftp_create_tmp(w);
+	if (rc) {
+		sftp_writer_free(w);
+		return rc;
+	}
+	w->next = c->writers;
+	c->writers = w;
+	*out = w;
+	return 0;
+}
+
+static int sftp_lost(struct nv_writer *w)
+{
+	return nv_error_set(NV_ERETRY, "sftp %s: connection lost while writing %s",
+			    w->c->where, w->key);
+}
+
+/* One libssh2 call: sends what is not sent yet, returns what got acked. libssh2
+ * 1.10 wants the unacked bytes passed again, which is why they stay in buf. */
+static int sftp_push(struct nv_writer *w)
+{
+	ssize_t n;
+
+	if (!w->h)
+		return sftp_lost(w);
+	n = libssh2_sftp_write(w->h, (const char *)w->buf + w->start, w->end - w->start);
+	if (n < 0)
+		return nv_sftp_fail(w->c, (int)n, "writing %s", w->key);
+	w->start += (size_t)n;
+	w->acked += (uint64_t)n;
+	return 0;
+}
+
+int nv_sftp_write(struct nv_writer *w, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t n;
+	int rc;
+
+	if (!w->h)
+		return sftp_lost(w);
+	while (len) {
+		if (w->end == w->cap) {
+			memmove(w->buf, w->buf + w->start, w->end - w->start);
+			w->end -= w->start;
+			w->start = 0;
+		}
+		n = w->cap - w->end < len ? w->cap - w->end : len;
+		memcpy(w->buf + w->end, p, n);
+		w->end += n;
+		p += n;
+		len -= n;
+		while (w->end - w->start >= w->c->window)
+			if ((rc = sftp_push(w)))
+				return rc;
+	}
+	return 0;
+}
+
+static int sftp_finish_handle(struct nv_writer *w)
+{
+	LIBSSH2_SFTP_ATTRIBUTES a = { 0 };
+	int rc;
+
+	while (w->start < w->end)
+		if ((rc = sftp_push(w)))
+			return rc;
+	if (w->c->fsync_each && (rc = libssh2_sftp_fsync(w->h)))
+		return nv_sftp_fail(w->c, rc, "fsync of %s", w->key);
+	if (w->opts.flags & NV_WRITE_HAS_MODE) {
+		a.flags |= LIBSSH2_SFTP_ATTR_PERMISSIONS;
+		a.permissions = w->opts.mode & 07777;
+	}
+	if ((w->opts.flags & NV_WRITE_HAS_MTIME) && w->opts.mtime_sec >= 0) {
+		a.flags |= LIBSSH2_SFTP_ATTR_ACMODTIME;
+		a.atime = a.mtime = (unsigned long)w->opts.mtime_sec;
+	}
+	if (a.flags && (rc = libssh2_sftp_fsetstat(w->h, &a)))
+		return nv_sftp_fail(w->c, rc, "setting mode and mtime of %s", w->key);
+	rc = libssh2_sftp_close_handle(w->h);
+	w->h = NULL;
+	if (rc)
+		return nv_sftp_fail(w->c, rc, "closing %s", w->key);
+	return 0;
+}
+
+static int sftp_rename(struct nv_writer *w)
+{
+	struct nv_conn *c = w->c;
+	int rc = libssh2_sftp_rename_ex(c->sftp, w->tmp, (unsigned)strlen(w->tmp), w->path,
+					(unsigned)strlen(w->path), 0);
+
+	if (rc == 0)
+		return 0;
+	rc = nv_sftp_fail(c, rc, "renaming into %s", w->key);
+	if (rc == NV_ERETRY)
+		return rc;
+	/* SFTP v3 rename never replaces: find out whether the target is why. */
+	if ((rc = libssh2_sftp_stat_ex(c->sftp, w->path, (unsigned)strlen(w->path),
+				       LIBSSH2_SFTP_LSTAT, &(LIBSSH2_SFTP_ATTRIBUTES){ 0 })))
+		return nv_sftp_fail(c, rc, "renaming into %s", w->key);
+	if (w->opts.flags & NV_WRITE_EXCLUSIVE)
+		return nv_error_set(NV_EEXISTS, "sftp %s: %s already exists", c->where, w->key);
+	/* The window: between these two calls the key holds no file at all. */
+	if ((rc = libssh2_sftp_unlink_ex(c->sftp, w->path, (unsigned)strlen(w->path))) &&
+	    (rc = nv_sftp_fail(c, rc, "replacing %s", w->key)) != NV_ENOTFOUND)
+		return rc;
+	if ((rc = libssh2_sftp_rename_ex(c->sftp, w->tmp, (unsigned)strlen(w->tmp), w->path,
+					 (unsigned)strlen(w->path), 0)))
+		return nv_sftp_fail(c, rc, "renaming into %s", w->key);
+	return 0;
+}
+
+int nv_sftp_write_commit(struct nv_writer *w, nv_commit_info *out)
+{
+	struct nv_conn *c = w->c;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = sftp_finish_handle(w);
+	if (!rc)
+		rc = sftp_rename(w);
+	if (!rc) {
+		if (c->rkey && strcmp(c->rkey, w->key) == 0)
+			nv_sftp_read_forget(c);
+		out->size = w->acked;
+		sftp_writer_free(w);
+		return 0;
+	}
+	nv_sftp_write_abort(w);
+	return rc;
+}
+
+void nv_sftp_write_abort(struct nv_writer *w)
+{
+	struct nv_conn *c;
+	int rc = 0;
+
+	if (!w)
+		return;
+	c = w->c;
+	if (!w->dropped) {
+		if (w->h)
+			rc = libssh2_sftp_close_handle(w->h);
+		w->h = NULL;
+		if (rc == 0)
+			rc = libssh2_sftp_unlink_ex(c->sftp, w->tmp, (unsigned)strlen(w->tmp));
+		/* A session error leaves libssh2 in an unknown state: drop it. */
+		if (rc < 0 && rc != LIBSSH2_ERROR_SFTP_PROTOCOL) {
+			nv_sftp_teardown(c);
+			if (!w->dropped)
+				nv_sftp_orphan(c, w->tmp);
+		}
+	}
+	sftp_writer_free(w);
+}
