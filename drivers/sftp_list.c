@@ -137,7 +137,8 @@ static int sftp_read_dir(struct sftp_frame *f, struct nv_conn *c, const char *pr
 		sftp_frame_free(f);
 		return rc;
 	}
-	qsort(f->ents, f->n, sizeof(*f->ents), sftp_dent_cmp);
+	if (f->n > 1)
+		qsort(f->ents, f->n, sizeof(*f->ents), sftp_dent_cmp);
 	return 0;
 }
 

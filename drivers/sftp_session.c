@@ -8,6 +8,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -15,7 +16,37 @@
 #include <sys/socket.h>
 
 /* AES-CTR first: with AES-NI it is the cheapest cipher libssh2 1.10 offers. */
+/* For a host known_hosts says nothing about: OpenSSH's order, not libssh2's
+ * (which starts with ecdsa), so accept-new records the key ssh would. */
+#define NV_SFTP_HOSTKEYS "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
+	"ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256,ssh-rsa"
 #define NV_SFTP_CIPHERS "aes128-ctr,aes256-ctr,aes192-ctr,aes256-cbc,aes128-cbc"
+
+/* libssh2 1.10's method_pref drops names it lacks with an overlapping memcpy
+ * (ASan flags it): hand it only names it supports. */
+static void sftp_pref(LIBSSH2_SESSION *ssh, int method, const char *want)
+{
+	const char **algs = NULL;
+	char list[512] = "", *save = NULL, *copy = strdup(want), *name;
+	int n = libssh2_session_supported_algs(ssh, method, &algs), i;
+
+	for (name = copy ? strtok_r(copy, ",", &save) : NULL; name;
+	     name = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < n; i++) {
+			if (strcmp(algs[i], name) == 0 &&
+			    strlen(list) + strlen(name) + 2 < sizeof(list)) {
+				if (*list)
+					strcat(list, ",");
+				strcat(list, name);
+			}
+		}
+	}
+	if (*list)
+		libssh2_session_method_pref(ssh, method, list);
+	if (n > 0)
+		libssh2_free(ssh, algs);
+	free(copy);
+}
 
 static int sftp_connect_one(const struct addrinfo *ai, long timeout_ms)
 {
@@ -93,11 +124,10 @@ static int sftp_handshake(struct nv_conn *c)
 		return rc;
 	/* libssh2 1.10 would pick the server's first host-key algorithm; a host
 	 * known by another key type would then look changed. */
-	if (*nv_sftp_known_prefs(k))
-		libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_HOSTKEY,
-					    nv_sftp_known_prefs(k));
-	libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_CRYPT_CS, NV_SFTP_CIPHERS);
-	libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_CRYPT_SC, NV_SFTP_CIPHERS);
+	sftp_pref(c->ssh, LIBSSH2_METHOD_HOSTKEY,
+		  *nv_sftp_known_prefs(k) ? nv_sftp_known_prefs(k) : NV_SFTP_HOSTKEYS);
+	sftp_pref(c->ssh, LIBSSH2_METHOD_CRYPT_CS, NV_SFTP_CIPHERS);
+	sftp_pref(c->ssh, LIBSSH2_METHOD_CRYPT_SC, NV_SFTP_CIPHERS);
 	rc = libssh2_session_handshake(c->ssh, c->sock);
 	if (rc) {
 		nv_sftp_known_free(k);
