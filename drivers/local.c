@@ -61,6 +61,7 @@ struct nv_conn {
 	struct local_fs *fs;
 	size_t nfs;
 	int walk;               /* resolve by component walk (test hook), not openat2 */
+	uint64_t tmp_next;      /* temp names: a random start, then counted up */
 	char *rd_key;           /* the last key read and its open fd, so streaming */
 	int rd_fd;              /* a big file is not one open per chunk */
 };
@@ -421,6 +422,10 @@ static int local_open(struct nv_conn **out, const nv_location *loc)
 	c->rd_fd = -1;
 	c->fsync = mode;
 	c->walk = getenv("NAVETTE_LOCAL_NO_OPENAT2") != NULL;
+	/* Random per connection so that workers and concurrent runs do not collide
+	 * (a collision only costs a retry: temp files are made O_EXCL). */
+	if (getrandom(&c->tmp_next, sizeof(c->tmp_next), 0) != (ssize_t)sizeof(c->tmp_next))
+		c->tmp_next = (uint64_t)(uintptr_t)c ^ (uint64_t)getpid() << 32;
 	c->file_mode = 0666 & ~local_umask();
 	rc = local_root(c, 0);
 	if (rc && rc != NV_ENOTFOUND) {
@@ -890,11 +895,8 @@ static void local_writer_free(struct nv_writer *w)
 static int local_tmp_create(struct nv_writer *w)
 {
 	for (int i = 0; i < 8; i++) {
-		unsigned long long r;
-
-		if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
-			return -1;
-		snprintf(w->tmp, sizeof(w->tmp), "%s%016llx", LOCAL_TMP_PREFIX, r);
+		snprintf(w->tmp, sizeof(w->tmp), "%s%016llx", LOCAL_TMP_PREFIX,
+			 (unsigned long long)w->c->tmp_next++);
 		/* 0600 until commit: a private file is never readable while written. */
 		w->fd = openat(w->dir, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 			       O_CLOEXEC, 0600);

@@ -11,9 +11,11 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <linux/capability.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -368,6 +370,49 @@ static void test_readonly_dir(void **state)
 	chmod(path_of(f, "ro"), 0755);
 }
 
+/* A write cut short by the filesystem (here RLIMIT_FSIZE, whose EFBIG reads as
+ * "no space") is an error, and nothing appears or changes under the key. */
+static void test_failed_write_leaves_nothing(void **state)
+{
+	struct fx *f = *state;
+	static unsigned char big[1 << 20];
+	nv_write_opts o = { .size = sizeof(big) };
+	struct rlimit old, lim;
+	int rc_open1, rc_w1, rc_c1, rc_open2, rc_w2;
+	unsigned char *buf;
+	nv_wstream *w1, *w2;
+	size_t len;
+	nv_entry e;
+
+	assert_int_equal(nv_drv_put_buf(f->s, "keep", "old", 3, 0), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 100000;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	rc_open1 = nv_drv_write_open(&w1, f->s, "full/deep/k", &o);
+	rc_w1 = rc_open1 ? 0 : nv_drv_write(w1, big, sizeof(big));
+	rc_c1 = rc_open1 ? 0 : nv_drv_write_commit(w1, NULL);
+	rc_open2 = nv_drv_write_open(&w2, f->s, "keep", &o);
+	rc_w2 = rc_open2 ? 0 : nv_drv_write(w2, big, sizeof(big));
+	if (!rc_open2)
+		nv_drv_write_abort(w2);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(rc_open1, 0);
+	assert_int_equal(rc_w1, NV_ENOSPC);
+	assert_int_not_equal(rc_c1, 0);
+	assert_int_equal(rc_open2, 0);
+	assert_int_equal(rc_w2, NV_ENOSPC);
+	assert_int_equal(nv_drv_stat(f->s, "full/deep/k", &e), NV_ENOTFOUND);
+	assert_int_equal(access(path_of(f, "full"), F_OK), -1);
+	assert_int_equal(nv_drv_get_buf(f->s, "keep", 10, &buf, &len), 0);
+	assert_int_equal(len, 3);
+	assert_memory_equal(buf, "old", 3);
+	free(buf);
+	assert_int_equal(count_entries(f->root), 1);
+}
+
 static void test_missing_root(void **state)
 {
 	struct fx *f = *state;
@@ -499,6 +544,7 @@ int main(void)
 		T(test_mtime_mode_kept),
 		T(test_fsync_modes),
 		T(test_readonly_dir),
+		T(test_failed_write_leaves_nothing),
 		T(test_missing_root),
 		T(test_prune_and_abort),
 		T(test_not_a_directory),
