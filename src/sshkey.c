@@ -236,8 +236,10 @@ int nv_sshkey_parse_public(nv_sshkey **out, const char *line)
 	}
 	if (n1 == 0)
 		return nv_error_set(NV_EINVAL, "empty public key line");
-	if (!w2) {
-		/* A bare blob: one base64 word. */
+	if (!w2 || (n1 >= 4 && memcmp(w1, "AAAA", 4) == 0)) {
+		/* A bare blob, maybe with a comment: a blob opens with a string
+		 * length below 2^24, so its base64 starts "AAAA", which no key
+		 * type name does. */
 		w2 = w1;
 		n2 = n1;
 	} else if (n1 != strlen(ED25519_KEY_TYPE) || memcmp(w1, ED25519_KEY_TYPE, n1) != 0) {

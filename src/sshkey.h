@@ -38,7 +38,8 @@ int nv_sshkey_parse_private(nv_sshkey **out, const char *text, size_t len, const
 int nv_sshkey_format_private(char **out_text, const nv_sshkey *k, const char *comment);
 
 /* Parses one public key line: "ssh-ed25519 AAAA... [comment]" (a .pub file
- * or authorized_keys line without options), or a bare base64 key blob.
+ * or authorized_keys line without options), or a bare base64 key blob
+ * (optionally followed by a comment).
  * Leading/trailing whitespace is ignored. Another key type gives NV_ENOTSUP,
  * anything malformed NV_EINVAL. */
 int nv_sshkey_parse_public(nv_sshkey **out, const char *line);

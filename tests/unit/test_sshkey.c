@@ -141,6 +141,7 @@ static void test_public_line_forms(void **state)
 		"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBUqmgkd8jAp4olzRSvOs0VgsLMSKoxiG7sI9v0eytl/",
 		"  ssh-ed25519\tAAAAC3NzaC1lZDI1NTE5AAAAIBUqmgkd8jAp4olzRSvOs0VgsLMSKoxiG7sI9v0eytl/ a b c\n",
 		"AAAAC3NzaC1lZDI1NTE5AAAAIBUqmgkd8jAp4olzRSvOs0VgsLMSKoxiG7sI9v0eytl/\r\n",
+		"AAAAC3NzaC1lZDI1NTE5AAAAIBUqmgkd8jAp4olzRSvOs0VgsLMSKoxiG7sI9v0eytl/ comment",
 	};
 	nv_sshkey *ref = NULL, *k = NULL;
 	size_t i;
@@ -176,6 +177,31 @@ static void test_public_line_refused(void **state)
 	assert_int_equal(nv_sshkey_parse_public(&k, "ssh-ed25519 AAAAB3NzaC1yc2EAAAADAQABAAABAQ"),
 			 NV_ENOTSUP);
 	assert_null(k);
+}
+
+/* Every one-bit flip of a public line is refused, or gives the same key when
+ * it hit the comment, or another key when it hit the key bytes: never the
+ * same key from another encoding (strict base64), never a crash. */
+static void test_hostile_public_line(void **state)
+{
+	size_t len = strlen(vec_pub), comment_at = len - strlen(" me@host"), i;
+	char buf[sizeof(vec_pub)];
+	nv_sshkey *ref = NULL, *k;
+	int same;
+
+	(void)state;
+	assert_int_equal(nv_sshkey_parse_public(&ref, vec_pub), 0);
+	for (i = 0; i < len * 8; i++) {
+		memcpy(buf, vec_pub, len + 1);
+		buf[i / 8] ^= (char)(1 << (i % 8));
+		k = NULL;
+		if (nv_sshkey_parse_public(&k, buf) == 0) {
+			same = nv_sshkey_public_equal(ref, k);
+			nv_sshkey_free(k);
+			assert_int_equal(same, i / 8 >= comment_at);
+		}
+	}
+	nv_sshkey_free(ref);
 }
 
 static void test_fingerprint(void **state)
@@ -449,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_public_line_roundtrip),
 		cmocka_unit_test(test_public_line_forms),
 		cmocka_unit_test(test_public_line_refused),
+		cmocka_unit_test(test_hostile_public_line),
 		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test(test_load_files),
 		cmocka_unit_test(test_private_file_mode_refused),
