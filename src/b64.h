@@ -1,5 +1,5 @@
 /* b64.h: strict base64 as age needs it: unpadded canonical for header stanzas,
- * padded for the ASCII armor. Called by the age module only. */
+ * padded for the ASCII armor. Called by the age module and the vault (K_id in the descriptor). */
 #ifndef NV_B64_H
 #define NV_B64_H
 

@@ -1,0 +1,24 @@
+/* state.h: navette's local state directory (pins, highest generation seen,
+ * the pushing host's K_id and caches): private files written atomically.
+ * Called by the vault modules. */
+#ifndef NV_STATE_H
+#define NV_STATE_H
+
+#include <stddef.h>
+
+/* The state root: $NAVETTE_STATE_DIR, else $XDG_STATE_HOME/navette, else
+ * ~/.local/state/navette. Written into buf (cap bytes). */
+int nv_state_root(char *buf, size_t cap);
+/* Builds root/rel into buf, creating the parent directories (mode 0700). */
+int nv_state_path(char *buf, size_t cap, const char *rel);
+/* Reads a whole state file (at most 64 MiB); NV_ENOTFOUND when absent; refused
+ * when group or others may read it. *out is malloc'd and NUL-terminated. */
+int nv_state_read(const char *path, char **out, size_t *len);
+/* Writes a state file atomically (temp + fsync + rename), mode 0600. */
+int nv_state_write(const char *path, const void *buf, size_t len);
+/* Takes an exclusive flock on path (created 0600) without waiting: NV_EEXISTS
+ * with a clear message when another process holds it. *fd to nv_state_unlock. */
+int nv_state_lock(int *fd, const char *path, const char *what);
+void nv_state_unlock(int fd);
+
+#endif
