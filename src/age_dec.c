@@ -82,6 +82,10 @@ static int nv_age_dec_file_key(nv_age_dec *d, const struct nv_age_header *h)
 	size_t i;
 	int rc = 1;
 
+	/* A passphrase file must not also open with a key (spec: scrypt stands alone). */
+	for (i = 0; i < h->n; i++)
+		if (strcmp(h->st[i].type, "scrypt") == 0 && h->n != 1)
+			return nv_error_set(NV_EMISMATCH, "age header: an scrypt stanza must be alone");
 	if (d->passphrase)
 		return nv_age_scrypt_unwrap(d->file_key, h, d->passphrase, d->max_log2n);
 	for (i = 0; i < h->n && rc == 1; i++)

@@ -33,13 +33,9 @@ int nv_age_scrypt_unwrap(unsigned char file_key[16], const struct nv_age_header 
 {
 	const struct nv_age_stanza *s = &h->st[0];
 	unsigned char salt[NV_AGE_SCRYPT_SALT + 2], key[32];
-	size_t i;
 	int log2n, rc;
 
-	for (i = 0; i < h->n; i++)
-		if (strcmp(h->st[i].type, "scrypt") == 0 && h->n != 1)
-			return nv_error_set(NV_EMISMATCH, "age header: an scrypt stanza must be alone");
-	if (strcmp(s->type, "scrypt") != 0)
+	if (h->n != 1 || strcmp(s->type, "scrypt") != 0)
 		return nv_error_set(NV_EAUTH, "not passphrase-encrypted (no scrypt stanza)");
 	if (s->nargs != 3 || strlen(s->args[1]) != 22 ||
 	    nv_b64_raw_decode(salt, s->args[1], 22) != NV_AGE_SCRYPT_SALT ||

@@ -25,9 +25,13 @@ int nv_age_x25519_wrap(char *out, const nv_age_recipient *r, const unsigned char
 	const char *args[2] = {"X25519", share64};
 	int rc;
 
-	if ((rc = nv_age_random(eph, 32)) < 0 || (rc = nv_age_x25519_public(share, eph)) < 0 ||
-	    (rc = nv_age_x25519(shared, eph, r->pub)) < 0 ||
-	    (rc = nv_age_x25519_key(key, shared, share, r->pub)) < 0 ||
+	if ((rc = nv_age_random(eph, 32)) < 0 || (rc = nv_age_x25519_public(share, eph)) < 0)
+		goto out_wipe;
+	if ((rc = nv_age_x25519(shared, eph, r->pub)) == NV_EMISMATCH) {
+		rc = nv_error_set(NV_EINVAL, "age: recipient key is a low-order point");
+		goto out_wipe;
+	}
+	if (rc < 0 || (rc = nv_age_x25519_key(key, shared, share, r->pub)) < 0 ||
 	    (rc = nv_age_wrap(body, key, file_key, NV_AGE_FILE_KEY)) < 0)
 		goto out_wipe;
 	nv_b64_raw_encode(share64, share, 32);

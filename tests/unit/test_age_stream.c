@@ -250,6 +250,34 @@ static void test_unknown_stanza_ignored(void **state)
 	free(c);
 }
 
+/* An scrypt stanza beside an X25519 one is refused, as the spec asks. */
+static void test_scrypt_not_alone(void **state)
+{
+	keys *k = *state;
+	unsigned char fk[16], *c, *p;
+	char stanzas[512];
+	size_t len, o, plen;
+	nv_age_enc *e;
+	nv_age_recipient zero = {{0}};
+
+	assert_int_equal(nv_age_random(fk, 16), 0);
+	assert_int_equal(nv_age_x25519_wrap(stanzas, &k->r[0], fk), 0);
+	len = NV_AGE_X25519_STANZA_LEN;
+	len += (size_t)sprintf(stanzas + len, "-> scrypt AAAAAAAAAAAAAAAAAAAAAA 10\n%.43s\n",
+			       "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+	assert_int_equal(nv_age_enc_new_raw(&e, fk, stanzas, len), 0);
+	c = malloc(nv_age_enc_bound(e, 0) + NV_AGE_CHUNK_ENC);
+	assert_int_equal(nv_age_enc_final(e, c, &o), 0);
+	nv_age_enc_free(e);
+	assert_int_equal(nv_age_decrypt_buf(&p, &plen, c, o, k->id[0]), NV_EMISMATCH);
+	assert_non_null(strstr(nv_error_msg(), "scrypt stanza must be alone"));
+	assert_int_equal(nv_age_decrypt_passphrase_buf(&p, &plen, c, o, "x", 22), NV_EMISMATCH);
+	free(c);
+	/* Encrypting to a low-order point is refused. */
+	assert_int_equal(nv_age_encrypt_buf(&c, &o, "x", 1, &zero, 1), NV_EINVAL);
+	assert_non_null(strstr(nv_error_msg(), "low-order"));
+}
+
 /* Chunks swapped or cut at a boundary are caught, naming the chunk. */
 static void test_reorder_and_cut(void **state)
 {
@@ -406,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_identity),
 		cmocka_unit_test(test_identity_with_several_keys),
 		cmocka_unit_test(test_unknown_stanza_ignored),
+		cmocka_unit_test(test_scrypt_not_alone),
 		cmocka_unit_test(test_reorder_and_cut),
 		cmocka_unit_test(test_passphrase),
 		cmocka_unit_test(test_keygen_format),
