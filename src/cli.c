@@ -24,8 +24,10 @@ typedef struct nv_command {
 #define NV_SYNC_OPTS "dry-run checksum transfers buffer-size retries verify progress fsync timeout"
 
 static const nv_command nv_commands[] = {
-	{ "ls", nv_cmd_ls, 1, 1, "json", "ls LOCATION",
-	  "List the files at LOCATION: size, modification time (UTC) and path." },
+	{ "ls", nv_cmd_ls, 1, 1, "json generation identity passphrase-file signing-pubkey",
+	  "ls LOCATION|VAULT [--generation N]",
+	  "List the files at LOCATION: size, modification time (UTC) and path. For a\n"
+	  "vault, list the files of its newest generation (or N); needs --identity." },
 	{ "copy", nv_cmd_copy, 2, 2, NV_SYNC_OPTS, "copy SRC DST",
 	  "Copy new and changed files from SRC to DST; never deletes. Unchanged files\n"
 	  "(same size and mtime, or same SHA-256 with --checksum) are skipped. Every\n"
@@ -38,12 +40,43 @@ static const nv_command nv_commands[] = {
 	  "check SRC DST",
 	  "Compare SRC and DST by SHA-256 (or --size-only): report files that differ,\n"
 	  "are missing at DST or only at DST. Exit 1 when anything differs." },
+	{ "keygen", nv_cmd_keygen, 0, 0, "output signing", "keygen [-o FILE] [--signing]",
+	  "Make one key: an age identity (printed, or written to FILE; its public key\n"
+	  "age1... goes to stdout), or with --signing an OpenSSH Ed25519 signing key\n"
+	  "written to FILE and FILE.pub. The decryption identity and the signing key are\n"
+	  "separate, so they need never share a machine." },
+	{ "init", nv_cmd_init, 1, 1, "recipient recipients-file signing-key fsync timeout",
+	  "init VAULT --recipient age1... | --recipients-file FILE --signing-key FILE",
+	  "Create an encrypted vault at VAULT and pin its id, recipients and signing key\n"
+	  "on this host. Keeps the vault id key K_id in this host's state for push." },
+	{ "push", nv_cmd_push, 2, 2,
+	  "signing-key transfers buffer-size retries fsync timeout progress",
+	  "push DIR VAULT [--signing-key FILE]",
+	  "Encrypt DIR's files into VAULT as a new signed generation: unchanged files are\n"
+	  "not re-read, equal contents stored once; needs no identity." },
+	{ "pull", nv_cmd_pull, 2, -1,
+	  "identity passphrase-file signing-pubkey generation transfers buffer-size retries "
+	  "fsync timeout keep-modes",
+	  "pull VAULT DIR [--generation N] [PATH...] --identity FILE",
+	  "Restore VAULT's newest generation (or N) into DIR, all of it or the PATHs given.\n"
+	  "Every object is checked against the signed manifest before it is decrypted." },
+	{ "verify", nv_cmd_verify, 1, 1,
+	  "level max-age identity passphrase-file signing-pubkey transfers timeout",
+	  "verify VAULT [--level list|hash|deep] [--max-age DURATION]",
+	  "Check VAULT: signatures and the hash chain of every manifest, every object of\n"
+	  "the newest generation present with its size (list), its stored SHA-256 (hash),\n"
+	  "or decrypted and checked against the catalog (deep, needs --identity). With\n"
+	  "--max-age, the signed heartbeat must be younger than DURATION (30m, 26h, 7d)." },
+	{ "log", nv_cmd_log, 1, 1, "json signing-pubkey timeout", "log VAULT",
+	  "List VAULT's generations: number, time, objects, stored bytes." },
 	{ NULL, NULL, 0, 0, NULL, NULL, NULL },
 };
 
 enum {
 	OPT_CONFIG = 1000, OPT_LOG_JSON, OPT_JSON, OPT_FSYNC, OPT_TRANSFERS, OPT_BUFFER,
 	OPT_RETRIES, OPT_TIMEOUT, OPT_VERIFY, OPT_DELETE, OPT_SIZE_ONLY,
+	OPT_RECIPIENTS_FILE, OPT_SIGNING_KEY, OPT_SIGNING_PUBKEY, OPT_PASSPHRASE_FILE,
+	OPT_SIGNING, OPT_GENERATION, OPT_LEVEL, OPT_MAX_AGE, OPT_KEEP_MODES,
 };
 
 static const struct option nv_long_options[] = {
@@ -65,6 +98,18 @@ static const struct option nv_long_options[] = {
 	{ "verify", required_argument, NULL, OPT_VERIFY },
 	{ "delete", no_argument, NULL, OPT_DELETE },
 	{ "size-only", no_argument, NULL, OPT_SIZE_ONLY },
+	{ "identity", required_argument, NULL, 'i' },
+	{ "recipient", required_argument, NULL, 'r' },
+	{ "recipients-file", required_argument, NULL, OPT_RECIPIENTS_FILE },
+	{ "signing-key", required_argument, NULL, OPT_SIGNING_KEY },
+	{ "signing-pubkey", required_argument, NULL, OPT_SIGNING_PUBKEY },
+	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
+	{ "output", required_argument, NULL, 'o' },
+	{ "signing", no_argument, NULL, OPT_SIGNING },
+	{ "generation", required_argument, NULL, OPT_GENERATION },
+	{ "level", required_argument, NULL, OPT_LEVEL },
+	{ "max-age", required_argument, NULL, OPT_MAX_AGE },
+	{ "keep-modes", no_argument, NULL, OPT_KEEP_MODES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -179,6 +224,46 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 	case 'P': c->eng.progress = 1; break;
 	case OPT_DELETE: c->eng.delete_extra = 1; break;
 	case OPT_SIZE_ONLY: c->eng.size_only = 1; break;
+	case 'i':
+		if (c->n_identity_files >= NV_CLI_MAX_LIST)
+			return nv_usage_error("too many --identity options");
+		c->identity_files[c->n_identity_files++] = arg;
+		break;
+	case 'r':
+		if (c->n_recipients >= NV_CLI_MAX_LIST)
+			return nv_usage_error("too many --recipient options");
+		c->recipients[c->n_recipients++] = arg;
+		break;
+	case OPT_RECIPIENTS_FILE:
+		if (c->n_recipients_files >= NV_CLI_MAX_LIST)
+			return nv_usage_error("too many --recipients-file options");
+		c->recipients_files[c->n_recipients_files++] = arg;
+		break;
+	case OPT_SIGNING_KEY: c->signing_key = arg; break;
+	case OPT_SIGNING_PUBKEY: c->signing_pubkey = arg; break;
+	case OPT_PASSPHRASE_FILE: c->passphrase_file = arg; break;
+	case 'o': c->output = arg; break;
+	case OPT_SIGNING: c->signing = 1; break;
+	case OPT_KEEP_MODES: c->keep_modes = 1; break;
+	case OPT_LEVEL:
+		if (strcmp(arg, "list") && strcmp(arg, "hash") && strcmp(arg, "deep"))
+			return nv_usage_error("--level takes list, hash or deep, not '%s'", arg);
+		c->level = arg;
+		break;
+	case OPT_MAX_AGE:
+		if (nv_parse_duration(arg, &c->max_age_seconds))
+			return nv_usage_error("--max-age takes a duration such as 90s, 30m, 26h "
+					      "or 7d, not '%s'", arg);
+		c->max_age = arg;
+		break;
+	case OPT_GENERATION: {
+		char *end;
+
+		c->generation = strtoll(arg, &end, 10);
+		if (!*arg || *end || c->generation < 1)
+			return nv_usage_error("--generation takes a number from 1, not '%s'", arg);
+		break;
+	}
 	case OPT_FSYNC:
 		if (strcmp(arg, "each") && strcmp(arg, "batch") && strcmp(arg, "none"))
 			return nv_usage_error("--fsync takes each, batch or none, not '%s'", arg);
@@ -216,6 +301,26 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 	return 0;
 }
 
+int nv_parse_duration(const char *s, long long *out)
+{
+	char *end;
+	long long n = strtoll(s, &end, 10), mult;
+
+	if (end == s || n < 0)
+		return -1;
+	switch (*end) {
+	case '\0': case 's': mult = 1; break;
+	case 'm': mult = 60; break;
+	case 'h': mult = 3600; break;
+	case 'd': mult = 86400; break;
+	default: return -1;
+	}
+	if (*end && end[1])
+		return -1;
+	*out = n * mult;
+	return 0;
+}
+
 static const char *nv_option_name(int ch)
 {
 	for (const struct option *o = nv_long_options; o->name; o++)
@@ -243,7 +348,7 @@ static int nv_cli_run(nv_cli *c, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+hVvqncP", nv_long_options, NULL)) != -1 ||
+	while ((ch = getopt_long(argc, argv, "+hVvqncPi:r:o:", nv_long_options, NULL)) != -1 ||
 	       optind < argc) {
 		if (ch == -1) {
 			/* A positional argument: keep it and go on parsing options after

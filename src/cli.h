@@ -37,7 +37,8 @@ typedef struct nv_cli {
 	const char *passphrase_file;
 	const char *output;   /* keygen -o */
 	const char *level;    /* verify --level */
-	const char *max_age;  /* verify --max-age */
+	const char *max_age;  /* verify --max-age, as given */
+	long long max_age_seconds;
 	long long generation; /* -1: newest */
 	int signing;          /* keygen --signing */
 	int keep_modes;       /* pull --keep-modes */
@@ -49,7 +50,16 @@ int nv_cli_exit_for(int rc);
 /* Parses args[i] as a location with the command's config; prints the error. */
 int nv_cli_location(nv_cli *c, int i, nv_location **out);
 
+/* "90s", "30m", "26h", "7d" (plain number: seconds); -1 if malformed. */
+int nv_parse_duration(const char *s, long long *out);
+
 int nv_cmd_ls(nv_cli *c);
 int nv_cmd_copy(nv_cli *c);  /* copy, sync and check */
+int nv_cmd_keygen(nv_cli *c);
+int nv_cmd_init(nv_cli *c);
+int nv_cmd_push(nv_cli *c);
+int nv_cmd_pull(nv_cli *c);
+int nv_cmd_verify(nv_cli *c);
+int nv_cmd_log(nv_cli *c);
 
 #endif

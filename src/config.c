@@ -229,6 +229,8 @@ int nv_config_load(nv_config **out, const char *path)
 				    path, (unsigned)(st.st_mode & 07777), path);
 	}
 	for (size_t i = 0; i < cfg->nsections; i++) {
+		if (strcmp(cfg->sections[i].name, NV_CONFIG_GLOBAL) == 0)
+			continue;
 		if (!nv_kv_get(&cfg->sections[i], "type")) {
 			nv_error_set(NV_EINVAL, "config file %s: remote [%s] has no type "
 				     "(local, sftp, s3 or azure)", path, cfg->sections[i].name);
@@ -261,8 +263,20 @@ const char *nv_config_override(const nv_config *cfg, const char *key)
 	return cfg ? nv_kv_get(&cfg->overrides, key) : NULL;
 }
 
+const char *nv_config_global(const nv_config *cfg, const char *key, const char *env)
+{
+	nv_section *sec = cfg ? nv_config_section(cfg, NV_CONFIG_GLOBAL) : NULL;
+	const char *v = env ? getenv(env) : NULL;
+
+	if (v && *v)
+		return v;
+	return sec ? nv_kv_get(sec, key) : NULL;
+}
+
 const char *nv_config_remote_type(const nv_config *cfg, const char *name)
 {
+	if (name && strcmp(name, NV_CONFIG_GLOBAL) == 0)
+		return NULL;
 	nv_section *sec = cfg ? nv_config_section(cfg, name) : NULL;
 
 	return sec ? nv_kv_get(sec, "type") : NULL;

@@ -26,6 +26,12 @@ int nv_config_merge_overrides(nv_config *to, const nv_config *from);
 /* Parses a size with an optional K, M or G suffix (binary); what names it in errors. */
 int nv_parse_size(const char *what, const char *text, uint64_t *out);
 
+/* The [navette] section holds settings that are not about a remote (identity,
+ * signing_key, recipients_file, ...). Looked up after the environment variable
+ * env (when not NULL). */
+#define NV_CONFIG_GLOBAL "navette"
+const char *nv_config_global(const nv_config *cfg, const char *key, const char *env);
+
 /* The "type" of remote name, or NULL when the config has no such remote. */
 const char *nv_config_remote_type(const nv_config *cfg, const char *name);
 /* Iterates remote names: 0..n-1; NULL past the end. */
