@@ -16,8 +16,8 @@ static int sftp_auth_keyfile(struct nv_conn *c)
 	int rc;
 
 	rc = nv_read_private_file(c->key_file, &key, &len);
-	if (rc)
-		return nv_error_wrap(rc, "sftp %s: key_file", c->where);
+	if (rc) /* missing, unreadable or too open: the configuration is wrong */
+		return nv_error_wrap(rc == NV_ERR ? rc : NV_EINVAL, "sftp %s: key_file", c->where);
 	rc = libssh2_userauth_publickey_frommemory(c->ssh, c->user, strlen(c->user), NULL, 0,
 						   key, len, c->passphrase);
 	OPENSSL_cleanse(key, len);

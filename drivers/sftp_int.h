@@ -98,6 +98,8 @@ int nv_sftp_auth(struct nv_conn *c);
 
 /* sftp_io.c */
 char *nv_sftp_path(const struct nv_conn *c, const char *key); /* NULL: out of memory */
+/* 1 when key's last component is a temp name: such keys are not objects. */
+int nv_sftp_is_tmp(const char *key);
 void nv_sftp_read_forget(struct nv_conn *c);                   /* closes the cached handle */
 int nv_sftp_stat(struct nv_conn *c, const char *key, nv_entry *out);
 int nv_sftp_read(struct nv_conn *c, const char *key, uint64_t offset, void *buf,

@@ -21,6 +21,14 @@ char *nv_sftp_path(const struct nv_conn *c, const char *key)
 	return p;
 }
 
+int nv_sftp_is_tmp(const char *key)
+{
+	const char *leaf = strrchr(key, '/');
+
+	leaf = leaf ? leaf + 1 : key;
+	return strncmp(leaf, NV_SFTP_TMP_PREFIX, strlen(NV_SFTP_TMP_PREFIX)) == 0;
+}
+
 int nv_sftp_attrs_entry(nv_entry *e, const LIBSSH2_SFTP_ATTRIBUTES *a)
 {
 	memset(e, 0, sizeof(*e));
@@ -53,6 +61,10 @@ int nv_sftp_stat(struct nv_conn *c, const char *key, nv_entry *out)
 	char *path = nv_sftp_path(c, key);
 	int rc;
 
+	if (nv_sftp_is_tmp(key)) {
+		free(path);
+		return nv_error_set(NV_ENOTFOUND, "sftp %s: %s: no such object", c->where, key);
+	}
 	if (!path)
 		return nv_error_set(NV_ERR, "out of memory");
 	rc = libssh2_sftp_stat_ex(c->sftp, path, (unsigned)strlen(path), LIBSSH2_SFTP_LSTAT, &a);
@@ -95,6 +107,8 @@ int nv_sftp_read(struct nv_conn *c, const char *key, uint64_t offset, void *buf,
 	int rc;
 
 	*got = 0;
+	if (nv_sftp_is_tmp(key))
+		return nv_error_set(NV_ENOTFOUND, "sftp %s: %s: no such object", c->where, key);
 	if (c->rh && (offset == 0 || strcmp(c->rkey, key) != 0))
 		nv_sftp_read_forget(c);
 	if (!c->rh && (rc = sftp_read_open(c, key)))
@@ -121,9 +135,12 @@ int nv_sftp_read(struct nv_conn *c, const char *key, uint64_t offset, void *buf,
 
 int nv_sftp_remove(struct nv_conn *c, const char *key)
 {
-	char *path = nv_sftp_path(c, key);
+	char *path;
 	int rc;
 
+	if (nv_sftp_is_tmp(key))
+		return 0; /* not an object: nothing to remove */
+	path = nv_sftp_path(c, key);
 	if (!path)
 		return nv_error_set(NV_ERR, "out of memory");
 	if (c->rkey && strcmp(c->rkey, key) == 0)

@@ -146,6 +146,11 @@ int nv_sftp_write_open(struct nv_writer **out, struct nv_conn *c, const char *ke
 	int rc;
 
 	*out = NULL;
+	if (nv_sftp_is_tmp(key)) {
+		free(w);
+		return nv_error_set(NV_EINVAL, "key '%s': names starting with '%s' are kept for "
+				    "navette's temporary files", key, NV_SFTP_TMP_PREFIX);
+	}
 	if (!w)
 		return nv_error_set(NV_ERR, "out of memory");
 	w->c = c;

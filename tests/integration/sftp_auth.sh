@@ -1,0 +1,71 @@
+# sftp_auth.sh: authentication and permissions against a real sshd: wrong key,
+# unreadable or too-open key file, passphrase-protected key, a non-root user
+# refused by a directory's permissions, home-relative paths.
+. "$NV_SRCDIR/tests/lib/common.sh"
+. "$NV_SRCDIR/tests/servers/sshd.sh"
+nv_start_sshd
+unset SSH_AUTH_SOCK
+D=$NV_SSHD_DIR/data
+mkdir -p "$D" && echo x >"$D/f"
+C=$NV_TMP/nv.conf
+run_ls() { "$NAVETTE" --config "$C" ls "ssh:$D"; }
+
+ssh-keygen -q -t ed25519 -N '' -f "$NV_TMP/stranger" -C stranger
+nv_sshd_conf "$C" ssh root "key_file = $NV_TMP/stranger"
+sed -i "/^key_file = $(sed 's/[\/&]/\\&/g' <<<"$NV_SSHD_KEY")\$/d" "$C"
+expect_exit 2 "a key the server does not know: auth error (exit 2)" run_ls
+expect_err "authentication refused" "message says authentication was refused"
+expect_err "root@127.0.0.1:$NV_SSHD_PORT" "message names user, host and port"
+
+nv_sshd_conf "$C" ssh root
+sed -i "s|^key_file = .*|key_file = $NV_TMP/nonexistent|" "$C"
+expect_exit 2 "a missing key file is refused" run_ls
+cp "$NV_SSHD_KEY" "$NV_TMP/open-key"; chmod 644 "$NV_TMP/open-key"
+sed -i "s|^key_file = .*|key_file = $NV_TMP/open-key|" "$C"
+expect_exit 2 "a key file readable by others is refused" run_ls
+expect_err "open-key" "message names the key file"
+
+# A passphrase-protected key: from key_passphrase_file, wrong, missing.
+ssh-keygen -q -t ed25519 -N 'correct horse' -f "$NV_TMP/locked" -C locked
+cat "$NV_TMP/locked.pub" >>"$NV_SSHD_DIR/authorized_keys"
+printf 'correct horse\n' >"$NV_TMP/pass"; chmod 600 "$NV_TMP/pass"
+nv_sshd_conf "$C" ssh root "key_passphrase_file = $NV_TMP/pass"
+sed -i "s|^key_file = .*|key_file = $NV_TMP/locked|" "$C"
+expect_exit 0 "passphrase-protected key with key_passphrase_file" run_ls
+expect_exit 0 "passphrase from the environment (NAVETTE_REMOTE_SSH_KEY_PASSPHRASE)" \
+	env NAVETTE_REMOTE_SSH_KEY_PASSPHRASE='correct horse' NAVETTE_REMOTE_SSH_KEY_PASSPHRASE_FILE= \
+	"$NAVETTE" --config "$C" ls "ssh:$D"
+expect_exit 2 "wrong passphrase" env NAVETTE_REMOTE_SSH_KEY_PASSPHRASE=Tr0ub4dor-guess \
+	"$NAVETTE" --config "$C" ls "ssh:$D"
+expect_err "passphrase" "message mentions the passphrase"
+lacks() { ! grep -q "$@"; }
+check "the passphrase never appears in messages" lacks 'Tr0ub4dor\|correct horse' "$NV_TMP/err"
+nv_sshd_conf "$C" ssh root
+sed -i "s|^key_file = .*|key_file = $NV_TMP/locked|" "$C"
+expect_exit 2 "encrypted key without a passphrase: error, no prompt" run_ls </dev/null
+
+# A non-root user: permissions apply. Home-relative paths resolve in its home.
+U=$(nv_sshd_user; echo "$NV_SSHD_TEST_USER")
+H=$NV_SSHD_USER_HOME/run.$$
+mkdir -p "$H/mine" "$NV_SSHD_DIR/locked"
+echo hi >"$H/mine/hello"
+chown -R "$U" "$H"
+chmod 755 "$NV_SSHD_DIR/locked"        # root's: others may read, not write
+nv_sshd_conf "$C" u "$U"
+mkdir -p "$NV_TMP/src"; echo data >"$NV_TMP/src/file"
+expect_exit 0 "non-root user logs in and lists (NAME:path, home-relative)" \
+	"$NAVETTE" --config "$C" ls "u:run.$$/mine"
+check "home-relative listing found the file" grep -q 'hello$' "$NV_TMP/out"
+expect_exit 0 "URL form /~/ is home-relative" env NAVETTE_KEY_FILE="$NV_SSHD_KEY" \
+	NAVETTE_KNOWN_HOSTS="$NV_SSHD_KNOWN" "$NAVETTE" ls "sftp://$U@127.0.0.1:$NV_SSHD_PORT/~/run.$$/mine"
+check "/~/ listing found the file" grep -q 'hello$' "$NV_TMP/out"
+"$NAVETTE" --config "$C" copy "$NV_TMP/src" "u:$NV_SSHD_DIR/locked/dst" >"$NV_TMP/out" 2>"$NV_TMP/err"
+rc=$?
+check "copy into a directory the user may not write fails (exit $rc)" [ "$rc" = 3 ] || [ "$rc" = 4 ]
+expect_err "[Pp]ermission denied" "message says permission denied"
+check "nothing was created there" [ -z "$(ls -A "$NV_SSHD_DIR/locked")" ]
+expect_exit 0 "the same user may write its own directory" \
+	"$NAVETTE" --config "$C" copy "$NV_TMP/src" "u:run.$$/mine/up"
+check "file landed, owned by the user" [ "$(stat -c %U "$H/mine/up/file")" = "$U" ]
+rm -rf "$H"
+nv_done

@@ -1,0 +1,67 @@
+# sftp_restart.sh: the server dies mid-transfer. Killed then restarted: the run
+# reconnects and completes. Frozen (SIGSTOP): every operation times out, the run
+# fails in bounded time. Either way nothing partial appears under a target name.
+. "$NV_SRCDIR/tests/lib/common.sh"
+. "$NV_SRCDIR/tests/servers/sshd.sh"
+nv_start_sshd
+export NAVETTE_CONFIG=$NV_SSHD_CONF
+R=$NV_SSHD_DIR/remote
+S=$NV_TMP/src
+mkdir -p "$S" "$R"
+head -c $((64 * 1024 * 1024)) /dev/urandom >"$S/big"
+echo small >"$S/small"
+
+# wait_for GLOB: until a file matching GLOB (find -path) holds data (max 60 s).
+wait_for() {
+	local i
+	for i in $(seq 1 600); do
+		[ -n "$(find "$NV_TMP" "$R" -path "$1" -size +1M 2>/dev/null)" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Upload: sshd and all its sessions killed once the temp file holds data.
+"$NAVETTE" copy --retries 6 "$S" "ssh:$R/up" >"$NV_TMP/up.out" 2>"$NV_TMP/up.err" &
+pid=$!
+check "upload started writing its temp file" wait_for "$R/up/.navette-tmp.*"
+nv_stop_sshd KILL
+check "no partial file under the target name" [ ! -e "$R/up/big" ]
+sleep 1
+nv_start_sshd
+wait "$pid"; rc=$?
+check "upload completed after the restart (exit $rc)" [ "$rc" = 0 ]
+check "uploaded file is whole" cmp -s "$S/big" "$R/up/big"
+check "the dead session's temp file was cleaned up" \
+	[ -z "$(find "$R/up" -name '.navette-tmp.*')" ]
+
+# Download: killed mid-read, resumed after reconnecting.
+"$NAVETTE" copy --retries 6 "ssh:$R/up" "$NV_TMP/down" >"$NV_TMP/dn.out" 2>"$NV_TMP/dn.err" &
+pid=$!
+check "download started writing its temp file" wait_for "$NV_TMP/down/.navette-tmp.*"
+nv_stop_sshd KILL
+sleep 1
+nv_start_sshd
+wait "$pid"; rc=$?
+check "download completed after the restart (exit $rc)" [ "$rc" = 0 ]
+check "downloaded file is whole" cmp -s "$S/big" "$NV_TMP/down/big"
+
+# Frozen server: connections stay open but nothing answers. Bounded by --timeout.
+start=$(date +%s)
+"$NAVETTE" copy --timeout 2 --retries 1 "$S" "ssh:$R/frozen" >"$NV_TMP/fz.out" 2>"$NV_TMP/fz.err" &
+pid=$!
+if wait_for "$R/frozen/.navette-tmp.*"; then
+	for p in $(nv_sshd_descendants "$NV_SSHD_PID") "$NV_SSHD_PID"; do kill -STOP "$p"; done
+	wait "$pid"; rc=$?
+	took=$(( $(date +%s) - start ))
+	check "frozen server: the run fails (exit $rc)" [ "$rc" = 3 ] || [ "$rc" = 4 ]
+	check "frozen server: it gave up in bounded time (${took}s)" [ "$took" -lt 90 ]
+	check "frozen server: no partial file under the target name" [ ! -e "$R/frozen/big" ]
+	grep -qi "timed out" "$NV_TMP/fz.err" && ok "frozen server: message says it timed out" ||
+		{ not_ok "frozen server: message says it timed out"; sed 's/^/    /' "$NV_TMP/fz.err" | head; }
+else
+	not_ok "frozen-server upload never started"
+	kill "$pid"
+fi
+nv_stop_sshd KILL
+nv_done
