@@ -172,7 +172,7 @@ static int nv_age_oneshot(unsigned char *out, const unsigned char key[32],
 			  const unsigned char *in, size_t inlen, int enc)
 {
 	static const unsigned char zero_nonce[12];
-	nv_age_aead *a;
+	nv_age_aead *a = NULL;
 	int rc;
 
 	if ((rc = nv_age_aead_new(&a, key)) < 0)

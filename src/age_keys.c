@@ -103,8 +103,8 @@ int nv_age_recipients_load(nv_age_recipient **out, size_t *n, const char *path)
 {
 	nv_age_recipient *r = NULL, *nr;
 	const char *p, *line;
-	char *text, tmp[128];
-	size_t total, len, cnt = 0;
+	char *text = NULL, tmp[128];
+	size_t total = 0, len, cnt = 0;
 	unsigned lineno = 0;
 	int rc;
 

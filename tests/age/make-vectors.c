@@ -21,7 +21,7 @@ static unsigned char *nv_vec_plain(size_t n)
 	return p;
 }
 
-static void nv_vec_die(const char *what)
+_Noreturn static void nv_vec_die(const char *what)
 {
 	fprintf(stderr, "make-vectors: %s: %s\n", what, nv_error_msg());
 	exit(1);
