@@ -7,7 +7,7 @@ build_pkgs=(build-essential autoconf automake pkg-config
 	libssl-dev libcurl4-openssl-dev libssh2-1-dev libjansson-dev libexpat1-dev
 	libinih-dev libcmocka-dev)
 test_pkgs=(age openssh-server openssh-client rclone restic nodejs npm time valgrind
-	openssl ca-certificates procps iproute2 python3)
+	openssl ca-certificates procps iproute2 python3 jq util-linux)
 pkgs=("${build_pkgs[@]}")
 [ "${1:-}" = --test ] && pkgs+=("${test_pkgs[@]}")
 

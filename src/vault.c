@@ -567,7 +567,7 @@ int nv_vault_init(const nv_location *loc, const nv_age_recipient *r, size_t n,
 	    (rc = nv_drv_open(&s, loc)))
 		goto out;
 	if (nv_drv_stat(s, NV_VAULT_DESCRIPTOR, &e) == 0) {
-		rc = nv_error_set(NV_EEXISTS, "%s is already a vault", loc->text);
+		rc = nv_error_set(NV_EINVAL, "%s is already a vault", loc->text);
 		goto out;
 	}
 	/* Signature first: a descriptor is never visible unsigned. */

@@ -213,9 +213,16 @@ static int nv_push_load_landed(nv_push *p)
 		free(buf);
 	}
 	nv_error_clear();
-	p->landed_log = fopen(path, "a");
-	if (!p->landed_log)
-		return nv_error_errno(errno, "opening %s", path);
+	{
+		int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+
+		p->landed_log = fd >= 0 ? fdopen(fd, "a") : NULL;
+		if (!p->landed_log) {
+			if (fd >= 0)
+				close(fd);
+			return nv_error_errno(errno, "opening %s", path);
+		}
+	}
 	return 0;
 }
 
