@@ -50,6 +50,8 @@ typedef struct nv_http_headers {
 /* Appends "name: value" (value from fmt). NV_ERR on allocation failure. */
 int nv_http_header_add(nv_http_headers *h, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Appends a whole "Name: value" line as is. */
+int nv_http_header_add_line(nv_http_headers *h, const char *line, size_t len);
 /* Value of the first header called name (case-insensitive), leading blanks
  * skipped; NULL when absent. Points into h. */
 const char *nv_http_header_get(const nv_http_headers *h, const char *name);
@@ -138,9 +140,10 @@ void nv_http_backoff(unsigned base_ms, unsigned attempt);
  * "http: s3: GET <redacted url> -> 200 (attempt 1)". Tests count requests with it. */
 
 /* ------------------------------------------------------------------------- */
-/* Redaction. Query parameters whose names carry secrets (sig, X-Amz-Signature,
- * X-Amz-Credential, X-Amz-Security-Token, and any name containing "token",
- * "signature" or "key", case-insensitive) get their value replaced by REDACTED. */
+/* Redaction. Query parameters whose names carry secrets (sig, key, token,
+ * X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token, and any name containing
+ * "signature", "secret", "password", "credential", "security-token", "sastoken" or
+ * "accesskey", case-insensitive) get their value replaced by REDACTED. */
 void nv_http_redact_url(char *out, size_t cap, const char *url);
 /* "Authorization: REDACTED" for secret-bearing headers (Authorization,
  * x-amz-security-token, ...); other lines copied. */

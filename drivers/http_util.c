@@ -160,27 +160,8 @@ int nv_url_decode(char **out, const char *s, size_t n)
 
 /* ---- header lists ---- */
 
-int nv_http_header_add(nv_http_headers *h, const char *name, const char *fmt, ...)
+static int headers_push(nv_http_headers *h, char *line)
 {
-	nv_sb b = { 0 };
-	va_list ap;
-	char *line;
-	int n;
-
-	nv_sb_add(&b, name);
-	nv_sb_add(&b, ": ");
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n >= 0 && !sb_grow(&b, (size_t)n)) {
-		va_start(ap, fmt);
-		vsnprintf(b.s + b.len, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-		b.len += (size_t)n;
-	} else {
-		b.failed = 1;
-	}
-	line = nv_sb_take(&b);
 	if (!line)
 		return nv_error_set(NV_ERR, "out of memory");
 	if (h->n == h->cap) {
@@ -196,6 +177,33 @@ int nv_http_header_add(nv_http_headers *h, const char *name, const char *fmt, ..
 	}
 	h->v[h->n++] = line;
 	return 0;
+}
+
+int nv_http_header_add_line(nv_http_headers *h, const char *line, size_t len)
+{
+	return headers_push(h, strndup(line, len));
+}
+
+int nv_http_header_add(nv_http_headers *h, const char *name, const char *fmt, ...)
+{
+	nv_sb b = { 0 };
+	va_list ap;
+	int n;
+
+	nv_sb_add(&b, name);
+	nv_sb_add(&b, ": ");
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && !sb_grow(&b, (size_t)n)) {
+		va_start(ap, fmt);
+		vsnprintf(b.s + b.len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		b.len += (size_t)n;
+	} else {
+		b.failed = 1;
+	}
+	return headers_push(h, nv_sb_take(&b));
 }
 
 const char *nv_http_header_get(const nv_http_headers *h, const char *name)
@@ -231,10 +239,12 @@ void nv_http_headers_clear(nv_http_headers *h)
 
 static int secret_param(const char *name, size_t n)
 {
-	static const char *const exact[] = { "sig", "se", "X-Amz-Signature", "X-Amz-Credential",
-					     "X-Amz-Security-Token", NULL };
-	static const char *const parts[] = { "token", "signature", "key", "secret",
-					     "password", "credential", NULL };
+	/* Exact names, then fragments; "max-keys" or "continuation-token" carry no
+	 * secret and stay readable. */
+	static const char *const exact[] = { "sig", "key", "token", "X-Amz-Signature",
+					     "X-Amz-Credential", "X-Amz-Security-Token", NULL };
+	static const char *const parts[] = { "signature", "secret", "password", "credential",
+					     "security-token", "sastoken", "accesskey", NULL };
 	size_t i, j;
 
 	for (i = 0; exact[i]; i++)

@@ -1,0 +1,43 @@
+# s3rver.sh: starts and stops @20minutes/s3rver for tests; source it after
+# tests/lib/common.sh.
+#
+#   nv_start_s3rver BUCKET...   fresh directory under $NV_TMP, 127.0.0.1, a free port,
+#                               the buckets created; sets S3_PORT, S3_PID, S3_ENDPOINT,
+#                               S3_KEY, S3_SECRET (s3rver's fixed S3RVER/S3RVER)
+#   nv_stop_s3rver [PID]        stops it (also done at exit)
+S3_KEY=S3RVER
+S3_SECRET=S3RVER
+
+nv_start_s3rver() {
+	local js="$NV_SRCDIR/tests/servers/s3rver.js" mods dir
+	mods=$(nv_node_modules)
+	command -v node >/dev/null || nv_need "node (for s3rver)"
+	[ -d "$mods/@20minutes/s3rver" ] || nv_need "s3rver (cd tests/servers && npm install)"
+	S3_PORT=$(nv_free_port) || nv_die "no free port"
+	dir=$(mktemp -d "$NV_TMP/s3rver.XXXXXX")
+	# Node 20 needs the legacy provider, or ListObjectsV2 continuation tokens
+	# fail with InternalError.
+	NAVETTE_NODE_MODULES="$mods" node --openssl-legacy-provider "$js" "$S3_PORT" "$dir" "$@" \
+		>"$dir.log" 2>&1 &
+	S3_PID=$!
+	nv_at_exit "nv_stop_s3rver $S3_PID"
+	# "ready" comes after the buckets exist, not just after the port opens.
+	for _ in $(seq 1 300); do
+		grep -q '^ready' "$dir.log" 2>/dev/null && break
+		kill -0 "$S3_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! grep -q '^ready' "$dir.log"; then
+		cat "$dir.log" >&2
+		nv_die "s3rver did not start on port $S3_PORT"
+	fi
+	S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
+	export S3_PORT S3_ENDPOINT S3_KEY S3_SECRET
+}
+
+nv_stop_s3rver() {
+	local pid=${1:-${S3_PID:-}}
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	return 0
+}
