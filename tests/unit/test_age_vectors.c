@@ -183,12 +183,50 @@ static void test_bad_vectors(void **state)
 	}
 }
 
+/* Random damage anywhere (flip, insert, delete) is always refused, never crashes,
+ * whatever the split points. */
+static void test_mutations(void **state)
+{
+	unsigned char *good, *c, *p;
+	size_t glen, clen, plen, i, at;
+	int rc;
+
+	good = load("good-5.age", &glen);
+	c = malloc(glen + 1);
+	srand(12345);
+	for (i = 0; i < 3000; i++) {
+		memcpy(c, good, glen);
+		clen = glen;
+		at = (size_t)rand() % glen;
+		switch (i % 3) {
+		case 0:
+			c[at] ^= (unsigned char)(1 + rand() % 255);
+			break;
+		case 1:
+			memmove(c + at + 1, c + at, glen - at);
+			c[at] = (unsigned char)rand();
+			clen++;
+			break;
+		default:
+			memmove(c + at, c + at + 1, glen - at - 1);
+			clen--;
+		}
+		rc = decrypt_steps(c, clen, i % 2 ? 1 : 4096, *state, &p, &plen);
+		if (rc >= 0)
+			fail_msg("mutation %zu at %zu accepted", i, at);
+		free(p);
+	}
+	free(c);
+	free(good);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stock_age_files),
 		cmocka_unit_test(test_stock_armored),
 		cmocka_unit_test(test_bad_vectors),
+		cmocka_unit_test(test_mutations),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
