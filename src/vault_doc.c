@@ -165,6 +165,25 @@ int nv_pin_format(char **out, size_t *len, const nv_descriptor *d)
 
 static int nv_strcmp_p(const void *a, const void *b);
 
+/* Copies a JSON array of strings into d->recipients, sorted; nonzero if malformed. */
+static size_t nv_take_recipients(nv_descriptor *d, json_t *r)
+{
+	size_t i;
+
+	d->n_recipients = json_array_size(r);
+	d->recipients = calloc(d->n_recipients, sizeof(char *));
+	if (!d->recipients)
+		return 1;
+	for (i = 0; i < d->n_recipients; i++) {
+		const char *s = json_string_value(json_array_get(r, i));
+
+		if (!s || !(d->recipients[i] = strdup(s)))
+			return 1;
+	}
+	qsort(d->recipients, d->n_recipients, sizeof(char *), nv_strcmp_p);
+	return 0;
+}
+
 int nv_pin_parse(nv_descriptor *out, const char *buf, size_t len)
 {
 	const char *p = buf, *vid, *sk;
@@ -183,20 +202,12 @@ int nv_pin_parse(nv_descriptor *out, const char *buf, size_t len)
 	}
 	memcpy(out->vault_id, vid, 33);
 	out->signing_key = strdup(sk);
-	out->n_recipients = json_array_size(r);
-	out->recipients = calloc(out->n_recipients, sizeof(char *));
-	for (i = 0; out->recipients && i < out->n_recipients; i++) {
-		const char *s = json_string_value(json_array_get(r, i));
-
-		if (!s || !(out->recipients[i] = strdup(s)))
-			break;
-	}
+	i = nv_take_recipients(out, r);
 	json_decref(o);
-	if (!out->signing_key || !out->recipients || i != out->n_recipients) {
+	if (!out->signing_key || i) {
 		nv_descriptor_clear(out);
 		return nv_error_set(NV_EINVAL, "malformed pin file");
 	}
-	qsort(out->recipients, out->n_recipients, sizeof(char *), nv_strcmp_p);
 	return 0;
 }
 
@@ -243,20 +254,12 @@ int nv_descriptor_parse(nv_descriptor *out, const char *buf, size_t len)
 	snprintf(out->created, sizeof(out->created), "%s", cr);
 	out->signing_key = strdup(sk);
 	out->kid_age = strdup(kid);
-	out->n_recipients = json_array_size(r);
-	out->recipients = calloc(out->n_recipients, sizeof(char *));
-	for (i = 0; out->recipients && i < out->n_recipients; i++) {
-		const char *s = json_string_value(json_array_get(r, i));
-
-		if (!s || !(out->recipients[i] = strdup(s)))
-			break;
-	}
+	i = nv_take_recipients(out, r);
 	json_decref(o);
-	if (!out->signing_key || !out->kid_age || !out->recipients || i != out->n_recipients) {
+	if (!out->signing_key || !out->kid_age || i) {
 		nv_descriptor_clear(out);
 		return nv_error_set(NV_EMISMATCH, "vault descriptor: malformed recipients");
 	}
-	qsort(out->recipients, out->n_recipients, sizeof(char *), nv_strcmp_p);
 	return 0;
 }
 

@@ -55,6 +55,15 @@ chmod 644 "$pusher/sign"
 expect_exit 2 "signing key readable by others refused" "$NAVETTE" push "$D" "$V" --signing-key "$pusher/sign"
 chmod 600 "$pusher/sign"
 
+# the signing key from the environment, then from the config file's [navette] section
+echo env >"$D/docs/env"
+expect_exit 0 "signing key from NAVETTE_SIGNING_KEY" env NAVETTE_SIGNING_KEY="$pusher/sign" "$NAVETTE" push "$D" "$V"
+echo conf >"$D/docs/conf"
+printf '[navette]\nsigning_key = %s\n' "$pusher/sign" >"$NV_TMP/nv.conf"; chmod 600 "$NV_TMP/nv.conf"
+expect_exit 0 "signing key from the config file" "$NAVETTE" --config "$NV_TMP/nv.conf" push "$D" "$V"
+expect_exit 2 "no signing key at all" "$NAVETTE" push "$D" "$V"
+expect_err "signing key is needed" "missing key named"
+
 # one push at a time
 vid=$(jq -r .vault_id "$V/navette-vault.json")
 flock "$pusher/state/push/$vid/lock" sleep 3 &
