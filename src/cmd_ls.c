@@ -1,6 +1,7 @@
-/* cmd_ls.c: the ls command: a location's files, streamed in key order.
- * Called by the dispatcher in cli.c. */
+/* cmd_ls.c: the ls command: a location's files, streamed in key order, or
+ * a vault's files from its catalog. Called by the dispatcher in cli.c. */
 #include "cli.h"
+#include "cmd_vault.h"
 #include "lister.h"
 #include "log.h"
 
@@ -30,6 +31,31 @@ static void nv_ls_print(const nv_cli *c, const nv_entry *e)
 	}
 }
 
+/* A vault: the files of its newest generation (or --generation N), from the
+ * catalog, which needs the identity. */
+static int nv_ls_vault(nv_cli *c)
+{
+	nv_vread_session s;
+	int rc = nv_vread_open(&s, c, 0, NV_VREAD_CATALOG);
+
+	for (size_t i = 0; !rc && i < s.cat.n; i++) {
+		const nv_cat_entry *ce = &s.cat.e[i];
+		nv_entry e = {
+			.key = ce->path, .size = ce->size, .mtime_sec = ce->mtime,
+			.mtime_nsec = ce->mtime_ns, .mode = ce->mode & 07777,
+			.flags = NV_ENTRY_HAS_MTIME | NV_ENTRY_HAS_MODE,
+		};
+
+		nv_ls_print(c, &e);
+	}
+	if (!rc && s.gen == 0)
+		nv_log(NV_LOG_NOTICE, "%s: the vault has no generation yet", s.loc->text);
+	nv_vread_close(&s);
+	if (fflush(stdout) != 0 && !rc)
+		return NV_EXIT_FATAL;
+	return rc;
+}
+
 int nv_cmd_ls(nv_cli *c)
 {
 	nv_location *loc = NULL;
@@ -40,6 +66,16 @@ int nv_cmd_ls(nv_cli *c)
 
 	if (nv_cli_location(c, 0, &loc))
 		return NV_EXIT_USAGE;
+	if (nv_vread_is_vault(loc)) {
+		nv_location_free(loc);
+		return nv_ls_vault(c);
+	}
+	if (c->generation > 0) {
+		nv_log(NV_LOG_ERROR, "%s is not a vault: --generation applies to vaults only",
+		       loc->text);
+		nv_location_free(loc);
+		return NV_EXIT_USAGE;
+	}
 	if ((rc = nv_drv_open(&s, loc)) || (rc = nv_sorted_open(&l, s, "", 0)))
 		goto out;
 	while ((rc = nv_sorted_next(l, &e)) == 0)

@@ -1,0 +1,68 @@
+/* cmd_vault.c: opening a vault for the reader commands: identity first, then
+ * the pinned descriptor, the generation asked for and its catalog. */
+#include "cmd_vault.h"
+#include "keys.h"
+#include "log.h"
+
+#include <string.h>
+
+int nv_vread_is_vault(const nv_location *loc)
+{
+	nv_store *s;
+	nv_entry e;
+	int found;
+
+	if (nv_drv_open(&s, loc))
+		return 0;
+	found = nv_drv_stat(s, NV_VAULT_DESCRIPTOR, &e) == 0;
+	nv_drv_close(s);
+	nv_error_clear();
+	return found;
+}
+
+static int nv_vread_fail(int rc, int exit_code)
+{
+	nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
+	return exit_code ? exit_code : nv_cli_exit_for(rc);
+}
+
+int nv_vread_open(nv_vread_session *s, nv_cli *c, int argi, unsigned want)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if (want & NV_VREAD_CATALOG)
+		want |= NV_VREAD_IDENTITY | NV_VREAD_CURRENT;
+	if (nv_cli_location(c, argi, &s->loc))
+		return NV_EXIT_USAGE;
+	/* The identity is a local file: a missing or unsafe one is the user's
+	 * configuration, reported before anything is fetched. */
+	if ((want & NV_VREAD_IDENTITY) && (rc = nv_keys_identity(c, &s->id)))
+		return nv_vread_fail(rc, NV_EXIT_USAGE);
+	if ((rc = nv_vault_open(&s->v, s->loc, nv_keys_signing_pubkey(c))))
+		return nv_vread_fail(rc, 0);
+	if (!(want & NV_VREAD_CURRENT))
+		return 0;
+	rc = nv_vault_current(s->v, c->generation, &s->m, s->sha, &s->gen);
+	if (rc == NV_ENOTFOUND && c->generation > 0)
+		return nv_vread_fail(rc, NV_EXIT_USAGE); /* no such --generation */
+	if (rc)
+		return nv_vread_fail(rc, 0);
+	if (!(want & NV_VREAD_CATALOG) || s->gen == 0)
+		return 0;
+	if ((rc = nv_vault_catalog(s->v, &s->m, s->id, &s->cat))) {
+		/* An identity that opens no stanza is the wrong key: the user's. */
+		return nv_vread_fail(rc, rc == NV_EAUTH ? NV_EXIT_USAGE : 0);
+	}
+	return 0;
+}
+
+void nv_vread_close(nv_vread_session *s)
+{
+	nv_catalog_clear(&s->cat);
+	nv_manifest_clear(&s->m);
+	nv_vault_close(s->v);
+	nv_age_identity_free(s->id);
+	nv_location_free(s->loc);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,39 @@
+/* vault_verify.h: checks a vault from the outside in: every manifest's
+ * signature and the hash chain, the newest generation's objects (present, then
+ * stored SHA-256, then decrypted against the catalog) and the heartbeat's age.
+ * Called by cmd_verify.c. */
+#ifndef NV_VAULT_VERIFY_H
+#define NV_VAULT_VERIFY_H
+
+#include "vault.h"
+
+typedef enum nv_verify_level {
+	NV_VERIFY_LIST, /* every object present with its stored size */
+	NV_VERIFY_HASH, /* + the SHA-256 of its stored bytes */
+	NV_VERIFY_DEEP, /* + decrypted, plaintext size and SHA-256 against the catalog */
+} nv_verify_level;
+
+typedef struct nv_verify_opts {
+	nv_verify_level level;
+	long long max_age;         /* seconds; < 0: the heartbeat is not checked */
+	const nv_age_identity *id; /* DEEP */
+	unsigned workers;
+	size_t buf_size;
+	unsigned retries;
+} nv_verify_opts;
+
+typedef struct nv_verify_report {
+	uint64_t manifests;  /* manifests whose signature and chain link verified */
+	uint64_t generation; /* the newest */
+	uint64_t objects;    /* objects of the newest generation found good */
+	uint64_t extra;      /* stored objects no longer in the newest generation */
+	uint64_t problems;   /* each logged with the manifest or object it concerns */
+	int fatal;           /* exit code when the check could not run to the end */
+} nv_verify_report;
+
+/* Runs every check the level asks for; problems are logged and counted,
+ * never stop the others. Returns 0, or an error when a check could not run
+ * (r->fatal then says the exit code). */
+int nv_vault_verify(nv_vault *v, const nv_verify_opts *o, nv_verify_report *r);
+
+#endif
