@@ -265,20 +265,20 @@ int nv_age_identity_parse(nv_age_identity **out, const char *text, size_t len)
 	return 0;
 }
 
+/* A binary age file starts with its version line; an armored one may follow blanks. */
 static int nv_age_is_encrypted(const void *data, size_t len)
 {
-	static const char *const magic[] = {NV_AGE_VERSION_PREFIX, "-----BEGIN AGE ENCRYPTED FILE-----"};
+	static const char armor[] = "-----BEGIN AGE ENCRYPTED FILE-----";
 	const char *s = data;
-	size_t i;
 
+	if (len >= strlen(NV_AGE_VERSION_PREFIX) &&
+	    memcmp(s, NV_AGE_VERSION_PREFIX, strlen(NV_AGE_VERSION_PREFIX)) == 0)
+		return 1;
 	while (len > 0 && isspace((unsigned char)*s)) {
 		s++;
 		len--;
 	}
-	for (i = 0; i < 2; i++)
-		if (len >= strlen(magic[i]) && memcmp(s, magic[i], strlen(magic[i])) == 0)
-			return 1;
-	return 0;
+	return len >= strlen(armor) && memcmp(s, armor, strlen(armor)) == 0;
 }
 
 int nv_age_identity_from_bytes(nv_age_identity **out, const void *data, size_t len,

@@ -16,6 +16,7 @@
 
 #include "age.h"
 #include "age_int.h"
+#include "b64.h"
 #include "error.h"
 
 typedef struct {
@@ -339,6 +340,35 @@ static void test_passphrase(void **state)
 	nv_age_wipe_free(text, strlen(text));
 }
 
+/* An `age -a -p` style identity file: armored, 64-column padded base64. */
+static void test_armored_passphrase_identity(void **state)
+{
+	char *text, pub[NV_AGE_RECIPIENT_MAX], *b64, *armor;
+	unsigned char *c;
+	size_t clen, i, o;
+	nv_age_identity *id;
+
+	(void)state;
+	assert_int_equal(nv_age_keygen(&text, pub, sizeof(pub)), 0);
+	assert_int_equal(nv_age_encrypt_passphrase_buf(&c, &clen, text, strlen(text), "pw", 10), 0);
+	b64 = malloc(nv_b64_pad_len(clen) + 1);
+	nv_b64_pad_encode(b64, c, clen);
+	armor = malloc(strlen(b64) * 2 + 128);
+	o = (size_t)sprintf(armor, "\n-----BEGIN AGE ENCRYPTED FILE-----\n");
+	for (i = 0; i < strlen(b64); i += 64)
+		o += (size_t)sprintf(armor + o, "%.64s\n", b64 + i);
+	sprintf(armor + o, "-----END AGE ENCRYPTED FILE-----\n");
+	assert_int_equal(nv_age_identity_from_bytes(&id, armor, strlen(armor), "pw"), 0);
+	nv_age_identity_free(id);
+	/* A line of 63 columns in the middle is not an armor age writes. */
+	memmove(armor + 36 + 63, armor + 36 + 64, strlen(armor + 36 + 64) + 1);
+	assert_int_equal(nv_age_identity_from_bytes(&id, armor, strlen(armor), "pw"), NV_EMISMATCH);
+	free(armor);
+	free(b64);
+	free(c);
+	nv_age_wipe_free(text, strlen(text));
+}
+
 static void test_keygen_format(void **state)
 {
 	char *text, pub[NV_AGE_RECIPIENT_MAX], line2[128], fmt[128];
@@ -437,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_scrypt_not_alone),
 		cmocka_unit_test(test_reorder_and_cut),
 		cmocka_unit_test(test_passphrase),
+		cmocka_unit_test(test_armored_passphrase_identity),
 		cmocka_unit_test(test_keygen_format),
 		cmocka_unit_test(test_key_files),
 	};
