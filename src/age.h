@@ -4,12 +4,13 @@
  * Errors (codes from error.h, message through nv_error_msg()):
  *   NV_EINVAL    malformed key text, recipient or identity file, bad argument;
  *   NV_EAUTH     no identity matches any recipient stanza ("no identity matches
- *                any recipient stanza"), or a wrong passphrase;
+ *                any recipient stanza"), a wrong or missing passphrase;
+ *   NV_ENOTFOUND, NV_EPERM, NV_EIO  reading a key file failed (errno mapped);
  *   NV_EMISMATCH anything wrong in an age file: not age, unknown version, header
  *                syntax or non-canonical base64, low-order X25519 share, header
  *                MAC, a chunk failing authentication, truncation, trailing data.
  *                The message says which check failed and at which chunk;
- *   NV_ENOMEM-like failures and OpenSSL errors come back as NV_ERR.
+ *   NV_ERR       out of memory, or an OpenSSL call failed.
  * Every secret (file keys, identities, passphrase-derived keys) is wiped before
  * its memory is freed; messages never contain secrets. */
 #ifndef NV_AGE_H
