@@ -143,8 +143,9 @@ int nv_sftp_fail(struct nv_conn *c, int rc, const char *fmt, ...)
 			why = msg;
 	}
 	nv_error_set(code, "sftp %s: %s: %s", c->where, ctx, why);
-	/* Past a session-level error libssh2's state is unknown: start afresh. */
-	if (code == NV_ERETRY || rc != LIBSSH2_ERROR_SFTP_PROTOCOL)
+	/* A refused credential leaves the session usable for the next method; past
+	 * any other session-level error libssh2's state is unknown: start afresh. */
+	if (code == NV_ERETRY || (rc != LIBSSH2_ERROR_SFTP_PROTOCOL && code == NV_ERR))
 		nv_sftp_teardown(c);
 	return code;
 }
@@ -221,6 +222,9 @@ void nv_sftp_teardown(struct nv_conn *c)
 	if (c->sock >= 0)
 		shutdown(c->sock, SHUT_RDWR);
 	nv_sftp_read_forget(c);
+	if (c->dh)
+		libssh2_sftp_close_handle(c->dh);
+	c->dh = NULL;
 	while (c->writers)
 		nv_sftp_writer_drop(c->writers);
 	if (c->sftp)

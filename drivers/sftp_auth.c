@@ -8,8 +8,9 @@
 
 #include <openssl/crypto.h>
 
-/* 1 when the server accepted the key, 0 when it refused it, <0 on other errors. */
-static int sftp_auth_keyfile(struct nv_conn *c)
+/* 1 when the server accepted the key, 0 when the key was refused or unusable
+ * (detail says why), <0 on other errors. */
+static int sftp_auth_keyfile(struct nv_conn *c, char *detail, size_t size)
 {
 	char *key;
 	size_t len;
@@ -24,16 +25,14 @@ static int sftp_auth_keyfile(struct nv_conn *c)
 	free(key);
 	if (rc == 0)
 		return 1;
-	if (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_KEYFILE_AUTH_FAILED ||
-	    rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED)
-		return nv_error_set(NV_EAUTH, "sftp %s: cannot use key_file %s (%s)", c->where,
-				    c->key_file, c->passphrase ? "wrong passphrase or unsupported key"
-				    : "encrypted key without key_passphrase, or unsupported key");
-	if (rc == LIBSSH2_ERROR_AUTHENTICATION_FAILED || rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED)
-		return 0;
-	return nv_sftp_fail(c, rc, "authenticating with key_file");
+	rc = nv_sftp_fail(c, rc, "key_file %s (refused by the server, or unusable: if the key "
+			  "is encrypted, check key_passphrase%s)", c->key_file,
+			  c->passphrase ? "" : ", which is not set");
+	if (rc != NV_EAUTH)
+		return rc;
+	snprintf(detail, size, "; %s", nv_error_msg());
+	return 0;
 }
-
 static int sftp_auth_agent(struct nv_conn *c)
 {
 	LIBSSH2_AGENT *agent = libssh2_agent_init(c->ssh);
@@ -55,7 +54,7 @@ static int sftp_auth_agent(struct nv_conn *c)
 
 int nv_sftp_auth(struct nv_conn *c)
 {
-	char tried[128] = "";
+	char tried[128] = "", detail[768] = "";
 	const char *methods;
 	int rc;
 
@@ -67,7 +66,7 @@ int nv_sftp_auth(struct nv_conn *c)
 				    "asking for authentication methods");
 	}
 	if (strstr(methods, "publickey") && c->key_file) {
-		rc = sftp_auth_keyfile(c);
+		rc = sftp_auth_keyfile(c, detail, sizeof(detail));
 		if (rc)
 			return rc > 0 ? 0 : rc;
 		strcat(tried, " key_file");
@@ -82,11 +81,11 @@ int nv_sftp_auth(struct nv_conn *c)
 						  c->password, (unsigned)strlen(c->password), NULL);
 		if (rc == 0)
 			return 0;
-		if (rc != LIBSSH2_ERROR_AUTHENTICATION_FAILED)
-			return nv_sftp_fail(c, rc, "password authentication");
+		if ((rc = nv_sftp_fail(c, rc, "password authentication")) != NV_EAUTH)
+			return rc;
 		strcat(tried, " password");
 	}
 	return nv_error_set(NV_EAUTH, "sftp %s: authentication refused (tried:%s; the server "
-			    "accepts: %s)", c->where, *tried ? tried : " nothing configured",
-			    methods);
+			    "accepts: %s)%s", c->where, *tried ? tried : " nothing configured",
+			    methods, detail);
 }

@@ -50,6 +50,7 @@ struct nv_conn {
 	char *rkey;
 	uint64_t rpos;
 
+	LIBSSH2_SFTP_HANDLE *dh;    /* the directory being read, closed at teardown */
 	struct nv_writer *writers;  /* open writers, closed at teardown */
 	char **orphans;             /* temp files left by a dropped session */
 	size_t norphans;

@@ -118,7 +118,15 @@ int nv_sftp_read(struct nv_conn *c, const char *key, uint64_t offset, void *buf,
 		c->rpos = offset;
 	}
 	while (*got < len) {
-		n = libssh2_sftp_read(c->rh, (char *)buf + *got, len - *got);
+		/* libssh2 reads ahead four times what it is asked for: start small, so
+		 * a small file costs a few requests, and let later calls ask for more. */
+		size_t ask = len - *got;
+
+		if (c->rpos == 0 && ask > NV_SFTP_REQ_BYTES)
+			ask = NV_SFTP_REQ_BYTES;
+		else if (ask > c->window / 4)
+			ask = c->window / 4;
+		n = libssh2_sftp_read(c->rh, (char *)buf + *got, ask);
 		if (n == 0)
 			break;
 		if (n < 0) {

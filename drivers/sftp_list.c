@@ -116,13 +116,14 @@ static int sftp_read_dir(struct sftp_frame *f, struct nv_conn *c, const char *pr
 		sftp_frame_free(f);
 		return nv_error_set(NV_ERR, "out of memory");
 	}
-	h = libssh2_sftp_open_ex(c->sftp, path, (unsigned)strlen(path), 0, 0,
-				 LIBSSH2_SFTP_OPENDIR);
+	c->dh = libssh2_sftp_open_ex(c->sftp, path, (unsigned)strlen(path), 0, 0,
+				     LIBSSH2_SFTP_OPENDIR);
 	free(path);
-	if (!h) {
+	if (!c->dh) {
 		sftp_frame_free(f);
 		return nv_sftp_fail(c, libssh2_session_last_errno(c->ssh), "listing '%s'", prefix);
 	}
+	h = c->dh;
 	while ((n = libssh2_sftp_readdir_ex(h, name, sizeof(name), NULL, 0, &a)) > 0) {
 		if (sftp_keep(name, &a, &dir, &e) && sftp_frame_add(f, &cap, name, dir, &e)) {
 			rc = nv_error_set(NV_ERR, "out of memory");
@@ -130,9 +131,10 @@ static int sftp_read_dir(struct sftp_frame *f, struct nv_conn *c, const char *pr
 		}
 	}
 	if (n < 0)
-		rc = nv_sftp_fail(c, (int)n, "listing '%s'", prefix);
-	if (c->sftp)
-		libssh2_sftp_close_handle(h);
+		rc = nv_sftp_fail(c, (int)n, "listing '%s'", prefix); /* a teardown closes dh */
+	if (c->dh)
+		libssh2_sftp_close_handle(c->dh);
+	c->dh = NULL;
 	if (rc) {
 		sftp_frame_free(f);
 		return rc;

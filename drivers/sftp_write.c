@@ -16,6 +16,7 @@ struct nv_writer {
 	nv_write_opts opts;
 	unsigned char *buf;        /* [start, end): bytes sent but not acked, then unsent */
 	size_t cap, start, end;
+	size_t win;                /* push once this many bytes wait (<= cap) */
 	uint64_t acked;
 	int dropped;               /* the session died: tmp is in c->orphans */
 };
@@ -155,7 +156,11 @@ int nv_sftp_write_open(struct nv_writer **out, struct nv_conn *c, const char *ke
 		return nv_error_set(NV_ERR, "out of memory");
 	w->c = c;
 	w->opts = *opts;
+	/* A small file of known size needs no multi-megabyte window. */
 	w->cap = 2 * c->window;
+	if (opts->size >= 0 && (uint64_t)opts->size < c->window)
+		w->cap = opts->size > 0 ? (size_t)opts->size : 1;
+	w->win = w->cap < c->window ? w->cap : c->window;
 	w->key = strdup(key);
 	w->path = nv_sftp_path(c, key);
 	w->tmp = w->path ? sftp_tmp_name(w->path) : NULL;
@@ -216,7 +221,7 @@ int nv_sftp_write(struct nv_writer *w, const void *buf, size_t len)
 		w->end += n;
 		p += n;
 		len -= n;
-		while (w->end - w->start >= w->c->window)
+		while (w->end - w->start >= w->win)
 			if ((rc = sftp_push(w)))
 				return rc;
 	}
@@ -297,26 +302,25 @@ int nv_sftp_write_commit(struct nv_writer *w, nv_commit_info *out)
 	return rc;
 }
 
+/* Best effort; keeps the error that led here as this thread's message. */
 void nv_sftp_write_abort(struct nv_writer *w)
 {
-	struct nv_conn *c;
-	int rc = 0;
+	char saved[1024];
+	int code, rc = 0;
 
 	if (!w)
 		return;
-	c = w->c;
 	if (!w->dropped) {
+		code = nv_error_code();
+		snprintf(saved, sizeof(saved), "%s", nv_error_msg());
 		if (w->h)
 			rc = libssh2_sftp_close_handle(w->h);
 		w->h = NULL;
 		if (rc == 0)
-			rc = libssh2_sftp_unlink_ex(c->sftp, w->tmp, (unsigned)strlen(w->tmp));
-		/* A session error leaves libssh2 in an unknown state: drop it. */
-		if (rc < 0 && rc != LIBSSH2_ERROR_SFTP_PROTOCOL) {
-			nv_sftp_teardown(c);
-			if (!w->dropped)
-				nv_sftp_orphan(c, w->tmp);
-		}
+			rc = libssh2_sftp_unlink_ex(w->c->sftp, w->tmp, (unsigned)strlen(w->tmp));
+		if (rc && nv_sftp_fail(w->c, rc, "removing %s", w->tmp) == NV_ERETRY && !w->dropped)
+			nv_sftp_orphan(w->c, w->tmp);
+		nv_error_set(code, "%s", saved);
 	}
 	sftp_writer_free(w);
 }
