@@ -507,9 +507,10 @@ static int put_single(struct nv_writer *w, nv_commit_info *out)
 	if (!rc) {
 		out->size = w->total;
 		etag = nv_http_resp_header(&r, "ETag");
-		/* The ETag of a plain PUT is the MD5 of what the server stored. */
+		/* The ETag of a plain PUT is the MD5 of what the server stored: equal
+		 * to ours, the server holds exactly the bytes sent, length included. */
 		if (etag && strlen(etag) == 34 && strncasecmp(etag + 1, hexmd5, 32) == 0)
-			out->confirmed |= NV_CONFIRM_MD5;
+			out->confirmed |= NV_CONFIRM_MD5 | NV_CONFIRM_SIZE;
 	}
 out:
 	nv_http_resp_clear(&r);
@@ -574,8 +575,8 @@ int nv_s3_write_commit(struct nv_writer *w, nv_commit_info *out)
 		abort_upload(w);
 	} else {
 		out->size = w->total;
-		if (w->md5_all)
-			out->confirmed |= NV_CONFIRM_MD5;
+		if (w->md5_all) /* each part's stored bytes are the ones sent */
+			out->confirmed |= NV_CONFIRM_MD5 | NV_CONFIRM_SIZE;
 	}
 	writer_free(w);
 	return rc;

@@ -135,7 +135,11 @@ printf 'three' >"$src/caf$(printf '\303\251')/$(printf '\346\227\245\346\234\254
 printf 'four' >"$src/plus+dir/1+1"
 head -c 300000 /dev/urandom >"$src/random.bin"
 touch -d @1612325106.5 "$src/with space/a b.txt"
-expect_exit 0 "navette sync to s3" "$NAVETTE" sync "$src" s3://bkt/tree
+NAVETTE_HTTP_TRACE=1 "$NAVETTE" sync "$src" s3://bkt/tree 2>"$NV_TMP/sync.trace"
+check "navette sync to s3" test $? -eq 0
+check "commits confirmed by the ETag (= MD5 sent): no HEAD after each PUT" \
+	sh -c '[ "$(grep -c "^http: s3: PUT" "$1")" -eq 5 ] && ! grep -q "^http: s3: HEAD" "$1"' \
+	sh "$NV_TMP/sync.trace"
 (cd "$src" && find . -type f | sed 's|^\./||' | LC_ALL=C sort) >"$NV_TMP/want.keys"
 "$NAVETTE" ls s3://bkt/tree | sed 's/^ *[0-9]* [^ ]*  *//' >"$NV_TMP/got.keys"
 check "spaces, unicode and '+' listed back exactly" cmp -s "$NV_TMP/want.keys" "$NV_TMP/got.keys"
