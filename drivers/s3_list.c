@@ -275,5 +275,12 @@ int nv_s3_list_probe(struct nv_conn *c)
 	if (!rc && !nv_s3_ok(&r))
 		rc = nv_s3_error(c, &r, "GET (list)", NULL);
 	nv_http_resp_clear(&r);
+	/* Write-only credentials (a pushing host's policy may allow PutObject and
+	 * nothing else) are refused a listing: that is no reason to refuse them
+	 * the connection. Bad signatures and missing buckets still fail here. */
+	if (rc == NV_EPERM) {
+		nv_error_clear();
+		rc = 0;
+	}
 	return rc;
 }

@@ -3,7 +3,8 @@
 #
 #   nv_start_s3rver BUCKET...   fresh directory under $NV_TMP, 127.0.0.1, a free port,
 #                               the buckets created; sets S3_PORT, S3_PID, S3_ENDPOINT,
-#                               S3_KEY, S3_SECRET (s3rver's fixed S3RVER/S3RVER)
+#                               S3_KEY, S3_SECRET (s3rver's fixed S3RVER/S3RVER);
+#                               with S3RVER_KEY and S3RVER_CERT set it serves https
 #   nv_stop_s3rver [PID]        stops it (also done at exit)
 S3_KEY=S3RVER
 S3_SECRET=S3RVER
@@ -31,7 +32,8 @@ nv_start_s3rver() {
 		cat "$dir.log" >&2
 		nv_die "s3rver did not start on port $S3_PORT"
 	fi
-	S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
+	if [ -n "${S3RVER_KEY:-}" ]; then S3_ENDPOINT="https://127.0.0.1:$S3_PORT"
+	else S3_ENDPOINT="http://127.0.0.1:$S3_PORT"; fi
 	export S3_PORT S3_ENDPOINT S3_KEY S3_SECRET
 }
 

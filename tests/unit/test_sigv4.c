@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "../../drivers/s3.h"
 #include "../../drivers/s3_sign.h"
 
 #define AKID "AKIAIOSFODNN7EXAMPLE"
@@ -222,6 +223,33 @@ static void test_trimall(void **state)
 	nv_http_headers_clear(&h);
 }
 
+/* x-amz-meta-mtime as rclone writes and reads it: float seconds. */
+static void test_mtime_meta(void **state)
+{
+	int64_t sec;
+	int32_t nsec;
+	char out[32];
+
+	(void)state;
+	nv_s3_fmt_mtime(out, 1612325106, 500000000);
+	assert_string_equal(out, "1612325106.500000000");
+	assert_int_equal(nv_s3_parse_mtime(out, &sec, &nsec), 0);
+	assert_true(sec == 1612325106 && nsec == 500000000);
+	assert_int_equal(nv_s3_parse_mtime("1612325106.5", &sec, &nsec), 0);
+	assert_true(sec == 1612325106 && nsec == 500000000);
+	assert_int_equal(nv_s3_parse_mtime("1612325106", &sec, &nsec), 0);
+	assert_true(sec == 1612325106 && nsec == 0);
+	assert_int_equal(nv_s3_parse_mtime("1.0000000019", &sec, &nsec), 0);
+	assert_true(sec == 1 && nsec == 1);
+	nv_s3_fmt_mtime(out, -2, 500000000); /* -1.5 s */
+	assert_string_equal(out, "-1.500000000");
+	assert_int_equal(nv_s3_parse_mtime(out, &sec, &nsec), 0);
+	assert_true(sec == -2 && nsec == 500000000);
+	assert_int_equal(nv_s3_parse_mtime("", &sec, &nsec), NV_EINVAL);
+	assert_int_equal(nv_s3_parse_mtime("12x", &sec, &nsec), NV_EINVAL);
+	assert_int_equal(nv_s3_parse_mtime("1e9", &sec, &nsec), NV_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_s3_get_lifecycle), cmocka_unit_test(test_s3_list_objects),
 		cmocka_unit_test(test_iam_list_users),   cmocka_unit_test(test_query_encoding),
 		cmocka_unit_test(test_trimall),          cmocka_unit_test(test_date),
+		cmocka_unit_test(test_mtime_meta),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
