@@ -850,9 +850,12 @@ static int azure_open(struct nv_conn **out, const nv_location *loc)
 	if (rc == 0)
 		rc = nv_http_new(&c->http, &c->hopts);
 	/* One cheap request proves the credentials and the container. */
-	nv_sb_add(&q, "restype=container&comp=list&maxresults=1&prefix=");
-	nv_sb_add_urlenc(&q, c->prefix ? c->prefix : "", c->prefix ? strlen(c->prefix) : 0, 0);
-	if (rc == 0 && (rc = nv_sb_ok(&q)) == 0) {
+	if (rc == 0) {
+		nv_sb_add(&q, "restype=container&comp=list&maxresults=1&prefix=");
+		nv_sb_add_urlenc(&q, c->prefix, strlen(c->prefix), 0);
+		rc = nv_sb_ok(&q);
+	}
+	if (rc == 0) {
 		rc = nv_az_send(c, c->http, "GET", NULL, q.s, NULL, 0, NULL, 0, NULL, NULL, NULL,
 				&resp);
 		if (rc == 0 && resp.status / 100 != 2)
