@@ -6,8 +6,8 @@
 local_sync() {
 	local tool=$1 dst=$2 run=${3:-}
 	case $tool in
-	navette) $run "$NAVETTE" sync "$SRC" "$dst" --fsync none --transfers 4 ;;
-	navette_batch) $run "$NAVETTE" sync "$SRC" "$dst" --fsync batch --transfers 4 ;;
+	navette) $run "$NAVETTE" sync "$SRC" "$dst" --delete --fsync none --transfers 4 ;;
+	navette_batch) $run "$NAVETTE" sync "$SRC" "$dst" --delete --fsync batch --transfers 4 ;;
 	rclone) $run "$RCLONE" sync "$SRC" "$dst" --transfers 4 --checkers 8 ;;
 	*) echo "local_sync: unknown tool $tool" >&2; return 2 ;;
 	esac
