@@ -78,6 +78,15 @@ bench_init() {
 		bench_log "WARNING: sanitizer build, figures are not meaningful"
 	fi
 	[ -x /usr/bin/time ] || { echo "run.sh: /usr/bin/time missing (apt-get install time)" >&2; return 2; }
+	# Outputs of finished runs wait here until the session ends: see bench_discard.
+	BENCH_TRASH=$BENCH_DIR/work/.trash
+	if [ -d "$BENCH_TRASH" ]; then
+		bench_log "deleting an earlier session's runs, then waiting 60 s (see bench_discard)"
+		bench_purge_trash
+		sync -f "$BENCH_DIR"
+		sleep 60
+	fi
+	trap bench_purge_trash EXIT
 	BENCH_QUICK_TAG=""
 	[ "$QUICK" = 1 ] && BENCH_QUICK_TAG=" (quick smoke run: tiny data, figures meaningless)"
 	return 0
@@ -133,13 +142,36 @@ bench_data() {
 	read -r DATA_BYTES DATA_FILES <"$meta"
 }
 
+# --- scratch space ------------------------------------------------------------------
+
+# Deleting thousands of files just before a run makes the next run's file creations
+# slow: ext4 skips inodes deleted in the last 60-300 s, scanning past each of them
+# (recently_deleted() in ext4_create), which cost more than the tools themselves in
+# the small-file cases. So finished runs are moved aside and deleted when the session
+# ends, or earlier only when the disk gets short (said in the log).
+bench_discard() {
+	local avail
+	[ -e "$1" ] || return 0
+	mkdir -p "$BENCH_TRASH"
+	mv "$1" "$(mktemp -d "$BENCH_TRASH/XXXXXX")/" || rm -rf "$1"
+	avail=$(df -Pk "$BENCH_DIR" | awk 'NR == 2 {print $4}')
+	if [ "$avail" -lt $((BENCH_MIN_FREE_GIB * 1024 * 1024)) ]; then
+		bench_log "less than $BENCH_MIN_FREE_GIB GiB free: deleting old runs now (next runs may be slower)"
+		bench_purge_trash
+	fi
+}
+BENCH_MIN_FREE_GIB=${BENCH_MIN_FREE_GIB:-20}
+
+bench_purge_trash() { [ -z "${BENCH_TRASH:-}" ] || rm -rf "$BENCH_TRASH"; }
+
 # --- timed runs ---------------------------------------------------------------------
 
 bench_quote() {
 	local a out=""
 	for a in "$@"; do out+="$(printf '%q' "$a") "; done
 	out=${out% }
-	echo "${out//$BENCH_DIR/\$BENCH_DIR}"
+	out=${out//$BENCH_DIR/\$BENCH_DIR}
+	echo "${out//$REPO\//./}"
 }
 
 # Machine-wide busy CPU time in clock ticks, to tell how much others ran beside us.
@@ -181,7 +213,7 @@ bench_one_run() {
 	local c=$1 tool=$2 n=$3 dir=$BENCH_DIR/work/$1/$2 rc rss cpu clk load
 	BENCH_WHY=""
 	export RUN=$dir/run STATE=$dir/state
-	rm -rf "$RUN"
+	bench_discard "$RUN"
 	mkdir -p "$RUN"
 	if bench_has "$c" prepare; then
 		"$(bench_fn "$c" prepare)" "$tool" >>"$dir/setup.log" 2>&1 ||
@@ -209,7 +241,7 @@ bench_one_run() {
 	awk -v w="$BENCH_WALL" -v r="$rss" -v c="$cpu" -v t="$BENCH_OTHER_TICKS" -v hz="$clk" \
 		-v l="$load" 'BEGIN {o = t / hz - c; if (o < 0) o = 0;
 		printf "%s %s %s %.2f %s\n", w, r, c, o / w, l}' >>"$dir/runs"
-	rm -rf "$RUN"
+	bench_discard "$RUN"
 	return 0
 }
 
@@ -227,7 +259,7 @@ bench_one_case() {
 	find "$SRC" -type f -exec cat {} + >/dev/null
 	for tool in "${tools[@]}"; do
 		dir=$BENCH_DIR/work/$c/$tool
-		rm -rf "$dir"
+		bench_discard "$dir"
 		mkdir -p "$dir/state"
 		export RUN=$dir/run STATE=$dir/state
 		if bench_has "$c" ready && ! why=$("$(bench_fn "$c" ready)" "$tool" 2>&1); then
