@@ -77,6 +77,14 @@ check "json lines" grep -q '"event":"copied","key":"a/big","detail":"[0-9a-f]\{6
 big_sha=$(sha256sum "$src/a/big" | cut -d' ' -f1)
 check "json carries the SHA-256" grep -q "$big_sha" "$NV_TMP/err"
 
+# ls in both forms, and --progress
+expect_exit 0 "ls" "$NAVETTE" ls "$src"
+check "ls lists in byte order" sh -c "awk '{print \$NF}' '$NV_TMP/out' | head -3 | tr '\n' ' ' | grep -q '^a-b a/big a/deep/er/x'"
+expect_exit 0 "ls --json" "$NAVETTE" ls --json "$src"
+check "ls --json lines" grep -q '^{"path":"a/big","size":3000000,"mtime":"[0-9T:Z-]*","mode":"0[0-7]*"}$' "$NV_TMP/out"
+expect_exit 0 "sync --progress" "$NAVETTE" sync --progress "$src" "$NV_TMP/dst3"
+check "identical with --progress" diff -r "$src" "$NV_TMP/dst3"
+
 # the check command: missing and extra files
 rm "$NV_TMP/dst2/new"; echo z >"$NV_TMP/dst2/zz"
 expect_exit 1 "check: missing and extra" "$NAVETTE" check "$src" "$NV_TMP/dst2"
