@@ -42,12 +42,14 @@ static int nv_verify_chain(nv_vault *v, nv_verify_report *r)
 		uint64_t g = gens[i];
 
 		nv_manifest_key(key, sizeof(key), g);
-		if (g > expect) {
-			nv_problem(r, "missing", key, "manifest%s %llu%s%llu missing: the chain is "
-				   "broken", g - expect > 1 ? "s" : "", (unsigned long long)expect,
-				   g - expect > 1 ? " to " : "", (unsigned long long)(g - 1));
+		if (g > expect + 1)
+			nv_problem(r, "missing", key, "manifests %llu to %llu missing: the chain is "
+				   "broken", (unsigned long long)expect, (unsigned long long)(g - 1));
+		else if (g > expect)
+			nv_problem(r, "missing", key, "manifest %llu missing: the chain is broken",
+				   (unsigned long long)expect);
+		if (g > expect)
 			have_prev = 0;
-		}
 		expect = g + 1;
 		if (nv_vault_manifest(v, g, &m, sha)) {
 			nv_problem(r, "bad-manifest", key, "%s", nv_error_msg());
