@@ -17,6 +17,9 @@
  * - The root may not exist at open: the first write creates it (mkdir -p);
  *   until then stat and read find nothing, remove succeeds, and listing gives
  *   NV_ENOTFOUND (the engine reads a missing destination as an empty one).
+ * - The directory of the last write stays open for the next one (a run writes
+ *   a directory's files in a row). Like any writer holding a directory fd
+ *   (rsync, tar), it follows that directory if someone moves it meanwhile.
  * - Durability, setting "fsync": each | batch (default) | none; see local_flush.
  * - Test hook: NAVETTE_LOCAL_NO_OPENAT2=1 forces the component walk.
  */
@@ -42,6 +45,7 @@
 #define LOCAL_TMP_PREFIX ".navette-tmp."
 #define LOCAL_TMP_PREFIX_LEN (sizeof(LOCAL_TMP_PREFIX) - 1)
 #define LOCAL_WRITE_TRIES 3
+#define LOCAL_BIG_FILE (256 * 1024)
 
 enum local_fsync { LOCAL_FSYNC_BATCH, LOCAL_FSYNC_EACH, LOCAL_FSYNC_NONE };
 
@@ -56,19 +60,29 @@ struct nv_conn {
 	int root;               /* O_PATH fd of the root; -1 while it does not exist */
 	dev_t root_dev;
 	enum local_fsync fsync;
-	mode_t file_mode;       /* 0666 less the umask: files written without a mode */
 	int dirty;              /* committed or removed something since the last flush */
 	struct local_fs *fs;
 	size_t nfs;
 	int walk;               /* resolve by component walk (test hook), not openat2 */
 	uint64_t tmp_next;      /* temp names: a random start, then counted up */
+	struct local_wdir *wdir; /* the last directory written to, kept open */
 	char *rd_key;           /* the last key read and its open fd, so streaming */
 	int rd_fd;              /* a big file is not one open per chunk */
 };
 
+/* An open directory that writes go to, shared by the connection's cache and
+ * the writers using it. */
+struct local_wdir {
+	int fd;                 /* O_PATH */
+	int refs;
+	size_t len;
+	char path[];            /* relative to the root, no trailing '/' */
+};
+
 struct nv_writer {
 	struct nv_conn *c;
-	int dir;                /* O_PATH fd of the target's directory (may be c->root) */
+	struct local_wdir *wdir; /* the target's directory; NULL for the root */
+	int dir;                /* its fd (c->root when wdir is NULL) */
 	int fd;                 /* the temp file, -1 once closed */
 	int created;            /* directories made for this write: pruned on abort */
 	int failed;             /* a write failed: commit must not publish */
@@ -78,6 +92,8 @@ struct nv_writer {
 	nv_write_opts opts;
 	uint64_t written;
 };
+
+static void local_wdir_drop(struct nv_conn *c);
 
 /* The driver's one errno -> nv_err mapping. The message names what failed. */
 __attribute__((format(printf, 2, 3)))
@@ -310,22 +326,6 @@ static void local_prune(struct nv_conn *c, const char *key, int levels)
 
 /* ---- Connection ---- */
 
-static mode_t local_umask(void)
-{
-	FILE *f = fopen("/proc/self/status", "re");
-	char line[128];
-	unsigned mask = 022;
-
-	/* Reading it with umask() would change it for a moment for every thread. */
-	if (!f)
-		return 022;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Umask: %o", &mask) == 1)
-			break;
-	fclose(f);
-	return (mode_t)(mask & 0777);
-}
-
 /* mkdir -p of the absolute root path: the user named it, symlinks in it count. */
 static int local_make_root(const char *path)
 {
@@ -426,7 +426,6 @@ static int local_open(struct nv_conn **out, const nv_location *loc)
 	 * (a collision only costs a retry: temp files are made O_EXCL). */
 	if (getrandom(&c->tmp_next, sizeof(c->tmp_next), 0) != (ssize_t)sizeof(c->tmp_next))
 		c->tmp_next = (uint64_t)(uintptr_t)c ^ (uint64_t)getpid() << 32;
-	c->file_mode = 0666 & ~local_umask();
 	rc = local_root(c, 0);
 	if (rc && rc != NV_ENOTFOUND) {
 		free(c->root_path);
@@ -452,6 +451,7 @@ static void local_close(struct nv_conn *c)
 	if (!c)
 		return;
 	local_read_forget(c);
+	local_wdir_drop(c);
 	if (c->root >= 0)
 		close(c->root);
 	for (size_t i = 0; i < c->nfs; i++)
@@ -808,7 +808,8 @@ static int local_read_open(struct nv_conn *c, const char *key)
 		close(fd);
 		return nv_error_set(NV_ERR, "out of memory");
 	}
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (st.st_size > LOCAL_BIG_FILE) /* small files: the default readahead does */
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	c->rd_fd = fd;
 	return 0;
 }
@@ -882,11 +883,84 @@ static int local_remove(struct nv_conn *c, const char *key)
 
 /* ---- Writing: temp file beside the target, renamed at commit ---- */
 
+/* Remembers a filesystem other than the root's that a batch flush must sync. */
+static void local_note_fs(struct nv_conn *c, dev_t dev, int dir)
+{
+	struct local_fs *grown;
+
+	if (dev == c->root_dev)
+		return;
+	for (size_t i = 0; i < c->nfs; i++)
+		if (c->fs[i].dev == dev)
+			return;
+	grown = realloc(c->fs, (c->nfs + 1) * sizeof(*grown));
+	if (!grown) {
+		c->root_dev = (dev_t)-1; /* no memory to track it: flush falls back to sync() */
+		return;
+	}
+	c->fs = grown;
+	c->fs[c->nfs].dev = dev;
+	c->fs[c->nfs].fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	c->nfs++;
+}
+
+static void local_wdir_put(struct local_wdir *d)
+{
+	if (d && --d->refs == 0) {
+		close(d->fd);
+		free(d);
+	}
+}
+
+/* Forgets the cached write directory (it may have been removed). */
+static void local_wdir_drop(struct nv_conn *c)
+{
+	local_wdir_put(c->wdir);
+	c->wdir = NULL;
+}
+
+/* The directory key[0..len) for a write, made if missing, as a reference the
+ * writer releases (NULL for the root itself). The last one stays cached in the
+ * connection: a run writes a directory's files one after another. */
+static int local_wdir_get(struct nv_conn *c, const char *key, size_t len,
+			  struct local_wdir **out, int *made)
+{
+	struct local_wdir *d = c->wdir;
+	struct stat st;
+	int fd, rc;
+
+	*out = NULL;
+	if (len == 0)
+		return 0;
+	if (d && d->len == len && memcmp(d->path, key, len) == 0) {
+		d->refs++;
+		*out = d;
+		return 0;
+	}
+	if ((rc = local_dir(c, key, len, 1, &fd, made)))
+		return rc;
+	if (!(d = malloc(sizeof(*d) + len + 1))) {
+		close(fd);
+		return nv_error_set(NV_ERR, "out of memory");
+	}
+	d->fd = fd;
+	d->refs = 2; /* the writer's and the cache's */
+	d->len = len;
+	memcpy(d->path, key, len);
+	d->path[len] = '\0';
+	if (c->fsync == LOCAL_FSYNC_BATCH && fstat(fd, &st) == 0)
+		local_note_fs(c, st.st_dev, fd);
+	local_wdir_drop(c);
+	c->wdir = d;
+	*out = d;
+	return 0;
+}
+
 static void local_writer_free(struct nv_writer *w)
 {
 	if (w->fd >= 0)
 		close(w->fd);
-	local_dir_close(w->c, w->dir);
+	local_wdir_put(w->wdir);
 	free(w->key);
 	free(w);
 }
@@ -894,12 +968,16 @@ static void local_writer_free(struct nv_writer *w)
 /* Creates the temp file in w->dir; returns -1 with errno on failure. */
 static int local_tmp_create(struct nv_writer *w)
 {
+	/* With a mode to keep, 0600 until commit: a private file is never readable
+	 * while written. Without one, the umask and default ACLs decide, as for
+	 * any new file. */
+	mode_t mode = (w->opts.flags & NV_WRITE_HAS_MODE) ? 0600 : 0666;
+
 	for (int i = 0; i < 8; i++) {
 		snprintf(w->tmp, sizeof(w->tmp), "%s%016llx", LOCAL_TMP_PREFIX,
 			 (unsigned long long)w->c->tmp_next++);
-		/* 0600 until commit: a private file is never readable while written. */
 		w->fd = openat(w->dir, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-			       O_CLOEXEC, 0600);
+			       O_CLOEXEC, mode);
 		if (w->fd >= 0 || errno != EEXIST)
 			break;
 	}
@@ -928,13 +1006,14 @@ static int local_write_open(struct nv_writer **out, struct nv_conn *c, const cha
 	}
 	w->c = c;
 	w->fd = -1;
-	w->dir = -1;
 	w->leaf = w->key + (leaf - key);
 	w->opts = opts ? *opts : (nv_write_opts){ .size = -1 };
-	/* A concurrent remove may prune a directory between mkdir and the create. */
+	/* The directory may be gone since it was cached, or pruned by a concurrent
+	 * remove between mkdir and the create: look it up again. */
 	for (int tries = 0;; tries++) {
-		if ((rc = local_dir(c, key, dirlen, 1, &w->dir, &w->created)))
+		if ((rc = local_wdir_get(c, key, dirlen, &w->wdir, &w->created)))
 			break;
+		w->dir = w->wdir ? w->wdir->fd : c->root;
 		if (local_tmp_create(w) >= 0)
 			break;
 		if (errno != ENOENT || tries == LOCAL_WRITE_TRIES) {
@@ -942,8 +1021,9 @@ static int local_write_open(struct nv_writer **out, struct nv_conn *c, const cha
 					 c->root_path, key);
 			break;
 		}
-		local_dir_close(c, w->dir);
-		w->dir = -1;
+		local_wdir_put(w->wdir);
+		w->wdir = NULL;
+		local_wdir_drop(c);
 	}
 	if (rc) {
 		local_prune(c, key, w->created);
@@ -986,21 +1066,20 @@ static void local_write_abort(struct nv_writer *w)
 	w->fd = -1;
 	if (w->tmp[0])
 		unlinkat(w->dir, w->tmp, 0);
+	if (w->created)
+		local_wdir_drop(w->c); /* about to be pruned */
 	local_prune(w->c, w->key, w->created);
 	local_writer_free(w);
 }
 
-/* Sets mode and mtime, syncs if asked, checks the size and closes the temp file. */
-static int local_tmp_finish(struct nv_writer *w, struct stat *st)
+/* Sets mode and mtime, syncs if asked, and closes the temp file. */
+static int local_tmp_finish(struct nv_writer *w)
 {
 	const nv_write_opts *o = &w->opts;
-	const char *root = w->c->root_path;
-	mode_t mode = (o->flags & NV_WRITE_HAS_MODE) ? (mode_t)(o->mode & 07777)
-						      : w->c->file_mode;
 	int fd = w->fd;
 
 	w->fd = -1;
-	if (fchmod(fd, mode) < 0)
+	if ((o->flags & NV_WRITE_HAS_MODE) && fchmod(fd, (mode_t)(o->mode & 07777)) < 0)
 		goto fail;
 	if (o->flags & NV_WRITE_HAS_MTIME) {
 		/* After the last write, which would have set mtime to now. */
@@ -1011,21 +1090,13 @@ static int local_tmp_finish(struct nv_writer *w, struct stat *st)
 	}
 	if (w->c->fsync == LOCAL_FSYNC_EACH && fsync(fd) < 0)
 		goto fail;
-	if (fstat(fd, st) < 0)
-		goto fail;
-	if ((uint64_t)st->st_size != w->written) {
-		close(fd);
-		return nv_error_set(NV_EIO, "%s/%s: %llu bytes written but %llu on disk", root,
-				    w->key, (unsigned long long)w->written,
-				    (unsigned long long)st->st_size);
-	}
 	/* close() is where some filesystems (NFS) report a failed write. */
 	if (close(fd) < 0)
-		return local_errno(errno, "writing %s/%s", root, w->key);
+		return local_errno(errno, "writing %s/%s", w->c->root_path, w->key);
 	return 0;
 fail:
 	{
-		int rc = local_errno(errno, "finishing %s/%s", root, w->key);
+		int rc = local_errno(errno, "finishing %s/%s", w->c->root_path, w->key);
 
 		close(fd);
 		return rc;
@@ -1062,37 +1133,15 @@ static int local_publish(struct nv_writer *w)
 	return 0;
 }
 
-/* Remembers a filesystem other than the root's that a batch flush must sync. */
-static void local_note_fs(struct nv_conn *c, dev_t dev, int dir)
-{
-	struct local_fs *grown;
-
-	if (dev == c->root_dev)
-		return;
-	for (size_t i = 0; i < c->nfs; i++)
-		if (c->fs[i].dev == dev)
-			return;
-	grown = realloc(c->fs, (c->nfs + 1) * sizeof(*grown));
-	if (!grown) {
-		c->root_dev = (dev_t)-1; /* no memory to track it: flush falls back to sync() */
-		return;
-	}
-	c->fs = grown;
-	c->fs[c->nfs].dev = dev;
-	c->fs[c->nfs].fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	c->nfs++;
-}
-
 static int local_write_commit(struct nv_writer *w, nv_commit_info *out)
 {
 	struct nv_conn *c = w->c;
-	struct stat st;
 	int rc;
 
 	if (w->failed)
 		rc = nv_error_set(NV_EIO, "%s/%s: not committed after a failed write",
 				  c->root_path, w->key);
-	else if (!(rc = local_tmp_finish(w, &st)))
+	else if (!(rc = local_tmp_finish(w)))
 		rc = local_publish(w);
 	if (rc) {
 		local_write_abort(w);
@@ -1102,12 +1151,11 @@ static int local_write_commit(struct nv_writer *w, nv_commit_info *out)
 		local_read_forget(c);
 	if (c->fsync == LOCAL_FSYNC_EACH)
 		rc = local_sync_dir(w->dir, w->key);
-	else if (c->fsync == LOCAL_FSYNC_BATCH) {
+	else if (c->fsync == LOCAL_FSYNC_BATCH)
 		c->dirty = 1;
-		local_note_fs(c, st.st_dev, w->dir);
-	}
 	if (out) {
-		out->size = (uint64_t)st.st_size;
+		/* Every write(2) returned its full count and close() succeeded. */
+		out->size = w->written;
 		out->confirmed = NV_CONFIRM_SIZE;
 	}
 	local_writer_free(w);

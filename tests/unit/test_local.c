@@ -463,6 +463,23 @@ static void test_prune_and_abort(void **state)
 	assert_int_equal(access(path_of(f, "old"), F_OK), 0);
 }
 
+/* The directory of the last write is kept open: it must not outlive a removal. */
+static void test_write_dir_cache(void **state)
+{
+	struct fx *f = *state;
+	nv_entry e;
+	int rc;
+
+	assert_int_equal(nv_drv_put_buf(f->s, "c/1", "1", 1, 0), 0);
+	assert_int_equal(nv_drv_remove(f->s, "c/1"), 0); /* prunes c/ */
+	assert_int_equal(access(path_of(f, "c"), F_OK), -1);
+	assert_int_equal(nv_drv_put_buf(f->s, "c/2", "2", 1, 0), 0);
+	assert_int_equal(nv_drv_stat(f->s, "c/2", &e), 0);
+	rm_rf(path_of(f, "c")); /* behind the driver's back */
+	assert_int_equal(nv_drv_put_buf(f->s, "c/3", "3", 1, 0), 0);
+	assert_string_equal(list_all(f->s, "", &rc), "c/3");
+}
+
 static void test_not_a_directory(void **state)
 {
 	struct fx *f = *state;
@@ -547,6 +564,7 @@ int main(void)
 		T(test_failed_write_leaves_nothing),
 		T(test_missing_root),
 		T(test_prune_and_abort),
+		T(test_write_dir_cache),
 		T(test_not_a_directory),
 		T(test_special_files_skipped),
 		T(test_read_sees_replacement),
