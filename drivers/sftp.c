@@ -14,8 +14,9 @@
  *   key_file             private key (OpenSSH or PEM format); refused when group or
  *                        others may read it, as ssh does
  *   key_passphrase       passphrase of key_file (or key_passphrase_file: a file holding it)
- *   password             password authentication; from the config file or the environment
- *                        only (also $SSHPASS); never prompted for
+ *   password             for "password" or "keyboard-interactive" authentication; from
+ *                        the config file or the environment only (also $SSHPASS);
+ *                        never prompted for, never logged
  *   (ssh-agent)          used when $SSH_AUTH_SOCK is set, after key_file
  *   known_hosts          default ~/.ssh/known_hosts; hashed entries and [host]:port work
  *   host_key_checking    yes (default): an unknown or changed host key is refused with
@@ -28,7 +29,9 @@
  *   requests             read/write requests kept in flight per transfer, default 64
  *                        (each carries up to 30000 bytes, libssh2's limit)
  *   fsync                each: ask the server to fsync every file before it is renamed
- *                        into place (fsync@openssh.com); anything else: no fsync
+ *                        into place (fsync@openssh.com, one round trip per file);
+ *                        batch (the default) and none: no fsync, SFTP has no batch
+ *                        barrier, so durability is the server's own
  * Writes go to ".navette-tmp.<random>" in the target directory, then are renamed.
  * SFTP v3 rename refuses an existing target, which makes NV_WRITE_EXCLUSIVE atomic;
  * a plain overwrite is remove-then-rename (libssh2 1.10 has no posix-rename), so for

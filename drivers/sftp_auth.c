@@ -52,6 +52,45 @@ static int sftp_auth_agent(struct nv_conn *c)
 	return ok;
 }
 
+/* keyboard-interactive with the configured password: servers that take passwords
+ * through PAM offer only this. Every prompt gets the password; never a terminal. */
+static LIBSSH2_USERAUTH_KBDINT_RESPONSE_FUNC(sftp_kbdint)
+{
+	struct nv_conn *c = *abstract;
+	int i;
+
+	(void)name;
+	(void)name_len;
+	(void)instruction;
+	(void)instruction_len;
+	(void)prompts;
+	for (i = 0; i < num_prompts; i++) {
+		responses[i].text = strdup(c->password);
+		responses[i].length = responses[i].text ? (unsigned)strlen(c->password) : 0;
+	}
+}
+
+static int sftp_auth_password(struct nv_conn *c, const char *methods, char *tried)
+{
+	int rc = LIBSSH2_ERROR_AUTHENTICATION_FAILED;
+
+	if (strstr(methods, "password")) {
+		rc = libssh2_userauth_password_ex(c->ssh, c->user, (unsigned)strlen(c->user),
+						  c->password, (unsigned)strlen(c->password), NULL);
+		strcat(tried, " password");
+	} else if (strstr(methods, "keyboard-interactive")) {
+		rc = libssh2_userauth_keyboard_interactive_ex(c->ssh, c->user,
+							      (unsigned)strlen(c->user),
+							      sftp_kbdint);
+		strcat(tried, " keyboard-interactive");
+	}
+	if (rc == 0)
+		return 1;
+	if ((rc = nv_sftp_fail(c, rc, "password authentication")) != NV_EAUTH)
+		return rc;
+	return 0;
+}
+
 int nv_sftp_auth(struct nv_conn *c)
 {
 	char tried[128] = "", detail[768] = "";
@@ -76,14 +115,10 @@ int nv_sftp_auth(struct nv_conn *c)
 			return 0;
 		strcat(tried, " ssh-agent");
 	}
-	if (strstr(methods, "password") && c->password) {
-		rc = libssh2_userauth_password_ex(c->ssh, c->user, (unsigned)strlen(c->user),
-						  c->password, (unsigned)strlen(c->password), NULL);
-		if (rc == 0)
-			return 0;
-		if ((rc = nv_sftp_fail(c, rc, "password authentication")) != NV_EAUTH)
-			return rc;
-		strcat(tried, " password");
+	if (c->password) {
+		rc = sftp_auth_password(c, methods, tried);
+		if (rc)
+			return rc > 0 ? 0 : rc;
 	}
 	return nv_error_set(NV_EAUTH, "sftp %s: authentication refused (tried:%s; the server "
 			    "accepts: %s)%s", c->where, *tried ? tried : " nothing configured",

@@ -149,7 +149,7 @@ int nv_sftp_connect(struct nv_conn *c)
 	rc = sftp_tcp(c);
 	if (rc)
 		return rc;
-	c->ssh = libssh2_session_init();
+	c->ssh = libssh2_session_init_ex(NULL, NULL, NULL, c); /* c: for sftp_kbdint */
 	if (!c->ssh) {
 		close(c->sock);
 		c->sock = -1;

@@ -3,8 +3,8 @@
 # refused by a directory's permissions, home-relative paths.
 . "$NV_SRCDIR/tests/lib/common.sh"
 . "$NV_SRCDIR/tests/servers/sshd.sh"
-nv_start_sshd
-unset SSH_AUTH_SOCK
+NV_SSHD_PASSWORD_AUTH=yes nv_start_sshd
+unset SSH_AUTH_SOCK SSHPASS
 D=$NV_SSHD_DIR/data
 mkdir -p "$D" && echo x >"$D/f"
 C=$NV_TMP/nv.conf
@@ -67,5 +67,24 @@ check "nothing was created there" [ -z "$(ls -A "$NV_SSHD_DIR/locked")" ]
 expect_exit 0 "the same user may write its own directory" \
 	"$NAVETTE" --config "$C" copy "$NV_TMP/src" "u:run.$$/mine/up"
 check "file landed, owned by the user" [ "$(stat -c %U "$H/mine/up/file")" = "$U" ]
+
+# Passwords: from the environment or the config file only, never in messages.
+pw=$(openssl rand -hex 12)
+nv_at_exit "usermod -p '*' $U"
+usermod -p "$(openssl passwd -6 "$pw")" "$U" || nv_die "usermod"
+nv_sshd_conf "$C" pw "$U"
+sed -i '/^key_file = /d' "$C"
+expect_exit 2 "no key and no password: auth error" "$NAVETTE" --config "$C" ls "pw:run.$$/mine"
+expect_err "nothing configured" "message says no credential was configured"
+expect_exit 0 "password from NAVETTE_REMOTE_PW_PASSWORD" \
+	env NAVETTE_REMOTE_PW_PASSWORD="$pw" "$NAVETTE" --config "$C" ls "pw:run.$$/mine"
+expect_exit 0 "password from SSHPASS" env SSHPASS="$pw" "$NAVETTE" --config "$C" ls "pw:run.$$/mine"
+expect_exit 2 "wrong password refused" \
+	env NAVETTE_REMOTE_PW_PASSWORD=Tr0ub4dor-guess "$NAVETTE" --config "$C" ls "pw:run.$$/mine"
+check "the password never appears in messages" lacks 'Tr0ub4dor' "$NV_TMP/err"
+echo "password = $pw" >>"$C"
+expect_exit 0 "password from the config file" "$NAVETTE" --config "$C" ls "pw:run.$$/mine"
+check "the password never appears in output" lacks "$pw" "$NV_TMP/out" "$NV_TMP/err"
+usermod -p '*' "$U"
 rm -rf "$H"
 nv_done

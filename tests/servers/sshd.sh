@@ -6,6 +6,7 @@
 #   NV_SSHD_KNOWN (known_hosts with the ed25519 host key as [127.0.0.1]:PORT),
 #   NV_SSHD_KNOWN_ED25519 / NV_SSHD_KNOWN_ECDSA (one known_hosts line each),
 #   NV_SSHD_CONF (a 0600 navette config with remote "ssh": root, key, known_hosts).
+# Set NV_SSHD_PASSWORD_AUTH=yes before the first start to allow password logins.
 NV_SSHD_BIN=/usr/sbin/sshd
 NV_SSHD_TEST_USER=navette-sftp-test
 
@@ -37,7 +38,7 @@ nv_sshd_setup() {
 	PidFile $d/sshd.pid
 	AuthorizedKeysFile $d/authorized_keys
 	PubkeyAuthentication yes
-	PasswordAuthentication no
+	PasswordAuthentication ${NV_SSHD_PASSWORD_AUTH:-no}
 	KbdInteractiveAuthentication no
 	PermitRootLogin prohibit-password
 	UsePAM no
