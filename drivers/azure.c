@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
@@ -423,11 +424,13 @@ static int az_list_xml(void *ctx, const char *path, const char *text, size_t len
 		rc = az_set_str(&it->cur_lm, text, len);
 	} else if (strcmp(sub, "/Properties/ResourceType") == 0) {
 		it->cur_skip |= strcmp(text, "directory") == 0; /* hierarchical namespace */
-	} else if (strcmp(sub, "/Metadata/mtime") == 0) {
+	} else if (strcasecmp(sub, "/Metadata/mtime") == 0) {
+		/* Metadata names keep the writer's case: rclone's Go client sends
+		 * X-Ms-Meta-Mtime, listed back as <Mtime>. */
 		rc = az_set_str(&it->cur_mtime, text, len);
-	} else if (strcmp(sub, "/Metadata/mode") == 0) {
+	} else if (strcasecmp(sub, "/Metadata/mode") == 0) {
 		rc = az_set_str(&it->cur_mode, text, len);
-	} else if (strcmp(sub, "/Metadata/hdi_isfolder") == 0) {
+	} else if (strcasecmp(sub, "/Metadata/hdi_isfolder") == 0) {
 		it->cur_skip |= strcmp(text, "true") == 0;
 	}
 	return rc;

@@ -1,5 +1,5 @@
 /* azure_sign.c: Azure Storage Shared Key signing and the encodings it needs.
- * Called by the azure driver files only (see azure_sign.h). */
+ * Called by the azure driver files only (see azure_sign.h); encodings from http.h. */
 #include "azure_sign.h"
 
 #include <ctype.h>
@@ -9,43 +9,9 @@
 #include <strings.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "error.h"
-
-/* A growable string; sb.failed latches the first allocation failure so the
- * builder below can append without checking every step. */
-struct az_sb {
-	char *p;
-	size_t len, cap;
-	int failed;
-};
-
-static void sb_add(struct az_sb *sb, const char *s, size_t n)
-{
-	if (sb->failed)
-		return;
-	if (sb->len + n + 1 > sb->cap) {
-		size_t cap = sb->cap ? sb->cap : 256;
-		char *np;
-
-		while (cap < sb->len + n + 1)
-			cap *= 2;
-		np = realloc(sb->p, cap);
-		if (!np) {
-			sb->failed = 1;
-			return;
-		}
-		sb->p = np;
-		sb->cap = cap;
-	}
-	memcpy(sb->p + sb->len, s, n);
-	sb->len += n;
-	sb->p[sb->len] = '\0';
-}
-
-static void sb_str(struct az_sb *sb, const char *s) { sb_add(sb, s, strlen(s)); }
+#include "http.h"
 
 static const char *az_find_hdr(const nv_az_hdr *hdrs, size_t n, const char *name)
 {
@@ -56,7 +22,7 @@ static const char *az_find_hdr(const nv_az_hdr *hdrs, size_t n, const char *name
 }
 
 /* Header value with linear whitespace folded to one space and trimmed. */
-static void sb_hdr_value(struct az_sb *sb, const char *v)
+static void sb_hdr_value(nv_sb *sb, const char *v)
 {
 	int space = 0, started = 0;
 
@@ -66,8 +32,8 @@ static void sb_hdr_value(struct az_sb *sb, const char *v)
 			continue;
 		}
 		if (space)
-			sb_add(sb, " ", 1);
-		sb_add(sb, v, 1);
+			nv_sb_addn(sb, " ", 1);
+		nv_sb_addn(sb, v, 1);
 		space = 0;
 		started = 1;
 	}
@@ -82,7 +48,7 @@ static int az_hdr_cmp(const void *a, const void *b)
 	return strcasecmp(x->name, y->name);
 }
 
-static int sb_canon_headers(struct az_sb *sb, const nv_az_hdr *hdrs, size_t n)
+static int sb_canon_headers(nv_sb *sb, const nv_az_hdr *hdrs, size_t n)
 {
 	const nv_az_hdr **ms = calloc(n ? n : 1, sizeof(*ms));
 	size_t m = 0;
@@ -98,11 +64,11 @@ static int sb_canon_headers(struct az_sb *sb, const nv_az_hdr *hdrs, size_t n)
 	for (size_t i = 0; i < m; i++) {
 		for (const char *c = ms[i]->name; *c; c++) {
 			char l = (char)tolower((unsigned char)*c);
-			sb_add(sb, &l, 1);
+			nv_sb_addn(sb, &l, 1);
 		}
-		sb_add(sb, ":", 1);
+		nv_sb_addn(sb, ":", 1);
 		sb_hdr_value(sb, ms[i]->value);
-		sb_add(sb, "\n", 1);
+		nv_sb_addn(sb, "\n", 1);
 	}
 	free(ms);
 	return 0;
@@ -152,8 +118,8 @@ static int az_query_parse(struct az_qp **out, size_t *nout, const char *query)
 			const char *ne = eq ? eq : end;
 			const char *vs = eq ? eq + 1 : end;
 
-			if (nv_az_pct_decode(&qp[n].name, p, (size_t)(ne - p)) < 0 ||
-			    nv_az_pct_decode(&qp[n].value, vs, (size_t)(end - vs)) < 0) {
+			if (nv_url_decode(&qp[n].name, p, (size_t)(ne - p)) < 0 ||
+			    nv_url_decode(&qp[n].value, vs, (size_t)(end - vs)) < 0) {
 				az_qp_free(qp, n + 1);
 				return NV_EINVAL;
 			}
@@ -169,16 +135,16 @@ static int az_query_parse(struct az_qp **out, size_t *nout, const char *query)
 	return 0;
 }
 
-static int sb_canon_resource(struct az_sb *sb, const char *account, const char *path,
+static int sb_canon_resource(nv_sb *sb, const char *account, const char *path,
 			     const char *query)
 {
 	struct az_qp *qp = NULL;
 	size_t n = 0;
 	int rc;
 
-	sb_add(sb, "/", 1);
-	sb_str(sb, account);
-	sb_str(sb, path && *path ? path : "/");
+	nv_sb_addn(sb, "/", 1);
+	nv_sb_add(sb, account);
+	nv_sb_add(sb, path && *path ? path : "/");
 	if (!query || !*query)
 		return 0;
 	rc = az_query_parse(&qp, &n, query);
@@ -187,13 +153,13 @@ static int sb_canon_resource(struct az_sb *sb, const char *account, const char *
 	for (size_t i = 0; i < n; i++) {
 		/* Repeated names become one line, values sorted, joined by ','. */
 		if (i > 0 && strcmp(qp[i].name, qp[i - 1].name) == 0) {
-			sb_add(sb, ",", 1);
+			nv_sb_addn(sb, ",", 1);
 		} else {
-			sb_add(sb, "\n", 1);
-			sb_str(sb, qp[i].name);
-			sb_add(sb, ":", 1);
+			nv_sb_addn(sb, "\n", 1);
+			nv_sb_add(sb, qp[i].name);
+			nv_sb_addn(sb, ":", 1);
 		}
-		sb_str(sb, qp[i].value);
+		nv_sb_add(sb, qp[i].value);
 	}
 	az_qp_free(qp, n);
 	return 0;
@@ -208,127 +174,49 @@ int nv_az_string_to_sign(char **out, const char *method, const nv_az_hdr *hdrs,
 		"Content-Type", "Date", "If-Modified-Since", "If-Match", "If-None-Match",
 		"If-Unmodified-Since", "Range",
 	};
-	struct az_sb sb = { 0 };
+	nv_sb sb = { 0 };
 	int rc;
 
 	*out = NULL;
-	sb_str(&sb, method);
-	sb_add(&sb, "\n", 1);
+	nv_sb_add(&sb, method);
+	nv_sb_addn(&sb, "\n", 1);
 	for (size_t i = 0; i < sizeof(std) / sizeof(std[0]); i++) {
 		const char *v = az_find_hdr(hdrs, nhdrs, std[i]);
 
 		/* Since 2015-02-21 a zero Content-Length is signed as empty. */
 		if (v && !(i == 2 && strcmp(v, "0") == 0))
 			sb_hdr_value(&sb, v);
-		sb_add(&sb, "\n", 1);
+		nv_sb_addn(&sb, "\n", 1);
 	}
 	rc = sb_canon_headers(&sb, hdrs, nhdrs);
 	if (rc == 0)
 		rc = sb_canon_resource(&sb, account, path, query);
-	if (rc == 0 && sb.failed)
-		rc = nv_error_set(NV_ERR, "out of memory");
+	if (rc == 0)
+		rc = nv_sb_ok(&sb);
 	if (rc < 0) {
-		free(sb.p);
+		nv_sb_free(&sb);
 		return rc;
 	}
-	*out = sb.p;
+	*out = nv_sb_take(&sb);
 	return 0;
 }
 
 int nv_az_authorization(char **out, const char *account, const unsigned char *key,
 			size_t keylen, const char *sts)
 {
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
-	char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+	unsigned char mac[32];
+	char b64[45];
 	size_t n;
 
 	*out = NULL;
-	if (!HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)sts, strlen(sts),
-		  mac, &maclen))
+	if (nv_hmac_sha256(mac, key, keylen, sts, strlen(sts)) < 0)
 		return nv_error_set(NV_ERR, "azure: HMAC-SHA256 failed");
-	nv_az_b64_encode(b64, mac, maclen);
+	nv_base64(b64, mac, sizeof(mac));
 	OPENSSL_cleanse(mac, sizeof(mac));
 	n = strlen("SharedKey ") + strlen(account) + 1 + strlen(b64) + 1;
 	*out = malloc(n);
-	if (!*out) {
-		OPENSSL_cleanse(b64, sizeof(b64));
-		return nv_error_set(NV_ERR, "out of memory");
-	}
-	snprintf(*out, n, "SharedKey %s:%s", account, b64);
+	if (*out)
+		snprintf(*out, n, "SharedKey %s:%s", account, b64);
 	OPENSSL_cleanse(b64, sizeof(b64));
-	return 0;
-}
-
-void nv_az_b64_encode(char *out, const void *in, size_t len)
-{
-	EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-}
-
-int nv_az_b64_decode(unsigned char **out, size_t *outlen, const char *in)
-{
-	size_t len = strlen(in), pad = 0;
-	unsigned char *buf;
-	int n;
-
-	*out = NULL;
-	*outlen = 0;
-	if (len == 0 || len % 4 != 0)
-		return nv_error_set(NV_EINVAL, "malformed base64 (length %zu)", len);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)in[i];
-
-		if (c == '=' ? i < len - 2 : !(isalnum(c) || c == '+' || c == '/'))
-			return nv_error_set(NV_EINVAL, "malformed base64");
-	}
-	pad = (in[len - 1] == '=') + (in[len - 2] == '=');
-	buf = malloc(len / 4 * 3 + 1);
-	if (!buf)
-		return nv_error_set(NV_ERR, "out of memory");
-	n = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)len);
-	if (n < 0 || (size_t)n < pad) {
-		OPENSSL_cleanse(buf, len / 4 * 3 + 1);
-		free(buf);
-		return nv_error_set(NV_EINVAL, "malformed base64");
-	}
-	*out = buf;
-	*outlen = (size_t)n - pad; /* EVP_DecodeBlock counts the padding as zeros */
-	return 0;
-}
-
-static int az_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-int nv_az_pct_decode(char **out, const char *s, size_t len)
-{
-	char *d = malloc(len + 1);
-	size_t j = 0;
-
-	*out = NULL;
-	if (!d)
-		return nv_error_set(NV_ERR, "out of memory");
-	for (size_t i = 0; i < len; i++) {
-		int hi, lo;
-
-		if (s[i] != '%') {
-			d[j++] = s[i];
-			continue;
-		}
-		hi = i + 1 < len ? az_hex((unsigned char)s[i + 1]) : -1;
-		lo = i + 2 < len ? az_hex((unsigned char)s[i + 2]) : -1;
-		if (hi < 0 || lo < 0) {
-			free(d);
-			return nv_error_set(NV_EINVAL, "malformed %%-escape");
-		}
-		d[j++] = (char)(hi * 16 + lo);
-		i += 2;
-	}
-	d[j] = '\0';
-	*out = d;
-	return 0;
+	return *out ? 0 : nv_error_set(NV_ERR, "out of memory");
 }

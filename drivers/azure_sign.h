@@ -1,5 +1,5 @@
-/* azure_sign.h: Azure Storage Shared Key signing (string-to-sign, HMAC-SHA256)
- * and the small encodings it needs. Called by the azure driver files only. */
+/* azure_sign.h: Azure Storage Shared Key signing (string-to-sign, HMAC-SHA256).
+ * Called by the azure driver files only. */
 #ifndef NV_AZURE_SIGN_H
 #define NV_AZURE_SIGN_H
 
@@ -25,15 +25,5 @@ int nv_az_string_to_sign(char **out, const char *method, const nv_az_hdr *hdrs,
  * holds a signature over the secret key: never log it, wipe before free. */
 int nv_az_authorization(char **out, const char *account, const unsigned char *key,
 			size_t keylen, const char *sts);
-
-/* Standard base64 without line breaks. out must hold 4 * ceil(len / 3) + 1. */
-void nv_az_b64_encode(char *out, const void *in, size_t len);
-/* Decodes standard base64 (padding required); *out is malloc'd (wipe: it is
- * usually a key). NV_EINVAL on malformed input. */
-int nv_az_b64_decode(unsigned char **out, size_t *outlen, const char *in);
-
-/* Decodes %XX escapes of s[0..len) into a new string (no '+' rule: navette
- * never sends '+' for a space). *out is malloc'd. */
-int nv_az_pct_decode(char **out, const char *s, size_t len);
 
 #endif

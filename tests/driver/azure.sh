@@ -17,16 +17,7 @@ check "conformance: az:// URL, Shared Key from AZURE_STORAGE_CONNECTION_STRING" 
 	env AZURE_STORAGE_CONNECTION_STRING="$CS" "$conf" "az://$AZ_ACCOUNT/conformance/url"
 
 # Named remote in a config file: the remote's own keys, nothing from the environment.
-mkdir -p "$HOME/.config/navette"
-cat >"$HOME/.config/navette/navette.conf" <<CONF
-[azr]
-type = azure
-account = $AZ_ACCOUNT
-key = $AZ_KEY
-endpoint = $AZ_ENDPOINT
-upload_concurrency = 3
-CONF
-chmod 600 "$HOME/.config/navette/navette.conf"
+nv_azurite_remote "$HOME/.config/navette/navette.conf" azr azure "upload_concurrency = 3"
 check "conformance: NAME:container/prefix, account/key/endpoint from the remote" \
 	"$conf" "azr:conformance/named/deeper"
 

@@ -6,6 +6,9 @@
 #                                     (EXTRA_ARGS e.g. --cert C --key K makes it https)
 #   nv_stop_azurite [PID]             stops it (also done at exit)
 #   nv_azurite_container NAME         creates container NAME (Shared Key, via node)
+#   nv_azurite_remote FILE NAME TYPE [LINE...]  appends an INI remote for this
+#                                     Azurite (type azure for navette, azureblob
+#                                     for rclone) to FILE, made 0600
 AZ_ACCOUNT=devstoreaccount1
 AZ_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
 
@@ -58,5 +61,16 @@ const req = mod.request(u, { method: "PUT", headers: { "x-ms-date": date,
 });
 req.on("error", (e) => { console.error(e.message); process.exit(1); });
 req.end();' || nv_die "cannot create Azurite container $1"
+}
+nv_azurite_remote() {
+	local file=$1 name=$2 type=$3 line
+	shift 3
+	mkdir -p "$(dirname "$file")"
+	{
+		printf '[%s]\ntype = %s\naccount = %s\nkey = %s\nendpoint = %s\n' \
+			"$name" "$type" "$AZ_ACCOUNT" "$AZ_KEY" "$AZ_ENDPOINT"
+		for line in "$@"; do printf '%s\n' "$line"; done
+	} >>"$file"
+	chmod 600 "$file"
 }
 export AZ_ACCOUNT AZ_KEY AZ_ENDPOINT
