@@ -4,10 +4,11 @@
 # key could: a new generation from a crafted catalog, or a signed heartbeat.
 #
 #   vault_craft.py gen VAULT RECIPIENT SIGNKEY ENTRIES.json
-#       ENTRIES: [{"path": P, "data": TEXT, "mode": 420?, "truncate": N?,
+#       ENTRIES: [{"path": P, "data": TEXT, "mode": 420?, "cut": [C, X]?,
 #                  "object": NAME?, "sha256": HEX?, "size": N?}, ...] written
-#       in the given order (no sorting: the reader must judge). "truncate" cuts
-#       the stored object to N bytes before the manifest records it; "object"
+#       in the given order (no sorting: the reader must judge). "cut" keeps C
+#       whole payload chunks and X bytes of the next one of the stored object
+#       before the manifest records it (and so vouches for it); "object"
 #       names an object instead of encrypting data; sha256/size override what
 #       the catalog claims. Publishes generation newest+1, chained and signed,
 #       and a signed heartbeat for it. Prints the generation.
@@ -38,15 +39,20 @@ def mkey(g):
     return "manifests/%020d.json" % g
 
 
-def put_object(vault, recipient, data, truncate=None):
+def payload_start(b):
+    i = b.index(b"\n---")
+    return b.index(b"\n", i + 1) + 1 + 16
+
+
+def put_object(vault, recipient, data, cut=None):
     oid = secrets.token_hex(32)
     name = "objects/%s/%s.%s.age" % (oid[:2], oid, secrets.token_hex(8))
     path = os.path.join(vault, name)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     subprocess.run(["age", "-r", recipient, "-o", path], input=data, check=True)
-    if truncate is not None:
+    if cut is not None:  # [full chunks kept, extra bytes of the next one]
         with open(path, "r+b") as f:
-            f.truncate(truncate)
+            f.truncate(payload_start(f.read()) + cut[0] * (65536 + 16) + cut[1])
     return name
 
 
@@ -72,7 +78,7 @@ def gen(vault, recipient, key, entries):
     lines = [dumps({"generation": g, "type": "catalog", "vault_id": vid, "version": 1})]
     for e in entries:
         data = e.get("data", "").encode()
-        name = e.get("object") or put_object(vault, recipient, data, e.get("truncate"))
+        name = e.get("object") or put_object(vault, recipient, data, e.get("cut"))
         if os.path.exists(os.path.join(vault, name)):
             objs[name] = record(vault, name)
         lines.append(dumps({"mode": e.get("mode", 0o644), "mtime": 1700000000, "mtime_ns": 0,
