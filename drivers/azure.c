@@ -37,6 +37,7 @@
 #include <openssl/crypto.h>
 
 #include "azure_connstr.h"
+#include "log.h"
 
 #define AZ_DEFAULT_BLOCK (4u << 20)
 #define AZ_MIN_BLOCK (64u << 10)
@@ -377,8 +378,8 @@ static int az_list_push(struct nv_list *it)
 	if (nv_key_check(name) < 0) {
 		/* Folder markers ("dir/") and names navette cannot hold as keys. */
 		if (name[0] && name[strlen(name) - 1] != '/')
-			fprintf(stderr, "navette: warning: azure: skipping blob '%s%s': %s\n",
-				it->c->prefix, name, nv_error_msg());
+			nv_log(NV_LOG_WARN, "azure: skipping blob '%s%s': %s", it->c->prefix,
+			       name, nv_error_msg());
 		nv_error_clear();
 		return 0;
 	}
