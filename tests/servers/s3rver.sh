@@ -5,17 +5,29 @@
 #                               the buckets created; sets S3_PORT, S3_PID, S3_ENDPOINT,
 #                               S3_KEY, S3_SECRET (s3rver's fixed S3RVER/S3RVER);
 #                               with S3RVER_KEY and S3RVER_CERT set it serves https
-#   nv_stop_s3rver [PID]        stops it (also done at exit)
+#   nv_stop_s3rver [PID [SIG]]  stops it (also done at exit)
+#   nv_restart_s3rver           starts it again on the same port and store ($S3_DIR)
+#   nv_s3rver_rclone_conf FILE  writes an rclone config with remote "s3r" for it
 S3_KEY=S3RVER
 S3_SECRET=S3RVER
 
 nv_start_s3rver() {
-	local js="$NV_SRCDIR/tests/servers/s3rver.js" mods dir
+	local mods
 	mods=$(nv_node_modules)
 	command -v node >/dev/null || nv_need "node (for s3rver)"
 	[ -d "$mods/@20minutes/s3rver" ] || nv_need "s3rver (cd tests/servers && npm install)"
 	S3_PORT=$(nv_free_port) || nv_die "no free port"
-	dir=$(mktemp -d "$NV_TMP/s3rver.XXXXXX")
+	S3_DIR=$(mktemp -d "$NV_TMP/s3rver.XXXXXX")
+	nv_s3rver_run "$@"
+}
+
+# nv_restart_s3rver: starts s3rver again on the same port and store (after a stop).
+nv_restart_s3rver() { nv_s3rver_run; }
+
+nv_s3rver_run() {
+	local js="$NV_SRCDIR/tests/servers/s3rver.js" mods dir=$S3_DIR
+	mods=$(nv_node_modules)
+	: >"$dir.log" # a restart must not see the last run's "ready"
 	# Node 20 needs the legacy provider, or ListObjectsV2 continuation tokens
 	# fail with InternalError.
 	NAVETTE_NODE_MODULES="$mods" node --openssl-legacy-provider "$js" "$S3_PORT" "$dir" "$@" \
@@ -34,12 +46,27 @@ nv_start_s3rver() {
 	fi
 	if [ -n "${S3RVER_KEY:-}" ]; then S3_ENDPOINT="https://127.0.0.1:$S3_PORT"
 	else S3_ENDPOINT="http://127.0.0.1:$S3_PORT"; fi
-	export S3_PORT S3_ENDPOINT S3_KEY S3_SECRET
+	export S3_PORT S3_DIR S3_ENDPOINT S3_KEY S3_SECRET
 }
 
 nv_stop_s3rver() {
 	local pid=${1:-${S3_PID:-}}
 	[ -n "$pid" ] || return 0
-	kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	kill -"${2:-TERM}" "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	return 0
+}
+
+# rclone 1.60 refuses these machines' AWS_CA_BUNDLE: run it with env -u AWS_CA_BUNDLE.
+nv_s3rver_rclone_conf() {
+	cat >"$1" <<EOF
+[s3r]
+type = s3
+provider = Other
+access_key_id = $S3_KEY
+secret_access_key = $S3_SECRET
+endpoint = $S3_ENDPOINT
+region = us-east-1
+force_path_style = true
+EOF
+	chmod 600 "$1"
 }
