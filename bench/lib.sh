@@ -40,6 +40,16 @@ bench_case() {
 	[ "$default" = no ] || BENCH_DEFAULT_CASES+=("$name")
 }
 
+# bench_at_exit COMMAND: runs COMMAND when run.sh exits, after those registered later.
+# Cases use this, never their own `trap ... EXIT` (which would drop the others'); a
+# case that sources a file setting its own EXIT trap registers that trap's command
+# here afterwards.
+BENCH_EXIT_HOOKS=""
+bench_at_exit() {
+	BENCH_EXIT_HOOKS="$1; $BENCH_EXIT_HOOKS"
+	trap 'eval "$BENCH_EXIT_HOOKS"' EXIT
+}
+
 bench_fn() { echo "${CASE_HOOKS[$1]}_$2"; }
 bench_has() { declare -F "$(bench_fn "$1" "$2")" >/dev/null; }
 # bench_call_tool CASE TOOL: the timed run of one tool.
@@ -86,7 +96,7 @@ bench_init() {
 		sync -f "$BENCH_DIR"
 		sleep 60
 	fi
-	trap bench_purge_trash EXIT
+	bench_at_exit bench_purge_trash
 	BENCH_QUICK_TAG=""
 	[ "$QUICK" = 1 ] && BENCH_QUICK_TAG=" (quick smoke run: tiny data, figures meaningless)"
 	return 0
@@ -318,7 +328,7 @@ bench_report_header() {
 		echo
 		echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2 / 1048576}' /proc/meminfo), kernel $(uname -r)"
 		echo "- disk under BENCH_DIR=$BENCH_DIR: $disk (rotational=$(cat "/sys/block/$(basename "$(findmnt -no SOURCE --target "$BENCH_DIR")")/queue/rotational" 2>/dev/null || echo '?'))"
-		echo "- navette: $NAVETTE, $(bench_version "$NAVETTE" --version || echo 'not built')"
+		echo "- navette: $NAVETTE, $(bench_version "$NAVETTE" --version || echo 'not built'), source at commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
 		echo "- $(bench_version "$RCLONE" version); $(bench_version "$RESTIC" version)"
 		echo "- load at start: $(cut -d' ' -f1-3 /proc/loadavg); page cache not dropped (warm source for every tool)"
 		echo "- runs: $RUNS per tool (at least 11 when a case takes under 1 s), interleaved; medians"

@@ -24,7 +24,7 @@ s3b_server() {
 	NAVETTE_NODE_MODULES=$mods "${pin[@]}" node --openssl-legacy-provider "$js" "$S3B_PORT" \
 		"$dir/store" bench >"$dir/log" 2>&1 &
 	S3B_PID=$!
-	trap 's3b_stop' EXIT
+	bench_at_exit s3b_stop
 	for _ in $(seq 1 100); do
 		grep -q '^ready' "$dir/log" 2>/dev/null && break
 		sleep 0.1

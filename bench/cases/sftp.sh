@@ -13,6 +13,7 @@ sftp_bench_server() {
 	[ -n "${NV_SSHD_PID:-}" ] && return 0
 	# common.sh gives the port helpers and the exit hook; it also moves HOME, put back.
 	NV_SRCDIR=$REPO . "$REPO/tests/lib/common.sh"
+	bench_at_exit nv_cleanup # common.sh set its own EXIT trap: chain it with the others'
 	export HOME=$home
 	. "$REPO/tests/servers/sshd.sh"
 	nv_start_sshd && nv_sshd_user || return 1
