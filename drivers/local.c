@@ -326,11 +326,28 @@ static void local_prune(struct nv_conn *c, const char *key, int levels)
 
 /* ---- Connection ---- */
 
+/* With fsync=each, a directory made is durable only once its parent is synced. */
+static int local_sync_parent(char *path)
+{
+	char *slash = strrchr(path, '/');
+	int fd, rc = 0;
+
+	*slash = '\0';
+	fd = open(slash == path ? "/" : path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		rc = local_errno(errno, "syncing %s", slash == path ? "/" : path);
+	if (fd >= 0)
+		close(fd);
+	*slash = '/';
+	return rc;
+}
+
 /* mkdir -p of the absolute root path: the user named it, symlinks in it count. */
-static int local_make_root(const char *path)
+static int local_make_root(const char *path, int sync_parents)
 {
 	char buf[PATH_MAX];
 	size_t len = strlen(path);
+	int rc;
 
 	if (len >= sizeof(buf))
 		return local_errno(ENAMETOOLONG, "%s", path);
@@ -341,8 +358,12 @@ static int local_make_root(const char *path)
 		if (ch != '/' && ch != '\0')
 			continue;
 		*p = '\0';
-		if (p > buf + 1 && mkdir(buf, 0777) < 0 && errno != EEXIST)
+		if (p > buf + 1 && mkdir(buf, 0777) == 0) {
+			if (sync_parents && (rc = local_sync_parent(buf)))
+				return rc;
+		} else if (p > buf + 1 && errno != EEXIST) {
 			return local_errno(errno, "creating %s", buf);
+		}
 		if (!ch)
 			return 0;
 		*p = ch;
@@ -359,7 +380,7 @@ static int local_root(struct nv_conn *c, int create)
 		return 0;
 	fd = open(c->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create) {
-		int rc = local_make_root(c->root_path);
+		int rc = local_make_root(c->root_path, c->fsync == LOCAL_FSYNC_EACH);
 
 		if (rc)
 			return rc;

@@ -329,6 +329,10 @@ static void test_fsync_modes(void **state)
 		assert_int_equal(nv_drv_flush(f->s), 0);
 		assert_int_equal(nv_drv_stat(f->s, key, &e), 0);
 	}
+	/* A root made at the first write, durably. */
+	assert_int_equal(open_at(f, path_of(f, "new/root"), "each"), 0);
+	assert_int_equal(nv_drv_put_buf(f->s, "k", "v", 1, 0), 0);
+	assert_int_equal(access(path_of(f, "new/root/k"), F_OK), 0);
 	assert_int_equal(open_at(f, f->root, "sometimes"), NV_EINVAL);
 	assert_non_null(strstr(nv_error_msg(), "fsync"));
 	assert_null(f->s);
@@ -368,6 +372,34 @@ static void test_readonly_dir(void **state)
 	assert_int_equal(rc3, NV_EPERM);
 	assert_int_equal(count_entries(path_of(f, "ro")), 0);
 	chmod(path_of(f, "ro"), 0755);
+}
+
+/* A subtree that cannot be read fails the listing: a sync must never take it
+ * for an empty directory (and delete its copy). */
+static void test_unreadable_dir_fails_listing(void **state)
+{
+	struct fx *f = *state;
+	nv_lister *l;
+	nv_entry e;
+	int rc1, rc2 = 0, rc3;
+
+	assert_int_equal(nv_drv_put_buf(f->s, "a", "a", 1, 0), 0);
+	assert_int_equal(nv_drv_put_buf(f->s, "locked/x", "x", 1, 0), 0);
+	assert_int_equal(chmod(path_of(f, "locked"), 0), 0);
+	dac_override(0);
+	rc1 = nv_drv_list_open(&l, f->s, "");
+	if (!rc1) {
+		rc2 = nv_drv_list_next(l, &e); /* "a" */
+		rc3 = nv_drv_list_next(l, &e); /* entering locked/ */
+		nv_drv_list_close(l);
+	} else {
+		rc3 = rc1;
+	}
+	dac_override(1);
+	chmod(path_of(f, "locked"), 0755);
+	assert_int_equal(rc1, 0);
+	assert_int_equal(rc2, 0);
+	assert_int_equal(rc3, NV_EPERM);
 }
 
 /* A write cut short by the filesystem (here RLIMIT_FSIZE, whose EFBIG reads as
@@ -562,6 +594,7 @@ int main(void)
 		T(test_fsync_modes),
 		T(test_readonly_dir),
 		T(test_failed_write_leaves_nothing),
+		T(test_unreadable_dir_fails_listing),
 		T(test_missing_root),
 		T(test_prune_and_abort),
 		T(test_write_dir_cache),
