@@ -392,6 +392,7 @@ static int s3_code_to_err(long status, const char *code)
 		{ "MethodNotAllowed", NV_ENOTSUP }, { "InvalidBucketName", NV_EINVAL },
 		{ "KeyTooLongError", NV_EINVAL }, { "InvalidPart", NV_EMISMATCH },
 		{ "InvalidPartOrder", NV_EINVAL }, { "EntityTooSmall", NV_EINVAL },
+		{ "PermanentRedirect", NV_EINVAL }, { "IllegalLocationConstraintException", NV_EINVAL },
 	};
 	size_t i;
 
@@ -413,8 +414,8 @@ int nv_s3_error(const struct nv_conn *c, const nv_http_resp *r, const char *meth
 		const char *key)
 {
 	nv_xml_error e;
-	const char *rid, *hint = "";
-	char what[1400];
+	const char *rid, *hint = "", *region;
+	char what[1400], region_hint[160];
 	int err;
 
 	if (!nv_xml_error_parse(&e, r->body, r->body_len)) {
@@ -429,7 +430,14 @@ int nv_s3_error(const struct nv_conn *c, const nv_http_resp *r, const char *meth
 		snprintf(what, sizeof(what), "s3://%s/%s%s", c->bucket, c->root, key);
 	else
 		snprintf(what, sizeof(what), "s3://%s/%s", c->bucket, c->root);
-	if (err == NV_EAUTH)
+	if ((region = nv_http_resp_header(r, "x-amz-bucket-region")) && *region &&
+	    strcmp(region, c->region) != 0) {
+		/* AWS says where the bucket lives (301 PermanentRedirect, or 400
+		 * AuthorizationHeaderMalformed): the fix is one setting. */
+		snprintf(region_hint, sizeof(region_hint),
+			 " (the bucket is in region %.64s: set region = %.64s)", region, region);
+		hint = region_hint;
+	} else if (err == NV_EAUTH)
 		hint = " (check access_key_id, secret_access_key and region)";
 	else if (strcmp(e.code, "NoSuchBucket") == 0)
 		hint = " (the bucket does not exist: create it first)";

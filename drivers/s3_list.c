@@ -1,6 +1,7 @@
 /* s3_list.c: the s3 driver's listing: ListObjectsV2 pages fetched one at a time
  * with continuation tokens and parsed by the streaming XML reader. Called via s3.c's table. */
 #include "s3.h"
+#include "log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,8 +51,16 @@ static int page_push(struct nv_list *it)
 	char *rel;
 
 	memset(&it->cur, 0, sizeof(it->cur));
-	if (!o.key || strncmp(o.key, it->c->root, root_len) != 0 ||
-	    nv_key_check(o.key + root_len) != 0) {
+	if (!o.key || strncmp(o.key, it->c->root, root_len) != 0) {
+		free(o.key);
+		return 0;
+	}
+	if (nv_key_check(o.key + root_len) != 0) {
+		/* "dir/" markers are a console's habit, not data: skip them quietly. */
+		size_t kl = strlen(o.key);
+
+		if (kl <= root_len || o.key[kl - 1] != '/' || o.size != 0)
+			nv_log(NV_LOG_WARN, "s3: skipping object '%s': %s", o.key, nv_error_msg());
 		free(o.key);
 		nv_error_clear();
 		return 0;
