@@ -233,7 +233,12 @@ static int local_make_dirs(struct nv_conn *c, char *buf, int *out, int *made)
 		slash = strchr(comp, '/');
 		if (slash)
 			*slash = '\0';
-		next = openat(dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (local_is_dot_name(comp)) { /* keys are checked; this is the belt */
+			next = -1;
+			errno = EXDEV;
+		} else {
+			next = openat(dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
 		if (next < 0 && errno == ENOENT) {
 			if (mkdirat(dir, comp, 0777) == 0) {
 				(*made)++;
@@ -299,25 +304,28 @@ static void local_dir_close(const struct nv_conn *c, int dir)
 }
 
 /* Removes up to levels (-1: any number) now-empty parent directories of key,
- * deepest first, never the root; stops at the first that is not empty. */
+ * deepest first, never the root; stops at the first that is not empty. Best
+ * effort: it sets no error, so a caller's message survives. */
 static void local_prune(struct nv_conn *c, const char *key, int levels)
 {
-	char buf[PATH_MAX], *slash;
+	char buf[PATH_MAX], *slash, *up;
 	size_t len = strlen(key);
 
 	if (len >= sizeof(buf))
 		return;
 	memcpy(buf, key, len + 1);
 	while (levels-- != 0 && (slash = strrchr(buf, '/'))) {
-		const char *leaf;
-		int dir, made = 0, rc;
+		int dir = c->root, rc;
 
 		*slash = '\0'; /* buf is now the directory to try */
-		slash = strrchr(buf, '/');
-		leaf = slash ? slash + 1 : buf;
-		if (local_dir(c, buf, slash ? (size_t)(slash - buf) : 0, 0, &dir, &made))
-			return;
-		rc = unlinkat(dir, leaf, AT_REMOVEDIR);
+		if ((up = strrchr(buf, '/'))) {
+			*up = '\0';
+			dir = local_open_beneath(c, buf, O_PATH | O_DIRECTORY);
+			*up = '/';
+			if (dir < 0)
+				return;
+		}
+		rc = unlinkat(dir, up ? up + 1 : buf, AT_REMOVEDIR);
 		local_dir_close(c, dir);
 		if (rc < 0)
 			return;
@@ -876,10 +884,12 @@ static int local_remove(struct nv_conn *c, const char *key)
 	struct stat st;
 	int dir, made = 0, rc;
 
-	if (local_root(c, 0) || local_is_tmp_name(leaf)) {
+	if ((rc = local_root(c, 0)) == NV_ENOTFOUND || (!rc && local_is_tmp_name(leaf))) {
 		nv_error_clear();
 		return 0;
 	}
+	if (rc)
+		return rc;
 	if (c->rd_key && !strcmp(c->rd_key, key))
 		local_read_forget(c);
 	if ((rc = local_dir(c, key, (size_t)(leaf - key) - (leaf != key), 0, &dir, &made))) {

@@ -358,16 +358,20 @@ static void dac_override(int on)
 static void test_readonly_dir(void **state)
 {
 	struct fx *f = *state;
+	char msg[1024];
 	int rc1, rc2, rc3;
 
 	assert_int_equal(mkdir(path_of(f, "ro"), 0755), 0);
 	assert_int_equal(chmod(path_of(f, "ro"), 0555), 0);
 	dac_override(0);
 	rc1 = nv_drv_put_buf(f->s, "ro/x", "data", 4, 0);
+	snprintf(msg, sizeof(msg), "%s", nv_error_msg());
 	rc2 = nv_drv_put_buf(f->s, "ro/sub/x", "data", 4, 0);
 	rc3 = nv_drv_put_buf(f->s, "ro/y", "data", 4, NV_WRITE_EXCLUSIVE);
 	dac_override(1);
 	assert_int_equal(rc1, NV_EPERM);
+	assert_non_null(strstr(msg, "ro/x")); /* the message names the key, and why */
+	assert_non_null(strstr(msg, "ermission denied"));
 	assert_int_equal(rc2, NV_EPERM);
 	assert_int_equal(rc3, NV_EPERM);
 	assert_int_equal(count_entries(path_of(f, "ro")), 0);
