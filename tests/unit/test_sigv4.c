@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,6 +251,62 @@ static void test_mtime_meta(void **state)
 	assert_int_equal(nv_s3_parse_mtime("1e9", &sec, &nsec), NV_EINVAL);
 }
 
+/* The one S3-error mapping: codes, hints, request ids. */
+static int map_error(long status, const char *body, const char *header, char *msg, size_t cap)
+{
+	struct nv_conn c = { .bucket = "bkt", .root = "pre/", .region = "us-east-1" };
+	nv_http_resp r = { .status = status };
+	int rc;
+
+	if (body) {
+		r.body = strdup(body);
+		r.body_len = strlen(body);
+	}
+	if (header)
+		nv_http_header_add_line(&r.headers, header, strlen(header));
+	rc = nv_s3_error(&c, &r, "GET", "k");
+	snprintf(msg, cap, "%s", nv_error_msg());
+	nv_http_resp_clear(&r);
+	return rc;
+}
+
+static void test_error_mapping(void **state)
+{
+	char m[1024];
+
+	(void)state;
+	assert_int_equal(map_error(403, "<Error><Code>SignatureDoesNotMatch</Code><Message>The "
+				   "request signature we calculated does not match</Message>"
+				   "<RequestId>R1</RequestId></Error>", NULL, m, sizeof(m)), NV_EAUTH);
+	assert_string_equal(m, "s3: GET s3://bkt/pre/k: 403 SignatureDoesNotMatch: The request "
+			       "signature we calculated does not match (check access_key_id, "
+			       "secret_access_key and region) (request id R1)");
+	assert_int_equal(map_error(403, "<Error><Code>InvalidAccessKeyId</Code></Error>", NULL, m,
+				   sizeof(m)), NV_EAUTH);
+	assert_int_equal(map_error(403, "<Error><Code>AccessDenied</Code></Error>", NULL, m,
+				   sizeof(m)), NV_EPERM);
+	assert_int_equal(map_error(404, "<Error><Code>NoSuchBucket</Code></Error>", NULL, m,
+				   sizeof(m)), NV_ENOTFOUND);
+	assert_non_null(strstr(m, "bucket does not exist"));
+	assert_int_equal(map_error(404, NULL, "x-amz-request-id: R2", m, sizeof(m)), NV_ENOTFOUND);
+	assert_non_null(strstr(m, "404: not found (request id R2)"));
+	assert_int_equal(map_error(412, "<Error><Code>PreconditionFailed</Code></Error>", NULL, m,
+				   sizeof(m)), NV_EEXISTS);
+	assert_int_equal(map_error(400, "<Error><Code>BadDigest</Code></Error>", NULL, m,
+				   sizeof(m)), NV_EMISMATCH);
+	assert_int_equal(map_error(503, "<Error><Code>SlowDown</Code></Error>", NULL, m,
+				   sizeof(m)), NV_ERETRY);
+	assert_int_equal(map_error(400, "<Error><Code>RequestTimeout</Code></Error>", NULL, m,
+				   sizeof(m)), NV_ERETRY);
+	assert_int_equal(map_error(502, "<html>bad gateway</html>", NULL, m, sizeof(m)), NV_ERETRY);
+	assert_int_equal(map_error(405, NULL, NULL, m, sizeof(m)), NV_ENOTSUP);
+	assert_int_equal(map_error(400, "<Error><Code>AuthorizationHeaderMalformed</Code></Error>",
+				   "x-amz-bucket-region: eu-west-3", m, sizeof(m)), NV_EAUTH);
+	assert_non_null(strstr(m, "set region = eu-west-3"));
+	assert_int_equal(map_error(409, "<Error><Code>Weird</Code></Error>", NULL, m, sizeof(m)),
+			 NV_ERR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_iam_list_users),   cmocka_unit_test(test_query_encoding),
 		cmocka_unit_test(test_trimall),          cmocka_unit_test(test_date),
 		cmocka_unit_test(test_mtime_meta),
+		cmocka_unit_test(test_error_mapping),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
