@@ -143,6 +143,16 @@ expect_exit 1 "a vault rolled back to generation 1" "$NAVETTE" pull "$NV_TMP/vau
 expect_err "newest generation is 1 but this host has seen generation 2: refusing a rollback" "rollback refused"
 check "rollback: nothing restored" test ! -e "$R/t"
 
+# a withheld newest manifest: a host that never saw generation 2 learns it
+# from the signed heartbeat
+fresh
+rm "$T/$m2" "$T/$m2.sig"
+NAVETTE_STATE_DIR="$NV_TMP/state-D" expect_exit 1 "a withheld newest manifest" "$NAVETTE" pull "$T" "$R/t" "${I[@]}" --signing-pubkey "$K/sign.pub"
+expect_err "heartbeat names generation 2 but the newest manifest is 1: the store withholds" "withheld manifest: refused"
+check "withheld: nothing restored" test ! -e "$R/t"
+NAVETTE_STATE_DIR="$NV_TMP/state-D" expect_exit 1 "and remembered" "$NAVETTE" pull "$T" "$R/t" "${I[@]}"
+expect_err "has seen generation 2" "withheld: remembered"
+
 # swapped descriptors: another vault's descriptor and signature over this one
 "$NAVETTE" keygen -o "$NV_TMP/o2.txt" >"$NV_TMP/o2.pub" 2>/dev/null
 NAVETTE_STATE_DIR="$NV_TMP/state-W" "$NAVETTE" init "$NV_TMP/w1" --recipients-file "$NV_TMP/o2.pub" --signing-key "$NV_TMP/othersign" >/dev/null 2>&1
