@@ -7,6 +7,7 @@
 #include "queue.h"
 #include "sshsig.h"
 #include "state.h"
+#include "transfer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -303,23 +304,9 @@ typedef struct nv_pworker {
 static int nv_hash_file(nv_pworker *w, const char *key, uint64_t *n,
 			unsigned char out[NV_SHA256_LEN])
 {
-	uint64_t off = 0;
-	size_t got;
-	int rc;
+	nv_xfer_ctx x = { .src = w->src, .buf = w->buf, .buf_size = w->buf_size, .sha = w->sha };
 
-	for (;;) {
-		if ((rc = nv_drv_read(w->src, key, off, w->buf, w->buf_size, &got))) {
-			nv_sha256_final(w->sha, out);
-			return rc;
-		}
-		nv_sha256_update(w->sha, w->buf, got);
-		off += got;
-		if (got < w->buf_size)
-			break;
-	}
-	nv_sha256_final(w->sha, out);
-	*n = off;
-	return 0;
+	return nv_xfer_hash(&x, w->src, key, n, out);
 }
 
 /* Encrypts key into a new write-once object, re-hashing the plaintext on the
