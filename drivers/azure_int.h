@@ -14,6 +14,7 @@
 #define NV_AZ_MAX_BLOCKS 50000u      /* blocks per blob (service limit) */
 #define NV_AZ_MAX_BLOCK (4000ull << 20) /* bytes per block (service limit) */
 #define NV_AZ_MAX_POOL 64u
+#define NV_AZ_READAHEAD (4u << 20)
 
 struct nv_conn {
 	nv_http *http;             /* this connection's persistent handle */
@@ -31,6 +32,12 @@ struct nv_conn {
 	uint64_t block_size;
 	unsigned page_size;
 	unsigned concurrency;
+	/* read-ahead: one larger ranged GET serving sequential small reads */
+	unsigned char *ra_buf;     /* NV_AZ_READAHEAD bytes, made on first need */
+	char *ra_key;              /* key cached, NULL when nothing is */
+	uint64_t ra_off;
+	size_t ra_len;
+	int ra_eof;                /* the cached range reached the end of the blob */
 };
 
 /* Sends one request on http (c->http or a pool handle): blob is the full blob
@@ -48,6 +55,8 @@ int nv_az_error(const struct nv_conn *c, const nv_http_resp *resp, const char *m
 		const char *what);
 /* The full blob name of a key (root prefix + key); malloc'd. */
 char *nv_az_blob_name(const struct nv_conn *c, const char *key);
+/* Forgets the read-ahead buffer's contents (after a write or remove). */
+void nv_az_readahead_drop(struct nv_conn *c);
 /* The write slots (azure_write.c). */
 int nv_az_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,
 		     const nv_write_opts *opts);

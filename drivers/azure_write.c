@@ -314,6 +314,7 @@ int nv_az_write_commit(struct nv_writer *w, nv_commit_info *out)
 		out->size = w->total;
 		out->confirmed = NV_CONFIRM_MD5;
 	}
+	nv_az_readahead_drop(w->c);
 	az_writer_free(w);
 	return rc;
 }
