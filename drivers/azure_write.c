@@ -245,16 +245,37 @@ static size_t az_commit_headers(nv_az_hdr *h, const struct nv_writer *w, char *m
 	return n;
 }
 
-static int az_put(struct nv_writer *w, const char *query, nv_az_hdr *h, size_t n,
-		  const void *body, size_t len, const char *op)
+/* After a retried exclusive PUT, "already exists" may be our own first attempt
+ * that landed before its answer was lost: the blob's MD5 tells. */
+static int az_own_landed(struct nv_writer *w, const char *whole_md5)
 {
 	nv_http_resp resp = { 0 };
+	const char *md5;
+	int mine;
+
+	if (nv_az_send(w->c, w->c->http, "HEAD", w->blob, NULL, NULL, 0, NULL, 0, NULL, NULL,
+		       NULL, &resp) < 0)
+		return 0;
+	md5 = nv_http_resp_header(&resp, "Content-MD5");
+	mine = resp.status == 200 && md5 && strcmp(md5, whole_md5) == 0;
+	nv_http_resp_clear(&resp);
+	return mine;
+}
+
+static int az_put(struct nv_writer *w, const char *query, nv_az_hdr *h, size_t n,
+		  const void *body, size_t len, const char *op, const char *whole_md5)
+{
+	nv_http_resp resp = { 0 };
+	unsigned attempts;
 	int rc = nv_az_send(w->c, w->c->http, "PUT", w->blob, query, h, n, body, len, NULL,
 			    NULL, NULL, &resp);
 
 	if (rc == 0 && resp.status / 100 != 2)
 		rc = nv_az_error(w->c, &resp, op, w->blob);
+	attempts = resp.attempts;
 	nv_http_resp_clear(&resp);
+	if (rc == NV_EEXISTS && attempts > 1 && az_own_landed(w, whole_md5))
+		rc = 0;
 	return rc;
 }
 
@@ -276,7 +297,8 @@ static int az_put_block_list(struct nv_writer *w, nv_az_hdr *h, size_t n,
 		nv_md5_base64(md5, body.s, body.len);
 		h[n++] = (nv_az_hdr){ "Content-MD5", md5 };
 		h[n++] = (nv_az_hdr){ "x-ms-blob-content-md5", whole_md5 };
-		rc = az_put(w, "comp=blocklist", h, n, body.s, body.len, "PUT block list");
+		rc = az_put(w, "comp=blocklist", h, n, body.s, body.len, "PUT block list",
+			    whole_md5);
 	}
 	nv_sb_free(&body);
 	return rc;
@@ -301,7 +323,7 @@ int nv_az_write_commit(struct nv_writer *w, nv_commit_info *out)
 		/* It all fits in one block: one Put Blob, checked by its Content-MD5. */
 		h[n++] = (nv_az_hdr){ "x-ms-blob-type", "BlockBlob" };
 		h[n++] = (nv_az_hdr){ "Content-MD5", whole };
-		rc = az_put(w, NULL, h, n, w->cur->buf, w->cur->len, "PUT");
+		rc = az_put(w, NULL, h, n, w->cur->buf, w->cur->len, "PUT", whole);
 	} else if (rc == 0) {
 		if (w->cur && w->cur->len)
 			rc = az_dispatch(w);
