@@ -163,6 +163,8 @@ if command -v rclone >/dev/null; then
 	TZ=UTC env -u AWS_CA_BUNDLE rclone --config "$NV_TMP/rclone.conf" lsl "s3r:bkt/tree/with space" \
 		>"$NV_TMP/rclone.lsl" 2>&1
 	check "rclone reads navette's mtime" grep -q "2021-02-03 04:05:06.5" "$NV_TMP/rclone.lsl"
+elif [ "${NAVETTE_REQUIRE_SERVERS:-0}" = 1 ]; then
+	not_ok "rclone is required for the interop check (apt-get install rclone)"
 else
 	echo "# rclone not installed: interop check skipped"
 fi
