@@ -42,6 +42,7 @@ struct xfer {
 	int sink_err;    /* the sink's code when it aborted */
 	int too_big;
 	int empty;       /* 2xx whose Content-Range says the entity has 0 bytes */
+	int headers_done; /* the final response's headers are all in */
 };
 
 static pthread_once_t http_once = PTHREAD_ONCE_INIT;
@@ -264,6 +265,13 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 
 	while (n && (data[n - 1] == '\r' || data[n - 1] == '\n'))
 		n--;
+	if (n == 0) {
+		long status = 0;
+
+		curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200)
+			x->headers_done = 1;
+	}
 	if (n == 0 && empty_entity(x)) {
 		/* s3rver answers a range of an empty object with "Content-Range:
 		 * bytes 0-0/0" and a Content-Length of 1 it never sends, then waits
@@ -311,10 +319,9 @@ static int on_seek(void *ud, curl_off_t off, int origin)
 
 /* ---- one attempt ---- */
 
-static CURLcode setup(nv_http *h, struct xfer *x, struct curl_slist **hl)
+static CURLcode setup(nv_http *h, CURL *c, struct xfer *x, struct curl_slist **hl)
 {
 	nv_http_req *req = x->req;
-	CURL *c = h->curl;
 	CURLcode rc = CURLE_OK;
 	size_t i;
 
@@ -492,7 +499,7 @@ int nv_http_send(nv_http *h, nv_http_req *req, nv_http_resp *resp)
 		x.up = req->body;
 		x.up_left = req->body ? req->body_len : 0;
 		detail[0] = '\0';
-		cc = setup(h, &x, &hl);
+		cc = setup(h, h->curl, &x, &hl);
 		if (cc == CURLE_OK)
 			cc = curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, detail);
 		if (cc == CURLE_OK)
@@ -521,4 +528,174 @@ int nv_http_send(nv_http *h, nv_http_req *req, nv_http_resp *resp)
 		if (!again || attempt >= h->retries)
 			return 0;
 	}
+}
+
+/* ---- streamed responses ---- */
+
+struct nv_http_stream {
+	nv_http *h;
+	CURLM *multi;
+	CURL *easy;
+	struct curl_slist *hl;
+	struct xfer x;
+	nv_http_req req;
+	unsigned char *dst;   /* the current read's buffer */
+	size_t room, got;
+	nv_sb over;           /* bytes curl handed over beyond the current buffer */
+	size_t over_pos;
+	int running;
+	CURLcode result;
+	char shown[1024];
+	char detail[CURL_ERROR_SIZE];
+};
+
+static int stream_sink(void *ctx, const void *data, size_t len)
+{
+	struct nv_http_stream *s = ctx;
+	size_t n = s->room - s->got;
+
+	if (n > len)
+		n = len;
+	if (n) {
+		memcpy(s->dst + s->got, data, n);
+		s->got += n;
+	}
+	/* curl may hand over more than fits: keep it for the next read. */
+	if (len > n) {
+		nv_sb_addn(&s->over, (const char *)data + n, len - n);
+		if (s->over.failed)
+			return nv_error_set(NV_ERR, "out of memory");
+	}
+	return 0;
+}
+
+/* Runs the transfer until stop() holds or it ends. */
+static int stream_pump(struct nv_http_stream *s, int (*stop)(const struct nv_http_stream *))
+{
+	while (s->running && !stop(s)) {
+		CURLMcode mc = curl_multi_perform(s->multi, &s->running);
+		CURLMsg *m;
+		int left;
+
+		if (mc != CURLM_OK)
+			return nv_error_set(NV_ERR, "%s: %s", s->h->name, curl_multi_strerror(mc));
+		while ((m = curl_multi_info_read(s->multi, &left)))
+			if (m->msg == CURLMSG_DONE)
+				s->result = m->data.result;
+		if (s->running && !stop(s) &&
+		    (mc = curl_multi_poll(s->multi, NULL, 0, 1000, NULL)) != CURLM_OK)
+			return nv_error_set(NV_ERR, "%s: %s", s->h->name, curl_multi_strerror(mc));
+	}
+	if (s->x.sink_err)
+		return s->x.sink_err;
+	if (!s->running && s->result != CURLE_OK && !s->x.empty)
+		return curl_error(s->h, &s->req, s->result, s->detail, s->shown);
+	return 0;
+}
+
+static int headers_in(const struct nv_http_stream *s) { return s->x.headers_done; }
+static int never(const struct nv_http_stream *s) { (void)s; return 0; }
+static int buffer_full(const struct nv_http_stream *s) { return s->got == s->room; }
+
+void nv_http_stream_close(nv_http_stream *s)
+{
+	if (!s)
+		return;
+	if (s->multi && s->easy)
+		curl_multi_remove_handle(s->multi, s->easy);
+	if (s->easy)
+		curl_easy_cleanup(s->easy);
+	if (s->multi)
+		curl_multi_cleanup(s->multi);
+	curl_slist_free_all(s->hl);
+	nv_sb_free(&s->over);
+	free(s);
+}
+
+int nv_http_stream_open(nv_http_stream **out, nv_http *h, nv_http_req *req, nv_http_resp *resp)
+{
+	struct nv_http_stream *s;
+	CURLcode cc;
+	int rc;
+
+	*out = NULL;
+	memset(resp, 0, sizeof(*resp));
+	if ((rc = nv_http_check_url(req->url, h->allow_http)))
+		return nv_error_wrap(rc, "%s", h->name);
+	if (!(s = calloc(1, sizeof(*s))))
+		return nv_error_set(NV_ERR, "out of memory");
+	s->h = h;
+	s->req = *req;
+	s->req.sink = stream_sink;
+	s->req.sink_ctx = s;
+	nv_http_redact_url(s->shown, sizeof(s->shown), req->url);
+	if (req->prepare && (rc = req->prepare(req->ctx, &s->req, 0)) != 0)
+		goto fail;
+	s->multi = curl_multi_init();
+	s->easy = curl_easy_init();
+	if (!s->multi || !s->easy) {
+		rc = nv_error_set(NV_ERR, "out of memory");
+		goto fail;
+	}
+	s->x = (struct xfer){ .req = &s->req, .resp = resp, .curl = s->easy, .to_sink = -1 };
+	cc = setup(h, s->easy, &s->x, &s->hl);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->detail);
+	if (cc != CURLE_OK) {
+		rc = curl_error(h, &s->req, cc, "", s->shown);
+		goto fail;
+	}
+	if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK) {
+		rc = nv_error_set(NV_ERR, "%s: cannot start a transfer", h->name);
+		goto fail;
+	}
+	s->running = 1;
+	/* Up to the headers only; the body waits in the socket for reads. */
+	rc = stream_pump(s, headers_in);
+	resp->attempts = 1;
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (h->trace)
+		fprintf(stderr, "http: %s: %s %s -> %ld (stream)\n", h->name, req->method, s->shown,
+			resp->status);
+	/* The caller's request (URL, headers, signing context) may go now: curl
+	 * has its own copies. */
+	s->req.url = NULL;
+	s->req.headers = NULL;
+	s->req.prepare = NULL;
+	s->req.ctx = NULL;
+	if (rc)
+		goto fail;
+	if (resp->status < 200 || resp->status >= 300) {
+		/* An error answer: read its body (it is small) for the caller. */
+		rc = stream_pump(s, never);
+		nv_http_stream_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+fail:
+	nv_http_stream_close(s);
+	return rc;
+}
+
+int nv_http_stream_read(nv_http_stream *s, void *buf, size_t len, size_t *got)
+{
+	size_t have = s->over.len - s->over_pos;
+	int rc;
+
+	s->dst = buf;
+	s->room = len;
+	s->got = have < len ? have : len;
+	if (s->got)
+		memcpy(buf, s->over.s + s->over_pos, s->got);
+	s->over_pos += s->got;
+	if (s->over_pos == s->over.len) {
+		s->over.len = 0;
+		s->over_pos = 0;
+	}
+	rc = stream_pump(s, buffer_full);
+	*got = s->got;
+	s->dst = NULL;
+	s->room = s->got = 0;
+	return rc;
 }

@@ -131,6 +131,17 @@ void nv_http_resp_clear(nv_http_resp *r);
 /* Value of a response header (case-insensitive), or NULL. */
 const char *nv_http_resp_header(const nv_http_resp *r, const char *name);
 
+/* A response body read piece by piece as the caller asks (a download kept open
+ * across reads): opening sends req (prepare called once, no retries: on any
+ * failure the caller falls back to single requests) and returns once the
+ * headers are in. A non-2xx answer comes back in resp with its body, and no
+ * stream (*out NULL). resp's headers stay valid; free resp after closing. */
+typedef struct nv_http_stream nv_http_stream;
+int nv_http_stream_open(nv_http_stream **out, nv_http *h, nv_http_req *req, nv_http_resp *resp);
+/* Fills buf with up to len bytes; *got < len only at the end of the body. */
+int nv_http_stream_read(nv_http_stream *s, void *buf, size_t len, size_t *got);
+void nv_http_stream_close(nv_http_stream *s);
+
 /* Sleeps the backoff delay for retry number attempt (1, 2, ...): base * 2^(attempt-1),
  * capped at 20 s, times a random factor in [0.5, 1). For callers that retry
  * whole operations themselves. */

@@ -25,6 +25,8 @@
  *   upload_concurrency  -                  parts in flight per object (default 4, max 32)
  *   conditional_writes  -                  the server honours If-None-Match: * (default
  *                                          true; false: exclusive writes check first, racy)
+ *   stream_reads        -                  true (default): sequential reads of one object
+ *                                          share one open GET instead of a GET each
  *   timeout             -                  seconds without progress before a request fails
  *   retries             -                  retries of a failed request (default 5)
  * Locations: s3://bucket/prefix, or NAME:bucket/prefix for a remote of type s3.
@@ -53,10 +55,21 @@ static char *dup_or_null(const char *s)
 	return s && *s ? strdup(s) : NULL;
 }
 
+static void s3_stream_end(struct nv_conn *c)
+{
+	nv_http_stream_close(c->rs);
+	nv_http_resp_clear(&c->rs_resp);
+	free(c->rs_key);
+	c->rs = NULL;
+	c->rs_key = NULL;
+}
+
 static void s3_close(struct nv_conn *c)
 {
 	if (!c)
 		return;
+	s3_stream_end(c);
+	free(c->last_key);
 	nv_http_free(c->http);
 	free(c->url_base);
 	free(c->uri_base);
@@ -205,6 +218,7 @@ static int s3_settings(struct nv_conn *c, const nv_settings *s)
 	if ((rc = nv_settings_get_bool(s, "allow_http", NULL, 0, &c->hopts.allow_http)) ||
 	    (rc = nv_settings_get_bool(s, "conditional_writes", NULL, 1, &c->conditional_writes)) ||
 	    (rc = nv_settings_get_bool(s, "list_sort", NULL, 0, &c->list_sort)) ||
+	    (rc = nv_settings_get_bool(s, "stream_reads", NULL, 1, &c->stream_reads)) ||
 	    (rc = nv_settings_get_u64(s, "max_upload_parts", NULL, 10000, &c->max_parts)) ||
 	    (rc = nv_settings_get_size(s, "part_size", NULL, 8u << 20, &c->part_size)) ||
 	    (rc = nv_settings_get_u64(s, "list_page_size", NULL, 1000, &c->page_size)) ||
@@ -362,7 +376,10 @@ int nv_s3_call(struct nv_conn *c, nv_http *h, const struct s3_call *call, nv_htt
 	else
 		snprintf(a.payload_hash, sizeof(a.payload_hash), "%s", S3_EMPTY_SHA);
 	req.url = url.s;
-	rc = nv_http_send(h, &req, resp);
+	if (call->stream)
+		rc = nv_http_stream_open(call->stream, h, &req, resp);
+	else
+		rc = nv_http_send(h, &req, resp);
 out:
 	nv_http_headers_clear(&a.headers);
 	nv_sb_free(&uri);
@@ -568,8 +585,104 @@ static int read_sink_reset(void *ctx)
 	return 0;
 }
 
+static int s3_read_ranged(struct nv_conn *c, const char *key, uint64_t offset, void *buf,
+			  size_t len, size_t *got);
+
+/* Opens one GET for key from offset to the end: 1 if the stream is ready, 0 if
+ * the caller should do a plain ranged read, negative for an answer to report. */
+static int s3_stream_start(struct nv_conn *c, const char *key, uint64_t offset, size_t *got)
+{
+	nv_http_headers h = { 0 };
+	struct s3_call call = { .method = "GET", .key = key, .extra = &h, .stream = &c->rs };
+	int rc;
+
+	if ((rc = nv_http_header_add(&h, "Range", "bytes=%llu-", (unsigned long long)offset)))
+		return rc;
+	rc = nv_s3_call(c, c->http, &call, &c->rs_resp);
+	nv_http_headers_clear(&h);
+	if (rc == 0 && c->rs && c->rs_resp.status == 206 && (c->rs_key = strdup(key))) {
+		c->rs_pos = offset;
+		return 1;
+	}
+	if (rc == 0 && !c->rs && c->rs_resp.status == 416) {
+		*got = 0; /* at or past the end */
+		s3_stream_end(c);
+		return -1000;
+	}
+	if (rc == 0 && !c->rs && (c->rs_resp.status == 404 || c->rs_resp.status == 403)) {
+		rc = nv_s3_error(c, &c->rs_resp, "GET", key);
+		s3_stream_end(c);
+		return rc;
+	}
+	/* Anything else (transport trouble, a 200 ignoring the range, 5xx): the
+	 * ranged read, with its retries, takes over. */
+	s3_stream_end(c);
+	nv_error_clear();
+	return 0;
+}
+
+/* Sequential reads of one object: the second read onwards comes from one open
+ * GET (Range: bytes=N-), not a request per buffer. Returns 1 when it served the
+ * read, 0 to fall back to a ranged GET, negative on an error to report. */
+static int s3_read_stream(struct nv_conn *c, const char *key, uint64_t offset, void *buf,
+			  size_t len, size_t *got)
+{
+	int rc;
+
+	if (c->rs && (strcmp(c->rs_key, key) != 0 || c->rs_pos != offset))
+		s3_stream_end(c);
+	if (!c->rs) {
+		if (!c->stream_reads || !c->last_key || strcmp(c->last_key, key) != 0 ||
+		    c->last_end != offset)
+			return 0;
+		rc = s3_stream_start(c, key, offset, got);
+		if (rc == -1000)
+			return 1;
+		if (rc <= 0)
+			return rc;
+	}
+	if (nv_http_stream_read(c->rs, buf, len, got) != 0) {
+		s3_stream_end(c);
+		nv_error_clear();
+		return 0;
+	}
+	c->rs_pos += *got;
+	if (*got < len) /* the end of the object */
+		s3_stream_end(c);
+	return 1;
+}
+
+static void s3_note_read(struct nv_conn *c, const char *key, uint64_t end)
+{
+	if (!c->last_key || strcmp(c->last_key, key) != 0) {
+		free(c->last_key);
+		c->last_key = strdup(key);
+	}
+	c->last_end = end;
+}
+
 static int s3_read(struct nv_conn *c, const char *key, uint64_t offset, void *buf, size_t len,
 		   size_t *got)
+{
+	int rc;
+
+	*got = 0;
+	if (len == 0)
+		return 0;
+	rc = s3_read_stream(c, key, offset, buf, len, got);
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		rc = s3_read_ranged(c, key, offset, buf, len, got);
+		if (rc)
+			return rc;
+	}
+	s3_note_read(c, key, offset + *got);
+	return 0;
+}
+
+static int s3_read_ranged(struct nv_conn *c, const char *key, uint64_t offset, void *buf,
+			  size_t len, size_t *got)
 {
 	struct read_sink rs = { .buf = buf, .len = len };
 	nv_http_headers h = { 0 };

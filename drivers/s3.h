@@ -26,6 +26,13 @@ struct nv_conn {
 	uint64_t concurrency;
 	int conditional_writes; /* the server honours If-None-Match: * */
 	int list_sort;          /* the server does not list in byte order: sort here */
+	int stream_reads;       /* sequential reads share one open GET */
+	nv_http_stream *rs;     /* that GET, reading rs_key from rs_pos on */
+	nv_http_resp rs_resp;
+	char *rs_key;
+	uint64_t rs_pos;
+	char *last_key;         /* the previous ranged read, to spot a sequential one */
+	uint64_t last_end;
 };
 
 /* One S3 request, signed anew on each attempt. */
@@ -42,6 +49,7 @@ struct s3_call {
 	void *sink_ctx;
 	size_t max_body;
 	int (*reset)(void *sink_ctx);   /* called before a retry when a sink is set */
+	nv_http_stream **stream;        /* set: open a stream instead (no retries) */
 };
 
 /* Sends call with client h (c->http or a worker's). 0 when a response came

@@ -69,8 +69,14 @@ check "100 MiB written" test -s "$NV_TMP/big.sum"
 check "in 13 parts of 8 MiB" sh -c '[ "$(grep -c "partNumber=" "$1")" -eq 13 ] &&
 	grep -q "partNumber=13&" "$1" && ! grep -q "partNumber=14&" "$1"' sh "$NV_TMP/big.trace"
 check "one CompleteMultipartUpload" test "$(count_req 'POST .*uploadId=' "$NV_TMP/big.trace")" -eq 1
-check "read back whole: same SHA-256" sh -c '[ "$("$1" s3://bkt sum big/100m)" = "$(cat "$2")" ]' \
-	sh "$tool" "$NV_TMP/big.sum"
+NAVETTE_HTTP_TRACE=1 "$tool" s3://bkt sum big/100m >"$NV_TMP/back.sum" 2>"$NV_TMP/back.trace"
+check "read back whole: same SHA-256" cmp -s "$NV_TMP/back.sum" "$NV_TMP/big.sum"
+check "sequential reads share one GET after the first (stream_reads)" \
+	sh -c '[ "$(grep -c "^http: s3: GET .*big/100m" "$1")" -eq 2 ] &&
+	grep -q "big/100m -> 206 (stream)" "$1"' sh "$NV_TMP/back.trace"
+check "stream_reads = false: one ranged GET per read, same bytes" \
+	sh -c '[ "$(NAVETTE_STREAM_READS=false "$1" s3://bkt sum big/100m 0 20000000)" = \
+		"$("$1" s3://bkt sum big/100m 0 20000000 1000000)" ]' sh "$tool"
 check "stat: 100 MiB" sh -c '"$1" s3://bkt stat big/100m | grep -q "^$2	"' sh "$tool" "$big"
 NAVETTE_FSYNC=none "$NAVETTE" -q copy s3://bkt/big "$NV_TMP/bigcopy" 2>"$NV_TMP/err"
 check "navette copy of it to local disk" test "$(stat -c %s "$NV_TMP/bigcopy/100m" 2>/dev/null)" = "$big"
