@@ -1,11 +1,15 @@
 /* vault_verify.c: verify's checks, each problem logged with the manifest or
  * object it concerns; the object checks run on the reader pool (vault_pull.c). */
 #include "vault_verify.h"
+#include "b64.h"
 #include "cli.h"
 #include "lister.h"
 #include "log.h"
 #include "vault_pull.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +118,53 @@ static int nv_entry_obj_cmp(const void *a, const void *b)
 	return c ? c : memcmp(x->sha256, y->sha256, NV_SHA256_LEN);
 }
 
+/* K_id, from the descriptor, with the identity (deep only). */
+static int nv_verify_kid(nv_vault *v, const nv_age_identity *id, unsigned char kid[32])
+{
+	const char *b = nv_vault_descriptor(v)->kid_age;
+	size_t blen = strlen(b), klen = 0;
+	unsigned char *ct = malloc(blen / 4 * 3 + 3), *pt = NULL;
+	long n = ct ? nv_b64_pad_decode(ct, b, blen) : -1;
+	int rc;
+
+	if (n < 0) {
+		free(ct);
+		return nv_error_set(NV_EMISMATCH, "the descriptor's kid_age is not base64");
+	}
+	rc = nv_age_decrypt_buf(&pt, &klen, ct, (size_t)n, id);
+	free(ct);
+	if (!rc && klen != 32)
+		rc = nv_error_set(NV_EMISMATCH, "the descriptor's K_id is %zu bytes, not 32", klen);
+	if (!rc)
+		memcpy(kid, pt, 32);
+	if (pt)
+		nv_age_wipe_free(pt, klen);
+	return rc ? nv_error_wrap(rc, "decrypting the descriptor's K_id") : 0;
+}
+
+/* An object must be named after its contents (HMAC-SHA256 under K_id of the
+ * plaintext SHA-256): a push deduplicates by that name, so a wrongly named
+ * object would later stand in for other contents. */
+static void nv_verify_names(const nv_catalog *cat, const unsigned char kid[32],
+			    nv_verify_report *r)
+{
+	unsigned char mac[NV_SHA256_LEN];
+	char hex[NV_SHA256_HEX];
+	unsigned int mlen;
+
+	for (size_t i = 0; i < cat->n; i++) {
+		const nv_cat_entry *e = &cat->e[i];
+
+		HMAC(EVP_sha256(), kid, 32, e->sha256, NV_SHA256_LEN, mac, &mlen);
+		nv_hex(hex, mac, sizeof(mac));
+		/* "objects/ab/<id>.<nonce>.age": the catalog parser checked the shape. */
+		if (strncmp(e->object + 11, hex, 64) != 0)
+			nv_problem(r, "misnamed", e->path, "object %s is not named after the "
+				   "contents the catalog gives it (its id is not HMAC-SHA256 under "
+				   "K_id of the SHA-256)", e->object);
+	}
+}
+
 /* Deep: one decrypting job per distinct (object, claimed size and SHA-256)
  * of the catalog, a stored-bytes job for every other object that passed the
  * listing (the catalog itself). *jobs malloc'd. */
@@ -184,7 +235,16 @@ static int nv_verify_objects(nv_vault *v, const nv_manifest *m, const unsigned c
 	int rc = 0;
 
 	if (o->level == NV_VERIFY_DEEP) {
+		unsigned char kid[32];
+
 		rc = nv_verify_deep_jobs(v, m, ok, o->id, &cat, &jobs, &n, r);
+		if (!rc && cat.n) {
+			if (nv_verify_kid(v, o->id, kid))
+				nv_problem(r, "descriptor", NV_VAULT_DESCRIPTOR, "%s", nv_error_msg());
+			else
+				nv_verify_names(&cat, kid, r);
+			OPENSSL_cleanse(kid, sizeof(kid));
+		}
 	} else if (!(jobs = calloc(m->n + 1, sizeof(*jobs)))) {
 		rc = nv_error_set(NV_ERR, "out of memory");
 	} else {

@@ -36,6 +36,9 @@ nothing_left() { test -z "$(find "$R" -type f 2>/dev/null)" -a -z "$(ls "$out")"
 check "a crafted generation restores" crafted '[{"path": "x", "data": "hello\n"}]'
 expect_exit 0 "pull of a crafted generation" "$NAVETTE" pull "$T" "$R" "${I[@]}"
 check "crafted content" test "$(cat "$R/x")" = hello
+expect_exit 0 "its objects pass verify --level hash" "$NAVETTE" verify --level hash "$T"
+expect_exit 1 "verify --level deep: objects not named after their contents" "$NAVETTE" verify --level deep "$T" "${I[@]}"
+expect_err "misnamed x: object objects/.* is not named after the contents" "misnamed object named"
 
 for p in "../outside/x" "/$NV_TMP/outside/x" "a/../../outside/x" "./x" "a//b"; do
 	crafted "[{\"path\": \"$p\", \"data\": \"evil\\n\"}]"
