@@ -6,13 +6,14 @@
  *   sftp://user@host[:port]/~/dir      relative to the login (home) directory
  *   NAME:path                          remote NAME of the config file (type = sftp);
  *                                      path as written: relative paths start at home
- * Settings (config file keys; URL-form locations read $NAVETTE_<KEY>, named remotes
+ * Settings (paths may start with "~/"; config file keys; URL-form locations read $NAVETTE_<KEY>, named remotes
  * $NAVETTE_REMOTE_<NAME>_<KEY>; the URL's user, host and port win over settings):
  *   host                 server name or address (required for NAME:path)
  *   port                 TCP port, default 22
  *   user                 login, default $USER
  *   key_file             private key (OpenSSH or PEM format); refused when group or
- *                        others may read it, as ssh does
+ *                        others may read it, as ssh does. Unset: ~/.ssh/id_ed25519,
+ *                        id_ecdsa and id_rsa are tried, after the agent, when present
  *   key_passphrase       passphrase of key_file (or key_passphrase_file: a file holding it)
  *   password             for "password" or "keyboard-interactive" authentication; from
  *                        the config file or the environment only (also $SSHPASS);
@@ -373,6 +374,19 @@ static char *sftp_setting(const nv_location *loc, const char *key, const char *e
 	return v && *v ? strdup(v) : NULL;
 }
 
+/* Paths in settings may start with "~/", as they do in ssh_config. */
+static char *sftp_path_setting(const nv_location *loc, const char *key)
+{
+	const char *v = nv_settings_get(loc->settings, key, NULL), *home = getenv("HOME");
+	char *p;
+
+	if (!v || !*v)
+		return NULL;
+	if (strncmp(v, "~/", 2) != 0 || !home)
+		return strdup(v);
+	return asprintf(&p, "%s%s", home, v + 1) < 0 ? NULL : p;
+}
+
 static int sftp_read_secret_file(char **out, const char *path)
 {
 	size_t len;
@@ -412,18 +426,19 @@ static int sftp_settings_numbers(struct nv_conn *c, const nv_location *loc)
 static int sftp_settings_auth(struct nv_conn *c, const nv_location *loc)
 {
 	const char *checking = nv_settings_get(loc->settings, "host_key_checking", NULL);
-	const char *pass_file = nv_settings_get(loc->settings, "key_passphrase_file", NULL);
+	char *pass_file = sftp_path_setting(loc, "key_passphrase_file");
 	const char *fsync = nv_settings_get(loc->settings, "fsync", NULL);
 	const char *home = getenv("HOME");
 	int rc;
 
-	c->key_file = sftp_setting(loc, "key_file", NULL);
+	c->key_file = sftp_path_setting(loc, "key_file");
 	c->passphrase = sftp_setting(loc, "key_passphrase", NULL);
-	if (!c->passphrase && pass_file && *pass_file &&
-	    (rc = sftp_read_secret_file(&c->passphrase, pass_file)))
+	rc = !c->passphrase && pass_file ? sftp_read_secret_file(&c->passphrase, pass_file) : 0;
+	free(pass_file);
+	if (rc)
 		return rc;
 	c->password = sftp_setting(loc, "password", "SSHPASS");
-	c->known_hosts = sftp_setting(loc, "known_hosts", NULL);
+	c->known_hosts = sftp_path_setting(loc, "known_hosts");
 	if (!c->known_hosts) {
 		if (!home || asprintf(&c->known_hosts, "%s/.ssh/known_hosts", home) < 0) {
 			c->known_hosts = NULL;

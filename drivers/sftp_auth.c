@@ -5,18 +5,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
 /* 1 when the server accepted the key, 0 when the key was refused or unusable
- * (detail says why), <0 on other errors. */
-static int sftp_auth_keyfile(struct nv_conn *c, char *detail, size_t size)
+ * (detail says why), <0 on other errors. A default identity (not named in the
+ * settings) that cannot be read is skipped, as ssh does. */
+static int sftp_auth_keyfile(struct nv_conn *c, const char *path, char *detail, size_t size)
 {
 	char *key;
 	size_t len;
 	int rc;
 
-	rc = nv_read_private_file(c->key_file, &key, &len);
+	rc = nv_read_private_file(path, &key, &len);
+	if (rc && path != c->key_file) {
+		nv_error_clear();
+		return 0;
+	}
 	if (rc) /* missing, unreadable or too open: the configuration is wrong */
 		return nv_error_wrap(rc == NV_ERR ? rc : NV_EINVAL, "sftp %s: key_file", c->where);
 	rc = libssh2_userauth_publickey_frommemory(c->ssh, c->user, strlen(c->user), NULL, 0,
@@ -26,13 +32,35 @@ static int sftp_auth_keyfile(struct nv_conn *c, char *detail, size_t size)
 	if (rc == 0)
 		return 1;
 	rc = nv_sftp_fail(c, rc, "key_file %s (refused by the server, or unusable: if the key "
-			  "is encrypted, check key_passphrase%s)", c->key_file,
+			  "is encrypted, check key_passphrase%s)", path,
 			  c->passphrase ? "" : ", which is not set");
 	if (rc != NV_EAUTH)
 		return rc;
 	snprintf(detail, size, "; %s", nv_error_msg());
 	return 0;
 }
+/* ~/.ssh/id_ed25519, id_ecdsa, id_rsa: those present, as ssh tries them. */
+static int sftp_auth_defaults(struct nv_conn *c, char *tried, char *detail, size_t size)
+{
+	static const char *const names[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
+	const char *home = getenv("HOME");
+	char path[4096];
+	size_t i;
+	int rc;
+
+	for (i = 0; home && i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/.ssh/%s", home, names[i]);
+		if (access(path, F_OK) != 0)
+			continue;
+		rc = sftp_auth_keyfile(c, path, detail, size);
+		if (rc)
+			return rc;
+		strcat(tried, " ~/.ssh/");
+		strcat(tried, names[i]);
+	}
+	return 0;
+}
+
 static int sftp_auth_agent(struct nv_conn *c)
 {
 	LIBSSH2_AGENT *agent = libssh2_agent_init(c->ssh);
@@ -93,7 +121,7 @@ static int sftp_auth_password(struct nv_conn *c, const char *methods, char *trie
 
 int nv_sftp_auth(struct nv_conn *c)
 {
-	char tried[128] = "", detail[768] = "";
+	char tried[192] = "", detail[768] = "";
 	const char *methods;
 	int rc;
 
@@ -105,7 +133,7 @@ int nv_sftp_auth(struct nv_conn *c)
 				    "asking for authentication methods");
 	}
 	if (strstr(methods, "publickey") && c->key_file) {
-		rc = sftp_auth_keyfile(c, detail, sizeof(detail));
+		rc = sftp_auth_keyfile(c, c->key_file, detail, sizeof(detail));
 		if (rc)
 			return rc > 0 ? 0 : rc;
 		strcat(tried, " key_file");
@@ -114,6 +142,11 @@ int nv_sftp_auth(struct nv_conn *c)
 		if (sftp_auth_agent(c))
 			return 0;
 		strcat(tried, " ssh-agent");
+	}
+	if (strstr(methods, "publickey") && !c->key_file) {
+		rc = sftp_auth_defaults(c, tried, detail, sizeof(detail));
+		if (rc)
+			return rc > 0 ? 0 : rc;
 	}
 	if (c->password) {
 		rc = sftp_auth_password(c, methods, tried);

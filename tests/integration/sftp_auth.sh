@@ -25,6 +25,18 @@ sed -i "s|^key_file = .*|key_file = $NV_TMP/open-key|" "$C"
 expect_exit 2 "a key file readable by others is refused" run_ls
 expect_err "open-key" "message names the key file"
 
+# "~/" in paths; without key_file, ~/.ssh/id_ed25519 is tried as ssh does.
+mkdir -p "$HOME/keys" "$HOME/.ssh"; chmod 700 "$HOME/.ssh"
+cp "$NV_SSHD_KEY" "$HOME/keys/client"; cp "$NV_SSHD_KNOWN" "$HOME/keys/known"
+nv_sshd_conf "$C" ssh root
+sed -i 's|^key_file = .*|key_file = ~/keys/client|; s|^known_hosts = .*|known_hosts = ~/keys/known|' "$C"
+expect_exit 0 "key_file and known_hosts given as ~/..." run_ls
+sed -i '/^key_file = /d' "$C"
+expect_exit 2 "no key_file and no default identity: refused" run_ls
+cp "$NV_SSHD_KEY" "$HOME/.ssh/id_ed25519"
+expect_exit 0 "no key_file: ~/.ssh/id_ed25519 is used" run_ls
+rm -f "$HOME/.ssh/id_ed25519"
+
 # A passphrase-protected key: from key_passphrase_file, wrong, missing.
 ssh-keygen -q -t ed25519 -N 'correct horse' -f "$NV_TMP/locked" -C locked
 cat "$NV_TMP/locked.pub" >>"$NV_SSHD_DIR/authorized_keys"
