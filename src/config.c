@@ -39,7 +39,6 @@ struct nv_config {
 struct nv_settings {
 	const nv_config *cfg;
 	char *remote;
-	char env_buf[256]; /* scratch for building variable names */
 };
 
 /* Keys whose values are secrets: they make a group/other-readable file unsafe. */
@@ -314,45 +313,45 @@ const char *nv_settings_remote(const nv_settings *s)
 	return s->remote;
 }
 
-/* Builds PREFIX + upper-cased parts with '-' and '.' turned into '_'. */
-static const char *nv_env_name(nv_settings *s, const char *prefix, const char *a,
+/* Builds PREFIX + upper-cased parts with '-' and '.' turned into '_' in buf
+ * (the caller's: worker threads look settings up at the same time). */
+static const char *nv_env_name(char buf[256], const char *prefix, const char *a,
 			       const char *b)
 {
-	size_t n = 0, cap = sizeof(s->env_buf) - 1;
+	size_t n = 0, cap = 255;
 	const char *parts[3] = { prefix, a, b };
 
 	for (int p = 0; p < 3; p++) {
 		if (!parts[p])
 			continue;
 		if (p == 2 && n < cap)
-			s->env_buf[n++] = '_';
+			buf[n++] = '_';
 		for (const char *c = parts[p]; *c && n < cap; c++) {
 			unsigned char ch = (unsigned char)*c;
-			s->env_buf[n++] = (ch == '-' || ch == '.') ? '_' : (char)toupper(ch);
+			buf[n++] = (ch == '-' || ch == '.') ? '_' : (char)toupper(ch);
 		}
 	}
-	s->env_buf[n] = '\0';
-	return s->env_buf;
+	buf[n] = '\0';
+	return buf;
 }
 
-const char *nv_settings_get(const nv_settings *cs, const char *key, const char *env_fallback)
+const char *nv_settings_get(const nv_settings *s, const char *key, const char *env_fallback)
 {
-	/* The scratch buffer is the only mutable part; callers see a const view. */
-	nv_settings *s = (nv_settings *)cs;
 	const char *v = nv_config_override(s->cfg, key);
+	char name[256];
 	nv_section *sec;
 
 	if (v)
 		return v;
 	if (s->remote) {
-		v = getenv(nv_env_name(s, "NAVETTE_REMOTE_", s->remote, key));
+		v = getenv(nv_env_name(name, "NAVETTE_REMOTE_", s->remote, key));
 		if (v)
 			return v;
 		sec = s->cfg ? nv_config_section(s->cfg, s->remote) : NULL;
 		if (sec && (v = nv_kv_get(sec, key)))
 			return v;
 	} else {
-		v = getenv(nv_env_name(s, "NAVETTE_", key, NULL));
+		v = getenv(nv_env_name(name, "NAVETTE_", key, NULL));
 		if (v)
 			return v;
 	}

@@ -335,8 +335,19 @@ int nv_drv_list_open(nv_lister **out, nv_store *s, const char *prefix)
 	int rc;
 
 	*out = NULL;
-	if (prefix[0] && prefix[strlen(prefix) - 1] != '/')
-		return nv_error_set(NV_EINVAL, "list prefix '%s' must end with '/'", prefix);
+	if (prefix[0]) {
+		char *dir;
+
+		if (prefix[strlen(prefix) - 1] != '/')
+			return nv_error_set(NV_EINVAL, "list prefix '%s' must end with '/'", prefix);
+		dir = strndup(prefix, strlen(prefix) - 1);
+		if (!dir)
+			return nv_error_set(NV_ERR, "out of memory");
+		rc = nv_key_check(dir);
+		free(dir);
+		if (rc)
+			return rc;
+	}
 	if ((rc = nv_fault(1)))
 		return rc;
 	l = calloc(1, sizeof(*l));

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,42 @@ static void test_lookup_order(void **state)
 	nv_config_free(cfg);
 }
 
+/* Regression: the lookup once built variable names in a buffer inside the
+ * settings, which worker threads share; two threads then read each other's names. */
+static nv_settings *race_settings;
+static void *race_lookup(void *arg)
+{
+	const char *key = arg, *want = strcmp(key, "alpha") == 0 ? "A" : "B";
+	int bad = 0;
+
+	for (int i = 0; i < 20000; i++) {
+		const char *v = nv_settings_get(race_settings, key, NULL);
+
+		bad |= !v || strcmp(v, want) != 0;
+	}
+	return (void *)(intptr_t)bad;
+}
+
+static void test_lookup_threads(void **state)
+{
+	nv_config *cfg = nv_config_new();
+	pthread_t a, b;
+	void *ra, *rb;
+
+	(void)state;
+	setenv("NAVETTE_REMOTE_R_ALPHA", "A", 1);
+	setenv("NAVETTE_REMOTE_R_BETA", "B", 1);
+	race_settings = nv_settings_new(cfg, "r");
+	pthread_create(&a, NULL, race_lookup, "alpha");
+	pthread_create(&b, NULL, race_lookup, "beta");
+	pthread_join(a, &ra);
+	pthread_join(b, &rb);
+	assert_null(ra);
+	assert_null(rb);
+	nv_settings_free(race_settings);
+	nv_config_free(cfg);
+}
+
 static void test_private_file(void **state)
 {
 	char *buf;
@@ -145,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_lookup_order),
 		cmocka_unit_test(test_private_file),
+		cmocka_unit_test(test_lookup_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,6 +122,25 @@ static void test_key_check(void **state)
 	assert_int_equal(nv_key_check(big), NV_EINVAL);
 }
 
+/* Regression: a listing prefix was only checked for its trailing '/', so
+ * "../" reached the driver. */
+static void test_list_prefix(void **state)
+{
+	nv_location *loc;
+	nv_store *s;
+	nv_lister *l;
+
+	(void)state;
+	assert_int_equal(nv_location_parse(&loc, "/tmp", NULL), 0);
+	assert_int_equal(nv_drv_open(&s, loc), 0);
+	assert_int_equal(nv_drv_list_open(&l, s, "../"), NV_EINVAL);
+	assert_int_equal(nv_drv_list_open(&l, s, "a/../"), NV_EINVAL);
+	assert_int_equal(nv_drv_list_open(&l, s, "/etc/"), NV_EINVAL);
+	assert_int_equal(nv_drv_list_open(&l, s, "a"), NV_EINVAL);
+	nv_drv_close(s);
+	nv_location_free(loc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +148,7 @@ int main(void)
 		cmocka_unit_test(test_url_forms),
 		cmocka_unit_test(test_remote_form),
 		cmocka_unit_test(test_key_check),
+		cmocka_unit_test(test_list_prefix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
