@@ -67,6 +67,7 @@ static void azure_close(struct nv_conn *c)
 	free(c->prefix);
 	free(c->ra_key);
 	free(c->ra_buf);
+	free(c->props_key);
 	free(c);
 }
 
@@ -522,6 +523,7 @@ static int azure_list_open(struct nv_list **out, struct nv_conn *c, const char *
 	struct nv_list *it = calloc(1, sizeof(*it));
 
 	*out = NULL;
+	nv_az_readahead_drop(c);
 	if (!it || !(it->prefix = nv_az_blob_name(c, prefix))) {
 		free(it);
 		return nv_error_set(NV_ERR, "out of memory");
@@ -569,6 +571,13 @@ static int azure_stat(struct nv_conn *c, const char *key, nv_entry *out)
 	memset(out, 0, sizeof(*out));
 	if (!blob)
 		return NV_ERR;
+	if (c->props_key && strcmp(c->props_key, key) == 0) {
+		/* once only: a later stat asks the service again */
+		*out = c->props;
+		nv_az_readahead_drop(c);
+		free(blob);
+		return 0;
+	}
 	rc = nv_az_send(c, c->http, "HEAD", blob, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL,
 			&resp);
 	if (rc == 0 && resp.status / 100 != 2)
@@ -602,6 +611,26 @@ static int az_read_sink(void *ctx, const void *data, size_t len)
 	return 0;
 }
 
+/* A Get Blob answer describes the blob as it was when those bytes were sent
+ * (one response is atomic): the stat the engine makes right after reading, to
+ * see whether the source changed meanwhile, is answered from the last one. */
+static void az_remember_props(struct nv_conn *c, const char *key, const nv_http_resp *resp)
+{
+	const char *cr = nv_http_resp_header(resp, "Content-Range");
+	const char *total = cr ? strrchr(cr, '/') : NULL;
+
+	free(c->props_key);
+	c->props_key = NULL;
+	if (!total || !isdigit((unsigned char)total[1]))
+		return;
+	memset(&c->props, 0, sizeof(c->props));
+	c->props.size = strtoull(total + 1, NULL, 10);
+	az_entry_times(&c->props, nv_http_resp_header(resp, "x-ms-meta-mtime"),
+		       nv_http_resp_header(resp, "x-ms-meta-mode"),
+		       nv_http_resp_header(resp, "Last-Modified"));
+	c->props_key = strdup(key);
+}
+
 /* One ranged Get Blob into buf; *got < len only at the end of the blob. */
 static int az_get_range(struct nv_conn *c, const char *key, uint64_t offset, void *buf,
 			size_t len, size_t *got)
@@ -629,6 +658,8 @@ static int az_get_range(struct nv_conn *c, const char *key, uint64_t offset, voi
 				  "(HTTP %ld)", c->container, blob, resp.status);
 	if (rc == 0)
 		*got = r.got;
+	if (rc == 0 && resp.status == 206)
+		az_remember_props(c, key, &resp);
 	nv_http_resp_clear(&resp);
 	free(blob);
 	return rc;
@@ -638,6 +669,8 @@ void nv_az_readahead_drop(struct nv_conn *c)
 {
 	free(c->ra_key);
 	c->ra_key = NULL;
+	free(c->props_key);
+	c->props_key = NULL;
 }
 
 static int az_readahead_hit(const struct nv_conn *c, const char *key, uint64_t offset,

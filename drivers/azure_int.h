@@ -38,6 +38,8 @@ struct nv_conn {
 	uint64_t ra_off;
 	size_t ra_len;
 	int ra_eof;                /* the cached range reached the end of the blob */
+	char *props_key;           /* key of the last Get Blob answer, or NULL */
+	nv_entry props;            /* what that answer said of the blob */
 };
 
 /* Sends one request on http (c->http or a pool handle): blob is the full blob
@@ -55,7 +57,8 @@ int nv_az_error(const struct nv_conn *c, const nv_http_resp *resp, const char *m
 		const char *what);
 /* The full blob name of a key (root prefix + key); malloc'd. */
 char *nv_az_blob_name(const struct nv_conn *c, const char *key);
-/* Forgets the read-ahead buffer's contents (after a write or remove). */
+/* Forgets the read-ahead buffer and the last read's properties (after a
+ * write or remove, or once those properties have served a stat). */
 void nv_az_readahead_drop(struct nv_conn *c);
 /* The write slots (azure_write.c). */
 int nv_az_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,

@@ -164,6 +164,7 @@ int nv_az_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,
 	int rc = 0;
 
 	*out = NULL;
+	nv_az_readahead_drop(c);
 	if (!w)
 		return nv_error_set(NV_ERR, "out of memory");
 	w->c = c;
@@ -333,8 +334,11 @@ int nv_az_write_commit(struct nv_writer *w, nv_commit_info *out)
 			rc = az_put_block_list(w, h, n, whole);
 	}
 	if (rc == 0) {
+		/* The service checked an MD5 over every byte it stored (the whole
+		 * Put Blob body, or each block of the list it committed, all ours),
+		 * so it vouches for the size too: no HEAD needed to learn it. */
 		out->size = w->total;
-		out->confirmed = NV_CONFIRM_MD5;
+		out->confirmed = NV_CONFIRM_MD5 | NV_CONFIRM_SIZE;
 	}
 	nv_az_readahead_drop(w->c);
 	az_writer_free(w);
