@@ -236,19 +236,25 @@ static void nv_vread_one(nv_vworker *w, const nv_vread_job *j)
 			    "restored" : "verified", what, NULL);
 		return;
 	}
+	const char *msg = nv_error_msg(), *event = "failed";
+	size_t nl = strlen(j->rec->name);
+
+	/* A line about an object need not name it twice. */
+	if (!j->entry && strncmp(msg, "object ", 7) == 0 &&
+	    strncmp(msg + 7, j->rec->name, nl) == 0 && msg[7 + nl])
+		msg += 7 + nl + (msg[7 + nl] == ':' ? 2 : 1);
 	if (rc == NV_EMISMATCH) {
 		atomic_fetch_add(&p->mismatched, 1);
-		nv_log_item(NV_LOG_ERROR, "mismatch", what, nv_error_msg());
+		event = "mismatch";
 	} else if (rc == NV_ENOTFOUND) {
 		atomic_fetch_add(&p->missing, 1);
-		nv_log_item(NV_LOG_ERROR, "missing", what, nv_error_msg());
+		event = "missing";
 	} else if (rc == NV_EAUTH || rc == NV_ENOSPC || rc == NV_ECANCEL) {
-		nv_log_item(NV_LOG_ERROR, "failed", what, nv_error_msg());
 		nv_vpool_fatal(p, rc);
 	} else {
 		atomic_fetch_add(&p->failed, 1);
-		nv_log_item(NV_LOG_ERROR, "failed", what, nv_error_msg());
 	}
+	nv_log_item(NV_LOG_ERROR, event, what, msg);
 }
 
 static int nv_vworker_setup(nv_vworker *w)
