@@ -41,7 +41,7 @@ vault_init() {
 	esac
 	case $1 in
 	navette*) "$NAVETTE" init "$2" --recipient "$(age-keygen -y "$STATE/id1.txt")" \
-			"${r2[@]}" --signing-key "$STATE/sign" ;;
+			"${r2[@]}" --signing-key "${VAULT_SIGN:-$STATE/sign}" ;;
 	restic) "$RESTIC" init -q -r "$2" --password-file "$STATE/pw" ;;
 	rclone) mkdir -p "$2" ;;
 	esac
@@ -51,8 +51,8 @@ vault_init() {
 vault_push() {
 	local tool=$1 v=$2 run=${3:-}
 	case $tool in
-	navette|navette_2r) $run "$NAVETTE" push "$SRC" "$v" --fsync none --transfers 4 ;;
-	navette_batch) $run "$NAVETTE" push "$SRC" "$v" --fsync batch --transfers 4 ;;
+	navette|navette_2r) $run "$NAVETTE" push "$SRC" "$v" --signing-key "${VAULT_SIGN:-$STATE/sign}" --fsync none --transfers 4 ;;
+	navette_batch) $run "$NAVETTE" push "$SRC" "$v" --signing-key "${VAULT_SIGN:-$STATE/sign}" --fsync batch --transfers 4 ;;
 	rclone) $run "$RCLONE" copy "$SRC" benchcrypt: --config "$STATE/rclone.conf" \
 			--crypt-remote "$v" --transfers 4 --checkers 8 ;;
 	restic) $run "$RESTIC" backup -q -r "$v" --password-file "$STATE/pw" "$SRC" ;;
@@ -92,9 +92,19 @@ vault_check_pull() {
 # Push into a fresh vault each run (hooks vault_push_*).
 vault_push_ready() { vault_ready push "$1"; }
 vault_push_setup() { vault_keys "$1"; }
-vault_push_prepare() { vault_init "$1" "$RUN/vault"; }
-vault_push_run() { vault_push "$1" "$RUN/vault" bench_run; }
-vault_push_check() { vault_check_push "$1" "$RUN/vault"; }
+# A new vault per run, each with its own signing key: navette 0.1.0 (at 05b680b) takes
+# the first pin whose key verifies a descriptor, so a second vault signed by the same
+# key fails "does not match the pin for vault <the first one>" (reported to the lead).
+vault_push_prepare() {
+	VAULT_RUN=$RUN/vault
+	VAULT_SIGN=$RUN/sign
+	case $1 in
+	navette*) ssh-keygen -q -t ed25519 -N '' -C bench -f "$VAULT_SIGN" || return 1 ;;
+	esac
+	vault_init "$1" "$VAULT_RUN"
+}
+vault_push_run() { vault_push "$1" "$VAULT_RUN" bench_run; }
+vault_push_check() { vault_check_push "$1" "$VAULT_RUN"; }
 
 # Pull out of one vault pushed (untimed) once per tool (hooks vault_pull_*).
 vault_pull_ready() { vault_ready pull "$1"; }
