@@ -37,10 +37,11 @@ int nv_vault_generations(nv_vault *v, uint64_t **out, size_t *n);
  * An absent or bad signature is NV_EMISMATCH ("... not signed"). */
 int nv_vault_manifest(nv_vault *v, uint64_t gen, nv_manifest *out,
 		      unsigned char sha[NV_SHA256_LEN]);
-/* The newest generation (or, with want > 0, generation want): refuses to go
- * below the highest generation this host has seen for the vault unless want is
- * given, and records the new high-water mark. *gen = 0 and NV_OK for an empty
- * vault (out left cleared). */
+/* The newest generation (or, with want > 0, generation want). Whatever is
+ * asked, a store whose newest manifest is below the highest generation this
+ * host has seen for the vault is refused (it withholds or rolled back); want
+ * only reads an older generation while the newer ones are still there. Records
+ * the new high-water mark. *gen = 0 and NV_OK for an empty vault. */
 int nv_vault_current(nv_vault *v, long long want, nv_manifest *out,
 		     unsigned char sha[NV_SHA256_LEN], uint64_t *gen);
 /* Reads one small object named by a verified manifest and checks its stored
