@@ -294,7 +294,10 @@ int nv_sftp_write_commit(struct nv_writer *w, nv_commit_info *out)
 	if (!rc) {
 		if (c->rkey && strcmp(c->rkey, w->key) == 0)
 			nv_sftp_read_forget(c);
+		/* The server acknowledged every write, at its offset, into a file it
+		 * created for us alone (EXCL, random name): that is the stored size. */
 		out->size = w->acked;
+		out->confirmed = NV_CONFIRM_SIZE;
 		sftp_writer_free(w);
 		return 0;
 	}
