@@ -27,8 +27,10 @@
  *   retries              reconnect attempts after a dropped connection, default 3,
  *                        with backoff 0.5 s, 1 s, 2 s, ... (at most 8 s)
  *   keepalive            seconds between SSH keepalives on an idle session, default 15
- *   requests             read/write requests kept in flight per transfer, default 64
- *                        (each carries up to 30000 bytes, libssh2's limit)
+ *   requests             read requests kept in flight per transfer, default 64 (each
+ *                        carries up to 30000 bytes, libssh2's limit); writes keep a
+ *                        quarter of that in flight (more overflows sshd's channel
+ *                        window and stalls)
  *   fsync                each: ask the server to fsync every file before it is renamed
  *                        into place (fsync@openssh.com, one round trip per file);
  *                        batch (the default) and none: no fsync, SFTP has no batch
