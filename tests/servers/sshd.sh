@@ -106,7 +106,10 @@ nv_sshd_user() {
 		useradd -M -d "$NV_SSHD_USER_HOME" -s /bin/sh "$NV_SSHD_TEST_USER" 2>/dev/null ||
 			id "$NV_SSHD_TEST_USER" >/dev/null 2>&1 || nv_die "useradd"
 	fi
-	usermod -p '*' "$NV_SSHD_TEST_USER" || nv_die "usermod"
+	# Only when locked: a concurrent test may have given it a password meanwhile.
+	case $(getent shadow "$NV_SSHD_TEST_USER" | cut -d: -f2) in
+	'!'*) usermod -p '*' "$NV_SSHD_TEST_USER" || nv_die "usermod" ;;
+	esac
 	mkdir -p "$NV_SSHD_USER_HOME"
 	chown "$NV_SSHD_TEST_USER" "$NV_SSHD_USER_HOME"
 	chmod 755 "$NV_SSHD_USER_HOME"
