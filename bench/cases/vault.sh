@@ -108,7 +108,10 @@ vault_push_check() { vault_check_push "$1" "$VAULT_RUN"; }
 
 # Pull out of one vault pushed (untimed) once per tool (hooks vault_pull_*).
 vault_pull_ready() { vault_ready pull "$1"; }
-vault_pull_setup() { vault_keys "$1" && vault_init "$1" "$STATE/vault" && vault_push "$1" "$STATE/vault"; }
+vault_pull_setup() {
+	VAULT_SIGN=$STATE/sign # not the last push case's
+	vault_keys "$1" && vault_init "$1" "$STATE/vault" && vault_push "$1" "$STATE/vault"
+}
 vault_pull_run() { vault_pull "$1" "$STATE/vault" "$RUN/dst" bench_run; }
 vault_pull_check() { vault_check_pull "$1"; }
 
