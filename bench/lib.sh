@@ -129,7 +129,11 @@ bench_gen_B() {
 bench_gen_C() {
 	local mib=4096
 	[ "$QUICK" = 1 ] && mib=64
-	openssl rand -out "$1/big.bin" $((mib * 1024 * 1024))
+	local i
+	# openssl rand takes an int: write the file in 64 MiB pieces.
+	for ((i = 0; i < mib / 64; i++)); do
+		openssl rand $((64 * 1024 * 1024)) || return 1
+	done >"$1/big.bin"
 }
 
 # bench_data NAME: makes the data set once (cached across runs) and sets DATA_PATH,
