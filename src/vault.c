@@ -109,9 +109,26 @@ static int nv_pin_save(const nv_descriptor *d)
 	return rc;
 }
 
-/* Tries every pinned signing key on the descriptor's signature. */
-static int nv_pin_find(nv_descriptor *pin, nv_sshkey **key, const unsigned char *desc,
-		       size_t dlen, const unsigned char *sig, size_t slen)
+static int nv_pin_load(nv_descriptor *pin, const char *vault_id)
+{
+	char path[4200], *buf;
+	size_t len;
+	int rc;
+
+	memset(pin, 0, sizeof(*pin));
+	if ((rc = nv_pin_path(path, sizeof(path), vault_id)) ||
+	    (rc = nv_state_read(path, &buf, &len)))
+		return rc;
+	rc = nv_pin_parse(pin, buf, len);
+	free(buf);
+	return rc;
+}
+
+/* Finds a pinned signing key that verifies the descriptor's signature. Several
+ * vaults may share a signing key: which pin applies is decided only after
+ * parsing, by the vault id. */
+static int nv_pin_find(nv_sshkey **key, const unsigned char *desc, size_t dlen,
+		       const unsigned char *sig, size_t slen)
 {
 	char dir[4200], path[4400];
 	struct dirent *de;
@@ -123,6 +140,7 @@ static int nv_pin_find(nv_descriptor *pin, nv_sshkey **key, const unsigned char 
 	*strrchr(dir, '/') = '\0';
 	d = opendir(dir);
 	while (d && !found && (de = readdir(d))) {
+		nv_descriptor pin;
 		char *buf;
 		size_t len;
 
@@ -131,16 +149,16 @@ static int nv_pin_find(nv_descriptor *pin, nv_sshkey **key, const unsigned char 
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (nv_state_read(path, &buf, &len))
 			continue;
-		if (nv_pin_parse(pin, buf, len) == 0) {
-			if (nv_sshkey_parse_public(key, pin->signing_key) == 0 &&
+		if (nv_pin_parse(&pin, buf, len) == 0) {
+			if (nv_sshkey_parse_public(key, pin.signing_key) == 0 &&
 			    nv_sshsig_verify((const char *)sig, slen, *key, "navette-vault", desc,
 					     dlen) == 0)
 				found = 1;
 			if (!found) {
 				nv_sshkey_free(*key);
 				*key = NULL;
-				nv_descriptor_clear(pin);
 			}
+			nv_descriptor_clear(&pin);
 		}
 		free(buf);
 	}
@@ -155,6 +173,55 @@ static int nv_load_pubkey_arg(nv_sshkey **out, const char *arg)
 	if (strncmp(arg, "ssh-", 4) == 0)
 		return nv_sshkey_parse_public(out, arg);
 	return nv_sshkey_load_public(out, arg);
+}
+
+/* Which vault id this host last trusted at this location: a descriptor of
+ * another vault appearing there is a swap, not a first contact. */
+static int nv_binding_path(char *out, size_t cap, const nv_location *loc)
+{
+	char text[8192], hex[NV_SHA256_HEX], rel[128];
+	unsigned char sha[NV_SHA256_LEN];
+
+	snprintf(text, sizeof(text), "%s\n%s\n%s\n%s", loc->driver->name,
+		 loc->remote ? loc->remote : "", loc->authority ? loc->authority : "", loc->path);
+	nv_sha256_buf(sha, text, strlen(text));
+	nv_hex(hex, sha, sizeof(sha));
+	snprintf(rel, sizeof(rel), "bound/%s", hex);
+	return nv_state_path(out, cap, rel);
+}
+
+static int nv_binding_check(const nv_vault *v, int record)
+{
+	char path[4200], *buf;
+	size_t len;
+	int rc = 0;
+
+	if (nv_binding_path(path, sizeof(path), v->loc))
+		return 0;
+	if (nv_state_read(path, &buf, &len) == 0) {
+		buf[strcspn(buf, "\n")] = '\0';
+		if (strcmp(buf, v->desc.vault_id) != 0)
+			rc = nv_error_set(NV_EMISMATCH, "%s held vault %s; its descriptor now claims "
+					  "vault %s: a swapped descriptor does not match the pin",
+					  v->loc->text, buf, v->desc.vault_id);
+		free(buf);
+		return rc;
+	}
+	nv_error_clear();
+	return record ? nv_state_write(path, v->desc.vault_id, strlen(v->desc.vault_id)) : 0;
+}
+
+/* Is the --signing-pubkey argument (a key line or a file) this key line? */
+static int nv_pubkey_arg_is(const char *arg, const char *line)
+{
+	nv_sshkey *k = NULL;
+	char *l = NULL;
+	int same = nv_load_pubkey_arg(&k, arg) == 0 &&
+		   nv_sshkey_format_public(&l, k, NULL) == 0 && strcmp(l, line) == 0;
+
+	free(l);
+	nv_sshkey_free(k);
+	return same;
 }
 
 static int nv_vault_parse_recipients(nv_vault *v)
@@ -173,12 +240,11 @@ static int nv_vault_trust(nv_vault *v, const char *signing_pubkey, const unsigne
 			  size_t dlen, const unsigned char *sig, size_t slen)
 {
 	nv_descriptor pin;
-	char fp[128];
-	int rc, pinned;
+	char fp[128], *line = NULL;
+	int rc, have_pin;
 
 	memset(&pin, 0, sizeof(pin));
-	pinned = nv_pin_find(&pin, &v->signer, desc, dlen, sig, slen);
-	if (!pinned) {
+	if (!nv_pin_find(&v->signer, desc, dlen, sig, slen)) {
 		if (!signing_pubkey)
 			return nv_error_set(NV_EAUTH, "%s: no pinned signing key verifies this "
 					    "vault's descriptor (first contact from this host? pass "
@@ -196,46 +262,35 @@ static int nv_vault_trust(nv_vault *v, const char *signing_pubkey, const unsigne
 	/* Only now, with a verified signature, is the JSON parsed. */
 	if ((rc = nv_descriptor_parse(&v->desc, (const char *)desc, dlen)))
 		goto out;
-	if (pinned && !nv_descriptor_matches_pin(&v->desc, &pin)) {
-		rc = nv_error_set(NV_EMISMATCH, "%s: the vault descriptor does not match the "
-				  "pin for vault %s (other vault id, recipients or signing key)",
-				  v->loc->text, pin.vault_id);
+	if ((rc = nv_sshkey_format_public(&line, v->signer, NULL)))
 		goto out;
+	have_pin = nv_pin_load(&pin, v->desc.vault_id) == 0;
+	nv_error_clear();
+	if ((rc = nv_binding_check(v, 0)))
+		goto out;
+	if (have_pin) {
+		/* the pin of this vault id, and only it, decides */
+		if (strcmp(line, pin.signing_key) != 0 || !nv_descriptor_matches_pin(&v->desc, &pin))
+			rc = nv_error_set(NV_EMISMATCH, "%s: the vault descriptor does not match "
+					  "the pin for vault %s (other recipients or signing key)",
+					  v->loc->text, pin.vault_id);
+	} else if (!signing_pubkey) {
+		rc = nv_error_set(NV_EAUTH, "%s: vault %s is not pinned on this host (first "
+				  "contact? pass --signing-pubkey with its signing public key)",
+				  v->loc->text, v->desc.vault_id);
+	} else if (strcmp(line, v->desc.signing_key) != 0 ||
+		   !nv_pubkey_arg_is(signing_pubkey, v->desc.signing_key)) {
+		rc = nv_error_set(NV_EMISMATCH, "%s: the descriptor names another signing key "
+				  "than --signing-pubkey", v->loc->text);
+	} else {
+		rc = nv_pin_save(&v->desc);
 	}
-	if (!pinned) {
-		char *line;
-		nv_descriptor other;
-		char path[4200], *buf;
-		size_t len;
-
-		/* The given key must be the descriptor's own, and must not contradict
-		 * an existing pin for this vault id. */
-		if ((rc = nv_sshkey_format_public(&line, v->signer, NULL)))
-			goto out;
-		rc = strcmp(line, v->desc.signing_key) != 0;
-		free(line);
-		if (rc) {
-			rc = nv_error_set(NV_EMISMATCH, "%s: the descriptor names another signing "
-					  "key than --signing-pubkey", v->loc->text);
-			goto out;
-		}
-		if (nv_pin_path(path, sizeof(path), v->desc.vault_id) == 0 &&
-		    nv_state_read(path, &buf, &len) == 0) {
-			rc = nv_pin_parse(&other, buf, len);
-			free(buf);
-			if (!rc && !nv_descriptor_matches_pin(&v->desc, &other))
-				rc = nv_error_set(NV_EMISMATCH, "%s: vault %s is pinned with other "
-						  "recipients or signing key", v->loc->text,
-						  v->desc.vault_id);
-			nv_descriptor_clear(&other);
-			if (rc)
-				goto out;
-		}
-		if ((rc = nv_pin_save(&v->desc)))
-			goto out;
-	}
-	rc = nv_vault_parse_recipients(v);
+	if (!rc)
+		rc = nv_vault_parse_recipients(v);
+	if (!rc)
+		rc = nv_binding_check(v, 1);
 out:
+	free(line);
 	nv_descriptor_clear(&pin);
 	return rc;
 }

@@ -64,6 +64,12 @@ expect_exit 0 "signing key from the config file" "$NAVETTE" --config "$NV_TMP/nv
 expect_exit 2 "no signing key at all" "$NAVETTE" push "$D" "$V"
 expect_err "signing key is needed" "missing key named"
 
+# regression: a second vault signed by the same key (pins were matched by key,
+# not by vault id, so the second vault was checked against the first one's pin)
+expect_exit 0 "second vault with the same signing key" "$NAVETTE" init "$NV_TMP/vault2" --recipients-file "$pusher/id.pub" --signing-key "$pusher/sign"
+expect_exit 0 "push to the second vault" "$NAVETTE" push "$D" "$NV_TMP/vault2" --signing-key "$pusher/sign"
+expect_exit 0 "push to the first vault again" "$NAVETTE" push "$D" "$V" --signing-key "$pusher/sign"
+
 # one push at a time
 vid=$(jq -r .vault_id "$V/navette-vault.json")
 flock "$pusher/state/push/$vid/lock" sleep 3 &
