@@ -332,7 +332,7 @@ bench_report_header() {
 		echo
 		echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2 / 1048576}' /proc/meminfo), kernel $(uname -r)"
 		echo "- disk under BENCH_DIR=$BENCH_DIR: $disk (rotational=$(cat "/sys/block/$(basename "$(findmnt -no SOURCE --target "$BENCH_DIR")")/queue/rotational" 2>/dev/null || echo '?'))"
-		echo "- navette: $NAVETTE, $(bench_version "$NAVETTE" --version || echo 'not built'), source at commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
+		echo "- navette: $NAVETTE, $(bench_version "$NAVETTE" --version || echo 'not built'), built $(date -u -r "$NAVETTE" '+%H:%M UTC' 2>/dev/null || echo '?'), checkout at commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?') (rebuild after a rebase)"
 		echo "- $(bench_version "$RCLONE" version); $(bench_version "$RESTIC" version)"
 		echo "- load at start: $(cut -d' ' -f1-3 /proc/loadavg); page cache not dropped (warm source for every tool)"
 		echo "- runs: $RUNS per tool (at least 11 when a case takes under 1 s), interleaved; medians"
