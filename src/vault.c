@@ -482,6 +482,20 @@ int nv_vault_current(nv_vault *v, long long want, nv_manifest *out,
 	return nv_vault_set_seen(v->desc.vault_id, newest);
 }
 
+int nv_vault_check_stored(const nv_obj_rec *rec, uint64_t size,
+			  const unsigned char sha[NV_SHA256_LEN])
+{
+	if (size != rec->size)
+		return nv_error_set(NV_EMISMATCH, "object %s holds %s%llu bytes, the manifest "
+				    "says %llu", rec->name, size > rec->size ? "more than " : "",
+				    (unsigned long long)(size > rec->size ? rec->size : size),
+				    (unsigned long long)rec->size);
+	if (memcmp(sha, rec->sha256, NV_SHA256_LEN) != 0)
+		return nv_error_set(NV_EMISMATCH, "object %s: SHA-256 of the stored bytes differs "
+				    "from the manifest's (tampered or corrupted)", rec->name);
+	return 0;
+}
+
 int nv_vault_fetch_object(nv_vault *v, const nv_obj_rec *rec, unsigned char **out,
 			  size_t *len)
 {
@@ -497,13 +511,11 @@ int nv_vault_fetch_object(nv_vault *v, const nv_obj_rec *rec, unsigned char **ou
 							  rec->name) : rc;
 	}
 	nv_sha256_buf(sha, *out, *len);
-	if (*len != rec->size || memcmp(sha, rec->sha256, NV_SHA256_LEN) != 0) {
+	if ((rc = nv_vault_check_stored(rec, *len, sha))) {
 		free(*out);
 		*out = NULL;
-		return nv_error_set(NV_EMISMATCH, "object %s does not match the manifest "
-				    "(size or SHA-256 of the stored bytes)", rec->name);
 	}
-	return 0;
+	return rc;
 }
 
 int nv_vault_catalog(nv_vault *v, const nv_manifest *m, const nv_age_identity *id,

@@ -44,6 +44,10 @@ int nv_vault_manifest(nv_vault *v, uint64_t gen, nv_manifest *out,
  * the new high-water mark. *gen = 0 and NV_OK for an empty vault. */
 int nv_vault_current(nv_vault *v, long long want, nv_manifest *out,
 		     unsigned char sha[NV_SHA256_LEN], uint64_t *gen);
+/* Compares what was read of an object (size, SHA-256 of the stored bytes)
+ * with its manifest record; NV_EMISMATCH naming the object otherwise. */
+int nv_vault_check_stored(const nv_obj_rec *rec, uint64_t size,
+			  const unsigned char sha[NV_SHA256_LEN]);
 /* Reads one small object named by a verified manifest and checks its stored
  * size and SHA-256 before returning it. */
 int nv_vault_fetch_object(nv_vault *v, const nv_obj_rec *rec, unsigned char **out,

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "hash.h"
 #include "log.h"
+#include "vault.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -73,15 +74,7 @@ static int nv_vread_check_stored(nv_vworker *w, const nv_obj_rec *rec)
 			break;
 	}
 	nv_sha256_final(w->sha, sha);
-	if (off != rec->size)
-		return nv_error_set(NV_EMISMATCH, "object %s holds %s%llu bytes, the manifest "
-				    "says %llu", rec->name, off > rec->size ? "more than " : "",
-				    (unsigned long long)(off > rec->size ? rec->size : off),
-				    (unsigned long long)rec->size);
-	if (memcmp(sha, rec->sha256, NV_SHA256_LEN) != 0)
-		return nv_error_set(NV_EMISMATCH, "object %s: SHA-256 of the stored bytes differs "
-				    "from the manifest's (tampered or corrupted)", rec->name);
-	return 0;
+	return nv_vault_check_stored(rec, off, sha);
 }
 
 /* An error of the restore target is the target's, never the vault's: it must

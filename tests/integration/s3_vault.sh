@@ -71,7 +71,10 @@ expect_exit 0 "pull from s3" "$NAVETTE" pull "$V" "$NV_TMP/pulled" --identity "$
 check "pulled tree identical" diff -r "$D" "$NV_TMP/pulled"
 
 # Tampering on the server is caught.
-obj=$(find "$S3_DIR/bkt/vaults/one/objects" -name '*._S3rver_object' | head -1)
+# an object of the newest generation (an older catalog would not be checked)
+newest=$(ls "$S3_DIR/bkt/vaults/one/manifests/"*.json._S3rver_object | tail -n 1)
+obj="$S3_DIR/bkt/vaults/one/$(sed -n 2p "$newest" | jq -r .name)._S3rver_object"
+check "the object to alter exists" test -f "$obj"
 cp "$obj" "$NV_TMP/saved-object"
 printf 'x' | dd of="$obj" bs=1 seek=100 conv=notrunc 2>/dev/null
 expect_exit 1 "verify --level hash finds an object altered on the server" \

@@ -101,8 +101,18 @@ done
 
 # a file that changes while it is read is reported, never stored
 head -c 20000000 /dev/urandom >"$D/moving"
-( while :; do dd if=/dev/urandom of="$D/moving" bs=4096 count=1 seek=$((RANDOM % 4000)) conv=notrunc 2>/dev/null; done ) &
+# one process rewriting random blocks without pause, so every read pass sees changes
+python3 -c '
+import os, random, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+os.pwrite(fd, os.urandom(4096), 0)
+open(sys.argv[2], "w").close()
+while True:
+    os.pwrite(fd, os.urandom(4096), random.randrange(0, 4880) * 4096)
+' "$D/moving" "$NV_TMP/mover-started" &
 mover=$!
+for _ in $(seq 1 300); do [ -e "$NV_TMP/mover-started" ] && break; sleep 0.1; done
+check "the file is changing" test -e "$NV_TMP/mover-started"
 expect_exit 3 "a file changing during push is reported" "$NAVETTE" push "$D" "$V" --signing-key "$pusher/sign" --retries 1
 kill "$mover"; wait "$mover" 2>/dev/null
 expect_err "moving.*changed while being" "the changing file is named"
