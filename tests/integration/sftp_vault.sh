@@ -38,7 +38,8 @@ expect_exit 0 "pull from sftp" "$NAVETTE" pull "$V" "$NV_TMP/pulled" --identity 
 check "pulled tree identical" diff -r "$D" "$NV_TMP/pulled"
 
 # Tampering on the server is caught.
-obj=$(find "$R/vault/objects" -type f | head -1)
+# an object of the newest generation (an older catalog would not be checked)
+obj="$R/vault/$(sed -n 2p "$(ls "$R"/vault/manifests/*.json | tail -n 1)" | jq -r .name)"
 cp "$obj" "$NV_TMP/saved-object"
 printf 'x' | dd of="$obj" bs=1 seek=100 conv=notrunc 2>/dev/null
 expect_exit 1 "verify --level hash finds an object altered on the server" \
@@ -46,14 +47,17 @@ expect_exit 1 "verify --level hash finds an object altered on the server" \
 cp "$NV_TMP/saved-object" "$obj"
 
 # The server dies during a push: the next push (server back) completes it.
-head -c $((24 * 1024 * 1024)) /dev/urandom >"$D/img/large.bin"
+head -c $((64 * 1024 * 1024)) /dev/urandom >"$D/img/large.bin"
 "$NAVETTE" push "$D" "$V" --signing-key "$owner/sign" --retries 0 >"$NV_TMP/p.out" 2>"$NV_TMP/p.err" &
 pid=$!
-for _ in $(seq 1 300); do
+for _ in $(seq 1 1500); do
 	[ -n "$(find "$R/vault" -name '.navette-tmp.*' -size +1M 2>/dev/null)" ] && break
-	sleep 0.1
+	sleep 0.02
 done
+# Freeze the client while the server dies, so a fast upload cannot finish first.
+kill -STOP "$pid" 2>/dev/null
 nv_stop_sshd KILL
+kill -CONT "$pid" 2>/dev/null
 wait "$pid"; rc=$?
 check "push cut by the server's death fails (exit $rc)" [ "$rc" -ne 0 ]
 check "generation 3 not published by the cut push" \
