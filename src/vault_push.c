@@ -58,6 +58,8 @@ typedef struct nv_push {
 	size_t n_cache;
 	nv_landed *landed;     /* grows as this run uploads */
 	size_t n_landed, cap_landed;
+	size_t *landed_ix;     /* open-addressing index by id: slot = position + 1 */
+	size_t ix_cap;         /* a power of two, at least twice n_landed */
 	FILE *landed_log;
 	pthread_mutex_t mu;
 	pthread_cond_t landed_cv;  /* an in-flight upload finished */
@@ -166,6 +168,36 @@ static const nv_cache_rec *nv_cache_find(const nv_push *p, const char *path)
 	return NULL;
 }
 
+/* The first 16 hex digits of an id (an HMAC output) are already uniform. */
+static size_t nv_id_slot(const char *id, size_t cap)
+{
+	return (size_t)strtoull((char[17]){ id[0], id[1], id[2], id[3], id[4], id[5], id[6],
+					   id[7], id[8], id[9], id[10], id[11], id[12], id[13],
+					   id[14], id[15], 0 }, NULL, 16) & (cap - 1);
+}
+
+static void nv_landed_index(nv_push *p, size_t pos)
+{
+	size_t i = nv_id_slot(p->landed[pos].id, p->ix_cap);
+
+	/* the latest upload of an id replaces an earlier one */
+	while (p->landed_ix[i] && strcmp(p->landed[p->landed_ix[i] - 1].id, p->landed[pos].id))
+		i = (i + 1) & (p->ix_cap - 1);
+	p->landed_ix[i] = pos + 1;
+}
+
+static const nv_landed *nv_landed_lookup(const nv_push *p, const char *id)
+{
+	size_t i;
+
+	if (!p->ix_cap)
+		return NULL;
+	for (i = nv_id_slot(id, p->ix_cap); p->landed_ix[i]; i = (i + 1) & (p->ix_cap - 1))
+		if (strcmp(p->landed[p->landed_ix[i] - 1].id, id) == 0)
+			return &p->landed[p->landed_ix[i] - 1];
+	return NULL;
+}
+
 static int nv_landed_add(nv_push *p, const char *id, const nv_obj_rec *rec)
 {
 	nv_landed *l;
@@ -185,6 +217,19 @@ static int nv_landed_add(nv_push *p, const char *id, const nv_obj_rec *rec)
 	if (!(l->rec.name = strdup(rec->name)))
 		return nv_error_set(NV_ERR, "out of memory");
 	p->n_landed++;
+	if (p->n_landed * 2 > p->ix_cap) {
+		size_t cap = p->ix_cap ? p->ix_cap * 2 : 256, *ix = calloc(cap, sizeof(*ix));
+
+		if (!ix)
+			return nv_error_set(NV_ERR, "out of memory");
+		free(p->landed_ix);
+		p->landed_ix = ix;
+		p->ix_cap = cap;
+		for (size_t i = 0; i < p->n_landed; i++)
+			nv_landed_index(p, i);
+	} else {
+		nv_landed_index(p, p->n_landed - 1);
+	}
 	return 0;
 }
 
@@ -258,6 +303,7 @@ static int nv_push_find(nv_push *p, unsigned slot, nv_store *dst, const char *id
 			nv_obj_rec *out)
 {
 	const nv_obj_rec *r = nv_manifest_find_id(&p->prev, id);
+	const nv_landed *l;
 	nv_entry e;
 
 	if (r) {
@@ -273,10 +319,8 @@ static int nv_push_find(nv_push *p, unsigned slot, nv_store *dst, const char *id
 		if (busy)
 			pthread_cond_wait(&p->landed_cv, &p->mu);
 	}
-	for (size_t i = p->n_landed; i-- > 0;) {
-		if (strcmp(p->landed[i].id, id) != 0)
-			continue;
-		*out = p->landed[i].rec;
+	if ((l = nv_landed_lookup(p, id))) {
+		*out = l->rec;
 		pthread_mutex_unlock(&p->mu);
 		if (nv_drv_stat(dst, out->name, &e) == 0 && e.size == out->size)
 			return 1;
@@ -973,6 +1017,7 @@ out:
 	for (size_t i = 0; i < p->n_landed; i++)
 		free(p->landed[i].rec.name);
 	free(p->landed);
+	free(p->landed_ix);
 	if (p->landed_log)
 		fclose(p->landed_log);
 	nv_manifest_clear(&p->prev);
