@@ -33,16 +33,20 @@ int nv_age_x25519_public(unsigned char pub[32], const unsigned char sk[32])
 	return ok ? 0 : nv_error_set(NV_ERR, "age: X25519 public key computation failed");
 }
 
-int nv_age_x25519(unsigned char out[32], const unsigned char sk[32], const unsigned char peer[32])
+int nv_age_x25519(unsigned char out[32], const unsigned char sk[32], const unsigned char peer[32],
+		  unsigned char pub_out[32])
 {
 	static const unsigned char zero[32];
 	EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sk, 32);
 	EVP_PKEY *p = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer, 32);
 	EVP_PKEY_CTX *c = k ? EVP_PKEY_CTX_new(k, NULL) : NULL;
-	size_t len = 32;
+	size_t len = 32, plen = 32;
 	int ok;
 
-	if (!k || !p || !c) {
+	/* Importing sk already computed its public key: take it from there rather
+	 * than paying a second scalar multiplication (one per file pushed). */
+	if (!k || !p || !c ||
+	    (pub_out && (EVP_PKEY_get_raw_public_key(k, pub_out, &plen) != 1 || plen != 32))) {
 		ok = -1;
 	} else {
 		/* OpenSSL fails the derivation itself when the result is all zero. */

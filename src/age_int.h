@@ -35,7 +35,8 @@ struct nv_age_identity {
 int nv_age_random(void *buf, size_t n);
 int nv_age_x25519_public(unsigned char pub[32], const unsigned char sk[32]);
 /* Refuses (NV_EMISMATCH) an all-zero result: the peer share has low order. */
-int nv_age_x25519(unsigned char out[32], const unsigned char sk[32], const unsigned char peer[32]);
+int nv_age_x25519(unsigned char out[32], const unsigned char sk[32], const unsigned char peer[32],
+		  unsigned char pub_out[32]); /* pub_out: sk's public key, or NULL */
 int nv_age_hkdf(unsigned char *out, size_t outlen, const void *ikm, size_t ikmlen,
 		const void *salt, size_t saltlen, const char *info);
 int nv_age_hmac(unsigned char out[32], const unsigned char *key, size_t keylen,

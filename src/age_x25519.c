@@ -25,9 +25,9 @@ int nv_age_x25519_wrap(char *out, const nv_age_recipient *r, const unsigned char
 	const char *args[2] = {"X25519", share64};
 	int rc;
 
-	if ((rc = nv_age_random(eph, 32)) < 0 || (rc = nv_age_x25519_public(share, eph)) < 0)
+	if ((rc = nv_age_random(eph, 32)) < 0)
 		goto out_wipe;
-	if ((rc = nv_age_x25519(shared, eph, r->pub)) == NV_EMISMATCH) {
+	if ((rc = nv_age_x25519(shared, eph, r->pub, share)) == NV_EMISMATCH) {
 		rc = nv_error_set(NV_EINVAL, "age: recipient key is a low-order point");
 		goto out_wipe;
 	}
@@ -58,7 +58,7 @@ int nv_age_x25519_unwrap(unsigned char file_key[16], const struct nv_age_stanza 
 		return nv_error_set(NV_EMISMATCH,
 				    "age header: X25519 share is not 32 bytes of canonical base64");
 	for (i = 0; i < id->n && rc == 1; i++) {
-		if ((rc = nv_age_x25519(shared, id->sk[i], share)) < 0 ||
+		if ((rc = nv_age_x25519(shared, id->sk[i], share, NULL)) < 0 ||
 		    (rc = nv_age_x25519_key(key, shared, share, id->pk[i])) < 0)
 			break;
 		rc = nv_age_unwrap(file_key, key, s->body, s->bodylen);
