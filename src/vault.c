@@ -644,6 +644,14 @@ int nv_vault_init(const nv_location *loc, const nv_age_recipient *r, size_t n,
 		goto out;
 	if ((rc = nv_kid_save(d.vault_id, kid)) || (rc = nv_pin_save(&d)))
 		goto out;
+	{
+		/* a new vault made here replaces whatever this location held before */
+		char path[4200];
+
+		if ((rc = nv_binding_path(path, sizeof(path), loc)) ||
+		    (rc = nv_state_write(path, d.vault_id, strlen(d.vault_id))))
+			goto out;
+	}
 	memcpy(vault_id_out, d.vault_id, NV_VAULT_ID_HEX);
 out:
 	OPENSSL_cleanse(kid, sizeof(kid));

@@ -70,6 +70,11 @@ expect_exit 0 "second vault with the same signing key" "$NAVETTE" init "$NV_TMP/
 expect_exit 0 "push to the second vault" "$NAVETTE" push "$D" "$NV_TMP/vault2" --signing-key "$pusher/sign"
 expect_exit 0 "push to the first vault again" "$NAVETTE" push "$D" "$V" --signing-key "$pusher/sign"
 
+# a vault deleted and made anew at the same place is not a "swap" for its creator
+rm -rf "$NV_TMP/vault2"
+expect_exit 0 "init again where a vault was deleted" "$NAVETTE" init "$NV_TMP/vault2" --recipients-file "$pusher/id.pub" --signing-key "$pusher/sign"
+expect_exit 0 "push to the new vault there" "$NAVETTE" push "$D" "$NV_TMP/vault2" --signing-key "$pusher/sign"
+
 # one push at a time
 vid=$(jq -r .vault_id "$V/navette-vault.json")
 flock "$pusher/state/push/$vid/lock" sleep 3 &
