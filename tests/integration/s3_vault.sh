@@ -76,7 +76,7 @@ newest=$(ls "$S3_DIR/bkt/vaults/one/manifests/"*.json._S3rver_object | tail -n 1
 obj="$S3_DIR/bkt/vaults/one/$(sed -n 2p "$newest" | jq -r .name)._S3rver_object"
 check "the object to alter exists" test -f "$obj"
 cp "$obj" "$NV_TMP/saved-object"
-printf 'x' | dd of="$obj" bs=1 seek=100 conv=notrunc 2>/dev/null
+nv_flip_byte "$obj" 100
 expect_exit 1 "verify --level hash finds an object altered on the server" \
 	"$NAVETTE" verify "$V" --level hash --signing-pubkey "$owner/sign.pub"
 cp "$NV_TMP/saved-object" "$obj"

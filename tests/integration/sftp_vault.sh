@@ -41,7 +41,7 @@ check "pulled tree identical" diff -r "$D" "$NV_TMP/pulled"
 # an object of the newest generation (an older catalog would not be checked)
 obj="$R/vault/$(sed -n 2p "$(ls "$R"/vault/manifests/*.json | tail -n 1)" | jq -r .name)"
 cp "$obj" "$NV_TMP/saved-object"
-printf 'x' | dd of="$obj" bs=1 seek=100 conv=notrunc 2>/dev/null
+nv_flip_byte "$obj" 100
 expect_exit 1 "verify --level hash finds an object altered on the server" \
 	"$NAVETTE" verify "$V" --level hash --signing-pubkey "$owner/sign.pub"
 cp "$NV_TMP/saved-object" "$obj"

@@ -95,7 +95,7 @@ big=$(obj_of "$V" img/big.bin)
 check "found the big file's object" test -n "$big"
 
 fresh
-printf '\x5a' | dd of="$T/$big" bs=1 seek=70000 conv=notrunc 2>/dev/null
+nv_flip_byte "$T/$big" 70000
 expect_exit 1 "a flipped byte" "$NAVETTE" pull "$T" "$R/t" "${I[@]}"
 expect_err "mismatch img/big.bin: object $big: SHA-256 of the stored bytes differs" "flipped byte: path and object named"
 check "flipped: no file, no temp file" test ! -e "$R/t/img/big.bin" -a -z "$(find "$R/t" -name '.navette-tmp*')"

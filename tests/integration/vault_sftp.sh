@@ -27,7 +27,7 @@ expect_exit 0 "ls of a remote vault" "$NAVETTE" ls "$V" "${I[@]}"
 check "ls: the big file" grep -q ' 400000 .* sub/big$' "$NV_TMP/out"
 
 obj=$(tail -n 1 "$R/vault/manifests/00000000000000000001.json" | sed 's/.*"name":"\([^"]*\)".*/\1/')
-printf 'Z' | dd of="$R/vault/$obj" bs=1 seek=100 conv=notrunc 2>/dev/null
+nv_flip_byte "$R/vault/$obj" 100
 expect_exit 1 "a tampered remote object: verify" "$NAVETTE" verify --level hash "$V"
 expect_err "mismatch $obj" "verify names it"
 expect_exit 1 "a tampered remote object: pull" "$NAVETTE" pull "$V" "$NV_TMP/r2" "${I[@]}"

@@ -43,7 +43,7 @@ m3=$(ls "$V"/manifests/*.json | tail -n 1)
 obj=$(tail -n 1 "$m3" | jq -r .name)
 
 fresh
-printf '\x01' | dd of="$T/$obj" bs=1 seek=200 conv=notrunc 2>/dev/null
+nv_flip_byte "$T/$obj" 200
 expect_exit 0 "a flipped byte passes the list level" "$NAVETTE" verify "$T"
 expect_exit 1 "a flipped byte fails the hash level" "$NAVETTE" verify --level hash "$T"
 expect_err "mismatch $obj.*SHA-256 of the stored bytes differs" "flipped byte: object named"

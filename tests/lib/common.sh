@@ -32,6 +32,14 @@ expect_err() {
 	if grep -Eq -- "$1" "$NV_TMP/err"; then ok "$2"; else
 		not_ok "$2 (stderr lacks /$1/)"; sed 's/^/    /' "$NV_TMP/err" | head -20; fi
 }
+# nv_flip_byte FILE OFFSET: invert one byte in place, so the file surely
+# changes (writing a constant leaves it unchanged when that byte already held it).
+nv_flip_byte() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	[ -n "$b" ] || nv_die "nv_flip_byte: $1 has no byte at $2"
+	printf "\\$(printf '%03o' $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
 nv_done() { echo "$nv_pass passed, $nv_fail failed"; [ "$nv_fail" -eq 0 ]; }
 
 # A TCP port nobody listens on now (loopback only).
