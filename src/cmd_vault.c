@@ -34,8 +34,13 @@ static int nv_vread_withheld(nv_vread_session *s)
 {
 	const char *vid = nv_vault_descriptor(s->v)->vault_id;
 	nv_heartbeat hb;
+	int rc;
 
-	if (nv_vault_heartbeat(s->v, &hb)) {
+	if ((rc = nv_vault_heartbeat(s->v, &hb))) {
+		/* Deleting it is within the store's power; altering it is worth a word. */
+		if (rc != NV_ENOTFOUND)
+			nv_log(NV_LOG_WARN, "%s: heartbeat ignored: %s", s->loc->text,
+			       nv_error_msg());
 		nv_error_clear();
 		return 0;
 	}

@@ -244,7 +244,10 @@ int nv_location_parse(nv_location **out, const char *text, const nv_config *cfg)
 
 /* ---- Fault injection: NAVETTE_FAULT="slot@N[=code],..." makes the Nth call
  * of that slot (counted across the process) fail, for tests of failure paths.
- * Slots: open list read write write_commit remove flush stat. ---- */
+ * Slots: open list read write write_commit remove flush stat. Codes: io retry
+ * nospc auth perm, kill (the process dies), flip (read only: the call works
+ * but one byte of what it returns is inverted, as a store serving other bytes
+ * would). ---- */
 
 enum { NV_FAULT_SLOTS = 8 };
 static const char *const nv_fault_names[NV_FAULT_SLOTS] = {
@@ -256,7 +259,7 @@ static int nv_fault_code(const char *name)
 {
 	static const struct { const char *n; int code; } codes[] = {
 		{ "io", NV_EIO }, { "retry", NV_ERETRY }, { "nospc", NV_ENOSPC },
-		{ "auth", NV_EAUTH }, { "perm", NV_EPERM }, { "kill", 0 },
+		{ "auth", NV_EAUTH }, { "perm", NV_EPERM }, { "kill", 0 }, { "flip", 1 },
 	};
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
 		if (strncmp(name, codes[i].n, strlen(codes[i].n)) == 0)
@@ -285,6 +288,8 @@ static int nv_fault(int slot)
 								    : NV_EIO;
 		if (code == 0) /* "kill": die as a crash would, for crash-safety tests */
 			_exit(137);
+		if (code == 1) /* "flip": the caller alters what it returns */
+			return slot == 2 ? 1 : nv_error_set(NV_EINVAL, "flip applies to read");
 		return nv_error_set(code, "injected fault in %s (call %u)", nv_fault_names[slot],
 				    n);
 	}
@@ -392,9 +397,13 @@ int nv_drv_read(nv_store *s, const char *key, uint64_t offset, void *buf, size_t
 	int rc = nv_key_check(key);
 
 	*got = 0;
-	if (rc || (rc = nv_fault(2)))
+	if (rc || (rc = nv_fault(2)) < 0)
 		return rc;
-	return s->d->read(s->c, key, offset, buf, len, got);
+	if (rc == 0)
+		return s->d->read(s->c, key, offset, buf, len, got);
+	if ((rc = s->d->read(s->c, key, offset, buf, len, got)) == 0 && *got)
+		((unsigned char *)buf)[*got / 2] ^= 0xff;
+	return rc;
 }
 
 int nv_drv_write_open(nv_wstream **out, nv_store *s, const char *key,
