@@ -195,20 +195,37 @@ bench_cpu_ticks() {
 	BENCH_TICKS=$((u + n + s + q + sq + st))
 }
 
+# CPU ticks of the case's server (BENCH_SERVER_PID, set by cases that start one):
+# its own and its reaped children's (sshd forks a child per connection), or -1.
+bench_server_ticks() {
+	BENCH_STICKS=-1
+	[ -n "${BENCH_SERVER_PID:-}" ] && [ -r "/proc/$BENCH_SERVER_PID/stat" ] || return 0
+	# after the ")" closing the command name: utime stime cutime cstime are 12-15
+	BENCH_STICKS=$(cut -d')' -f2- "/proc/$BENCH_SERVER_PID/stat" | awk '{print $12 + $13 + $14 + $15}')
+}
+
 # bench_run COMMAND...: the one timed command of a run, under /usr/bin/time -v.
 # Wall time is taken by the shell around it (/usr/bin/time -v prints only centiseconds).
+# With BENCH_CLIENT_CPU set (cases whose server is pinned elsewhere), the tool is
+# pinned to that CPU with taskset.
 bench_run() {
-	local t0 t1 k0 k1 rc
+	local t0 t1 k0 k1 s0 s1 rc pin=()
 	BENCH_LAST_CMD=$(bench_quote "$@")
+	[ -n "${BENCH_CLIENT_CPU:-}" ] && pin=(taskset -c "$BENCH_CLIENT_CPU")
+	bench_server_ticks; s0=$BENCH_STICKS
 	bench_cpu_ticks; k0=$BENCH_TICKS
 	t0=$EPOCHREALTIME
-	/usr/bin/time -v -o "$BENCH_TIMEF" "$@" >"$BENCH_LOGF" 2>&1
+	"${pin[@]}" /usr/bin/time -v -o "$BENCH_TIMEF" "$@" >"$BENCH_LOGF" 2>&1
 	rc=$?
 	t1=$EPOCHREALTIME
 	bench_cpu_ticks; k1=$BENCH_TICKS
+	bench_server_ticks; s1=$BENCH_STICKS
 	BENCH_RAN=1
 	BENCH_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f", b - a}')
 	BENCH_OTHER_TICKS=$((k1 - k0))
+	BENCH_SERVER_RUN_TICKS=-1
+	[ "$s0" -ge 0 ] && [ "$s1" -ge "$s0" ] && BENCH_SERVER_RUN_TICKS=$((s1 - s0))
+	[ -n "${BENCH_CLIENT_CPU:-}" ] && BENCH_LAST_CMD="taskset -c $BENCH_CLIENT_CPU $BENCH_LAST_CMD"
 	return $rc
 }
 
@@ -251,10 +268,11 @@ bench_one_run() {
 	fi
 	read -r rss cpu < <(bench_parse_time "$BENCH_TIMEF")
 	clk=$(getconf CLK_TCK)
-	# others' CPU = machine-wide busy time minus our own, in cores over the run.
+	# others' CPU = machine-wide busy time minus our own, in cores over the run
+	# (the server's included); server = the case's server alone (-1: none).
 	awk -v w="$BENCH_WALL" -v r="$rss" -v c="$cpu" -v t="$BENCH_OTHER_TICKS" -v hz="$clk" \
-		-v l="$load" 'BEGIN {o = t / hz - c; if (o < 0) o = 0;
-		printf "%s %s %s %.2f %s\n", w, r, c, o / w, l}' >>"$dir/runs"
+		-v l="$load" -v st="$BENCH_SERVER_RUN_TICKS" 'BEGIN {o = t / hz - c; if (o < 0) o = 0;
+		printf "%s %s %s %.2f %s %.2f\n", w, r, c, o / w, l, st < 0 ? -1 : st / hz / w}' >>"$dir/runs"
 	bench_discard "$RUN"
 	return 0
 }
@@ -267,6 +285,7 @@ bench_one_case() {
 	local -a tools=() active=()
 	local -A status=()
 	read -r -a tools <<<"${CASE_TOOLS[$c]}"
+	BENCH_SERVER_PID="" BENCH_CLIENT_CPU="" # a case with a server sets them in its hooks
 	bench_data "${CASE_DATA[$c]}" || { bench_row_skip "$c" all "data set generation failed"; return; }
 	export SRC=$DATA_PATH
 	# Warm the page cache the same way for every tool (caches are never dropped).
@@ -337,16 +356,16 @@ bench_report_header() {
 		echo "- load at start: $(cut -d' ' -f1-3 /proc/loadavg); page cache not dropped (warm source for every tool)"
 		echo "- runs: $RUNS per tool (at least 11 when a case takes under 1 s), interleaved; medians"
 		echo
-		echo "| case | tool | runs | median s (min-max) | throughput | vs rclone | max RSS MiB | CPU s | others' cores | target |"
-		echo "|---|---|---|---|---|---|---|---|---|---|"
+		echo "| case | tool | runs | median s (min-max) | throughput | vs rclone | max RSS MiB | CPU s | CPU vs rclone | server cores | others' cores | target |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 	} | tee -a "$BENCH_RESULTS"
 }
 
-bench_row_skip() { bench_out "| $1 | $2 | - | - | - | - | - | - | - | $3 |"; }
+bench_row_skip() { bench_out "| $1 | $2 | - | - | - | - | - | - | - | - | - | $3 |"; }
 
 bench_row() {
 	local c=$1 tool=$2 f=$BENCH_DIR/work/$1/$2/runs n wall lo hi rss cpu oth thr unit ratio="" verdict=""
-	local rthr
+	local rthr srv rsrv="" cratio="" rf=$BENCH_DIR/work/$1/rclone/runs
 	n=$(wc -l <"$f")
 	wall=$(bench_stat "$c" "$tool" 1)
 	lo=$(awk '{print $1}' "$f" | sort -g | head -n 1)
@@ -354,16 +373,21 @@ bench_row() {
 	rss=$(awk '$2 > m {m = $2} END {printf "%.1f", m / 1024}' "$f")
 	cpu=$(bench_stat "$c" "$tool" 3 | xargs printf '%.2f')
 	oth=$(bench_stat "$c" "$tool" 4 | xargs printf '%.2f')
+	srv=$(awk '{print ($6 == "" ? -1 : $6)}' "$f" | bench_median | xargs printf '%.2f')
 	read -r thr unit < <(bench_throughput "$c" "$wall")
-	if [ "${tool#navette}" != "$tool" ] && [ -s "$BENCH_DIR/work/$c/rclone/runs" ]; then
+	if [ "${tool#navette}" != "$tool" ] && [ -s "$rf" ]; then
 		read -r rthr _ < <(bench_throughput "$c" "$(bench_stat "$c" rclone 1)")
 		ratio=$(awk -v a="$thr" -v b="$rthr" 'BEGIN {printf "%.2fx", a / b}')
+		cratio=$(awk -v a="$cpu" -v b="$(bench_stat "$c" rclone 3)" 'BEGIN {printf "%.2fx", b / a}')
+		rsrv=$(awk '{print ($6 == "" ? -1 : $6)}' "$rf" | bench_median)
 	fi
 	if [ "$tool" = navette ]; then
-		verdict=$(bench_verdict "$c" "${ratio%x}" "$rss")
+		verdict=$(bench_verdict "$c" "${ratio%x}" "$rss" "${cratio%x}" "$srv" "$rsrv")
 	fi
-	bench_out "$(printf '| %s | %s | %s | %.3f (%.3f-%.3f) | %s %s | %s | %s | %s | %s | %s |' \
-		"$c" "$tool" "$n" "$wall" "$lo" "$hi" "$thr" "$unit" "$ratio" "$rss" "$cpu" "$oth" "$verdict")"
+	[ "$srv" = "-1.00" ] && srv=-
+	bench_out "$(printf '| %s | %s | %s | %.3f (%.3f-%.3f) | %s %s | %s | %s | %s | %s | %s | %s | %s |' \
+		"$c" "$tool" "$n" "$wall" "$lo" "$hi" "$thr" "$unit" "$ratio" "$rss" "$cpu" "$cratio" \
+		"$srv" "$oth" "$verdict")"
 }
 
 # bench_throughput CASE WALL: "N MB/s" (10^6 bytes) for the big-file sets, "N files/s"
@@ -377,11 +401,16 @@ bench_throughput() {
 	fi
 }
 
+# bench_verdict CASE RATIO RSS CPU_RATIO SERVER_CORES RCLONE_SERVER_CORES: where the
+# server used >= 0.9 of a core for both tools, the floor applies to client CPU seconds.
 bench_verdict() {
-	local c=$1 ratio=$2 rss=$3 out=""
+	local c=$1 ratio=$2 rss=$3 cratio=${4:-} srv=${5:--1} rsrv=${6:--1} out="" what=ratio
+	if [ -n "$cratio" ] && awk -v a="$srv" -v b="$rsrv" 'BEGIN {exit !(a >= 0.9 && b >= 0.9)}'; then
+		what="server-bound: CPU ratio" ratio=$cratio
+	fi
 	if [ -n "${CASE_TARGET[$c]}" ] && [ -n "$ratio" ]; then
 		if awk -v r="$ratio" -v t="${CASE_TARGET[$c]}" 'BEGIN {exit !(r >= t)}'
-		then out="ratio >= ${CASE_TARGET[$c]} ok"; else out="ratio >= ${CASE_TARGET[$c]} MISSED"; fi
+		then out="$what >= ${CASE_TARGET[$c]} ok"; else out="$what >= ${CASE_TARGET[$c]} MISSED"; fi
 	fi
 	if [ -n "${CASE_RSS[$c]}" ]; then
 		if awk -v r="$rss" -v t="${CASE_RSS[$c]}" 'BEGIN {exit !(r <= t)}'
@@ -401,7 +430,9 @@ bench_report_footer() {
 		done | sort
 		echo
 		echo "Throughput from the median wall time; max RSS is the largest over all runs; CPU s"
-		echo "is the median user+sys of the tool; others' cores = CPU others used meanwhile."
+		echo "is the median user+sys of the tool; CPU vs rclone = rclone's CPU s over navette's;"
+		echo "server cores = the case's server's CPU over the run (median); others' cores = CPU"
+		echo "everything else used meanwhile (the server included)."
 	} | tee -a "$BENCH_RESULTS"
 	bench_log "appended to $BENCH_RESULTS"
 }

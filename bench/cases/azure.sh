@@ -2,7 +2,7 @@
 # Azurite on loopback, navette copy against rclone copy. Sourced by bench/run.sh.
 # Same work on both sides: 4 transfers, 4 MiB blocks, 4 blocks in flight per file, an
 # MD5 on every block (rclone's default, navette's always). Azurite (single-threaded
-# node) is pinned to CPU 1 with taskset when there is one, and slows as it fills: every
+# node) is pinned to CPU 1 with taskset when there is one (the tools to CPU 0), and slows as it fills: every
 # upload run gets a fresh Azurite and --location; downloads read one store seeded once.
 # Where Azurite is the bottleneck for both tools, compare client CPU seconds instead.
 # rclone: azureblob remote with use_emulator = true and endpoint = http://127.0.0.1:PORT/devstoreaccount1.
@@ -19,7 +19,8 @@ azb_start() {
 	dir=$BENCH_DIR/work/azurite-$slot
 	rm -rf "$dir" && mkdir -p "$dir/store" || return 1
 	port=$((20000 + RANDOM % 40000))
-	[ "$(nproc)" -gt 1 ] && command -v taskset >/dev/null && pin=(taskset -c 1)
+	AZB_CLIENT_CPU=""
+	[ "$(nproc)" -gt 1 ] && command -v taskset >/dev/null && pin=(taskset -c 1) AZB_CLIENT_CPU=0
 	"${pin[@]}" node "$main" --blobHost 127.0.0.1 --blobPort "$port" --location "$dir/store" \
 		--disableTelemetry --silent --skipApiVersionCheck >"$dir/log" 2>&1 &
 	AZB_PID[$slot]=$!
@@ -46,6 +47,8 @@ bench_at_exit azb_stop_all
 azb_env() {
 	export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$AZB_KEY;BlobEndpoint=http://127.0.0.1:${AZB_PORT[$1]}/devstoreaccount1;"
 	AZB_CONF=$BENCH_DIR/work/azurite-$1/rclone.conf
+	# the server's CPU is reported; the tools run on the other core than Azurite's
+	BENCH_SERVER_PID=${AZB_PID[$1]} BENCH_CLIENT_CPU=${AZB_CLIENT_CPU:-}
 }
 
 azb_ready() {

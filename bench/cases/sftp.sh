@@ -10,13 +10,14 @@
 # sftp_bench_server: starts the sshd once for all the cases of a run; stopped at exit.
 sftp_bench_server() {
 	local home=$HOME
-	[ -n "${NV_SSHD_PID:-}" ] && return 0
+	[ -n "${NV_SSHD_PID:-}" ] && { BENCH_SERVER_PID=$NV_SSHD_PID; return 0; }
 	# common.sh gives the port helpers and the exit hook; it also moves HOME, put back.
 	NV_SRCDIR=$REPO . "$REPO/tests/lib/common.sh"
 	bench_at_exit nv_cleanup # common.sh set its own EXIT trap: chain it with the others'
 	export HOME=$home
 	. "$REPO/tests/servers/sshd.sh"
 	nv_start_sshd && nv_sshd_user || return 1
+	BENCH_SERVER_PID=$NV_SSHD_PID # its CPU (connection children included) is reported
 	SFTP_USER=$NV_SSHD_TEST_USER
 	# navette: one remote named "bsftp"
 	nv_sshd_conf "$NV_SSHD_DIR/bench.conf" bsftp "$SFTP_USER"
