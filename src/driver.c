@@ -244,10 +244,10 @@ int nv_location_parse(nv_location **out, const char *text, const nv_config *cfg)
 
 /* ---- Fault injection: NAVETTE_FAULT="slot@N[=code],..." makes the Nth call
  * of that slot (counted across the process) fail, for tests of failure paths.
- * Slots: open list read write write_commit remove flush stat. Codes: io retry
- * nospc auth perm, kill (the process dies), flip (read only: the call works
- * but one byte of what it returns is inverted, as a store serving other bytes
- * would). ---- */
+ * Slots: open list read write write_commit remove flush stat ("remove" also
+ * counts each remove_many request). Codes: io retry nospc auth perm, kill (the
+ * process dies), flip (read only: the call works but one byte of what it
+ * returns is inverted, as a store serving other bytes would). ---- */
 
 enum { NV_FAULT_SLOTS = 8 };
 static const char *const nv_fault_names[NV_FAULT_SLOTS] = {
@@ -471,6 +471,73 @@ int nv_drv_remove(nv_store *s, const char *key)
 	if (rc || (rc = nv_fault(5)))
 		return rc;
 	return s->d->remove(s->c, key);
+}
+
+size_t nv_drv_remove_batch(const nv_driver *d)
+{
+	if (d->version >= 2 && d->remove_many && d->max_remove_batch > 1)
+		return d->max_remove_batch;
+	return 1;
+}
+
+static void nv_msgs_free(char **msgs, size_t n)
+{
+	for (size_t i = 0; msgs && i < n; i++) {
+		free(msgs[i]);
+		msgs[i] = NULL;
+	}
+}
+
+/* Without remove_many: one remove per key, each outcome kept. */
+static void nv_remove_each(nv_store *s, const char *const *keys, size_t n, int *results,
+			   char **msgs)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = nv_fault(5);
+
+		results[i] = rc ? rc : s->d->remove(s->c, keys[i]);
+		if (results[i] && msgs)
+			msgs[i] = strdup(nv_error_msg());
+	}
+}
+
+int nv_drv_remove_many(nv_store *s, const char *const *keys, size_t n, int *results,
+		       char **msgs)
+{
+	size_t batch = nv_drv_remove_batch(s->d), done, k;
+	char **part;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = nv_key_check(keys[i])))
+			return rc;
+		if (msgs)
+			msgs[i] = NULL;
+	}
+	if (batch == 1) {
+		nv_remove_each(s, keys, n, results, msgs);
+		return 0;
+	}
+	for (done = 0; done < n; done += k) {
+		k = n - done < batch ? n - done : batch;
+		part = msgs ? msgs + done : NULL;
+		if (!(rc = nv_fault(5))) {
+			/* The slot fills msgs; a caller passing none gets them freed here. */
+			char **own = part ? part : calloc(k, sizeof(*own));
+
+			rc = own ? s->d->remove_many(s->c, keys + done, k, results + done, own)
+				 : nv_error_set(NV_ERR, "out of memory");
+			if (!part) {
+				nv_msgs_free(own, k);
+				free(own);
+			}
+		}
+		if (rc) {
+			nv_msgs_free(msgs, done);
+			return rc;
+		}
+	}
+	return 0;
 }
 
 int nv_drv_flush(nv_store *s)

@@ -77,7 +77,7 @@ enum nv_caps {
 	NV_CAP_DURABLE = 1 << 4,     /* a commit is durable when it returns; flush is a no-op */
 };
 
-#define NV_DRIVER_VERSION 1
+#define NV_DRIVER_VERSION 2
 
 /* The driver table. Fields are only ever appended; each version is marked.
  * Return values: 0 on success, a negative enum nv_err on failure with the
@@ -137,6 +137,21 @@ typedef struct nv_driver {
 	/* may be NULL. Durability barrier: returns once everything committed
 	 * through this connection survives a power cut. */
 	int (*flush)(struct nv_conn *c);
+
+	/* --- version 2 (driver.c reads these only when version >= 2) --- */
+	/* Most keys remove_many takes in one call (S3: 1000); 0 when remove_many is NULL. */
+	size_t max_remove_batch;
+	/* may be NULL (nv_drv_remove_many then calls remove for each key). Removes
+	 * keys[0..n), 1 <= n <= max_remove_batch, in one round trip. A missing key
+	 * is not an error. Returns 0 when the request itself was answered, with
+	 * results[i] set to 0 (removed or absent) or the negative nv_err of keys[i]
+	 * (NV_ERETRY: that key may be tried again); for each failed key, msgs[i]
+	 * gets a malloc'd message naming it (the caller frees; msgs[i] start NULL).
+	 * Returns a negative nv_err when the request failed as a whole (NV_ERETRY:
+	 * call again; some keys may be gone already): results are then meaningless
+	 * and every msgs[i] stays NULL. */
+	int (*remove_many)(struct nv_conn *c, const char *const *keys, size_t n, int *results,
+			   char **msgs);
 } nv_driver;
 
 /* ---- Registry and locations (src/driver.c) ---- */
@@ -180,6 +195,19 @@ int nv_drv_write_commit(nv_wstream *w, nv_commit_info *out);
 void nv_drv_write_abort(nv_wstream *w);
 
 int nv_drv_remove(nv_store *s, const char *key);
+/* Removes keys[0..n) with as few round trips as the driver allows (its
+ * remove_many in batches of max_remove_batch, else one remove per key).
+ * Every key is checked first: one invalid key fails the whole call with
+ * NV_EINVAL and nothing is removed. Returns 0 with results[i] = 0 or the
+ * negative nv_err of keys[i] (msgs, which may be NULL, gets a malloc'd message
+ * for each failed key, caller frees), or a negative nv_err when a request failed
+ * as a whole (NV_ERETRY: call again with the same keys; results are then
+ * meaningless and msgs all NULL). Fault injection
+ * counts one "remove" per batch request, or per key without remove_many. */
+int nv_drv_remove_many(nv_store *s, const char *const *keys, size_t n, int *results,
+		       char **msgs);
+/* How many keys a remove_many call of driver d takes at once: 1 without one. */
+size_t nv_drv_remove_batch(const nv_driver *d);
 int nv_drv_flush(nv_store *s);
 
 /* Convenience built on the slots: whole small objects (manifests, descriptors). */
