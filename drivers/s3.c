@@ -1,5 +1,6 @@
 /* s3.c: the S3 storage driver (AWS, OVH, Scaleway, Ceph, MinIO; SigV4): settings,
- * signed requests, error mapping, stat/read/remove. No code but src/driver.c calls the slots.
+ * signed requests, error mapping, stat/read/remove (batched removal: s3_delete.c).
+ * No code but src/driver.c calls the slots.
  *
  * Settings (config key / environment fallback), read through nv_settings_get:
  *   endpoint            AWS_ENDPOINT_URL   https://s3.REGION.amazonaws.com by default;
@@ -427,13 +428,42 @@ static int s3_code_to_err(long status, const char *code)
 	}
 }
 
+int nv_s3_error_of(const struct nv_conn *c, long status, const nv_xml_error *e,
+		   const char *region, const char *method, const char *key)
+{
+	const char *hint = "";
+	char what[1400], region_hint[160], shown[16] = "";
+	int err = s3_code_to_err(status, e->code);
+
+	if (key)
+		snprintf(what, sizeof(what), "s3://%s/%s%s", c->bucket, c->root, key);
+	else
+		snprintf(what, sizeof(what), "s3://%s/%s", c->bucket, c->root);
+	if (status)
+		snprintf(shown, sizeof(shown), " %ld", status);
+	if (region && *region && strcmp(region, c->region) != 0) {
+		/* AWS says where the bucket lives (301 PermanentRedirect, or 400
+		 * AuthorizationHeaderMalformed): the fix is one setting. */
+		snprintf(region_hint, sizeof(region_hint),
+			 " (the bucket is in region %.64s: set region = %.64s)", region, region);
+		hint = region_hint;
+	} else if (err == NV_EAUTH)
+		hint = " (check access_key_id, secret_access_key and region)";
+	else if (strcmp(e->code, "NoSuchBucket") == 0)
+		hint = " (the bucket does not exist: create it first)";
+	else if (err == NV_EPERM)
+		hint = " (the credentials lack permission, or they are wrong)";
+	return nv_error_set(err, "s3: %s %s:%s%s%s%s%s%s%s%s%s", method, what, shown,
+			    e->code[0] ? " " : "", e->code, e->message[0] ? ": " : "", e->message,
+			    hint, e->request_id[0] ? " (request id " : "", e->request_id,
+			    e->request_id[0] ? ")" : "");
+}
+
 int nv_s3_error(const struct nv_conn *c, const nv_http_resp *r, const char *method,
 		const char *key)
 {
 	nv_xml_error e;
-	const char *rid, *hint = "", *region;
-	char what[1400], region_hint[160];
-	int err;
+	const char *rid;
 
 	if (!nv_xml_error_parse(&e, r->body, r->body_len)) {
 		/* HEAD responses and proxies carry no XML error body. */
@@ -442,28 +472,8 @@ int nv_s3_error(const struct nv_conn *c, const nv_http_resp *r, const char *meth
 		snprintf(e.message, sizeof(e.message), "%s",
 			 r->status == 404 ? "not found" : r->status == 403 ? "access refused" : "");
 	}
-	err = s3_code_to_err(r->status, e.code);
-	if (key)
-		snprintf(what, sizeof(what), "s3://%s/%s%s", c->bucket, c->root, key);
-	else
-		snprintf(what, sizeof(what), "s3://%s/%s", c->bucket, c->root);
-	if ((region = nv_http_resp_header(r, "x-amz-bucket-region")) && *region &&
-	    strcmp(region, c->region) != 0) {
-		/* AWS says where the bucket lives (301 PermanentRedirect, or 400
-		 * AuthorizationHeaderMalformed): the fix is one setting. */
-		snprintf(region_hint, sizeof(region_hint),
-			 " (the bucket is in region %.64s: set region = %.64s)", region, region);
-		hint = region_hint;
-	} else if (err == NV_EAUTH)
-		hint = " (check access_key_id, secret_access_key and region)";
-	else if (strcmp(e.code, "NoSuchBucket") == 0)
-		hint = " (the bucket does not exist: create it first)";
-	else if (err == NV_EPERM)
-		hint = " (the credentials lack permission, or they are wrong)";
-	return nv_error_set(err, "s3: %s %s: %ld%s%s%s%s%s%s%s%s", method, what, r->status,
-			    e.code[0] ? " " : "", e.code, e.message[0] ? ": " : "", e.message,
-			    hint, e.request_id[0] ? " (request id " : "", e.request_id,
-			    e.request_id[0] ? ")" : "");
+	return nv_s3_error_of(c, r->status, &e, nv_http_resp_header(r, "x-amz-bucket-region"),
+			      method, key);
 }
 
 /* ---- metadata ---- */
@@ -725,7 +735,7 @@ out:
 	return rc;
 }
 
-static int s3_remove(struct nv_conn *c, const char *key)
+int nv_s3_remove(struct nv_conn *c, const char *key)
 {
 	struct s3_call call = { .method = "DELETE", .key = key };
 	nv_http_resp r;
@@ -758,6 +768,9 @@ const nv_driver nv_driver_s3 = {
 	.write = nv_s3_write,
 	.write_commit = nv_s3_write_commit,
 	.write_abort = nv_s3_write_abort,
-	.remove = s3_remove,
+	.remove = nv_s3_remove,
 	.flush = NULL,
+	/* version 2: DeleteObjects, at most 1000 keys a request (S3's limit) */
+	.max_remove_batch = NV_S3_DELETE_MAX,
+	.remove_many = nv_s3_remove_many,
 };

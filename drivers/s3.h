@@ -61,6 +61,11 @@ int nv_s3_call(struct nv_conn *c, nv_http *h, const struct s3_call *call, nv_htt
 int nv_s3_error(const struct nv_conn *c, const nv_http_resp *r, const char *method,
 		const char *key);
 
+/* nv_s3_error for an error given by its parts, as inside a DeleteObjects
+ * answer: status 0 when there is none to show, region NULL when unknown. */
+int nv_s3_error_of(const struct nv_conn *c, long status, const nv_xml_error *e,
+		   const char *region, const char *method, const char *key);
+
 /* 1 for a 2xx status. */
 static inline int nv_s3_ok(const nv_http_resp *r) { return r->status >= 200 && r->status < 300; }
 
@@ -77,6 +82,35 @@ int nv_s3_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,
 int nv_s3_write(struct nv_writer *w, const void *buf, size_t len);
 int nv_s3_write_commit(struct nv_writer *w, nv_commit_info *out);
 void nv_s3_write_abort(struct nv_writer *w);
+
+/* The remove slot: one DELETE (s3.c). */
+int nv_s3_remove(struct nv_conn *c, const char *key);
+
+/* DeleteObjects (s3_delete.c): the remove_many slot, and its pieces for tests. */
+#define NV_S3_DELETE_MAX 1000 /* S3 refuses more keys in one request */
+int nv_s3_remove_many(struct nv_conn *c, const char *const *keys, size_t n, int *results,
+		      char **msgs);
+/* 1 when key can be written in an XML 1.0 document: valid UTF-8 (no overlong
+ * forms or surrogates) of characters XML allows. */
+int nv_s3_xml_name_ok(const char *key);
+/* Appends <Delete><Quiet>true</Quiet><Object><Key>root+keys[i]</Key></Object>...
+ * </Delete>, the keys XML-escaped, for the n keys whose use[i] is set (use NULL: all). */
+void nv_s3_delete_body(nv_sb *out, const char *root, const char *const *keys, size_t n,
+		       const unsigned char *use);
+/* A DeleteResult: the <Error> entries and the <Deleted> keys (bucket-relative). */
+struct s3_delete_error {
+	char *key;              /* NULL when the entry named none */
+	nv_xml_error e;         /* Code, Message (RequestId left "") */
+};
+struct s3_delete_result {
+	struct s3_delete_error *errors;
+	size_t nerrors;
+	char **deleted;
+	size_t ndeleted;
+};
+/* Parses a whole DeleteResult document; NV_ERR when it is something else. */
+int nv_s3_delete_parse(struct s3_delete_result *out, const char *body, size_t len);
+void nv_s3_delete_result_free(struct s3_delete_result *r);
 
 /* x-amz-meta-mtime as rclone writes it: float seconds, "1700000000.123456789". */
 void nv_s3_fmt_mtime(char out[32], int64_t sec, int32_t nsec);
