@@ -18,8 +18,10 @@
 
 typedef struct nv_job {
 	nv_action act;
-	char *key;
+	char *key;         /* NV_ACT_DELETE: NULL, keys[] instead */
 	nv_entry src, dst; /* .key left NULL */
+	char **keys;       /* NV_ACT_DELETE: one batch (nv_drv_remove_batch keys at most) */
+	size_t nkeys;
 } nv_job;
 
 typedef struct nv_run {
@@ -92,12 +94,6 @@ static int nv_job_run_once(nv_run *r, nv_xfer_ctx *x, nv_job *j)
 			return 0;
 		}
 		break;
-	case NV_ACT_DELETE:
-		if ((rc = nv_drv_remove(x->dst, j->key)))
-			return rc;
-		atomic_fetch_add(&r->deleted, 1);
-		nv_log_item(NV_LOG_INFO, "deleted", j->key, NULL);
-		return 0;
 	default:
 		break;
 	}
@@ -117,26 +113,27 @@ static int nv_job_run_once(nv_run *r, nv_xfer_ctx *x, nv_job *j)
 	return 0;
 }
 
-static void nv_job_run(nv_run *r, nv_xfer_ctx *x, nv_job *j)
+/* 1 when a failed attempt should be made again, after a pause. */
+static int nv_job_again(nv_run *r, int rc, unsigned *attempt, const char *key)
 {
-	unsigned attempt = 0;
-	int rc;
+	if (rc != NV_ERETRY || *attempt >= r->o->retries || atomic_load(&r->fatal))
+		return 0;
+	/* Exponential backoff with jitter: 0.2 s, 0.4 s, ... capped at 5 s. */
+	unsigned ms = 200u << (*attempt < 5 ? *attempt : 5);
+	ms = ms > 5000 ? 5000 : ms;
+	ms = ms / 2 + (unsigned)(rand() % (int)(ms / 2 + 1));
+	nv_log_item(NV_LOG_INFO, "retry", key, nv_error_msg());
+	usleep(ms * 1000u);
+	(*attempt)++;
+	return 1;
+}
 
-	for (;;) {
-		rc = nv_job_run_once(r, x, j);
-		if (rc != NV_ERETRY || attempt >= r->o->retries || atomic_load(&r->fatal))
-			break;
-		/* Exponential backoff with jitter: 0.2 s, 0.4 s, ... capped at 5 s. */
-		unsigned ms = 200u << (attempt < 5 ? attempt : 5);
-		ms = ms > 5000 ? 5000 : ms;
-		ms = ms / 2 + (unsigned)(rand() % (int)(ms / 2 + 1));
-		nv_log_item(NV_LOG_INFO, "retry", j->key, nv_error_msg());
-		usleep(ms * 1000u);
-		attempt++;
-	}
-	if (!rc)
-		return;
-	nv_log_item(NV_LOG_ERROR, "failed", j->key, nv_error_msg());
+/* Counts and logs one key's failure; msg NULL: the thread's message. */
+static void nv_job_failed(nv_run *r, const char *key, int rc, const char *msg)
+{
+	if (msg)
+		nv_error_set(rc, "%s", msg); /* a fatal error's report comes from it */
+	nv_log_item(NV_LOG_ERROR, "failed", key, nv_error_msg());
 	if (nv_is_fatal(rc))
 		nv_run_fatal(r, rc);
 	else if (rc == NV_EMISMATCH)
@@ -145,10 +142,81 @@ static void nv_job_run(nv_run *r, nv_xfer_ctx *x, nv_job *j)
 		atomic_fetch_add(&r->failed, 1);
 }
 
+/* A batch of deletions: one request where the driver batches (S3 DeleteObjects),
+ * each key counted and logged as a delete of its own. Keys that failed with
+ * NV_ERETRY, or all of them when the request did, are tried again. */
+static void nv_job_delete(nv_run *r, nv_xfer_ctx *x, nv_job *j)
+{
+	size_t n = j->nkeys, left = 0, i;
+	int *res = calloc(n, sizeof(*res));
+	char **msgs = calloc(n, sizeof(*msgs));
+	unsigned attempt = 0;
+	int rc;
+
+	if (!res || !msgs) {
+		nv_error_set(NV_ERR, "out of memory");
+		nv_run_fatal(r, NV_ERR);
+		goto out;
+	}
+	for (;;) {
+		rc = nv_drv_remove_many(x->dst, (const char *const *)j->keys, n, res, msgs);
+		for (i = 0, left = 0; !rc && i < n; i++) {
+			char *key = j->keys[i];
+
+			j->keys[i] = NULL;
+			if (res[i] == 0) {
+				atomic_fetch_add(&r->deleted, 1);
+				nv_log_item(NV_LOG_INFO, "deleted", key, NULL);
+				free(key);
+			} else if (res[i] == NV_ERETRY && attempt < r->o->retries) {
+				nv_error_set(res[i], "%s", msgs[i] ? msgs[i] : nv_error_name(res[i]));
+				j->keys[left++] = key; /* kept for the next try, in order */
+			} else {
+				nv_job_failed(r, key, res[i], msgs[i] ? msgs[i] : nv_error_name(res[i]));
+				free(key);
+			}
+			free(msgs[i]);
+			msgs[i] = NULL;
+		}
+		if (!rc && !left)
+			break;
+		if (!rc) {
+			j->nkeys = n = left;
+			rc = NV_ERETRY;
+		}
+		if (!nv_job_again(r, rc, &attempt, j->keys[0]))
+			break;
+	}
+	for (i = 0; rc && i < n; i++)
+		nv_job_failed(r, j->keys[i], rc, NULL);
+out:
+	free(res);
+	free(msgs);
+}
+
+static void nv_job_run(nv_run *r, nv_xfer_ctx *x, nv_job *j)
+{
+	unsigned attempt = 0;
+	int rc;
+
+	if (j->act == NV_ACT_DELETE) {
+		nv_job_delete(r, x, j);
+		return;
+	}
+	do
+		rc = nv_job_run_once(r, x, j);
+	while (nv_job_again(r, rc, &attempt, j->key));
+	if (rc)
+		nv_job_failed(r, j->key, rc, NULL);
+}
+
 static void nv_job_free(nv_job *j)
 {
 	if (!j)
 		return;
+	for (size_t i = 0; i < j->nkeys; i++)
+		free(j->keys[i]);
+	free(j->keys);
 	free(j->key);
 	free(j);
 }
@@ -274,23 +342,51 @@ static int nv_on_plan(void *ctx, nv_action act, const char *key, const nv_entry 
 	return nv_enqueue(r, act, key, src, dst);
 }
 
+/* Hands a batch of deletions to the workers; *j is theirs (or freed) after. */
+static int nv_push_deletes(nv_run *r, nv_job **j)
+{
+	int rc = 0;
+
+	if (*j && (*j)->nkeys && nv_queue_push(r->q, *j) == 0)
+		*j = NULL;
+	else if (*j && (*j)->nkeys)
+		rc = NV_ECANCEL;
+	nv_job_free(*j);
+	*j = NULL;
+	return rc;
+}
+
+/* Queues the recorded deletions in batches as large as the destination's
+ * driver removes in one request (1 for drivers without remove_many). */
 static int nv_apply_deletes(nv_run *r)
 {
+	size_t batch = nv_drv_remove_batch(r->dst_loc->driver);
+	nv_job *j = NULL;
 	char line[4096];
-	int rc;
+	int rc = 0;
 
 	rewind(r->deletes);
-	while (fgets(line, sizeof(line), r->deletes)) {
+	while (!rc && fgets(line, sizeof(line), r->deletes)) {
 		line[strcspn(line, "\n")] = '\0';
 		if (r->o->dry_run) {
 			nv_log_item(NV_LOG_WARN, "would delete", line, NULL);
 			atomic_fetch_add(&r->deleted, 1);
 			continue;
 		}
-		if ((rc = nv_enqueue(r, NV_ACT_DELETE, line, NULL, NULL)))
-			return rc;
+		if (!j && (j = calloc(1, sizeof(*j))))
+			j->keys = calloc(batch, sizeof(*j->keys));
+		if (!j || !j->keys || !(j->keys[j->nkeys] = strdup(line))) {
+			rc = nv_error_set(NV_ERR, "out of memory");
+			break;
+		}
+		j->act = NV_ACT_DELETE;
+		if (++j->nkeys == batch)
+			rc = nv_push_deletes(r, &j);
 	}
-	return 0;
+	if (!rc)
+		rc = nv_push_deletes(r, &j);
+	nv_job_free(j);
+	return rc;
 }
 
 static void *nv_progress(void *arg)
