@@ -501,6 +501,40 @@ static void conf_missing(struct conf *t)
 	conf_rc(nv_drv_stat(t->s, conf_key(t, "twice"), &e), NV_ENOTFOUND, "gone");
 }
 
+/* nv_drv_remove_many works for every driver: batched where the driver has
+ * remove_many, one remove per key otherwise. */
+static void conf_remove_many(struct conf *t)
+{
+	char k[3][CONF_KEY_MAX], bad[CONF_KEY_MAX];
+	const char *keys[3] = { k[0], k[1], k[2] }, *with_bad[2] = { k[0], bad };
+	int res[3] = { 9, 9, 9 };
+	char *msgs[3] = { NULL, NULL, NULL };
+	nv_entry e;
+
+	conf_case(t, "remove-many");
+	snprintf(k[0], sizeof(k[0]), "%s", conf_key(t, "one with space"));
+	snprintf(k[1], sizeof(k[1]), "%s", conf_key(t, "no-such-key"));
+	snprintf(k[2], sizeof(k[2]), "%s", conf_key(t, "dir/caf\xc3\xa9"));
+	snprintf(bad, sizeof(bad), "%s", conf_key(t, "../escape"));
+	conf_rc(conf_put(t, "one with space", "1", 1, 0), 0, "put a first key");
+	conf_rc(conf_put(t, "dir/caf\xc3\xa9", "22", 2, 0), 0, "put a second key");
+	conf_rc(nv_drv_remove_many(t->s, with_bad, 2, res, msgs), NV_EINVAL,
+		"an invalid key refuses the whole call");
+	conf_rc(nv_drv_stat(t->s, k[0], &e), 0, "and nothing was removed");
+	conf_rc(nv_drv_remove_many(t->s, keys, 3, res, msgs), 0,
+		"remove 3 keys, one of them missing");
+	conf_check(res[0] == 0 && res[1] == 0 && res[2] == 0,
+		   "every key's result is success (got %d %d %d)", res[0], res[1], res[2]);
+	conf_check(!msgs[0] && !msgs[1] && !msgs[2], "no message for a success");
+	conf_rc(nv_drv_stat(t->s, k[0], &e), NV_ENOTFOUND, "first key gone");
+	conf_rc(nv_drv_stat(t->s, k[2], &e), NV_ENOTFOUND, "second key gone");
+	conf_rc(nv_drv_remove_many(t->s, keys, 3, res, NULL), 0,
+		"again, all missing, without messages");
+	conf_check(res[0] == 0 && res[1] == 0 && res[2] == 0, "all success (got %d %d %d)",
+		   res[0], res[1], res[2]);
+	conf_expect_empty(t, "after removing");
+}
+
 static void conf_empty(struct conf *t)
 {
 	unsigned char buf[16];
@@ -595,6 +629,7 @@ int main(int argc, char **argv)
 	conf_overwrite(&t);
 	conf_names(&t);
 	conf_missing(&t);
+	conf_remove_many(&t);
 	conf_empty(&t);
 	conf_rc(nv_drv_flush(t.s), 0, "flush");
 	conf_cleanup(&t);
