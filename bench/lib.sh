@@ -195,13 +195,22 @@ bench_cpu_ticks() {
 	BENCH_TICKS=$((u + n + s + q + sq + st))
 }
 
-# CPU ticks of the case's server (BENCH_SERVER_PID, set by cases that start one):
-# its own and its reaped children's (sshd forks a child per connection), or -1.
+# CPU ticks of the case's server (BENCH_SERVER_PID, set by cases that start one) and
+# of all its descendants, live, zombie or reaped (sshd forks a child per connection
+# and reaps it some time after the client left), or -1 without a server.
 bench_server_ticks() {
 	BENCH_STICKS=-1
 	[ -n "${BENCH_SERVER_PID:-}" ] && [ -r "/proc/$BENCH_SERVER_PID/stat" ] || return 0
-	# after the ")" closing the command name: utime stime cutime cstime are 12-15
-	BENCH_STICKS=$(cut -d')' -f2- "/proc/$BENCH_SERVER_PID/stat" | awk '{print $12 + $13 + $14 + $15}')
+	# after the ")" closing the command name: ppid is field 2, utime stime cutime
+	# cstime are 12-15
+	BENCH_STICKS=$(for f in /proc/[0-9]*/stat; do
+			l=$(<"$f") 2>/dev/null || continue
+			echo "${f//[^0-9]/} ${l##*) }"
+		done 2>/dev/null | awk -v root="$BENCH_SERVER_PID" '
+		{ pid = $1; ppid[pid] = $3; t[pid] = $13 + $14 + $15 + $16 }
+		END { for (p in t) { q = p; while (q != "" && q != root && q in ppid && q != 1) q = ppid[q]
+			if (q == root) sum += t[p] }
+			print sum + 0 }')
 }
 
 # bench_run COMMAND...: the one timed command of a run, under /usr/bin/time -v.
