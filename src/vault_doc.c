@@ -338,7 +338,7 @@ int nv_manifest_parse(nv_manifest *out, const char *buf, size_t len)
 {
 	const char *p = buf, *end = buf + len, *prev, *cat, *tm;
 	json_t *h = nv_json_take_line(&p, end, "manifest");
-	uint64_t count, bytes, sum = 0;
+	uint64_t count = 0, bytes = 0, sum = 0;
 	size_t cap;
 	int rc = 0;
 

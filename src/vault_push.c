@@ -810,7 +810,7 @@ static int nv_push_publish(nv_push *p, nv_store *s, const nv_sshkey *sk, nv_jobl
 	     last_hex[NV_SHA256_HEX + 1], path[4200], pend[128];
 	unsigned char body_sha[NV_SHA256_LEN], msha[NV_SHA256_LEN];
 	size_t clen = 0, ccap = 0, mlen;
-	uint64_t last_gen, gen = prev_gen + 1;
+	uint64_t last_gen = 0, gen = prev_gen + 1;
 	nv_sha256 *h = nv_sha256_new();
 	int rc = 0;
 
