@@ -230,6 +230,7 @@ static void *nv_worker(void *arg)
 
 	x.buf_size = r->o->buffer_size;
 	x.verify_reread = r->o->verify_reread;
+	x.want_sha = nv_log_json(); /* "copied" records carry the SHA-256 of what was sent */
 	x.buf = malloc(x.buf_size);
 	x.sha = nv_sha256_new();
 	if (!x.buf || !x.sha) {

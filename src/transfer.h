@@ -14,10 +14,12 @@ typedef struct nv_xfer_ctx {
 	size_t buf_size;
 	nv_sha256 *sha;
 	int verify_reread;    /* read the stored copy back and compare its SHA-256 */
+	int want_sha;         /* nv_xfer_copy computes sha (always with verify_reread) */
 } nv_xfer_ctx;
 
 /* Copies key; se is the source entry as listed. On success *bytes is the size
- * copied and sha the SHA-256 of what was read and confirmed stored.
+ * copied and, when x->want_sha or x->verify_reread, sha the SHA-256 of what was
+ * read and confirmed stored (zeros otherwise).
  * NV_EMISMATCH: the source changed while read, or the stored copy differs. */
 int nv_xfer_copy(nv_xfer_ctx *x, const char *key, const nv_entry *se, uint64_t *bytes,
 		 unsigned char sha[NV_SHA256_LEN]);
