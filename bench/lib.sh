@@ -195,14 +195,38 @@ bench_cpu_ticks() {
 	BENCH_TICKS=$((u + n + s + q + sq + st))
 }
 
-# CPU ticks of the case's server (BENCH_SERVER_PID, set by cases that start one) and
-# of all its descendants, live, zombie or reaped (sshd forks a child per connection
-# and reaps it some time after the client left), or -1 without a server.
+# bench_server_track PID: called by a case right after it started its server. With a
+# cgroup CPU controller at hand, PID moves into a cgroup of its own, so that everything
+# it forks later is counted, even processes that end unreaped (sshd's per-connection
+# children do: their CPU never reaches sshd's cutime). Without one, /proc is walked.
+bench_server_track() {
+	local cg
+	for cg in "/sys/fs/cgroup/cpuacct/navette-bench.$1" "/sys/fs/cgroup/navette-bench.$1"; do
+		[ -d "$(dirname "$cg")" ] && [ -w "$(dirname "$cg")" ] || continue
+		mkdir "$cg" 2>/dev/null && echo "$1" >"$cg/cgroup.procs" 2>/dev/null && break
+		rmdir "$cg" 2>/dev/null
+	done
+	bench_at_exit "rmdir /sys/fs/cgroup/cpuacct/navette-bench.$1 /sys/fs/cgroup/navette-bench.$1 2>/dev/null"
+}
+
+# CPU ticks used so far by the case's server (BENCH_SERVER_PID) and everything it
+# forked (see bench_server_track), or -1 without a server.
 bench_server_ticks() {
+	local hz cg=/sys/fs/cgroup/cpuacct/navette-bench.${BENCH_SERVER_PID:-x} v2=/sys/fs/cgroup/navette-bench.${BENCH_SERVER_PID:-x}
 	BENCH_STICKS=-1
-	[ -n "${BENCH_SERVER_PID:-}" ] && [ -r "/proc/$BENCH_SERVER_PID/stat" ] || return 0
-	# after the ")" closing the command name: ppid is field 2, utime stime cutime
-	# cstime are 12-15
+	[ -n "${BENCH_SERVER_PID:-}" ] || return 0
+	hz=$(getconf CLK_TCK)
+	if [ -r "$cg/cpuacct.usage" ]; then
+		BENCH_STICKS=$(awk -v hz="$hz" '{printf "%d", $1 * hz / 1e9}' "$cg/cpuacct.usage")
+		return 0
+	fi
+	if [ -r "$v2/cpu.stat" ]; then
+		BENCH_STICKS=$(awk -v hz="$hz" '$1 == "usage_usec" {printf "%d", $2 * hz / 1e6}' "$v2/cpu.stat")
+		return 0
+	fi
+	[ -r "/proc/$BENCH_SERVER_PID/stat" ] || return 0
+	# the server, its live and zombie descendants and what it reaped: after the ")"
+	# closing the command name, ppid is field 2 and utime stime cutime cstime 12-15
 	BENCH_STICKS=$(for f in /proc/[0-9]*/stat; do
 			l=$(<"$f") 2>/dev/null || continue
 			echo "${f//[^0-9]/} ${l##*) }"

@@ -24,6 +24,7 @@ azb_start() {
 	"${pin[@]}" node "$main" --blobHost 127.0.0.1 --blobPort "$port" --location "$dir/store" \
 		--disableTelemetry --silent --skipApiVersionCheck >"$dir/log" 2>&1 &
 	AZB_PID[$slot]=$!
+	bench_server_track "${AZB_PID[$slot]}"
 	AZB_PORT[$slot]=$port
 	for _ in $(seq 1 100); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break

@@ -26,6 +26,7 @@ s3b_server() {
 	NAVETTE_NODE_MODULES=$mods "${pin[@]}" node --openssl-legacy-provider "$js" "$S3B_PORT" \
 		"$dir/store" bench >"$dir/log" 2>&1 &
 	S3B_PID=$!
+	bench_server_track "$S3B_PID"
 	bench_at_exit s3b_stop
 	for _ in $(seq 1 100); do
 		grep -q '^ready' "$dir/log" 2>/dev/null && break

@@ -18,6 +18,7 @@ sftp_bench_server() {
 	. "$REPO/tests/servers/sshd.sh"
 	nv_start_sshd && nv_sshd_user || return 1
 	BENCH_SERVER_PID=$NV_SSHD_PID # its CPU (connection children included) is reported
+	bench_server_track "$NV_SSHD_PID"
 	SFTP_USER=$NV_SSHD_TEST_USER
 	# navette: one remote named "bsftp"
 	nv_sshd_conf "$NV_SSHD_DIR/bench.conf" bsftp "$SFTP_USER"
