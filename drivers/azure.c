@@ -65,9 +65,8 @@ static void azure_close(struct nv_conn *c)
 	free(c->endpoint);
 	free(c->container);
 	free(c->prefix);
-	free(c->ra_key);
+	nv_az_readahead_drop(c);
 	free(c->ra_buf);
-	free(c->props_key);
 	free(c);
 }
 
@@ -138,10 +137,11 @@ static int az_retryable(void *ctx, const nv_http_resp *r)
 	}
 }
 
-int nv_az_send(struct nv_conn *c, nv_http *http, const char *method, const char *blob,
-	       const char *query, const nv_az_hdr *hdrs, size_t nhdrs, const void *body,
-	       size_t body_len, nv_http_sink sink, void *sink_ctx,
-	       void (*reset)(void *ctx), nv_http_resp *resp)
+/* One request, sent whole (stream NULL) or opened as a stream (*stream). */
+static int az_request(struct nv_conn *c, nv_http *http, const char *method, const char *blob,
+		      const char *query, const nv_az_hdr *hdrs, size_t nhdrs, const void *body,
+		      size_t body_len, nv_http_sink sink, void *sink_ctx,
+		      void (*reset)(void *ctx), nv_http_stream **stream, nv_http_resp *resp)
 {
 	nv_sb path = { 0 }, url = { 0 };
 	struct az_call k = { .c = c, .method = method, .query = query, .hdrs = hdrs,
@@ -171,12 +171,22 @@ int nv_az_send(struct nv_conn *c, nv_http *http, const char *method, const char 
 	if (rc == 0) {
 		k.path = path.s;
 		req.url = url.s;
-		rc = nv_http_send(http, &req, resp);
+		rc = stream ? nv_http_stream_open(stream, http, &req, resp)
+			    : nv_http_send(http, &req, resp);
 	}
 	nv_http_headers_clear(&k.headers);
 	nv_sb_free(&path);
 	nv_sb_free_secret(&url); /* it may hold the SAS */
 	return rc;
+}
+
+int nv_az_send(struct nv_conn *c, nv_http *http, const char *method, const char *blob,
+	       const char *query, const nv_az_hdr *hdrs, size_t nhdrs, const void *body,
+	       size_t body_len, nv_http_sink sink, void *sink_ctx,
+	       void (*reset)(void *ctx), nv_http_resp *resp)
+{
+	return az_request(c, http, method, blob, query, hdrs, nhdrs, body, body_len, sink,
+			  sink_ctx, reset, NULL, resp);
 }
 
 static int az_code_is(const char *code, const char *want)
@@ -617,14 +627,17 @@ static int az_read_sink(void *ctx, const void *data, size_t len)
 static void az_remember_props(struct nv_conn *c, const char *key, const nv_http_resp *resp)
 {
 	const char *cr = nv_http_resp_header(resp, "Content-Range");
-	const char *total = cr ? strrchr(cr, '/') : NULL;
+	const char *slash = cr ? strrchr(cr, '/') : NULL;
+	/* a range answer names the total after '/'; a whole blob's length is its size */
+	const char *total = resp->status == 200 ? nv_http_resp_header(resp, "Content-Length")
+				: slash ? slash + 1 : NULL;
 
 	free(c->props_key);
 	c->props_key = NULL;
-	if (!total || !isdigit((unsigned char)total[1]))
+	if (!total || !isdigit((unsigned char)total[0]))
 		return;
 	memset(&c->props, 0, sizeof(c->props));
-	c->props.size = strtoull(total + 1, NULL, 10);
+	c->props.size = strtoull(total, NULL, 10);
 	az_entry_times(&c->props, nv_http_resp_header(resp, "x-ms-meta-mtime"),
 		       nv_http_resp_header(resp, "x-ms-meta-mode"),
 		       nv_http_resp_header(resp, "Last-Modified"));
@@ -665,12 +678,72 @@ static int az_get_range(struct nv_conn *c, const char *key, uint64_t offset, voi
 	return rc;
 }
 
+static void az_stream_end(struct nv_conn *c)
+{
+	nv_http_stream_close(c->rs);
+	nv_http_resp_clear(&c->rs_resp);
+	free(c->rs_key);
+	c->rs = NULL;
+	c->rs_key = NULL;
+}
+
 void nv_az_readahead_drop(struct nv_conn *c)
 {
+	az_stream_end(c);
 	free(c->ra_key);
 	c->ra_key = NULL;
 	free(c->props_key);
 	c->props_key = NULL;
+}
+
+/* Opens one Get Blob of key from offset to its end, kept open across reads:
+ * 1 when it is ready, 0 when the caller should fall back to ranged reads. */
+static int az_stream_start(struct nv_conn *c, const char *key, uint64_t offset)
+{
+	char range[40], *blob = nv_az_blob_name(c, key);
+	nv_az_hdr h = { "x-ms-range", range };
+	int rc;
+
+	if (!blob)
+		return 0;
+	/* From the start, a plain Get Blob: no range to resolve on the server. */
+	snprintf(range, sizeof(range), "bytes=%llu-", (unsigned long long)offset);
+	rc = az_request(c, c->http, "GET", blob, NULL, &h, offset ? 1 : 0, NULL, 0, NULL, NULL,
+			NULL, &c->rs, &c->rs_resp);
+	free(blob);
+	if (rc == 0 && c->rs && c->rs_resp.status == (offset ? 206 : 200) &&
+	    (c->rs_key = strdup(key))) {
+		c->rs_pos = offset;
+		az_remember_props(c, key, &c->rs_resp);
+		return 1;
+	}
+	/* Anything else (an error, the end, a 200 ignoring the range): the ranged
+	 * reads, with their retries and error mapping, take over. */
+	az_stream_end(c);
+	nv_error_clear();
+	return 0;
+}
+
+/* Reads continuing the previous one of the same blob come from one open Get
+ * Blob rather than a request per buffer (Azurite spends ~35 ms of CPU on each
+ * ranged Get Blob of a large blob). 1 when served, 0 to fall back. */
+static int az_read_stream(struct nv_conn *c, const char *key, uint64_t offset, void *buf,
+			  size_t len, size_t *got)
+{
+	if (c->rs && (strcmp(c->rs_key, key) != 0 || c->rs_pos != offset))
+		az_stream_end(c);
+	if (!c->rs && !az_stream_start(c, key, offset))
+		return 0;
+	if (nv_http_stream_read(c->rs, buf, len, got) != 0) {
+		az_stream_end(c);
+		nv_error_clear();
+		*got = 0;
+		return 0;
+	}
+	c->rs_pos += *got;
+	if (*got < len) /* the end of the blob */
+		az_stream_end(c);
+	return 1;
 }
 
 static int az_readahead_hit(const struct nv_conn *c, const char *key, uint64_t offset,
@@ -695,6 +768,21 @@ static int azure_read(struct nv_conn *c, const char *key, uint64_t offset, void 
 		nv_entry e;
 
 		return azure_stat(c, key, &e);
+	}
+	/* A blob read from its start, or on from where the last read of it ended,
+	 * comes from one Get Blob kept open; other reads are ranged. */
+	if ((offset == 0 || (c->rs && strcmp(c->rs_key, key) == 0 && c->rs_pos == offset)) &&
+	    az_read_stream(c, key, offset, buf, len, got))
+		return 0;
+	/* A blob read on past what one read-ahead held is streamed from there. */
+	if (c->ra_key && strcmp(c->ra_key, key) == 0 && !c->ra_eof &&
+	    offset == c->ra_off + c->ra_len) {
+		char *k = c->ra_key;
+
+		c->ra_key = NULL; /* the stream takes over; props stay with this key */
+		free(k);
+		if (az_read_stream(c, key, offset, buf, len, got))
+			return 0;
 	}
 	if (len >= NV_AZ_READAHEAD)
 		return az_get_range(c, key, offset, buf, len, got);

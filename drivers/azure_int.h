@@ -38,6 +38,11 @@ struct nv_conn {
 	uint64_t ra_off;
 	size_t ra_len;
 	int ra_eof;                /* the cached range reached the end of the blob */
+	/* a Get Blob kept open while one blob is read on sequentially */
+	nv_http_stream *rs;        /* NULL when none is open */
+	nv_http_resp rs_resp;      /* its headers */
+	char *rs_key;
+	uint64_t rs_pos;           /* blob offset of the next byte it gives */
 	char *props_key;           /* key of the last Get Blob answer, or NULL */
 	nv_entry props;            /* what that answer said of the blob */
 };
