@@ -43,6 +43,8 @@ struct nv_conn {
 	nv_http_resp rs_resp;      /* its headers */
 	char *rs_key;
 	uint64_t rs_pos;           /* blob offset of the next byte it gives */
+	char *cont_key;            /* a first read of this blob stopped at cont_off */
+	uint64_t cont_off;
 	char *props_key;           /* key of the last Get Blob answer, or NULL */
 	nv_entry props;            /* what that answer said of the blob */
 };
