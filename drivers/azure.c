@@ -708,13 +708,11 @@ static int az_stream_start(struct nv_conn *c, const char *key, uint64_t offset)
 
 	if (!blob)
 		return 0;
-	/* From the start, a plain Get Blob: no range to resolve on the server. */
 	snprintf(range, sizeof(range), "bytes=%llu-", (unsigned long long)offset);
-	rc = az_request(c, c->http, "GET", blob, NULL, &h, offset ? 1 : 0, NULL, 0, NULL, NULL,
-			NULL, &c->rs, &c->rs_resp);
+	rc = az_request(c, c->http, "GET", blob, NULL, &h, 1, NULL, 0, NULL, NULL, NULL, &c->rs,
+			&c->rs_resp);
 	free(blob);
-	if (rc == 0 && c->rs && c->rs_resp.status == (offset ? 206 : 200) &&
-	    (c->rs_key = strdup(key))) {
+	if (rc == 0 && c->rs && c->rs_resp.status == 206 && (c->rs_key = strdup(key))) {
 		c->rs_pos = offset;
 		az_remember_props(c, key, &c->rs_resp);
 		return 1;
@@ -727,8 +725,7 @@ static int az_stream_start(struct nv_conn *c, const char *key, uint64_t offset)
 }
 
 /* Reads continuing the previous one of the same blob come from one open Get
- * Blob rather than a request per buffer (Azurite spends ~35 ms of CPU on each
- * ranged Get Blob of a large blob). 1 when served, 0 to fall back. */
+ * Blob rather than a request per buffer. 1 when served, 0 to fall back. */
 static int az_read_stream(struct nv_conn *c, const char *key, uint64_t offset, void *buf,
 			  size_t len, size_t *got)
 {
