@@ -607,9 +607,15 @@ static int azure_stat(struct nv_conn *c, const char *key, nv_entry *out)
 struct az_read {
 	unsigned char *buf;
 	size_t len, got;
+	int cut;  /* stop the transfer once buf is full (else drop what is past it) */
+	int more; /* it was stopped: the blob holds more than len bytes */
 };
 
-static void az_read_reset(void *ctx) { ((struct az_read *)ctx)->got = 0; }
+static void az_read_reset(void *ctx)
+{
+	((struct az_read *)ctx)->got = 0;
+	((struct az_read *)ctx)->more = 0;
+}
 
 static int az_read_sink(void *ctx, const void *data, size_t len)
 {
@@ -617,8 +623,12 @@ static int az_read_sink(void *ctx, const void *data, size_t len)
 	size_t n = len < r->len - r->got ? len : r->len - r->got;
 
 	memcpy(r->buf + r->got, data, n);
-	r->got += n; /* bytes past the range (a server ignoring it) are dropped */
-	return 0;
+	r->got += n;
+	if (n < len && r->cut) {
+		r->more = 1;
+		return NV_ECANCEL;
+	}
+	return 0; /* bytes past a range (a server ignoring it) are dropped */
 }
 
 /* A Get Blob answer describes the blob as it was when those bytes were sent
@@ -678,18 +688,9 @@ static int az_get_range(struct nv_conn *c, const char *key, uint64_t offset, voi
 	return rc;
 }
 
-static void az_stream_end(struct nv_conn *c)
-{
-	nv_http_stream_close(c->rs);
-	nv_http_resp_clear(&c->rs_resp);
-	free(c->rs_key);
-	c->rs = NULL;
-	c->rs_key = NULL;
-}
-
 void nv_az_readahead_drop(struct nv_conn *c)
 {
-	az_stream_end(c);
+	nv_http_seq_end(&c->rs);
 	free(c->cont_key);
 	c->cont_key = NULL;
 	free(c->ra_key);
@@ -709,17 +710,17 @@ static int az_stream_start(struct nv_conn *c, const char *key, uint64_t offset)
 	if (!blob)
 		return 0;
 	snprintf(range, sizeof(range), "bytes=%llu-", (unsigned long long)offset);
-	rc = az_request(c, c->http, "GET", blob, NULL, &h, 1, NULL, 0, NULL, NULL, NULL, &c->rs,
-			&c->rs_resp);
+	rc = az_request(c, c->http, "GET", blob, NULL, &h, 1, NULL, 0, NULL, NULL, NULL,
+			&c->rs.s, &c->rs.resp);
 	free(blob);
-	if (rc == 0 && c->rs && c->rs_resp.status == 206 && (c->rs_key = strdup(key))) {
-		c->rs_pos = offset;
-		az_remember_props(c, key, &c->rs_resp);
+	if (rc == 0 && c->rs.s && c->rs.resp.status == 206 &&
+	    nv_http_seq_opened(&c->rs, key, offset) == 0) {
+		az_remember_props(c, key, &c->rs.resp);
 		return 1;
 	}
 	/* Anything else (an error, the end, a 200 ignoring the range): the ranged
 	 * reads, with their retries and error mapping, take over. */
-	az_stream_end(c);
+	nv_http_seq_end(&c->rs);
 	nv_error_clear();
 	return 0;
 }
@@ -729,20 +730,11 @@ static int az_stream_start(struct nv_conn *c, const char *key, uint64_t offset)
 static int az_read_stream(struct nv_conn *c, const char *key, uint64_t offset, void *buf,
 			  size_t len, size_t *got)
 {
-	if (c->rs && (strcmp(c->rs_key, key) != 0 || c->rs_pos != offset))
-		az_stream_end(c);
-	if (!c->rs && !az_stream_start(c, key, offset))
+	if (c->rs.s && !nv_http_seq_at(&c->rs, key, offset))
+		nv_http_seq_end(&c->rs);
+	if (!c->rs.s && !az_stream_start(c, key, offset))
 		return 0;
-	if (nv_http_stream_read(c->rs, buf, len, got) != 0) {
-		az_stream_end(c);
-		nv_error_clear();
-		*got = 0;
-		return 0;
-	}
-	c->rs_pos += *got;
-	if (*got < len) /* the end of the blob */
-		az_stream_end(c);
-	return 1;
+	return nv_http_seq_read(&c->rs, buf, len, got);
 }
 
 static int az_readahead_hit(const struct nv_conn *c, const char *key, uint64_t offset,
@@ -752,49 +744,21 @@ static int az_readahead_hit(const struct nv_conn *c, const char *key, uint64_t o
 	       (offset + len <= c->ra_off + c->ra_len || c->ra_eof);
 }
 
-struct az_first {
-	unsigned char *buf;
-	size_t len, got;
-	int more; /* the blob holds more than len bytes */
-};
-
-static void az_first_reset(void *ctx)
-{
-	((struct az_first *)ctx)->got = 0;
-	((struct az_first *)ctx)->more = 0;
-}
-
-static int az_first_sink(void *ctx, const void *data, size_t len)
-{
-	struct az_first *f = ctx;
-	size_t n = len < f->len - f->got ? len : f->len - f->got;
-
-	memcpy(f->buf + f->got, data, n);
-	f->got += n;
-	if (n < len) { /* enough: the rest comes from a stream (az_read_stream) */
-		f->more = 1;
-		return NV_ECANCEL;
-	}
-	return 0;
-}
-
 /* The first read of a blob: one Get Blob without a range (Azurite spends ~35 ms of
  * CPU on each ranged one). A blob larger than len is cut off after len bytes,
  * and the next read, at len, opens one Get Blob for all the rest. */
 static int az_get_first(struct nv_conn *c, const char *key, void *buf, size_t len, size_t *got)
 {
-	struct az_first f = { .buf = buf, .len = len };
+	struct az_read f = { .buf = buf, .len = len, .cut = 1 };
 	nv_http_resp resp = { 0 };
 	char *blob;
 	int rc;
 
 	nv_az_readahead_drop(c);
-	free(c->cont_key);
-	c->cont_key = NULL;
 	if (!(blob = nv_az_blob_name(c, key)))
 		return NV_ERR;
-	rc = nv_az_send(c, c->http, "GET", blob, NULL, NULL, 0, NULL, 0, az_first_sink, &f,
-			az_first_reset, &resp);
+	rc = nv_az_send(c, c->http, "GET", blob, NULL, NULL, 0, NULL, 0, az_read_sink, &f,
+			az_read_reset, &resp);
 	if (rc == NV_ECANCEL && f.more) {
 		nv_error_clear();
 		resp.status = 200; /* only a 2xx body reaches the sink */
@@ -831,10 +795,8 @@ static int azure_read(struct nv_conn *c, const char *key, uint64_t offset, void 
 	/* A read from a blob's start is one plain Get Blob (a small blob whole, on
 	 * the kept-alive connection); reading on from where that stopped, one Get
 	 * Blob kept open for the rest. Other reads are ranged. */
-	if (c->rs && strcmp(c->rs_key, key) == 0 && c->rs_pos == offset &&
-	    az_read_stream(c, key, offset, buf, len, got))
-		return 0;
-	if (c->cont_key && strcmp(c->cont_key, key) == 0 && c->cont_off == offset) {
+	if (nv_http_seq_at(&c->rs, key, offset) ||
+	    (c->cont_key && strcmp(c->cont_key, key) == 0 && c->cont_off == offset)) {
 		free(c->cont_key);
 		c->cont_key = NULL;
 		if (az_read_stream(c, key, offset, buf, len, got))
@@ -842,16 +804,6 @@ static int azure_read(struct nv_conn *c, const char *key, uint64_t offset, void 
 	}
 	if (offset == 0)
 		return az_get_first(c, key, buf, len, got);
-	/* A blob read on past what one read-ahead held is streamed from there. */
-	if (c->ra_key && strcmp(c->ra_key, key) == 0 && !c->ra_eof &&
-	    offset == c->ra_off + c->ra_len) {
-		char *k = c->ra_key;
-
-		c->ra_key = NULL; /* the stream takes over; props stay with this key */
-		free(k);
-		if (az_read_stream(c, key, offset, buf, len, got))
-			return 0;
-	}
 	if (len >= NV_AZ_READAHEAD)
 		return az_get_range(c, key, offset, buf, len, got);
 	if (!az_readahead_hit(c, key, offset, len)) {
@@ -866,6 +818,10 @@ static int azure_read(struct nv_conn *c, const char *key, uint64_t offset, void 
 		c->ra_off = offset;
 		c->ra_len = n;
 		c->ra_eof = n < NV_AZ_READAHEAD;
+		/* a read on past it is streamed from there */
+		if (!c->ra_eof && !(c->cont_key = strdup(key)))
+			return nv_error_set(NV_ERR, "out of memory");
+		c->cont_off = offset + n;
 	}
 	end = c->ra_off + c->ra_len;
 	n = offset >= end ? 0 : (size_t)(end - offset) < len ? (size_t)(end - offset) : len;

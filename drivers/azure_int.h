@@ -39,11 +39,8 @@ struct nv_conn {
 	size_t ra_len;
 	int ra_eof;                /* the cached range reached the end of the blob */
 	/* a Get Blob kept open while one blob is read on sequentially */
-	nv_http_stream *rs;        /* NULL when none is open */
-	nv_http_resp rs_resp;      /* its headers */
-	char *rs_key;
-	uint64_t rs_pos;           /* blob offset of the next byte it gives */
-	char *cont_key;            /* a first read of this blob stopped at cont_off */
+	nv_http_seq rs;
+	char *cont_key;            /* a read of this blob stopped at cont_off: streamed on */
 	uint64_t cont_off;
 	char *props_key;           /* key of the last Get Blob answer, or NULL */
 	nv_entry props;            /* what that answer said of the blob */

@@ -699,3 +699,41 @@ int nv_http_stream_read(nv_http_stream *s, void *buf, size_t len, size_t *got)
 	s->room = s->got = 0;
 	return rc;
 }
+
+void nv_http_seq_end(nv_http_seq *q)
+{
+	nv_http_stream_close(q->s);
+	nv_http_resp_clear(&q->resp);
+	free(q->key);
+	q->s = NULL;
+	q->key = NULL;
+}
+
+int nv_http_seq_at(const nv_http_seq *q, const char *key, uint64_t offset)
+{
+	return q->s && strcmp(q->key, key) == 0 && q->pos == offset;
+}
+
+int nv_http_seq_opened(nv_http_seq *q, const char *key, uint64_t offset)
+{
+	if (!(q->key = strdup(key))) {
+		nv_http_seq_end(q);
+		return nv_error_set(NV_ERR, "out of memory");
+	}
+	q->pos = offset;
+	return 0;
+}
+
+int nv_http_seq_read(nv_http_seq *q, void *buf, size_t len, size_t *got)
+{
+	if (nv_http_stream_read(q->s, buf, len, got) != 0) {
+		nv_http_seq_end(q);
+		nv_error_clear();
+		*got = 0;
+		return 0;
+	}
+	q->pos += *got;
+	if (*got < len) /* the end of the object */
+		nv_http_seq_end(q);
+	return 1;
+}

@@ -142,6 +142,25 @@ int nv_http_stream_open(nv_http_stream **out, nv_http *h, nv_http_req *req, nv_h
 int nv_http_stream_read(nv_http_stream *s, void *buf, size_t len, size_t *got);
 void nv_http_stream_close(nv_http_stream *s);
 
+/* A download kept open while one object is read on sequentially (S3, Azure).
+ * The driver opens it (nv_http_stream_open(&q->s, ..., &q->resp), signed its
+ * own way), then records what it reads with nv_http_seq_opened. */
+typedef struct nv_http_seq {
+	nv_http_stream *s;  /* NULL when none is open */
+	nv_http_resp resp;  /* the opening answer (headers) */
+	char *key;
+	uint64_t pos;       /* object offset of the next byte it gives */
+} nv_http_seq;
+/* 1 when q is open on key and its next byte is at offset. */
+int nv_http_seq_at(const nv_http_seq *q, const char *key, uint64_t offset);
+/* q->s was just opened on key from offset. NV_ERR (q ended) when out of memory. */
+int nv_http_seq_opened(nv_http_seq *q, const char *key, uint64_t offset);
+/* Reads on: 1 when served (*got < len at the end of the object, and q is then
+ * ended), 0 when the transfer failed (q ended, error cleared: read another way). */
+int nv_http_seq_read(nv_http_seq *q, void *buf, size_t len, size_t *got);
+/* Closes the stream, frees the answer; q may be reused. */
+void nv_http_seq_end(nv_http_seq *q);
+
 /* Sleeps the backoff delay for retry number attempt (1, 2, ...): base * 2^(attempt-1),
  * capped at 20 s, times a random factor in [0.5, 1). For callers that retry
  * whole operations themselves. */

@@ -56,20 +56,11 @@ static char *dup_or_null(const char *s)
 	return s && *s ? strdup(s) : NULL;
 }
 
-static void s3_stream_end(struct nv_conn *c)
-{
-	nv_http_stream_close(c->rs);
-	nv_http_resp_clear(&c->rs_resp);
-	free(c->rs_key);
-	c->rs = NULL;
-	c->rs_key = NULL;
-}
-
 static void s3_close(struct nv_conn *c)
 {
 	if (!c)
 		return;
-	s3_stream_end(c);
+	nv_http_seq_end(&c->rs);
 	free(c->last_key);
 	nv_http_free(c->http);
 	free(c->url_base);
@@ -603,30 +594,28 @@ static int s3_read_ranged(struct nv_conn *c, const char *key, uint64_t offset, v
 static int s3_stream_start(struct nv_conn *c, const char *key, uint64_t offset, size_t *got)
 {
 	nv_http_headers h = { 0 };
-	struct s3_call call = { .method = "GET", .key = key, .extra = &h, .stream = &c->rs };
+	struct s3_call call = { .method = "GET", .key = key, .extra = &h, .stream = &c->rs.s };
 	int rc;
 
 	if ((rc = nv_http_header_add(&h, "Range", "bytes=%llu-", (unsigned long long)offset)))
 		return rc;
-	rc = nv_s3_call(c, c->http, &call, &c->rs_resp);
+	rc = nv_s3_call(c, c->http, &call, &c->rs.resp);
 	nv_http_headers_clear(&h);
-	if (rc == 0 && c->rs && c->rs_resp.status == 206 && (c->rs_key = strdup(key))) {
-		c->rs_pos = offset;
-		return 1;
-	}
-	if (rc == 0 && !c->rs && c->rs_resp.status == 416) {
+	if (rc == 0 && c->rs.s && c->rs.resp.status == 206)
+		return (rc = nv_http_seq_opened(&c->rs, key, offset)) ? rc : 1;
+	if (rc == 0 && !c->rs.s && c->rs.resp.status == 416) {
 		*got = 0; /* at or past the end */
-		s3_stream_end(c);
+		nv_http_seq_end(&c->rs);
 		return -1000;
 	}
-	if (rc == 0 && !c->rs && (c->rs_resp.status == 404 || c->rs_resp.status == 403)) {
-		rc = nv_s3_error(c, &c->rs_resp, "GET", key);
-		s3_stream_end(c);
+	if (rc == 0 && !c->rs.s && (c->rs.resp.status == 404 || c->rs.resp.status == 403)) {
+		rc = nv_s3_error(c, &c->rs.resp, "GET", key);
+		nv_http_seq_end(&c->rs);
 		return rc;
 	}
 	/* Anything else (transport trouble, a 200 ignoring the range, 5xx): the
 	 * ranged read, with its retries, takes over. */
-	s3_stream_end(c);
+	nv_http_seq_end(&c->rs);
 	nv_error_clear();
 	return 0;
 }
@@ -639,9 +628,9 @@ static int s3_read_stream(struct nv_conn *c, const char *key, uint64_t offset, v
 {
 	int rc;
 
-	if (c->rs && (strcmp(c->rs_key, key) != 0 || c->rs_pos != offset))
-		s3_stream_end(c);
-	if (!c->rs) {
+	if (c->rs.s && !nv_http_seq_at(&c->rs, key, offset))
+		nv_http_seq_end(&c->rs);
+	if (!c->rs.s) {
 		if (!c->stream_reads || !c->last_key || strcmp(c->last_key, key) != 0 ||
 		    c->last_end != offset)
 			return 0;
@@ -651,15 +640,7 @@ static int s3_read_stream(struct nv_conn *c, const char *key, uint64_t offset, v
 		if (rc <= 0)
 			return rc;
 	}
-	if (nv_http_stream_read(c->rs, buf, len, got) != 0) {
-		s3_stream_end(c);
-		nv_error_clear();
-		return 0;
-	}
-	c->rs_pos += *got;
-	if (*got < len) /* the end of the object */
-		s3_stream_end(c);
-	return 1;
+	return nv_http_seq_read(&c->rs, buf, len, got);
 }
 
 static void s3_note_read(struct nv_conn *c, const char *key, uint64_t end)

@@ -27,10 +27,7 @@ struct nv_conn {
 	int conditional_writes; /* the server honours If-None-Match: * */
 	int list_sort;          /* the server does not list in byte order: sort here */
 	int stream_reads;       /* sequential reads share one open GET */
-	nv_http_stream *rs;     /* that GET, reading rs_key from rs_pos on */
-	nv_http_resp rs_resp;
-	char *rs_key;
-	uint64_t rs_pos;
+	nv_http_seq rs;         /* that GET */
 	char *last_key;         /* the previous ranged read, to spot a sequential one */
 	uint64_t last_end;
 };

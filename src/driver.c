@@ -394,14 +394,14 @@ int nv_drv_stat(nv_store *s, const char *key, nv_entry *out)
 int nv_drv_read(nv_store *s, const char *key, uint64_t offset, void *buf, size_t len,
 		size_t *got)
 {
-	int rc = nv_key_check(key);
+	int rc = nv_key_check(key), flip;
 
 	*got = 0;
 	if (rc || (rc = nv_fault(2)) < 0)
 		return rc;
-	if (rc == 0)
-		return s->d->read(s->c, key, offset, buf, len, got);
-	if ((rc = s->d->read(s->c, key, offset, buf, len, got)) == 0 && *got)
+	flip = rc; /* "flip": this read works, then one byte of it is inverted */
+	rc = s->d->read(s->c, key, offset, buf, len, got);
+	if (rc == 0 && flip && *got)
 		((unsigned char *)buf)[*got / 2] ^= 0xff;
 	return rc;
 }
