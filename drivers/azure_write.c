@@ -15,6 +15,8 @@
 struct az_slot {
 	unsigned char *buf;
 	size_t len;
+	EVP_MD_CTX *md5;   /* this block's MD5, taken as the bytes arrive (still in
+	                    * cache), not by the thread that sends them */
 	unsigned index;    /* block number */
 	int running;       /* a thread owns the slot until joined */
 	pthread_t thread;
@@ -61,13 +63,12 @@ static void *az_block_thread(void *arg)
 	nv_az_hdr h = { "Content-MD5", md5 };
 	nv_http_resp resp = { 0 };
 	nv_sb q = { 0 };
-	int rc;
+	int rc = nv_md5_final_base64(md5, s->md5);
 
 	az_block_id(id, w, s->index);
-	nv_md5_base64(md5, s->buf, s->len);
 	nv_sb_add(&q, "comp=block&blockid=");
 	nv_sb_add_urlenc(&q, id, strlen(id), 0);
-	rc = nv_sb_ok(&q);
+	rc = rc < 0 ? nv_error_set(NV_ERR, "azure: MD5 failed") : nv_sb_ok(&q);
 	if (rc == 0)
 		rc = nv_az_send(w->c, s->http, "PUT", w->blob, q.s, &h, 1, s->buf, s->len, NULL,
 				NULL, NULL, &resp);
@@ -118,6 +119,9 @@ static int az_next_slot(struct nv_writer *w)
 		return rc;
 	if (!s->buf && !(s->buf = malloc(w->block)))
 		return w->rc = nv_error_set(NV_ERR, "out of memory (%zu-byte block)", w->block);
+	if ((!s->md5 && !(s->md5 = EVP_MD_CTX_new())) ||
+	    EVP_DigestInit_ex(s->md5, EVP_md5(), NULL) != 1)
+		return w->rc = nv_error_set(NV_ERR, "azure: MD5 failed");
 	if (!c->pool[i] && (rc = nv_http_new(&c->pool[i], &c->hopts)) < 0)
 		return w->rc = rc;
 	s->http = c->pool[i];
@@ -148,8 +152,10 @@ static void az_writer_free(struct nv_writer *w)
 	if (!w)
 		return;
 	az_join_all(w);
-	for (unsigned i = 0; i < w->nslots; i++)
+	for (unsigned i = 0; i < w->nslots; i++) {
 		free(w->slots[i].buf);
+		EVP_MD_CTX_free(w->slots[i].md5);
+	}
 	free(w->slots);
 	EVP_MD_CTX_free(w->md5);
 	free(w->blob);
@@ -204,8 +210,6 @@ int nv_az_write(struct nv_writer *w, const void *buf, size_t len)
 
 	if (w->rc)
 		return w->rc;
-	if (EVP_DigestUpdate(w->md5, buf, len) != 1)
-		return w->rc = nv_error_set(NV_ERR, "azure: MD5 failed");
 	w->total += len;
 	while (len) {
 		size_t n;
@@ -220,6 +224,9 @@ int nv_az_write(struct nv_writer *w, const void *buf, size_t len)
 		if (n > len)
 			n = len;
 		memcpy(w->cur->buf + w->cur->len, p, n);
+		if (EVP_DigestUpdate(w->cur->md5, p, n) != 1 ||
+		    EVP_DigestUpdate(w->md5, p, n) != 1)
+			return w->rc = nv_error_set(NV_ERR, "azure: MD5 failed");
 		w->cur->len += n;
 		p += n;
 		len -= n;
