@@ -8,15 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
+
+#include "md5_pair.h"
 
 /* One block buffer and the thread uploading it. */
 struct az_slot {
 	unsigned char *buf;
 	size_t len;
-	EVP_MD_CTX *md5;   /* this block's MD5, taken as the bytes arrive (still in
-	                    * cache), not by the thread that sends them */
+	nv_md5_ctx md5;    /* this block's MD5, taken as the bytes arrive, together
+	                    * with the whole object's (md5_pair.h) */
 	unsigned index;    /* block number */
 	int running;       /* a thread owns the slot until joined */
 	pthread_t thread;
@@ -36,7 +37,7 @@ struct nv_writer {
 	unsigned nblocks;          /* blocks handed to threads */
 	struct az_slot *cur;       /* slot being filled */
 	uint64_t total;
-	EVP_MD_CTX *md5;           /* the whole object's MD5, for x-ms-blob-content-md5 */
+	nv_md5_ctx md5;            /* the whole object's MD5, for x-ms-blob-content-md5 */
 	unsigned char tag[8];      /* random per writer: block ids never collide with
 	                            * those of another writer of the same blob */
 	int rc;                    /* first failure; later calls return it */
@@ -63,12 +64,15 @@ static void *az_block_thread(void *arg)
 	nv_az_hdr h = { "Content-MD5", md5 };
 	nv_http_resp resp = { 0 };
 	nv_sb q = { 0 };
-	int rc = nv_md5_final_base64(md5, s->md5);
+	unsigned char digest[16];
+	int rc;
 
+	nv_md5_final(&s->md5, digest);
+	nv_base64(md5, digest, 16);
 	az_block_id(id, w, s->index);
 	nv_sb_add(&q, "comp=block&blockid=");
 	nv_sb_add_urlenc(&q, id, strlen(id), 0);
-	rc = rc < 0 ? nv_error_set(NV_ERR, "azure: MD5 failed") : nv_sb_ok(&q);
+	rc = nv_sb_ok(&q);
 	if (rc == 0)
 		rc = nv_az_send(w->c, s->http, "PUT", w->blob, q.s, &h, 1, s->buf, s->len, NULL,
 				NULL, NULL, &resp);
@@ -119,9 +123,7 @@ static int az_next_slot(struct nv_writer *w)
 		return rc;
 	if (!s->buf && !(s->buf = malloc(w->block)))
 		return w->rc = nv_error_set(NV_ERR, "out of memory (%zu-byte block)", w->block);
-	if ((!s->md5 && !(s->md5 = EVP_MD_CTX_new())) ||
-	    EVP_DigestInit_ex(s->md5, EVP_md5(), NULL) != 1)
-		return w->rc = nv_error_set(NV_ERR, "azure: MD5 failed");
+	nv_md5_init(&s->md5);
 	if (!c->pool[i] && (rc = nv_http_new(&c->pool[i], &c->hopts)) < 0)
 		return w->rc = rc;
 	s->http = c->pool[i];
@@ -152,12 +154,9 @@ static void az_writer_free(struct nv_writer *w)
 	if (!w)
 		return;
 	az_join_all(w);
-	for (unsigned i = 0; i < w->nslots; i++) {
+	for (unsigned i = 0; i < w->nslots; i++)
 		free(w->slots[i].buf);
-		EVP_MD_CTX_free(w->slots[i].md5);
-	}
 	free(w->slots);
-	EVP_MD_CTX_free(w->md5);
 	free(w->blob);
 	free(w);
 }
@@ -189,10 +188,8 @@ int nv_az_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,
 	}
 	w->slots = calloc(w->nslots, sizeof(*w->slots));
 	w->blob = nv_az_blob_name(c, key);
-	w->md5 = EVP_MD_CTX_new();
-	if (rc == 0 && (!w->slots || !w->blob || !w->md5 ||
-			EVP_DigestInit_ex(w->md5, EVP_md5(), NULL) != 1 ||
-			RAND_bytes(w->tag, sizeof(w->tag)) != 1))
+	nv_md5_init(&w->md5);
+	if (rc == 0 && (!w->slots || !w->blob || RAND_bytes(w->tag, sizeof(w->tag)) != 1))
 		rc = nv_error_set(NV_ERR, "azure: cannot start writing %s", key);
 	if (rc == 0)
 		rc = az_next_slot(w);
@@ -224,9 +221,7 @@ int nv_az_write(struct nv_writer *w, const void *buf, size_t len)
 		if (n > len)
 			n = len;
 		memcpy(w->cur->buf + w->cur->len, p, n);
-		if (EVP_DigestUpdate(w->cur->md5, p, n) != 1 ||
-		    EVP_DigestUpdate(w->md5, p, n) != 1)
-			return w->rc = nv_error_set(NV_ERR, "azure: MD5 failed");
+		nv_md5_update_pair(&w->md5, &w->cur->md5, p, n);
 		w->cur->len += n;
 		p += n;
 		len -= n;
@@ -314,8 +309,7 @@ static int az_put_block_list(struct nv_writer *w, nv_az_hdr *h, size_t n,
 
 int nv_az_write_commit(struct nv_writer *w, nv_commit_info *out)
 {
-	unsigned char digest[EVP_MAX_MD_SIZE];
-	unsigned dlen = 0;
+	unsigned char digest[16];
 	char whole[25], mtime[48], mode[8];
 	nv_az_hdr h[8];
 	size_t n;
@@ -323,10 +317,8 @@ int nv_az_write_commit(struct nv_writer *w, nv_commit_info *out)
 
 	memset(out, 0, sizeof(*out));
 	n = az_commit_headers(h, w, mtime, sizeof(mtime), mode, sizeof(mode));
-	if (rc == 0 && EVP_DigestFinal_ex(w->md5, digest, &dlen) != 1)
-		rc = nv_error_set(NV_ERR, "azure: MD5 failed");
-	if (rc == 0)
-		nv_base64(whole, digest, dlen);
+	nv_md5_final(&w->md5, digest);
+	nv_base64(whole, digest, 16);
 	if (rc == 0 && w->nblocks == 0) {
 		/* It all fits in one block: one Put Blob, checked by its Content-MD5. */
 		h[n++] = (nv_az_hdr){ "x-ms-blob-type", "BlockBlob" };

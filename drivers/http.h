@@ -9,8 +9,6 @@
 #include <stdint.h>
 #include <time.h>
 
-#include <openssl/types.h> /* EVP_MD_CTX */
-
 #include "error.h"
 #include "hash.h"
 
@@ -225,8 +223,6 @@ void nv_base64(char *out, const unsigned char *in, size_t n);
 int nv_unbase64(unsigned char **out, size_t *out_len, const char *s);
 /* base64(MD5(data)), the Content-MD5 header value; out: 25 bytes. */
 void nv_md5_base64(char out[25], const void *data, size_t len);
-/* The same for a digest fed piecewise (an EVP_MD_CTX of EVP_md5()); -1 on failure. */
-int nv_md5_final_base64(char out[25], EVP_MD_CTX *ctx);
 
 /* ------------------------------------------------------------------------- */
 /* Time. Parses ISO 8601 UTC ("2009-10-12T17:50:30.000Z") and RFC 1123

@@ -399,17 +399,6 @@ void nv_md5_base64(char out[25], const void *data, size_t len)
 	nv_base64(out, d, 16);
 }
 
-int nv_md5_final_base64(char out[25], EVP_MD_CTX *ctx)
-{
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned n = 0;
-
-	if (EVP_DigestFinal_ex(ctx, d, &n) != 1 || n != 16)
-		return -1;
-	nv_base64(out, d, 16);
-	return 0;
-}
-
 /* ---- time ---- */
 
 int nv_http_parse_time(const char *s, int64_t *sec, int32_t *nsec)
