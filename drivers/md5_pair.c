@@ -22,6 +22,14 @@ static const uint32_t K[64] = {
 /* One step: the state's four words rotate through a, b, c, d by name. */
 #define STEP(f, a, b, c, d, x, k, r) ((a) = (b) + ROTL((a) + f(b, c, d) + (x) + (k), r))
 
+static inline void add4(uint32_t h[4], uint32_t a, uint32_t b, uint32_t c, uint32_t d)
+{
+	h[0] += a;
+	h[1] += b;
+	h[2] += c;
+	h[3] += d;
+}
+
 static inline uint32_t le32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -58,10 +66,7 @@ static void blocks1(uint32_t h[4], const unsigned char *p, size_t n)
 #define S1(f, a, b, c, d, k, r) STEP(f, a, b, c, d, x[k], K[i], r); i++;
 		ROUNDS(S1)
 #undef S1
-		h[0] += a;
-		h[1] += b;
-		h[2] += c;
-		h[3] += d;
+		add4(h, a, b, c, d);
 	}
 }
 
@@ -80,14 +85,8 @@ static void blocks2(uint32_t h[4], uint32_t g[4], const unsigned char *p, size_t
 		STEP(f, a##2, b##2, c##2, d##2, x[k], K[i], r); i++;
 		ROUNDS(S2)
 #undef S2
-		h[0] += a;
-		h[1] += b;
-		h[2] += c;
-		h[3] += d;
-		g[0] += a2;
-		g[1] += b2;
-		g[2] += c2;
-		g[3] += d2;
+		add4(h, a, b, c, d);
+		add4(g, a2, b2, c2, d2);
 	}
 }
 
