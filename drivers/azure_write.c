@@ -37,6 +37,7 @@ struct nv_writer {
 	unsigned nblocks;          /* blocks handed to threads */
 	struct az_slot *cur;       /* slot being filled */
 	uint64_t total;
+	int one_put;               /* known to fit one block: no block MD5 needed */
 	nv_md5_ctx md5;            /* the whole object's MD5, for x-ms-blob-content-md5 */
 	unsigned char tag[8];      /* random per writer: block ids never collide with
 	                            * those of another writer of the same blob */
@@ -140,6 +141,12 @@ static int az_dispatch(struct nv_writer *w)
 	if (w->nblocks >= NV_AZ_MAX_BLOCKS)
 		return w->rc = nv_error_set(NV_EINVAL, "azure: %s: more than %u blocks; raise "
 					    "block_size", w->blob, NV_AZ_MAX_BLOCKS);
+	if (w->one_put) {
+		/* It grew past its known size: this block needs the MD5 skipped. */
+		nv_md5_init(&s->md5);
+		nv_md5_update(&s->md5, s->buf, s->len);
+		w->one_put = 0;
+	}
 	s->index = w->nblocks++;
 	s->rc = 0;
 	if (pthread_create(&s->thread, NULL, az_block_thread, s) != 0)
@@ -185,6 +192,7 @@ int nv_az_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,
 	if (opts->size >= 0 && (uint64_t)opts->size < block) {
 		w->block = (size_t)opts->size + 1;
 		w->nslots = 1;
+		w->one_put = 1;
 	}
 	w->slots = calloc(w->nslots, sizeof(*w->slots));
 	w->blob = nv_az_blob_name(c, key);
@@ -221,7 +229,10 @@ int nv_az_write(struct nv_writer *w, const void *buf, size_t len)
 		if (n > len)
 			n = len;
 		memcpy(w->cur->buf + w->cur->len, p, n);
-		nv_md5_update_pair(&w->md5, &w->cur->md5, p, n);
+		if (w->one_put) /* one Put Blob: the whole MD5 is its Content-MD5 */
+			nv_md5_update(&w->md5, p, n);
+		else
+			nv_md5_update_pair(&w->md5, &w->cur->md5, p, n);
 		w->cur->len += n;
 		p += n;
 		len -= n;

@@ -50,6 +50,16 @@ NAVETTE_HTTP_TRACE=1 az bulk sum small 0 5000 1048576 >/dev/null 2>"$NV_TMP/err"
 check "a small blob: one Get Blob, on the kept-alive connection" \
 	test "$(grep -c 'GET .*/small ->' "$NV_TMP/err")" -eq 1 -a "$(grep -c 'stream' "$NV_TMP/err")" -eq 0
 
+# ---- a source that grows past the size it announced ----
+# Announced smaller than a block, the writer plans one Put Blob and takes only the
+# whole MD5; once more bytes come, each block must still get its own Content-MD5.
+expect_exit 0 "write 300 KiB announced as 50 KiB, in 64 KiB blocks" env NAVETTE_REMOTE_AZR_BLOCK_SIZE=64K \
+	"$tool" azr:bulk gen grew 307200 declared=51200
+cp "$NV_TMP/out" "$NV_TMP/grew.gen"
+az bulk sum grew >"$NV_TMP/grew.sum"
+check "... and the blob holds all 300 KiB" \
+	sh -c 'grep -q "[[:space:]]307200$" "$1" && cmp -s "$1" "$2"' sh "$NV_TMP/grew.sum" "$NV_TMP/grew.gen"
+
 # ---- exclusive writes through blocks too ----
 expect_exit 0 "write 300 KiB in 64 KiB blocks" env NAVETTE_REMOTE_AZR_BLOCK_SIZE=64K \
 	"$tool" azr:bulk gen blocks/x 307200

@@ -54,7 +54,8 @@ static void print_digest(EVP_MD_CTX *md, uint64_t n)
 	printf(" %llu\n", (unsigned long long)n);
 }
 
-/* gen KEY SIZE [excl] [mtime]: writes SIZE pattern bytes, prints sha256 and size. */
+/* gen KEY SIZE [excl] [unknown] [declared=N] [mtime]: writes SIZE pattern bytes
+ * (announced as N bytes with declared=: a source that grew), prints sha256 and size. */
 static int cmd_gen(nv_store *s, char **a)
 {
 	uint64_t size = strtoull(a[1], NULL, 10), st = size * 2654435761u + 1, left = size;
@@ -70,6 +71,8 @@ static int cmd_gen(nv_store *s, char **a)
 			o.flags |= NV_WRITE_EXCLUSIVE;
 		else if (strcmp(*p, "unknown") == 0)
 			o.size = -1;
+		else if (strncmp(*p, "declared=", 9) == 0)
+			o.size = strtoll(*p + 9, NULL, 10);
 		else {
 			o.flags |= NV_WRITE_HAS_MTIME | NV_WRITE_HAS_MODE;
 			o.mtime_sec = strtoll(*p, NULL, 10);
