@@ -37,7 +37,7 @@
 #include <openssl/crypto.h>
 
 #include "azure_connstr.h"
-#include "log.h"
+#include "util/log.h"
 
 #define AZ_DEFAULT_BLOCK (4u << 20)
 #define AZ_MIN_BLOCK (64u << 10)

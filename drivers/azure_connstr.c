@@ -9,7 +9,7 @@
 
 #include <openssl/crypto.h>
 
-#include "error.h"
+#include "util/error.h"
 
 static void az_free_secret(char *s)
 {

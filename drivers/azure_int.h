@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "driver.h"
+#include "driver/driver.h"
 #include "http.h"
 #include "azure_sign.h"
 

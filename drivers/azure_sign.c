@@ -10,7 +10,7 @@
 
 #include <openssl/crypto.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "http.h"
 
 static const char *az_find_hdr(const nv_az_hdr *hdrs, size_t n, const char *name)

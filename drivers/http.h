@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "error.h"
-#include "hash.h"
+#include "util/error.h"
+#include "util/hash.h"
 
 /* ------------------------------------------------------------------------- */
 /* Growable string buffer. An allocation failure sets `failed` and turns every

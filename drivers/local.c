@@ -23,7 +23,7 @@
  * - Durability, setting "fsync": each | batch (default) | none; see local_flush.
  * - Test hook: NAVETTE_LOCAL_NO_OPENAT2=1 forces the component walk.
  */
-#include "driver.h"
+#include "driver/driver.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -3,7 +3,7 @@
 #ifndef NV_DRIVERS_S3_H
 #define NV_DRIVERS_S3_H
 
-#include "driver.h"
+#include "driver/driver.h"
 #include "http.h"
 
 struct nv_conn {

@@ -1,7 +1,7 @@
 /* s3_list.c: the s3 driver's listing: ListObjectsV2 pages fetched one at a time
  * with continuation tokens and parsed by the streaming XML reader. Called via s3.c's table. */
 #include "s3.h"
-#include "log.h"
+#include "util/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,7 +10,7 @@
 #include <libssh2.h>
 #include <libssh2_sftp.h>
 
-#include "driver.h"
+#include "driver/driver.h"
 
 /* Temporary files are named with this prefix in the target directory; listings skip them. */
 #define NV_SFTP_TMP_PREFIX ".navette-tmp."

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "age_int.h"
-#include "error.h"
+#include "age/age_int.h"
+#include "util/error.h"
 
 static nv_age_recipient nv_vec_rcpt;
 static const char *nv_vec_dir;

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "age.h"
-#include "error.h"
+#include "age/age.h"
+#include "util/error.h"
 
 /* Reads of varying sizes exercise the streaming code at odd split points. */
 static size_t nv_tool_next_size(void)

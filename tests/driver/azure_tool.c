@@ -7,9 +7,9 @@
 
 #include <openssl/evp.h>
 
-#include "config.h"
-#include "driver.h"
-#include "error.h"
+#include "util/config.h"
+#include "driver/driver.h"
+#include "util/error.h"
 
 static nv_config *cfg;
 static const char *loc_text;

@@ -1,7 +1,7 @@
 /* conformance.c: nv-conformance LOCATION, the one suite every driver runs through
  * (via the nv_drv_* wrappers only). Called by tests/driver/<driver>.sh scripts. */
-#include "config.h"
-#include "driver.h"
+#include "util/config.h"
+#include "driver/driver.h"
 
 #include <stdarg.h>
 #include <stdio.h>

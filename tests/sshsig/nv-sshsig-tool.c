@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "sshkey.h"
-#include "sshsig.h"
+#include "util/error.h"
+#include "ssh/sshkey.h"
+#include "ssh/sshsig.h"
 
 static int usage(void)
 {

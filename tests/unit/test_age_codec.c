@@ -9,10 +9,10 @@
 
 #include <cmocka.h>
 
-#include "age.h"
-#include "b64.h"
-#include "bech32.h"
-#include "error.h"
+#include "age/age.h"
+#include "util/b64.h"
+#include "age/bech32.h"
+#include "util/error.h"
 
 /* Key pair made by stock age-keygen (tests/age/testkey.txt). */
 #define NV_T_SECRET "AGE-SECRET-KEY-1MHELVQ5Z2QVQYTLJZYDSLH52ACNGLRC528QUUXFE3RWVRDFXEEVS73ELP3"

@@ -14,10 +14,10 @@
 
 #include <cmocka.h>
 
-#include "age.h"
-#include "age_int.h"
-#include "b64.h"
-#include "error.h"
+#include "age/age.h"
+#include "age/age_int.h"
+#include "util/b64.h"
+#include "util/error.h"
 
 typedef struct {
 	nv_age_identity *id[2];

@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "age.h"
-#include "error.h"
+#include "age/age.h"
+#include "util/error.h"
 
 static unsigned char *load(const char *name, size_t *n)
 {

@@ -12,7 +12,7 @@
 #include "../drivers/azure_connstr.h"
 #include "../drivers/azure_sign.h"
 #include "../drivers/http.h"
-#include "error.h"
+#include "util/error.h"
 
 /* The storage emulator's published, well-known account key. */
 static const char emu_key[] =

@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "error.h"
+#include "util/config.h"
+#include "util/error.h"
 
 static char nv_path[64];
 

@@ -20,8 +20,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "driver.h"
+#include "util/config.h"
+#include "driver/driver.h"
 
 struct fx {
 	char dir[256];  /* private temp dir */

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "driver.h"
+#include "driver/driver.h"
 
 static void test_local_forms(void **state)
 {

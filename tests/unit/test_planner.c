@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "driver.h"
-#include "engine.h"
-#include "planner.h"
+#include "driver/driver.h"
+#include "engine/engine.h"
+#include "engine/planner.h"
 
 struct nv_conn { const char *const *keys; };
 struct nv_list { const char *const *keys; size_t i; };

@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "sshbuf.h"
-#include "sshkey.h"
+#include "util/error.h"
+#include "ssh/sshbuf.h"
+#include "ssh/sshkey.h"
 #include "sshsig_vectors.h"
 
 static nv_sshkey *parse_priv(const char *text, int *rc)

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "sshbuf.h"
-#include "sshkey.h"
-#include "sshsig.h"
+#include "util/error.h"
+#include "ssh/sshbuf.h"
+#include "ssh/sshkey.h"
+#include "ssh/sshsig.h"
 #include "sshsig_vectors.h"
 
 #define NS NV_SSHSIG_NS_MANIFEST

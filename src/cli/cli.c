@@ -1,0 +1,464 @@
+/* cli.c: parses the command line, loads the config, dispatches to a command.
+ * Called by main.c only. */
+#include "nv_autoconf.h"
+
+#include "cli.h"
+#include "driver/driver.h"
+#include "util/log.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct nv_command {
+	const char *name;
+	int (*run)(nv_cli *c);
+	int min_args, max_args;  /* max -1: any */
+	const char *options;     /* long options it accepts, space-separated */
+	const char *usage;
+	const char *help;
+} nv_command;
+
+#define NV_SYNC_OPTS "dry-run checksum transfers buffer-size retries verify progress fsync timeout"
+
+static const nv_command nv_commands[] = {
+	{ "ls", nv_cmd_ls, 1, 1, "json generation identity passphrase-file signing-pubkey",
+	  "ls LOCATION|VAULT [--generation N]",
+	  "List the files at LOCATION: size, modification time (UTC) and path. For a\n"
+	  "vault, list the files of its newest generation (or N); needs --identity." },
+	{ "copy", nv_cmd_copy, 2, 2, NV_SYNC_OPTS, "copy SRC DST",
+	  "Copy new and changed files from SRC to DST; never deletes. Unchanged files\n"
+	  "(same size and mtime, or same SHA-256 with --checksum) are skipped. Every\n"
+	  "copied file's SHA-256 is computed as it streams and its stored size confirmed;\n"
+	  "--verify reread also reads the stored copy back and compares its SHA-256." },
+	{ "sync", nv_cmd_copy, 2, 2, NV_SYNC_OPTS " delete", "sync SRC DST [--delete]",
+	  "Make DST like SRC: copy as `copy` does, and with --delete remove files that\n"
+	  "SRC lacks, once every transfer succeeded and both listings ended in order." },
+	{ "check", nv_cmd_copy, 2, 2, "size-only transfers buffer-size retries timeout",
+	  "check SRC DST",
+	  "Compare SRC and DST by SHA-256 (or --size-only): report files that differ,\n"
+	  "are missing at DST or only at DST. Exit 1 when anything differs." },
+	{ "keygen", nv_cmd_keygen, 0, 0, "output signing", "keygen [-o FILE] [--signing]",
+	  "Make one key: an age identity (printed, or written to FILE; its public key\n"
+	  "age1... goes to stdout), or with --signing an OpenSSH Ed25519 signing key\n"
+	  "written to FILE and FILE.pub. The decryption identity and the signing key are\n"
+	  "separate, so they need never share a machine." },
+	{ "init", nv_cmd_init, 1, 1, "recipient recipients-file signing-key fsync timeout",
+	  "init VAULT --recipient age1... | --recipients-file FILE --signing-key FILE",
+	  "Create an encrypted vault at VAULT and pin its id, recipients and signing key\n"
+	  "on this host. Keeps the vault id key K_id in this host's state for push." },
+	{ "push", nv_cmd_push, 2, 2,
+	  "signing-key transfers buffer-size retries fsync timeout progress",
+	  "push DIR VAULT [--signing-key FILE]",
+	  "Encrypt DIR's files into VAULT as a new signed generation: unchanged files are\n"
+	  "not re-read, equal contents stored once; needs no identity." },
+	{ "pull", nv_cmd_pull, 2, -1,
+	  "identity passphrase-file signing-pubkey generation transfers buffer-size retries "
+	  "fsync timeout keep-modes",
+	  "pull VAULT DIR [--generation N] [PATH...] --identity FILE",
+	  "Restore VAULT's newest generation (or N) into DIR, all of it or the PATHs given.\n"
+	  "Every object is checked against the signed manifest before it is decrypted." },
+	{ "verify", nv_cmd_verify, 1, 1,
+	  "level max-age identity passphrase-file signing-pubkey transfers timeout",
+	  "verify VAULT [--level list|hash|deep] [--max-age DURATION]",
+	  "Check VAULT: signatures and the hash chain of every manifest, every object of\n"
+	  "the newest generation present with its size (list), its stored SHA-256 (hash),\n"
+	  "or decrypted and checked against the catalog (deep, needs --identity). With\n"
+	  "--max-age, the signed heartbeat must be younger than DURATION (30m, 26h, 7d)." },
+	{ "log", nv_cmd_log, 1, 1, "json signing-pubkey timeout", "log VAULT",
+	  "List VAULT's generations: number, time, objects, stored bytes." },
+	{ NULL, NULL, 0, 0, NULL, NULL, NULL },
+};
+
+enum {
+	OPT_CONFIG = 1000, OPT_LOG_JSON, OPT_JSON, OPT_FSYNC, OPT_TRANSFERS, OPT_BUFFER,
+	OPT_RETRIES, OPT_TIMEOUT, OPT_VERIFY, OPT_DELETE, OPT_SIZE_ONLY,
+	OPT_RECIPIENTS_FILE, OPT_SIGNING_KEY, OPT_SIGNING_PUBKEY, OPT_PASSPHRASE_FILE,
+	OPT_SIGNING, OPT_GENERATION, OPT_LEVEL, OPT_MAX_AGE, OPT_KEEP_MODES,
+};
+
+static const struct option nv_long_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "log-json", no_argument, NULL, OPT_LOG_JSON },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "checksum", no_argument, NULL, 'c' },
+	{ "progress", no_argument, NULL, 'P' },
+	{ "fsync", required_argument, NULL, OPT_FSYNC },
+	{ "transfers", required_argument, NULL, OPT_TRANSFERS },
+	{ "buffer-size", required_argument, NULL, OPT_BUFFER },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "verify", required_argument, NULL, OPT_VERIFY },
+	{ "delete", no_argument, NULL, OPT_DELETE },
+	{ "size-only", no_argument, NULL, OPT_SIZE_ONLY },
+	{ "identity", required_argument, NULL, 'i' },
+	{ "recipient", required_argument, NULL, 'r' },
+	{ "recipients-file", required_argument, NULL, OPT_RECIPIENTS_FILE },
+	{ "signing-key", required_argument, NULL, OPT_SIGNING_KEY },
+	{ "signing-pubkey", required_argument, NULL, OPT_SIGNING_PUBKEY },
+	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
+	{ "output", required_argument, NULL, 'o' },
+	{ "signing", no_argument, NULL, OPT_SIGNING },
+	{ "generation", required_argument, NULL, OPT_GENERATION },
+	{ "level", required_argument, NULL, OPT_LEVEL },
+	{ "max-age", required_argument, NULL, OPT_MAX_AGE },
+	{ "keep-modes", no_argument, NULL, OPT_KEEP_MODES },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const nv_command *nv_command_find(const char *name)
+{
+	for (const nv_command *c = nv_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static void nv_print_usage(FILE *f)
+{
+	fputs("usage: navette [OPTIONS] COMMAND [ARGS]\n\ncommands:\n", f);
+	for (const nv_command *c = nv_commands; c->name; c++)
+		fprintf(f, "  navette %s\n", c->usage);
+	fputs("\nglobal options:\n"
+	      "  --config FILE     config file (default ~/.config/navette/navette.conf)\n"
+	      "  --log-json        log as JSON Lines on stderr\n"
+	      "  -v, --verbose     say more (each copied/deleted file)\n"
+	      "  -q, --quiet       errors only\n"
+	      "  -h, --help        this help; `navette help COMMAND` for one command\n"
+	      "  -V, --version     version and compiled-in drivers\n"
+	      "\nexit codes: 0 success, 1 differences or verification failure, 2 usage or\n"
+	      "configuration error, 3 partial (some items failed), 4 fatal error\n", f);
+}
+
+static void nv_print_command_help(const nv_command *c)
+{
+	printf("usage: navette %s\n\n%s\n", c->usage, c->help);
+	if (c->options[0]) {
+		const char *p = c->options;
+
+		printf("\noptions:");
+		while (*p) {
+			size_t n = strcspn(p, " ");
+
+			printf(" --%.*s", (int)n, p);
+			p += n + (p[n] == ' ');
+		}
+		printf("\n");
+	}
+	printf("(see navette(1) for every option)\n");
+}
+
+static void nv_print_version(void)
+{
+	printf("navette %s\ndrivers:", PACKAGE_VERSION);
+	for (const nv_driver *const *d = nv_drivers(); *d; d++)
+		printf(" %s", (*d)->name);
+	printf("\n");
+}
+
+__attribute__((format(printf, 1, 2)))
+static int nv_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("navette: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n(try navette --help)\n", stderr);
+	return NV_EXIT_USAGE;
+}
+
+int nv_cli_exit_for(int rc)
+{
+	switch (rc) {
+	case NV_OK: return NV_EXIT_OK;
+	case NV_EINVAL: case NV_EAUTH: return NV_EXIT_USAGE;
+	case NV_EMISMATCH: return NV_EXIT_DIFF;
+	default: return NV_EXIT_FATAL;
+	}
+}
+
+int nv_cli_location(nv_cli *c, int i, nv_location **out)
+{
+	int rc = nv_location_parse(out, c->args[i], c->cfg);
+
+	if (rc)
+		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
+	return rc;
+}
+
+static int nv_parse_count(const char *opt, const char *v, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long n = strtoul(v, &end, 10);
+
+	if (!*v || *end || n > max || (n == 0 && strcmp(opt, "retries") != 0))
+		return nv_usage_error("bad value for --%s", opt), -1;
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* Applies one parsed option; returns 0, or an exit code. */
+static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, int *log_json,
+			   const char **config_path)
+{
+	unsigned n;
+	uint64_t sz;
+
+	switch (ch) {
+	case 'v': (*verbosity)++; break;
+	case 'q': *verbosity = -1; break;
+	case OPT_CONFIG: *config_path = arg; break;
+	case OPT_LOG_JSON: *log_json = 1; break;
+	case OPT_JSON: c->json = 1; break;
+	case 'n': c->eng.dry_run = 1; break;
+	case 'c': c->eng.checksum = 1; break;
+	case 'P': c->eng.progress = 1; break;
+	case OPT_DELETE: c->eng.delete_extra = 1; break;
+	case OPT_SIZE_ONLY: c->eng.size_only = 1; break;
+	case 'i':
+		if (c->n_identity_files >= NV_CLI_MAX_LIST)
+			return nv_usage_error("too many --identity options");
+		c->identity_files[c->n_identity_files++] = arg;
+		break;
+	case 'r':
+		if (c->n_recipients >= NV_CLI_MAX_LIST)
+			return nv_usage_error("too many --recipient options");
+		c->recipients[c->n_recipients++] = arg;
+		break;
+	case OPT_RECIPIENTS_FILE:
+		if (c->n_recipients_files >= NV_CLI_MAX_LIST)
+			return nv_usage_error("too many --recipients-file options");
+		c->recipients_files[c->n_recipients_files++] = arg;
+		break;
+	case OPT_SIGNING_KEY: c->signing_key = arg; break;
+	case OPT_SIGNING_PUBKEY: c->signing_pubkey = arg; break;
+	case OPT_PASSPHRASE_FILE: c->passphrase_file = arg; break;
+	case 'o': c->output = arg; break;
+	case OPT_SIGNING: c->signing = 1; break;
+	case OPT_KEEP_MODES: c->keep_modes = 1; break;
+	case OPT_LEVEL:
+		if (strcmp(arg, "list") && strcmp(arg, "hash") && strcmp(arg, "deep"))
+			return nv_usage_error("--level takes list, hash or deep, not '%s'", arg);
+		c->level = arg;
+		break;
+	case OPT_MAX_AGE:
+		if (nv_parse_duration(arg, &c->max_age_seconds))
+			return nv_usage_error("--max-age takes a duration such as 90s, 30m, 26h "
+					      "or 7d, not '%s'", arg);
+		c->max_age = arg;
+		break;
+	case OPT_GENERATION: {
+		char *end;
+
+		c->generation = strtoll(arg, &end, 10);
+		if (!*arg || *end || c->generation < 1)
+			return nv_usage_error("--generation takes a number from 1, not '%s'", arg);
+		break;
+	}
+	case OPT_FSYNC:
+		if (strcmp(arg, "each") && strcmp(arg, "batch") && strcmp(arg, "none"))
+			return nv_usage_error("--fsync takes each, batch or none, not '%s'", arg);
+		return nv_config_set_override(c->cfg, "fsync", arg) ? NV_EXIT_FATAL : 0;
+	case OPT_TRANSFERS:
+		if (nv_parse_count("transfers", arg, 256, &n))
+			return NV_EXIT_USAGE;
+		c->eng.transfers = n;
+		break;
+	case OPT_RETRIES:
+		if (nv_parse_count("retries", arg, 100, &n))
+			return NV_EXIT_USAGE;
+		c->eng.retries = n;
+		return nv_config_set_override(c->cfg, "retries", arg) ? NV_EXIT_FATAL : 0;
+	case OPT_TIMEOUT:
+		if (nv_parse_count("timeout", arg, 86400, &n))
+			return NV_EXIT_USAGE;
+		return nv_config_set_override(c->cfg, "timeout", arg) ? NV_EXIT_FATAL : 0;
+	case OPT_BUFFER:
+		if (nv_parse_size("--buffer-size", arg, &sz) || sz < 4096 || sz > (256u << 20))
+			return nv_usage_error("--buffer-size takes 4K to 256M, not '%s'", arg);
+		c->eng.buffer_size = (size_t)sz;
+		break;
+	case OPT_VERIFY:
+		if (strcmp(arg, "reread") == 0)
+			c->eng.verify_reread = 1;
+		else if (strcmp(arg, "size") == 0)
+			c->eng.verify_reread = 0;
+		else
+			return nv_usage_error("--verify takes size or reread, not '%s'", arg);
+		break;
+	default:
+		return NV_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int nv_parse_duration(const char *s, long long *out)
+{
+	char *end;
+	long long n = strtoll(s, &end, 10), mult;
+
+	if (end == s || n < 0)
+		return -1;
+	switch (*end) {
+	case '\0': case 's': mult = 1; break;
+	case 'm': mult = 60; break;
+	case 'h': mult = 3600; break;
+	case 'd': mult = 86400; break;
+	default: return -1;
+	}
+	if (*end && end[1])
+		return -1;
+	*out = n * mult;
+	return 0;
+}
+
+static const char *nv_option_name(int ch)
+{
+	for (const struct option *o = nv_long_options; o->name; o++)
+		if (o->val == ch)
+			return o->name;
+	return "?";
+}
+
+static int nv_option_allowed(const nv_command *cmd, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = cmd->options; (p = strstr(p, name)); p += n)
+		if ((p == cmd->options || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+static int nv_cli_run(nv_cli *c, int argc, char **argv)
+{
+	static const int globals[] = { 'h', 'V', 'v', 'q', OPT_CONFIG, OPT_LOG_JSON };
+	int seen[64], nseen = 0, ch, verbosity = 0, log_json = 0, rc, help = 0, version = 0;
+	const char *config_path = NULL;
+	const nv_command *cmd;
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+hVvqncPi:r:o:", nv_long_options, NULL)) != -1 ||
+	       optind < argc) {
+		if (ch == -1) {
+			/* A positional argument: keep it and go on parsing options after
+			 * it; after "--" everything is positional. */
+			if (strcmp(argv[optind - 1], "--") == 0) {
+				while (optind < argc)
+					c->args[c->nargs++] = argv[optind++];
+				break;
+			}
+			c->args[c->nargs++] = argv[optind++];
+			continue;
+		}
+		if (ch == '?' || ch == ':')
+			return nv_usage_error("unknown option or missing value: %s",
+					      argv[optind - 1]);
+		if (ch == 'h') {
+			help = 1;
+			continue;
+		}
+		if (ch == 'V') {
+			version = 1;
+			continue;
+		}
+		if (nseen < 64)
+			seen[nseen++] = ch;
+		if ((rc = nv_apply_option(c, ch, optarg, &verbosity, &log_json, &config_path)))
+			return rc;
+	}
+	nv_log_setup(log_json, verbosity);
+	if (version) {
+		nv_print_version();
+		return NV_EXIT_OK;
+	}
+	if (c->nargs == 0) {
+		if (help) {
+			nv_print_usage(stdout);
+			return NV_EXIT_OK;
+		}
+		nv_print_usage(stderr);
+		return NV_EXIT_USAGE;
+	}
+	c->command = c->args[0];
+	c->args++;
+	c->nargs--;
+	if (strcmp(c->command, "help") == 0) {
+		if (c->nargs == 0) {
+			nv_print_usage(stdout);
+			return NV_EXIT_OK;
+		}
+		cmd = nv_command_find(c->args[0]);
+		if (!cmd)
+			return nv_usage_error("no such command: %s", c->args[0]);
+		nv_print_command_help(cmd);
+		return NV_EXIT_OK;
+	}
+	cmd = nv_command_find(c->command);
+	if (!cmd)
+		return nv_usage_error("unknown command: %s", c->command);
+	if (help) {
+		nv_print_command_help(cmd);
+		return NV_EXIT_OK;
+	}
+	for (int i = 0; i < nseen; i++) {
+		int global = 0;
+
+		for (size_t g = 0; g < sizeof(globals) / sizeof(globals[0]); g++)
+			global |= seen[i] == globals[g];
+		if (!global && !nv_option_allowed(cmd, nv_option_name(seen[i])))
+			return nv_usage_error("this command does not take --%s",
+					      nv_option_name(seen[i]));
+	}
+	if (c->nargs < cmd->min_args || (cmd->max_args >= 0 && c->nargs > cmd->max_args)) {
+		fprintf(stderr, "usage: navette %s\n", cmd->usage);
+		return NV_EXIT_USAGE;
+	}
+	rc = nv_config_load(&c->cfg_file, config_path);
+	if (rc) {
+		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
+		return NV_EXIT_USAGE;
+	}
+	if ((rc = nv_config_merge_overrides(c->cfg_file, c->cfg))) {
+		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
+		return NV_EXIT_FATAL;
+	}
+	nv_config_free(c->cfg);
+	c->cfg = c->cfg_file;
+	c->cfg_file = NULL;
+	return cmd->run(c);
+}
+
+int nv_cli_main(int argc, char **argv)
+{
+	nv_cli c;
+	char **args = calloc((size_t)argc + 1, sizeof(char *));
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	nv_engine_defaults(&c.eng);
+	c.generation = -1;
+	c.args = args;
+	c.cfg = nv_config_new(); /* holds command-line overrides until the file is read */
+	if (!args || !c.cfg) {
+		fputs("navette: out of memory\n", stderr);
+		free(args);
+		nv_config_free(c.cfg);
+		return NV_EXIT_FATAL;
+	}
+	rc = nv_cli_run(&c, argc, argv);
+	nv_config_free(c.cfg);
+	nv_config_free(c.cfg_file);
+	free(args);
+	return rc;
+}

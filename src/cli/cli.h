@@ -1,0 +1,65 @@
+/* cli.h: command-line dispatcher, the options every command shares, and the
+ * per-command entry points. Called by main.c; commands live in src/cmd_*.c. */
+#ifndef NV_CLI_H
+#define NV_CLI_H
+
+#include "util/config.h"
+#include "engine/engine.h"
+
+/* Exit codes, documented in README.md and navette.1. */
+enum nv_exit {
+	NV_EXIT_OK = 0,
+	NV_EXIT_DIFF = 1,    /* differences found or verification failed */
+	NV_EXIT_USAGE = 2,   /* usage or configuration error */
+	NV_EXIT_PARTIAL = 3, /* some items failed, the rest done */
+	NV_EXIT_FATAL = 4,
+};
+
+#define NV_CLI_MAX_LIST 32
+
+typedef struct nv_cli {
+	const char *command;
+	char **args;          /* positional arguments after the command */
+	int nargs;
+	nv_config *cfg;
+	nv_config *cfg_file;   /* while loading: the file, before overrides move in */
+	nv_engine_opts eng;
+	int json;             /* --json output (ls, log, verify) */
+	/* vault options */
+	const char *identity_files[NV_CLI_MAX_LIST];
+	int n_identity_files;
+	const char *recipients[NV_CLI_MAX_LIST];
+	int n_recipients;
+	const char *recipients_files[NV_CLI_MAX_LIST];
+	int n_recipients_files;
+	const char *signing_key;
+	const char *signing_pubkey;
+	const char *passphrase_file;
+	const char *output;   /* keygen -o */
+	const char *level;    /* verify --level */
+	const char *max_age;  /* verify --max-age, as given */
+	long long max_age_seconds;
+	long long generation; /* -1: newest */
+	int signing;          /* keygen --signing */
+	int keep_modes;       /* pull --keep-modes */
+} nv_cli;
+
+int nv_cli_main(int argc, char **argv);
+/* Maps an nv_err code to an exit code for a command that failed outright. */
+int nv_cli_exit_for(int rc);
+/* Parses args[i] as a location with the command's config; prints the error. */
+int nv_cli_location(nv_cli *c, int i, nv_location **out);
+
+/* "90s", "30m", "26h", "7d" (plain number: seconds); -1 if malformed. */
+int nv_parse_duration(const char *s, long long *out);
+
+int nv_cmd_ls(nv_cli *c);
+int nv_cmd_copy(nv_cli *c);  /* copy, sync and check */
+int nv_cmd_keygen(nv_cli *c);
+int nv_cmd_init(nv_cli *c);
+int nv_cmd_push(nv_cli *c);
+int nv_cmd_pull(nv_cli *c);
+int nv_cmd_verify(nv_cli *c);
+int nv_cmd_log(nv_cli *c);
+
+#endif

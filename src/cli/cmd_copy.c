@@ -1,0 +1,51 @@
+/* cmd_copy.c: the copy, sync and check commands over plain trees.
+ * Called by the dispatcher in cli.c. */
+#include "cli.h"
+#include "util/log.h"
+
+#include <string.h>
+
+static void nv_copy_summary(const nv_cli *c, const nv_engine_stats *st)
+{
+	double mib = (double)st->copied_bytes / (1 << 20);
+
+	if (strcmp(c->command, "check") == 0) {
+		nv_log(st->differ + st->missing + st->extra ? NV_LOG_WARN : NV_LOG_NOTICE,
+		       "%llu identical, %llu differ, %llu missing at destination, %llu only at "
+		       "destination, %llu failed (%.2f s)",
+		       (unsigned long long)st->identical, (unsigned long long)st->differ,
+		       (unsigned long long)st->missing, (unsigned long long)st->extra,
+		       (unsigned long long)st->failed, st->seconds);
+		return;
+	}
+	nv_log(NV_LOG_NOTICE, "%s%llu copied (%.1f MiB, %.1f MiB/s), %llu unchanged, %llu deleted, "
+	       "%llu failed, %llu failed verification, in %.2f s",
+	       c->eng.dry_run ? "dry run: " : "",
+	       (unsigned long long)st->copied, mib, st->seconds > 0 ? mib / st->seconds : 0.0,
+	       (unsigned long long)st->skipped, (unsigned long long)st->deleted,
+	       (unsigned long long)st->failed, (unsigned long long)st->mismatched, st->seconds);
+}
+
+int nv_cmd_copy(nv_cli *c)
+{
+	nv_location *src = NULL, *dst = NULL;
+	nv_engine_stats st;
+	int code;
+
+	if (strcmp(c->command, "copy") == 0)
+		c->eng.mode = NV_ENGINE_COPY;
+	else if (strcmp(c->command, "check") == 0)
+		c->eng.mode = NV_ENGINE_CHECK;
+	else
+		c->eng.mode = NV_ENGINE_SYNC;
+	if (nv_cli_location(c, 0, &src) || nv_cli_location(c, 1, &dst)) {
+		code = NV_EXIT_USAGE;
+		goto out;
+	}
+	code = nv_engine_run(src, dst, &c->eng, &st);
+	nv_copy_summary(c, &st);
+out:
+	nv_location_free(src);
+	nv_location_free(dst);
+	return code;
+}

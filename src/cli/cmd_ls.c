@@ -1,0 +1,94 @@
+/* cmd_ls.c: the ls command: a location's files, streamed in key order, or
+ * a vault's files from its catalog. Called by the dispatcher in cli.c. */
+#include "cli.h"
+#include "cmd_vault.h"
+#include "engine/lister.h"
+#include "util/log.h"
+
+#include <stdio.h>
+#include <time.h>
+
+static void nv_ls_print(const nv_cli *c, const nv_entry *e)
+{
+	char when[32] = "-", q[4200];
+	struct tm tm;
+	time_t t = (time_t)e->mtime_sec;
+
+	if (e->flags & NV_ENTRY_HAS_MTIME) {
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	if (c->json) {
+		nv_json_quote(q, sizeof(q), e->key);
+		printf("{\"path\":%s,\"size\":%llu", q, (unsigned long long)e->size);
+		if (e->flags & NV_ENTRY_HAS_MTIME)
+			printf(",\"mtime\":\"%s\"", when);
+		if (e->flags & NV_ENTRY_HAS_MODE)
+			printf(",\"mode\":\"%04o\"", (unsigned)e->mode);
+		printf("}\n");
+	} else {
+		printf("%12llu %-20s %s\n", (unsigned long long)e->size, when, e->key);
+	}
+}
+
+/* A vault: the files of its newest generation (or --generation N), from the
+ * catalog, which needs the identity. */
+static int nv_ls_vault(nv_cli *c)
+{
+	nv_vread_session s;
+	int rc = nv_vread_open(&s, c, 0, NV_VREAD_CATALOG);
+
+	for (size_t i = 0; !rc && i < s.cat.n; i++) {
+		const nv_cat_entry *ce = &s.cat.e[i];
+		nv_entry e = {
+			.key = ce->path, .size = ce->size, .mtime_sec = ce->mtime,
+			.mtime_nsec = ce->mtime_ns, .mode = ce->mode & 07777,
+			.flags = NV_ENTRY_HAS_MTIME | NV_ENTRY_HAS_MODE,
+		};
+
+		nv_ls_print(c, &e);
+	}
+	if (!rc && s.gen == 0)
+		nv_log(NV_LOG_NOTICE, "%s: the vault has no generation yet", s.loc->text);
+	nv_vread_close(&s);
+	if (fflush(stdout) != 0 && !rc)
+		return NV_EXIT_FATAL;
+	return rc;
+}
+
+int nv_cmd_ls(nv_cli *c)
+{
+	nv_location *loc = NULL;
+	nv_store *s = NULL;
+	nv_sorted *l = NULL;
+	nv_entry e;
+	int rc;
+
+	if (nv_cli_location(c, 0, &loc))
+		return NV_EXIT_USAGE;
+	if (nv_vread_is_vault(loc)) {
+		nv_location_free(loc);
+		return nv_ls_vault(c);
+	}
+	if (c->generation > 0) {
+		nv_log(NV_LOG_ERROR, "%s is not a vault: --generation applies to vaults only",
+		       loc->text);
+		nv_location_free(loc);
+		return NV_EXIT_USAGE;
+	}
+	if ((rc = nv_drv_open(&s, loc)) || (rc = nv_sorted_open(&l, s, "", 0)))
+		goto out;
+	while ((rc = nv_sorted_next(l, &e)) == 0)
+		nv_ls_print(c, &e);
+	if (rc == NV_EOF)
+		rc = 0;
+out:
+	if (rc)
+		nv_log(NV_LOG_ERROR, "%s: %s", loc->text, nv_error_msg());
+	nv_sorted_close(l);
+	nv_drv_close(s);
+	nv_location_free(loc);
+	if (fflush(stdout) != 0 && !rc)
+		return NV_EXIT_FATAL;
+	return nv_cli_exit_for(rc);
+}

@@ -1,0 +1,47 @@
+/* cmd_push.c: the push command. Called by the dispatcher in cli.c. */
+#include "cli.h"
+#include "keys.h"
+#include "util/log.h"
+#include "vault/vault_push.h"
+
+int nv_cmd_push(nv_cli *c)
+{
+	nv_location *src = NULL, *dst = NULL;
+	nv_vault *v = NULL;
+	nv_sshkey *sk = NULL;
+	nv_push_stats st;
+	int rc;
+
+	if (nv_cli_location(c, 0, &src) || nv_cli_location(c, 1, &dst)) {
+		rc = NV_EINVAL;
+		goto out;
+	}
+	if (src->driver != nv_driver_find("local")) {
+		rc = nv_error_set(NV_EINVAL, "push reads a local directory; %s is not one",
+				  src->text);
+		goto out_log;
+	}
+	if ((rc = nv_keys_signing_key(c, &sk)) ||
+	    (rc = nv_vault_open(&v, dst, nv_keys_signing_pubkey(c))))
+		goto out_log;
+	rc = nv_vault_push(v, src, sk, &c->eng, &st);
+	if (rc)
+		goto out_log;
+	nv_log(NV_LOG_NOTICE, "%s generation %llu: %llu files, %llu read, %llu uploaded "
+	       "(%.1f MiB), %llu already stored, in %.2f s",
+	       st.published ? "published" : "no change, refreshed the heartbeat of",
+	       (unsigned long long)st.generation, (unsigned long long)st.files,
+	       (unsigned long long)st.hashed, (unsigned long long)st.uploaded,
+	       (double)st.uploaded_bytes / (1 << 20), (unsigned long long)st.reused, st.seconds);
+	goto out;
+out_log:
+	nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
+out:
+	nv_vault_close(v);
+	nv_sshkey_free(sk);
+	nv_location_free(src);
+	nv_location_free(dst);
+	if (rc == NV_EIO && st.failed)
+		return NV_EXIT_PARTIAL;
+	return nv_cli_exit_for(rc);
+}

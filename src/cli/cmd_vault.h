@@ -1,0 +1,33 @@
+/* cmd_vault.h: what the vault reader commands (pull, ls, verify, log) share:
+ * opening a vault from the command line and choosing a generation.
+ * Called by cmd_pull.c, cmd_ls.c, cmd_verify.c and cmd_log.c. */
+#ifndef NV_CMD_VAULT_H
+#define NV_CMD_VAULT_H
+
+#include "cli.h"
+#include "vault/vault.h"
+
+typedef struct nv_vread_session {
+	nv_location *loc;
+	nv_vault *v;
+	nv_age_identity *id;   /* when asked for */
+	nv_manifest m;         /* the chosen generation (cleared if the vault is empty) */
+	unsigned char sha[NV_SHA256_LEN];
+	uint64_t gen;          /* 0: the vault has no generation yet */
+	nv_catalog cat;        /* when asked for */
+} nv_vread_session;
+
+enum nv_vread_want {
+	NV_VREAD_IDENTITY = 1 << 0, /* load the identity first (fails fast, exit 2) */
+	NV_VREAD_CURRENT = 1 << 1,  /* the newest generation or --generation N */
+	NV_VREAD_CATALOG = 1 << 2,  /* and its catalog (implies both above) */
+};
+
+/* Opens the vault named by c->args[argi] as the options say. Returns 0 or an
+ * exit code (enum nv_exit), the error already logged. */
+int nv_vread_open(nv_vread_session *s, nv_cli *c, int argi, unsigned want);
+void nv_vread_close(nv_vread_session *s);
+/* Does the location hold a vault descriptor? (ls uses it to switch modes.) */
+int nv_vread_is_vault(const nv_location *loc);
+
+#endif

@@ -1,0 +1,553 @@
+/* engine.c: runs copy, sync and check: the planner on this thread feeds a
+ * bounded queue; N workers, each with its own connections, transfer and verify. */
+#include "engine.h"
+#include "cli/cli.h"
+#include "lister.h"
+#include "util/log.h"
+#include "planner.h"
+#include "queue.h"
+#include "transfer.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct nv_job {
+	nv_action act;
+	char *key;         /* NV_ACT_DELETE: NULL, keys[] instead */
+	nv_entry src, dst; /* .key left NULL */
+	char **keys;       /* NV_ACT_DELETE: one batch (nv_drv_remove_batch keys at most) */
+	size_t nkeys;
+} nv_job;
+
+typedef struct nv_run {
+	const nv_engine_opts *o;
+	const nv_location *src_loc, *dst_loc;
+	nv_queue *q;
+	FILE *deletes;             /* dst-only keys, applied once both listings ended sorted */
+	atomic_int fatal;          /* stop everything: auth, disk full, broken listing */
+	pthread_mutex_t mu;
+	char fatal_msg[1024];
+	_Atomic uint64_t copied, copied_bytes, skipped, deleted, failed, mismatched;
+	_Atomic uint64_t identical, differ, missing, extra;
+	atomic_int done;
+} nv_run;
+
+void nv_engine_defaults(nv_engine_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->mode = NV_ENGINE_SYNC;
+	o->transfers = 4;
+	o->buffer_size = 1 << 20;
+	o->retries = 3;
+}
+
+static void nv_run_fatal(nv_run *r, int code)
+{
+	pthread_mutex_lock(&r->mu);
+	if (!atomic_load(&r->fatal)) {
+		snprintf(r->fatal_msg, sizeof(r->fatal_msg), "%s", nv_error_msg());
+		atomic_store(&r->fatal, code ? code : NV_ERR);
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+static int nv_is_fatal(int rc)
+{
+	return rc == NV_EAUTH || rc == NV_ENOSPC || rc == NV_ECANCEL;
+}
+
+/* One attempt at one job; the caller retries on NV_ERETRY. */
+static int nv_job_run_once(nv_run *r, nv_xfer_ctx *x, nv_job *j)
+{
+	unsigned char a[NV_SHA256_LEN], b[NV_SHA256_LEN];
+	uint64_t na, nb, bytes;
+	nv_entry now;
+	int rc;
+
+	switch (j->act) {
+	case NV_ACT_STAT:
+		rc = nv_drv_stat(x->dst, j->key, &now);
+		if (rc)
+			return rc;
+		if (!(now.flags & NV_ENTRY_HAS_MTIME) || nv_mtime_equal(&j->src, &now)) {
+			atomic_fetch_add(&r->skipped, 1);
+			return 0;
+		}
+		break;
+	case NV_ACT_HASH:
+		if ((rc = nv_xfer_hash(x, x->src, j->key, &na, a)) ||
+		    (rc = nv_xfer_hash(x, x->dst, j->key, &nb, b)))
+			return rc;
+		if (na == nb && memcmp(a, b, sizeof(a)) == 0) {
+			atomic_fetch_add(r->o->mode == NV_ENGINE_CHECK ? &r->identical
+								   : &r->skipped, 1);
+			return 0;
+		}
+		if (r->o->mode == NV_ENGINE_CHECK) {
+			atomic_fetch_add(&r->differ, 1);
+			nv_log_item(NV_LOG_WARN, "differ", j->key, "SHA-256 differs");
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+	rc = nv_xfer_copy(x, j->key, &j->src, &bytes, a);
+	if (rc)
+		return rc;
+	atomic_fetch_add(&r->copied, 1);
+	atomic_fetch_add(&r->copied_bytes, bytes);
+	if (nv_log_json()) {
+		char hex[NV_SHA256_HEX];
+
+		nv_hex(hex, a, sizeof(a));
+		nv_log_item(NV_LOG_INFO, "copied", j->key, hex);
+	} else {
+		nv_log_item(NV_LOG_INFO, "copied", j->key, NULL);
+	}
+	return 0;
+}
+
+/* 1 when a failed attempt should be made again, after a pause. */
+static int nv_job_again(nv_run *r, int rc, unsigned *attempt, const char *key)
+{
+	if (rc != NV_ERETRY || *attempt >= r->o->retries || atomic_load(&r->fatal))
+		return 0;
+	/* Exponential backoff with jitter: 0.2 s, 0.4 s, ... capped at 5 s. */
+	unsigned ms = 200u << (*attempt < 5 ? *attempt : 5);
+	ms = ms > 5000 ? 5000 : ms;
+	ms = ms / 2 + (unsigned)(rand() % (int)(ms / 2 + 1));
+	nv_log_item(NV_LOG_INFO, "retry", key, nv_error_msg());
+	usleep(ms * 1000u);
+	(*attempt)++;
+	return 1;
+}
+
+/* Counts and logs one key's failure; msg NULL: the thread's message. */
+static void nv_job_failed(nv_run *r, const char *key, int rc, const char *msg)
+{
+	if (msg)
+		nv_error_set(rc, "%s", msg); /* a fatal error's report comes from it */
+	nv_log_item(NV_LOG_ERROR, "failed", key, nv_error_msg());
+	if (nv_is_fatal(rc))
+		nv_run_fatal(r, rc);
+	else if (rc == NV_EMISMATCH)
+		atomic_fetch_add(&r->mismatched, 1);
+	else
+		atomic_fetch_add(&r->failed, 1);
+}
+
+/* A batch of deletions: one request where the driver batches (S3 DeleteObjects),
+ * each key counted and logged as a delete of its own. Keys that failed with
+ * NV_ERETRY, or all of them when the request did, are tried again. */
+static void nv_job_delete(nv_run *r, nv_xfer_ctx *x, nv_job *j)
+{
+	size_t n = j->nkeys, left = 0, i;
+	int *res = calloc(n, sizeof(*res));
+	char **msgs = calloc(n, sizeof(*msgs));
+	unsigned attempt = 0;
+	int rc;
+
+	if (!res || !msgs) {
+		nv_error_set(NV_ERR, "out of memory");
+		nv_run_fatal(r, NV_ERR);
+		goto out;
+	}
+	for (;;) {
+		rc = nv_drv_remove_many(x->dst, (const char *const *)j->keys, n, res, msgs);
+		for (i = 0, left = 0; !rc && i < n; i++) {
+			char *key = j->keys[i];
+
+			j->keys[i] = NULL;
+			if (res[i] == 0) {
+				atomic_fetch_add(&r->deleted, 1);
+				nv_log_item(NV_LOG_INFO, "deleted", key, NULL);
+				free(key);
+			} else if (res[i] == NV_ERETRY && attempt < r->o->retries) {
+				nv_error_set(res[i], "%s", msgs[i] ? msgs[i] : nv_error_name(res[i]));
+				j->keys[left++] = key; /* kept for the next try, in order */
+			} else {
+				nv_job_failed(r, key, res[i], msgs[i] ? msgs[i] : nv_error_name(res[i]));
+				free(key);
+			}
+			free(msgs[i]);
+			msgs[i] = NULL;
+		}
+		if (!rc && !left)
+			break;
+		if (!rc) {
+			j->nkeys = n = left;
+			rc = NV_ERETRY;
+		}
+		if (!nv_job_again(r, rc, &attempt, j->keys[0]))
+			break;
+	}
+	for (i = 0; rc && i < n; i++)
+		nv_job_failed(r, j->keys[i], rc, NULL);
+out:
+	free(res);
+	free(msgs);
+}
+
+static void nv_job_run(nv_run *r, nv_xfer_ctx *x, nv_job *j)
+{
+	unsigned attempt = 0;
+	int rc;
+
+	if (j->act == NV_ACT_DELETE) {
+		nv_job_delete(r, x, j);
+		return;
+	}
+	do
+		rc = nv_job_run_once(r, x, j);
+	while (nv_job_again(r, rc, &attempt, j->key));
+	if (rc)
+		nv_job_failed(r, j->key, rc, NULL);
+}
+
+static void nv_job_free(nv_job *j)
+{
+	if (!j)
+		return;
+	for (size_t i = 0; i < j->nkeys; i++)
+		free(j->keys[i]);
+	free(j->keys);
+	free(j->key);
+	free(j);
+}
+
+static void *nv_worker(void *arg)
+{
+	nv_run *r = arg;
+	nv_xfer_ctx x = { 0 };
+	nv_job *j;
+	int rc;
+
+	x.buf_size = r->o->buffer_size;
+	x.verify_reread = r->o->verify_reread;
+	x.want_sha = nv_log_json(); /* "copied" records carry the SHA-256 of what was sent */
+	x.buf = malloc(x.buf_size);
+	x.sha = nv_sha256_new();
+	if (!x.buf || !x.sha) {
+		nv_error_set(NV_ERR, "out of memory");
+		nv_run_fatal(r, NV_ERR);
+	} else if ((rc = nv_drv_open(&x.src, r->src_loc)) ||
+		   (rc = nv_drv_open(&x.dst, r->dst_loc))) {
+		nv_error_wrap(rc, "connecting");
+		nv_run_fatal(r, rc);
+	}
+	while ((j = nv_queue_pop(r->q))) {
+		if (!atomic_load(&r->fatal))
+			nv_job_run(r, &x, j);
+		nv_job_free(j);
+	}
+	/* Durability barrier for what this worker wrote, before success is reported. */
+	if (x.dst && !atomic_load(&r->fatal) && (rc = nv_drv_flush(x.dst))) {
+		nv_error_wrap(rc, "flushing %s", r->dst_loc->text);
+		nv_run_fatal(r, rc);
+	}
+	nv_drv_close(x.src);
+	nv_drv_close(x.dst);
+	nv_sha256_free(x.sha);
+	free(x.buf);
+	return NULL;
+}
+
+static int nv_enqueue(nv_run *r, nv_action act, const char *key, const nv_entry *src,
+		      const nv_entry *dst)
+{
+	nv_job *j = calloc(1, sizeof(*j));
+
+	if (!j || !(j->key = strdup(key))) {
+		free(j);
+		return nv_error_set(NV_ERR, "out of memory");
+	}
+	j->act = act;
+	if (src)
+		j->src = *src;
+	if (dst)
+		j->dst = *dst;
+	j->src.key = j->dst.key = NULL;
+	if (nv_queue_push(r->q, j) != 0) {
+		nv_job_free(j);
+		return NV_ECANCEL;
+	}
+	return 0;
+}
+
+static const char *nv_action_verb(nv_action act)
+{
+	switch (act) {
+	case NV_ACT_COPY: return "would copy";
+	case NV_ACT_DELETE: return "would delete";
+	case NV_ACT_HASH: return "would compare";
+	case NV_ACT_STAT: return "would check mtime of";
+	default: return NULL;
+	}
+}
+
+/* The planner's callback, on the main thread. */
+static int nv_on_plan(void *ctx, nv_action act, const char *key, const nv_entry *src,
+		      const nv_entry *dst)
+{
+	nv_run *r = ctx;
+	const nv_engine_opts *o = r->o;
+
+	if (atomic_load(&r->fatal))
+		return NV_ECANCEL;
+	if (o->mode == NV_ENGINE_CHECK) {
+		if (act == NV_ACT_EXTRA) {
+			atomic_fetch_add(&r->extra, 1);
+			nv_log_item(NV_LOG_WARN, "extra", key, "only at the destination");
+			return 0;
+		}
+		if (!dst) {
+			atomic_fetch_add(&r->missing, 1);
+			nv_log_item(NV_LOG_WARN, "missing", key, "not at the destination");
+			return 0;
+		}
+		if (act == NV_ACT_COPY) {
+			atomic_fetch_add(&r->differ, 1);
+			nv_log_item(NV_LOG_WARN, "differ", key, "sizes differ");
+			return 0;
+		}
+		if (o->size_only) {
+			atomic_fetch_add(&r->identical, 1);
+			return 0;
+		}
+		return nv_enqueue(r, NV_ACT_HASH, key, src, dst);
+	}
+	if (act == NV_ACT_SKIP) {
+		atomic_fetch_add(&r->skipped, 1);
+		return 0;
+	}
+	if (act == NV_ACT_EXTRA)
+		return 0;
+	if (act == NV_ACT_DELETE) {
+		/* Deletes wait until both listings have ended in order. */
+		if (fprintf(r->deletes, "%s\n", key) < 0)
+			return nv_error_set(NV_EIO, "cannot record pending deletions");
+		return 0;
+	}
+	if (o->dry_run) {
+		nv_log_item(NV_LOG_WARN, nv_action_verb(act), key, NULL);
+		if (act == NV_ACT_COPY)
+			atomic_fetch_add(&r->copied, 1);
+		return 0;
+	}
+	return nv_enqueue(r, act, key, src, dst);
+}
+
+/* Hands a batch of deletions to the workers; *j is theirs (or freed) after. */
+static int nv_push_deletes(nv_run *r, nv_job **j)
+{
+	int rc = 0;
+
+	if (*j && (*j)->nkeys && nv_queue_push(r->q, *j) == 0)
+		*j = NULL;
+	else if (*j && (*j)->nkeys)
+		rc = NV_ECANCEL;
+	nv_job_free(*j);
+	*j = NULL;
+	return rc;
+}
+
+/* Queues the recorded deletions in batches as large as the destination's
+ * driver removes in one request (1 for drivers without remove_many). */
+static int nv_apply_deletes(nv_run *r)
+{
+	size_t batch = nv_drv_remove_batch(r->dst_loc->driver);
+	nv_job *j = NULL;
+	char line[4096];
+	int rc = 0;
+
+	rewind(r->deletes);
+	while (!rc && fgets(line, sizeof(line), r->deletes)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (r->o->dry_run) {
+			nv_log_item(NV_LOG_WARN, "would delete", line, NULL);
+			atomic_fetch_add(&r->deleted, 1);
+			continue;
+		}
+		if (!j && (j = calloc(1, sizeof(*j))))
+			j->keys = calloc(batch, sizeof(*j->keys));
+		if (!j || !j->keys || !(j->keys[j->nkeys] = strdup(line))) {
+			rc = nv_error_set(NV_ERR, "out of memory");
+			break;
+		}
+		j->act = NV_ACT_DELETE;
+		if (++j->nkeys == batch)
+			rc = nv_push_deletes(r, &j);
+	}
+	if (!rc)
+		rc = nv_push_deletes(r, &j);
+	nv_job_free(j);
+	return rc;
+}
+
+static void *nv_progress(void *arg)
+{
+	nv_run *r = arg;
+	unsigned ticks = 0;
+
+	while (!atomic_load(&r->done)) {
+		usleep(100000);
+		if (++ticks % 10)
+			continue;
+		fprintf(stderr, "progress: %llu copied (%.1f MiB), %llu skipped, %llu failed\n",
+			(unsigned long long)atomic_load(&r->copied),
+			(double)atomic_load(&r->copied_bytes) / (1 << 20),
+			(unsigned long long)atomic_load(&r->skipped),
+			(unsigned long long)atomic_load(&r->failed));
+	}
+	return NULL;
+}
+
+/* Plans the whole tree (and records deletions), with workers consuming. */
+static int nv_engine_plan(nv_run *r)
+{
+	nv_plan_rules rules = {
+		.checksum = r->o->checksum || r->o->mode == NV_ENGINE_CHECK,
+		.deleting = r->o->mode == NV_ENGINE_SYNC && r->o->delete_extra,
+		.copying = 1,
+	};
+	nv_store *ls = NULL, *ld = NULL;
+	nv_sorted *s = NULL, *d = NULL;
+	int rc;
+
+	if ((rc = nv_drv_open(&ls, r->src_loc)) ||
+	    (rc = nv_sorted_open(&s, ls, "", 0))) {
+		nv_error_wrap(rc, "listing %s", r->src_loc->text);
+		goto out;
+	}
+	if ((rc = nv_drv_open(&ld, r->dst_loc)) ||
+	    (rc = nv_sorted_open(&d, ld, "", 1))) {
+		nv_error_wrap(rc, "listing %s", r->dst_loc->text);
+		goto out;
+	}
+	rc = nv_plan_run(s, d, &rules, nv_on_plan, r);
+	if (rc == NV_ECANCEL && atomic_load(&r->fatal))
+		rc = 0; /* a worker's error, reported as such */
+	if (!rc && (nv_sorted_skipped(s) || nv_sorted_skipped(d)))
+		atomic_fetch_add(&r->failed, nv_sorted_skipped(s));
+out:
+	nv_sorted_close(s);
+	nv_sorted_close(d);
+	nv_drv_close(ls);
+	nv_drv_close(ld);
+	return rc;
+}
+
+/* Starts the workers, feeds them with fill(), waits for them. */
+static int nv_engine_pass(nv_run *r, int (*fill)(nv_run *))
+{
+	unsigned n = r->o->transfers ? r->o->transfers : 1;
+	pthread_t *tids = calloc(n, sizeof(*tids));
+	unsigned started = 0;
+	int rc;
+
+	if (!tids || nv_queue_new(&r->q, (size_t)n * 4)) {
+		free(tids);
+		return nv_error_set(NV_ERR, "out of memory");
+	}
+	if (!r->o->dry_run)
+		for (; started < n; started++)
+			if (pthread_create(&tids[started], NULL, nv_worker, r))
+				break;
+	rc = fill(r);
+	nv_queue_close(r->q);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	nv_queue_free(r->q);
+	r->q = NULL;
+	free(tids);
+	return rc;
+}
+
+static int nv_engine_exit(nv_run *r, int plan_rc)
+{
+	if (plan_rc) {
+		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
+		return plan_rc == NV_EINVAL ? NV_EXIT_USAGE : NV_EXIT_FATAL;
+	}
+	if (atomic_load(&r->fatal)) {
+		nv_log(NV_LOG_ERROR, "%s", r->fatal_msg);
+		return atomic_load(&r->fatal) == NV_EINVAL ? NV_EXIT_USAGE : NV_EXIT_FATAL;
+	}
+	if (atomic_load(&r->failed))
+		return NV_EXIT_PARTIAL;
+	if (atomic_load(&r->mismatched) || atomic_load(&r->differ) ||
+	    atomic_load(&r->missing) || atomic_load(&r->extra))
+		return NV_EXIT_DIFF;
+	return NV_EXIT_OK;
+}
+
+static void nv_engine_report(const nv_run *r, nv_engine_stats *st, const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	st->copied = r->copied;
+	st->copied_bytes = r->copied_bytes;
+	st->skipped = r->skipped;
+	st->deleted = r->deleted;
+	st->failed = r->failed;
+	st->mismatched = r->mismatched;
+	st->identical = r->identical;
+	st->differ = r->differ;
+	st->missing = r->missing;
+	st->extra = r->extra;
+	st->seconds = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+int nv_engine_run(const nv_location *src, const nv_location *dst, const nv_engine_opts *o,
+		  nv_engine_stats *st)
+{
+	nv_run *r = calloc(1, sizeof(*r));
+	pthread_t prog;
+	struct timespec t0;
+	int rc, code;
+
+	memset(st, 0, sizeof(*st));
+	if (!r) {
+		nv_log(NV_LOG_ERROR, "out of memory");
+		return NV_EXIT_FATAL;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r->o = o;
+	r->src_loc = src;
+	r->dst_loc = dst;
+	pthread_mutex_init(&r->mu, NULL);
+	r->deletes = tmpfile();
+	if (!r->deletes) {
+		nv_log(NV_LOG_ERROR, "cannot create a temporary file for pending deletions");
+		free(r);
+		return NV_EXIT_FATAL;
+	}
+	if (o->progress)
+		pthread_create(&prog, NULL, nv_progress, r);
+	rc = nv_engine_pass(r, nv_engine_plan);
+	/* Deleting only after a clean pass: an I/O error or a listing that went out
+	 * of order must never turn into deletions. */
+	if (!rc && !atomic_load(&r->fatal) && !atomic_load(&r->failed) &&
+	    !atomic_load(&r->mismatched)) {
+		if (ftell(r->deletes) > 0)
+			rc = nv_engine_pass(r, nv_apply_deletes);
+	}
+	else if (o->delete_extra && ftell(r->deletes) > 0)
+		nv_log(NV_LOG_WARN, "not deleting anything: there were errors");
+	atomic_store(&r->done, 1);
+	if (o->progress)
+		pthread_join(prog, NULL);
+	nv_engine_report(r, st, &t0);
+	code = nv_engine_exit(r, rc);
+	fclose(r->deletes);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+	return code;
+}

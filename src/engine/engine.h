@@ -1,0 +1,41 @@
+/* engine.h: copy, sync and check of plain trees between any two locations,
+ * through lister -> planner -> workers -> verifier. Called by the commands. */
+#ifndef NV_ENGINE_H
+#define NV_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "driver/driver.h"
+
+typedef enum nv_engine_mode {
+	NV_ENGINE_COPY,  /* copy new and changed files, never delete */
+	NV_ENGINE_SYNC,  /* copy, then (with delete_extra) delete what SRC lacks */
+	NV_ENGINE_CHECK, /* compare only: SHA-256 of both sides, report differences */
+} nv_engine_mode;
+
+typedef struct nv_engine_opts {
+	nv_engine_mode mode;
+	unsigned transfers;   /* workers, each with its own connections */
+	size_t buffer_size;   /* per worker */
+	unsigned retries;     /* per object, for transient errors */
+	int dry_run;
+	int checksum;         /* decide by SHA-256 instead of size + mtime */
+	int delete_extra;     /* sync --delete */
+	int verify_reread;    /* --verify reread */
+	int progress;
+	int size_only;        /* check: compare sizes only (no reading) */
+} nv_engine_opts;
+
+typedef struct nv_engine_stats {
+	uint64_t copied, copied_bytes, skipped, deleted, failed, mismatched;
+	uint64_t identical, differ, missing, extra; /* check mode */
+	double seconds;
+} nv_engine_stats;
+
+void nv_engine_defaults(nv_engine_opts *o);
+/* Runs to the end; returns an exit code (enum nv_exit in cli.h) and fills st. */
+int nv_engine_run(const nv_location *src, const nv_location *dst, const nv_engine_opts *o,
+		  nv_engine_stats *st);
+
+#endif

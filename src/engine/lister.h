@@ -1,0 +1,20 @@
+/* lister.h: pipeline stage 1 — a driver's listing as a stream of entries in
+ * strictly increasing byte order, checked. Called by the planner and commands. */
+#ifndef NV_LISTER_H
+#define NV_LISTER_H
+
+#include "driver/driver.h"
+
+typedef struct nv_sorted nv_sorted;
+
+/* missing_ok: a root that does not exist lists as empty (a fresh destination). */
+int nv_sorted_open(nv_sorted **out, nv_store *s, const char *prefix, int missing_ok);
+/* 0 with *out (key valid until the next call), NV_EOF at the end, or an error.
+ * Disorder or a duplicate key is NV_EMISMATCH: the caller must abort and must
+ * not delete anything. Keys that could escape a root are skipped with a warning
+ * and counted in nv_sorted_skipped(). */
+int nv_sorted_next(nv_sorted *l, nv_entry *out);
+unsigned long nv_sorted_skipped(const nv_sorted *l);
+void nv_sorted_close(nv_sorted *l);
+
+#endif

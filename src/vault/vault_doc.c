@@ -1,0 +1,620 @@
+/* vault_doc.c: builds and strictly parses the vault's JSON documents with
+ * jansson (sorted keys, compact, one record per line). Called by vault modules. */
+#include "vault_doc.h"
+#include "driver/driver.h"
+#include "util/error.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NV_JSON_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)
+
+void nv_time_format(char out[32], time_t t)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int nv_time_parse(time_t *out, const char *s)
+{
+	struct tm tm;
+	char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!end || *end)
+		return nv_error_set(NV_EINVAL, "bad time '%s'", s);
+	*out = timegm(&tm);
+	return 0;
+}
+
+void nv_manifest_key(char *out, size_t cap, uint64_t generation)
+{
+	snprintf(out, cap, "manifests/%020llu.json", (unsigned long long)generation);
+}
+
+static int nv_is_hex(const char *s, size_t n)
+{
+	if (strlen(s) != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* Appends one compact JSON line for obj to a growing buffer. */
+static int nv_json_line(char **buf, size_t *len, json_t *obj)
+{
+	char *s = json_dumps(obj, NV_JSON_FLAGS);
+	size_t n;
+	char *grown;
+
+	json_decref(obj);
+	if (!s)
+		return nv_error_set(NV_ERR, "out of memory (JSON)");
+	n = strlen(s);
+	grown = realloc(*buf, *len + n + 2);
+	if (!grown) {
+		free(s);
+		return nv_error_set(NV_ERR, "out of memory");
+	}
+	*buf = grown;
+	memcpy(*buf + *len, s, n);
+	(*buf)[*len + n] = '\n';
+	*len += n + 1;
+	(*buf)[*len] = '\0';
+	free(s);
+	return 0;
+}
+
+/* Parses one line as a JSON object; *next is set past its '\n'. */
+static json_t *nv_json_take_line(const char **p, const char *end, const char *what)
+{
+	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+	json_error_t err;
+	json_t *j;
+
+	if (!nl) {
+		nv_error_set(NV_EMISMATCH, "%s: a line does not end with a newline", what);
+		return NULL;
+	}
+	j = json_loadb(*p, (size_t)(nl - *p), JSON_REJECT_DUPLICATES, &err);
+	if (!j || !json_is_object(j)) {
+		json_decref(j);
+		nv_error_set(NV_EMISMATCH, "%s: bad JSON line: %s", what, j ? "not an object" :
+			     err.text);
+		return NULL;
+	}
+	*p = nl + 1;
+	return j;
+}
+
+static const char *nv_jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static int nv_juint(json_t *o, const char *k, uint64_t *out)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -1;
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+static int nv_check_head(json_t *o, const char *type, const char *what, char vault_id[33],
+			 uint64_t *generation)
+{
+	const char *t = nv_jstr(o, "type"), *vid = nv_jstr(o, "vault_id");
+	uint64_t version;
+
+	if (!t || strcmp(t, type) != 0)
+		return nv_error_set(NV_EMISMATCH, "%s: not a %s (type '%s')", what, type,
+				    t ? t : "none");
+	if (nv_juint(o, "version", &version) || version != 1)
+		return nv_error_set(NV_EMISMATCH, "%s: unsupported version", what);
+	if (!vid || !nv_is_hex(vid, 32))
+		return nv_error_set(NV_EMISMATCH, "%s: bad vault_id", what);
+	memcpy(vault_id, vid, 33);
+	if (generation && nv_juint(o, "generation", generation))
+		return nv_error_set(NV_EMISMATCH, "%s: bad generation", what);
+	return 0;
+}
+
+/* ---- descriptor ---- */
+
+int nv_descriptor_format(char **out, size_t *len, const nv_descriptor *d)
+{
+	json_t *o = json_object(), *r = json_array();
+
+	*out = NULL;
+	*len = 0;
+	for (size_t i = 0; i < d->n_recipients; i++)
+		json_array_append_new(r, json_string(d->recipients[i]));
+	json_object_set_new(o, "format", json_string("navette-vault"));
+	json_object_set_new(o, "version", json_integer(1));
+	json_object_set_new(o, "vault_id", json_string(d->vault_id));
+	json_object_set_new(o, "created", json_string(d->created));
+	json_object_set_new(o, "recipients", r);
+	json_object_set_new(o, "signing_key", json_string(d->signing_key));
+	json_object_set_new(o, "kid_age", json_string(d->kid_age));
+	return nv_json_line(out, len, o);
+}
+
+int nv_pin_format(char **out, size_t *len, const nv_descriptor *d)
+{
+	json_t *o = json_object(), *r = json_array();
+
+	for (size_t i = 0; i < d->n_recipients; i++)
+		json_array_append_new(r, json_string(d->recipients[i]));
+	json_object_set_new(o, "type", json_string("pin"));
+	json_object_set_new(o, "vault_id", json_string(d->vault_id));
+	json_object_set_new(o, "recipients", r);
+	json_object_set_new(o, "signing_key", json_string(d->signing_key));
+	*out = NULL;
+	*len = 0;
+	return nv_json_line(out, len, o);
+}
+
+static int nv_strcmp_p(const void *a, const void *b);
+
+/* Copies a JSON array of strings into d->recipients, sorted; nonzero if malformed. */
+static size_t nv_take_recipients(nv_descriptor *d, json_t *r)
+{
+	size_t i;
+
+	d->n_recipients = json_array_size(r);
+	d->recipients = calloc(d->n_recipients, sizeof(char *));
+	if (!d->recipients)
+		return 1;
+	for (i = 0; i < d->n_recipients; i++) {
+		const char *s = json_string_value(json_array_get(r, i));
+
+		if (!s || !(d->recipients[i] = strdup(s)))
+			return 1;
+	}
+	qsort(d->recipients, d->n_recipients, sizeof(char *), nv_strcmp_p);
+	return 0;
+}
+
+int nv_pin_parse(nv_descriptor *out, const char *buf, size_t len)
+{
+	const char *p = buf, *vid, *sk;
+	json_t *o = nv_json_take_line(&p, buf + len, "pin"), *r;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (!o)
+		return NV_EINVAL;
+	vid = nv_jstr(o, "vault_id");
+	sk = nv_jstr(o, "signing_key");
+	r = json_object_get(o, "recipients");
+	if (!vid || !nv_is_hex(vid, 32) || !sk || !json_is_array(r) || !json_array_size(r)) {
+		json_decref(o);
+		return nv_error_set(NV_EINVAL, "malformed pin file");
+	}
+	memcpy(out->vault_id, vid, 33);
+	out->signing_key = strdup(sk);
+	i = nv_take_recipients(out, r);
+	json_decref(o);
+	if (!out->signing_key || i) {
+		nv_descriptor_clear(out);
+		return nv_error_set(NV_EINVAL, "malformed pin file");
+	}
+	return 0;
+}
+
+int nv_descriptor_matches_pin(const nv_descriptor *d, const nv_descriptor *pin)
+{
+	if (strcmp(d->vault_id, pin->vault_id) || strcmp(d->signing_key, pin->signing_key) ||
+	    d->n_recipients != pin->n_recipients)
+		return 0;
+	for (size_t i = 0; i < d->n_recipients; i++)
+		if (strcmp(d->recipients[i], pin->recipients[i]))
+			return 0;
+	return 1;
+}
+
+static int nv_strcmp_p(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int nv_descriptor_parse(nv_descriptor *out, const char *buf, size_t len)
+{
+	const char *p = buf, *f, *vid, *sk, *kid, *cr;
+	json_t *o = nv_json_take_line(&p, buf + len, "descriptor"), *r;
+	uint64_t version;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (!o)
+		return NV_EMISMATCH;
+	f = nv_jstr(o, "format");
+	vid = nv_jstr(o, "vault_id");
+	sk = nv_jstr(o, "signing_key");
+	kid = nv_jstr(o, "kid_age");
+	cr = nv_jstr(o, "created");
+	r = json_object_get(o, "recipients");
+	if (p != buf + len || !f || strcmp(f, "navette-vault") != 0 ||
+	    nv_juint(o, "version", &version) || version != 1 || !vid || !nv_is_hex(vid, 32) ||
+	    !sk || !kid || !cr || !json_is_array(r) || json_array_size(r) == 0 ||
+	    json_array_size(r) > 64) {
+		json_decref(o);
+		return nv_error_set(NV_EMISMATCH, "vault descriptor: missing or malformed fields");
+	}
+	memcpy(out->vault_id, vid, 33);
+	snprintf(out->created, sizeof(out->created), "%s", cr);
+	out->signing_key = strdup(sk);
+	out->kid_age = strdup(kid);
+	i = nv_take_recipients(out, r);
+	json_decref(o);
+	if (!out->signing_key || !out->kid_age || i) {
+		nv_descriptor_clear(out);
+		return nv_error_set(NV_EMISMATCH, "vault descriptor: malformed recipients");
+	}
+	return 0;
+}
+
+void nv_descriptor_clear(nv_descriptor *d)
+{
+	if (d->recipients)
+		for (size_t i = 0; i < d->n_recipients; i++)
+			free(d->recipients[i]);
+	free(d->recipients);
+	free(d->signing_key);
+	free(d->kid_age);
+	memset(d, 0, sizeof(*d));
+}
+
+/* ---- manifest ---- */
+
+static int nv_obj_cmp(const void *a, const void *b)
+{
+	return strcmp(((const nv_obj_rec *)a)->name, ((const nv_obj_rec *)b)->name);
+}
+
+int nv_manifest_format(char **out, size_t *len, nv_manifest *m)
+{
+	char hex[NV_SHA256_HEX];
+	json_t *h = json_object();
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	qsort(m->objs, m->n, sizeof(*m->objs), nv_obj_cmp);
+	m->bytes = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		if (i && strcmp(m->objs[i].name, m->objs[i - 1].name) == 0) {
+			json_decref(h);
+			return nv_error_set(NV_EINVAL, "object %s listed twice", m->objs[i].name);
+		}
+		m->bytes += m->objs[i].size;
+	}
+	json_object_set_new(h, "type", json_string("manifest"));
+	json_object_set_new(h, "version", json_integer(1));
+	json_object_set_new(h, "vault_id", json_string(m->vault_id));
+	json_object_set_new(h, "generation", json_integer((json_int_t)m->generation));
+	json_object_set_new(h, "time", json_string(m->time));
+	json_object_set_new(h, "previous", m->previous[0] ? json_string(m->previous) : json_null());
+	json_object_set_new(h, "catalog", json_string(m->catalog));
+	json_object_set_new(h, "objects", json_integer((json_int_t)m->n));
+	json_object_set_new(h, "bytes", json_integer((json_int_t)m->bytes));
+	if ((rc = nv_json_line(out, len, h)))
+		return rc;
+	for (size_t i = 0; i < m->n; i++) {
+		json_t *o = json_object();
+
+		nv_hex(hex, m->objs[i].sha256, NV_SHA256_LEN);
+		json_object_set_new(o, "name", json_string(m->objs[i].name));
+		json_object_set_new(o, "size", json_integer((json_int_t)m->objs[i].size));
+		json_object_set_new(o, "sha256", json_string(hex));
+		if ((rc = nv_json_line(out, len, o))) {
+			free(*out);
+			*out = NULL;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* "objects/ab/<64 hex>.<16 hex>.age" with ab the id's first two digits. */
+static int nv_object_name_ok(const char *n)
+{
+	return strlen(n) == 8 + 3 + 64 + 1 + 16 + 4 && strncmp(n, "objects/", 8) == 0 &&
+	       n[10] == '/' && strncmp(n + 8, n + 11, 2) == 0 && n[75] == '.' &&
+	       strcmp(n + 92, ".age") == 0 && strspn(n + 11, "0123456789abcdef") == 64 &&
+	       strspn(n + 76, "0123456789abcdef") == 16;
+}
+
+int nv_manifest_parse(nv_manifest *out, const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len, *prev, *cat, *tm;
+	json_t *h = nv_json_take_line(&p, end, "manifest");
+	uint64_t count = 0, bytes = 0, sum = 0;
+	size_t cap;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!h)
+		return NV_EMISMATCH;
+	rc = nv_check_head(h, "manifest", "manifest", out->vault_id, &out->generation);
+	prev = json_is_null(json_object_get(h, "previous")) ? "" : nv_jstr(h, "previous");
+	cat = nv_jstr(h, "catalog");
+	tm = nv_jstr(h, "time");
+	if (!rc && (!prev || (*prev && !nv_is_hex(prev, 64)) || !cat || !tm ||
+		    nv_juint(h, "objects", &count) || nv_juint(h, "bytes", &bytes) ||
+		    (out->generation == 1) != (*prev == '\0') || out->generation == 0 ||
+		    count > len / 40))
+		rc = nv_error_set(NV_EMISMATCH, "manifest: missing or malformed header fields");
+	if (!rc) {
+		memcpy(out->previous, prev, strlen(prev) + 1);
+		snprintf(out->time, sizeof(out->time), "%s", tm);
+		out->catalog = strdup(cat);
+		cap = (size_t)count;
+		out->objs = calloc(cap ? cap : 1, sizeof(*out->objs));
+		if (!out->catalog || !out->objs)
+			rc = nv_error_set(NV_ERR, "out of memory");
+	}
+	json_decref(h);
+	while (!rc && p < end) {
+		json_t *o = nv_json_take_line(&p, end, "manifest");
+		const char *name, *sha;
+		nv_obj_rec *r;
+
+		if (!o) {
+			rc = NV_EMISMATCH;
+			break;
+		}
+		name = nv_jstr(o, "name");
+		sha = nv_jstr(o, "sha256");
+		r = out->n < count ? &out->objs[out->n] : NULL;
+		if (!r || !name || !sha || !nv_object_name_ok(name) ||
+		    nv_juint(o, "size", &r->size) || nv_unhex(r->sha256, 32, sha) ||
+		    (out->n && strcmp(out->objs[out->n - 1].name, name) >= 0)) {
+			rc = nv_error_set(NV_EMISMATCH, "manifest: object line %zu is malformed, "
+					  "out of order or beyond the count", out->n + 1);
+		} else if (!(r->name = strdup(name))) {
+			rc = nv_error_set(NV_ERR, "out of memory");
+		} else {
+			sum += r->size;
+			out->n++;
+		}
+		json_decref(o);
+	}
+	if (!rc && (out->n != count || sum != bytes))
+		rc = nv_error_set(NV_EMISMATCH, "manifest: %zu objects and %llu bytes listed, "
+				  "header says %llu and %llu", out->n, (unsigned long long)sum,
+				  (unsigned long long)count, (unsigned long long)bytes);
+	if (!rc && !nv_manifest_find(out, out->catalog))
+		rc = nv_error_set(NV_EMISMATCH, "manifest: its catalog is not among its objects");
+	out->bytes = sum;
+	if (rc)
+		nv_manifest_clear(out);
+	return rc;
+}
+
+void nv_manifest_clear(nv_manifest *m)
+{
+	for (size_t i = 0; m->objs && i < m->n; i++)
+		free(m->objs[i].name);
+	free(m->objs);
+	free(m->catalog);
+	memset(m, 0, sizeof(*m));
+}
+
+const nv_obj_rec *nv_manifest_find(const nv_manifest *m, const char *name)
+{
+	nv_obj_rec key = { .name = (char *)name };
+
+	return m->n ? bsearch(&key, m->objs, m->n, sizeof(*m->objs), nv_obj_cmp) : NULL;
+}
+
+const nv_obj_rec *nv_manifest_find_id(const nv_manifest *m, const char *id_hex)
+{
+	char prefix[80];
+	size_t lo = 0, hi = m->n, n;
+
+	n = (size_t)snprintf(prefix, sizeof(prefix), "objects/%.2s/%s.", id_hex, id_hex);
+	while (lo < hi) { /* first name >= prefix */
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(m->objs[mid].name, prefix) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < m->n && strncmp(m->objs[lo].name, prefix, n) == 0)
+		return &m->objs[lo];
+	return NULL;
+}
+
+/* ---- catalog ---- */
+
+char *nv_catalog_line(const nv_catalog *head, const nv_cat_entry *e)
+{
+	char hex[NV_SHA256_HEX], *buf = NULL;
+	size_t len = 0;
+	json_t *o = json_object();
+
+	if (!e) {
+		json_object_set_new(o, "type", json_string("catalog"));
+		json_object_set_new(o, "version", json_integer(1));
+		json_object_set_new(o, "vault_id", json_string(head->vault_id));
+		json_object_set_new(o, "generation", json_integer((json_int_t)head->generation));
+	} else {
+		nv_hex(hex, e->sha256, NV_SHA256_LEN);
+		json_object_set_new(o, "path", json_string(e->path));
+		json_object_set_new(o, "size", json_integer((json_int_t)e->size));
+		json_object_set_new(o, "sha256", json_string(hex));
+		json_object_set_new(o, "mode", json_integer(e->mode));
+		json_object_set_new(o, "mtime", json_integer(e->mtime));
+		json_object_set_new(o, "mtime_ns", json_integer(e->mtime_ns));
+		json_object_set_new(o, "object", json_string(e->object));
+	}
+	if (nv_json_line(&buf, &len, o))
+		return NULL;
+	return buf;
+}
+
+/* Is a a directory of b ("x" and "x/y")? a < b in byte order when it is. */
+static int nv_is_parent(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	return strncmp(a, b, n) == 0 && b[n] == '/';
+}
+
+int nv_catalog_parse(nv_catalog *out, const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+	json_t *h = nv_json_take_line(&p, end, "catalog");
+	size_t cap = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!h)
+		return NV_EMISMATCH;
+	rc = nv_check_head(h, "catalog", "catalog", out->vault_id, &out->generation);
+	json_decref(h);
+	while (!rc && p < end) {
+		json_t *o = nv_json_take_line(&p, end, "catalog");
+		const char *path, *sha, *obj;
+		uint64_t mode, mtime_ns;
+		json_t *mt;
+		nv_cat_entry *e;
+
+		if (!o) {
+			rc = NV_EMISMATCH;
+			break;
+		}
+		if (out->n == cap) {
+			nv_cat_entry *g = realloc(out->e, (cap = cap ? cap * 2 : 64) * sizeof(*g));
+
+			if (!g) {
+				json_decref(o);
+				rc = nv_error_set(NV_ERR, "out of memory");
+				break;
+			}
+			out->e = g;
+		}
+		e = &out->e[out->n];
+		memset(e, 0, sizeof(*e));
+		path = nv_jstr(o, "path");
+		sha = nv_jstr(o, "sha256");
+		obj = nv_jstr(o, "object");
+		mt = json_object_get(o, "mtime");
+		if (!path || !sha || !obj || !json_is_integer(mt) || nv_juint(o, "size", &e->size) ||
+		    nv_juint(o, "mode", &mode) || nv_juint(o, "mtime_ns", &mtime_ns) ||
+		    mtime_ns >= 1000000000 || nv_unhex(e->sha256, 32, sha) ||
+		    !nv_object_name_ok(obj)) {
+			rc = nv_error_set(NV_EMISMATCH, "catalog: entry %zu is malformed", out->n + 1);
+		} else if (nv_key_check(path) != 0) {
+			rc = nv_error_wrap(NV_EMISMATCH, "catalog: unsafe path refused");
+		} else if (out->n && strcmp(out->e[out->n - 1].path, path) >= 0) {
+			rc = nv_error_set(NV_EMISMATCH, "catalog: path '%s' %s", path,
+					  strcmp(out->e[out->n - 1].path, path) == 0 ?
+					  "appears twice" : "is out of order");
+		} else if (out->n && nv_is_parent(out->e[out->n - 1].path, path)) {
+			rc = nv_error_set(NV_EMISMATCH, "catalog: '%s' is a file and a directory",
+					  out->e[out->n - 1].path);
+		} else {
+			e->path = strdup(path);
+			e->object = strdup(obj);
+			e->mode = (uint32_t)mode;
+			e->mtime = json_integer_value(mt);
+			e->mtime_ns = (int32_t)mtime_ns;
+			out->n++;
+			if (!e->path || !e->object)
+				rc = nv_error_set(NV_ERR, "out of memory");
+		}
+		json_decref(o);
+	}
+	/* A file/directory clash need not be adjacent ("a", "a-b", "a/c"): check
+	 * each path against every earlier path that is a prefix of it. */
+	for (size_t i = 1; !rc && i < out->n; i++) {
+		const char *s = out->e[i].path;
+
+		for (const char *sl = strchr(s, '/'); sl && !rc; sl = strchr(sl + 1, '/')) {
+			size_t lo = 0, hi = i, n = (size_t)(sl - s);
+
+			while (lo < hi) {
+				size_t mid = (lo + hi) / 2;
+				int c = strncmp(out->e[mid].path, s, n);
+
+				if (c == 0)
+					c = out->e[mid].path[n] == '\0' ? 0 :
+					    (unsigned char)out->e[mid].path[n];
+				if (c < 0)
+					lo = mid + 1;
+				else if (c > 0)
+					hi = mid;
+				else {
+					rc = nv_error_set(NV_EMISMATCH, "catalog: '%.*s' is a file "
+							  "and a directory", (int)n, s);
+					break;
+				}
+			}
+		}
+	}
+	if (rc)
+		nv_catalog_clear(out);
+	return rc;
+}
+
+void nv_catalog_clear(nv_catalog *c)
+{
+	for (size_t i = 0; c->e && i < c->n; i++) {
+		free(c->e[i].path);
+		free(c->e[i].object);
+	}
+	free(c->e);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- heartbeat ---- */
+
+int nv_heartbeat_format(char **out, size_t *len, const nv_heartbeat *h)
+{
+	json_t *o = json_object();
+
+	*out = NULL;
+	*len = 0;
+	json_object_set_new(o, "type", json_string("heartbeat"));
+	json_object_set_new(o, "version", json_integer(1));
+	json_object_set_new(o, "vault_id", json_string(h->vault_id));
+	json_object_set_new(o, "generation", json_integer((json_int_t)h->generation));
+	json_object_set_new(o, "manifest_sha256", json_string(h->manifest_sha256));
+	json_object_set_new(o, "time", json_string(h->time));
+	return nv_json_line(out, len, o);
+}
+
+int nv_heartbeat_parse(nv_heartbeat *out, const char *buf, size_t len)
+{
+	const char *p = buf, *ms, *tm;
+	json_t *o = nv_json_take_line(&p, buf + len, "heartbeat");
+	time_t t;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!o)
+		return NV_EMISMATCH;
+	rc = nv_check_head(o, "heartbeat", "heartbeat", out->vault_id, &out->generation);
+	ms = nv_jstr(o, "manifest_sha256");
+	tm = nv_jstr(o, "time");
+	if (!rc && (p != buf + len || !ms || !nv_is_hex(ms, 64) || !tm || nv_time_parse(&t, tm)))
+		rc = nv_error_set(NV_EMISMATCH, "heartbeat: missing or malformed fields");
+	if (!rc) {
+		memcpy(out->manifest_sha256, ms, 65);
+		snprintf(out->time, sizeof(out->time), "%s", tm);
+	}
+	json_decref(o);
+	return rc;
+}

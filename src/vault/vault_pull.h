@@ -1,0 +1,55 @@
+/* vault_pull.h: the reader's worker pool: N workers, each with its own
+ * connections, check objects' stored bytes against a verified manifest, then
+ * decrypt and check (or restore) them. Called by cmd_pull.c and vault_verify.c. */
+#ifndef NV_VAULT_PULL_H
+#define NV_VAULT_PULL_H
+
+#include "age/age.h"
+#include "driver/driver.h"
+#include "vault_doc.h"
+
+typedef enum nv_vread_mode {
+	NV_VREAD_HASH,    /* stored size and SHA-256 only */
+	NV_VREAD_DEEP,    /* + decrypt; plaintext size and SHA-256 against the catalog */
+	NV_VREAD_RESTORE, /* + write the plaintext beneath the target */
+} nv_vread_mode;
+
+typedef struct nv_vread_job {
+	const nv_obj_rec *rec;     /* the verified manifest's record of the object */
+	const nv_cat_entry *entry; /* the file it holds; NULL: stored bytes only */
+} nv_vread_job;
+
+typedef struct nv_vread_opts {
+	nv_vread_mode mode;
+	const nv_location *vault;  /* each worker opens its own connection */
+	const nv_location *target; /* RESTORE: the directory restored into */
+	const nv_age_identity *id; /* DEEP, RESTORE */
+	unsigned workers;
+	size_t buf_size;           /* per worker, for the stored bytes */
+	unsigned retries;          /* per job, for transient errors */
+	int keep_modes;            /* RESTORE: 07777 instead of 0777 */
+} nv_vread_opts;
+
+typedef struct nv_vread_stats {
+	uint64_t done;       /* jobs that passed */
+	uint64_t bytes;      /* their plaintext (or, for HASH, stored) bytes */
+	uint64_t mismatched; /* tampered, truncated or undecryptable objects */
+	uint64_t missing;    /* objects the store does not have */
+	uint64_t failed;     /* other errors on one job (I/O, a refused path) */
+	int fatal;           /* the nv_err that stopped everything; 0 if none */
+	char fatal_msg[1024];
+} nv_vread_stats;
+
+/* Runs every job; each failure is logged naming the object (and the path).
+ * Returns 0 unless the pool itself could not start; results are in st. A
+ * restored file is renamed into place only after its last chunk authenticated
+ * and its plaintext size and SHA-256 equal the catalog's; the target is
+ * flushed before a clean run returns. */
+int nv_vread_run(const nv_vread_opts *o, const nv_vread_job *jobs, size_t n,
+		 nv_vread_stats *st);
+
+/* Exit code (enum nv_exit) for a run: fatal 4 (2 for a configuration error),
+ * any mismatched or missing object 1, other failures 3, else 0. */
+int nv_vread_exit(const nv_vread_stats *st);
+
+#endif

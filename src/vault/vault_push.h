@@ -1,0 +1,22 @@
+/* vault_push.h: push — encrypt a local tree into a vault as a new signed
+ * generation (docs/FORMAT.md 2.6). Called by cmd_push.c. */
+#ifndef NV_VAULT_PUSH_H
+#define NV_VAULT_PUSH_H
+
+#include "engine/engine.h"
+#include "vault.h"
+
+typedef struct nv_push_stats {
+	uint64_t files, hashed, uploaded, uploaded_bytes, reused, failed;
+	uint64_t generation;   /* published, or the current one when nothing changed */
+	int published;         /* a new generation was published */
+	double seconds;
+} nv_push_stats;
+
+/* Pushes the tree at src into v, signing with sk (which must be the vault's
+ * signing key). Uses o->transfers workers, o->buffer_size, o->retries.
+ * Returns 0, or an error code with the message set; st is filled either way. */
+int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,
+		  const nv_engine_opts *o, nv_push_stats *st);
+
+#endif
