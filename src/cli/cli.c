@@ -176,16 +176,6 @@ static int nv_usage_error(const char *fmt, ...)
 	return NV_EXIT_USAGE;
 }
 
-int nv_cli_exit_for(int rc)
-{
-	switch (rc) {
-	case NV_OK: return NV_EXIT_OK;
-	case NV_EINVAL: case NV_EAUTH: return NV_EXIT_USAGE;
-	case NV_EMISMATCH: return NV_EXIT_DIFF;
-	default: return NV_EXIT_FATAL;
-	}
-}
-
 int nv_cli_location(nv_cli *c, int i, nv_location **out)
 {
 	int rc = nv_location_parse(out, c->args[i], c->cfg);

@@ -5,15 +5,8 @@
 
 #include "util/config.h"
 #include "engine/engine.h"
+#include "util/exit.h"
 
-/* Exit codes, documented in README.md and navette.1. */
-enum nv_exit {
-	NV_EXIT_OK = 0,
-	NV_EXIT_DIFF = 1,    /* differences found or verification failed */
-	NV_EXIT_USAGE = 2,   /* usage or configuration error */
-	NV_EXIT_PARTIAL = 3, /* some items failed, the rest done */
-	NV_EXIT_FATAL = 4,
-};
 
 #define NV_CLI_MAX_LIST 32
 
@@ -45,8 +38,6 @@ typedef struct nv_cli {
 } nv_cli;
 
 int nv_cli_main(int argc, char **argv);
-/* Maps an nv_err code to an exit code for a command that failed outright. */
-int nv_cli_exit_for(int rc);
 /* Parses args[i] as a location with the command's config; prints the error. */
 int nv_cli_location(nv_cli *c, int i, nv_location **out);
 

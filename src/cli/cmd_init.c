@@ -33,5 +33,5 @@ out:
 	free(r);
 	nv_sshkey_free(k);
 	nv_location_free(loc);
-	return nv_cli_exit_for(rc);
+	return nv_exit_for_error(rc);
 }

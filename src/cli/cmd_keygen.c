@@ -109,5 +109,5 @@ int nv_cmd_keygen(nv_cli *c)
 
 	if (rc)
 		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
-	return nv_cli_exit_for(rc);
+	return nv_exit_for_error(rc);
 }

@@ -43,7 +43,7 @@ int nv_cmd_log(nv_cli *c)
 		goto out;
 	if ((rc = nv_vault_generations(s.v, &gens, &n))) {
 		nv_log(NV_LOG_ERROR, "%s: %s", s.loc->text, nv_error_msg());
-		rc = nv_cli_exit_for(rc);
+		rc = nv_exit_for_error(rc);
 		goto out;
 	}
 	if (!c->json)

@@ -90,5 +90,5 @@ out:
 	nv_location_free(loc);
 	if (fflush(stdout) != 0 && !rc)
 		return NV_EXIT_FATAL;
-	return nv_cli_exit_for(rc);
+	return nv_exit_for_error(rc);
 }

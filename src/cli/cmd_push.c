@@ -43,5 +43,5 @@ out:
 	nv_location_free(dst);
 	if (rc == NV_EIO && st.failed)
 		return NV_EXIT_PARTIAL;
-	return nv_cli_exit_for(rc);
+	return nv_exit_for_error(rc);
 }

@@ -23,7 +23,7 @@ int nv_vread_is_vault(const nv_location *loc)
 static int nv_vread_fail(int rc, int exit_code)
 {
 	nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
-	return exit_code ? exit_code : nv_cli_exit_for(rc);
+	return exit_code ? exit_code : nv_exit_for_error(rc);
 }
 
 /* A signed heartbeat naming a newer generation than every manifest means the

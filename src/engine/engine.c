@@ -1,7 +1,7 @@
 /* engine.c: runs copy, sync and check: the planner on this thread feeds a
  * bounded queue; N workers, each with its own connections, transfer and verify. */
 #include "engine.h"
-#include "cli/cli.h"
+#include "util/exit.h"
 #include "lister.h"
 #include "util/log.h"
 #include "planner.h"

@@ -1,7 +1,7 @@
 /* vault_pull.c: the reader's worker pool: check stored bytes, then decrypt,
  * check and (for pull) restore each object. Called through vault_pull.h. */
 #include "vault_pull.h"
-#include "cli/cli.h"
+#include "util/exit.h"
 #include "util/hash.h"
 #include "util/log.h"
 #include "vault.h"

@@ -2,7 +2,7 @@
  * object it concerns; the object checks run on the reader pool (vault_pull.c). */
 #include "vault_verify.h"
 #include "util/b64.h"
-#include "cli/cli.h"
+#include "util/exit.h"
 #include "engine/lister.h"
 #include "util/log.h"
 #include "vault_pull.h"
@@ -351,6 +351,6 @@ int nv_vault_verify(nv_vault *v, const nv_verify_opts *o, nv_verify_report *r)
 	return 0;
 fatal:
 	if (!r->fatal)
-		r->fatal = rc == NV_EAUTH ? NV_EXIT_USAGE : nv_cli_exit_for(rc);
+		r->fatal = nv_exit_for_error(rc);
 	return rc;
 }
