@@ -370,6 +370,7 @@ int nv_drv_list_open(nv_lister **out, nv_store *s, const char *prefix)
 
 int nv_drv_list_next(nv_lister *l, nv_entry *out)
 {
+	memset(out, 0, sizeof(*out)); /* fields a driver of an older version does not know */
 	return l->s->d->list_next(l->it, out);
 }
 

@@ -31,6 +31,8 @@ typedef struct nv_location {
 enum nv_entry_flags {
 	NV_ENTRY_HAS_MTIME = 1 << 0, /* mtime is the file's own (kept from its source) */
 	NV_ENTRY_HAS_MODE = 1 << 1,
+	NV_ENTRY_HAS_CTIME = 1 << 2, /* ctime_sec/ctime_nsec are the file's inode change time */
+	NV_ENTRY_HAS_INODE = 1 << 3, /* inode (with dev) identifies the file on its file system */
 };
 
 /* One object. In listings, key points into iterator memory valid until the
@@ -42,6 +44,11 @@ typedef struct nv_entry {
 	int32_t mtime_nsec;
 	uint32_t mode;       /* permission bits (07777) */
 	unsigned flags;      /* enum nv_entry_flags */
+	/* --- since driver version 3; zero (and their flags clear) from older drivers --- */
+	int64_t ctime_sec;   /* NV_ENTRY_HAS_CTIME: a push's cache notices chmod, rename-over */
+	int32_t ctime_nsec;
+	uint64_t inode;      /* NV_ENTRY_HAS_INODE */
+	uint64_t dev;
 } nv_entry;
 
 enum nv_write_flags {
@@ -77,7 +84,9 @@ enum nv_caps {
 	NV_CAP_DURABLE = 1 << 4,     /* a commit is durable when it returns; flush is a no-op */
 };
 
-#define NV_DRIVER_VERSION 2
+/* 3: nv_entry has ctime and inode (drivers of versions 1 and 2 still load:
+ * driver.c clears every entry before a driver fills it). */
+#define NV_DRIVER_VERSION 3
 
 /* The driver table. Fields are only ever appended; each version is marked.
  * Return values: 0 on success, a negative enum nv_err on failure with the
