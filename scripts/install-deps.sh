@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install-deps.sh: installs what navette needs on Debian 12, as root.
 #   scripts/install-deps.sh          build dependencies only
-#   scripts/install-deps.sh --test   also the stock tools and real servers the tests use
+#   scripts/install-deps.sh --test   also the stock tools and real servers the tests use,
+#                                    and jscpd for scripts/check-structure.sh
 set -euo pipefail
 build_pkgs=(build-essential autoconf automake pkg-config
 	libssl-dev libcurl4-openssl-dev libssh2-1-dev libjansson-dev libexpat1-dev
@@ -32,5 +33,11 @@ if [ "${1:-}" = --test ]; then
 	   [ ! -d "$here/tests/servers/node_modules/azurite" ]; then
 		echo "installing the test servers from the npm registry (tests/servers)"
 		(cd "$here/tests/servers" && npm install --no-audit --no-fund --loglevel=error)
+	fi
+	# jscpd for scripts/check-structure.sh, pinned: 5.4.1 installs but does not run here
+	if [ "$(cd "$here/tests/tools" && node -p 'require("jscpd/package.json").version' \
+		2>/dev/null)" != 5.3.2 ]; then
+		echo "installing jscpd 5.3.2 from the npm registry (tests/tools)"
+		(cd "$here/tests/tools" && npm install --no-audit --no-fund --loglevel=error)
 	fi
 fi
