@@ -1,18 +1,24 @@
-/* age_buf.c: whole-buffer encryption and decryption over the streaming API, and
- * the ASCII armor (`age -a`) on input. Called through age.h by everyone. */
+/* age_buf.c: whole-buffer encryption and decryption over the streaming API
+ * (also with a passphrase, as `age -p`), and the ASCII armor (`age -a`) on input.
+ * Calls the streams and the layers below them. Called through age.h by everyone. */
 #include <ctype.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "age_crypto.h"
 #include "age_int.h"
+#include "age_stanza.h"
+#include "age_stream.h"
 #include "util/b64.h"
 #include "util/error.h"
 
 #define NV_AGE_ARMOR_BEGIN "-----BEGIN AGE ENCRYPTED FILE-----"
 #define NV_AGE_ARMOR_END "-----END AGE ENCRYPTED FILE-----"
 
-int nv_age_enc_run(unsigned char **out, size_t *outlen, nv_age_enc *e, const void *in,
-		   size_t inlen)
+/* Runs e over the whole of in; *out malloc'd. */
+static int nv_age_enc_run(unsigned char **out, size_t *outlen, nv_age_enc *e, const void *in,
+			  size_t inlen)
 {
 	size_t cap = nv_age_enc_bound(e, inlen) + NV_AGE_CHUNK_ENC, n1 = 0, n2 = 0;
 	unsigned char *buf = malloc(cap);
@@ -146,6 +152,29 @@ int nv_age_encrypt_buf(unsigned char **out, size_t *outlen, const void *in, size
 	if ((rc = nv_age_enc_new(&e, r, n)) < 0)
 		return rc;
 	rc = nv_age_enc_run(out, outlen, e, in, inlen);
+	nv_age_enc_free(e);
+	return rc;
+}
+
+int nv_age_encrypt_passphrase_buf(unsigned char **out, size_t *outlen, const void *in,
+				  size_t inlen, const char *passphrase, int log2n)
+{
+	unsigned char file_key[NV_AGE_FILE_KEY];
+	char stanza[NV_AGE_SCRYPT_STANZA_MAX];
+	size_t len = 0;
+	nv_age_enc *e = NULL;
+	int rc;
+
+	*out = NULL;
+	*outlen = 0;
+	if (log2n < 10 || log2n > NV_AGE_SCRYPT_MAX_LOGN)
+		return nv_error_set(NV_EINVAL, "age: scrypt work factor %d outside 10..%d", log2n,
+				    NV_AGE_SCRYPT_MAX_LOGN);
+	if ((rc = nv_age_random(file_key, sizeof(file_key))) == 0 &&
+	    (rc = nv_age_scrypt_wrap(stanza, &len, file_key, passphrase, log2n)) == 0 &&
+	    (rc = nv_age_enc_new_raw(&e, file_key, stanza, len)) == 0)
+		rc = nv_age_enc_run(out, outlen, e, in, inlen);
+	OPENSSL_cleanse(file_key, sizeof(file_key));
 	nv_age_enc_free(e);
 	return rc;
 }

@@ -1,5 +1,7 @@
 /* age_crypto.c: the OpenSSL 3 primitives age needs (X25519, HKDF-SHA256,
- * HMAC-SHA256, ChaCha20-Poly1305, scrypt), behind EVP. Called by src/age*.c only. */
+ * HMAC-SHA256, ChaCha20-Poly1305, scrypt), behind EVP, and the wipe every layer
+ * uses. The age module's bottom layer: calls no other age file. Called by
+ * src/age/ only (age_crypto.h), nv_age_wipe_free by everyone (age.h). */
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -9,12 +11,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "age_crypto.h"
 #include "age_int.h"
 #include "util/error.h"
 
 struct nv_age_aead {
 	EVP_CIPHER_CTX *ctx;
 };
+
+void nv_age_wipe_free(void *p, size_t len)
+{
+	if (!p)
+		return;
+	OPENSSL_cleanse(p, len);
+	free(p);
+}
 
 int nv_age_random(void *buf, size_t n)
 {

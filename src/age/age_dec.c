@@ -1,12 +1,17 @@
 /* age_dec.c: streaming age decryption: header (X25519 identities or a
  * passphrase), nonce, then STREAM chunks released one by one once authenticated.
- * Called through age.h by everyone. */
+ * Calls the crypto, header and stanza layers. Called through age.h by everyone
+ * (age_stream.h: src/age/). */
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "age_crypto.h"
+#include "age_header.h"
 #include "age_int.h"
+#include "age_stanza.h"
+#include "age_stream.h"
 #include "util/error.h"
 
 #define NV_AGE_HDR_STEP 4096

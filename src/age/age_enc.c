@@ -1,10 +1,15 @@
 /* age_enc.c: streaming age encryption (header, nonce, STREAM chunks) in bounded
- * memory, and the exact ciphertext size. Called through age.h by everyone. */
+ * memory, and the exact ciphertext size. Calls the crypto, header and X25519
+ * stanza layers. Called through age.h by everyone (age_stream.h: src/age/). */
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "age_crypto.h"
+#include "age_header.h"
 #include "age_int.h"
+#include "age_stanza.h"
+#include "age_stream.h"
 #include "util/error.h"
 
 struct nv_age_enc {

@@ -1,10 +1,12 @@
 /* age_header.c: the age v1 text header: finding its end in a stream, strict
- * parsing, writing stanzas, the header MAC and the payload key.
- * Called by src/age*.c only. */
+ * parsing, writing stanzas, the header MAC and the payload key. Calls only
+ * age_crypto.c. Called by src/age/ only (age_header.h). */
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "age_crypto.h"
+#include "age_header.h"
 #include "age_int.h"
 #include "util/b64.h"
 #include "util/error.h"

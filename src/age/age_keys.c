@@ -1,5 +1,6 @@
 /* age_keys.c: age X25519 keys: "age1..." recipients, "AGE-SECRET-KEY-1..."
- * identities, key files as age-keygen writes them. Called through age.h. */
+ * identities, key files as age-keygen writes them (plain or passphrase-protected,
+ * opened through age_buf.c). The module's top layer. Called through age.h. */
 #include <ctype.h>
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "age_crypto.h"
 #include "age_int.h"
 #include "bech32.h"
 #include "util/config.h"
@@ -15,14 +17,6 @@
 
 #define NV_AGE_HRP_PUBLIC "age"
 #define NV_AGE_HRP_SECRET "AGE-SECRET-KEY-"
-
-void nv_age_wipe_free(void *p, size_t len)
-{
-	if (!p)
-		return;
-	OPENSSL_cleanse(p, len);
-	free(p);
-}
 
 int nv_age_recipient_parse(nv_age_recipient *out, const char *text)
 {

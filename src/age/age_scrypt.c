@@ -1,10 +1,14 @@
 /* age_scrypt.c: the scrypt (passphrase) stanza: "-> scrypt <salt> <log2 N>", as
- * `age -p` writes it, for passphrase-protected identity files. Called by src/age*.c. */
+ * `age -p` writes it, for passphrase-protected identity files. Calls age_crypto.c
+ * and age_header.c. Called by src/age/ only (age_stanza.h). */
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "age_crypto.h"
+#include "age_header.h"
 #include "age_int.h"
+#include "age_stanza.h"
 #include "util/b64.h"
 #include "util/error.h"
 
@@ -51,9 +55,8 @@ int nv_age_scrypt_unwrap(unsigned char file_key[16], const struct nv_age_header 
 	return rc;
 }
 
-/* Writes the one scrypt stanza for file_key into out (room 128). */
-static int nv_age_scrypt_stanza(char *out, size_t *len, const unsigned char file_key[16],
-				const char *passphrase, int log2n)
+int nv_age_scrypt_wrap(char *out, size_t *len, const unsigned char file_key[16],
+		       const char *passphrase, int log2n)
 {
 	unsigned char salt[NV_AGE_SCRYPT_SALT], key[32], body[NV_AGE_FILE_KEY + NV_AGE_TAG];
 	char salt64[23], work[4];
@@ -68,28 +71,5 @@ static int nv_age_scrypt_stanza(char *out, size_t *len, const unsigned char file
 		*len = nv_age_stanza_write(out, args, 3, body, sizeof(body));
 	}
 	OPENSSL_cleanse(key, sizeof(key));
-	return rc;
-}
-
-int nv_age_encrypt_passphrase_buf(unsigned char **out, size_t *outlen, const void *in,
-				  size_t inlen, const char *passphrase, int log2n)
-{
-	unsigned char file_key[NV_AGE_FILE_KEY];
-	char stanza[128];
-	size_t len = 0;
-	nv_age_enc *e = NULL;
-	int rc;
-
-	*out = NULL;
-	*outlen = 0;
-	if (log2n < 10 || log2n > NV_AGE_SCRYPT_MAX_LOGN)
-		return nv_error_set(NV_EINVAL, "age: scrypt work factor %d outside 10..%d", log2n,
-				    NV_AGE_SCRYPT_MAX_LOGN);
-	if ((rc = nv_age_random(file_key, sizeof(file_key))) == 0 &&
-	    (rc = nv_age_scrypt_stanza(stanza, &len, file_key, passphrase, log2n)) == 0 &&
-	    (rc = nv_age_enc_new_raw(&e, file_key, stanza, len)) == 0)
-		rc = nv_age_enc_run(out, outlen, e, in, inlen);
-	OPENSSL_cleanse(file_key, sizeof(file_key));
-	nv_age_enc_free(e);
 	return rc;
 }

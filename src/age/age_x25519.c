@@ -1,9 +1,12 @@
 /* age_x25519.c: X25519 recipient stanzas ("-> X25519 <share>" + wrapped file key).
- * Called by src/age*.c only. */
+ * Calls age_crypto.c and age_header.c. Called by src/age/ only (age_stanza.h). */
 #include <openssl/crypto.h>
 #include <string.h>
 
+#include "age_crypto.h"
+#include "age_header.h"
 #include "age_int.h"
+#include "age_stanza.h"
 #include "util/b64.h"
 #include "util/error.h"
 

@@ -4,7 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "age/age_crypto.h"
+#include "age/age_header.h"
 #include "age/age_int.h"
+#include "age/age_stanza.h"
+#include "age/age_stream.h"
 #include "util/error.h"
 
 static nv_age_recipient nv_vec_rcpt;

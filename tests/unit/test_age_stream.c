@@ -15,7 +15,10 @@
 #include <cmocka.h>
 
 #include "age/age.h"
+#include "age/age_crypto.h"
 #include "age/age_int.h"
+#include "age/age_stanza.h"
+#include "age/age_stream.h"
 #include "util/b64.h"
 #include "util/error.h"
 
