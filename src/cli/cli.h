@@ -38,6 +38,8 @@ typedef struct nv_cli {
 	int verify_hash;      /* replicate --verify hash */
 	long long wait_lock_ms; /* --wait-lock */
 	int remove_all;       /* unlock --remove-all */
+	int all;              /* replicate/verify --all: every vault under a prefix */
+	const char *signing_pubkeys; /* --signing-pubkeys FILE: vault id + key lines */
 } nv_cli;
 
 int nv_cli_main(int argc, char **argv);
