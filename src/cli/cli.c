@@ -62,14 +62,35 @@ static const nv_command nv_commands[] = {
 	  "Restore VAULT's newest generation (or N) into DIR, all of it or the PATHs given.\n"
 	  "Every object is checked against the signed manifest before it is decrypted." },
 	{ "verify", nv_cmd_verify, 1, 1,
-	  "level max-age identity passphrase-file signing-pubkey transfers timeout",
-	  "verify VAULT [--level list|hash|deep] [--max-age DURATION]",
+	  "level max-age identity passphrase-file signing-pubkey signing-pubkeys all transfers "
+	  "timeout",
+	  "verify VAULT [--level list|hash|deep] [--max-age DURATION]\n"
+	  "  navette verify --all PREFIX [--signing-pubkeys FILE] [--level list|hash]",
 	  "Check VAULT: signatures and the hash chain of every manifest, every object of\n"
 	  "the newest generation present with its size (list), its stored SHA-256 (hash),\n"
 	  "or decrypted and checked against the catalog (deep, needs --identity). With\n"
 	  "--max-age, the signed heartbeat must be younger than DURATION (30m, 26h, 7d)." },
 	{ "log", nv_cmd_log, 1, 1, "json signing-pubkey timeout", "log VAULT",
 	  "List VAULT's generations: number, time, objects, stored bytes." },
+	{ "replicate", nv_cmd_replicate, 2, 2,
+	  "signing-pubkey signing-pubkeys all transfers buffer-size retries verify fsync timeout "
+	  "wait-lock",
+	  "replicate SRC-VAULT DST-VAULT [--signing-pubkey KEY] [--verify size|reread|hash]\n"
+	  "  navette replicate --all SRC-PREFIX DST-PREFIX [--signing-pubkeys FILE]",
+	  "Copy a vault to another location without any key: the source's descriptor,\n"
+	  "manifests (signatures and hash chain) and heartbeat are verified against the\n"
+	  "pin first; every object is checked against the signed manifest as it streams;\n"
+	  "the destination gets objects, then catalogs, then each manifest's signature\n"
+	  "before the manifest, then the heartbeat: a reader of the replica always sees a\n"
+	  "complete vault. Incremental and resumable; --verify hash also re-hashes what\n"
+	  "the destination holds and repairs a bad object. Holds the lease at DST.\n"
+	  "--all replicates every vault found under SRC-PREFIX to the same place under\n"
+	  "DST-PREFIX, each under its own pin (or its line of --signing-pubkeys FILE:\n"
+	  "'<vault id> ssh-ed25519 AAAA...'); one failing vault does not stop the others." },
+	{ "unlock", nv_cmd_unlock, 1, 1, "remove-all timeout", "unlock LOCATION [--remove-all]",
+	  "Remove stale leases at LOCATION: those that stay unchanged for a full TTL while\n"
+	  "watched (up to the TTL); with --remove-all, every lease at once (make sure no\n"
+	  "run is still writing)." },
 	{ NULL, NULL, 0, 0, NULL, NULL, NULL },
 };
 
@@ -77,7 +98,8 @@ enum {
 	OPT_CONFIG = 1000, OPT_LOG_JSON, OPT_JSON, OPT_FSYNC, OPT_TRANSFERS, OPT_BUFFER,
 	OPT_RETRIES, OPT_TIMEOUT, OPT_VERIFY, OPT_DELETE, OPT_SIZE_ONLY,
 	OPT_RECIPIENTS_FILE, OPT_SIGNING_KEY, OPT_SIGNING_PUBKEY, OPT_PASSPHRASE_FILE,
-	OPT_SIGNING, OPT_GENERATION, OPT_LEVEL, OPT_MAX_AGE, OPT_KEEP_MODES,
+	OPT_SIGNING, OPT_GENERATION, OPT_LEVEL, OPT_MAX_AGE, OPT_KEEP_MODES, OPT_WAIT_LOCK,
+	OPT_REMOVE_ALL, OPT_ALL, OPT_SIGNING_PUBKEYS,
 };
 
 static const struct option nv_long_options[] = {
@@ -111,6 +133,10 @@ static const struct option nv_long_options[] = {
 	{ "level", required_argument, NULL, OPT_LEVEL },
 	{ "max-age", required_argument, NULL, OPT_MAX_AGE },
 	{ "keep-modes", no_argument, NULL, OPT_KEEP_MODES },
+	{ "wait-lock", required_argument, NULL, OPT_WAIT_LOCK },
+	{ "remove-all", no_argument, NULL, OPT_REMOVE_ALL },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "signing-pubkeys", required_argument, NULL, OPT_SIGNING_PUBKEYS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -236,6 +262,18 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 	case 'o': c->output = arg; break;
 	case OPT_SIGNING: c->signing = 1; break;
 	case OPT_KEEP_MODES: c->keep_modes = 1; break;
+	case OPT_REMOVE_ALL: c->remove_all = 1; break;
+	case OPT_ALL: c->all = 1; break;
+	case OPT_SIGNING_PUBKEYS: c->signing_pubkeys = arg; break;
+	case OPT_WAIT_LOCK: {
+		long long secs;
+
+		if (nv_parse_duration(arg, &secs))
+			return nv_usage_error("--wait-lock takes a duration such as 90s, 30m or "
+					      "2h, not '%s'", arg);
+		c->wait_lock_ms = secs * 1000;
+		break;
+	}
 	case OPT_LEVEL:
 		if (strcmp(arg, "list") && strcmp(arg, "hash") && strcmp(arg, "deep"))
 			return nv_usage_error("--level takes list, hash or deep, not '%s'", arg);
@@ -284,8 +322,10 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 			c->eng.verify_reread = 1;
 		else if (strcmp(arg, "size") == 0)
 			c->eng.verify_reread = 0;
+		else if (strcmp(arg, "hash") == 0)
+			c->verify_hash = 1; /* replicate only: cmd_copy refuses it */
 		else
-			return nv_usage_error("--verify takes size or reread, not '%s'", arg);
+			return nv_usage_error("--verify takes size, reread or hash, not '%s'", arg);
 		break;
 	default:
 		return NV_EXIT_USAGE;

@@ -35,6 +35,11 @@ typedef struct nv_cli {
 	long long generation; /* -1: newest */
 	int signing;          /* keygen --signing */
 	int keep_modes;       /* pull --keep-modes */
+	int verify_hash;      /* replicate --verify hash */
+	long long wait_lock_ms; /* --wait-lock */
+	int remove_all;       /* unlock --remove-all */
+	int all;              /* replicate/verify --all: every vault under a prefix */
+	const char *signing_pubkeys; /* --signing-pubkeys FILE: vault id + key lines */
 } nv_cli;
 
 int nv_cli_main(int argc, char **argv);
@@ -52,5 +57,7 @@ int nv_cmd_push(nv_cli *c);
 int nv_cmd_pull(nv_cli *c);
 int nv_cmd_verify(nv_cli *c);
 int nv_cmd_log(nv_cli *c);
+int nv_cmd_replicate(nv_cli *c);
+int nv_cmd_unlock(nv_cli *c);
 
 #endif

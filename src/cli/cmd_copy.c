@@ -1,6 +1,7 @@
 /* cmd_copy.c: the copy, sync and check commands over plain trees.
  * Called by the dispatcher in cli.c. */
 #include "cli.h"
+#include "cmd_vault.h"
 #include "util/log.h"
 
 #include <string.h>
@@ -38,10 +39,20 @@ int nv_cmd_copy(nv_cli *c)
 		c->eng.mode = NV_ENGINE_CHECK;
 	else
 		c->eng.mode = NV_ENGINE_SYNC;
+	if (c->verify_hash) {
+		nv_log(NV_LOG_ERROR, "--verify hash is for replicate; copy and sync take size or "
+		       "reread");
+		return NV_EXIT_USAGE;
+	}
 	if (nv_cli_location(c, 0, &src) || nv_cli_location(c, 1, &dst)) {
 		code = NV_EXIT_USAGE;
 		goto out;
 	}
+	if (c->eng.mode != NV_ENGINE_CHECK && nv_vread_is_vault(src))
+		nv_log(NV_LOG_WARN, "%s is a navette vault: %s copies it as plain files, in key "
+		       "order and unchecked; `navette replicate` checks every object against the "
+		       "signed manifests and publishes in an order that keeps the copy a "
+		       "complete vault", src->text, c->command);
 	code = nv_engine_run(src, dst, &c->eng, &st);
 	nv_copy_summary(c, &st);
 out:

@@ -12,6 +12,7 @@ struct nv_sorted {
 	size_t prev_cap;
 	unsigned long skipped;
 	const char *where;
+	int hide_leases;      /* a whole-location listing: skip NV_LEASE_DIR */
 };
 
 int nv_sorted_open(nv_sorted **out, nv_store *s, const char *prefix, int missing_ok)
@@ -23,6 +24,7 @@ int nv_sorted_open(nv_sorted **out, nv_store *s, const char *prefix, int missing
 	if (!l)
 		return nv_error_set(NV_ERR, "out of memory");
 	l->where = nv_drv_location(s)->text;
+	l->hide_leases = !*prefix;
 	rc = nv_drv_list_open(&l->l, s, prefix);
 	if (rc == NV_ENOTFOUND && missing_ok) {
 		nv_error_clear();
@@ -70,6 +72,8 @@ int nv_sorted_next(nv_sorted *l, nv_entry *out)
 					    l->where, out->key, l->prev);
 		if ((rc = nv_remember(l, out->key)))
 			return rc;
+		if (l->hide_leases && !strncmp(out->key, NV_LEASE_DIR, strlen(NV_LEASE_DIR)))
+			continue;
 		if (nv_key_check(out->key) == 0)
 			return 0;
 		nv_log(NV_LOG_WARN, "%s: skipping unsafe name: %s", l->where, nv_error_msg());

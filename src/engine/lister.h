@@ -5,12 +5,16 @@
 
 #include "driver/driver.h"
 
+/* Lease objects (engine/lease.h) live here; a listing of a whole location
+ * (prefix "") never shows them, so no command copies, compares or deletes them. */
+#define NV_LEASE_DIR "navette-lease/"
+
 typedef struct nv_sorted nv_sorted;
 
 /* missing_ok: a root that does not exist lists as empty (a fresh destination). */
 int nv_sorted_open(nv_sorted **out, nv_store *s, const char *prefix, int missing_ok);
 /* 0 with *out (key valid until the next call), NV_EOF at the end, or an error.
- * Disorder or a duplicate key is NV_EMISMATCH: the caller must abort and must
+ * Disorder or a duplicate key is NV_ERR (fatal): the caller must abort and must
  * not delete anything. Keys that could escape a root are skipped with a warning
  * and counted in nv_sorted_skipped(). */
 int nv_sorted_next(nv_sorted *l, nv_entry *out);

@@ -18,6 +18,19 @@ int nv_exit_code(const nv_outcome *o)
 	return NV_EXIT_OK;
 }
 
+int nv_exit_worst(int a, int b)
+{
+	static const int rank[] = { [NV_EXIT_OK] = 0, [NV_EXIT_DIFF] = 1,
+				    [NV_EXIT_PARTIAL] = 2, [NV_EXIT_USAGE] = 3,
+				    [NV_EXIT_FATAL] = 4 };
+
+	if (a < 0 || a > NV_EXIT_FATAL)
+		return a;
+	if (b < 0 || b > NV_EXIT_FATAL)
+		return b;
+	return rank[a] >= rank[b] ? a : b;
+}
+
 int nv_exit_for_error(int rc)
 {
 	nv_outcome o = { .fatal = rc };

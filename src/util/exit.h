@@ -31,6 +31,10 @@ typedef struct nv_outcome {
  * 4. 0. */
 int nv_exit_code(const nv_outcome *o);
 
+/* Of two runs' exit codes (one per vault of --all), the one that says more:
+ * 4, then 2, then 3, then 1, then 0 (a stopped run outranks a partial one). */
+int nv_exit_worst(int a, int b);
+
 /* A command that failed outright with rc: nv_exit_code of {.fatal = rc}. */
 int nv_exit_for_error(int rc);
 

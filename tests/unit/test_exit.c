@@ -56,6 +56,16 @@ static void test_exit_for_error(void **state)
 	assert_int_equal(nv_exit_for_error(NV_ERR), NV_EXIT_FATAL);
 }
 
+static void test_worst(void **state)
+{
+	(void)state;
+	assert_int_equal(nv_exit_worst(NV_EXIT_OK, NV_EXIT_DIFF), NV_EXIT_DIFF);
+	assert_int_equal(nv_exit_worst(NV_EXIT_PARTIAL, NV_EXIT_DIFF), NV_EXIT_PARTIAL);
+	assert_int_equal(nv_exit_worst(NV_EXIT_PARTIAL, NV_EXIT_USAGE), NV_EXIT_USAGE);
+	assert_int_equal(nv_exit_worst(NV_EXIT_FATAL, NV_EXIT_USAGE), NV_EXIT_FATAL);
+	assert_int_equal(nv_exit_worst(NV_EXIT_OK, NV_EXIT_OK), NV_EXIT_OK);
+}
+
 static void test_classify(void **state)
 {
 	(void)state;
@@ -79,6 +89,7 @@ int main(void)
 		cmocka_unit_test(test_exit_table),
 		cmocka_unit_test(test_exit_for_error),
 		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_worst),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,138 @@
+/* cmd_replicate.c: the replicate and unlock commands. Called by the
+ * dispatcher in cli.c. */
+#include "cli.h"
+#include "engine/lease.h"
+#include "util/log.h"
+#include "vault/replicate.h"
+#include "vault/vault_many.h"
+
+#include <stdlib.h>
+
+static int nv_cmd_replicate_all(nv_cli *c, const nv_replicate_opts *o);
+
+int nv_cmd_replicate(nv_cli *c)
+{
+	nv_replicate_opts o = {
+		.signing_pubkey = c->signing_pubkey,
+		.transfers = c->eng.transfers,
+		.buffer_size = c->eng.buffer_size,
+		.retries = c->eng.retries,
+		.verify = c->verify_hash ? NV_RVERIFY_HASH
+					 : c->eng.verify_reread ? NV_RVERIFY_REREAD : NV_RVERIFY_SIZE,
+		.wait_lock_ms = c->wait_lock_ms,
+	};
+	nv_location *src = NULL, *dst = NULL;
+	nv_replicate_stats st;
+	int code;
+
+	if (c->all)
+		return nv_cmd_replicate_all(c, &o);
+	if (c->signing_pubkeys) {
+		nv_log(NV_LOG_ERROR, "--signing-pubkeys goes with --all (one vault: --signing-pubkey)");
+		return NV_EXIT_USAGE;
+	}
+	if (nv_cli_location(c, 0, &src) || nv_cli_location(c, 1, &dst)) {
+		code = NV_EXIT_USAGE;
+		goto out;
+	}
+	code = nv_replicate(src, dst, &o, &st);
+	nv_log(code ? NV_LOG_ERROR : NV_LOG_NOTICE, "replicate %s -> %s: vault %s generation "
+	       "%llu: %llu objects copied (%.1f MiB), %llu already there, %llu repaired, %llu "
+	       "failed, %llu refused by verification; %llu manifests published%s, in %.2f s",
+	       src->text, dst->text, st.vault_id[0] ? st.vault_id : "?",
+	       (unsigned long long)st.generation, (unsigned long long)st.copied,
+	       (double)st.copied_bytes / (1 << 20), (unsigned long long)st.present,
+	       (unsigned long long)st.repaired, (unsigned long long)st.failed,
+	       (unsigned long long)st.differ, (unsigned long long)st.generations,
+	       st.heartbeat ? ", heartbeat updated" : "", st.seconds);
+out:
+	nv_location_free(src);
+	nv_location_free(dst);
+	return code;
+}
+
+int nv_cmd_unlock(nv_cli *c)
+{
+	const char *env = getenv("NAVETTE_LEASE_TTL");
+	long long ttl = env && atoll(env) > 0 ? atoll(env) : NV_LEASE_TTL_DEFAULT;
+	nv_location *loc = NULL;
+	unsigned removed = 0;
+	int rc;
+
+	if (nv_cli_location(c, 0, &loc))
+		return NV_EXIT_USAGE;
+	if (!c->remove_all)
+		nv_log(NV_LOG_NOTICE, "watching the leases at %s for up to %lld s: a lease that "
+		       "stays unchanged that long is stale", loc->text, ttl + 2);
+	rc = nv_lease_unlock(loc, c->remove_all, (ttl + 2) * 1000, &removed);
+	if (rc)
+		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
+	else
+		nv_log(NV_LOG_NOTICE, "%u lease%s removed at %s", removed, removed == 1 ? "" : "s",
+		       loc->text);
+	nv_location_free(loc);
+	return nv_exit_for_error(rc);
+}
+
+/* replicate --all: every vault under SRC-PREFIX, each under its own pin. */
+static int nv_replicate_one(nv_cli *c, const char *rel, nv_replicate_opts o)
+{
+	char *st_text = NULL, *dt_text = NULL, *key = NULL;
+	nv_location *src = NULL, *dst = NULL;
+	nv_replicate_stats st;
+	int code;
+
+	if (nv_vaults_join(&st_text, c->args[0], rel) || nv_vaults_join(&dt_text, c->args[1], rel) ||
+	    nv_location_parse(&src, st_text, c->cfg) || nv_location_parse(&dst, dt_text, c->cfg)) {
+		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
+		code = NV_EXIT_USAGE;
+		goto out;
+	}
+	if (nv_vault_pick_key(src, c->signing_pubkeys, &key)) {
+		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
+		code = nv_exit_for_error(nv_error_code());
+		goto out;
+	}
+	o.signing_pubkey = key;
+	code = nv_replicate(src, dst, &o, &st);
+	if (!code)
+		nv_log(NV_LOG_NOTICE, "vault %s (%s): generation %llu, %llu objects copied, %llu "
+		       "manifests published", *rel ? rel : ".", st.vault_id,
+		       (unsigned long long)st.generation, (unsigned long long)st.copied,
+		       (unsigned long long)st.generations);
+out:
+	if (code)
+		nv_log(NV_LOG_ERROR, "vault %s: FAILED (exit %d)", *rel ? rel : ".", code);
+	free(key);
+	free(st_text);
+	free(dt_text);
+	nv_location_free(src);
+	nv_location_free(dst);
+	return code;
+}
+
+static int nv_cmd_replicate_all(nv_cli *c, const nv_replicate_opts *o)
+{
+	nv_location *prefix = NULL;
+	char **vaults = NULL;
+	size_t n = 0, failed = 0;
+	int code = NV_EXIT_OK, one;
+
+	if (nv_cli_location(c, 0, &prefix))
+		return NV_EXIT_USAGE;
+	if (nv_vaults_find(prefix, &vaults, &n)) {
+		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
+		nv_location_free(prefix);
+		return nv_exit_for_error(nv_error_code());
+	}
+	for (size_t i = 0; i < n; i++) {
+		one = nv_replicate_one(c, vaults[i], *o);
+		failed += one != 0;
+		code = nv_exit_worst(code, one);
+	}
+	nv_log(code ? NV_LOG_ERROR : NV_LOG_NOTICE, "replicate --all %s -> %s: %zu vaults, %zu "
+	       "replicated, %zu failed", prefix->text, c->args[1], n, n - failed, failed);
+	nv_vaults_free(vaults, n);
+	nv_location_free(prefix);
+	return code;
+}

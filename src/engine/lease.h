@@ -1,0 +1,45 @@
+/* lease.h: the lease: a lock held at a remote location by writing one object
+ * per holder under navette-lease/ (docs/FORMAT.md, section 10). Called by the
+ * writing commands (replicate, push, sync) and by `navette unlock`. */
+#ifndef NV_LEASE_H
+#define NV_LEASE_H
+
+#include <stdint.h>
+
+#include "driver/driver.h"
+#include "lister.h" /* NV_LEASE_DIR */
+#define NV_LEASE_TTL_DEFAULT 60      /* seconds */
+
+typedef enum nv_lease_mode {
+	NV_LEASE_EXCLUSIVE, /* one run */
+	NV_LEASE_SHARED,    /* the shards of one run (same run id) */
+} nv_lease_mode;
+
+typedef struct nv_lease_opts {
+	nv_lease_mode mode;
+	const char *run_id;     /* NULL: a fresh random one */
+	unsigned ttl;           /* seconds; 0: NV_LEASE_TTL_DEFAULT (or $NAVETTE_LEASE_TTL) */
+	long long wait_ms;      /* --wait-lock: how long to wait for a holder; 0: do not */
+	const char *command;    /* "replicate", "push", ... for the holder's description */
+} nv_lease_opts;
+
+typedef struct nv_lease nv_lease;
+
+/* Takes the lease at loc: writes this holder's object, lists the folder, waits
+ * a moment and lists again; the oldest live conflicting lease wins. Held by
+ * another: NV_EEXISTS with a message naming the holder (after wait_ms, if
+ * given). While held, a thread renews the object every TTL/3 with its own
+ * connection. *out belongs to the caller (nv_lease_release). */
+int nv_lease_acquire(nv_lease **out, const nv_location *loc, const nv_lease_opts *o);
+/* 1 once a renewal failed: the holder must stop writing. */
+int nv_lease_lost(const nv_lease *l);
+/* Stops renewing and removes this holder's object. Accepts NULL. */
+void nv_lease_release(nv_lease *l);
+
+/* `navette unlock`: removes the leases at loc that are stale to this observer
+ * (unchanged for a full TTL, watched for up to watch_ms), or every lease with
+ * remove_all. *removed counts them. */
+int nv_lease_unlock(const nv_location *loc, int remove_all, long long watch_ms,
+		    unsigned *removed);
+
+#endif
