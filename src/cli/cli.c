@@ -203,15 +203,6 @@ static int nv_usage_error(const char *fmt, ...)
 	return NV_EXIT_USAGE;
 }
 
-int nv_cli_location(nv_cli *c, int i, nv_location **out)
-{
-	int rc = nv_location_parse(out, c->args[i], c->cfg);
-
-	if (rc)
-		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
-	return rc;
-}
-
 static int nv_parse_count(const char *opt, const char *v, unsigned max, unsigned *out)
 {
 	char *end;

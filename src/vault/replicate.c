@@ -3,6 +3,7 @@
  * fork, not ahead), copy the missing objects on the pool, then publish
  * catalogs, signatures before manifests, the descriptor and the heartbeat
  * last. Called by cmd_replicate.c. */
+#include "replicate.h"
 #include "replicate_int.h"
 #include "engine/lease.h"
 #include "engine/lister.h"

@@ -1,6 +1,7 @@
 /* replicate_copy.c: the replication's workers: each object streamed from the
  * source to the destination while hashed, committed only when its size and
  * SHA-256 are the signed manifest's. Called by replicate.c. */
+#include "replicate.h"
 #include "replicate_int.h"
 #include "engine/pool.h"
 #include "util/hash.h"

@@ -1,6 +1,7 @@
 /* replicate_doc.c: signed documents kept as their exact bytes (the
  * replication copies what was verified, never a second read), and their
  * publication signature first. Called by replicate.c. */
+#include "replicate.h"
 #include "replicate_int.h"
 #include "ssh/sshsig.h"
 

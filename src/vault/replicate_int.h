@@ -4,9 +4,11 @@
 #ifndef NV_REPLICATE_INT_H
 #define NV_REPLICATE_INT_H
 
-#include "replicate.h"
 #include "vault.h"
 #include "util/exit.h"
+
+struct nv_replicate_opts;  /* replicate.h: not included, so that replicate.c */
+struct nv_replicate_stats; /* and this header do not include each other */
 
 /* A signed document exactly as stored: body and signature bytes. */
 typedef struct nv_rdoc {
@@ -46,7 +48,7 @@ int nv_rdoc_publish(nv_store *s, const char *key, const nv_rdoc *d, int exclusiv
 
 /* Copies objs[0..n) from src to dst on the pool; adds to st. */
 int nv_replicate_objects(const nv_location *src, const nv_location *dst, nv_robj *objs,
-			 size_t n, const nv_replicate_opts *o, nv_replicate_stats *st,
-			 nv_outcome *out);
+			 size_t n, const struct nv_replicate_opts *o,
+			 struct nv_replicate_stats *st, nv_outcome *out);
 
 #endif
