@@ -1,9 +1,10 @@
 /* driver.c: the registry of compiled-in drivers, location parsing, key checks,
- * and the nv_drv_* wrappers: the one choke point for tracing and fault injection. */
+ * and the nv_drv_* wrappers: the one choke point for tracing and fault injection
+ * (the rules live in fault.c). */
 #include "driver.h"
+#include "fault.h"
 
 #include <ctype.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,60 +209,6 @@ int nv_location_parse(nv_location **out, const char *text, const nv_config *cfg)
 	return 0;
 }
 
-/* ---- Fault injection: NAVETTE_FAULT="slot@N[=code],..." makes the Nth call
- * of that slot (counted across the process) fail, for tests of failure paths.
- * Slots: open list read write write_commit remove flush stat ("remove" also
- * counts each remove_many request). Codes: io retry nospc auth perm, kill (the
- * process dies), flip (read only: the call works but one byte of what it
- * returns is inverted, as a store serving other bytes would). ---- */
-
-enum { NV_FAULT_SLOTS = 8 };
-static const char *const nv_fault_names[NV_FAULT_SLOTS] = {
-	"open", "list", "read", "write", "write_commit", "remove", "flush", "stat",
-};
-static atomic_uint nv_fault_calls[NV_FAULT_SLOTS];
-
-static int nv_fault_code(const char *name)
-{
-	static const struct { const char *n; int code; } codes[] = {
-		{ "io", NV_EIO }, { "retry", NV_ERETRY }, { "nospc", NV_ENOSPC },
-		{ "auth", NV_EAUTH }, { "perm", NV_EPERM }, { "kill", 0 }, { "flip", 1 },
-	};
-	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-		if (strncmp(name, codes[i].n, strlen(codes[i].n)) == 0)
-			return codes[i].code;
-	return NV_EIO;
-}
-
-static int nv_fault(int slot)
-{
-	const char *spec = getenv("NAVETTE_FAULT"), *p;
-	unsigned n = atomic_fetch_add(&nv_fault_calls[slot], 1) + 1;
-	size_t len = strlen(nv_fault_names[slot]);
-
-	if (!spec)
-		return 0;
-	for (p = spec; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
-		const char *eq;
-		int code;
-
-		if (strncmp(p, nv_fault_names[slot], len) != 0 || p[len] != '@')
-			continue;
-		if ((unsigned)strtoul(p + len + 1, NULL, 10) != n)
-			continue;
-		eq = strchr(p, '=');
-		code = eq && (!strchr(p, ',') || eq < strchr(p, ',')) ? nv_fault_code(eq + 1)
-								    : NV_EIO;
-		if (code == 0) /* "kill": die as a crash would, for crash-safety tests */
-			_exit(137);
-		if (code == 1) /* "flip": the caller alters what it returns */
-			return slot == 2 ? 1 : nv_error_set(NV_EINVAL, "flip applies to read");
-		return nv_error_set(code, "injected fault in %s (call %u)", nv_fault_names[slot],
-				    n);
-	}
-	return 0;
-}
-
 /* ---- Wrappers ---- */
 
 int nv_drv_open(nv_store **out, const nv_location *loc)
@@ -273,7 +220,7 @@ int nv_drv_open(nv_store **out, const nv_location *loc)
 	if (loc->driver->version < 1 || loc->driver->version > NV_DRIVER_VERSION)
 		return nv_error_set(NV_ENOTSUP, "driver %s has interface version %d",
 				    loc->driver->name, loc->driver->version);
-	if ((rc = nv_fault(0)))
+	if ((rc = nv_fault_check(NV_FAULT_OPEN)))
 		return rc;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -319,7 +266,7 @@ int nv_drv_list_open(nv_lister **out, nv_store *s, const char *prefix)
 		if (rc)
 			return rc;
 	}
-	if ((rc = nv_fault(1)))
+	if ((rc = nv_fault_check(NV_FAULT_LIST)))
 		return rc;
 	l = calloc(1, sizeof(*l));
 	if (!l)
@@ -352,7 +299,7 @@ int nv_drv_stat(nv_store *s, const char *key, nv_entry *out)
 {
 	int rc = nv_key_check(key);
 
-	if (rc || (rc = nv_fault(7)))
+	if (rc || (rc = nv_fault_check(NV_FAULT_STAT)))
 		return rc;
 	memset(out, 0, sizeof(*out));
 	return s->d->stat(s->c, key, out);
@@ -364,7 +311,7 @@ int nv_drv_read(nv_store *s, const char *key, uint64_t offset, void *buf, size_t
 	int rc = nv_key_check(key), flip;
 
 	*got = 0;
-	if (rc || (rc = nv_fault(2)) < 0)
+	if (rc || (rc = nv_fault_check(NV_FAULT_READ)) < 0)
 		return rc;
 	flip = rc; /* "flip": this read works, then one byte of it is inverted */
 	rc = s->d->read(s->c, key, offset, buf, len, got);
@@ -400,7 +347,7 @@ int nv_drv_write_open(nv_wstream **out, nv_store *s, const char *key,
 
 int nv_drv_write(nv_wstream *w, const void *buf, size_t len)
 {
-	int rc = nv_fault(3);
+	int rc = nv_fault_check(NV_FAULT_WRITE);
 
 	return rc ? rc : w->s->d->write(w->w, buf, len);
 }
@@ -408,7 +355,7 @@ int nv_drv_write(nv_wstream *w, const void *buf, size_t len)
 int nv_drv_write_commit(nv_wstream *w, nv_commit_info *out)
 {
 	nv_commit_info info = { 0, 0 };
-	int rc = nv_fault(4);
+	int rc = nv_fault_check(NV_FAULT_COMMIT);
 
 	if (rc) {
 		w->s->d->write_abort(w->w);
@@ -435,7 +382,7 @@ int nv_drv_remove(nv_store *s, const char *key)
 {
 	int rc = nv_key_check(key);
 
-	if (rc || (rc = nv_fault(5)))
+	if (rc || (rc = nv_fault_check(NV_FAULT_REMOVE)))
 		return rc;
 	return s->d->remove(s->c, key);
 }
@@ -460,7 +407,7 @@ static void nv_remove_each(nv_store *s, const char *const *keys, size_t n, int *
 			   char **msgs)
 {
 	for (size_t i = 0; i < n; i++) {
-		int rc = nv_fault(5);
+		int rc = nv_fault_check(NV_FAULT_REMOVE);
 
 		results[i] = rc ? rc : s->d->remove(s->c, keys[i]);
 		if (results[i] && msgs)
@@ -488,7 +435,7 @@ int nv_drv_remove_many(nv_store *s, const char *const *keys, size_t n, int *resu
 	for (done = 0; done < n; done += k) {
 		k = n - done < batch ? n - done : batch;
 		part = msgs ? msgs + done : NULL;
-		if (!(rc = nv_fault(5))) {
+		if (!(rc = nv_fault_check(NV_FAULT_REMOVE))) {
 			/* The slot fills msgs; a caller passing none gets them freed here. */
 			char **own = part ? part : calloc(k, sizeof(*own));
 
@@ -509,7 +456,7 @@ int nv_drv_remove_many(nv_store *s, const char *const *keys, size_t n, int *resu
 
 int nv_drv_flush(nv_store *s)
 {
-	int rc = nv_fault(6);
+	int rc = nv_fault_check(NV_FAULT_FLUSH);
 
 	if (rc)
 		return rc;

@@ -1,6 +1,6 @@
 /* test_planner.c: planner decisions and the merge-join, including its refusal
- * of unsorted input (src/planner.c, src/lister.c), over a listing-only fake
- * driver that serves a fixed key list. */
+ * of unsorted input (engine/planner.c, engine/lister.c), over the in-memory
+ * fake driver (fake_driver.h; its disorder mode serves keys out of order). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,44 +11,8 @@
 #include <string.h>
 
 #include "driver/driver.h"
-#include "engine/engine.h"
 #include "engine/planner.h"
-
-struct nv_conn { const char *const *keys; };
-struct nv_list { const char *const *keys; size_t i; };
-
-static int fake_open(struct nv_conn **out, const nv_location *loc)
-{
-	*out = calloc(1, sizeof(**out));
-	(*out)->keys = (const char *const *)loc->path;
-	return 0;
-}
-static void fake_close(struct nv_conn *c) { free(c); }
-static int fake_list_open(struct nv_list **out, struct nv_conn *c, const char *prefix)
-{
-	(void)prefix;
-	*out = calloc(1, sizeof(**out));
-	(*out)->keys = c->keys;
-	return 0;
-}
-static int fake_list_next(struct nv_list *it, nv_entry *out)
-{
-	if (!it->keys[it->i])
-		return NV_EOF;
-	memset(out, 0, sizeof(*out));
-	out->key = it->keys[it->i++];
-	out->size = strlen(out->key);
-	out->mtime_sec = 1000;
-	out->flags = NV_ENTRY_HAS_MTIME;
-	return 0;
-}
-static void fake_list_close(struct nv_list *it) { free(it); }
-static const char *const fake_schemes[] = { "fake", NULL };
-static const nv_driver fake_driver = {
-	.version = NV_DRIVER_VERSION, .name = "fake", .schemes = fake_schemes,
-	.open = fake_open, .close = fake_close, .list_open = fake_list_open,
-	.list_next = fake_list_next, .list_close = fake_list_close,
-};
+#include "fake_driver.h"
 
 typedef struct seen {
 	char log[512];
@@ -67,18 +31,31 @@ static int record(void *ctx, nv_action act, const char *key, const nv_entry *s,
 	return 0;
 }
 
-static int run(const char *const *src_keys, const char *const *dst_keys,
+/* A store holding keys, each with its own name as contents and mtime 1000;
+ * listed in the order given when disorder is set, else in byte order. */
+static nv_fake *store(const char *name, const char *const *keys, int disorder)
+{
+	nv_fake *f = nv_fake_new(name);
+
+	for (size_t i = 0; keys[i]; i++)
+		nv_fake_put_str(f, keys[i], keys[i]);
+	if (disorder)
+		nv_fake_disorder(f, keys);
+	return f;
+}
+
+/* Plans src_keys against dst_keys; with disorder, both are listed as given. */
+static int run(const char *const *src_keys, const char *const *dst_keys, int disorder,
 	       const nv_plan_rules *r, seen *sn)
 {
-	nv_location ls = { .driver = &fake_driver, .text = "src", .path = (char *)src_keys };
-	nv_location ld = { .driver = &fake_driver, .text = "dst", .path = (char *)dst_keys };
+	nv_fake *fs = store("src", src_keys, disorder), *fd = store("dst", dst_keys, disorder);
 	nv_store *a, *b;
 	nv_sorted *sa, *sb;
 	int rc;
 
 	memset(sn, 0, sizeof(*sn));
-	assert_int_equal(nv_drv_open(&a, &ls), 0);
-	assert_int_equal(nv_drv_open(&b, &ld), 0);
+	assert_int_equal(nv_drv_open(&a, nv_fake_location(fs)), 0);
+	assert_int_equal(nv_drv_open(&b, nv_fake_location(fd)), 0);
 	assert_int_equal(nv_sorted_open(&sa, a, "", 0), 0);
 	assert_int_equal(nv_sorted_open(&sb, b, "", 0), 0);
 	rc = nv_plan_run(sa, sb, r, record, sn);
@@ -86,6 +63,8 @@ static int run(const char *const *src_keys, const char *const *dst_keys,
 	nv_sorted_close(sb);
 	nv_drv_close(a);
 	nv_drv_close(b);
+	nv_fake_free(fs);
+	nv_fake_free(fd);
 	return rc;
 }
 
@@ -123,7 +102,7 @@ static void test_merge(void **state)
 	seen sn;
 
 	(void)state;
-	assert_int_equal(run(src, dst, &r, &sn), 0);
+	assert_int_equal(run(src, dst, 0, &r, &sn), 0);
 	assert_string_equal(sn.log, "C:a-b S:a/c C:a0 D:b S:z ");
 }
 
@@ -137,96 +116,13 @@ static void test_disorder_aborts(void **state)
 	seen sn;
 
 	(void)state;
-	assert_int_equal(run(src, dst, &r, &sn), NV_ERR);
+	assert_int_equal(run(src, dst, 1, &r, &sn), NV_ERR);
 	assert_non_null(strstr(nv_error_msg(), "not in byte order"));
 	/* The merge had already called a/c destination-only before the disorder
 	 * showed: which is why the engine defers every deletion to the end of a
-	 * clean pass (test_engine_never_deletes_on_disorder). */
+	 * clean pass (test_engine.c: test_never_deletes_on_disorder). */
 	assert_non_null(strstr(sn.log, "D:a/c"));
-	assert_int_equal(run(dup, dst, &r, &sn), NV_ERR);
-}
-
-/* ---- the engine over the fake driver: writes are accepted and dropped,
- * removals counted. ---- */
-static int removals;
-struct nv_writer { uint64_t n; };
-static int fake_stat(struct nv_conn *c, const char *key, nv_entry *out)
-{
-	(void)c;
-	memset(out, 0, sizeof(*out));
-	out->size = strlen(key);
-	out->mtime_sec = 1000;
-	out->flags = NV_ENTRY_HAS_MTIME;
-	return 0;
-}
-static int fake_read(struct nv_conn *c, const char *key, uint64_t off, void *buf, size_t len,
-		     size_t *got)
-{
-	size_t n = strlen(key);
-
-	(void)c;
-	*got = off >= n ? 0 : (n - off < len ? n - off : len);
-	memset(buf, 'x', *got);
-	return 0;
-}
-static int fake_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,
-			   const nv_write_opts *o)
-{
-	(void)c; (void)key; (void)o;
-	*out = calloc(1, sizeof(**out));
-	return 0;
-}
-static int fake_write(struct nv_writer *w, const void *buf, size_t len)
-{
-	(void)buf;
-	w->n += len;
-	return 0;
-}
-static int fake_commit(struct nv_writer *w, nv_commit_info *ci)
-{
-	ci->size = w->n;
-	ci->confirmed = NV_CONFIRM_SIZE;
-	free(w);
-	return 0;
-}
-static void fake_abort(struct nv_writer *w) { free(w); }
-static int fake_remove(struct nv_conn *c, const char *key)
-{
-	(void)c; (void)key;
-	removals++;
-	return 0;
-}
-static const nv_driver fake_rw_driver = {
-	.version = NV_DRIVER_VERSION, .name = "fake", .schemes = fake_schemes,
-	.open = fake_open, .close = fake_close, .list_open = fake_list_open,
-	.list_next = fake_list_next, .list_close = fake_list_close, .stat = fake_stat,
-	.read = fake_read, .write_open = fake_write_open, .write = fake_write,
-	.write_commit = fake_commit, .write_abort = fake_abort, .remove = fake_remove,
-};
-
-static void test_engine_never_deletes_on_disorder(void **state)
-{
-	static const char *const bad[] = { "a-b", "a0", "a/c", NULL };
-	static const char *const good[] = { "a-b", "a/c", "a0", NULL };
-	static const char *const dst[] = { "a/c", "x", NULL };
-	nv_location ls = { .driver = &fake_rw_driver, .text = "src", .path = (char *)bad };
-	nv_location ld = { .driver = &fake_rw_driver, .text = "dst", .path = (char *)dst };
-	nv_engine_opts o;
-	nv_engine_stats st;
-
-	(void)state;
-	nv_engine_defaults(&o);
-	o.delete_extra = 1;
-	o.transfers = 2;
-	removals = 0;
-	assert_int_equal(nv_engine_run(&ls, &ld, &o, &st), 4);
-	assert_int_equal(removals, 0);
-	/* the same trees in order: x, and only x, is deleted */
-	ls.path = (char *)good;
-	assert_int_equal(nv_engine_run(&ls, &ld, &o, &st), 0);
-	assert_int_equal(removals, 1);
-	assert_int_equal(st.deleted, 1);
-	assert_int_equal(st.copied, 2);
+	assert_int_equal(run(dup, dst, 1, &r, &sn), NV_ERR);
 }
 
 int main(void)
@@ -235,7 +131,6 @@ int main(void)
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_disorder_aborts),
-		cmocka_unit_test(test_engine_never_deletes_on_disorder),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

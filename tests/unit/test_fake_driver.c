@@ -1,0 +1,123 @@
+/* test_fake_driver.c: the unit tests' in-memory store (fake_driver.h) keeps
+ * the driver contract the engine and vault tests rely on: byte-order listing
+ * by prefix, ranged reads, exclusive writes, kept mtime and mode, removal in
+ * batches, separate stores by name, and the call counts. Through nv_drv_*. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_driver.h"
+
+static int put(nv_store *s, const char *key, const char *text, unsigned flags)
+{
+	nv_write_opts o = { .size = (int64_t)strlen(text), .mtime_sec = 77, .mode = 0600,
+			    .flags = flags | NV_WRITE_HAS_MTIME | NV_WRITE_HAS_MODE };
+	nv_commit_info ci;
+	nv_wstream *w;
+	int rc;
+
+	assert_int_equal(nv_drv_write_open(&w, s, key, &o), 0);
+	assert_int_equal(nv_drv_write(w, text, strlen(text)), 0);
+	rc = nv_drv_write_commit(w, &ci);
+	if (!rc)
+		assert_int_equal(ci.size, strlen(text));
+	return rc;
+}
+
+static void test_contract(void **state)
+{
+	nv_fake *f = nv_fake_new("one"), *g = nv_fake_new("two");
+	char buf[16], listed[64] = "";
+	nv_lister *l;
+	nv_store *s;
+	nv_entry e;
+	size_t got;
+
+	(void)state;
+	assert_int_equal(nv_drv_open(&s, nv_fake_location(f)), 0);
+	assert_int_equal(put(s, "b/x", "hello world", 0), 0);
+	assert_int_equal(put(s, "b-y", "z", 0), 0);
+	assert_int_equal(put(s, "a", "first", 0), 0);
+	assert_int_equal(put(s, "a", "again", NV_WRITE_EXCLUSIVE), NV_EEXISTS);
+	assert_int_equal(put(s, "c", "new", NV_WRITE_EXCLUSIVE), 0);
+	assert_int_equal(nv_fake_keys(g, ""), 0); /* another name, another store */
+	/* byte order ('-' < '/'), and a prefix */
+	assert_int_equal(nv_drv_list_open(&l, s, ""), 0);
+	while (nv_drv_list_next(l, &e) == 0)
+		strcat(strcat(listed, e.key), " ");
+	nv_drv_list_close(l);
+	assert_string_equal(listed, "a b-y b/x c ");
+	assert_int_equal(nv_drv_list_open(&l, s, "b/"), 0);
+	assert_int_equal(nv_drv_list_next(l, &e), 0);
+	assert_string_equal(e.key, "b/x");
+	assert_int_equal(nv_drv_list_next(l, &e), NV_EOF);
+	nv_drv_list_close(l);
+	/* stat keeps what the writer gave; ranged reads */
+	assert_int_equal(nv_drv_stat(s, "a", &e), 0);
+	assert_int_equal(e.size, 5);
+	assert_int_equal(e.mtime_sec, 77);
+	assert_int_equal(e.mode, 0600);
+	assert_int_equal(nv_drv_stat(s, "nope", &e), NV_ENOTFOUND);
+	assert_int_equal(nv_drv_read(s, "b/x", 6, buf, sizeof(buf), &got), 0);
+	assert_int_equal(got, 5);
+	assert_memory_equal(buf, "world", 5);
+	assert_int_equal(nv_drv_read(s, "b/x", 2, buf, 3, &got), 0);
+	assert_memory_equal(buf, "llo", 3);
+	assert_int_equal(nv_drv_read(s, "b/x", 11, buf, 3, &got), 0);
+	assert_int_equal(got, 0);
+	assert_int_equal(nv_drv_read(s, "nope", 0, buf, 3, &got), NV_ENOTFOUND);
+	/* counts by slot and key */
+	assert_int_equal(nv_fake_calls(f, NV_FAKE_COMMIT, ""), 5);
+	assert_int_equal(nv_fake_key_calls(f, NV_FAKE_COMMIT, "a"), 2);
+	assert_int_equal(nv_fake_calls(f, NV_FAKE_READ, "b/"), 3);
+	assert_int_equal(nv_fake_calls(f, NV_FAKE_LIST, ""), 2);
+	assert_int_equal(nv_fake_calls(f, NV_FAKE_OPEN, ""), 1);
+	nv_drv_close(s);
+	nv_fake_free(f);
+	nv_fake_free(g);
+}
+
+static void test_removal_and_disorder(void **state)
+{
+	static const char *const keys[] = { "k1", "k2", "k3", "k4", "k5" };
+	static const char *const order[] = { "k3", "k1", "k3", "gone", NULL };
+	nv_fake *f = nv_fake_new("rm");
+	char listed[64] = "";
+	int res[5];
+	nv_lister *l;
+	nv_store *s;
+	nv_entry e;
+
+	(void)state;
+	for (int i = 0; i < 5; i++)
+		nv_fake_put_str(f, keys[i], keys[i]);
+	nv_fake_disorder(f, order);
+	nv_fake_set_batch(f, 2);
+	assert_int_equal(nv_drv_open(&s, nv_fake_location(f)), 0);
+	assert_int_equal(nv_drv_list_open(&l, s, ""), 0);
+	while (nv_drv_list_next(l, &e) == 0)
+		strcat(strcat(listed, e.key), " ");
+	nv_drv_list_close(l);
+	assert_string_equal(listed, "k3 k1 k3 "); /* as told, absent keys left out */
+	assert_int_equal(nv_drv_remove_many(s, keys, 4, res, NULL), 0);
+	assert_int_equal(nv_fake_calls(f, NV_FAKE_REMOVE_MANY, ""), 2);
+	assert_int_equal(nv_fake_keys(f, ""), 1);
+	assert_int_equal(nv_drv_remove(s, "k5"), 0);
+	assert_int_equal(nv_drv_remove(s, "k5"), 0); /* a missing key is no error */
+	assert_int_equal(nv_fake_keys(f, ""), 0);
+	nv_drv_close(s);
+	nv_fake_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_contract),
+		cmocka_unit_test(test_removal_and_disorder),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
