@@ -79,13 +79,15 @@ static unsigned nv_lease_ttl(unsigned asked)
 	return NV_LEASE_TTL_DEFAULT;
 }
 
-/* The pause between the two listings: long enough for a racing writer's
- * object to show, short enough not to weigh on a nightly run. */
+/* The pause between writing this holder's object and listing. On a store
+ * where a committed write is visible to every later listing (local, SFTP, S3,
+ * Azure today) none is needed: of two writers, the one listing second sees the
+ * other. The pause is a margin for stores that show writes late. */
 static long long nv_lease_settle_ms(void)
 {
 	const char *env = getenv("NAVETTE_LEASE_SETTLE_MS");
 
-	return env ? strtoll(env, NULL, 10) : 500;
+	return env ? strtoll(env, NULL, 10) : 100;
 }
 
 static void nv_rec_clear(nv_lease_rec *r)
@@ -347,7 +349,8 @@ static int nv_lease_round(nv_lease *l, nv_store *s, nv_lease_seen **seen, size_t
 	nv_recs_free(r, n);
 	if (k != -1)
 		return k == -2;
-	nv_sleep_ms(2 * nv_lease_settle_ms());
+	/* A contender steps back within one list-and-delete round trip. */
+	nv_sleep_ms(1000 + 2 * nv_lease_settle_ms());
 	if ((rc = nv_lease_list(s, &r, &n)))
 		return rc;
 	if ((k = nv_find_conflict(l, r, n, seen, nseen, 0)) >= 0)
