@@ -235,10 +235,10 @@ static int nv_repl_gather(nv_repl *r, nv_robj **out, size_t *nout)
 		if (k && strcmp(o[k - 1].rec->name, o[i].rec->name) == 0) {
 			if (o[k - 1].rec->size != o[i].rec->size ||
 			    memcmp(o[k - 1].rec->sha256, o[i].rec->sha256, NV_SHA256_LEN)) {
+				nv_error_set(NV_EMISMATCH, "%s: two manifests give object %s "
+					     "different bytes", r->src_loc->text, o[i].rec->name);
 				free(o);
-				return nv_error_set(NV_EMISMATCH, "%s: two manifests give object %s "
-						    "different bytes", r->src_loc->text,
-						    o[i].rec->name);
+				return NV_EMISMATCH;
 			}
 			continue;
 		}
