@@ -249,22 +249,19 @@ static int nv_repl_gather(nv_repl *r, nv_robj **out, size_t *nout)
 	return 0;
 }
 
-/* Merge-joins the plan with the destination's listing of objects/: what is
- * there with the manifest's size is skipped (or hashed, --verify hash). */
+/* Merge-joins the gathered objects with the destination's listing of
+ * objects/: what is there with the manifest's size is dropped from the plan
+ * (or hashed, --verify hash). */
 static int nv_repl_plan(nv_repl *r)
 {
-	nv_robj *all;
-	size_t n, i = 0, keep = 0, cats = 0;
+	nv_robj *all = r->objs;
+	size_t n = r->nobjs, i = 0, keep = 0, cats = 0;
 	nv_sorted *l = NULL;
 	nv_entry e;
 	int rc, more;
 
-	if ((rc = nv_repl_gather(r, &all, &n)))
+	if ((rc = nv_sorted_open(&l, r->dst, "objects/", 1)))
 		return rc;
-	if ((rc = nv_sorted_open(&l, r->dst, "objects/", 1))) {
-		free(all);
-		return rc;
-	}
 	more = (rc = nv_sorted_next(l, &e)) == 0;
 	for (i = 0; i < n; i++) {
 		int c = 1;
@@ -287,10 +284,8 @@ static int nv_repl_plan(nv_repl *r)
 		all[keep++] = all[i];
 	}
 	nv_sorted_close(l);
-	if (!more && rc != NV_EOF) {
-		free(all);
+	if (!more && rc != NV_EOF)
 		return rc;
-	}
 	/* Catalogs last: a catalog never names an object that is not there yet. */
 	for (i = 0; i < keep; i++)
 		if (!nv_is_catalog(r, all[i].rec->name)) {
@@ -299,7 +294,6 @@ static int nv_repl_plan(nv_repl *r)
 			all[cats++] = all[i];
 			all[i] = t;
 		}
-	r->objs = all;
 	r->nobjs = keep;
 	r->ncatalogs = keep - cats;
 	return 0;
@@ -373,8 +367,9 @@ static int nv_repl_run(nv_repl *r, nv_lease **lease)
 	nv_outcome part = { 0 };
 	int rc;
 
-	/* Trust before anything is written (the lease is the first write). */
-	if ((rc = nv_repl_source(r)))
+	/* Trust before anything is written (the lease is the first write): the
+	 * source verified, and its manifests consistent with each other. */
+	if ((rc = nv_repl_source(r)) || (rc = nv_repl_gather(r, &r->objs, &r->nobjs)))
 		return rc;
 	if ((rc = nv_drv_open(&r->dst, r->dst_loc)))
 		return nv_error_wrap(rc, "%s", r->dst_loc->text);

@@ -4,7 +4,7 @@
 # fork, another vault, replica ahead), chains, and the sync warning.
 . "$NV_SRCDIR/tests/lib/common.sh"
 . "$NV_SRCDIR/tests/lib/vault.sh"
-command -v age >/dev/null && command -v jq >/dev/null || nv_need "stock age and jq"
+command -v age >/dev/null && command -v jq >/dev/null && command -v python3 >/dev/null || nv_need "stock age, jq and python3"
 export NAVETTE_LEASE_SETTLE_MS=50
 
 K="$NV_TMP/keys"; nv_keys "$K" || nv_die "keygen"
@@ -106,6 +106,32 @@ check "the replica's heartbeat is the newer one" cmp "$V/heartbeat.json" "$R/hea
 cp "$NV_TMP/hb" "$V/heartbeat.json"; cp "$NV_TMP/hb.sig" "$V/heartbeat.json.sig"
 expect_exit 0 "an older source heartbeat" "$NAVETTE" replicate "$V" "$R"
 check "does not replace a newer one at the destination" sh -c "! cmp -s '$NV_TMP/hb' '$R/heartbeat.json'"
+
+# a source whose two signed manifests give one object name different bytes (a
+# signing key holder contradicting itself) is refused before anything is copied
+S2="$NV_TMP/src-contra"; mkdir -p "$S2"; cp -a "$V/." "$S2/"
+python3 - "$S2" <<'PY' || nv_die "crafting"
+import json, sys
+v = sys.argv[1]
+m1 = open(v + "/manifests/00000000000000000001.json").read().splitlines()
+names1 = {json.loads(l)["name"] for l in m1[1:]}
+n = sorted(int(f[:20]) for f in __import__("os").listdir(v + "/manifests") if f.endswith(".json"))[-1]
+p = v + "/manifests/%020d.json" % n
+lines = open(p).read().splitlines()
+for i, l in enumerate(lines[1:], 1):
+    o = json.loads(l)
+    if o["name"] in names1:
+        o["sha256"] = "0" * 64
+        lines[i] = json.dumps(o, sort_keys=True, separators=(",", ":"))
+        break
+open(p, "w").write("\n".join(lines) + "\n")
+PY
+last=$(ls "$S2"/manifests/*.json | tail -n 1); rm -f "$last.sig"
+ssh-keygen -q -Y sign -n navette-manifest -f "$K/sign" "$last" >/dev/null 2>&1 || nv_die "re-signing"
+rm -f "$S2/heartbeat.json" "$S2/heartbeat.json.sig"
+expect_exit 1 "two manifests disagreeing on one object are refused" env NAVETTE_STATE_DIR="$NV_TMP/contra-host" "$NAVETTE" replicate "$S2" "$NV_TMP/r-contra" "${PUB[@]}"
+expect_err "two manifests give object .* different bytes" "the object is named"
+check "nothing written for a self-contradicting source" test ! -e "$NV_TMP/r-contra"
 
 # sync of a vault warns and points to replicate; --verify hash is replicate's only
 expect_exit 0 "sync of a vault" "$NAVETTE" sync "$V" "$NV_TMP/plain"
