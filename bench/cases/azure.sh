@@ -18,7 +18,7 @@ azb_start() {
 	azb_stop "$slot"
 	dir=$BENCH_DIR/work/azurite-$slot
 	rm -rf "$dir" && mkdir -p "$dir/store" || return 1
-	port=$((20000 + RANDOM % 40000))
+	port=$((10000 + RANDOM % 20000))
 	AZB_CLIENT_CPU=""
 	[ "$(nproc)" -gt 1 ] && command -v taskset >/dev/null && pin=(taskset -c 1) AZB_CLIENT_CPU=0
 	"${pin[@]}" node "$main" --blobHost 127.0.0.1 --blobPort "$port" --location "$dir/store" \

@@ -20,7 +20,7 @@ s3b_server() {
 	command -v node >/dev/null || { echo "no node"; return 1; }
 	dir=$BENCH_DIR/work/s3rver
 	rm -rf "$dir" && mkdir -p "$dir/store" || return 1
-	S3B_PORT=$((20000 + RANDOM % 40000))
+	S3B_PORT=$((10000 + RANDOM % 20000))
 	S3B_CLIENT_CPU=""
 	[ "$(nproc)" -gt 1 ] && command -v taskset >/dev/null && pin=(taskset -c 1) S3B_CLIENT_CPU=0
 	NAVETTE_NODE_MODULES=$mods "${pin[@]}" node --openssl-legacy-provider "$js" "$S3B_PORT" \

@@ -42,11 +42,15 @@ nv_flip_byte() {
 }
 nv_done() { echo "$nv_pass passed, $nv_fail failed"; [ "$nv_fail" -eq 0 ]; }
 
-# A TCP port nobody listens on now (loopback only).
+# A TCP port nobody listens on now (loopback only), below the kernel's
+# ephemeral range (ip_local_port_range): a port inside it may be taken by an
+# outgoing connection between this check and the server's bind.
 nv_free_port() {
-	local p
+	local p lo=32768
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+	[ "$lo" -gt 11000 ] || lo=32768
 	for _ in $(seq 1 200); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % (lo - 10000)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
 	done
 	return 1
