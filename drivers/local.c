@@ -29,7 +29,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,29 +94,18 @@ struct nv_writer {
 
 static void local_wdir_drop(struct nv_conn *c);
 
-/* The driver's one errno -> nv_err mapping. The message names what failed. */
-__attribute__((format(printf, 2, 3)))
-static int local_errno(int errnum, const char *fmt, ...)
+/* ELOOP is a symlink met under O_NOFOLLOW or RESOLVE_NO_SYMLINKS. To stat,
+ * read and remove, this driver's contract makes a symlink missing (it is not
+ * an object), so there it is NV_ENOTFOUND, said here; everywhere else errno
+ * goes through error.c's one mapping, where ELOOP is a refusal (NV_EINVAL). */
+static int local_lookup_errno(const struct nv_conn *c, int errnum, const char *what,
+			      const char *key)
 {
-	char what[768];
-	va_list ap;
-	int code;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	switch (errnum) {
-	case ENOENT: case ENOTDIR: case ELOOP: code = NV_ENOTFOUND; break;
-	case EEXIST: case ENOTEMPTY: case EISDIR: code = NV_EEXISTS; break;
-	case EACCES: case EPERM: case EROFS: case ETXTBSY: code = NV_EPERM; break;
-	case ENOSPC: case EDQUOT: case EFBIG: code = NV_ENOSPC; break;
-	case EINVAL: case ENAMETOOLONG: case EXDEV: code = NV_EINVAL; break;
-	case EINTR: case EAGAIN: case ESTALE: code = NV_ERETRY; break;
-	case ENOSYS: case EOPNOTSUPP: code = NV_ENOTSUP; break;
-	case ENOMEM: case EMFILE: case ENFILE: code = NV_ERR; break;
-	default: code = NV_EIO; break;
-	}
-	return nv_error_set(code, "%s: %s", what, strerror(errnum));
+	if (errnum == ELOOP)
+		return nv_error_set(NV_ENOTFOUND, "%s%s/%s: a symbolic link is on its path (navette "
+				    "does not follow symlinks under a location's root)", what,
+				    c->root_path, key);
+	return nv_error_errno(errnum, "%s%s/%s", what, c->root_path, key);
 }
 
 static int local_is_tmp_name(const char *name)
@@ -216,9 +204,9 @@ static int local_sync_dir(int dir, const char *what)
 	int fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
 
 	if (fd < 0)
-		return local_errno(errno, "opening %s to sync it", what);
+		return nv_error_errno(errno, "opening %s to sync it", what);
 	if (fsync(fd) < 0)
-		rc = local_errno(errno, "syncing %s", what);
+		rc = nv_error_errno(errno, "syncing %s", what);
 	close(fd);
 	return rc;
 }
@@ -245,7 +233,7 @@ static int local_make_dirs(struct nv_conn *c, char *buf, int *out, int *made)
 				if (c->fsync == LOCAL_FSYNC_EACH)
 					rc = local_sync_dir(dir, buf);
 			} else if (errno != EEXIST) {
-				rc = local_errno(errno, "creating directory %s/%s", c->root_path, buf);
+				rc = nv_error_errno(errno, "creating directory %s/%s", c->root_path, buf);
 			}
 			if (!rc)
 				next = openat(dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -253,7 +241,7 @@ static int local_make_dirs(struct nv_conn *c, char *buf, int *out, int *made)
 		if (!rc && next < 0)
 			rc = (errno == ENOTDIR || errno == ELOOP)
 				? local_not_a_dir(dir, comp, buf)
-				: local_errno(errno, "opening directory %s/%s", c->root_path, buf);
+				: nv_error_errno(errno, "opening directory %s/%s", c->root_path, buf);
 		if (dir != c->root)
 			close(dir);
 		if (rc) {
@@ -284,7 +272,7 @@ static int local_dir(struct nv_conn *c, const char *rel, size_t len, int create,
 	if (len == 0)
 		return 0;
 	if (len >= sizeof(buf))
-		return local_errno(ENAMETOOLONG, "%.*s", (int)len, rel);
+		return nv_error_errno(ENAMETOOLONG, "%.*s", (int)len, rel);
 	memcpy(buf, rel, len);
 	buf[len] = '\0';
 	fd = local_open_beneath(c, buf, O_PATH | O_DIRECTORY);
@@ -292,8 +280,10 @@ static int local_dir(struct nv_conn *c, const char *rel, size_t len, int create,
 		*out = fd;
 		return 0;
 	}
-	if (!create || (errno != ENOENT && errno != ENOTDIR && errno != ELOOP))
-		return local_errno(errno, "opening directory %s/%s", c->root_path, buf);
+	if (!create)
+		return local_lookup_errno(c, errno, "opening directory ", buf);
+	if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+		return nv_error_errno(errno, "opening directory %s/%s", c->root_path, buf);
 	return local_make_dirs(c, buf, out, made);
 }
 
@@ -343,7 +333,7 @@ static int local_sync_parent(char *path)
 	*slash = '\0';
 	fd = open(slash == path ? "/" : path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fsync(fd) < 0)
-		rc = local_errno(errno, "syncing %s", slash == path ? "/" : path);
+		rc = nv_error_errno(errno, "syncing %s", slash == path ? "/" : path);
 	if (fd >= 0)
 		close(fd);
 	*slash = '/';
@@ -358,7 +348,7 @@ static int local_make_root(const char *path, int sync_parents)
 	int rc;
 
 	if (len >= sizeof(buf))
-		return local_errno(ENAMETOOLONG, "%s", path);
+		return nv_error_errno(ENAMETOOLONG, "%s", path);
 	memcpy(buf, path, len + 1);
 	for (char *p = buf + 1;; p++) {
 		char ch = *p;
@@ -370,7 +360,7 @@ static int local_make_root(const char *path, int sync_parents)
 			if (sync_parents && (rc = local_sync_parent(buf)))
 				return rc;
 		} else if (p > buf + 1 && errno != EEXIST) {
-			return local_errno(errno, "creating %s", buf);
+			return nv_error_errno(errno, "creating %s", buf);
 		}
 		if (!ch)
 			return 0;
@@ -399,10 +389,10 @@ static int local_root(struct nv_conn *c, int create)
 			return nv_error_set(NV_ENOTFOUND, "%s does not exist", c->root_path);
 		if (errno == ENOTDIR) /* it, or a parent, is a file: never a tree */
 			return nv_error_set(NV_EINVAL, "%s is not a directory", c->root_path);
-		return local_errno(errno, "opening %s", c->root_path);
+		return nv_error_errno(errno, "opening %s", c->root_path);
 	}
 	if (fstat(fd, &st) < 0) {
-		int rc = local_errno(errno, "%s", c->root_path);
+		int rc = nv_error_errno(errno, "%s", c->root_path);
 
 		close(fd);
 		return rc;
@@ -584,7 +574,7 @@ static int local_frame_load(struct local_frame *f, const struct nv_list *it)
 	if (!d) {
 		if (dfd >= 0)
 			close(dfd);
-		return local_errno(errno, "listing %s/%.*s", it->c->root_path, (int)f->keylen,
+		return nv_error_errno(errno, "listing %s/%.*s", it->c->root_path, (int)f->keylen,
 				   it->key);
 	}
 	for (;;) {
@@ -593,7 +583,7 @@ static int local_frame_load(struct local_frame *f, const struct nv_list *it)
 		errno = 0;
 		if (!(de = readdir(d))) {
 			if (errno)
-				rc = local_errno(errno, "listing %s/%.*s", it->c->root_path,
+				rc = nv_error_errno(errno, "listing %s/%.*s", it->c->root_path,
 						 (int)f->keylen, it->key);
 			break;
 		}
@@ -672,7 +662,7 @@ static int local_list_open(struct nv_list **out, struct nv_conn *c, const char *
 
 	*out = NULL;
 	if (plen >= sizeof(dir))
-		return local_errno(ENAMETOOLONG, "list prefix %s", prefix);
+		return nv_error_errno(ENAMETOOLONG, "list prefix %s", prefix);
 	memcpy(dir, prefix, plen + 1);
 	if (plen) {
 		dir[plen - 1] = '\0';
@@ -693,7 +683,7 @@ static int local_list_open(struct nv_list **out, struct nv_conn *c, const char *
 			*out = it; /* nothing under that prefix */
 			return 0;
 		}
-		rc = local_errno(errno, "listing %s/%s", c->root_path, prefix);
+		rc = nv_error_errno(errno, "listing %s/%s", c->root_path, prefix);
 	} else {
 		rc = local_push(it, fd, plen);
 	}
@@ -726,7 +716,7 @@ static int local_enter(struct nv_list *it, char *name, size_t nlen, size_t keyle
 		/* Gone, or replaced by a symlink or a file since readdir: skip it. */
 		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
 			return 0;
-		return local_errno(errno, "listing %s/%.*s", it->c->root_path,
+		return nv_error_errno(errno, "listing %s/%.*s", it->c->root_path,
 				   (int)(keylen + nlen), it->key);
 	}
 	return local_push(it, fd, keylen + nlen);
@@ -759,7 +749,7 @@ static int local_list_next(struct nv_list *it, nv_entry *out)
 		if (fstatat(f->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT)
 				continue; /* removed since readdir */
-			return local_errno(errno, "%s/%s", it->c->root_path, it->key);
+			return nv_error_errno(errno, "%s/%s", it->c->root_path, it->key);
 		}
 		if (!S_ISREG(st.st_mode))
 			continue;
@@ -784,11 +774,11 @@ static int local_stat_key(struct nv_conn *c, const char *key, struct stat *st)
 		return nv_error_set(NV_ENOTFOUND, "%s: no such object", key);
 	if (!strchr(key, '/')) {
 		if (fstatat(c->root, key, st, AT_SYMLINK_NOFOLLOW) < 0)
-			return local_errno(errno, "%s/%s", c->root_path, key);
+			return nv_error_errno(errno, "%s/%s", c->root_path, key);
 	} else {
 		if ((fd = local_open_beneath(c, key, O_PATH)) < 0)
-			return local_errno(errno, "%s/%s", c->root_path, key);
-		rc = fstat(fd, st) < 0 ? local_errno(errno, "%s/%s", c->root_path, key) : 0;
+			return local_lookup_errno(c, errno, "", key);
+		rc = fstat(fd, st) < 0 ? nv_error_errno(errno, "%s/%s", c->root_path, key) : 0;
 		close(fd);
 		if (rc)
 			return rc;
@@ -824,9 +814,9 @@ static int local_read_open(struct nv_conn *c, const char *key)
 	/* O_NONBLOCK: opening a fifo must not hang; it is refused just below. */
 	fd = local_open_beneath(c, key, O_RDONLY | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
-		return local_errno(errno, "opening %s/%s", c->root_path, key);
+		return local_lookup_errno(c, errno, "opening ", key);
 	if (fstat(fd, &st) < 0)
-		rc = local_errno(errno, "%s/%s", c->root_path, key);
+		rc = nv_error_errno(errno, "%s/%s", c->root_path, key);
 	else if (!S_ISREG(st.st_mode))
 		rc = nv_error_set(NV_ENOTFOUND, "%s/%s is not a regular file", c->root_path, key);
 	if (rc) {
@@ -865,7 +855,7 @@ static int local_read(struct nv_conn *c, const char *key, uint64_t offset, void 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = local_errno(errno, "reading %s/%s", c->root_path, key);
+			rc = nv_error_errno(errno, "reading %s/%s", c->root_path, key);
 			local_read_forget(c);
 			return rc;
 		}
@@ -901,7 +891,7 @@ static int local_remove(struct nv_conn *c, const char *key)
 	if (fstatat(dir, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 		rc = 0;
 	else if (unlinkat(dir, leaf, 0) < 0 && errno != ENOENT)
-		rc = local_errno(errno, "removing %s/%s", c->root_path, key);
+		rc = nv_error_errno(errno, "removing %s/%s", c->root_path, key);
 	else if (c->fsync == LOCAL_FSYNC_EACH)
 		rc = local_sync_dir(dir, key);
 	else
@@ -1048,7 +1038,7 @@ static int local_write_open(struct nv_writer **out, struct nv_conn *c, const cha
 		if (local_tmp_create(w) >= 0)
 			break;
 		if (errno != ENOENT || tries == LOCAL_WRITE_TRIES) {
-			rc = local_errno(errno, "creating a temporary file for %s/%s",
+			rc = nv_error_errno(errno, "creating a temporary file for %s/%s",
 					 c->root_path, key);
 			break;
 		}
@@ -1084,7 +1074,7 @@ static int local_write(struct nv_writer *w, const void *buf, size_t len)
 			continue;
 		if (n <= 0) {
 			w->failed = 1;
-			return local_errno(n < 0 ? errno : EIO, "writing %s/%s", w->c->root_path,
+			return nv_error_errno(n < 0 ? errno : EIO, "writing %s/%s", w->c->root_path,
 					   w->key);
 		}
 		p += n;
@@ -1129,11 +1119,11 @@ static int local_tmp_finish(struct nv_writer *w)
 		goto fail;
 	/* close() is where some filesystems (NFS) report a failed write. */
 	if (close(fd) < 0)
-		return local_errno(errno, "writing %s/%s", w->c->root_path, w->key);
+		return nv_error_errno(errno, "writing %s/%s", w->c->root_path, w->key);
 	return 0;
 fail:
 	{
-		int rc = local_errno(errno, "finishing %s/%s", w->c->root_path, w->key);
+		int rc = nv_error_errno(errno, "finishing %s/%s", w->c->root_path, w->key);
 
 		close(fd);
 		return rc;
@@ -1147,7 +1137,7 @@ static int local_publish(struct nv_writer *w)
 
 	if (!(w->opts.flags & NV_WRITE_EXCLUSIVE)) {
 		if (renameat(w->dir, w->tmp, w->dir, w->leaf) < 0)
-			return local_errno(errno, "renaming into %s/%s", root, w->key);
+			return nv_error_errno(errno, "renaming into %s/%s", root, w->key);
 		w->tmp[0] = '\0';
 		return 0;
 	}
@@ -1158,12 +1148,12 @@ static int local_publish(struct nv_writer *w)
 	if (errno == EEXIST)
 		return nv_error_set(NV_EEXISTS, "%s/%s already exists", root, w->key);
 	if (errno != EINVAL && errno != ENOSYS)
-		return local_errno(errno, "renaming into %s/%s", root, w->key);
+		return nv_error_errno(errno, "renaming into %s/%s", root, w->key);
 	/* The filesystem cannot rename without replacing: a hard link is as atomic. */
 	if (linkat(w->dir, w->tmp, w->dir, w->leaf, 0) < 0) {
 		if (errno == EEXIST)
 			return nv_error_set(NV_EEXISTS, "%s/%s already exists", root, w->key);
-		return local_errno(errno, "linking into %s/%s", root, w->key);
+		return nv_error_errno(errno, "linking into %s/%s", root, w->key);
 	}
 	unlinkat(w->dir, w->tmp, 0);
 	w->tmp[0] = '\0';
@@ -1210,7 +1200,7 @@ static int local_syncfs(int dir, const char *what)
 		return 0;
 	}
 	if (syncfs(fd) < 0)
-		rc = local_errno(errno, "syncing the filesystem of %s", what);
+		rc = nv_error_errno(errno, "syncing the filesystem of %s", what);
 	close(fd);
 	return rc;
 }
@@ -1237,7 +1227,7 @@ static int local_flush(struct nv_conn *c)
 		if (c->fs[i].fd < 0)
 			sync();
 		else if (syncfs(c->fs[i].fd) < 0)
-			rc = local_errno(errno, "syncing a filesystem under %s", c->root_path);
+			rc = nv_error_errno(errno, "syncing a filesystem under %s", c->root_path);
 	}
 	if (!rc)
 		c->dirty = 0;

@@ -584,6 +584,13 @@ static void test_root_through_symlink(void **state)
 	write_file(path_of(f, "k"), "v");
 	assert_int_equal(open_at(f, link, NULL), 0);
 	assert_string_equal(list_all(f->s, "", &rc), "k");
+	/* A loop of them is an error at open, not a root still to be made (ELOOP
+	 * used to read as "not found": listing such a root then looked empty). */
+	snprintf(link, sizeof(link), "%s/loop", f->dir);
+	assert_int_equal(symlink("loop", link), 0);
+	assert_int_equal(open_at(f, link, NULL), NV_EINVAL);
+	assert_non_null(strstr(nv_error_msg(), strerror(ELOOP)));
+	assert_null(f->s);
 }
 
 int main(void)
