@@ -24,6 +24,7 @@
  * - Test hook: NAVETTE_LOCAL_NO_OPENAT2=1 forces the component walk.
  */
 #include "driver/driver.h"
+#include "walk.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -481,70 +482,23 @@ static void local_close(struct nv_conn *c)
 	free(c);
 }
 
-/* ---- Listing: a depth-first walk holding one sorted directory per level ---- */
-
-struct local_frame {
-	int fd;        /* the directory, O_RDONLY */
-	size_t keylen; /* length of its key prefix ("" or "dir/sub/") in it->key */
-	char *arena;   /* its entries' names, NUL-separated; directories end in '/' */
-	char **names;  /* sorted pointers into arena */
-	size_t n, next;
-};
+/* ---- Listing: walk.c's sorted walk, over directory fds ---- */
 
 struct nv_list {
-	struct nv_conn *c;
-	struct local_frame *stack;
-	size_t depth, cap;
-	char *key;
-	size_t keycap;
+	nv_walk *walk; /* NULL: nothing under the prefix */
 };
 
-static int local_name_cmp(const void *a, const void *b)
+static void local_entry_fill(nv_entry *out, const struct stat *st)
 {
-	/* strcmp compares as unsigned char: byte order, as the contract wants. */
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	out->size = (uint64_t)st->st_size;
+	out->mtime_sec = (int64_t)st->st_mtim.tv_sec;
+	out->mtime_nsec = (int32_t)st->st_mtim.tv_nsec;
+	out->mode = (uint32_t)(st->st_mode & 07777);
+	out->flags = NV_ENTRY_HAS_MTIME | NV_ENTRY_HAS_MODE;
 }
 
-static int local_key_room(struct nv_list *it, size_t need)
-{
-	char *grown;
-
-	if (need <= it->keycap)
-		return 0;
-	grown = realloc(it->key, need * 2);
-	if (!grown)
-		return nv_error_set(NV_ERR, "out of memory");
-	it->key = grown;
-	it->keycap = need * 2;
-	return 0;
-}
-
-static int local_arena_add(struct local_frame *f, size_t *used, size_t *cap,
-			   const char *name, int is_dir)
-{
-	size_t len = strlen(name), need = *used + len + 2;
-
-	if (need > *cap) {
-		size_t ncap = *cap ? *cap * 2 : 4096;
-		char *grown;
-
-		while (ncap < need)
-			ncap *= 2;
-		if (!(grown = realloc(f->arena, ncap)))
-			return nv_error_set(NV_ERR, "out of memory");
-		f->arena = grown;
-		*cap = ncap;
-	}
-	memcpy(f->arena + *used, name, len);
-	*used += len;
-	if (is_dir)
-		f->arena[(*used)++] = '/';
-	f->arena[(*used)++] = '\0';
-	f->n++;
-	return 0;
-}
-
-/* 1 for a regular file, 2 for a directory, 0 for anything to skip. */
+/* What the walk does with a directory entry; 0 to skip it (symlinks, devices,
+ * fifos, sockets, our temp files). readdir's d_type spares a stat per name. */
 static int local_entry_kind(int dir, const struct dirent *de)
 {
 	unsigned char type = de->d_type;
@@ -556,99 +510,111 @@ static int local_entry_kind(int dir, const struct dirent *de)
 		type = S_ISREG(st.st_mode) ? DT_REG : S_ISDIR(st.st_mode) ? DT_DIR : DT_UNKNOWN;
 	}
 	if (type == DT_REG)
-		return local_is_tmp_name(de->d_name) ? 0 : 1;
-	if (type == DT_DIR)
-		return local_is_dot_name(de->d_name) ? 0 : 2;
-	return 0; /* symlinks, devices, fifos, sockets */
+		return local_is_tmp_name(de->d_name) ? 0 : NV_WALK_FILE;
+	return type == DT_DIR ? NV_WALK_DIR : 0;
 }
 
-/* Reads f->fd's entries and sorts them: a directory sorts as "name/", so the
- * depth-first walk yields keys in global byte order (a-b < a/c < a0). */
-static int local_frame_load(struct local_frame *f, const struct nv_list *it)
+/* Opens the directory to list: the first beneath the root by its prefix, a
+ * subdirectory by name in its parent; never through a symlink. */
+static int local_list_fd(struct nv_conn *c, const char *prefix, intptr_t parent,
+			 const char *name)
 {
-	size_t used = 0, cap = 0, i = 0;
-	struct dirent *de;
-	int dfd = dup(f->fd), rc = 0;
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	char dir[PATH_MAX];
+	size_t plen = strlen(prefix);
 
-	if (!d) {
+	if (name)
+		return openat((int)parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (plen >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(dir, prefix, plen + 1);
+	if (plen)
+		dir[plen - 1] = '\0';
+	return local_open_beneath(c, dir, O_RDONLY | O_DIRECTORY);
+}
+
+/* The walk's "list this directory": its regular files and subdirectories. The
+ * directory's fd stays open as its handle, for fstatat and openat below it. */
+static int local_list_dir(void *ctx, nv_walk_dir *d, const char *prefix, intptr_t parent,
+			  const char *name, intptr_t *handle)
+{
+	struct nv_conn *c = ctx;
+	int fd = local_list_fd(c, prefix, parent, name), dfd, kind, rc = 0;
+	struct dirent *de;
+	DIR *dp;
+
+	if (fd < 0) {
+		/* Missing, or a file or a symlink (since readdir, or as the prefix):
+		 * nothing to list there, and the walk skips it. */
+		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+			return nv_error_set(NV_ENOTFOUND, "%s/%s: no directory", c->root_path, prefix);
+		return nv_error_errno(errno, "listing %s/%s", c->root_path, prefix);
+	}
+	dfd = dup(fd); /* closedir() closes it; fd stays for the walk */
+	if (dfd < 0 || !(dp = fdopendir(dfd))) {
+		rc = nv_error_errno(errno, "listing %s/%s", c->root_path, prefix);
 		if (dfd >= 0)
 			close(dfd);
-		return nv_error_errno(errno, "listing %s/%.*s", it->c->root_path, (int)f->keylen,
-				   it->key);
+		close(fd);
+		return rc;
 	}
 	for (;;) {
-		int kind;
-
 		errno = 0;
-		if (!(de = readdir(d))) {
+		if (!(de = readdir(dp))) {
 			if (errno)
-				rc = nv_error_errno(errno, "listing %s/%.*s", it->c->root_path,
-						 (int)f->keylen, it->key);
+				rc = nv_error_errno(errno, "listing %s/%s", c->root_path, prefix);
 			break;
 		}
-		kind = local_entry_kind(f->fd, de);
-		if (kind && (rc = local_arena_add(f, &used, &cap, de->d_name, kind == 2)))
+		kind = local_entry_kind(fd, de);
+		if (kind && (rc = nv_walk_add(d, de->d_name, kind, NULL)))
 			break;
 	}
-	closedir(d);
-	if (rc || f->n == 0)
-		return rc;
-	if (!(f->names = malloc(f->n * sizeof(*f->names))))
-		return nv_error_set(NV_ERR, "out of memory");
-	for (char *p = f->arena; i < f->n; p += strlen(p) + 1)
-		f->names[i++] = p;
-	qsort(f->names, f->n, sizeof(*f->names), local_name_cmp);
+	closedir(dp);
+	if (rc)
+		close(fd);
+	else
+		*handle = fd;
+	return rc;
+}
+
+/* The walk's "this file's entry": stat at the time it is yielded. */
+static int local_list_file(void *ctx, intptr_t dir, const char *name, const char *key,
+			   const void *data, nv_entry *out)
+{
+	struct nv_conn *c = ctx;
+	struct stat st;
+
+	(void)data;
+	if (fstatat((int)dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 1; /* removed since readdir */
+		return nv_error_errno(errno, "%s/%s", c->root_path, key);
+	}
+	if (!S_ISREG(st.st_mode))
+		return 1;
+	local_entry_fill(out, &st);
 	return 0;
 }
 
-static void local_frame_free(struct local_frame *f)
+static void local_list_release(void *ctx, intptr_t handle)
 {
-	if (f->fd >= 0)
-		close(f->fd);
-	free(f->arena);
-	free(f->names);
-	memset(f, 0, sizeof(*f));
-	f->fd = -1;
+	(void)ctx;
+	close((int)handle);
 }
 
-/* Pushes the directory fd (owned from here on) whose key prefix is it->key[0..keylen). */
-static int local_push(struct nv_list *it, int fd, size_t keylen)
-{
-	struct local_frame *f;
-	int rc;
-
-	if (it->depth == it->cap) {
-		size_t ncap = it->cap ? it->cap * 2 : 8;
-		struct local_frame *grown = realloc(it->stack, ncap * sizeof(*grown));
-
-		if (!grown) {
-			close(fd);
-			return nv_error_set(NV_ERR, "out of memory");
-		}
-		it->stack = grown;
-		it->cap = ncap;
-	}
-	f = &it->stack[it->depth];
-	memset(f, 0, sizeof(*f));
-	f->fd = fd;
-	f->keylen = keylen;
-	if ((rc = local_frame_load(f, it))) {
-		local_frame_free(f);
-		return rc;
-	}
-	it->depth++;
-	return 0;
-}
+static const nv_walk_ops local_walk_ops = {
+	.file_data = 0,
+	.list = local_list_dir,
+	.file = local_list_file,
+	.release = local_list_release,
+};
 
 static void local_list_close(struct nv_list *it)
 {
 	if (!it)
 		return;
-	while (it->depth > 0)
-		local_frame_free(&it->stack[--it->depth]);
-	free(it->stack);
-	free(it->key);
+	nv_walk_close(it->walk);
 	free(it);
 }
 
@@ -656,36 +622,28 @@ static void local_list_close(struct nv_list *it)
 static int local_list_open(struct nv_list **out, struct nv_conn *c, const char *prefix)
 {
 	size_t plen = strlen(prefix);
-	char dir[PATH_MAX];
 	struct nv_list *it;
-	int fd, rc;
+	int rc;
 
 	*out = NULL;
-	if (plen >= sizeof(dir))
+	if (plen >= PATH_MAX)
 		return nv_error_errno(ENAMETOOLONG, "list prefix %s", prefix);
-	memcpy(dir, prefix, plen + 1);
 	if (plen) {
+		char dir[PATH_MAX];
+
+		memcpy(dir, prefix, plen - 1);
 		dir[plen - 1] = '\0';
 		if ((rc = nv_key_check(dir)))
 			return rc;
 	}
 	if ((rc = local_root(c, 0)))
 		return rc;
-	if (!(it = calloc(1, sizeof(*it))) || local_key_room(it, plen + 256)) {
-		free(it);
+	if (!(it = calloc(1, sizeof(*it))))
 		return nv_error_set(NV_ERR, "out of memory");
-	}
-	it->c = c;
-	memcpy(it->key, prefix, plen + 1);
-	fd = local_open_beneath(c, dir, O_RDONLY | O_DIRECTORY);
-	if (fd < 0) {
-		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) {
-			*out = it; /* nothing under that prefix */
-			return 0;
-		}
-		rc = nv_error_errno(errno, "listing %s/%s", c->root_path, prefix);
-	} else {
-		rc = local_push(it, fd, plen);
+	rc = nv_walk_open(&it->walk, &local_walk_ops, c, prefix);
+	if (rc == NV_ENOTFOUND) {
+		nv_error_clear(); /* nothing under that prefix */
+		rc = 0;
 	}
 	if (rc) {
 		local_list_close(it);
@@ -695,70 +653,9 @@ static int local_list_open(struct nv_list **out, struct nv_conn *c, const char *
 	return 0;
 }
 
-static void local_entry_fill(nv_entry *out, const struct stat *st)
-{
-	out->size = (uint64_t)st->st_size;
-	out->mtime_sec = (int64_t)st->st_mtim.tv_sec;
-	out->mtime_nsec = (int32_t)st->st_mtim.tv_nsec;
-	out->mode = (uint32_t)(st->st_mode & 07777);
-	out->flags = NV_ENTRY_HAS_MTIME | NV_ENTRY_HAS_MODE;
-}
-
-/* Enters the subdirectory that the top frame just yielded (name ends in '/'). */
-static int local_enter(struct nv_list *it, char *name, size_t nlen, size_t keylen)
-{
-	int fd, parent = it->stack[it->depth - 1].fd;
-
-	name[nlen - 1] = '\0';
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	name[nlen - 1] = '/';
-	if (fd < 0) {
-		/* Gone, or replaced by a symlink or a file since readdir: skip it. */
-		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
-			return 0;
-		return nv_error_errno(errno, "listing %s/%.*s", it->c->root_path,
-				   (int)(keylen + nlen), it->key);
-	}
-	return local_push(it, fd, keylen + nlen);
-}
-
 static int local_list_next(struct nv_list *it, nv_entry *out)
 {
-	while (it->depth > 0) {
-		struct local_frame *f = &it->stack[it->depth - 1];
-		size_t keylen = f->keylen, nlen;
-		struct stat st;
-		char *name;
-		int rc;
-
-		if (f->next == f->n) {
-			local_frame_free(f);
-			it->depth--;
-			continue;
-		}
-		name = f->names[f->next++];
-		nlen = strlen(name);
-		if ((rc = local_key_room(it, keylen + nlen + 1)))
-			return rc;
-		memcpy(it->key + keylen, name, nlen + 1);
-		if (name[nlen - 1] == '/') {
-			if ((rc = local_enter(it, name, nlen, keylen)))
-				return rc;
-			continue;
-		}
-		if (fstatat(f->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno == ENOENT)
-				continue; /* removed since readdir */
-			return nv_error_errno(errno, "%s/%s", it->c->root_path, it->key);
-		}
-		if (!S_ISREG(st.st_mode))
-			continue;
-		memset(out, 0, sizeof(*out));
-		out->key = it->key;
-		local_entry_fill(out, &st);
-		return 0;
-	}
-	return NV_EOF;
+	return it->walk ? nv_walk_next(it->walk, out) : NV_EOF;
 }
 
 /* ---- Stat, read, remove ---- */
