@@ -26,6 +26,7 @@
  * - Test hook: NAVETTE_LOCAL_NO_OPENAT2=1 forces the component walk.
  */
 #include "local_int.h"
+#include "walk.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -159,8 +160,8 @@ const nv_driver nv_driver_local = {
 	.open = local_open,          /* the root may not exist yet */
 	.close = local_close,
 	.list_open = nv_local_list_open,
-	.list_next = nv_local_list_next,
-	.list_close = nv_local_list_close,
+	.list_next = nv_walk_next,   /* the walk is the listing */
+	.list_close = nv_walk_close,
 	.stat = nv_local_stat,
 	.read = nv_local_read,        /* pread on a cached fd */
 	.write_open = nv_local_write_open,

@@ -81,10 +81,8 @@ int nv_local_sync_dir(int dir, const char *what);
 int nv_local_lookup_errno(const struct nv_conn *c, int errnum, const char *what,
 			  const char *key);
 
-/* local_list.c: the slots. */
+/* local_list.c: the slot (list_next and list_close are walk.c's). */
 int nv_local_list_open(struct nv_list **out, struct nv_conn *c, const char *prefix);
-int nv_local_list_next(struct nv_list *it, nv_entry *out);
-void nv_local_list_close(struct nv_list *it);
 
 /* local_read.c: the slots, and the cached read fd. */
 int nv_local_stat(struct nv_conn *c, const char *key, nv_entry *out);

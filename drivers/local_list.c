@@ -12,10 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct nv_list {
-	nv_walk *walk; /* NULL: nothing under the prefix */
-};
-
 /* What the walk does with a directory entry; 0 to skip it (symlinks, devices,
  * fifos, sockets, our temp files). readdir's d_type spares a stat per name. */
 static int local_entry_kind(int dir, const struct dirent *de)
@@ -129,19 +125,10 @@ static const nv_walk_ops local_walk_ops = {
 	.release = local_list_release,
 };
 
-void nv_local_list_close(struct nv_list *it)
-{
-	if (!it)
-		return;
-	nv_walk_close(it->walk);
-	free(it);
-}
-
 /* list_open: a missing root is NV_ENOTFOUND; a missing prefix lists nothing. */
 int nv_local_list_open(struct nv_list **out, struct nv_conn *c, const char *prefix)
 {
 	size_t plen = strlen(prefix);
-	struct nv_list *it;
 	int rc;
 
 	*out = NULL;
@@ -157,22 +144,9 @@ int nv_local_list_open(struct nv_list **out, struct nv_conn *c, const char *pref
 	}
 	if ((rc = nv_local_root(c, 0)))
 		return rc;
-	if (!(it = calloc(1, sizeof(*it))))
-		return nv_error_set(NV_ERR, "out of memory");
-	rc = nv_walk_open(&it->walk, &local_walk_ops, c, prefix);
-	if (rc == NV_ENOTFOUND) {
-		nv_error_clear(); /* nothing under that prefix */
-		rc = 0;
-	}
-	if (rc) {
-		nv_local_list_close(it);
+	rc = nv_walk_open(out, &local_walk_ops, c, prefix);
+	if (rc != NV_ENOTFOUND)
 		return rc;
-	}
-	*out = it;
-	return 0;
-}
-
-int nv_local_list_next(struct nv_list *it, nv_entry *out)
-{
-	return it->walk ? nv_walk_next(it->walk, out) : NV_EOF;
+	nv_error_clear(); /* nothing under that prefix */
+	return nv_walk_empty(out);
 }

@@ -42,6 +42,7 @@
  * Modification times have one-second resolution (SFTP v3). Symlinks and special files
  * are not listed. */
 #include "sftp_int.h"
+#include "walk.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -571,8 +572,8 @@ const nv_driver nv_driver_sftp = {
 	.open = sftp_open,
 	.close = sftp_close,
 	.list_open = sftp_list_open,
-	.list_next = nv_sftp_list_next,
-	.list_close = nv_sftp_list_close,
+	.list_next = nv_walk_next, /* the walk is the listing */
+	.list_close = nv_walk_close,
 	.stat = sftp_stat,
 	.read = sftp_read,
 	.write_open = sftp_write_open,

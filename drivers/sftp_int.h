@@ -109,10 +109,8 @@ int nv_sftp_remove(struct nv_conn *c, const char *key);
 /* Fills e from SFTP attributes; 0 when they describe a regular file. */
 int nv_sftp_attrs_entry(nv_entry *e, const LIBSSH2_SFTP_ATTRIBUTES *a);
 
-/* sftp_list.c */
+/* sftp_list.c (list_next and list_close are walk.c's) */
 int nv_sftp_list_open(struct nv_list **out, struct nv_conn *c, const char *prefix);
-int nv_sftp_list_next(struct nv_list *it, nv_entry *out);
-void nv_sftp_list_close(struct nv_list *it);
 
 /* sftp_write.c */
 int nv_sftp_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,

@@ -9,10 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-struct nv_list {
-	nv_walk *walk;
-};
-
 /* Keeps files and directories; skips our temp files, symlinks and special
  * files (the walk skips "." and ".."). */
 static int sftp_list_add(nv_walk_dir *d, const char *name, const LIBSSH2_SFTP_ATTRIBUTES *a)
@@ -94,14 +90,6 @@ static const nv_walk_ops sftp_walk_ops = {
 	.file = sftp_list_file,
 };
 
-void nv_sftp_list_close(struct nv_list *it)
-{
-	if (!it)
-		return;
-	nv_walk_close(it->walk);
-	free(it);
-}
-
 /* The root must exist; a missing prefix below it lists nothing. */
 static int sftp_root_missing(struct nv_conn *c)
 {
@@ -123,24 +111,9 @@ static int sftp_root_missing(struct nv_conn *c)
 
 int nv_sftp_list_open(struct nv_list **out, struct nv_conn *c, const char *prefix)
 {
-	struct nv_list *it = calloc(1, sizeof(*it));
-	int rc;
+	int rc = nv_walk_open(out, &sftp_walk_ops, c, prefix);
 
-	*out = NULL;
-	if (!it)
-		return nv_error_set(NV_ERR, "out of memory");
-	rc = nv_walk_open(&it->walk, &sftp_walk_ops, c, prefix);
-	if (rc == NV_ENOTFOUND && *prefix)
-		rc = sftp_root_missing(c);
-	if (rc) {
-		nv_sftp_list_close(it);
+	if (rc != NV_ENOTFOUND || !*prefix || (rc = sftp_root_missing(c)))
 		return rc;
-	}
-	*out = it;
-	return 0;
-}
-
-int nv_sftp_list_next(struct nv_list *it, nv_entry *out)
-{
-	return it->walk ? nv_walk_next(it->walk, out) : NV_EOF;
+	return nv_walk_empty(out); /* a missing prefix under the root lists nothing */
 }

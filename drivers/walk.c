@@ -20,7 +20,7 @@ struct nv_walk_dir {
 	size_t n, next;
 };
 
-struct nv_walk {
+struct nv_list {
 	const nv_walk_ops *ops;
 	void *ctx;
 	struct nv_walk_dir *stack;
@@ -179,6 +179,13 @@ int nv_walk_open(nv_walk **out, const nv_walk_ops *ops, void *ctx, const char *p
 		return rc;
 	}
 	*out = w;
+	return 0;
+}
+
+int nv_walk_empty(nv_walk **out)
+{
+	if (!(*out = calloc(1, sizeof(**out))))
+		return nv_error_set(NV_ERR, "out of memory");
 	return 0;
 }
 

@@ -20,7 +20,9 @@ enum nv_walk_kind {
 	NV_WALK_DIR = 2,  /* entered, through ops->list */
 };
 
-typedef struct nv_walk nv_walk;
+/* A walk is the listing of the drivers that use it: their list_next and
+ * list_close slots are nv_walk_next and nv_walk_close. */
+typedef struct nv_list nv_walk;
 typedef struct nv_walk_dir nv_walk_dir; /* the directory that ops->list is filling */
 
 typedef struct nv_walk_ops {
@@ -58,6 +60,8 @@ int nv_walk_add(nv_walk_dir *d, const char *name, enum nv_walk_kind kind, const 
  * '/'), listing it at once. Its error, NV_ENOTFOUND included, is returned as it
  * came and nothing is kept. ops and ctx must outlive the walk. */
 int nv_walk_open(nv_walk **out, const nv_walk_ops *ops, void *ctx, const char *prefix);
+/* A walk that yields nothing: a prefix with no directory under it. */
+int nv_walk_empty(nv_walk **out);
 /* 0 with *out filled (out->key valid until the next call or close), NV_EOF at
  * the end, or the error of a directory or file (the walk may be called again:
  * it goes on after what failed). */
