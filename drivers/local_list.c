@@ -63,7 +63,8 @@ static int local_list_dir(void *ctx, nv_walk_dir *d, const char *prefix, intptr_
 		/* Missing, or a file or a symlink (since readdir, or as the prefix):
 		 * nothing to list there, and the walk skips it. */
 		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
-			return nv_error_set(NV_ENOTFOUND, "%s/%s: no directory", c->root_path, prefix);
+			return nv_error_set(NV_ENOTFOUND, "%s/%s: no directory", c->root_path,
+					    prefix);
 		return nv_error_errno(errno, "listing %s/%s", c->root_path, prefix);
 	}
 	dfd = dup(fd); /* closedir() closes it; fd stays for the walk */

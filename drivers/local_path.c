@@ -138,7 +138,8 @@ static int local_make_dirs(struct nv_conn *c, char *buf, int *out, int *made)
 				if (c->fsync == LOCAL_FSYNC_EACH)
 					rc = nv_local_sync_dir(dir, buf);
 			} else if (errno != EEXIST) {
-				rc = nv_error_errno(errno, "creating directory %s/%s", c->root_path, buf);
+				rc = nv_error_errno(errno, "creating directory %s/%s", c->root_path,
+						    buf);
 			}
 			if (!rc)
 				next = openat(dir, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -146,7 +147,8 @@ static int local_make_dirs(struct nv_conn *c, char *buf, int *out, int *made)
 		if (!rc && next < 0)
 			rc = (errno == ENOTDIR || errno == ELOOP)
 				? local_not_a_dir(dir, comp, buf)
-				: nv_error_errno(errno, "opening directory %s/%s", c->root_path, buf);
+				: nv_error_errno(errno, "opening directory %s/%s", c->root_path,
+						 buf);
 		if (dir != c->root)
 			close(dir);
 		if (rc) {

@@ -226,7 +226,8 @@ int nv_walk_next(nv_walk *w, nv_entry *out)
 			continue;
 		}
 		memset(out, 0, sizeof(*out));
-		rc = w->ops->file(w->ctx, d->handle, name, w->key, nv_walk_data(d, name, nlen), out);
+		rc = w->ops->file(w->ctx, d->handle, name, w->key, nv_walk_data(d, name, nlen),
+				  out);
 		if (rc == 1)
 			continue;
 		if (rc)
