@@ -3,7 +3,6 @@
  * Called by sftp.c (slots) only. */
 #include "sftp_int.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

@@ -4,7 +4,6 @@
 #include "sftp_int.h"
 #include "walk.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
