@@ -1,13 +1,15 @@
-/* sftp.c: the sftp storage driver (libssh2): its table, open/close, settings,
- * reconnection and the one error mapping. No code but src/driver.c calls the slots.
+/* sftp.c: the sftp storage driver (libssh2): its table, settings, open/close,
+ * and each slot's reconnect loop. No code but src/driver.c calls the slots.
+ * The driver's other files, and which calls which, are listed in sftp_int.h.
  *
  * Locations:
  *   sftp://user@host[:port]/abs/path   absolute path, as in curl
  *   sftp://user@host[:port]/~/dir      relative to the login (home) directory
  *   NAME:path                          remote NAME of the config file (type = sftp);
  *                                      path as written: relative paths start at home
- * Settings (paths may start with "~/"; config file keys; URL-form locations read $NAVETTE_<KEY>, named remotes
- * $NAVETTE_REMOTE_<NAME>_<KEY>; the URL's user, host and port win over settings):
+ * Settings (paths may start with "~/"; config file keys; URL-form locations read
+ * $NAVETTE_<KEY>, named remotes $NAVETTE_REMOTE_<NAME>_<KEY>; the URL's user, host
+ * and port win over settings):
  *   host                 server name or address (required for NAME:path)
  *   port                 TCP port, default 22
  *   user                 login, default $USER
@@ -24,8 +26,13 @@
  *                        its SHA256 fingerprint; accept-new: an unknown host's key is
  *                        appended to known_hosts (a changed key is still refused)
  *   timeout              seconds any single network operation may take, default 30
- *   retries              reconnect attempts after a dropped connection, default 3,
- *                        with backoff 0.5 s, 1 s, 2 s, ... (at most 8 s)
+ *   (retries)            no longer a setting here: --retries is the one budget per
+ *                        item (a file, a manifest; default 3) that these reconnects
+ *                        and the engine's retries of the whole item share, with the
+ *                        one backoff of util/retry.h (0.25 s doubling to 8 s, jittered).
+ *                        After a reconnect, open, stat, list (each directory), read (at
+ *                        its offset: a download resumes) and remove are made again; a
+ *                        write cannot resume: its item starts over
  *   keepalive            seconds between SSH keepalives on an idle session, default 15
  *   requests             read requests kept in flight per transfer, default 64 (each
  *                        carries up to 30000 bytes, libssh2's limit); writes keep a
@@ -42,14 +49,12 @@
  * Modification times have one-second resolution (SFTP v3). Symlinks and special files
  * are not listed. */
 #include "sftp_int.h"
+#include "walk.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/socket.h>
 
 #include <openssl/crypto.h>
 
@@ -61,199 +66,6 @@ static int sftp_init_rc;
 static void sftp_global_init(void)
 {
 	sftp_init_rc = libssh2_init(0);
-}
-
-/* ---- the one error mapping ---- */
-
-static int sftp_status_code(unsigned long st, const char **name)
-{
-	switch (st) {
-	case LIBSSH2_FX_NO_SUCH_FILE:
-	case LIBSSH2_FX_NO_SUCH_PATH:
-		*name = "no such file";
-		return NV_ENOTFOUND;
-	case LIBSSH2_FX_PERMISSION_DENIED:
-	case LIBSSH2_FX_WRITE_PROTECT:
-		*name = "permission denied";
-		return NV_EPERM;
-	case LIBSSH2_FX_FILE_ALREADY_EXISTS:
-		*name = "file exists";
-		return NV_EEXISTS;
-	case LIBSSH2_FX_NO_SPACE_ON_FILESYSTEM:
-	case LIBSSH2_FX_QUOTA_EXCEEDED:
-		*name = "no space left";
-		return NV_ENOSPC;
-	case LIBSSH2_FX_OP_UNSUPPORTED:
-		*name = "operation not supported by the server";
-		return NV_ENOTSUP;
-	case LIBSSH2_FX_NO_CONNECTION:
-	case LIBSSH2_FX_CONNECTION_LOST:
-		*name = "connection lost";
-		return NV_ERETRY;
-	default:
-		*name = "failure";
-		return NV_ERR;
-	}
-}
-
-static int sftp_session_code(int rc)
-{
-	switch (rc) {
-	case LIBSSH2_ERROR_AUTHENTICATION_FAILED:
-	case LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED:
-	case LIBSSH2_ERROR_PASSWORD_EXPIRED:
-	case LIBSSH2_ERROR_KEYFILE_AUTH_FAILED:
-	case LIBSSH2_ERROR_FILE:
-	case LIBSSH2_ERROR_METHOD_NONE:
-		return NV_EAUTH;
-	case LIBSSH2_ERROR_SOCKET_NONE:
-	case LIBSSH2_ERROR_BANNER_RECV:
-	case LIBSSH2_ERROR_BANNER_SEND:
-	case LIBSSH2_ERROR_SOCKET_SEND:
-	case LIBSSH2_ERROR_SOCKET_RECV:
-	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
-	case LIBSSH2_ERROR_SOCKET_TIMEOUT:
-	case LIBSSH2_ERROR_TIMEOUT:
-	case LIBSSH2_ERROR_KEX_FAILURE:
-	case LIBSSH2_ERROR_KEY_EXCHANGE_FAILURE:
-	case LIBSSH2_ERROR_CHANNEL_CLOSED:
-	case LIBSSH2_ERROR_CHANNEL_EOF_SENT:
-	case LIBSSH2_ERROR_CHANNEL_FAILURE:
-	case LIBSSH2_ERROR_BAD_SOCKET:
-	case LIBSSH2_ERROR_DECRYPT:
-	case LIBSSH2_ERROR_INVALID_MAC:
-		return NV_ERETRY;
-	case LIBSSH2_ERROR_METHOD_NOT_SUPPORTED:
-		return NV_ENOTSUP;
-	default:
-		return NV_ERR;
-	}
-}
-
-int nv_sftp_fail(struct nv_conn *c, int rc, const char *fmt, ...)
-{
-	char ctx[768];
-	const char *why = "unknown error";
-	char *msg = NULL;
-	int code;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(ctx, sizeof(ctx), fmt, ap);
-	va_end(ap);
-	if (rc == LIBSSH2_ERROR_SFTP_PROTOCOL && c->sftp) {
-		code = sftp_status_code(libssh2_sftp_last_error(c->sftp), &why);
-	} else {
-		code = sftp_session_code(rc);
-		if (c->ssh && libssh2_session_last_error(c->ssh, &msg, NULL, 0) && msg && *msg)
-			why = msg;
-	}
-	nv_error_set(code, "sftp %s: %s: %s", c->where, ctx, why);
-	/* A refused credential leaves the session usable for the next method; past
-	 * any other session-level error libssh2's state is unknown: start afresh. */
-	if (code == NV_ERETRY || (rc != LIBSSH2_ERROR_SFTP_PROTOCOL && code == NV_ERR))
-		nv_sftp_teardown(c);
-	return code;
-}
-
-/* ---- connection life ---- */
-
-void nv_sftp_backoff(unsigned attempt)
-{
-	unsigned ms = 500u << (attempt < 4 ? attempt : 4);
-
-	if (ms > 8000)
-		ms = 8000;
-	usleep(ms * 1000u);
-}
-
-void nv_sftp_orphan(struct nv_conn *c, const char *path)
-{
-	char **n = realloc(c->orphans, (c->norphans + 1) * sizeof(*n));
-	char *p = strdup(path);
-
-	if (!n || !p) {
-		free(p);
-		if (n)
-			c->orphans = n;
-		return;
-	}
-	c->orphans = n;
-	c->orphans[c->norphans++] = p;
-}
-
-static void sftp_orphans_clean(struct nv_conn *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->norphans; i++) {
-		if (c->sftp)
-			libssh2_sftp_unlink(c->sftp, c->orphans[i]);
-		free(c->orphans[i]);
-	}
-	free(c->orphans);
-	c->orphans = NULL;
-	c->norphans = 0;
-}
-
-int nv_sftp_ensure(struct nv_conn *c)
-{
-	int rc, next;
-
-	if (c->sftp) {
-		if (libssh2_keepalive_send(c->ssh, &next) == 0)
-			return 0;
-		nv_sftp_teardown(c);
-	}
-	if (c->failures)
-		nv_sftp_backoff(c->failures - 1);
-	rc = nv_sftp_connect(c);
-	if (rc) {
-		if (rc == NV_ERETRY)
-			c->failures++;
-		return rc;
-	}
-	c->failures = 0;
-	if (c->norphans)
-		sftp_orphans_clean(c);
-	return 0;
-}
-
-void nv_sftp_teardown(struct nv_conn *c)
-{
-	if (!c->ssh)
-		return;
-	/* Shutting the socket down first makes every call below fail at once
-	 * instead of waiting out the timeout against a dead server. */
-	if (c->sock >= 0)
-		shutdown(c->sock, SHUT_RDWR);
-	nv_sftp_read_forget(c);
-	if (c->dh)
-		libssh2_sftp_close_handle(c->dh);
-	c->dh = NULL;
-	while (c->writers)
-		nv_sftp_writer_drop(c->writers);
-	if (c->sftp)
-		libssh2_sftp_shutdown(c->sftp);
-	libssh2_session_free(c->ssh);
-	c->sftp = NULL;
-	c->ssh = NULL;
-	if (c->sock >= 0)
-		close(c->sock);
-	c->sock = -1;
-	c->gen++;
-}
-
-static void sftp_disconnect(struct nv_conn *c)
-{
-	if (!c->ssh)
-		return;
-	nv_sftp_read_forget(c);
-	if (c->sftp)
-		libssh2_sftp_shutdown(c->sftp);
-	c->sftp = NULL;
-	libssh2_session_disconnect(c->ssh, "navette done");
-	nv_sftp_teardown(c);
 }
 
 /* ---- settings ---- */
@@ -270,8 +82,7 @@ static void sftp_conn_free(struct nv_conn *c)
 {
 	if (!c)
 		return;
-	sftp_disconnect(c);
-	sftp_orphans_clean(c);
+	nv_sftp_disconnect(c);
 	free(c->host);
 	free(c->user);
 	free(c->where);
@@ -403,21 +214,19 @@ static int sftp_read_secret_file(char **out, const char *path)
 
 static int sftp_settings_numbers(struct nv_conn *c, const nv_location *loc)
 {
-	uint64_t timeout, retries, keepalive, requests, port;
+	uint64_t timeout, keepalive, requests, port;
 	int rc;
 
 	if ((rc = nv_settings_get_u64(loc->settings, "timeout", NULL, 30, &timeout)) ||
-	    (rc = nv_settings_get_u64(loc->settings, "retries", NULL, 3, &retries)) ||
 	    (rc = nv_settings_get_u64(loc->settings, "keepalive", NULL, 15, &keepalive)) ||
 	    (rc = nv_settings_get_u64(loc->settings, "requests", NULL, 64, &requests)) ||
 	    (rc = nv_settings_get_u64(loc->settings, "port", NULL, 22, &port)))
 		return rc;
-	if (timeout == 0 || timeout > 86400 || retries > 100 || requests == 0 ||
-	    requests > 1024 || port == 0 || port > 65535)
-		return nv_error_set(NV_EINVAL, "sftp: timeout, retries, requests or port "
-				    "out of range for '%s'", loc->text);
+	if (timeout == 0 || timeout > 86400 || requests == 0 || requests > 1024 || port == 0 ||
+	    port > 65535)
+		return nv_error_set(NV_EINVAL, "sftp: timeout, requests or port out of range "
+				    "for '%s'", loc->text);
 	c->timeout_ms = (long)timeout * 1000;
-	c->retries = (unsigned)retries;
 	c->keepalive_sec = (unsigned)keepalive;
 	c->window = (size_t)requests * NV_SFTP_REQ_BYTES;
 	if (!c->port)
@@ -502,7 +311,7 @@ static int sftp_open(struct nv_conn **out, const nv_location *loc)
 	c->sock = -1;
 	rc = sftp_settings(c, loc);
 	if (!rc)
-		NV_SFTP_RETRY(c, rc, 0);
+		NV_SFTP_RETRY(c, rc, 0); /* connects */
 	if (rc) {
 		sftp_conn_free(c);
 		return rc;
@@ -571,8 +380,8 @@ const nv_driver nv_driver_sftp = {
 	.open = sftp_open,
 	.close = sftp_close,
 	.list_open = sftp_list_open,
-	.list_next = nv_sftp_list_next,
-	.list_close = nv_sftp_list_close,
+	.list_next = nv_walk_next, /* the walk is the listing */
+	.list_close = nv_walk_close,
 	.stat = sftp_stat,
 	.read = sftp_read,
 	.write_open = sftp_write_open,

@@ -1,5 +1,5 @@
 /* sftp_auth.c: user authentication: private key file, then ssh-agent, then a
- * password from the config or environment. Never prompts. Called by sftp_session.c. */
+ * password from the config or environment. Never prompts. Called by sftp_connect.c. */
 #include "sftp_int.h"
 
 #include <stdio.h>

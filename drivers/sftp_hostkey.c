@@ -1,6 +1,6 @@
 /* sftp_hostkey.c: known_hosts as OpenSSH reads it (hashed names, [host]:port,
  * * and ? patterns, negation, @revoked), the host-key check and accept-new.
- * Called by sftp_session.c only. */
+ * Called by sftp_connect.c only. */
 #include "sftp_int.h"
 
 #include <ctype.h>

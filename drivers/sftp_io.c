@@ -1,59 +1,11 @@
-/* sftp_io.c: paths, stat, ranged reads (one handle kept open across sequential
- * reads so libssh2's read-ahead keeps requests in flight) and remove.
- * Called by sftp.c (slots) and the other sftp_*.c files. */
+/* sftp_io.c: stat, ranged reads (one handle kept open across sequential reads
+ * so libssh2's read-ahead keeps requests in flight) and remove.
+ * Called by sftp.c (slots) only. */
 #include "sftp_int.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-char *nv_sftp_path(const struct nv_conn *c, const char *key)
-{
-	char *p;
-
-	if (!*c->root)
-		return strdup(*key ? key : ".");
-	if (!*key)
-		return strdup(c->root);
-	if (asprintf(&p, "%s%s%s", c->root, strcmp(c->root, "/") ? "/" : "", key) < 0)
-		return NULL;
-	return p;
-}
-
-int nv_sftp_is_tmp(const char *key)
-{
-	const char *leaf = strrchr(key, '/');
-
-	leaf = leaf ? leaf + 1 : key;
-	return strncmp(leaf, NV_SFTP_TMP_PREFIX, strlen(NV_SFTP_TMP_PREFIX)) == 0;
-}
-
-int nv_sftp_attrs_entry(nv_entry *e, const LIBSSH2_SFTP_ATTRIBUTES *a)
-{
-	memset(e, 0, sizeof(*e));
-	if ((a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) && !S_ISREG(a->permissions))
-		return -1;
-	e->size = (a->flags & LIBSSH2_SFTP_ATTR_SIZE) ? a->filesize : 0;
-	if (a->flags & LIBSSH2_SFTP_ATTR_ACMODTIME) {
-		e->mtime_sec = (int64_t)a->mtime;
-		e->flags |= NV_ENTRY_HAS_MTIME;
-	}
-	if (a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) {
-		e->mode = (uint32_t)(a->permissions & 07777);
-		e->flags |= NV_ENTRY_HAS_MODE;
-	}
-	return 0;
-}
-
-void nv_sftp_read_forget(struct nv_conn *c)
-{
-	if (c->rh)
-		libssh2_sftp_close_handle(c->rh);
-	c->rh = NULL;
-	free(c->rkey);
-	c->rkey = NULL;
-}
 
 int nv_sftp_stat(struct nv_conn *c, const char *key, nv_entry *out)
 {

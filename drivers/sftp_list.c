@@ -1,183 +1,93 @@
-/* sftp_list.c: the recursive listing, streamed in global byte order of keys: each
- * directory is read whole and sorted with directory names compared as "name/",
- * then walked depth-first, so memory is O(depth x widest directory).
- * Called by sftp.c only. */
+/* sftp_list.c: the recursive listing, through drivers/walk.c's sorted walk
+ * (global byte order of keys, memory O(depth x widest directory)): this file
+ * reads one directory with its attributes. Called by sftp.c only. */
 #include "sftp_int.h"
+#include "walk.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-struct sftp_dent {
-	char *name;
-	int dir;
+/* Keeps files and directories; skips our temp files, symlinks and special
+ * files (the walk skips "." and ".."). */
+static int sftp_list_add(nv_walk_dir *d, const char *name, const LIBSSH2_SFTP_ATTRIBUTES *a)
+{
 	nv_entry e;
-};
 
-struct sftp_frame {
-	char *prefix; /* key prefix of the directory: "" or "a/b/" */
-	struct sftp_dent *ents;
-	size_t n, i;
-};
-
-struct nv_list {
-	struct nv_conn *c;
-	struct sftp_frame *stack;
-	size_t depth, cap;
-	char *key; /* the key handed out by the last list_next */
-};
-
-/* Byte order of the keys the entries lead to: a directory "a" sorts as "a/". */
-static int sftp_dent_cmp(const void *pa, const void *pb)
-{
-	const struct sftp_dent *a = pa, *b = pb;
-	const unsigned char *x = (const unsigned char *)a->name;
-	const unsigned char *y = (const unsigned char *)b->name;
-	int cx, cy;
-
-	while (*x && *x == *y) {
-		x++;
-		y++;
-	}
-	cx = *x ? *x : (a->dir ? '/' : 0);
-	cy = *y ? *y : (b->dir ? '/' : 0);
-	return cx - cy;
-}
-
-static void sftp_frame_free(struct sftp_frame *f)
-{
-	size_t i;
-
-	for (i = 0; i < f->n; i++)
-		free(f->ents[i].name);
-	free(f->ents);
-	free(f->prefix);
-	memset(f, 0, sizeof(*f));
-}
-
-static int sftp_frame_add(struct sftp_frame *f, size_t *cap, const char *name, int dir,
-			  const nv_entry *e)
-{
-	if (f->n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 64;
-		struct sftp_dent *n = realloc(f->ents, ncap * sizeof(*n));
-
-		if (!n)
-			return -1;
-		f->ents = n;
-		*cap = ncap;
-	}
-	f->ents[f->n].name = strdup(name);
-	if (!f->ents[f->n].name)
-		return -1;
-	f->ents[f->n].dir = dir;
-	f->ents[f->n].e = *e;
-	f->n++;
-	return 0;
-}
-
-/* Keeps files and directories; skips ".", "..", our temp files, symlinks and
- * special files. Returns 1 when kept, 0 when skipped. */
-static int sftp_keep(const char *name, const LIBSSH2_SFTP_ATTRIBUTES *a, int *dir,
-		     nv_entry *e)
-{
-	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
-	    strncmp(name, NV_SFTP_TMP_PREFIX, strlen(NV_SFTP_TMP_PREFIX)) == 0)
+	if (strncmp(name, NV_SFTP_TMP_PREFIX, strlen(NV_SFTP_TMP_PREFIX)) == 0)
 		return 0;
-	*dir = (a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a->permissions);
-	if (*dir) {
-		memset(e, 0, sizeof(*e));
-		return 1;
-	}
-	return nv_sftp_attrs_entry(e, a) == 0;
+	if ((a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a->permissions))
+		return nv_walk_add(d, name, NV_WALK_DIR, NULL);
+	if (nv_sftp_attrs_entry(&e, a))
+		return 0;
+	return nv_walk_add(d, name, NV_WALK_FILE, &e);
 }
 
-static int sftp_read_dir(struct sftp_frame *f, struct nv_conn *c, const char *prefix)
+/* Reads directory prefix whole: readdir brings each name's attributes along,
+ * so files need no stat of their own. */
+static int sftp_read_dir(struct nv_conn *c, nv_walk_dir *d, const char *prefix)
 {
 	LIBSSH2_SFTP_ATTRIBUTES a;
-	LIBSSH2_SFTP_HANDLE *h;
-	char name[1100], *path;
-	size_t plen = strlen(prefix), cap = 0;
-	int rc = 0, dir;
+	size_t plen = strlen(prefix);
+	char name[1100], *dir, *path;
+	int rc = 0;
 	ssize_t n;
-	nv_entry e;
 
-	memset(f, 0, sizeof(*f));
-	f->prefix = strdup(prefix);
-	path = f->prefix ? strndup(prefix, plen ? plen - 1 : 0) : NULL;
-	if (path) {
-		char *full = nv_sftp_path(c, path);
-
-		free(path);
-		path = full;
-	}
-	if (!path) {
-		sftp_frame_free(f);
+	dir = strndup(prefix, plen ? plen - 1 : 0);
+	path = dir ? nv_sftp_path(c, dir) : NULL;
+	free(dir);
+	if (!path)
 		return nv_error_set(NV_ERR, "out of memory");
-	}
 	c->dh = libssh2_sftp_open_ex(c->sftp, path, (unsigned)strlen(path), 0, 0,
 				     LIBSSH2_SFTP_OPENDIR);
 	free(path);
-	if (!c->dh) {
-		sftp_frame_free(f);
+	if (!c->dh)
 		return nv_sftp_fail(c, libssh2_session_last_errno(c->ssh), "listing '%s'", prefix);
-	}
-	h = c->dh;
-	while ((n = libssh2_sftp_readdir_ex(h, name, sizeof(name), NULL, 0, &a)) > 0) {
-		if (sftp_keep(name, &a, &dir, &e) && sftp_frame_add(f, &cap, name, dir, &e)) {
-			rc = nv_error_set(NV_ERR, "out of memory");
+	while ((n = libssh2_sftp_readdir_ex(c->dh, name, sizeof(name), NULL, 0, &a)) > 0)
+		if ((rc = sftp_list_add(d, name, &a)))
 			break;
-		}
-	}
 	if (n < 0)
 		rc = nv_sftp_fail(c, (int)n, "listing '%s'", prefix); /* a teardown closes dh */
 	if (c->dh)
 		libssh2_sftp_close_handle(c->dh);
 	c->dh = NULL;
-	if (rc) {
-		sftp_frame_free(f);
-		return rc;
-	}
-	if (f->n > 1)
-		qsort(f->ents, f->n, sizeof(*f->ents), sftp_dent_cmp);
-	return 0;
-}
-
-/* retry: 0 when the caller retries (list_open runs under sftp.c's retry loop). */
-static int sftp_push(struct nv_list *it, const char *prefix, int retry)
-{
-	struct sftp_frame f;
-	int rc;
-
-	if (it->depth == it->cap) {
-		size_t ncap = it->cap ? it->cap * 2 : 8;
-		struct sftp_frame *s = realloc(it->stack, ncap * sizeof(*s));
-
-		if (!s)
-			return nv_error_set(NV_ERR, "out of memory");
-		it->stack = s;
-		it->cap = ncap;
-	}
-	if (retry)
-		NV_SFTP_RETRY(it->c, rc, sftp_read_dir(&f, it->c, prefix));
-	else
-		rc = sftp_read_dir(&f, it->c, prefix);
-	if (!rc)
-		it->stack[it->depth++] = f;
 	return rc;
 }
 
-void nv_sftp_list_close(struct nv_list *it)
+/* The walk's "list this directory". The first one is read under the retry loop
+ * of list_open's slot; a subdirectory reconnects and reads again here, so a
+ * dropped connection resumes the walk where it was. */
+static int sftp_list_dir(void *ctx, nv_walk_dir *d, const char *prefix, intptr_t parent,
+			 const char *name, intptr_t *handle)
 {
-	if (!it)
-		return;
-	while (it->depth)
-		sftp_frame_free(&it->stack[--it->depth]);
-	free(it->stack);
-	free(it->key);
-	free(it);
+	struct nv_conn *c = ctx;
+	int rc;
+
+	(void)parent;
+	(void)handle;
+	if (!name)
+		return sftp_read_dir(c, d, prefix);
+	NV_SFTP_RETRY(c, rc, sftp_read_dir(c, d, prefix));
+	return rc;
 }
+
+/* The walk's "this file's entry": the attributes readdir gave. */
+static int sftp_list_file(void *ctx, intptr_t dir, const char *name, const char *key,
+			  const void *data, nv_entry *out)
+{
+	(void)ctx;
+	(void)dir;
+	(void)name;
+	(void)key;
+	*out = *(const nv_entry *)data;
+	return 0;
+}
+
+static const nv_walk_ops sftp_walk_ops = {
+	.file_data = sizeof(nv_entry),
+	.list = sftp_list_dir,
+	.file = sftp_list_file,
+};
 
 /* The root must exist; a missing prefix below it lists nothing. */
 static int sftp_root_missing(struct nv_conn *c)
@@ -200,55 +110,9 @@ static int sftp_root_missing(struct nv_conn *c)
 
 int nv_sftp_list_open(struct nv_list **out, struct nv_conn *c, const char *prefix)
 {
-	struct nv_list *it = calloc(1, sizeof(*it));
-	int rc;
+	int rc = nv_walk_open(out, &sftp_walk_ops, c, prefix);
 
-	*out = NULL;
-	if (!it)
-		return nv_error_set(NV_ERR, "out of memory");
-	it->c = c;
-	rc = sftp_push(it, prefix, 0);
-	if (rc == NV_ENOTFOUND && *prefix)
-		rc = sftp_root_missing(c);
-	if (rc) {
-		nv_sftp_list_close(it);
+	if (rc != NV_ENOTFOUND || !*prefix || (rc = sftp_root_missing(c)))
 		return rc;
-	}
-	*out = it;
-	return 0;
-}
-
-int nv_sftp_list_next(struct nv_list *it, nv_entry *out)
-{
-	struct sftp_frame *f;
-	struct sftp_dent *d;
-	char *key;
-	int rc;
-
-	while (it->depth) {
-		f = &it->stack[it->depth - 1];
-		if (f->i == f->n) {
-			sftp_frame_free(f);
-			it->depth--;
-			continue;
-		}
-		d = &f->ents[f->i++];
-		if (asprintf(&key, "%s%s%s", f->prefix, d->name, d->dir ? "/" : "") < 0)
-			return nv_error_set(NV_ERR, "out of memory");
-		if (d->dir) {
-			rc = sftp_push(it, key, 1);
-			free(key);
-			if (rc == NV_ENOTFOUND) /* removed since its parent was read */
-				continue;
-			if (rc)
-				return rc;
-			continue;
-		}
-		free(it->key);
-		it->key = key;
-		*out = d->e;
-		out->key = it->key;
-		return 0;
-	}
-	return NV_EOF;
+	return nv_walk_empty(out); /* a missing prefix under the root lists nothing */
 }

@@ -10,48 +10,23 @@
 
 struct nv_writer {
 	struct nv_conn *c;
-	struct nv_writer *next;    /* in c->writers */
-	LIBSSH2_SFTP_HANDLE *h;    /* NULL once the session is gone */
-	char *key, *path, *tmp;
+	struct nv_sftp_tmp tmp;    /* the temp file; its handle dies with the session */
+	char *key, *path;
 	nv_write_opts opts;
 	unsigned char *buf;        /* [start, end): bytes sent but not acked, then unsent */
 	size_t cap, start, end;
 	size_t win;                /* push once this many bytes wait (<= cap) */
 	uint64_t acked;
-	int dropped;               /* the session died: tmp is in c->orphans */
 };
-
-static void sftp_writer_unlink(struct nv_writer *w)
-{
-	struct nv_writer **p;
-
-	for (p = &w->c->writers; *p; p = &(*p)->next) {
-		if (*p == w) {
-			*p = w->next;
-			break;
-		}
-	}
-}
 
 static void sftp_writer_free(struct nv_writer *w)
 {
-	sftp_writer_unlink(w);
+	nv_sftp_tmp_untrack(w->c, &w->tmp);
 	free(w->key);
 	free(w->path);
-	free(w->tmp);
+	free(w->tmp.path);
 	free(w->buf);
 	free(w);
-}
-
-void nv_sftp_writer_drop(struct nv_writer *w)
-{
-	if (w->h)
-		libssh2_sftp_close_handle(w->h);
-	w->h = NULL;
-	w->dropped = 1;
-	nv_sftp_orphan(w->c, w->tmp);
-	sftp_writer_unlink(w);
-	w->next = NULL;
 }
 
 /* "dir/.navette-tmp.<16 hex>" beside path */
@@ -108,7 +83,7 @@ static int sftp_mkdirs(struct nv_conn *c, char *dir)
 
 static LIBSSH2_SFTP_HANDLE *sftp_create(struct nv_writer *w)
 {
-	return libssh2_sftp_open_ex(w->c->sftp, w->tmp, (unsigned)strlen(w->tmp),
+	return libssh2_sftp_open_ex(w->c->sftp, w->tmp.path, (unsigned)strlen(w->tmp.path),
 				    LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL,
 				    (w->opts.flags & NV_WRITE_HAS_MODE) ? 0600 : 0644,
 				    LIBSSH2_SFTP_OPENFILE);
@@ -120,21 +95,21 @@ static int sftp_create_tmp(struct nv_writer *w)
 	char *slash;
 	int rc;
 
-	w->h = sftp_create(w);
-	if (w->h)
+	w->tmp.h = sftp_create(w);
+	if (w->tmp.h)
 		return 0;
 	rc = nv_sftp_fail(c, libssh2_session_last_errno(c->ssh), "creating a temp file for %s",
 			  w->key);
-	slash = strrchr(w->tmp, '/');
+	slash = strrchr(w->tmp.path, '/');
 	if (rc != NV_ENOTFOUND || !slash)
 		return rc;
 	*slash = '\0';
-	rc = sftp_mkdirs(c, slash == w->tmp ? "/" : w->tmp);
+	rc = sftp_mkdirs(c, slash == w->tmp.path ? "/" : w->tmp.path);
 	*slash = '/';
 	if (rc)
 		return rc;
-	w->h = sftp_create(w);
-	if (!w->h)
+	w->tmp.h = sftp_create(w);
+	if (!w->tmp.h)
 		return nv_sftp_fail(c, libssh2_session_last_errno(c->ssh),
 				    "creating a temp file for %s", w->key);
 	return 0;
@@ -167,9 +142,9 @@ int nv_sftp_write_open(struct nv_writer **out, struct nv_conn *c, const char *ke
 	w->win = w->cap < win ? w->cap : win;
 	w->key = strdup(key);
 	w->path = nv_sftp_path(c, key);
-	w->tmp = w->path ? sftp_tmp_name(w->path) : NULL;
+	w->tmp.path = w->path ? sftp_tmp_name(w->path) : NULL;
 	w->buf = malloc(w->cap);
-	if (!w->key || !w->tmp || !w->buf) {
+	if (!w->key || !w->tmp.path || !w->buf) {
 		sftp_writer_free(w);
 		return nv_error_set(NV_ERR, "out of memory");
 	}
@@ -178,8 +153,7 @@ int nv_sftp_write_open(struct nv_writer **out, struct nv_conn *c, const char *ke
 		sftp_writer_free(w);
 		return rc;
 	}
-	w->next = c->writers;
-	c->writers = w;
+	nv_sftp_tmp_track(c, &w->tmp);
 	*out = w;
 	return 0;
 }
@@ -196,9 +170,9 @@ static int sftp_push(struct nv_writer *w)
 {
 	ssize_t n;
 
-	if (!w->h)
+	if (!w->tmp.h)
 		return sftp_lost(w);
-	n = libssh2_sftp_write(w->h, (const char *)w->buf + w->start, w->end - w->start);
+	n = libssh2_sftp_write(w->tmp.h, (const char *)w->buf + w->start, w->end - w->start);
 	if (n < 0)
 		return nv_sftp_fail(w->c, (int)n, "writing %s", w->key);
 	w->start += (size_t)n;
@@ -212,7 +186,7 @@ int nv_sftp_write(struct nv_writer *w, const void *buf, size_t len)
 	size_t n;
 	int rc;
 
-	if (!w->h)
+	if (!w->tmp.h)
 		return sftp_lost(w);
 	while (len) {
 		if (w->end == w->cap) {
@@ -240,7 +214,7 @@ static int sftp_finish_handle(struct nv_writer *w)
 	while (w->start < w->end)
 		if ((rc = sftp_push(w)))
 			return rc;
-	if (w->c->fsync_each && (rc = libssh2_sftp_fsync(w->h)))
+	if (w->c->fsync_each && (rc = libssh2_sftp_fsync(w->tmp.h)))
 		return nv_sftp_fail(w->c, rc, "fsync of %s", w->key);
 	if (w->opts.flags & NV_WRITE_HAS_MODE) {
 		a.flags |= LIBSSH2_SFTP_ATTR_PERMISSIONS;
@@ -250,20 +224,26 @@ static int sftp_finish_handle(struct nv_writer *w)
 		a.flags |= LIBSSH2_SFTP_ATTR_ACMODTIME;
 		a.atime = a.mtime = (unsigned long)w->opts.mtime_sec;
 	}
-	if (a.flags && (rc = libssh2_sftp_fsetstat(w->h, &a)))
+	if (a.flags && (rc = libssh2_sftp_fsetstat(w->tmp.h, &a)))
 		return nv_sftp_fail(w->c, rc, "setting mode and mtime of %s", w->key);
-	rc = libssh2_sftp_close_handle(w->h);
-	w->h = NULL;
+	rc = libssh2_sftp_close_handle(w->tmp.h);
+	w->tmp.h = NULL;
 	if (rc)
 		return nv_sftp_fail(w->c, rc, "closing %s", w->key);
 	return 0;
 }
 
+/* SFTP v3 rename: never replaces the target. */
+static int sftp_rename_v3(struct nv_writer *w)
+{
+	return libssh2_sftp_rename_ex(w->c->sftp, w->tmp.path, (unsigned)strlen(w->tmp.path),
+				      w->path, (unsigned)strlen(w->path), 0);
+}
+
 static int sftp_rename(struct nv_writer *w)
 {
 	struct nv_conn *c = w->c;
-	int rc = libssh2_sftp_rename_ex(c->sftp, w->tmp, (unsigned)strlen(w->tmp), w->path,
-					(unsigned)strlen(w->path), 0);
+	int rc = sftp_rename_v3(w);
 
 	if (rc == 0)
 		return 0;
@@ -280,8 +260,7 @@ static int sftp_rename(struct nv_writer *w)
 	if ((rc = libssh2_sftp_unlink_ex(c->sftp, w->path, (unsigned)strlen(w->path))) &&
 	    (rc = nv_sftp_fail(c, rc, "replacing %s", w->key)) != NV_ENOTFOUND)
 		return rc;
-	if ((rc = libssh2_sftp_rename_ex(c->sftp, w->tmp, (unsigned)strlen(w->tmp), w->path,
-					 (unsigned)strlen(w->path), 0)))
+	if ((rc = sftp_rename_v3(w)))
 		return nv_sftp_fail(c, rc, "renaming into %s", w->key);
 	return 0;
 }
@@ -312,21 +291,23 @@ int nv_sftp_write_commit(struct nv_writer *w, nv_commit_info *out)
 /* Best effort; keeps the error that led here as this thread's message. */
 void nv_sftp_write_abort(struct nv_writer *w)
 {
+	struct nv_sftp_tmp *t;
 	char saved[1024];
 	int code, rc = 0;
 
 	if (!w)
 		return;
-	if (!w->dropped) {
+	t = &w->tmp;
+	if (!t->dropped) {
 		code = nv_error_code();
 		snprintf(saved, sizeof(saved), "%s", nv_error_msg());
-		if (w->h)
-			rc = libssh2_sftp_close_handle(w->h);
-		w->h = NULL;
+		if (t->h)
+			rc = libssh2_sftp_close_handle(t->h);
+		t->h = NULL;
 		if (rc == 0)
-			rc = libssh2_sftp_unlink_ex(w->c->sftp, w->tmp, (unsigned)strlen(w->tmp));
-		if (rc && nv_sftp_fail(w->c, rc, "removing %s", w->tmp) == NV_ERETRY && !w->dropped)
-			nv_sftp_orphan(w->c, w->tmp);
+			rc = libssh2_sftp_unlink_ex(w->c->sftp, t->path, (unsigned)strlen(t->path));
+		if (rc && nv_sftp_fail(w->c, rc, "removing %s", t->path) == NV_ERETRY && !t->dropped)
+			nv_sftp_orphan(w->c, t->path);
 		nv_error_set(code, "%s", saved);
 	}
 	sftp_writer_free(w);

@@ -43,16 +43,41 @@ int nv_error_wrap(int code, const char *fmt, ...)
 	return code;
 }
 
+/* The one errno -> nv_err mapping (the local driver, state files, keys and
+ * configs all come through here). tests/unit/test_error.c pins every row.
+ *
+ * ELOOP is NV_EINVAL, not "not found": navette opens with O_NOFOLLOW (and
+ * RESOLVE_NO_SYMLINKS) where it refuses to follow a symbolic link, so ELOOP
+ * means "a symlink stands there" (or a loop of them in a path the user gave).
+ * The thing exists; navette declines to go through it, which a user must be
+ * told rather than shown an empty place. A caller whose contract is that a
+ * symlink is not an object (the local driver's stat, read, remove and listing)
+ * says so itself, with its own message. */
 int nv_error_from_errno(int errnum)
 {
 	switch (errnum) {
-	case ENOENT: case ENOTDIR: return NV_ENOTFOUND;
-	case EEXIST: case ENOTEMPTY: return NV_EEXISTS;
-	case EACCES: case EPERM: case EROFS: return NV_EPERM;
-	case ENOSPC: case EDQUOT: case EFBIG: return NV_ENOSPC;
-	case EINVAL: case ENAMETOOLONG: case ELOOP: return NV_EINVAL;
-	case EINTR: case EAGAIN: return NV_ERETRY;
-	default: return NV_EIO;
+	case ENOENT: case ENOTDIR:
+		return NV_ENOTFOUND;
+	case EEXIST: case ENOTEMPTY:
+	case EISDIR: /* a directory stands where a file was to go */
+		return NV_EEXISTS;
+	case EACCES: case EPERM: case EROFS: case ETXTBSY:
+		return NV_EPERM;
+	case ENOSPC: case EDQUOT:
+	case EFBIG: /* past the file size limit: as good as full */
+		return NV_ENOSPC;
+	case EINVAL: case ENAMETOOLONG: case ELOOP:
+	case EXDEV: /* openat2(RESOLVE_BENEATH): the path would leave its directory */
+		return NV_EINVAL;
+	case EINTR: case EAGAIN:
+	case ESTALE: /* an NFS handle gone stale: opening again gets a fresh one */
+		return NV_ERETRY;
+	case ENOSYS: case EOPNOTSUPP:
+		return NV_ENOTSUP;
+	case ENOMEM: case EMFILE: case ENFILE: /* the process ran short, not the file */
+		return NV_ERR;
+	default:
+		return NV_EIO;
 	}
 }
 

@@ -32,7 +32,8 @@ int nv_error_setv(int code, const char *fmt, va_list ap);
 int nv_error_wrap(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Records strerror(errnum) after the message; returns the mapped code. */
 int nv_error_errno(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Maps an errno value to an nv_err code. */
+/* Maps an errno value to an nv_err code: the one such mapping (ELOOP, a
+ * symlink met under O_NOFOLLOW, is NV_EINVAL, not NV_ENOTFOUND; see error.c). */
 int nv_error_from_errno(int errnum);
 const char *nv_error_msg(void); /* never NULL; "" when nothing was set */
 int nv_error_code(void);

@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/config.h"
@@ -297,7 +298,8 @@ static void test_mtime_mode_kept(void **state)
 	assert_int_equal(e.mtime_sec, 1234567890);
 	assert_int_equal(e.mtime_nsec, 123456789);
 	assert_int_equal(e.mode, 0604);
-	assert_int_equal(e.flags, NV_ENTRY_HAS_MTIME | NV_ENTRY_HAS_MODE);
+	assert_true((e.flags & (NV_ENTRY_HAS_MTIME | NV_ENTRY_HAS_MODE)) ==
+		    (NV_ENTRY_HAS_MTIME | NV_ENTRY_HAS_MODE));
 	assert_int_equal(nv_drv_list_open(&l, f->s, "m/"), 0);
 	assert_int_equal(nv_drv_list_next(l, &e), 0);
 	assert_string_equal(e.key, "m/t");
@@ -309,6 +311,58 @@ static void test_mtime_mode_kept(void **state)
 	assert_int_equal(nv_drv_put_buf(f->s, "m/plain", "x", 1, 0), 0);
 	assert_int_equal(lstat(path_of(f, "m/plain"), &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644);
+}
+
+/* e is what the driver said of key: ctime, inode and device are lstat's. */
+static void check_ctime_inode(struct fx *f, const char *key, const nv_entry *e)
+{
+	struct stat st;
+
+	assert_int_equal(lstat(path_of(f, key), &st), 0);
+	assert_true(e->flags & NV_ENTRY_HAS_CTIME);
+	assert_true(e->flags & NV_ENTRY_HAS_INODE);
+	assert_int_equal(e->ctime_sec, st.st_ctim.tv_sec);
+	assert_int_equal(e->ctime_nsec, st.st_ctim.tv_nsec);
+	assert_int_equal(e->inode, st.st_ino);
+	assert_int_equal(e->dev, st.st_dev);
+}
+
+/* Listing and stat give ctime and the inode (driver interface 3), so that a
+ * push's cache notices a chmod or a file renamed over another. */
+static void test_ctime_inode(void **state)
+{
+	struct fx *f = *state;
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	nv_entry e, before;
+	uint64_t old_inode;
+	nv_lister *l;
+
+	assert_int_equal(nv_drv_put_buf(f->s, "c/a", "a", 1, 0), 0);
+	assert_int_equal(nv_drv_put_buf(f->s, "c/b", "b", 1, 0), 0);
+	assert_int_equal(nv_drv_stat(f->s, "c/a", &before), 0);
+	check_ctime_inode(f, "c/a", &before);
+	assert_int_equal(nv_drv_list_open(&l, f->s, ""), 0);
+	assert_int_equal(nv_drv_list_next(l, &e), 0);
+	assert_string_equal(e.key, "c/a");
+	check_ctime_inode(f, "c/a", &e);
+	assert_int_equal(nv_drv_list_next(l, &e), 0);
+	assert_string_equal(e.key, "c/b");
+	check_ctime_inode(f, "c/b", &e);
+	old_inode = e.inode;
+	nv_drv_list_close(l);
+	/* chmod leaves size and mtime alone and moves ctime. */
+	nanosleep(&pause, NULL);
+	assert_int_equal(chmod(path_of(f, "c/a"), 0600), 0);
+	assert_int_equal(nv_drv_stat(f->s, "c/a", &e), 0);
+	check_ctime_inode(f, "c/a", &e);
+	assert_int_equal(e.mtime_sec, before.mtime_sec);
+	assert_int_equal(e.mtime_nsec, before.mtime_nsec);
+	assert_true(e.ctime_sec != before.ctime_sec || e.ctime_nsec != before.ctime_nsec);
+	/* A rewrite is a new file (temp file renamed into place): a new inode. */
+	assert_int_equal(nv_drv_put_buf(f->s, "c/b", "b", 1, 0), 0);
+	assert_int_equal(nv_drv_stat(f->s, "c/b", &e), 0);
+	check_ctime_inode(f, "c/b", &e);
+	assert_true(e.inode != old_inode);
 }
 
 static void test_fsync_modes(void **state)
@@ -584,6 +638,13 @@ static void test_root_through_symlink(void **state)
 	write_file(path_of(f, "k"), "v");
 	assert_int_equal(open_at(f, link, NULL), 0);
 	assert_string_equal(list_all(f->s, "", &rc), "k");
+	/* A loop of them is an error at open, not a root still to be made (ELOOP
+	 * used to read as "not found": listing such a root then looked empty). */
+	snprintf(link, sizeof(link), "%s/loop", f->dir);
+	assert_int_equal(symlink("loop", link), 0);
+	assert_int_equal(open_at(f, link, NULL), NV_EINVAL);
+	assert_non_null(strstr(nv_error_msg(), strerror(ELOOP)));
+	assert_null(f->s);
 }
 
 int main(void)
@@ -595,6 +656,7 @@ int main(void)
 		T(test_symlinks_walk),
 		T(test_temp_files_invisible),
 		T(test_mtime_mode_kept),
+		T(test_ctime_inode),
 		T(test_fsync_modes),
 		T(test_readonly_dir),
 		T(test_failed_write_leaves_nothing),

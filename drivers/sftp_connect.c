@@ -1,6 +1,7 @@
-/* sftp_session.c: brings one SSH session up: TCP connect with a timeout, handshake
- * with host-key algorithms ordered from known_hosts, host-key check, auth, SFTP.
- * Called by sftp.c (nv_sftp_ensure) only. */
+/* sftp_connect.c: the sftp connection's life: brings one SSH session up (TCP
+ * connect with a timeout, handshake with host-key algorithms ordered from
+ * known_hosts, host-key check, auth, SFTP), keeps one up, and closes it.
+ * Called by sftp.c and the request files (sftp_io.c, sftp_list.c, sftp_write.c). */
 #include "sftp_int.h"
 
 #include <errno.h>
@@ -142,7 +143,7 @@ static int sftp_handshake(struct nv_conn *c)
 	return rc;
 }
 
-int nv_sftp_connect(struct nv_conn *c)
+static int sftp_connect(struct nv_conn *c)
 {
 	int rc;
 
@@ -171,4 +172,49 @@ int nv_sftp_connect(struct nv_conn *c)
 	if (rc)
 		nv_sftp_teardown(c);
 	return rc;
+}
+
+static void sftp_orphans_clean(struct nv_conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->norphans; i++) {
+		if (c->sftp)
+			libssh2_sftp_unlink(c->sftp, c->orphans[i]);
+		free(c->orphans[i]);
+	}
+	free(c->orphans);
+	c->orphans = NULL;
+	c->norphans = 0;
+}
+
+/* No backoff here: the loop that calls this (NV_SFTP_RETRY, or the pool's
+ * retry of an item) has slept in nv_retry_again() already. */
+int nv_sftp_ensure(struct nv_conn *c)
+{
+	int rc, next;
+
+	if (c->sftp) {
+		if (libssh2_keepalive_send(c->ssh, &next) == 0)
+			return 0;
+		nv_sftp_teardown(c);
+	}
+	if ((rc = sftp_connect(c)))
+		return rc;
+	if (c->norphans)
+		sftp_orphans_clean(c);
+	return 0;
+}
+
+void nv_sftp_disconnect(struct nv_conn *c)
+{
+	if (c->ssh) {
+		nv_sftp_read_forget(c);
+		if (c->sftp)
+			libssh2_sftp_shutdown(c->sftp);
+		c->sftp = NULL;
+		libssh2_session_disconnect(c->ssh, "navette done");
+		nv_sftp_teardown(c);
+	}
+	sftp_orphans_clean(c); /* what no session is left to remove */
 }
