@@ -17,8 +17,8 @@ export NAVETTE_STATE_DIR="$NV_TMP/replica-host"
 
 lease() { # lease NAME TTL RENEWALS: a lease object as another host writes it (atomically)
 	mkdir -p "$R/navette-lease"
-	printf '{"command":"replicate","holder":"elsewhere pid 42","mode":"exclusive","pid":42,"renewals":%s,"run":"r1","start":"2026-01-01T00:00:00.000000000Z","ttl":%s,"type":"lease","version":1}\n' "$3" "$2" >"$R/navette-lease/.$1.tmp" &&
-		mv "$R/navette-lease/.$1.tmp" "$R/navette-lease/$1.json"
+	printf '{"command":"replicate","holder":"elsewhere pid 42","mode":"exclusive","pid":42,"renewals":%s,"run":"r1","start":"2026-01-01T00:00:00.000000000Z","ttl":%s,"type":"lease","version":1}\n' "$3" "$2" >"$R/navette-lease/.navette-tmp.$1" &&
+		mv "$R/navette-lease/.navette-tmp.$1" "$R/navette-lease/$1.json"
 }
 
 # a live holder: renewed by a background loop
