@@ -2,6 +2,7 @@
  * unsafe keys, so later stages can merge-join in constant memory. */
 #include "lister.h"
 #include "util/log.h"
+#include "util/retry.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,9 @@ int nv_sorted_next(nv_sorted *l, nv_entry *out)
 	if (!l->l)
 		return NV_EOF;
 	for (;;) {
+		/* Each entry is an item of its own for the retry budget (util/retry.h):
+		 * a long listing does not spend one budget across the whole run. */
+		nv_retry_begin(nv_retry_get_default(), NULL);
 		rc = nv_drv_list_next(l->l, out);
 		if (rc)
 			return rc;
