@@ -1,8 +1,8 @@
 /* cmd_copy.c: the copy, sync and check commands over plain trees.
  * Called by the dispatcher in cli.c. */
 #include "cli.h"
-#include "cmd_vault.h"
 #include "util/log.h"
+#include "vault/vault.h" /* NV_VAULT_DESCRIPTOR */
 
 #include <string.h>
 
@@ -48,12 +48,14 @@ int nv_cmd_copy(nv_cli *c)
 		code = NV_EXIT_USAGE;
 		goto out;
 	}
-	if (c->eng.mode != NV_ENGINE_CHECK && nv_vread_is_vault(src))
-		nv_log(NV_LOG_WARN, "%s is a navette vault: %s copies it as plain files, in key "
+	if (c->eng.mode != NV_ENGINE_CHECK)
+		c->eng.notice_key = NV_VAULT_DESCRIPTOR;
+	code = nv_engine_run(src, dst, &c->eng, &st);
+	if (st.noticed) /* known from the listing: no request of its own */
+		nv_log(NV_LOG_WARN, "%s is a navette vault: %s copied it as plain files, in key "
 		       "order and unchecked; `navette replicate` checks every object against the "
 		       "signed manifests and publishes in an order that keeps the copy a "
 		       "complete vault", src->text, c->command);
-	code = nv_engine_run(src, dst, &c->eng, &st);
 	nv_copy_summary(c, &st);
 out:
 	nv_location_free(src);

@@ -32,6 +32,7 @@ typedef struct nv_run {
 	_Atomic uint64_t copied, copied_bytes, skipped, deleted;
 	_Atomic uint64_t identical, differ, missing, extra;
 	uint64_t unlisted;         /* source names skipped as unsafe */
+	int noticed;               /* the source listed o->notice_key */
 	nv_outcome out;            /* what the passes counted (failures, differences, fatal) */
 	atomic_int done;
 } nv_run;
@@ -286,6 +287,8 @@ static int nv_on_plan(void *ctx, nv_action act, const char *key, const nv_entry 
 
 	if (r->pool && nv_pool_stopped(r->pool))
 		return NV_ECANCEL;
+	if (src && o->notice_key && strcmp(key, o->notice_key) == 0)
+		r->noticed = 1;
 	if (o->mode == NV_ENGINE_CHECK) {
 		if (act == NV_ACT_EXTRA) {
 			atomic_fetch_add(&r->extra, 1);
@@ -462,6 +465,7 @@ static void nv_engine_report(const nv_run *r, nv_engine_stats *st, const struct 
 	st->differ = r->differ;
 	st->missing = r->missing;
 	st->extra = r->extra;
+	st->noticed = r->noticed;
 	st->seconds = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 

@@ -25,11 +25,14 @@ typedef struct nv_engine_opts {
 	int verify_reread;    /* --verify reread */
 	int progress;
 	int size_only;        /* check: compare sizes only (no reading) */
+	const char *notice_key; /* may be NULL: a source key the caller wants to hear of
+				 * (sync of a vault: its descriptor), without a request */
 } nv_engine_opts;
 
 typedef struct nv_engine_stats {
 	uint64_t copied, copied_bytes, skipped, deleted, failed, mismatched;
 	uint64_t identical, differ, missing, extra; /* check mode */
+	int noticed;          /* the source listed opts.notice_key */
 	double seconds;
 } nv_engine_stats;
 
