@@ -12,9 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -50,7 +47,7 @@ typedef struct nv_push {
 	nv_vault *v;
 	const nv_location *src;
 	const nv_engine_opts *o;
-	unsigned char kid[32];
+	unsigned char kid[NV_KID_LEN];
 	const nv_age_recipient *recips;
 	size_t n_recips;
 	nv_manifest prev;
@@ -69,17 +66,13 @@ typedef struct nv_push {
 	atomic_int fatal;
 	char fatal_msg[1024];
 	_Atomic uint64_t hashed, uploaded, uploaded_bytes, reused, failed;
-	char dir[4096];        /* push/<vault_id> in the state */
 } nv_push;
 
 /* ---- state files ---- */
 
-static int nv_push_state_file(nv_push *p, char *out, size_t cap, const char *name)
+static int nv_push_state_file(nv_push *p, char *out, size_t cap, nv_vstate which)
 {
-	char rel[256];
-
-	snprintf(rel, sizeof(rel), "push/%s/%s", nv_vault_descriptor(p->v)->vault_id, name);
-	return nv_state_path(out, cap, rel);
+	return nv_vstate_path(out, cap, which, nv_vault_descriptor(p->v)->vault_id);
 }
 
 static int nv_push_load_kid(nv_push *p)
@@ -88,7 +81,7 @@ static int nv_push_load_kid(nv_push *p)
 	size_t len;
 	int rc;
 
-	if ((rc = nv_push_state_file(p, path, sizeof(path), "kid")))
+	if ((rc = nv_push_state_file(p, path, sizeof(path), NV_VSTATE_KID)))
 		return rc;
 	rc = nv_state_read(path, &buf, &len);
 	if (rc == NV_ENOTFOUND)
@@ -111,7 +104,7 @@ static int nv_push_load_cache(nv_push *p)
 	size_t len, cap = 0;
 	int rc;
 
-	if ((rc = nv_push_state_file(p, path, sizeof(path), "cache.tsv")))
+	if ((rc = nv_push_state_file(p, path, sizeof(path), NV_VSTATE_CACHE)))
 		return rc;
 	if ((rc = nv_state_read(path, &buf, &len))) {
 		nv_error_clear();
@@ -241,7 +234,7 @@ static int nv_push_load_landed(nv_push *p)
 	size_t len;
 	int rc;
 
-	if ((rc = nv_push_state_file(p, path, sizeof(path), "landed.tsv")))
+	if ((rc = nv_push_state_file(p, path, sizeof(path), NV_VSTATE_LANDED)))
 		return rc;
 	if (nv_state_read(path, &buf, &len) == 0) {
 		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -284,17 +277,6 @@ static void nv_push_inflight(nv_push *p, unsigned slot, const char *id)
 		p->inflight[slot][0] = '\0';
 	pthread_cond_broadcast(&p->landed_cv);
 	pthread_mutex_unlock(&p->mu);
-}
-
-
-static void nv_object_id(const nv_push *p, const unsigned char sha[NV_SHA256_LEN],
-			 char id[NV_SHA256_HEX])
-{
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-
-	HMAC(EVP_sha256(), p->kid, sizeof(p->kid), sha, NV_SHA256_LEN, mac, &n);
-	nv_hex(id, mac, NV_SHA256_LEN);
 }
 
 /* An existing object with this id: in the manifest we chain from, uploaded by
@@ -359,8 +341,8 @@ static int nv_hash_file(nv_pworker *w, const char *key, uint64_t *n,
 static int nv_upload(nv_pworker *w, nv_pjob *j, const char *id, nv_obj_rec *out)
 {
 	nv_push *p = w->p;
-	unsigned char nonce[8], sha2[NV_SHA256_LEN];
-	char name[128], nhex[17];
+	unsigned char sha2[NV_SHA256_LEN];
+	char name[NV_OBJECT_NAME_MAX];
 	nv_write_opts wo = { .flags = NV_WRITE_EXCLUSIVE };
 	nv_age_enc *enc = NULL;
 	nv_wstream *ws = NULL;
@@ -369,10 +351,8 @@ static int nv_upload(nv_pworker *w, nv_pjob *j, const char *id, nv_obj_rec *out)
 	size_t got, n;
 	int rc;
 
-	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
-		return nv_error_set(NV_ERR, "no randomness");
-	nv_hex(nhex, nonce, sizeof(nonce));
-	snprintf(name, sizeof(name), "objects/%.2s/%s.%s.age", id, id, nhex);
+	if ((rc = nv_object_name_new(name, id)))
+		return rc;
 	wo.size = (int64_t)nv_age_ciphertext_size(j->cat.size, p->n_recips);
 	if ((rc = nv_age_enc_new(&enc, p->recips, p->n_recips)))
 		return rc;
@@ -481,7 +461,7 @@ static int nv_pjob_run_once(nv_pworker *w, nv_pjob *j)
 	j->e.mtime_sec = st.st_ctim.tv_sec;
 	j->e.mtime_nsec = (int32_t)st.st_ctim.tv_nsec;
 	j->e.size = (uint64_t)st.st_ino;
-	nv_object_id(p, j->cat.sha256, id);
+	nv_object_id(id, p->kid, j->cat.sha256);
 	if (nv_push_find(p, w->slot, w->dst, id, &j->obj)) {
 		if (!(j->obj.name = strdup(j->obj.name)))
 			return nv_error_set(NV_ERR, "out of memory");
@@ -636,18 +616,14 @@ out:
 static int nv_put_object_buf(nv_push *p, nv_store *s, const unsigned char *plain,
 			     size_t plen, nv_obj_rec *out)
 {
-	unsigned char sha[NV_SHA256_LEN], nonce[8], *ct;
-	char id[NV_SHA256_HEX], nhex[17], name[128];
+	unsigned char sha[NV_SHA256_LEN], *ct;
+	char id[NV_OBJECT_ID_HEX], name[NV_OBJECT_NAME_MAX];
 	size_t clen;
 	int rc;
 
 	nv_sha256_buf(sha, plain, plen);
-	nv_object_id(p, sha, id);
-	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
-		return nv_error_set(NV_ERR, "no randomness");
-	nv_hex(nhex, nonce, sizeof(nonce));
-	snprintf(name, sizeof(name), "objects/%.2s/%s.%s.age", id, id, nhex);
-	if ((rc = nv_age_encrypt_buf(&ct, &clen, plain, plen, p->recips, p->n_recips)))
+	nv_object_id(id, p->kid, sha);
+	if ((rc = nv_object_name_new(name, id)) || (rc = nv_age_encrypt_buf(&ct, &clen, plain, plen, p->recips, p->n_recips)))
 		return rc;
 	rc = nv_drv_put_buf(s, name, ct, clen, NV_WRITE_EXCLUSIVE);
 	if (!rc) {
@@ -678,7 +654,7 @@ static int nv_push_heartbeat(nv_push *p, nv_store *s, const nv_sshkey *sk, uint6
 		return rc;
 	/* signature first: a reader may briefly see the old heartbeat with the new
 	 * signature, which fails verification (retry), never a forged freshness */
-	rc = nv_vault_put_signature(p->v, sk, NV_VAULT_HEARTBEAT, "navette-manifest", buf, len);
+	rc = nv_vault_put_signature(p->v, sk, NV_VAULT_HEARTBEAT, NV_SSHSIG_NS_MANIFEST, buf, len);
 	if (!rc)
 		rc = nv_drv_put_buf(s, NV_VAULT_HEARTBEAT, buf, len, 0);
 	free(buf);
@@ -694,7 +670,7 @@ static int nv_last_body(nv_push *p, char hex[NV_SHA256_HEX], uint64_t *gen, int 
 	unsigned long long g;
 	int rc;
 
-	if ((rc = nv_push_state_file(p, path, sizeof(path), "last")))
+	if ((rc = nv_push_state_file(p, path, sizeof(path), NV_VSTATE_LAST)))
 		return rc;
 	if (save) {
 		snprintf(line, sizeof(line), "%llu %s\n", (unsigned long long)*gen, hex);
@@ -714,12 +690,14 @@ static int nv_last_body(nv_push *p, char hex[NV_SHA256_HEX], uint64_t *gen, int 
 
 static int nv_save_cache(nv_push *p, const nv_joblist *jl)
 {
-	char path[4200], hex[NV_SHA256_HEX];
+	char path[4200], final[4200], hex[NV_SHA256_HEX];
 	FILE *f;
 	int rc;
 
-	if ((rc = nv_push_state_file(p, path, sizeof(path), "cache.tsv.new")))
+	if ((rc = nv_push_state_file(p, final, sizeof(final), NV_VSTATE_CACHE)))
 		return rc;
+	if ((size_t)snprintf(path, sizeof(path), "%s.new", final) >= sizeof(path))
+		return nv_error_set(NV_EINVAL, "state path too long");
 	f = fopen(path, "w");
 	if (!f)
 		return nv_error_errno(errno, "writing %s", path);
@@ -738,14 +716,8 @@ static int nv_save_cache(nv_push *p, const nv_joblist *jl)
 	}
 	if (fclose(f) != 0)
 		return nv_error_errno(errno, "writing %s", path);
-	{
-		char final[4200];
-
-		memcpy(final, path, sizeof(final));
-		final[strlen(final) - 4] = '\0';
-		if (rename(path, final) != 0)
-			return nv_error_errno(errno, "renaming %s", path);
-	}
+	if (rename(path, final) != 0)
+		return nv_error_errno(errno, "renaming %s", path);
 	return 0;
 }
 
@@ -759,13 +731,14 @@ static int nv_obj_name_cmp(const void *a, const void *b)
  * manifest this host recorded as pending. */
 static int nv_push_complete_pending(nv_push *p, nv_store *s, const nv_sshkey *sk)
 {
-	char path[4200], *pend, key[64], hex[NV_SHA256_HEX], want[NV_SHA256_HEX + 1];
+	char path[4200], *pend, key[NV_MANIFEST_NAME_MAX], hex[NV_SHA256_HEX],
+	     want[NV_SHA256_HEX + 1];
 	unsigned char *buf, sha[NV_SHA256_LEN];
 	unsigned long long gen;
 	size_t len, plen;
 	int rc;
 
-	if ((rc = nv_push_state_file(p, path, sizeof(path), "pending")))
+	if ((rc = nv_push_state_file(p, path, sizeof(path), NV_VSTATE_PENDING)))
 		return rc;
 	if (nv_state_read(path, &pend, &plen)) {
 		nv_error_clear();
@@ -775,7 +748,7 @@ static int nv_push_complete_pending(nv_push *p, nv_store *s, const nv_sshkey *sk
 	free(pend);
 	if (rc)
 		return unlink(path), 0;
-	nv_manifest_key(key, sizeof(key), gen);
+	nv_manifest_name(key, gen);
 	if (nv_drv_get_buf(s, key, NV_VAULT_MANIFEST_MAX, &buf, &len)) {
 		nv_error_clear();
 		unlink(path); /* never published: the objects are in landed.tsv */
@@ -784,10 +757,10 @@ static int nv_push_complete_pending(nv_push *p, nv_store *s, const nv_sshkey *sk
 	nv_sha256_buf(sha, buf, len);
 	nv_hex(hex, sha, sizeof(sha));
 	if (strcmp(hex, want) == 0 &&
-	    nv_vault_check_signature(p->v, key, "navette-manifest", buf, len) != 0) {
+	    nv_vault_check_signature(p->v, key, NV_SSHSIG_NS_MANIFEST, buf, len) != 0) {
 		nv_log(NV_LOG_NOTICE, "completing generation %llu, interrupted before its "
 		       "signature", gen);
-		rc = nv_vault_put_signature(p->v, sk, key, "navette-manifest", buf, len);
+		rc = nv_vault_put_signature(p->v, sk, key, NV_SSHSIG_NS_MANIFEST, buf, len);
 		if (!rc)
 			rc = nv_push_heartbeat(p, s, sk, gen, sha);
 		if (!rc)
@@ -806,7 +779,8 @@ static int nv_push_publish(nv_push *p, nv_store *s, const nv_sshkey *sk, nv_jobl
 {
 	nv_catalog head;
 	nv_manifest m;
-	char *cat = NULL, *line, *mbuf = NULL, *catname = NULL, key[64], body_hex[NV_SHA256_HEX],
+	char *cat = NULL, *line, *mbuf = NULL, *catname = NULL, key[NV_MANIFEST_NAME_MAX],
+	     body_hex[NV_SHA256_HEX],
 	     last_hex[NV_SHA256_HEX + 1], path[4200], pend[128];
 	unsigned char body_sha[NV_SHA256_LEN], msha[NV_SHA256_LEN];
 	size_t clen = 0, ccap = 0, mlen;
@@ -891,14 +865,14 @@ static int nv_push_publish(nv_push *p, nv_store *s, const nv_sshkey *sk, nv_jobl
 	if ((rc = nv_manifest_format(&mbuf, &mlen, &m)))
 		goto out;
 	nv_sha256_buf(msha, mbuf, mlen);
-	nv_manifest_key(key, sizeof(key), gen);
+	nv_manifest_name(key, gen);
 	{
 		char hex[NV_SHA256_HEX];
 
 		nv_hex(hex, msha, sizeof(msha));
 		snprintf(pend, sizeof(pend), "%llu %s\n", (unsigned long long)gen, hex);
 	}
-	if ((rc = nv_push_state_file(p, path, sizeof(path), "pending")) ||
+	if ((rc = nv_push_state_file(p, path, sizeof(path), NV_VSTATE_PENDING)) ||
 	    (rc = nv_state_write(path, pend, strlen(pend))))
 		goto out;
 	rc = nv_drv_put_buf(s, key, mbuf, mlen, NV_WRITE_EXCLUSIVE);
@@ -908,7 +882,7 @@ static int nv_push_publish(nv_push *p, nv_store *s, const nv_sshkey *sk, nv_jobl
 				  "meanwhile: run push again", (unsigned long long)gen);
 		goto out;
 	}
-	if (rc || (rc = nv_vault_put_signature(p->v, sk, key, "navette-manifest", mbuf, mlen)) ||
+	if (rc || (rc = nv_vault_put_signature(p->v, sk, key, NV_SSHSIG_NS_MANIFEST, mbuf, mlen)) ||
 	    (rc = nv_push_heartbeat(p, s, sk, gen, msha)) || (rc = nv_drv_flush(s)))
 		goto out;
 	unlink(path);
@@ -969,7 +943,7 @@ int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,
 				  "descriptor names %s)", nv_vault_descriptor(v)->signing_key);
 		goto out;
 	}
-	if ((rc = nv_push_state_file(p, lockpath, sizeof(lockpath), "lock")) ||
+	if ((rc = nv_push_state_file(p, lockpath, sizeof(lockpath), NV_VSTATE_LOCK)) ||
 	    (rc = nv_state_lock(&lockfd, lockpath, nv_vault_location(v)->text)) ||
 	    (rc = nv_push_load_kid(p)) || (rc = nv_drv_open(&s, nv_vault_location(v))) ||
 	    (rc = nv_push_complete_pending(p, s, sk)) ||
