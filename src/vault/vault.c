@@ -1,6 +1,7 @@
 /* vault.c: one session with a vault: pins, signature checks before any JSON
  * is parsed, generations, hash-checked small objects, the catalog, init. */
 #include "vault.h"
+#include "push_state.h"
 #include "util/b64.h"
 #include "engine/lister.h"
 #include "ssh/sshsig.h"
@@ -549,20 +550,6 @@ static int nv_cmp_strp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int nv_kid_save(const char *vault_id, const unsigned char kid[NV_KID_LEN])
-{
-	char path[4200], hex[2 * NV_KID_LEN + 1];
-	int rc;
-
-	if ((rc = nv_vstate_path(path, sizeof(path), NV_VSTATE_KID, vault_id)))
-		return rc;
-	nv_hex(hex, kid, NV_KID_LEN);
-	hex[2 * NV_KID_LEN] = '\n';
-	rc = nv_state_write(path, hex, sizeof(hex));
-	OPENSSL_cleanse(hex, sizeof(hex));
-	return rc;
-}
-
 int nv_vault_init(const nv_location *loc, const nv_age_recipient *r, size_t n,
 		  const nv_sshkey *signing_key, char vault_id_out[NV_VAULT_ID_HEX])
 {
@@ -618,7 +605,7 @@ int nv_vault_init(const nv_location *loc, const nv_age_recipient *r, size_t n,
 	    (rc = nv_drv_put_buf(s, NV_VAULT_DESCRIPTOR, desc, dlen, NV_WRITE_EXCLUSIVE)) ||
 	    (rc = nv_drv_flush(s)))
 		goto out;
-	if ((rc = nv_kid_save(d.vault_id, kid)) || (rc = nv_pin_save(&d)))
+	if ((rc = nv_push_kid_save(d.vault_id, kid)) || (rc = nv_pin_save(&d)))
 		goto out;
 	{
 		/* a new vault made here replaces whatever this location held before */
