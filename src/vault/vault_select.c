@@ -56,20 +56,29 @@ static size_t nv_pull_lower_bound(const nv_catalog *cat, const char *p)
 }
 
 /* Marks the entries a PATH names: the file itself, or everything beneath it
- * as a directory. Returns how many it names. */
+ * as a directory. Returns how many it names. "a/..." does not follow "a" in
+ * byte order ("a-b" and "a.txt" sort between them): the directory's entries
+ * are looked up from "a/" on. */
 static size_t nv_pull_mark(const nv_catalog *cat, const char *arg, unsigned char *sel)
 {
-	size_t n = strlen(arg), hits = 0;
+	size_t n = strlen(arg), hits = 0, i;
 	char *p;
 
 	while (n > 1 && arg[n - 1] == '/')
 		n--;
-	if (!(p = strndup(arg, n)))
+	if (!(p = malloc(n + 2)))
 		return 0;
-	for (size_t i = nv_pull_lower_bound(cat, p); i < cat->n; i++) {
-		const char *path = cat->e[i].path;
-
-		if (strncmp(path, p, n) != 0 || (path[n] != '\0' && path[n] != '/'))
+	memcpy(p, arg, n);
+	p[n] = '\0';
+	i = nv_pull_lower_bound(cat, p);
+	if (i < cat->n && strcmp(cat->e[i].path, p) == 0) {
+		sel[i] = 1;
+		hits++;
+	}
+	p[n] = '/';
+	p[n + 1] = '\0';
+	for (i = nv_pull_lower_bound(cat, p); i < cat->n; i++) {
+		if (strncmp(cat->e[i].path, p, n + 1) != 0)
 			break;
 		sel[i] = 1;
 		hits++;

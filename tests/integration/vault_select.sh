@@ -1,6 +1,7 @@
 # vault_select.sh: which files a pull restores (src/vault/vault_select.c): an
 # empty vault restores nothing (exit 4), every PATH that names nothing is
-# named (exit 2, nothing written), a file PATH takes that file alone.
+# named (exit 2, nothing written), a directory PATH takes all beneath it and
+# never a sibling that merely shares its prefix.
 . "$NV_SRCDIR/tests/lib/common.sh"
 . "$NV_SRCDIR/tests/lib/vault.sh"
 
@@ -21,6 +22,8 @@ expect_exit 2 "PATHs that name nothing" "$NAVETTE" pull "$V" "$R/none" "${I[@]}"
 expect_err "generation 1 is named nope1" "the first is named"
 expect_err "generation 1 is named nope2" "the second is named"
 check "nothing restored for a bad PATH" test ! -e "$R/none"
+expect_exit 0 "a directory PATH, with and without its slash" "$NAVETTE" pull "$V" "$R/dir" "${I[@]}" a/ a/b
+check "everything beneath a/" test "$(cd "$R/dir" && find . -type f | sort | tr '\n' ' ')" = "./a/b/one ./a/two "
 expect_exit 0 "a file PATH" "$NAVETTE" pull "$V" "$R/file" "${I[@]}" a.txt
 check "the file alone" test "$(cd "$R/file" && find . -type f)" = "./a.txt"
 nv_done
