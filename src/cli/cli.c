@@ -3,6 +3,7 @@
 #include "nv_autoconf.h"
 
 #include "cli.h"
+#include "util/retry.h"
 #include "driver/driver.h"
 #include "util/log.h"
 
@@ -267,6 +268,7 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 		if (nv_parse_count("retries", arg, 100, &n))
 			return NV_EXIT_USAGE;
 		c->eng.retries = n;
+		nv_retry_set_default(n); /* steps outside a pool item: listings, manifests */
 		return nv_config_set_override(c->cfg, "retries", arg) ? NV_EXIT_FATAL : 0;
 	case OPT_TIMEOUT:
 		if (nv_parse_count("timeout", arg, 86400, &n))

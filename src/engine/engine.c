@@ -5,7 +5,7 @@
 #include "lister.h"
 #include "util/log.h"
 #include "planner.h"
-#include "queue.h"
+#include "pool.h"
 #include "transfer.h"
 
 #include <pthread.h>
@@ -27,13 +27,12 @@ typedef struct nv_job {
 typedef struct nv_run {
 	const nv_engine_opts *o;
 	const nv_location *src_loc, *dst_loc;
-	nv_queue *q;
+	nv_pool *pool;
 	FILE *deletes;             /* dst-only keys, applied once both listings ended sorted */
-	atomic_int fatal;          /* stop everything: auth, disk full, broken listing */
-	pthread_mutex_t mu;
-	char fatal_msg[1024];
-	_Atomic uint64_t copied, copied_bytes, skipped, deleted, failed, mismatched;
+	_Atomic uint64_t copied, copied_bytes, skipped, deleted;
 	_Atomic uint64_t identical, differ, missing, extra;
+	uint64_t unlisted;         /* source names skipped as unsafe */
+	nv_outcome out;            /* what the passes counted (failures, differences, fatal) */
 	atomic_int done;
 } nv_run;
 
@@ -46,23 +45,8 @@ void nv_engine_defaults(nv_engine_opts *o)
 	o->retries = 3;
 }
 
-static void nv_run_fatal(nv_run *r, int code)
-{
-	pthread_mutex_lock(&r->mu);
-	if (!atomic_load(&r->fatal)) {
-		snprintf(r->fatal_msg, sizeof(r->fatal_msg), "%s", nv_error_msg());
-		atomic_store(&r->fatal, code ? code : NV_ERR);
-	}
-	pthread_mutex_unlock(&r->mu);
-}
-
-static int nv_is_fatal(int rc)
-{
-	return rc == NV_EAUTH || rc == NV_ENOSPC || rc == NV_ECANCEL;
-}
-
-/* One attempt at one job; the caller retries on NV_ERETRY. */
-static int nv_job_run_once(nv_run *r, nv_xfer_ctx *x, nv_job *j)
+/* One attempt at a plain job (pool.h: the pool retries it from the start). */
+static int nv_job_attempt(nv_run *r, nv_xfer_ctx *x, nv_job *j)
 {
 	unsigned char a[NV_SHA256_LEN], b[NV_SHA256_LEN];
 	uint64_t na, nb, bytes;
@@ -113,101 +97,85 @@ static int nv_job_run_once(nv_run *r, nv_xfer_ctx *x, nv_job *j)
 	return 0;
 }
 
-/* 1 when a failed attempt should be made again, after a pause. */
-static int nv_job_again(nv_run *r, int rc, unsigned *attempt, const char *key)
-{
-	if (rc != NV_ERETRY || *attempt >= r->o->retries || atomic_load(&r->fatal))
-		return 0;
-	/* Exponential backoff with jitter: 0.2 s, 0.4 s, ... capped at 5 s. */
-	unsigned ms = 200u << (*attempt < 5 ? *attempt : 5);
-	ms = ms > 5000 ? 5000 : ms;
-	ms = ms / 2 + (unsigned)(rand() % (int)(ms / 2 + 1));
-	nv_log_item(NV_LOG_INFO, "retry", key, nv_error_msg());
-	usleep(ms * 1000u);
-	(*attempt)++;
-	return 1;
-}
-
-/* Counts and logs one key's failure; msg NULL: the thread's message. */
-static void nv_job_failed(nv_run *r, const char *key, int rc, const char *msg)
-{
-	if (msg)
-		nv_error_set(rc, "%s", msg); /* a fatal error's report comes from it */
-	nv_log_item(NV_LOG_ERROR, "failed", key, nv_error_msg());
-	if (nv_is_fatal(rc))
-		nv_run_fatal(r, rc);
-	else if (rc == NV_EMISMATCH)
-		atomic_fetch_add(&r->mismatched, 1);
-	else
-		atomic_fetch_add(&r->failed, 1);
-}
-
-/* A batch of deletions: one request where the driver batches (S3 DeleteObjects),
- * each key counted and logged as a delete of its own. Keys that failed with
- * NV_ERETRY, or all of them when the request did, are tried again. */
-static void nv_job_delete(nv_run *r, nv_xfer_ctx *x, nv_job *j)
+/* One attempt at a batch of deletions: one request where the driver batches
+ * (S3 DeleteObjects), each key counted and logged as a delete of its own.
+ * Keys refused for good are counted here; the ones refused with NV_ERETRY stay
+ * in the job, in order, and the attempt returns NV_ERETRY so that the pool
+ * sends them again after its backoff. */
+static int nv_delete_attempt(nv_run *r, nv_xfer_ctx *x, nv_job *j)
 {
 	size_t n = j->nkeys, left = 0, i;
 	int *res = calloc(n, sizeof(*res));
 	char **msgs = calloc(n, sizeof(*msgs));
-	unsigned attempt = 0;
 	int rc;
 
 	if (!res || !msgs) {
-		nv_error_set(NV_ERR, "out of memory");
-		nv_run_fatal(r, NV_ERR);
-		goto out;
+		free(res);
+		free(msgs);
+		return nv_error_set(NV_ERR, "out of memory");
 	}
-	for (;;) {
-		rc = nv_drv_remove_many(x->dst, (const char *const *)j->keys, n, res, msgs);
-		for (i = 0, left = 0; !rc && i < n; i++) {
-			char *key = j->keys[i];
+	rc = nv_drv_remove_many(x->dst, (const char *const *)j->keys, n, res, msgs);
+	for (i = 0; !rc && i < n; i++) {
+		char *key = j->keys[i];
 
-			j->keys[i] = NULL;
-			if (res[i] == 0) {
-				atomic_fetch_add(&r->deleted, 1);
-				nv_log_item(NV_LOG_INFO, "deleted", key, NULL);
-				free(key);
-			} else if (res[i] == NV_ERETRY && attempt < r->o->retries) {
-				nv_error_set(res[i], "%s", msgs[i] ? msgs[i] : nv_error_name(res[i]));
-				j->keys[left++] = key; /* kept for the next try, in order */
-			} else {
-				nv_job_failed(r, key, res[i], msgs[i] ? msgs[i] : nv_error_name(res[i]));
-				free(key);
-			}
-			free(msgs[i]);
-			msgs[i] = NULL;
+		j->keys[i] = NULL;
+		if (res[i] == NV_ERETRY) {
+			nv_error_set(res[i], "%s", msgs[i] ? msgs[i] : nv_error_name(res[i]));
+			j->keys[left++] = key; /* kept for the next attempt, in order */
+			key = NULL;
+		} else if (res[i] == 0) {
+			atomic_fetch_add(&r->deleted, 1);
+			nv_log_item(NV_LOG_INFO, "deleted", key, NULL);
+		} else {
+			nv_error_set(res[i], "%s", msgs[i] ? msgs[i] : nv_error_name(res[i]));
+			nv_pool_count(r->pool, key, res[i]);
 		}
-		if (!rc && !left)
-			break;
-		if (!rc) {
-			j->nkeys = n = left;
-			rc = NV_ERETRY;
-		}
-		if (!nv_job_again(r, rc, &attempt, j->keys[0]))
-			break;
+		free(key);
+		free(msgs[i]);
 	}
-	for (i = 0; rc && i < n; i++)
-		nv_job_failed(r, j->keys[i], rc, NULL);
-out:
+	if (!rc) {
+		j->nkeys = left;
+		rc = left ? NV_ERETRY : 0;
+	}
 	free(res);
 	free(msgs);
+	return rc;
 }
 
-static void nv_job_run(nv_run *r, nv_xfer_ctx *x, nv_job *j)
+static int nv_engine_attempt(void *run, void *w, void *item)
 {
-	unsigned attempt = 0;
-	int rc;
+	nv_job *j = item;
 
-	if (j->act == NV_ACT_DELETE) {
-		nv_job_delete(r, x, j);
-		return;
+	return j->act == NV_ACT_DELETE ? nv_delete_attempt(run, w, j) : nv_job_attempt(run, w, j);
+}
+
+/* A batch of deletions counts its keys one by one; the rest the pool counts. */
+static int nv_engine_done(void *run, void *w, void *item, int rc)
+{
+	nv_run *r = run;
+	nv_job *j = item;
+
+	(void)w;
+	if (j->act != NV_ACT_DELETE)
+		return 0;
+	if (rc && !(rc == NV_ECANCEL && nv_pool_stopped(r->pool))) {
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%s", nv_error_msg());
+		for (size_t i = 0; i < j->nkeys; i++) {
+			nv_error_set(rc, "%s", msg);
+			nv_pool_count(r->pool, j->keys[i], rc);
+		}
 	}
-	do
-		rc = nv_job_run_once(r, x, j);
-	while (nv_job_again(r, rc, &attempt, j->key));
-	if (rc)
-		nv_job_failed(r, j->key, rc, NULL);
+	return 1;
+}
+
+static const char *nv_engine_name(void *run, void *item)
+{
+	nv_job *j = item;
+
+	(void)run;
+	return j->act == NV_ACT_DELETE ? (j->nkeys ? j->keys[0] : "") : j->key;
 }
 
 static void nv_job_free(nv_job *j)
@@ -221,42 +189,60 @@ static void nv_job_free(nv_job *j)
 	free(j);
 }
 
-static void *nv_worker(void *arg)
+static void nv_engine_free_item(void *run, void *item)
 {
-	nv_run *r = arg;
-	nv_xfer_ctx x = { 0 };
-	nv_job *j;
+	(void)run;
+	nv_job_free(item);
+}
+
+static int nv_engine_worker_open(void *run, void **out)
+{
+	nv_run *r = run;
+	nv_xfer_ctx *x = calloc(1, sizeof(*x));
 	int rc;
 
-	x.buf_size = r->o->buffer_size;
-	x.verify_reread = r->o->verify_reread;
-	x.want_sha = nv_log_json(); /* "copied" records carry the SHA-256 of what was sent */
-	x.buf = malloc(x.buf_size);
-	x.sha = nv_sha256_new();
-	if (!x.buf || !x.sha) {
-		nv_error_set(NV_ERR, "out of memory");
-		nv_run_fatal(r, NV_ERR);
-	} else if ((rc = nv_drv_open(&x.src, r->src_loc)) ||
-		   (rc = nv_drv_open(&x.dst, r->dst_loc))) {
-		nv_error_wrap(rc, "connecting");
-		nv_run_fatal(r, rc);
-	}
-	while ((j = nv_queue_pop(r->q))) {
-		if (!atomic_load(&r->fatal))
-			nv_job_run(r, &x, j);
-		nv_job_free(j);
-	}
-	/* Durability barrier for what this worker wrote, before success is reported. */
-	if (x.dst && !atomic_load(&r->fatal) && (rc = nv_drv_flush(x.dst))) {
-		nv_error_wrap(rc, "flushing %s", r->dst_loc->text);
-		nv_run_fatal(r, rc);
-	}
-	nv_drv_close(x.src);
-	nv_drv_close(x.dst);
-	nv_sha256_free(x.sha);
-	free(x.buf);
-	return NULL;
+	*out = x;
+	if (!x)
+		return nv_error_set(NV_ERR, "out of memory");
+	x->buf_size = r->o->buffer_size;
+	x->verify_reread = r->o->verify_reread;
+	x->want_sha = nv_log_json(); /* "copied" records carry the SHA-256 of what was sent */
+	x->buf = malloc(x->buf_size);
+	x->sha = nv_sha256_new();
+	if (!x->buf || !x->sha)
+		return nv_error_set(NV_ERR, "out of memory");
+	if ((rc = nv_drv_open(&x->src, r->src_loc)) || (rc = nv_drv_open(&x->dst, r->dst_loc)))
+		return nv_error_wrap(rc, "connecting");
+	return 0;
 }
+
+static int nv_engine_worker_close(void *run, void *w, int ok)
+{
+	nv_run *r = run;
+	nv_xfer_ctx *x = w;
+	int rc = 0;
+
+	if (!x)
+		return 0;
+	/* Durability barrier for what this worker wrote, before success is reported. */
+	if (x->dst && ok && (rc = nv_drv_flush(x->dst)))
+		nv_error_wrap(rc, "flushing %s", r->dst_loc->text);
+	nv_drv_close(x->src);
+	nv_drv_close(x->dst);
+	nv_sha256_free(x->sha);
+	free(x->buf);
+	free(x);
+	return rc;
+}
+
+static const nv_pool_ops nv_engine_ops = {
+	.worker_open = nv_engine_worker_open,
+	.worker_close = nv_engine_worker_close,
+	.attempt = nv_engine_attempt,
+	.done = nv_engine_done,
+	.name = nv_engine_name,
+	.free_item = nv_engine_free_item,
+};
 
 static int nv_enqueue(nv_run *r, nv_action act, const char *key, const nv_entry *src,
 		      const nv_entry *dst)
@@ -273,7 +259,7 @@ static int nv_enqueue(nv_run *r, nv_action act, const char *key, const nv_entry 
 	if (dst)
 		j->dst = *dst;
 	j->src.key = j->dst.key = NULL;
-	if (nv_queue_push(r->q, j) != 0) {
+	if (!r->pool || nv_pool_submit(r->pool, j) != 0) {
 		nv_job_free(j);
 		return NV_ECANCEL;
 	}
@@ -298,7 +284,7 @@ static int nv_on_plan(void *ctx, nv_action act, const char *key, const nv_entry 
 	nv_run *r = ctx;
 	const nv_engine_opts *o = r->o;
 
-	if (atomic_load(&r->fatal))
+	if (r->pool && nv_pool_stopped(r->pool))
 		return NV_ECANCEL;
 	if (o->mode == NV_ENGINE_CHECK) {
 		if (act == NV_ACT_EXTRA) {
@@ -348,7 +334,7 @@ static int nv_push_deletes(nv_run *r, nv_job **j)
 {
 	int rc = 0;
 
-	if (*j && (*j)->nkeys && nv_queue_push(r->q, *j) == 0)
+	if (*j && (*j)->nkeys && nv_pool_submit(r->pool, *j) == 0)
 		*j = NULL;
 	else if (*j && (*j)->nkeys)
 		rc = NV_ECANCEL;
@@ -399,11 +385,10 @@ static void *nv_progress(void *arg)
 		usleep(100000);
 		if (++ticks % 10)
 			continue;
-		fprintf(stderr, "progress: %llu copied (%.1f MiB), %llu skipped, %llu failed\n",
+		fprintf(stderr, "progress: %llu copied (%.1f MiB), %llu skipped\n",
 			(unsigned long long)atomic_load(&r->copied),
 			(double)atomic_load(&r->copied_bytes) / (1 << 20),
-			(unsigned long long)atomic_load(&r->skipped),
-			(unsigned long long)atomic_load(&r->failed));
+			(unsigned long long)atomic_load(&r->skipped));
 	}
 	return NULL;
 }
@@ -431,10 +416,10 @@ static int nv_engine_plan(nv_run *r)
 		goto out;
 	}
 	rc = nv_plan_run(s, d, &rules, nv_on_plan, r);
-	if (rc == NV_ECANCEL && atomic_load(&r->fatal))
+	if (rc == NV_ECANCEL && r->pool && nv_pool_stopped(r->pool))
 		rc = 0; /* a worker's error, reported as such */
-	if (!rc && (nv_sorted_skipped(s) || nv_sorted_skipped(d)))
-		atomic_fetch_add(&r->failed, nv_sorted_skipped(s));
+	if (!rc)
+		r->unlisted += nv_sorted_skipped(s);
 out:
 	nv_sorted_close(s);
 	nv_sorted_close(d);
@@ -443,48 +428,23 @@ out:
 	return rc;
 }
 
-/* Starts the workers, feeds them with fill(), waits for them. */
-static int nv_engine_pass(nv_run *r, int (*fill)(nv_run *))
+/* Starts the pool, feeds it with fill(), waits for it; counts go to r->out.
+ * A dry run starts no workers: it plans and says what it would do. */
+static void nv_engine_pass(nv_run *r, int (*fill)(nv_run *))
 {
-	unsigned n = r->o->transfers ? r->o->transfers : 1;
-	pthread_t *tids = calloc(n, sizeof(*tids));
-	unsigned started = 0;
+	nv_pool_opts po = { .workers = r->o->transfers, .retries = r->o->retries };
 	int rc;
 
-	if (!tids || nv_queue_new(&r->q, (size_t)n * 4)) {
-		free(tids);
-		return nv_error_set(NV_ERR, "out of memory");
+	if (!r->o->dry_run && (rc = nv_pool_start(&r->pool, &po, &nv_engine_ops, r))) {
+		r->out.fatal = rc;
+		return;
 	}
-	if (!r->o->dry_run)
-		for (; started < n; started++)
-			if (pthread_create(&tids[started], NULL, nv_worker, r))
-				break;
 	rc = fill(r);
-	nv_queue_close(r->q);
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
-	nv_queue_free(r->q);
-	r->q = NULL;
-	free(tids);
-	return rc;
-}
-
-static int nv_engine_exit(nv_run *r, int plan_rc)
-{
-	if (plan_rc) {
-		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
-		return plan_rc == NV_EINVAL ? NV_EXIT_USAGE : NV_EXIT_FATAL;
-	}
-	if (atomic_load(&r->fatal)) {
-		nv_log(NV_LOG_ERROR, "%s", r->fatal_msg);
-		return atomic_load(&r->fatal) == NV_EINVAL ? NV_EXIT_USAGE : NV_EXIT_FATAL;
-	}
-	if (atomic_load(&r->failed))
-		return NV_EXIT_PARTIAL;
-	if (atomic_load(&r->mismatched) || atomic_load(&r->differ) ||
-	    atomic_load(&r->missing) || atomic_load(&r->extra))
-		return NV_EXIT_DIFF;
-	return NV_EXIT_OK;
+	if (r->pool)
+		nv_pool_finish(r->pool, &r->out);
+	r->pool = NULL;
+	if (rc && !r->out.fatal)
+		r->out.fatal = rc;
 }
 
 static void nv_engine_report(const nv_run *r, nv_engine_stats *st, const struct timespec *t0)
@@ -496,13 +456,27 @@ static void nv_engine_report(const nv_run *r, nv_engine_stats *st, const struct 
 	st->copied_bytes = r->copied_bytes;
 	st->skipped = r->skipped;
 	st->deleted = r->deleted;
-	st->failed = r->failed;
-	st->mismatched = r->mismatched;
+	st->failed = r->out.failed + r->unlisted;
+	st->mismatched = r->out.differ;
 	st->identical = r->identical;
 	st->differ = r->differ;
 	st->missing = r->missing;
 	st->extra = r->extra;
 	st->seconds = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The run's outcome under the one exit rule (util/exit.h). */
+static int nv_engine_exit(const nv_run *r, const nv_engine_stats *st)
+{
+	nv_outcome o = {
+		.fatal = r->out.fatal,
+		.failed = st->failed,
+		.differ = st->mismatched + st->differ + st->missing + st->extra,
+	};
+
+	if (o.fatal)
+		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
+	return nv_exit_code(&o);
 }
 
 int nv_engine_run(const nv_location *src, const nv_location *dst, const nv_engine_opts *o,
@@ -511,7 +485,7 @@ int nv_engine_run(const nv_location *src, const nv_location *dst, const nv_engin
 	nv_run *r = calloc(1, sizeof(*r));
 	pthread_t prog;
 	struct timespec t0;
-	int rc, code;
+	int code;
 
 	memset(st, 0, sizeof(*st));
 	if (!r) {
@@ -522,7 +496,6 @@ int nv_engine_run(const nv_location *src, const nv_location *dst, const nv_engin
 	r->o = o;
 	r->src_loc = src;
 	r->dst_loc = dst;
-	pthread_mutex_init(&r->mu, NULL);
 	r->deletes = tmpfile();
 	if (!r->deletes) {
 		nv_log(NV_LOG_ERROR, "cannot create a temporary file for pending deletions");
@@ -531,23 +504,21 @@ int nv_engine_run(const nv_location *src, const nv_location *dst, const nv_engin
 	}
 	if (o->progress)
 		pthread_create(&prog, NULL, nv_progress, r);
-	rc = nv_engine_pass(r, nv_engine_plan);
+	nv_engine_pass(r, nv_engine_plan);
 	/* Deleting only after a clean pass: an I/O error or a listing that went out
 	 * of order must never turn into deletions. */
-	if (!rc && !atomic_load(&r->fatal) && !atomic_load(&r->failed) &&
-	    !atomic_load(&r->mismatched)) {
+	if (!r->out.fatal && !r->out.failed && !r->out.differ && !r->unlisted) {
 		if (ftell(r->deletes) > 0)
-			rc = nv_engine_pass(r, nv_apply_deletes);
-	}
-	else if (o->delete_extra && ftell(r->deletes) > 0)
+			nv_engine_pass(r, nv_apply_deletes);
+	} else if (o->delete_extra && ftell(r->deletes) > 0) {
 		nv_log(NV_LOG_WARN, "not deleting anything: there were errors");
+	}
 	atomic_store(&r->done, 1);
 	if (o->progress)
 		pthread_join(prog, NULL);
 	nv_engine_report(r, st, &t0);
-	code = nv_engine_exit(r, rc);
+	code = nv_engine_exit(r, st);
 	fclose(r->deletes);
-	pthread_mutex_destroy(&r->mu);
 	free(r);
 	return code;
 }

@@ -63,7 +63,9 @@ int nv_sorted_next(nv_sorted *l, nv_entry *out)
 		if (rc)
 			return rc;
 		if (l->prev && strcmp(l->prev, out->key) >= 0)
-			return nv_error_set(NV_EMISMATCH, "listing of %s is not in byte order "
+			/* The store broke the listing contract: fatal for the run (exit 4),
+			 * not a difference in content. */
+			return nv_error_set(NV_ERR, "listing of %s is not in byte order "
 					    "('%s' came after '%s'): aborting, nothing deleted",
 					    l->where, out->key, l->prev);
 		if ((rc = nv_remember(l, out->key)))
