@@ -42,9 +42,9 @@ int nv_cmd_pull(nv_cli *c)
 		rc = NV_EXIT_FATAL;
 		goto out;
 	}
-	if (st.fatal)
+	if (st.out.fatal)
 		nv_log(NV_LOG_ERROR, "%s", st.fatal_msg);
-	rc = nv_vread_exit(&st);
+	rc = nv_exit_code(&st.out);
 	nv_log(rc ? NV_LOG_ERROR : NV_LOG_NOTICE, "pull: generation %llu of %s into %s: %llu of "
 	       "%zu files restored (%llu bytes), %llu tampered or undecryptable, %llu missing, "
 	       "%llu failed", (unsigned long long)s.gen, s.loc->text, dst->text,

@@ -13,6 +13,7 @@ int nv_cmd_verify(nv_cli *c)
 	static const char *const names[] = { "list", "hash", "deep" };
 	nv_verify_report r;
 	nv_vread_session s;
+	nv_outcome out;
 	int rc;
 
 	if (c->level && strcmp(c->level, "hash") == 0)
@@ -27,14 +28,12 @@ int nv_cmd_verify(nv_cli *c)
 	o.workers = c->eng.transfers;
 	o.buf_size = c->eng.buffer_size;
 	o.retries = c->eng.retries;
-	if (nv_vault_verify(s.v, &o, &r)) {
+	if ((rc = nv_vault_verify(s.v, &o, &r)))
 		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
-		rc = r.fatal ? r.fatal : NV_EXIT_FATAL;
-	} else if (r.fatal) {
-		rc = r.fatal;
-	} else {
-		rc = r.problems ? NV_EXIT_DIFF : NV_EXIT_OK;
-	}
+	nv_verify_outcome(&r, &out);
+	if (rc && !out.fatal)
+		out.fatal = rc;
+	rc = nv_exit_code(&out);
 	nv_log(rc ? NV_LOG_ERROR : NV_LOG_NOTICE, "verify (%s%s%s): %s: %llu manifests "
 	       "verified, newest generation %llu, %llu objects good, %llu older objects, "
 	       "%llu problem%s", names[o.level], c->max_age ? ", heartbeat max-age " : "",

@@ -1,21 +1,21 @@
-/* vault_push.c: push — the walk over the source tree and N workers that hash
- * (only files the cache cannot vouch for), deduplicate by keyed id and
- * encrypt+upload the rest; then publication (push_publish.c). The host's
- * state is push_state.c's. Called by cmd_push.c. */
+/* vault_push.c: push — the walk over the source tree, and jobs on the one
+ * worker pool (engine/pool.h) that hash (only files the cache cannot vouch
+ * for), deduplicate by keyed id and encrypt+upload the rest; then publication
+ * (push_publish.c). The host's state is push_state.c's. Called by cmd_push.c. */
 #include "vault_push.h"
 #include "engine/lister.h"
-#include "engine/queue.h"
+#include "engine/pool.h"
 #include "engine/transfer.h"
 #include "push_publish.h"
 #include "push_state.h"
 #include "util/log.h"
+#include "util/retry.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 typedef struct nv_push {
 	nv_vault *v;
@@ -25,14 +25,14 @@ typedef struct nv_push {
 	size_t n_recips;
 	nv_push_state *ps;
 	nv_manifest prev;      /* the generation this push chains from */
+	nv_pool *pool;
 	pthread_mutex_t mu;    /* ps's landed objects and inflight */
 	pthread_cond_t landed_cv;  /* an in-flight upload finished */
 	char (*inflight)[NV_OBJECT_ID_HEX]; /* ids being uploaded now, one slot per worker */
-	unsigned n_workers, n_slots_taken;
-	nv_queue *q;
-	atomic_int fatal;
-	char fatal_msg[1024];
-	_Atomic uint64_t hashed, uploaded, uploaded_bytes, reused, failed;
+	unsigned n_workers;
+	atomic_uint n_slots_taken;
+	_Atomic uint64_t hashed, uploaded, uploaded_bytes, reused;
+	uint64_t unlisted;     /* names the listing skipped as unsafe */
 } nv_push;
 
 /* ---- dedup ---- */
@@ -239,86 +239,87 @@ static int nv_pjob_run_once(nv_pworker *w, nv_push_file *j, unsigned attempt)
 	return 0;
 }
 
-static void nv_push_fatal(nv_push *p, int rc)
+static int nv_push_attempt(void *run, void *w, void *item)
 {
-	pthread_mutex_lock(&p->mu);
-	if (!atomic_load(&p->fatal)) {
-		snprintf(p->fatal_msg, sizeof(p->fatal_msg), "%s", nv_error_msg());
-		atomic_store(&p->fatal, rc ? rc : NV_ERR);
-	}
-	pthread_mutex_unlock(&p->mu);
+	(void)run;
+	/* a retry starts from the file as it is now */
+	return nv_pjob_run_once(w, item, nv_retry_taken());
 }
 
-static void nv_pjob_run(nv_pworker *w, nv_push_file *j)
+static int nv_push_done(void *run, void *w, void *item, int rc)
 {
-	unsigned attempt = 0;
+	nv_push_file *j = item;
+
+	(void)run;
+	(void)w;
+	j->failed = rc != 0;
+	return 0; /* counted and logged by the pool, by the one classification */
+}
+
+static const char *nv_push_name(void *run, void *item)
+{
+	(void)run;
+	return ((const nv_push_file *)item)->path;
+}
+
+static int nv_push_worker_close(void *run, void *wp, int ok)
+{
+	nv_pworker *w = wp;
+
+	/* No flush here: publication flushes the vault's store before the
+	 * manifest names any object (push_publish.c). */
+	(void)run;
+	(void)ok;
+	if (!w)
+		return 0;
+	nv_drv_close(w->src);
+	nv_drv_close(w->dst);
+	nv_sha256_free(w->sha);
+	nv_sha256_free(w->sha2);
+	nv_sha256_free(w->sha_ct);
+	free(w->buf);
+	free(w->ct);
+	free(w);
+	return 0;
+}
+
+static int nv_push_worker_open(void *run, void **out)
+{
+	nv_push *p = run;
+	nv_pworker *w = calloc(1, sizeof(*w));
+	nv_age_enc *probe = NULL;
 	int rc;
 
-	for (;;) {
-		rc = nv_pjob_run_once(w, j, attempt);
-		if (rc != NV_ERETRY || attempt++ >= w->p->o->retries || atomic_load(&w->p->fatal))
-			break;
-		nv_log_item(NV_LOG_INFO, "retry", j->path, nv_error_msg());
-		usleep(200000u << (attempt < 5 ? attempt : 5));
-	}
-	if (!rc)
-		return;
-	j->failed = 1;
-	nv_log_item(NV_LOG_ERROR, "failed", j->path, nv_error_msg());
-	if (rc == NV_EAUTH || rc == NV_ENOSPC || rc == NV_EPERM)
-		nv_push_fatal(w->p, rc);
-	else
-		atomic_fetch_add(&w->p->failed, 1);
+	*out = w;
+	if (!w)
+		return nv_error_set(NV_ERR, "out of memory");
+	w->p = p;
+	w->slot = atomic_fetch_add(&p->n_slots_taken, 1);
+	w->buf_size = p->o->buffer_size;
+	w->buf = malloc(w->buf_size);
+	w->sha = nv_sha256_new();
+	w->sha2 = nv_sha256_new();
+	w->sha_ct = nv_sha256_new();
+	if (!w->buf || !w->sha || !w->sha2 || !w->sha_ct)
+		return nv_error_set(NV_ERR, "out of memory");
+	if ((rc = nv_drv_open(&w->src, p->src)) ||
+	    (rc = nv_drv_open(&w->dst, nv_vault_location(p->v))) ||
+	    (rc = nv_age_enc_new(&probe, p->recips, p->n_recips)))
+		return rc;
+	w->ct_size = nv_age_enc_bound(probe, w->buf_size);
+	nv_age_enc_free(probe);
+	if (!(w->ct = malloc(w->ct_size)))
+		return nv_error_set(NV_ERR, "out of memory");
+	return 0;
 }
 
-static void *nv_push_worker(void *arg)
-{
-	nv_push *p = arg;
-	nv_pworker w = { .p = p, .buf_size = p->o->buffer_size };
-	nv_push_file *j;
-	int rc;
-
-	pthread_mutex_lock(&p->mu);
-	w.slot = p->n_slots_taken++;
-	pthread_mutex_unlock(&p->mu);
-	w.buf = malloc(w.buf_size);
-	w.sha = nv_sha256_new();
-	w.sha2 = nv_sha256_new();
-	w.sha_ct = nv_sha256_new();
-	if (!w.buf || !w.sha || !w.sha2 || !w.sha_ct) {
-		nv_error_set(NV_ERR, "out of memory");
-		nv_push_fatal(p, NV_ERR);
-	} else if ((rc = nv_drv_open(&w.src, p->src)) ||
-		   (rc = nv_drv_open(&w.dst, nv_vault_location(p->v)))) {
-		nv_push_fatal(p, rc);
-	} else {
-		nv_age_enc *probe = NULL;
-
-		if (nv_age_enc_new(&probe, p->recips, p->n_recips) == 0) {
-			w.ct_size = nv_age_enc_bound(probe, w.buf_size);
-			w.ct = malloc(w.ct_size);
-		}
-		nv_age_enc_free(probe);
-		if (!w.ct) {
-			nv_error_set(NV_ERR, "out of memory");
-			nv_push_fatal(p, NV_ERR);
-		}
-	}
-	while ((j = nv_queue_pop(p->q))) {
-		if (!atomic_load(&p->fatal))
-			nv_pjob_run(&w, j);
-		else
-			j->failed = 1;
-	}
-	nv_drv_close(w.src);
-	nv_drv_close(w.dst);
-	nv_sha256_free(w.sha);
-	nv_sha256_free(w.sha2);
-	nv_sha256_free(w.sha_ct);
-	free(w.buf);
-	free(w.ct);
-	return NULL;
-}
+static const nv_pool_ops nv_push_ops = {
+	.worker_open = nv_push_worker_open,
+	.worker_close = nv_push_worker_close,
+	.attempt = nv_push_attempt,
+	.done = nv_push_done,
+	.name = nv_push_name,
+};
 
 /* ---- walking the tree ---- */
 
@@ -363,16 +364,18 @@ static int nv_push_walk(nv_push *p, nv_joblist *jl)
 
 	if ((rc = nv_drv_open(&s, p->src)) || (rc = nv_sorted_open(&l, s, "", 0)))
 		goto out;
-	while (!atomic_load(&p->fatal) && (rc = nv_sorted_next(l, &e)) == 0) {
+	while (!nv_pool_stopped(p->pool) && (rc = nv_sorted_next(l, &e)) == 0) {
 		if ((rc = nv_joblist_add(jl, &e, &j)))
 			break;
-		if (nv_queue_push(p->q, j) != 0)
+		if (nv_pool_submit(p->pool, j) != 0) {
+			j->failed = 1; /* the run stopped: never attempted */
 			break;
+		}
 	}
 	if (rc == NV_EOF)
 		rc = 0;
-	if (!rc && nv_sorted_skipped(l))
-		atomic_fetch_add(&p->failed, nv_sorted_skipped(l));
+	if (!rc)
+		p->unlisted = nv_sorted_skipped(l);
 out:
 	if (rc)
 		nv_error_wrap(rc, "listing %s", p->src->text);
@@ -396,34 +399,29 @@ static int nv_push_check_key(nv_vault *v, const nv_sshkey *sk)
 	return rc;
 }
 
-/* Runs the workers over the walk; 0 when every file is ready to publish. */
-static int nv_push_files(nv_push *p, nv_joblist *jl)
+/* The walk feeds the pool; 0 when every file is ready to publish. A file
+ * that failed (or differed) fails the push: no generation is published, what
+ * landed is kept. out gets the pool's counts. */
+static int nv_push_files(nv_push *p, nv_joblist *jl, nv_outcome *out)
 {
-	unsigned n = p->n_workers, started = 0;
-	pthread_t *tids = calloc(n, sizeof(*tids));
+	nv_pool_opts po = { .workers = p->n_workers, .retries = p->o->retries };
 	int rc;
 
-	if (!tids || (rc = nv_queue_new(&p->q, (size_t)n * 4))) {
-		free(tids);
-		return nv_error_set(NV_ERR, "out of memory");
-	}
-	for (; started < n; started++)
-		if (pthread_create(&tids[started], NULL, nv_push_worker, p))
-			break;
+	if ((rc = nv_pool_start(&p->pool, &po, &nv_push_ops, p)))
+		return rc;
 	rc = nv_push_walk(p, jl);
-	nv_queue_close(p->q);
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
-	free(tids);
-	if (!rc && atomic_load(&p->fatal)) {
-		rc = atomic_load(&p->fatal);
-		nv_error_set(rc, "%s", p->fatal_msg);
-	}
-	if (!rc && atomic_load(&p->failed))
-		rc = nv_error_set(NV_EIO, "%llu file(s) could not be pushed: no generation "
-				  "published (what landed is kept for the next push)",
-				  (unsigned long long)atomic_load(&p->failed));
-	return rc;
+	nv_pool_finish(p->pool, out); /* its fatal error's message, if any, is ours now */
+	p->pool = NULL;
+	out->failed += p->unlisted;
+	if (out->fatal)
+		return out->fatal;
+	if (rc)
+		return rc;
+	if (out->failed || out->differ)
+		return nv_error_set(NV_EIO, "%llu file(s) could not be pushed: no generation "
+				    "published (what landed is kept for the next push)",
+				    (unsigned long long)(out->failed + out->differ));
+	return 0;
 }
 
 static void nv_push_stats_fill(const nv_push *p, const nv_joblist *jl, nv_push_stats *st)
@@ -433,7 +431,6 @@ static void nv_push_stats_fill(const nv_push *p, const nv_joblist *jl, nv_push_s
 	st->uploaded = p->uploaded;
 	st->uploaded_bytes = p->uploaded_bytes;
 	st->reused = p->reused;
-	st->failed = p->failed;
 }
 
 int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,
@@ -470,12 +467,14 @@ int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,
 	pb.ps = p->ps;
 	if ((rc = nv_push_complete_pending(&pb)) ||
 	    (rc = nv_vault_current(v, -1, &p->prev, prev_sha, &prev_gen)) ||
-	    (rc = nv_push_files(p, &jl)) ||
+	    (rc = nv_push_files(p, &jl, &st->out)) ||
 	    (rc = nv_push_publish(&pb, jl.j, jl.n, prev_gen, prev_sha, &st->generation,
 				  &st->published)))
 		goto out;
 	rc = nv_push_cache_save(p->ps, jl.j, jl.n);
 out:
+	if (rc && !st->out.fatal && !st->out.failed && !st->out.differ)
+		st->out.fatal = rc;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	st->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	nv_push_stats_fill(p, &jl, st);
@@ -486,7 +485,6 @@ out:
 	}
 	free(jl.j);
 	nv_manifest_clear(&p->prev);
-	nv_queue_free(p->q);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->landed_cv);
 	free(p->inflight);

@@ -2,7 +2,6 @@
  * object it concerns; the object checks run on the reader pool (vault_pull.c). */
 #include "vault_verify.h"
 #include "util/b64.h"
-#include "util/exit.h"
 #include "engine/lister.h"
 #include "util/log.h"
 #include "vault_pull.h"
@@ -252,9 +251,10 @@ static int nv_verify_objects(nv_vault *v, const nv_manifest *m, const unsigned c
 	if (!rc && n && (rc = nv_vread_run(&ro, jobs, n, &st)) == 0) {
 		r->objects += st.done;
 		r->problems += st.mismatched + st.missing + st.failed;
-		if (st.fatal) {
+		r->failed += st.failed;
+		if (st.out.fatal) {
 			nv_log(NV_LOG_ERROR, "%s", st.fatal_msg);
-			r->fatal = nv_vread_exit(&st);
+			r->fatal = st.out.fatal;
 			r->problems++;
 		}
 	}
@@ -348,6 +348,13 @@ int nv_vault_verify(nv_vault *v, const nv_verify_opts *o, nv_verify_report *r)
 	return 0;
 fatal:
 	if (!r->fatal)
-		r->fatal = nv_exit_for_error(rc);
+		r->fatal = rc;
 	return rc;
+}
+
+void nv_verify_outcome(const nv_verify_report *r, nv_outcome *out)
+{
+	out->fatal = r->fatal;
+	out->failed = r->failed;
+	out->differ = r->problems - r->failed;
 }
