@@ -712,11 +712,6 @@ static void local_entry_fill(nv_entry *out, const struct stat *st)
 	out->mtime_nsec = (int32_t)st->st_mtim.tv_nsec;
 	out->mode = (uint32_t)(st->st_mode & 07777);
 	out->flags = NV_ENTRY_HAS_MTIME | NV_ENTRY_HAS_MODE;
-	out->ctime_sec = (int64_t)st->st_ctim.tv_sec;
-	out->ctime_nsec = (int32_t)st->st_ctim.tv_nsec;
-	out->inode = (uint64_t)st->st_ino;
-	out->dev = (uint64_t)st->st_dev;
-	out->flags |= NV_ENTRY_HAS_CTIME | NV_ENTRY_HAS_INODE;
 }
 
 /* Enters the subdirectory that the top frame just yielded (name ends in '/'). */
