@@ -4,94 +4,9 @@
 #include "cmd_vault.h"
 #include "util/log.h"
 #include "vault/vault_pull.h"
+#include "vault/vault_select.h"
 
 #include <stdlib.h>
-#include <string.h>
-
-/* First catalog entry whose path is >= p (the catalog is sorted by path). */
-static size_t nv_pull_lower_bound(const nv_catalog *cat, const char *p)
-{
-	size_t lo = 0, hi = cat->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(cat->e[mid].path, p) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Marks the entries a PATH names: the file itself, or everything beneath it
- * as a directory. Returns how many it names. */
-static size_t nv_pull_mark(const nv_catalog *cat, const char *arg, unsigned char *sel)
-{
-	size_t n = strlen(arg), hits = 0;
-	char *p;
-
-	while (n > 1 && arg[n - 1] == '/')
-		n--;
-	if (!(p = strndup(arg, n)))
-		return 0;
-	for (size_t i = nv_pull_lower_bound(cat, p); i < cat->n; i++) {
-		const char *path = cat->e[i].path;
-
-		if (strncmp(path, p, n) != 0 || (path[n] != '\0' && path[n] != '/'))
-			break;
-		sel[i] = 1;
-		hits++;
-	}
-	free(p);
-	return hits;
-}
-
-/* The jobs for the selected entries; every object must be in the manifest. */
-static int nv_pull_jobs(nv_cli *c, const nv_vread_session *s, nv_vread_job **out, size_t *n)
-{
-	unsigned char *sel = calloc(s->cat.n ? s->cat.n : 1, 1);
-	nv_vread_job *jobs = calloc(s->cat.n ? s->cat.n : 1, sizeof(*jobs));
-	int rc = NV_EXIT_OK;
-
-	*out = NULL;
-	*n = 0;
-	if (!sel || !jobs) {
-		nv_log(NV_LOG_ERROR, "out of memory");
-		rc = NV_EXIT_FATAL;
-		goto out;
-	}
-	if (c->nargs <= 2)
-		memset(sel, 1, s->cat.n);
-	for (int a = 2; a < c->nargs; a++)
-		if (!nv_pull_mark(&s->cat, c->args[a], sel)) {
-			nv_log(NV_LOG_ERROR, "%s: no file or directory of generation %llu is "
-			       "named %s", s->loc->text, (unsigned long long)s->gen, c->args[a]);
-			rc = NV_EXIT_USAGE;
-		}
-	for (size_t i = 0; i < s->cat.n && rc == NV_EXIT_OK; i++) {
-		if (!sel[i])
-			continue;
-		jobs[*n].entry = &s->cat.e[i];
-		jobs[*n].rec = nv_manifest_find(&s->m, s->cat.e[i].object);
-		if (!jobs[*n].rec) {
-			nv_log(NV_LOG_ERROR, "%s: the catalog names object %s for %s, which the "
-			       "signed manifest of generation %llu does not list", s->loc->text,
-			       s->cat.e[i].object, s->cat.e[i].path, (unsigned long long)s->gen);
-			rc = NV_EXIT_DIFF;
-		}
-		(*n)++;
-	}
-out:
-	free(sel);
-	if (rc) {
-		free(jobs);
-		*n = 0;
-		return rc;
-	}
-	*out = jobs;
-	return 0;
-}
 
 int nv_cmd_pull(nv_cli *c)
 {
@@ -105,18 +20,16 @@ int nv_cmd_pull(nv_cli *c)
 
 	if ((rc = nv_vread_open(&s, c, 0, NV_VREAD_CATALOG)))
 		goto out;
-	if (s.gen == 0) {
-		nv_log(NV_LOG_ERROR, "%s: the vault has no generation yet: nothing to restore",
-		       s.loc->text);
-		rc = NV_EXIT_FATAL;
+	/* which files: every problem is logged by the selection */
+	if ((rc = nv_pull_select(&jobs, &n, &s.m, &s.cat, (const char *const *)c->args + 2,
+				 c->nargs > 2 ? (size_t)c->nargs - 2 : 0, s.loc->text))) {
+		rc = nv_exit_for_error(rc);
 		goto out;
 	}
 	if (nv_cli_location(c, 1, &dst)) {
 		rc = NV_EXIT_USAGE;
 		goto out;
 	}
-	if ((rc = nv_pull_jobs(c, &s, &jobs, &n)))
-		goto out;
 	o.vault = s.loc;
 	o.target = dst;
 	o.id = s.id;
@@ -129,9 +42,9 @@ int nv_cmd_pull(nv_cli *c)
 		rc = NV_EXIT_FATAL;
 		goto out;
 	}
-	if (st.fatal)
+	if (st.out.fatal)
 		nv_log(NV_LOG_ERROR, "%s", st.fatal_msg);
-	rc = nv_vread_exit(&st);
+	rc = nv_exit_code(&st.out);
 	nv_log(rc ? NV_LOG_ERROR : NV_LOG_NOTICE, "pull: generation %llu of %s into %s: %llu of "
 	       "%zu files restored (%llu bytes), %llu tampered or undecryptable, %llu missing, "
 	       "%llu failed", (unsigned long long)s.gen, s.loc->text, dst->text,

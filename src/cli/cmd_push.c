@@ -4,6 +4,8 @@
 #include "util/log.h"
 #include "vault/vault_push.h"
 
+#include <string.h>
+
 int nv_cmd_push(nv_cli *c)
 {
 	nv_location *src = NULL, *dst = NULL;
@@ -12,20 +14,23 @@ int nv_cmd_push(nv_cli *c)
 	nv_push_stats st;
 	int rc;
 
+	memset(&st, 0, sizeof(st));
 	if (nv_cli_location(c, 0, &src) || nv_cli_location(c, 1, &dst)) {
-		rc = NV_EINVAL;
+		st.out.fatal = NV_EINVAL;
 		goto out;
 	}
 	if (src->driver != nv_driver_find("local")) {
 		rc = nv_error_set(NV_EINVAL, "push reads a local directory; %s is not one",
 				  src->text);
+		st.out.fatal = rc;
 		goto out_log;
 	}
 	if ((rc = nv_keys_signing_key(c, &sk)) ||
-	    (rc = nv_vault_open(&v, dst, nv_keys_signing_pubkey(c))))
+	    (rc = nv_vault_open(&v, dst, nv_keys_signing_pubkey(c)))) {
+		st.out.fatal = rc;
 		goto out_log;
-	rc = nv_vault_push(v, src, sk, &c->eng, &st);
-	if (rc)
+	}
+	if (nv_vault_push(v, src, sk, &c->eng, &st))
 		goto out_log;
 	nv_log(NV_LOG_NOTICE, "%s generation %llu: %llu files, %llu read, %llu uploaded "
 	       "(%.1f MiB), %llu already stored, in %.2f s",
@@ -41,7 +46,5 @@ out:
 	nv_sshkey_free(sk);
 	nv_location_free(src);
 	nv_location_free(dst);
-	if (rc == NV_EIO && st.failed)
-		return NV_EXIT_PARTIAL;
-	return nv_exit_for_error(rc);
+	return nv_exit_code(&st.out);
 }

@@ -3,6 +3,7 @@
 #include "cmd_vault.h"
 #include "keys.h"
 #include "util/log.h"
+#include "vault/vault_select.h"
 
 #include <string.h>
 
@@ -26,33 +27,6 @@ static int nv_vread_fail(int rc, int exit_code)
 	return exit_code ? exit_code : nv_exit_for_error(rc);
 }
 
-/* A signed heartbeat naming a newer generation than every manifest means the
- * store withholds the newest manifests: refused like any rollback, and
- * remembered. An absent or bad heartbeat proves nothing here (verify
- * --max-age reports it); the manifests' own checks stand. */
-static int nv_vread_withheld(nv_vread_session *s)
-{
-	const char *vid = nv_vault_descriptor(s->v)->vault_id;
-	nv_heartbeat hb;
-	int rc;
-
-	if ((rc = nv_vault_heartbeat(s->v, &hb))) {
-		/* Deleting it is within the store's power; altering it is worth a word. */
-		if (rc != NV_ENOTFOUND)
-			nv_log(NV_LOG_WARN, "%s: heartbeat ignored: %s", s->loc->text,
-			       nv_error_msg());
-		nv_error_clear();
-		return 0;
-	}
-	if (hb.generation <= s->gen)
-		return 0;
-	nv_vault_set_seen(vid, hb.generation);
-	return nv_error_set(NV_EMISMATCH, "%s: the signed heartbeat names generation %llu but "
-			    "the newest manifest is %llu: the store withholds manifests (refusing "
-			    "a rollback)", s->loc->text, (unsigned long long)hb.generation,
-			    (unsigned long long)s->gen);
-}
-
 int nv_vread_open(nv_vread_session *s, nv_cli *c, int argi, unsigned want)
 {
 	int rc;
@@ -70,11 +44,9 @@ int nv_vread_open(nv_vread_session *s, nv_cli *c, int argi, unsigned want)
 		return nv_vread_fail(rc, 0);
 	if (!(want & NV_VREAD_CURRENT))
 		return 0;
-	rc = nv_vault_current(s->v, c->generation, &s->m, s->sha, &s->gen);
+	rc = nv_vault_select_generation(s->v, c->generation, &s->m, s->sha, &s->gen);
 	if (rc == NV_ENOTFOUND && c->generation > 0)
 		return nv_vread_fail(rc, NV_EXIT_USAGE); /* no such --generation */
-	if (!rc && c->generation <= 0)
-		rc = nv_vread_withheld(s);
 	if (rc)
 		return nv_vread_fail(rc, 0);
 	if (!(want & NV_VREAD_CATALOG) || s->gen == 0)

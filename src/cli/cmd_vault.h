@@ -1,5 +1,6 @@
 /* cmd_vault.h: what the vault reader commands (pull, ls, verify, log) share:
- * opening a vault from the command line and choosing a generation.
+ * opening a vault from the command line with the generation it asks for
+ * (chosen by vault/vault_select.c).
  * Called by cmd_pull.c, cmd_ls.c, cmd_verify.c and cmd_log.c. */
 #ifndef NV_CMD_VAULT_H
 #define NV_CMD_VAULT_H

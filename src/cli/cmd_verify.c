@@ -26,9 +26,15 @@ static int nv_verify_one(nv_cli *c, const char *rel, const nv_verify_opts *o)
 		code = nv_exit_for_error(nv_error_code());
 		goto fail;
 	}
-	if (nv_vault_verify(v, o, &r) && !r.fatal)
-		r.fatal = NV_EXIT_FATAL;
-	code = r.fatal ? r.fatal : r.problems ? NV_EXIT_DIFF : NV_EXIT_OK;
+	{
+		nv_outcome out;
+		int rc = nv_vault_verify(v, o, &r);
+
+		nv_verify_outcome(&r, &out);
+		if (rc && !out.fatal)
+			out.fatal = rc;
+		code = nv_exit_code(&out);
+	}
 	nv_log(code ? NV_LOG_ERROR : NV_LOG_NOTICE, "vault %s (%s): %s: %llu manifests, "
 	       "generation %llu, %llu objects good, %llu problem%s", *rel ? rel : ".",
 	       nv_vault_descriptor(v)->vault_id, code ? "FAILED" : "ok",
@@ -83,6 +89,7 @@ int nv_cmd_verify(nv_cli *c)
 	static const char *const names[] = { "list", "hash", "deep" };
 	nv_verify_report r;
 	nv_vread_session s;
+	nv_outcome out;
 	int rc;
 
 	if (c->level && strcmp(c->level, "hash") == 0)
@@ -99,17 +106,12 @@ int nv_cmd_verify(nv_cli *c)
 	if ((rc = nv_vread_open(&s, c, 0, o.level == NV_VERIFY_DEEP ? NV_VREAD_IDENTITY : 0)))
 		goto out;
 	o.id = s.id;
-	o.workers = c->eng.transfers;
-	o.buf_size = c->eng.buffer_size;
-	o.retries = c->eng.retries;
-	if (nv_vault_verify(s.v, &o, &r)) {
+	if ((rc = nv_vault_verify(s.v, &o, &r)))
 		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
-		rc = r.fatal ? r.fatal : NV_EXIT_FATAL;
-	} else if (r.fatal) {
-		rc = r.fatal;
-	} else {
-		rc = r.problems ? NV_EXIT_DIFF : NV_EXIT_OK;
-	}
+	nv_verify_outcome(&r, &out);
+	if (rc && !out.fatal)
+		out.fatal = rc;
+	rc = nv_exit_code(&out);
 	nv_log(rc ? NV_LOG_ERROR : NV_LOG_NOTICE, "verify (%s%s%s): %s: %llu manifests "
 	       "verified, newest generation %llu, %llu objects good, %llu older objects, "
 	       "%llu problem%s", names[o.level], c->max_age ? ", heartbeat max-age " : "",

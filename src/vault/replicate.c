@@ -49,10 +49,10 @@ static void nv_repl_free(nv_repl *r)
 static int nv_repl_load_gen(nv_repl *r, nv_rgen *g, const unsigned char prev[NV_SHA256_LEN])
 {
 	const char *vid = nv_vault_descriptor(r->v)->vault_id;
-	char key[64], hex[NV_SHA256_HEX];
+	char key[NV_MANIFEST_NAME_MAX], hex[NV_SHA256_HEX];
 	int rc;
 
-	nv_manifest_key(key, sizeof(key), g->gen);
+	nv_manifest_name(key, g->gen);
 	if ((rc = nv_rdoc_fetch(nv_vault_store(r->v), nv_vault_signer(r->v), key,
 				"navette-manifest", NV_VAULT_MANIFEST_MAX, &g->doc)))
 		return nv_error_wrap(rc == NV_ENOTFOUND ? NV_EMISMATCH : rc, "%s",
@@ -164,20 +164,20 @@ static int nv_repl_dst_manifests(nv_repl *r)
 	if ((rc = nv_sorted_open(&l, r->dst, "manifests/", 1)))
 		return rc;
 	while ((rc = nv_sorted_next(l, &e)) == 0) {
-		const char *name = e.key + strlen("manifests/");
-		unsigned long long gen;
+		uint64_t gen;
 		unsigned char *have;
 		size_t len;
 		int same;
 
-		if (strlen(name) != 25 || strcmp(name + 20, ".json") != 0 ||
-		    strspn(name, "0123456789") != 20)
+		if (nv_manifest_name_parse(&gen, e.key)) {
+			nv_error_clear(); /* a signature or a stray file: not a generation */
 			continue;
-		gen = strtoull(name, NULL, 10);
+		}
 		if (gen > r->n) {
 			rc = nv_error_set(NV_EEXISTS, "%s is ahead of its source: it holds generation "
 					  "%llu, %s only %zu (replicate in the other direction?)",
-					  r->dst_loc->text, gen, r->src_loc->text, r->n);
+					  r->dst_loc->text, (unsigned long long)gen, r->src_loc->text,
+					  r->n);
 			break;
 		}
 		if ((rc = nv_drv_get_buf(r->dst, e.key, NV_VAULT_MANIFEST_MAX, &have, &len)))
@@ -188,7 +188,7 @@ static int nv_repl_dst_manifests(nv_repl *r)
 		if (!same) {
 			rc = nv_error_set(NV_EMISMATCH, "%s: generation %llu differs from the "
 					  "source's: the two vaults have forked; refusing",
-					  r->dst_loc->text, gen);
+					  r->dst_loc->text, (unsigned long long)gen);
 			break;
 		}
 		r->g[gen - 1].at_dst = 1;
@@ -334,7 +334,7 @@ static int nv_repl_hb_newer(nv_repl *r)
 
 static int nv_repl_publish(nv_repl *r)
 {
-	char key[64];
+	char key[NV_MANIFEST_NAME_MAX];
 	int rc;
 
 	if ((rc = nv_drv_flush(r->dst)))
@@ -342,7 +342,7 @@ static int nv_repl_publish(nv_repl *r)
 	for (size_t i = 0; i < r->n; i++) {
 		if (r->g[i].at_dst)
 			continue;
-		nv_manifest_key(key, sizeof(key), r->g[i].gen);
+		nv_manifest_name(key, r->g[i].gen);
 		if ((rc = nv_rdoc_publish(r->dst, key, &r->g[i].doc, 1)))
 			return rc;
 		r->st->generations++;

@@ -1,6 +1,7 @@
 /* vault.c: one session with a vault: pins, signature checks before any JSON
  * is parsed, generations, hash-checked small objects, the catalog, init. */
 #include "vault.h"
+#include "push_state.h"
 #include "util/b64.h"
 #include "engine/lister.h"
 #include "ssh/sshsig.h"
@@ -45,20 +46,16 @@ void nv_vault_close(nv_vault *v)
 	free(v);
 }
 
-static int nv_sig_key(char *out, size_t cap, const char *key)
-{
-	return snprintf(out, cap, "%s.sig", key) >= (int)cap ? NV_EINVAL : 0;
-}
-
 int nv_vault_check_signature(nv_vault *v, const char *key, const char *ns, const void *buf,
 			     size_t len)
 {
-	char sk[512];
+	char sk[NV_SIGNED_NAME_MAX];
 	unsigned char *sig;
 	size_t siglen;
 	int rc;
 
-	nv_sig_key(sk, sizeof(sk), key);
+	if ((rc = nv_signature_name(sk, key)))
+		return rc;
 	rc = nv_drv_get_buf(v->store, sk, NV_VAULT_DOC_MAX, &sig, &siglen);
 	if (rc == NV_ENOTFOUND)
 		return nv_error_set(NV_EMISMATCH, "%s is not signed (%s is missing)", key, sk);
@@ -74,11 +71,10 @@ int nv_vault_check_signature(nv_vault *v, const char *key, const char *ns, const
 int nv_vault_put_signature(nv_vault *v, const nv_sshkey *k, const char *key, const char *ns,
 			   const void *buf, size_t len)
 {
-	char sk[512], *sig;
+	char sk[NV_SIGNED_NAME_MAX], *sig;
 	int rc;
 
-	nv_sig_key(sk, sizeof(sk), key);
-	if ((rc = nv_sshsig_sign(&sig, k, ns, buf, len)))
+	if ((rc = nv_signature_name(sk, key)) || (rc = nv_sshsig_sign(&sig, k, ns, buf, len)))
 		return rc;
 	rc = nv_drv_put_buf(v->store, sk, sig, strlen(sig), 0);
 	free(sig);
@@ -87,21 +83,13 @@ int nv_vault_put_signature(nv_vault *v, const nv_sshkey *k, const char *key, con
 
 /* ---- pins ---- */
 
-static int nv_pin_path(char *out, size_t cap, const char *vault_id)
-{
-	char rel[128];
-
-	snprintf(rel, sizeof(rel), "pins/%s.json", vault_id);
-	return nv_state_path(out, cap, rel);
-}
-
 static int nv_pin_save(const nv_descriptor *d)
 {
 	char path[4200], *buf;
 	size_t len;
 	int rc;
 
-	if ((rc = nv_pin_path(path, sizeof(path), d->vault_id)) ||
+	if ((rc = nv_vstate_path(path, sizeof(path), NV_VSTATE_PIN, d->vault_id)) ||
 	    (rc = nv_pin_format(&buf, &len, d)))
 		return rc;
 	rc = nv_state_write(path, buf, len);
@@ -116,7 +104,7 @@ static int nv_pin_load(nv_descriptor *pin, const char *vault_id)
 	int rc;
 
 	memset(pin, 0, sizeof(*pin));
-	if ((rc = nv_pin_path(path, sizeof(path), vault_id)) ||
+	if ((rc = nv_vstate_path(path, sizeof(path), NV_VSTATE_PIN, vault_id)) ||
 	    (rc = nv_state_read(path, &buf, &len)))
 		return rc;
 	rc = nv_pin_parse(pin, buf, len);
@@ -130,28 +118,27 @@ static int nv_pin_load(nv_descriptor *pin, const char *vault_id)
 static int nv_pin_find(nv_sshkey **key, const unsigned char *desc, size_t dlen,
 		       const unsigned char *sig, size_t slen)
 {
-	char dir[4200], path[4400];
+	char dir[4200], path[4400], vid[NV_VAULT_ID_HEX];
 	struct dirent *de;
 	DIR *d;
 	int found = 0;
 
-	if (nv_pin_path(dir, sizeof(dir), "x"))
+	if (nv_vstate_path(dir, sizeof(dir), NV_VSTATE_PINS, NULL))
 		return 0;
-	*strrchr(dir, '/') = '\0';
 	d = opendir(dir);
 	while (d && !found && (de = readdir(d))) {
 		nv_descriptor pin;
 		char *buf;
 		size_t len;
 
-		if (!strstr(de->d_name, ".json") || de->d_name[0] == '.')
+		if (nv_vstate_pin_parse(vid, de->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (nv_state_read(path, &buf, &len))
 			continue;
 		if (nv_pin_parse(&pin, buf, len) == 0) {
 			if (nv_sshkey_parse_public(key, pin.signing_key) == 0 &&
-			    nv_sshsig_verify((const char *)sig, slen, *key, "navette-vault", desc,
+			    nv_sshsig_verify((const char *)sig, slen, *key, NV_SSHSIG_NS_VAULT, desc,
 					     dlen) == 0)
 				found = 1;
 			if (!found) {
@@ -179,15 +166,14 @@ static int nv_load_pubkey_arg(nv_sshkey **out, const char *arg)
  * another vault appearing there is a swap, not a first contact. */
 static int nv_binding_path(char *out, size_t cap, const nv_location *loc)
 {
-	char text[8192], hex[NV_SHA256_HEX], rel[128];
+	char text[8192], hex[NV_SHA256_HEX];
 	unsigned char sha[NV_SHA256_LEN];
 
 	snprintf(text, sizeof(text), "%s\n%s\n%s\n%s", loc->driver->name,
 		 loc->remote ? loc->remote : "", loc->authority ? loc->authority : "", loc->path);
 	nv_sha256_buf(sha, text, strlen(text));
 	nv_hex(hex, sha, sizeof(sha));
-	snprintf(rel, sizeof(rel), "bound/%s", hex);
-	return nv_state_path(out, cap, rel);
+	return nv_vstate_path(out, cap, NV_VSTATE_BOUND, hex);
 }
 
 static int nv_binding_check(const nv_vault *v, int record)
@@ -252,7 +238,7 @@ static int nv_vault_trust(nv_vault *v, const char *signing_pubkey, const unsigne
 					    v->loc->text);
 		if ((rc = nv_load_pubkey_arg(&v->signer, signing_pubkey)))
 			return rc;
-		if (nv_sshsig_verify((const char *)sig, slen, v->signer, "navette-vault", desc,
+		if (nv_sshsig_verify((const char *)sig, slen, v->signer, NV_SSHSIG_NS_VAULT, desc,
 				     dlen)) {
 			nv_sshkey_fingerprint(fp, sizeof(fp), v->signer);
 			return nv_error_set(NV_EAUTH, "%s: the vault descriptor is not signed by "
@@ -299,6 +285,7 @@ int nv_vault_open(nv_vault **out, const nv_location *loc, const char *signing_pu
 {
 	nv_vault *v = calloc(1, sizeof(*v));
 	unsigned char *desc = NULL, *sig = NULL;
+	char sigkey[NV_SIGNED_NAME_MAX];
 	size_t dlen, slen;
 	int rc;
 
@@ -306,7 +293,8 @@ int nv_vault_open(nv_vault **out, const nv_location *loc, const char *signing_pu
 	if (!v)
 		return nv_error_set(NV_ERR, "out of memory");
 	v->loc = loc;
-	if ((rc = nv_drv_open(&v->store, loc)))
+	if ((rc = nv_signature_name(sigkey, NV_VAULT_DESCRIPTOR)) ||
+	    (rc = nv_drv_open(&v->store, loc)))
 		goto fail;
 	rc = nv_drv_get_buf(v->store, NV_VAULT_DESCRIPTOR, NV_VAULT_DOC_MAX, &desc, &dlen);
 	if (rc == NV_ENOTFOUND) {
@@ -316,7 +304,7 @@ int nv_vault_open(nv_vault **out, const nv_location *loc, const char *signing_pu
 	}
 	if (rc)
 		goto fail;
-	rc = nv_drv_get_buf(v->store, NV_VAULT_DESCRIPTOR ".sig", NV_VAULT_DOC_MAX, &sig, &slen);
+	rc = nv_drv_get_buf(v->store, sigkey, NV_VAULT_DOC_MAX, &sig, &slen);
 	if (rc == NV_ENOTFOUND)
 		rc = nv_error_set(NV_EMISMATCH, "%s: the vault descriptor is not signed",
 				  loc->text);
@@ -347,17 +335,13 @@ int nv_vault_generations(nv_vault *v, uint64_t **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	if ((rc = nv_sorted_open(&l, v->store, "manifests/", 1)))
+	if ((rc = nv_sorted_open(&l, v->store, NV_VAULT_MANIFESTS, 1)))
 		return rc;
 	while ((rc = nv_sorted_next(l, &e)) == 0) {
-		const char *name = e.key + strlen("manifests/");
-		char *end;
-		unsigned long long gen;
+		uint64_t gen;
 
-		if (strlen(name) != 25 || strcmp(name + 20, ".json") != 0 ||
-		    strspn(name, "0123456789") != 20)
-			continue;
-		gen = strtoull(name, &end, 10);
+		if (nv_manifest_name_parse(&gen, e.key))
+			continue; /* signatures, and whatever else lies there */
 		if (*n == cap) {
 			uint64_t *grown = realloc(g, (cap = cap ? cap * 2 : 16) * sizeof(*g));
 
@@ -382,16 +366,16 @@ int nv_vault_generations(nv_vault *v, uint64_t **out, size_t *n)
 int nv_vault_manifest(nv_vault *v, uint64_t gen, nv_manifest *out,
 		      unsigned char sha[NV_SHA256_LEN])
 {
-	char key[64];
+	char key[NV_MANIFEST_NAME_MAX];
 	unsigned char *buf;
 	size_t len;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	nv_manifest_key(key, sizeof(key), gen);
+	nv_manifest_name(key, gen);
 	if ((rc = nv_drv_get_buf(v->store, key, NV_VAULT_MANIFEST_MAX, &buf, &len)))
 		return nv_error_wrap(rc, "fetching generation %llu", (unsigned long long)gen);
-	rc = nv_vault_check_signature(v, key, "navette-manifest", buf, len);
+	rc = nv_vault_check_signature(v, key, NV_SSHSIG_NS_MANIFEST, buf, len);
 	if (rc == 0)
 		rc = nv_manifest_parse(out, (const char *)buf, len);
 	if (rc == 0 && strcmp(out->vault_id, v->desc.vault_id) != 0)
@@ -408,21 +392,14 @@ int nv_vault_manifest(nv_vault *v, uint64_t gen, nv_manifest *out,
 	return rc;
 }
 
-static int nv_seen_path(char *out, size_t cap, const char *vault_id)
-{
-	char rel[128];
-
-	snprintf(rel, sizeof(rel), "seen/%s", vault_id);
-	return nv_state_path(out, cap, rel);
-}
-
 uint64_t nv_vault_seen(const char *vault_id)
 {
 	char path[4200], *buf;
 	size_t len;
 	uint64_t g = 0;
 
-	if (nv_seen_path(path, sizeof(path), vault_id) || nv_state_read(path, &buf, &len)) {
+	if (nv_vstate_path(path, sizeof(path), NV_VSTATE_SEEN, vault_id) ||
+	    nv_state_read(path, &buf, &len)) {
 		nv_error_clear();
 		return 0;
 	}
@@ -438,7 +415,7 @@ int nv_vault_set_seen(const char *vault_id, uint64_t gen)
 
 	if (gen <= nv_vault_seen(vault_id))
 		return 0;
-	if ((rc = nv_seen_path(path, sizeof(path), vault_id)))
+	if ((rc = nv_vstate_path(path, sizeof(path), NV_VSTATE_SEEN, vault_id)))
 		return rc;
 	snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)gen);
 	return nv_state_write(path, buf, strlen(buf));
@@ -557,7 +534,7 @@ int nv_vault_heartbeat(nv_vault *v, nv_heartbeat *out)
 	memset(out, 0, sizeof(*out));
 	if (rc)
 		return rc;
-	rc = nv_vault_check_signature(v, NV_VAULT_HEARTBEAT, "navette-manifest", buf, len);
+	rc = nv_vault_check_signature(v, NV_VAULT_HEARTBEAT, NV_SSHSIG_NS_MANIFEST, buf, len);
 	if (!rc)
 		rc = nv_heartbeat_parse(out, (const char *)buf, len);
 	if (!rc && strcmp(out->vault_id, v->desc.vault_id) != 0)
@@ -573,27 +550,12 @@ static int nv_cmp_strp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int nv_kid_save(const char *vault_id, const unsigned char kid[32])
-{
-	char rel[128], path[4200], hex[65];
-	int rc;
-
-	snprintf(rel, sizeof(rel), "push/%s/kid", vault_id);
-	if ((rc = nv_state_path(path, sizeof(path), rel)))
-		return rc;
-	nv_hex(hex, kid, 32);
-	hex[64] = '\n';
-	rc = nv_state_write(path, hex, 65);
-	OPENSSL_cleanse(hex, sizeof(hex));
-	return rc;
-}
-
 int nv_vault_init(const nv_location *loc, const nv_age_recipient *r, size_t n,
 		  const nv_sshkey *signing_key, char vault_id_out[NV_VAULT_ID_HEX])
 {
-	unsigned char id[16], kid[32], *kct = NULL;
+	unsigned char id[16], kid[NV_KID_LEN], *kct = NULL;
 	size_t kctlen, dlen;
-	char *desc = NULL, *b64 = NULL, *sig = NULL;
+	char *desc = NULL, *b64 = NULL, *sig = NULL, sigkey[NV_SIGNED_NAME_MAX];
 	nv_descriptor d;
 	nv_store *s = NULL;
 	nv_entry e;
@@ -630,7 +592,7 @@ int nv_vault_init(const nv_location *loc, const nv_age_recipient *r, size_t n,
 	d.kid_age = b64;
 	b64 = NULL;
 	if ((rc = nv_descriptor_format(&desc, &dlen, &d)) ||
-	    (rc = nv_sshsig_sign(&sig, signing_key, "navette-vault", desc, dlen)) ||
+	    (rc = nv_sshsig_sign(&sig, signing_key, NV_SSHSIG_NS_VAULT, desc, dlen)) ||
 	    (rc = nv_drv_open(&s, loc)))
 		goto out;
 	if (nv_drv_stat(s, NV_VAULT_DESCRIPTOR, &e) == 0) {
@@ -638,11 +600,12 @@ int nv_vault_init(const nv_location *loc, const nv_age_recipient *r, size_t n,
 		goto out;
 	}
 	/* Signature first: a descriptor is never visible unsigned. */
-	if ((rc = nv_drv_put_buf(s, NV_VAULT_DESCRIPTOR ".sig", sig, strlen(sig), 0)) ||
+	if ((rc = nv_signature_name(sigkey, NV_VAULT_DESCRIPTOR)) ||
+	    (rc = nv_drv_put_buf(s, sigkey, sig, strlen(sig), 0)) ||
 	    (rc = nv_drv_put_buf(s, NV_VAULT_DESCRIPTOR, desc, dlen, NV_WRITE_EXCLUSIVE)) ||
 	    (rc = nv_drv_flush(s)))
 		goto out;
-	if ((rc = nv_kid_save(d.vault_id, kid)) || (rc = nv_pin_save(&d)))
+	if ((rc = nv_push_kid_save(d.vault_id, kid)) || (rc = nv_pin_save(&d)))
 		goto out;
 	{
 		/* a new vault made here replaces whatever this location held before */

@@ -9,8 +9,6 @@
 #include "ssh/sshkey.h"
 #include "vault_doc.h"
 
-#define NV_VAULT_DESCRIPTOR "navette-vault.json"
-#define NV_VAULT_HEARTBEAT "heartbeat.json"
 #define NV_VAULT_DOC_MAX (1u << 20)       /* descriptor, heartbeat, signatures */
 #define NV_VAULT_MANIFEST_MAX (1u << 30)
 

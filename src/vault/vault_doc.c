@@ -32,21 +32,6 @@ int nv_time_parse(time_t *out, const char *s)
 	return 0;
 }
 
-void nv_manifest_key(char *out, size_t cap, uint64_t generation)
-{
-	snprintf(out, cap, "manifests/%020llu.json", (unsigned long long)generation);
-}
-
-static int nv_is_hex(const char *s, size_t n)
-{
-	if (strlen(s) != n)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 /* Appends one compact JSON line for obj to a growing buffer. */
 static int nv_json_line(char **buf, size_t *len, json_t *obj)
 {
@@ -109,8 +94,8 @@ static int nv_juint(json_t *o, const char *k, uint64_t *out)
 	return 0;
 }
 
-static int nv_check_head(json_t *o, const char *type, const char *what, char vault_id[33],
-			 uint64_t *generation)
+static int nv_check_head(json_t *o, const char *type, const char *what,
+			 char vault_id[NV_VAULT_ID_HEX], uint64_t *generation)
 {
 	const char *t = nv_jstr(o, "type"), *vid = nv_jstr(o, "vault_id");
 	uint64_t version;
@@ -120,9 +105,9 @@ static int nv_check_head(json_t *o, const char *type, const char *what, char vau
 				    t ? t : "none");
 	if (nv_juint(o, "version", &version) || version != 1)
 		return nv_error_set(NV_EMISMATCH, "%s: unsupported version", what);
-	if (!vid || !nv_is_hex(vid, 32))
+	if (!vid || !nv_hex_ok(vid, 32))
 		return nv_error_set(NV_EMISMATCH, "%s: bad vault_id", what);
-	memcpy(vault_id, vid, 33);
+	memcpy(vault_id, vid, NV_VAULT_ID_HEX);
 	if (generation && nv_juint(o, "generation", generation))
 		return nv_error_set(NV_EMISMATCH, "%s: bad generation", what);
 	return 0;
@@ -196,11 +181,11 @@ int nv_pin_parse(nv_descriptor *out, const char *buf, size_t len)
 	vid = nv_jstr(o, "vault_id");
 	sk = nv_jstr(o, "signing_key");
 	r = json_object_get(o, "recipients");
-	if (!vid || !nv_is_hex(vid, 32) || !sk || !json_is_array(r) || !json_array_size(r)) {
+	if (!vid || !nv_hex_ok(vid, 32) || !sk || !json_is_array(r) || !json_array_size(r)) {
 		json_decref(o);
 		return nv_error_set(NV_EINVAL, "malformed pin file");
 	}
-	memcpy(out->vault_id, vid, 33);
+	memcpy(out->vault_id, vid, NV_VAULT_ID_HEX);
 	out->signing_key = strdup(sk);
 	i = nv_take_recipients(out, r);
 	json_decref(o);
@@ -244,13 +229,13 @@ int nv_descriptor_parse(nv_descriptor *out, const char *buf, size_t len)
 	cr = nv_jstr(o, "created");
 	r = json_object_get(o, "recipients");
 	if (p != buf + len || !f || strcmp(f, "navette-vault") != 0 ||
-	    nv_juint(o, "version", &version) || version != 1 || !vid || !nv_is_hex(vid, 32) ||
+	    nv_juint(o, "version", &version) || version != 1 || !vid || !nv_hex_ok(vid, 32) ||
 	    !sk || !kid || !cr || !json_is_array(r) || json_array_size(r) == 0 ||
 	    json_array_size(r) > 64) {
 		json_decref(o);
 		return nv_error_set(NV_EMISMATCH, "vault descriptor: missing or malformed fields");
 	}
-	memcpy(out->vault_id, vid, 33);
+	memcpy(out->vault_id, vid, NV_VAULT_ID_HEX);
 	snprintf(out->created, sizeof(out->created), "%s", cr);
 	out->signing_key = strdup(sk);
 	out->kid_age = strdup(kid);
@@ -325,15 +310,6 @@ int nv_manifest_format(char **out, size_t *len, nv_manifest *m)
 	return 0;
 }
 
-/* "objects/ab/<64 hex>.<16 hex>.age" with ab the id's first two digits. */
-static int nv_object_name_ok(const char *n)
-{
-	return strlen(n) == 8 + 3 + 64 + 1 + 16 + 4 && strncmp(n, "objects/", 8) == 0 &&
-	       n[10] == '/' && strncmp(n + 8, n + 11, 2) == 0 && n[75] == '.' &&
-	       strcmp(n + 92, ".age") == 0 && strspn(n + 11, "0123456789abcdef") == 64 &&
-	       strspn(n + 76, "0123456789abcdef") == 16;
-}
-
 int nv_manifest_parse(nv_manifest *out, const char *buf, size_t len)
 {
 	const char *p = buf, *end = buf + len, *prev, *cat, *tm;
@@ -349,7 +325,7 @@ int nv_manifest_parse(nv_manifest *out, const char *buf, size_t len)
 	prev = json_is_null(json_object_get(h, "previous")) ? "" : nv_jstr(h, "previous");
 	cat = nv_jstr(h, "catalog");
 	tm = nv_jstr(h, "time");
-	if (!rc && (!prev || (*prev && !nv_is_hex(prev, 64)) || !cat || !tm ||
+	if (!rc && (!prev || (*prev && !nv_hex_ok(prev, 64)) || !cat || !tm ||
 		    nv_juint(h, "objects", &count) || nv_juint(h, "bytes", &bytes) ||
 		    (out->generation == 1) != (*prev == '\0') || out->generation == 0 ||
 		    count > len / 40))
@@ -376,7 +352,7 @@ int nv_manifest_parse(nv_manifest *out, const char *buf, size_t len)
 		name = nv_jstr(o, "name");
 		sha = nv_jstr(o, "sha256");
 		r = out->n < count ? &out->objs[out->n] : NULL;
-		if (!r || !name || !sha || !nv_object_name_ok(name) ||
+		if (!r || !name || !sha || nv_object_name_parse(name, NULL, NULL) ||
 		    nv_juint(o, "size", &r->size) || nv_unhex(r->sha256, 32, sha) ||
 		    (out->n && strcmp(out->objs[out->n - 1].name, name) >= 0)) {
 			rc = nv_error_set(NV_EMISMATCH, "manifest: object line %zu is malformed, "
@@ -419,10 +395,12 @@ const nv_obj_rec *nv_manifest_find(const nv_manifest *m, const char *name)
 
 const nv_obj_rec *nv_manifest_find_id(const nv_manifest *m, const char *id_hex)
 {
-	char prefix[80];
+	char prefix[NV_OBJECT_PREFIX_MAX];
 	size_t lo = 0, hi = m->n, n;
 
-	n = (size_t)snprintf(prefix, sizeof(prefix), "objects/%.2s/%s.", id_hex, id_hex);
+	if (nv_object_prefix(prefix, id_hex))
+		return NULL;
+	n = strlen(prefix);
 	while (lo < hi) { /* first name >= prefix */
 		size_t mid = (lo + hi) / 2;
 
@@ -514,7 +492,7 @@ int nv_catalog_parse(nv_catalog *out, const char *buf, size_t len)
 		if (!path || !sha || !obj || !json_is_integer(mt) || nv_juint(o, "size", &e->size) ||
 		    nv_juint(o, "mode", &mode) || nv_juint(o, "mtime_ns", &mtime_ns) ||
 		    mtime_ns >= 1000000000 || nv_unhex(e->sha256, 32, sha) ||
-		    !nv_object_name_ok(obj)) {
+		    nv_object_name_parse(obj, NULL, NULL)) {
 			rc = nv_error_set(NV_EMISMATCH, "catalog: entry %zu is malformed", out->n + 1);
 		} else if (nv_key_check(path) != 0) {
 			rc = nv_error_wrap(NV_EMISMATCH, "catalog: unsafe path refused");
@@ -609,10 +587,10 @@ int nv_heartbeat_parse(nv_heartbeat *out, const char *buf, size_t len)
 	rc = nv_check_head(o, "heartbeat", "heartbeat", out->vault_id, &out->generation);
 	ms = nv_jstr(o, "manifest_sha256");
 	tm = nv_jstr(o, "time");
-	if (!rc && (p != buf + len || !ms || !nv_is_hex(ms, 64) || !tm || nv_time_parse(&t, tm)))
+	if (!rc && (p != buf + len || !ms || !nv_hex_ok(ms, 64) || !tm || nv_time_parse(&t, tm)))
 		rc = nv_error_set(NV_EMISMATCH, "heartbeat: missing or malformed fields");
 	if (!rc) {
-		memcpy(out->manifest_sha256, ms, 65);
+		memcpy(out->manifest_sha256, ms, NV_SHA256_HEX);
 		snprintf(out->time, sizeof(out->time), "%s", tm);
 	}
 	json_decref(o);

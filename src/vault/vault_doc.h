@@ -8,9 +8,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "format.h"
 #include "util/hash.h"
-
-#define NV_VAULT_ID_HEX 33 /* 32 hex digits + NUL */
 
 typedef struct nv_descriptor {
 	char vault_id[NV_VAULT_ID_HEX];
@@ -94,8 +93,5 @@ int nv_heartbeat_parse(nv_heartbeat *out, const char *buf, size_t len);
 /* RFC 3339 UTC with Z; and back (NV_EINVAL if malformed). */
 void nv_time_format(char out[32], time_t t);
 int nv_time_parse(time_t *out, const char *s);
-
-/* "manifests/<20 digits>.json" */
-void nv_manifest_key(char *out, size_t cap, uint64_t generation);
 
 #endif

@@ -1,49 +1,30 @@
-/* vault_pull.c: the reader's worker pool: check stored bytes, then decrypt,
- * check and (for pull) restore each object. Called through vault_pull.h. */
+/* vault_pull.c: the reader's jobs on the one worker pool (engine/pool.h):
+ * check stored bytes, then decrypt, check and (for pull) restore each object.
+ * Called through vault_pull.h. */
 #include "vault_pull.h"
-#include "util/exit.h"
+#include "engine/pool.h"
 #include "util/hash.h"
 #include "util/log.h"
 #include "vault.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-typedef struct nv_vpool {
+typedef struct nv_vrun {
 	const nv_vread_opts *o;
-	const nv_vread_job *jobs;
-	size_t n;
-	/* The jobs are an array the caller already holds (the catalog and manifest
-	 * are in memory), so a shared index hands them out: memory stays bounded
-	 * by the workers' buffers without a queue between two threads. */
-	atomic_size_t next;
-	atomic_int fatal;
-	pthread_mutex_t mu;
-	nv_vread_stats *st;
+	nv_pool *pool;
 	_Atomic uint64_t done, bytes, mismatched, missing, failed;
-} nv_vpool;
+} nv_vrun;
 
 typedef struct nv_vworker {
-	nv_vpool *p;
+	nv_vrun *p;
 	nv_store *vault, *target;
 	unsigned char *in, *out; /* stored bytes; decrypted plaintext */
 	size_t in_size;
 	nv_sha256 *sha, *psha;   /* of the stored bytes; of the plaintext */
 } nv_vworker;
-
-static void nv_vpool_fatal(nv_vpool *p, int code)
-{
-	pthread_mutex_lock(&p->mu);
-	if (!atomic_load(&p->fatal)) {
-		snprintf(p->st->fatal_msg, sizeof(p->st->fatal_msg), "%s", nv_error_msg());
-		atomic_store(&p->fatal, code ? code : NV_ERR);
-	}
-	pthread_mutex_unlock(&p->mu);
-}
 
 static int nv_vread_missing(const nv_obj_rec *rec)
 {
@@ -213,30 +194,43 @@ static int nv_vread_job_once(nv_vworker *w, const nv_vread_job *j)
 	return nv_vread_restore(w, j->rec, j->entry, held);
 }
 
-static void nv_vread_one(nv_vworker *w, const nv_vread_job *j)
+static int nv_vread_attempt(void *run, void *w, void *item)
 {
-	nv_vpool *p = w->p;
-	const char *what = j->entry ? j->entry->path : j->rec->name;
-	unsigned attempt = 0;
-	int rc;
+	(void)run;
+	return nv_vread_job_once(w, item);
+}
 
-	while ((rc = nv_vread_job_once(w, j)) == NV_ERETRY && attempt < p->o->retries &&
-	       !atomic_load(&p->fatal)) {
-		nv_log_item(NV_LOG_INFO, "retry", what, nv_error_msg());
-		usleep(200000u << (attempt < 4 ? attempt : 4));
-		attempt++;
-	}
+static const char *nv_vread_name(void *run, void *item)
+{
+	const nv_vread_job *j = item;
+
+	(void)run;
+	return j->entry ? j->entry->path : j->rec->name;
+}
+
+/* Counts and logs a job's result in the reader's words: a tampered object is
+ * a "mismatch", an absent one "missing" (both differences: the store does
+ * not hold what the signed manifest says), anything else "failed"; an error
+ * the one classification calls fatal stops the run. */
+static int nv_vread_done(void *run, void *wp, void *item, int rc)
+{
+	nv_vrun *p = run;
+	const nv_vread_job *j = item;
+	const char *what = nv_vread_name(run, item), *msg, *event = "failed";
+	size_t nl = strlen(j->rec->name);
+
+	(void)wp;
+	if (rc == NV_ECANCEL && nv_pool_stopped(p->pool))
+		return 1; /* never attempted: another job's fatal error stopped the run */
 	if (!rc) {
 		atomic_fetch_add(&p->done, 1);
 		atomic_fetch_add(&p->bytes, j->entry && p->o->mode != NV_VREAD_HASH ?
 					    j->entry->size : j->rec->size);
 		nv_log_item(NV_LOG_INFO, p->o->mode == NV_VREAD_RESTORE && j->entry ?
 			    "restored" : "verified", what, NULL);
-		return;
+		return 1;
 	}
-	const char *msg = nv_error_msg(), *event = "failed";
-	size_t nl = strlen(j->rec->name);
-
+	msg = nv_error_msg();
 	/* A line about an object need not name it twice. */
 	if (!j->entry && strncmp(msg, "object ", 7) == 0 &&
 	    strncmp(msg + 7, j->rec->name, nl) == 0 && msg[7 + nl])
@@ -247,19 +241,48 @@ static void nv_vread_one(nv_vworker *w, const nv_vread_job *j)
 	} else if (rc == NV_ENOTFOUND) {
 		atomic_fetch_add(&p->missing, 1);
 		event = "missing";
-	} else if (rc == NV_EAUTH || rc == NV_ENOSPC || rc == NV_ECANCEL) {
-		nv_vpool_fatal(p, rc);
-	} else {
+	} else if (nv_err_classify(rc) != NV_CLASS_FATAL) {
 		atomic_fetch_add(&p->failed, 1);
 	}
 	nv_log_item(NV_LOG_ERROR, event, what, msg);
+	if (nv_err_classify(rc) == NV_CLASS_FATAL)
+		nv_pool_stop(p->pool, rc);
+	return 1;
 }
 
-static int nv_vworker_setup(nv_vworker *w)
+static int nv_vworker_close(void *run, void *wp, int ok)
 {
-	const nv_vread_opts *o = w->p->o;
+	nv_vrun *p = run;
+	nv_vworker *w = wp;
+	int rc = 0;
+
+	if (!w)
+		return 0;
+	/* Durability barrier for what this worker restored, before success. */
+	if (w->target && ok && (rc = nv_drv_flush(w->target)))
+		nv_error_wrap(rc, "flushing %s", p->o->target->text);
+	nv_drv_close(w->vault);
+	nv_drv_close(w->target);
+	nv_sha256_free(w->sha);
+	nv_sha256_free(w->psha);
+	free(w->in);
+	if (w->out)
+		nv_age_wipe_free(w->out, nv_age_dec_bound(w->in_size));
+	free(w);
+	return rc;
+}
+
+static int nv_vworker_open(void *run, void **out)
+{
+	nv_vworker *w = calloc(1, sizeof(*w));
+	const nv_vread_opts *o;
 	int rc;
 
+	*out = w;
+	if (!w)
+		return nv_error_set(NV_ERR, "out of memory");
+	w->p = run;
+	o = w->p->o;
 	w->in_size = o->buf_size ? o->buf_size : (1u << 20);
 	w->in = malloc(w->in_size);
 	w->out = malloc(nv_age_dec_bound(w->in_size));
@@ -274,78 +297,40 @@ static int nv_vworker_setup(nv_vworker *w)
 	return 0;
 }
 
-static void *nv_vworker_main(void *arg)
-{
-	nv_vworker w = { .p = arg };
-	nv_vpool *p = w.p;
-	size_t i;
-	int rc;
-
-	if ((rc = nv_vworker_setup(&w)))
-		nv_vpool_fatal(p, rc);
-	while (!atomic_load(&p->fatal) && (i = atomic_fetch_add(&p->next, 1)) < p->n)
-		nv_vread_one(&w, &p->jobs[i]);
-	/* Durability barrier for what this worker restored, before success. */
-	if (w.target && !atomic_load(&p->fatal) && (rc = nv_drv_flush(w.target))) {
-		nv_error_wrap(rc, "flushing %s", p->o->target->text);
-		nv_vpool_fatal(p, rc);
-	}
-	nv_drv_close(w.vault);
-	nv_drv_close(w.target);
-	nv_sha256_free(w.sha);
-	nv_sha256_free(w.psha);
-	free(w.in);
-	if (w.out)
-		nv_age_wipe_free(w.out, nv_age_dec_bound(w.in_size));
-	return NULL;
-}
+static const nv_pool_ops nv_vread_ops = {
+	.worker_open = nv_vworker_open,
+	.worker_close = nv_vworker_close,
+	.attempt = nv_vread_attempt,
+	.done = nv_vread_done,
+	.name = nv_vread_name,
+};
 
 int nv_vread_run(const nv_vread_opts *o, const nv_vread_job *jobs, size_t n,
 		 nv_vread_stats *st)
 {
-	unsigned nw = o->workers ? o->workers : 1, started = 0;
-	pthread_t *tids;
-	nv_vpool p;
+	nv_pool_opts po = { .workers = o->workers ? o->workers : 1, .retries = o->retries };
+	nv_vrun p = { .o = o };
+	int rc;
 
 	memset(st, 0, sizeof(*st));
-	memset(&p, 0, sizeof(p));
-	if ((size_t)nw > n)
-		nw = n ? (unsigned)n : 1;
-	p.o = o;
-	p.jobs = jobs;
-	p.n = n;
-	p.st = st;
-	pthread_mutex_init(&p.mu, NULL);
-	tids = calloc(nw, sizeof(*tids));
-	if (!tids)
-		return nv_error_set(NV_ERR, "out of memory");
-	for (; started < nw; started++)
-		if (pthread_create(&tids[started], NULL, nv_vworker_main, &p))
-			break;
-	if (!started) {
-		nv_error_set(NV_ERR, "cannot start a worker thread");
-		nv_vpool_fatal(&p, NV_ERR);
-	}
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
-	free(tids);
-	pthread_mutex_destroy(&p.mu);
+	if ((size_t)po.workers > n)
+		po.workers = n ? (unsigned)n : 1;
+	if ((rc = nv_pool_start(&p.pool, &po, &nv_vread_ops, &p)))
+		return rc;
+	/* The jobs are the caller's (the catalog and manifest are in memory): the
+	 * pool's bounded queue only hands them out. */
+	for (size_t i = 0; i < n; i++)
+		if (nv_pool_submit(p.pool, (void *)&jobs[i]) != 0)
+			break; /* stopped: the rest is never attempted */
+	nv_pool_finish(p.pool, &st->out);
+	if (st->out.fatal)
+		snprintf(st->fatal_msg, sizeof(st->fatal_msg), "%s", nv_error_msg());
 	st->done = p.done;
 	st->bytes = p.bytes;
 	st->mismatched = p.mismatched;
 	st->missing = p.missing;
 	st->failed = p.failed;
-	st->fatal = atomic_load(&p.fatal);
+	st->out.failed += p.failed;
+	st->out.differ += p.mismatched + p.missing;
 	return 0;
-}
-
-int nv_vread_exit(const nv_vread_stats *st)
-{
-	if (st->fatal)
-		return st->fatal == NV_EINVAL ? NV_EXIT_USAGE : NV_EXIT_FATAL;
-	if (st->mismatched || st->missing)
-		return NV_EXIT_DIFF;
-	if (st->failed)
-		return NV_EXIT_PARTIAL;
-	return NV_EXIT_OK;
 }

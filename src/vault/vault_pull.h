@@ -1,11 +1,13 @@
-/* vault_pull.h: the reader's worker pool: N workers, each with its own
- * connections, check objects' stored bytes against a verified manifest, then
- * decrypt and check (or restore) them. Called by cmd_pull.c and vault_verify.c. */
+/* vault_pull.h: the reader's jobs, run on the one worker pool (engine/pool.h):
+ * N workers, each with its own connections, check objects' stored bytes
+ * against a verified manifest, then decrypt and check (or restore) them.
+ * Called by cmd_pull.c and vault_verify.c. */
 #ifndef NV_VAULT_PULL_H
 #define NV_VAULT_PULL_H
 
 #include "age/age.h"
 #include "driver/driver.h"
+#include "util/exit.h"
 #include "vault_doc.h"
 
 typedef enum nv_vread_mode {
@@ -26,7 +28,7 @@ typedef struct nv_vread_opts {
 	const nv_age_identity *id; /* DEEP, RESTORE */
 	unsigned workers;
 	size_t buf_size;           /* per worker, for the stored bytes */
-	unsigned retries;          /* per job, for transient errors */
+	unsigned retries;          /* per job, for transient errors (util/retry.h) */
 	int keep_modes;            /* RESTORE: 07777 instead of 0777 */
 } nv_vread_opts;
 
@@ -36,7 +38,9 @@ typedef struct nv_vread_stats {
 	uint64_t mismatched; /* tampered, truncated or undecryptable objects */
 	uint64_t missing;    /* objects the store does not have */
 	uint64_t failed;     /* other errors on one job (I/O, a refused path) */
-	int fatal;           /* the nv_err that stopped everything; 0 if none */
+	nv_outcome out;      /* for nv_exit_code: mismatched and missing objects are
+	                      * differences, failed ones failures, out.fatal the nv_err
+	                      * that stopped the run (its message in fatal_msg) */
 	char fatal_msg[1024];
 } nv_vread_stats;
 
@@ -47,9 +51,5 @@ typedef struct nv_vread_stats {
  * flushed before a clean run returns. */
 int nv_vread_run(const nv_vread_opts *o, const nv_vread_job *jobs, size_t n,
 		 nv_vread_stats *st);
-
-/* Exit code (enum nv_exit) for a run: fatal 4 (2 for a configuration error),
- * any mismatched or missing object 1, other failures 3, else 0. */
-int nv_vread_exit(const nv_vread_stats *st);
 
 #endif

@@ -4,18 +4,22 @@
 #define NV_VAULT_PUSH_H
 
 #include "engine/engine.h"
+#include "util/exit.h"
 #include "vault.h"
 
 typedef struct nv_push_stats {
-	uint64_t files, hashed, uploaded, uploaded_bytes, reused, failed;
+	uint64_t files, hashed, uploaded, uploaded_bytes, reused;
 	uint64_t generation;   /* published, or the current one when nothing changed */
 	int published;         /* a new generation was published */
 	double seconds;
+	nv_outcome out;        /* for nv_exit_code: files that failed or differed, or
+	                        * the error that stopped the push */
 } nv_push_stats;
 
 /* Pushes the tree at src into v, signing with sk (which must be the vault's
  * signing key). Uses o->transfers workers, o->buffer_size, o->retries.
- * Returns 0, or an error code with the message set; st is filled either way. */
+ * Returns 0, or an error code with the message set (nothing published);
+ * st is filled either way. */
 int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,
 		  const nv_engine_opts *o, nv_push_stats *st);
 

@@ -2,14 +2,11 @@
  * object it concerns; the object checks run on the reader pool (vault_pull.c). */
 #include "vault_verify.h"
 #include "util/b64.h"
-#include "util/exit.h"
 #include "engine/lister.h"
 #include "util/log.h"
 #include "vault_pull.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +31,7 @@ static void nv_problem(nv_verify_report *r, const char *kind, const char *what,
 static int nv_verify_chain(nv_vault *v, nv_verify_report *r)
 {
 	unsigned char sha[NV_SHA256_LEN], prev[NV_SHA256_LEN];
-	char key[64], hex[NV_SHA256_HEX];
+	char key[NV_MANIFEST_NAME_MAX], hex[NV_SHA256_HEX];
 	uint64_t *gens, expect = 1;
 	int have_prev = 0, rc;
 	nv_manifest m;
@@ -45,7 +42,7 @@ static int nv_verify_chain(nv_vault *v, nv_verify_report *r)
 	for (size_t i = 0; i < n; i++) {
 		uint64_t g = gens[i];
 
-		nv_manifest_key(key, sizeof(key), g);
+		nv_manifest_name(key, g);
 		if (g > expect + 1)
 			nv_problem(r, "missing", key, "manifests %llu to %llu missing: the chain is "
 				   "broken", (unsigned long long)expect, (unsigned long long)(g - 1));
@@ -85,7 +82,7 @@ static int nv_verify_list(nv_vault *v, const nv_manifest *m, unsigned char *ok,
 	size_t i = 0;
 	int rc, c;
 
-	if ((rc = nv_sorted_open(&l, nv_vault_store(v), "objects/", 1)))
+	if ((rc = nv_sorted_open(&l, nv_vault_store(v), NV_VAULT_OBJECTS, 1)))
 		return rc;
 	rc = nv_sorted_next(l, &e);
 	while (rc == 0 || (rc == NV_EOF && i < m->n)) {
@@ -119,7 +116,8 @@ static int nv_entry_obj_cmp(const void *a, const void *b)
 }
 
 /* K_id, from the descriptor, with the identity (deep only). */
-static int nv_verify_kid(nv_vault *v, const nv_age_identity *id, unsigned char kid[32])
+static int nv_verify_kid(nv_vault *v, const nv_age_identity *id,
+			 unsigned char kid[NV_KID_LEN])
 {
 	const char *b = nv_vault_descriptor(v)->kid_age;
 	size_t blen = strlen(b), klen = 0;
@@ -133,10 +131,11 @@ static int nv_verify_kid(nv_vault *v, const nv_age_identity *id, unsigned char k
 	}
 	rc = nv_age_decrypt_buf(&pt, &klen, ct, (size_t)n, id);
 	free(ct);
-	if (!rc && klen != 32)
-		rc = nv_error_set(NV_EMISMATCH, "the descriptor's K_id is %zu bytes, not 32", klen);
+	if (!rc && klen != NV_KID_LEN)
+		rc = nv_error_set(NV_EMISMATCH, "the descriptor's K_id is %zu bytes, not %d", klen,
+				  NV_KID_LEN);
 	if (!rc)
-		memcpy(kid, pt, 32);
+		memcpy(kid, pt, NV_KID_LEN);
 	if (pt)
 		nv_age_wipe_free(pt, klen);
 	return rc ? nv_error_wrap(rc, "decrypting the descriptor's K_id") : 0;
@@ -145,20 +144,17 @@ static int nv_verify_kid(nv_vault *v, const nv_age_identity *id, unsigned char k
 /* An object must be named after its contents (HMAC-SHA256 under K_id of the
  * plaintext SHA-256): a push deduplicates by that name, so a wrongly named
  * object would later stand in for other contents. */
-static void nv_verify_names(const nv_catalog *cat, const unsigned char kid[32],
+static void nv_verify_names(const nv_catalog *cat, const unsigned char kid[NV_KID_LEN],
 			    nv_verify_report *r)
 {
-	unsigned char mac[NV_SHA256_LEN];
-	char hex[NV_SHA256_HEX];
-	unsigned int mlen;
+	char want[NV_OBJECT_ID_HEX], id[NV_OBJECT_ID_HEX];
 
 	for (size_t i = 0; i < cat->n; i++) {
 		const nv_cat_entry *e = &cat->e[i];
 
-		HMAC(EVP_sha256(), kid, 32, e->sha256, NV_SHA256_LEN, mac, &mlen);
-		nv_hex(hex, mac, sizeof(mac));
-		/* "objects/ab/<id>.<nonce>.age": the catalog parser checked the shape. */
-		if (strncmp(e->object + 11, hex, 64) != 0)
+		nv_object_id(want, kid, e->sha256);
+		/* the catalog parser checked the name already: this cannot fail */
+		if (nv_object_name_parse(e->object, id, NULL) || strcmp(id, want) != 0)
 			nv_problem(r, "misnamed", e->path, "object %s is not named after the "
 				   "contents the catalog gives it (its id is not HMAC-SHA256 under "
 				   "K_id of the SHA-256)", e->object);
@@ -235,7 +231,7 @@ static int nv_verify_objects(nv_vault *v, const nv_manifest *m, const unsigned c
 	int rc = 0;
 
 	if (o->level == NV_VERIFY_DEEP) {
-		unsigned char kid[32];
+		unsigned char kid[NV_KID_LEN];
 
 		rc = nv_verify_deep_jobs(v, m, ok, o->id, &cat, &jobs, &n, r);
 		if (!rc && cat.n) {
@@ -255,9 +251,10 @@ static int nv_verify_objects(nv_vault *v, const nv_manifest *m, const unsigned c
 	if (!rc && n && (rc = nv_vread_run(&ro, jobs, n, &st)) == 0) {
 		r->objects += st.done;
 		r->problems += st.mismatched + st.missing + st.failed;
-		if (st.fatal) {
+		r->failed += st.failed;
+		if (st.out.fatal) {
 			nv_log(NV_LOG_ERROR, "%s", st.fatal_msg);
-			r->fatal = nv_vread_exit(&st);
+			r->fatal = st.out.fatal;
 			r->problems++;
 		}
 	}
@@ -326,7 +323,7 @@ int nv_vault_verify(nv_vault *v, const nv_verify_opts *o, nv_verify_report *r)
 	 * and its own number, not below what this host has seen. */
 	rc = nv_vault_current(v, -1, &m, sha, &gen);
 	if (rc) {
-		nv_problem(r, "newest", "manifests/", "%s", nv_error_msg());
+		nv_problem(r, "newest", NV_VAULT_MANIFESTS, "%s", nv_error_msg());
 		rc = 0;
 		gen = 0;
 	}
@@ -351,6 +348,13 @@ int nv_vault_verify(nv_vault *v, const nv_verify_opts *o, nv_verify_report *r)
 	return 0;
 fatal:
 	if (!r->fatal)
-		r->fatal = nv_exit_for_error(rc);
+		r->fatal = rc;
 	return rc;
+}
+
+void nv_verify_outcome(const nv_verify_report *r, nv_outcome *out)
+{
+	out->fatal = r->fatal;
+	out->failed = r->failed;
+	out->differ = r->problems - r->failed;
 }

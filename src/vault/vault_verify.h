@@ -5,6 +5,7 @@
 #ifndef NV_VAULT_VERIFY_H
 #define NV_VAULT_VERIFY_H
 
+#include "util/exit.h"
 #include "vault.h"
 
 typedef enum nv_verify_level {
@@ -28,12 +29,17 @@ typedef struct nv_verify_report {
 	uint64_t objects;    /* objects of the newest generation found good */
 	uint64_t extra;      /* stored objects no longer in the newest generation */
 	uint64_t problems;   /* each logged with the manifest or object it concerns */
-	int fatal;           /* exit code when the check could not run to the end */
+	uint64_t failed;     /* of which objects that could not be read (I/O): not
+	                      * differences, the check is incomplete */
+	int fatal;           /* the nv_err that stopped the check before its end */
 } nv_verify_report;
 
 /* Runs every check the level asks for; problems are logged and counted,
  * never stop the others. Returns 0, or an error when a check could not run
- * (r->fatal then says the exit code). */
+ * (r->fatal then holds it). The exit code is nv_exit_code over r->fatal,
+ * r->failed and the other problems (nv_verify_outcome). */
 int nv_vault_verify(nv_vault *v, const nv_verify_opts *o, nv_verify_report *r);
+/* The report as the one exit rule (util/exit.h) sees it. */
+void nv_verify_outcome(const nv_verify_report *r, nv_outcome *out);
 
 #endif

@@ -122,13 +122,14 @@ static int push(fx *x)
 	return nv_vault_push(x->v, x->src, x->sk, &x->o, &x->st);
 }
 
-/* The exit code cmd_push.c gives today: nv_vault_push returns an error, not
- * an outcome (to become nv_exit_code of the pool's outcome). */
+/* The exit code cmd_push.c gives: the one rule over the push's outcome. */
 static int push_exit(int rc, const nv_push_stats *st)
 {
-	if (rc == NV_EIO && st->failed)
-		return NV_EXIT_PARTIAL;
-	return nv_exit_for_error(rc);
+	nv_outcome o = st->out;
+
+	if (rc && !o.fatal && !o.failed && !o.differ)
+		o.fatal = rc;
+	return nv_exit_code(&o);
 }
 
 static unsigned commits(fx *x, const char *prefix)
@@ -191,7 +192,7 @@ static void test_push_transient_commit_retried(void **state)
 	assert_int_equal(push(x), 0);
 	assert_true(x->st.published);
 	assert_int_equal(x->st.uploaded, NCONTENTS);
-	assert_int_equal(x->st.failed, 0);
+	assert_int_equal(x->st.out.failed, 0);
 	assert_int_equal(nv_fake_calls(x->store, NV_FAKE_ABORT, "objects/"), 1);
 	assert_int_equal(commits(x, "objects/"), NCONTENTS + 1);
 	assert_int_equal(nv_fake_keys(x->store, "objects/"), NCONTENTS + 1);
@@ -208,7 +209,7 @@ static void test_push_persistent_fault_publishes_nothing(void **state)
 	nv_fault_set("write_commit@2-4=retry");
 	rc = push(x);
 	assert_int_not_equal(rc, 0);
-	assert_int_equal(x->st.failed, 1);
+	assert_int_equal(x->st.out.failed, 1);
 	assert_int_equal(push_exit(rc, &x->st), NV_EXIT_PARTIAL);
 	assert_false(x->st.published);
 	assert_int_equal(nv_fault_calls(NV_FAULT_COMMIT), 5);
@@ -236,14 +237,8 @@ static void test_push_unreadable_file(void **state)
 	code = push_exit(rc, &x->st);
 	assert_false(x->st.published);
 	assert_int_equal(nv_fake_calls(x->store, NV_FAKE_WRITE_OPEN, "manifests/"), 0);
-	if (code == NV_EXIT_FATAL) {
-		/* KNOWN DIFFERENCE: today's vault_push.c (nv_pjob_run) stops the whole
-		 * push on NV_EPERM, so the command exits 4. The pool conversion of push
-		 * applies the one classification; then delete this branch. */
-		skip();
-	}
 	assert_int_equal(code, NV_EXIT_PARTIAL);
-	assert_int_equal(x->st.failed, 1);
+	assert_int_equal(x->st.out.failed, 1);
 }
 
 /* ---- readers: the newest generation, its catalog, one job per file ---- */
@@ -297,7 +292,7 @@ static void test_pull_reads_each_object_once(void **state)
 	assert_int_equal(rd.n, NFILES);
 	nv_fake_reset_calls(x->store);
 	assert_int_equal(nv_vread_run(&o, rd.jobs, rd.n, &st), 0);
-	assert_int_equal(nv_vread_exit(&st), NV_EXIT_OK);
+	assert_int_equal(nv_exit_code(&st.out), NV_EXIT_OK);
 	assert_int_equal(st.done, NFILES);
 	for (int i = 0; i < NFILES; i++) {
 		size_t len;

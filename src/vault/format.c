@@ -1,0 +1,203 @@
+/* format.c: the vault's names built and parsed strictly, in one place, so that
+ * writer and readers cannot drift apart. Called through format.h. */
+#include "format.h"
+#include "util/error.h"
+#include "util/state.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+
+#define NV_HEXDIGITS "0123456789abcdef"
+
+int nv_hex_ok(const char *s, size_t n)
+{
+	return strspn(s, NV_HEXDIGITS) == n && s[n] == '\0';
+}
+
+/* ---- objects ---- */
+
+void nv_object_id(char id[NV_OBJECT_ID_HEX], const unsigned char kid[NV_KID_LEN],
+		  const unsigned char sha[NV_SHA256_LEN])
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	HMAC(EVP_sha256(), kid, NV_KID_LEN, sha, NV_SHA256_LEN, mac, &n);
+	nv_hex(id, mac, NV_SHA256_LEN);
+}
+
+int nv_object_prefix(char out[NV_OBJECT_PREFIX_MAX], const char *id)
+{
+	if (!nv_hex_ok(id, 64))
+		return nv_error_set(NV_EINVAL, "object id '%.80s' is not 64 hex digits", id);
+	snprintf(out, NV_OBJECT_PREFIX_MAX, NV_VAULT_OBJECTS "%.2s/%s.", id, id);
+	return 0;
+}
+
+int nv_object_name(char out[NV_OBJECT_NAME_MAX], const char *id, const char *nonce)
+{
+	int rc = nv_object_prefix(out, id);
+
+	if (rc)
+		return rc;
+	if (!nv_hex_ok(nonce, 16))
+		return nv_error_set(NV_EINVAL, "object nonce '%.40s' is not 16 hex digits", nonce);
+	snprintf(out + NV_OBJECT_PREFIX_MAX - 1, NV_OBJECT_NAME_MAX - NV_OBJECT_PREFIX_MAX + 1,
+		 "%s.age", nonce);
+	return 0;
+}
+
+int nv_object_name_new(char out[NV_OBJECT_NAME_MAX], const char *id)
+{
+	unsigned char nonce[8];
+	char hex[NV_OBJECT_NONCE_HEX];
+
+	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
+		return nv_error_set(NV_ERR, "no randomness");
+	nv_hex(hex, nonce, sizeof(nonce));
+	return nv_object_name(out, id, hex);
+}
+
+int nv_object_name_parse(const char *name, char id[NV_OBJECT_ID_HEX],
+			 char nonce[NV_OBJECT_NONCE_HEX])
+{
+	/* offsets in "objects/ab/<64>.<16>.age" */
+	const size_t dir = 8, idp = 11, dot = idp + 64, np = dot + 1, suffix = np + 16;
+	const char *why = NULL;
+
+	if (strlen(name) != NV_OBJECT_NAME_MAX - 1)
+		why = "wrong length";
+	else if (strncmp(name, NV_VAULT_OBJECTS, dir) != 0 || name[dir + 2] != '/')
+		why = "not under objects/XX/";
+	else if (strspn(name + idp, NV_HEXDIGITS) != 64 || name[dot] != '.')
+		why = "its id is not 64 lower-case hex digits";
+	else if (memcmp(name + dir, name + idp, 2) != 0)
+		why = "its directory is not the first two digits of its id";
+	else if (strspn(name + np, NV_HEXDIGITS) != 16)
+		why = "its nonce is not 16 lower-case hex digits";
+	else if (strcmp(name + suffix, ".age") != 0)
+		why = "it does not end in .age";
+	if (why)
+		return nv_error_set(NV_EMISMATCH, "bad object name '%.120s': %s", name, why);
+	if (id) {
+		memcpy(id, name + idp, 64);
+		id[64] = '\0';
+	}
+	if (nonce) {
+		memcpy(nonce, name + np, 16);
+		nonce[16] = '\0';
+	}
+	return 0;
+}
+
+/* ---- generations and manifests ---- */
+
+void nv_generation_format(char out[NV_GENERATION_MAX], uint64_t gen)
+{
+	snprintf(out, NV_GENERATION_MAX, "%020llu", (unsigned long long)gen);
+}
+
+int nv_generation_parse(uint64_t *gen, const char *s)
+{
+	uint64_t g = 0;
+
+	for (size_t i = 0; i < NV_GENERATION_DIGITS; i++) {
+		unsigned d = (unsigned)(unsigned char)s[i] - '0';
+
+		if (d > 9)
+			return nv_error_set(NV_EMISMATCH, "a generation is %d decimal digits",
+					    NV_GENERATION_DIGITS);
+		if (g > (UINT64_MAX - d) / 10)
+			return nv_error_set(NV_EMISMATCH, "generation %.20s is too large", s);
+		g = g * 10 + d;
+	}
+	*gen = g;
+	return 0;
+}
+
+void nv_manifest_name(char out[NV_MANIFEST_NAME_MAX], uint64_t gen)
+{
+	char g[NV_GENERATION_MAX];
+
+	nv_generation_format(g, gen);
+	snprintf(out, NV_MANIFEST_NAME_MAX, NV_VAULT_MANIFESTS "%s.json", g);
+}
+
+int nv_manifest_name_parse(uint64_t *gen, const char *name)
+{
+	const size_t pre = sizeof(NV_VAULT_MANIFESTS) - 1;
+
+	if (strlen(name) != NV_MANIFEST_NAME_MAX - 1 || strncmp(name, NV_VAULT_MANIFESTS, pre) ||
+	    strcmp(name + pre + NV_GENERATION_DIGITS, ".json") != 0)
+		return nv_error_set(NV_EMISMATCH, "'%.80s' is not manifests/<%d digits>.json", name,
+				    NV_GENERATION_DIGITS);
+	return nv_generation_parse(gen, name + pre);
+}
+
+int nv_signature_name(char out[NV_SIGNED_NAME_MAX], const char *name)
+{
+	int n = snprintf(out, NV_SIGNED_NAME_MAX, "%s" NV_VAULT_SIG_SUFFIX, name);
+
+	if (n < 0 || n >= NV_SIGNED_NAME_MAX)
+		return nv_error_set(NV_EINVAL, "no signature name for '%.80s': too long", name);
+	return 0;
+}
+
+/* ---- this host's state ---- */
+
+int nv_vstate_name(char *out, size_t cap, nv_vstate which, const char *arg)
+{
+	static const char *const push_file[] = {
+		[NV_VSTATE_KID] = "kid",         [NV_VSTATE_CACHE] = "cache.tsv",
+		[NV_VSTATE_LANDED] = "landed.tsv", [NV_VSTATE_PENDING] = "pending",
+		[NV_VSTATE_LAST] = "last",       [NV_VSTATE_LOCK] = "lock",
+	};
+	size_t want = which == NV_VSTATE_BOUND ? 64 : NV_VAULT_ID_HEX - 1;
+	int n;
+
+	if (which != NV_VSTATE_PINS && (!arg || !nv_hex_ok(arg, want)))
+		return nv_error_set(NV_EINVAL, "no state file for '%.80s': not %zu hex digits",
+				    arg ? arg : "", want);
+	switch (which) {
+	case NV_VSTATE_PINS:
+		n = snprintf(out, cap, "pins");
+		break;
+	case NV_VSTATE_PIN:
+		n = snprintf(out, cap, "pins/%s.json", arg);
+		break;
+	case NV_VSTATE_SEEN:
+		n = snprintf(out, cap, "seen/%s", arg);
+		break;
+	case NV_VSTATE_BOUND:
+		n = snprintf(out, cap, "bound/%s", arg);
+		break;
+	default:
+		if ((unsigned)which >= sizeof(push_file) / sizeof(*push_file))
+			return nv_error_set(NV_EINVAL, "unknown state file %d", (int)which);
+		n = snprintf(out, cap, "push/%s/%s", arg, push_file[which]);
+	}
+	if (n < 0 || (size_t)n >= cap)
+		return nv_error_set(NV_EINVAL, "state file name too long");
+	return 0;
+}
+
+int nv_vstate_path(char *out, size_t cap, nv_vstate which, const char *arg)
+{
+	char rel[128];
+	int rc = nv_vstate_name(rel, sizeof(rel), which, arg);
+
+	return rc ? rc : nv_state_path(out, cap, rel);
+}
+
+int nv_vstate_pin_parse(char vault_id[NV_VAULT_ID_HEX], const char *filename)
+{
+	if (strspn(filename, NV_HEXDIGITS) != NV_VAULT_ID_HEX - 1 ||
+	    strcmp(filename + NV_VAULT_ID_HEX - 1, ".json") != 0)
+		return nv_error_set(NV_EMISMATCH, "'%.80s' is not <vault id>.json", filename);
+	memcpy(vault_id, filename, NV_VAULT_ID_HEX - 1);
+	vault_id[NV_VAULT_ID_HEX - 1] = '\0';
+	return 0;
+}

@@ -1,0 +1,97 @@
+/* format.h: the vault's names, each defined here once (docs/FORMAT.md sections 2
+ * and 4): object ids and object names, generation numbers, manifest, signature,
+ * heartbeat and descriptor names, and this host's state files. Called by the
+ * vault modules and their tests; nothing here touches a store. */
+#ifndef NV_VAULT_FORMAT_H
+#define NV_VAULT_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/hash.h"
+
+/* Keys at the vault's root. A signature is stored beside what it signs, under
+ * the signed key + NV_VAULT_SIG_SUFFIX (nv_signature_name), in the namespace
+ * NV_SSHSIG_NS_VAULT for the descriptor, NV_SSHSIG_NS_MANIFEST for everything
+ * a push signs (ssh/sshsig.h). */
+#define NV_VAULT_DESCRIPTOR "navette-vault.json"
+#define NV_VAULT_HEARTBEAT "heartbeat.json"
+#define NV_VAULT_SIG_SUFFIX ".sig"
+#define NV_VAULT_OBJECTS "objects/"     /* listing prefix of every object */
+#define NV_VAULT_MANIFESTS "manifests/" /* listing prefix of the manifests */
+
+#define NV_VAULT_ID_HEX 33      /* vault id: 32 lower-case hex digits + NUL */
+#define NV_KID_LEN 32           /* K_id, the vault's object id key */
+#define NV_OBJECT_ID_HEX NV_SHA256_HEX     /* 64 hex digits + NUL */
+#define NV_OBJECT_NONCE_HEX 17  /* 16 hex digits + NUL */
+#define NV_OBJECT_PREFIX_MAX 77 /* "objects/ab/<id>." + NUL */
+#define NV_OBJECT_NAME_MAX 97   /* "objects/ab/<id>.<nonce>.age" + NUL */
+#define NV_GENERATION_DIGITS 20
+#define NV_GENERATION_MAX 21    /* 20 digits + NUL */
+#define NV_MANIFEST_NAME_MAX 36 /* "manifests/<20 digits>.json" + NUL */
+#define NV_SIGNED_NAME_MAX 64   /* any key nv_signature_name is given, + ".sig" */
+
+/* Is s exactly n lower-case hex digits (and nothing after them)? */
+int nv_hex_ok(const char *s, size_t n);
+
+/* ---- objects: objects/<id[0:2]>/<id>.<nonce>.age (section 2.2) ---- */
+
+/* The object id of a plaintext: hex HMAC-SHA256(K_id, SHA-256(plaintext)). A
+ * catalog is an object like any other: its name comes from here too. */
+void nv_object_id(char id[NV_OBJECT_ID_HEX], const unsigned char kid[NV_KID_LEN],
+		  const unsigned char sha[NV_SHA256_LEN]);
+/* "objects/ab/<id>.": what every object holding id's contents starts with
+ * (names sort by it, so a sorted manifest finds an id by this prefix).
+ * NV_EINVAL when id is not 64 lower-case hex digits. */
+int nv_object_prefix(char out[NV_OBJECT_PREFIX_MAX], const char *id);
+/* The object name for id and nonce (16 lower-case hex digits); NV_EINVAL if
+ * either is malformed. */
+int nv_object_name(char out[NV_OBJECT_NAME_MAX], const char *id, const char *nonce);
+/* A name for a new object holding id: a fresh random nonce, so that every
+ * name holds one byte string for ever (write-once names). */
+int nv_object_name_new(char out[NV_OBJECT_NAME_MAX], const char *id);
+/* Parses an object name; id and nonce may be NULL. NV_EMISMATCH, saying
+ * what is wrong, for anything but the exact grammar. */
+int nv_object_name_parse(const char *name, char id[NV_OBJECT_ID_HEX],
+			 char nonce[NV_OBJECT_NONCE_HEX]);
+
+/* ---- generations and manifests (section 2.4) ---- */
+
+/* A generation as 20 digits, zero-padded, so that names sort in generation order. */
+void nv_generation_format(char out[NV_GENERATION_MAX], uint64_t gen);
+/* Exactly 20 decimal digits (s need not end after them) that fit 64 bits. */
+int nv_generation_parse(uint64_t *gen, const char *s);
+/* "manifests/<generation>.json" */
+void nv_manifest_name(char out[NV_MANIFEST_NAME_MAX], uint64_t gen);
+/* The generation a manifest's key names; NV_EMISMATCH for any other key
+ * (a signature, a stray file, 19 or 21 digits). */
+int nv_manifest_name_parse(uint64_t *gen, const char *name);
+/* name + ".sig": where the signature of name is stored. */
+int nv_signature_name(char out[NV_SIGNED_NAME_MAX], const char *name);
+
+/* ---- this host's state (section 4), relative to the state root ---- */
+
+typedef enum nv_vstate {
+	NV_VSTATE_PINS,    /* pins              the directory of pins (arg unused) */
+	NV_VSTATE_PIN,     /* pins/<vault_id>.json */
+	NV_VSTATE_SEEN,    /* seen/<vault_id>   highest generation seen */
+	NV_VSTATE_BOUND,   /* bound/<64 hex>    arg: SHA-256 (hex) of a location */
+	NV_VSTATE_KID,     /* push/<vault_id>/kid */
+	NV_VSTATE_CACHE,   /* push/<vault_id>/cache.tsv */
+	NV_VSTATE_LANDED,  /* push/<vault_id>/landed.tsv */
+	NV_VSTATE_PENDING, /* push/<vault_id>/pending    the manifest being published */
+	NV_VSTATE_LAST,    /* push/<vault_id>/last       the last catalog body published */
+	NV_VSTATE_LOCK,    /* push/<vault_id>/lock */
+} nv_vstate;
+
+/* The state file's name relative to the state root. NV_EINVAL when arg is not
+ * a vault id (32 hex digits), or for BOUND 64 hex digits: a name from a
+ * store never reaches outside its directory. */
+int nv_vstate_name(char *out, size_t cap, nv_vstate which, const char *arg);
+/* The same under the state root, its parent directories created (0700). */
+int nv_vstate_path(char *out, size_t cap, nv_vstate which, const char *arg);
+/* The vault id a file name in the pins directory names ("<vault_id>.json");
+ * NV_EMISMATCH for any other name. */
+int nv_vstate_pin_parse(char vault_id[NV_VAULT_ID_HEX], const char *filename);
+
+#endif

@@ -1,0 +1,33 @@
+/* push_publish.h: the end of a push (docs/FORMAT.md 2.6): the catalog object,
+ * the manifest that claims the generation, its signature and the heartbeat;
+ * and the completion of a generation a killed push left unsigned.
+ * Called by vault_push.c; calls push_state.c and vault.c, never vault_push.c. */
+#ifndef NV_PUSH_PUBLISH_H
+#define NV_PUSH_PUBLISH_H
+
+#include "push_state.h"
+#include "ssh/sshkey.h"
+#include "vault.h"
+
+typedef struct nv_publisher {
+	nv_vault *v;
+	nv_store *s;          /* the vault's store, this thread's connection */
+	const nv_sshkey *sk;  /* the vault's signing key */
+	nv_push_state *ps;
+} nv_publisher;
+
+/* If the newest manifest is the one this host recorded as pending but is
+ * unsigned (a push killed between the manifest and its signature), signs it
+ * and refreshes the heartbeat. Otherwise only forgets the record. */
+int nv_push_complete_pending(const nv_publisher *pb);
+
+/* Publishes files[0..n) (sorted by path, none failed) as generation
+ * prev_gen + 1, chained to the manifest of prev_gen whose SHA-256 is prev_sha.
+ * A tree equal to the last one published only refreshes the heartbeat:
+ * *published is then 0 and *gen prev_gen. NV_EEXISTS when another pusher
+ * claimed the generation meanwhile. */
+int nv_push_publish(const nv_publisher *pb, nv_push_file *const *files, size_t n,
+		    uint64_t prev_gen, const unsigned char prev_sha[NV_SHA256_LEN], uint64_t *gen,
+		    int *published);
+
+#endif

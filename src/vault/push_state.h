@@ -1,0 +1,65 @@
+/* push_state.h: what the pushing host keeps for one vault (docs/FORMAT.md 4):
+ * the push lock, K_id, the plaintext cache, the objects landed but not yet
+ * published, the pending manifest and the last catalog body published.
+ * Called by vault_push.c, push_publish.c and vault.c (init); calls none of them. */
+#ifndef NV_PUSH_STATE_H
+#define NV_PUSH_STATE_H
+
+#include "driver/driver.h"
+#include "vault_doc.h"
+
+typedef struct nv_push_state nv_push_state;
+
+/* What one push learns of one source file: its listing, its catalog line and
+ * the object that holds its contents. */
+typedef struct nv_push_file {
+	char *path;
+	nv_entry e;         /* as the source driver listed it (.key NULL) */
+	int failed;
+	nv_cat_entry cat;   /* .path and .object point into this record */
+	nv_obj_rec obj;     /* .name malloc'd */
+} nv_push_file;
+
+/* Keeps K_id for vault_id on this host (init). */
+int nv_push_kid_save(const char *vault_id, const unsigned char kid[NV_KID_LEN]);
+
+/* Takes the push lock of vault_id (NV_EEXISTS when another push holds it;
+ * where names the vault in that message), loads K_id (NV_EINVAL when this host
+ * has none), the cache and the landed objects, and opens landed.tsv for
+ * appending. *out to nv_push_state_close. */
+int nv_push_state_open(nv_push_state **out, const char *vault_id, const char *where);
+/* Accepts NULL. Wipes K_id, releases the lock. */
+void nv_push_state_close(nv_push_state *s);
+
+/* The object id of a plaintext whose SHA-256 is sha, under this vault's K_id. */
+void nv_push_object_id(const nv_push_state *s, const unsigned char sha[NV_SHA256_LEN],
+		       char id[NV_OBJECT_ID_HEX]);
+
+/* 1, with the cached SHA-256 in sha, when the listed entry e is the file the
+ * cache recorded under path (same size, mtime, ctime and inode); else 0. */
+int nv_push_cache_lookup(const nv_push_state *s, const char *path, const nv_entry *e,
+			 unsigned char sha[NV_SHA256_LEN]);
+/* Replaces the cache with the files pushed (failed ones left out). */
+int nv_push_cache_save(nv_push_state *s, nv_push_file *const *files, size_t n);
+
+/* Objects uploaded by this push or an interrupted one of this host, by id.
+ * Not thread-safe: the caller serialises these three. */
+const nv_obj_rec *nv_push_landed_find(const nv_push_state *s, const char *id);
+/* Records rec (in memory and appended to landed.tsv: a killed push loses none). */
+int nv_push_landed_add(nv_push_state *s, const char *id, const nv_obj_rec *rec);
+/* A manifest naming them was published: landed.tsv starts over. */
+void nv_push_landed_reset(nv_push_state *s);
+
+/* The manifest recorded as being published: its generation and the hex
+ * SHA-256 of its bytes. NV_ENOTFOUND when there is none (a malformed record
+ * is dropped). */
+int nv_push_pending_get(nv_push_state *s, uint64_t *gen, char sha_hex[NV_SHA256_HEX]);
+int nv_push_pending_set(nv_push_state *s, uint64_t gen, const unsigned char sha[NV_SHA256_LEN]);
+void nv_push_pending_clear(nv_push_state *s);
+
+/* The hex SHA-256 of the last catalog body published and its generation
+ * (0 and "" when unknown). */
+void nv_push_last_get(nv_push_state *s, uint64_t *gen, char body_hex[NV_SHA256_HEX]);
+int nv_push_last_set(nv_push_state *s, uint64_t gen, const char body_hex[NV_SHA256_HEX]);
+
+#endif
