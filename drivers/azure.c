@@ -916,9 +916,7 @@ static int az_open_auth(struct nv_conn *c, const nv_location *loc)
 		sas = cs.sas;
 	}
 	if (rc == 0 && key) {
-		rc = nv_unbase64(&c->key, &c->keylen, key);
-		if (rc < 0)
-			rc = nv_error_set(NV_EINVAL, "azure: the account key is not valid base64");
+		rc = nv_az_key_decode(&c->key, &c->keylen, key);
 	} else if (rc == 0 && sas) {
 		rc = az_dup(&c->sas, sas[0] == '?' ? sas + 1 : sas);
 	} else if (rc == 0) {

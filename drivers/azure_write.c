@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 
 #include "md5_pair.h"
+#include "util/b64.h"
 
 /* One block buffer and the thread uploading it. */
 struct az_slot {
@@ -54,7 +55,7 @@ static void az_block_id(char out[17], const struct nv_writer *w, unsigned index)
 	raw[9] = (unsigned char)(index >> 16);
 	raw[10] = (unsigned char)(index >> 8);
 	raw[11] = (unsigned char)index;
-	nv_base64(out, raw, sizeof(raw));
+	nv_b64_pad_encode(out, raw, sizeof(raw));
 }
 
 static void *az_block_thread(void *arg)
@@ -69,7 +70,7 @@ static void *az_block_thread(void *arg)
 	int rc;
 
 	nv_md5_final(&s->md5, digest);
-	nv_base64(md5, digest, 16);
+	nv_b64_pad_encode(md5, digest, 16);
 	az_block_id(id, w, s->index);
 	nv_sb_add(&q, "comp=block&blockid=");
 	nv_sb_add_urlenc(&q, id, strlen(id), 0);
@@ -329,7 +330,7 @@ int nv_az_write_commit(struct nv_writer *w, nv_commit_info *out)
 	memset(out, 0, sizeof(*out));
 	n = az_commit_headers(h, w, mtime, sizeof(mtime), mode, sizeof(mode));
 	nv_md5_final(&w->md5, digest);
-	nv_base64(whole, digest, 16);
+	nv_b64_pad_encode(whole, digest, 16);
 	if (rc == 0 && w->nblocks == 0) {
 		/* It all fits in one block: one Put Blob, checked by its Content-MD5. */
 		h[n++] = (nv_az_hdr){ "x-ms-blob-type", "BlockBlob" };

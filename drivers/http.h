@@ -217,10 +217,7 @@ void nv_md5(unsigned char out[16], const void *data, size_t len);
 /* 0, or NV_ERR if HMAC failed. */
 int nv_hmac_sha256(unsigned char out[32], const void *key, size_t key_len, const void *msg,
 		   size_t msg_len);
-/* Standard base64 with padding; out needs 4*((n+2)/3)+1 bytes. */
-void nv_base64(char *out, const unsigned char *in, size_t n);
-/* Decodes standard base64 (padding optional); *out malloc'd; NV_EINVAL if malformed. */
-int nv_unbase64(unsigned char **out, size_t *out_len, const char *s);
+/* base64 itself is src/util/b64.h's (nv_b64_pad_encode, nv_b64_pad_decode). */
 /* base64(MD5(data)), the Content-MD5 header value; out: 25 bytes. */
 void nv_md5_base64(char out[25], const void *data, size_t len);
 

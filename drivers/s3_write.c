@@ -1,6 +1,7 @@
 /* s3_write.c: the s3 driver's writer: one PUT for small objects, multipart upload
  * with a few worker threads (own curl handle each) for large ones. Called via s3.c's table. */
 #include "s3.h"
+#include "util/b64.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -134,7 +135,7 @@ static int upload_part(struct nv_writer *w, nv_http *h, struct part *p)
 
 	snprintf(num, sizeof(num), "%u", p->number);
 	nv_md5(raw, p->buf, p->len);
-	nv_base64(md5, raw, 16);
+	nv_b64_pad_encode(md5, raw, 16);
 	nv_hex(hexmd5, raw, 16);
 	nv_sha256_hex(hash, p->buf, p->len);
 	if ((rc = nv_http_header_add(&hd, "Content-MD5", "%s", md5)))
@@ -494,7 +495,7 @@ static int put_single(struct nv_writer *w, nv_commit_info *out)
 	int rc = 0;
 
 	nv_md5(raw, call.body ? call.body : "", call.body_len);
-	nv_base64(md5, raw, 16);
+	nv_b64_pad_encode(md5, raw, 16);
 	nv_hex(hexmd5, raw, 16);
 	for (i = 0; i < w->meta.n && !rc; i++)
 		rc = nv_http_header_add_line(&h, w->meta.v[i], strlen(w->meta.v[i]));
