@@ -21,8 +21,8 @@
  *                      times block_size per writer)
  *   list_page_size     List Blobs maxresults, 1..5000 (default 5000)
  *   timeout            seconds without progress before a request fails (default 120)
- *   retries            extra attempts on 408, 429, 500, 502, 503, 504 and
- *                      connection errors, with backoff (default 5; never on 403)
+ * Retries: 408, 429, 500, 502, 503, 504 and connection errors (never 403) are
+ * sent again under the one policy (util/retry.h: --retries, shared with the engine's).
  * What it leaves out: containers are never created or deleted; uncommitted
  * blocks of an aborted write are left for the service to collect (7 days). */
 #include "azure_int.h"
@@ -994,7 +994,7 @@ static int az_open_path(struct nv_conn *c, const char *path)
 
 static int az_open_tuning(struct nv_conn *c, const nv_settings *s)
 {
-	uint64_t block, page, conc, timeout, retries;
+	uint64_t block, page, conc, timeout;
 	int allow = 0, rc;
 
 	rc = nv_settings_get_size(s, "part_size", NULL, AZ_DEFAULT_BLOCK, &block);
@@ -1014,8 +1014,6 @@ static int az_open_tuning(struct nv_conn *c, const nv_settings *s)
 	if (rc == 0)
 		rc = nv_settings_get_u64(s, "timeout", NULL, 120, &timeout);
 	if (rc == 0)
-		rc = nv_settings_get_u64(s, "retries", NULL, 5, &retries);
-	if (rc == 0)
 		rc = nv_settings_get_bool(s, "allow_http", NULL, 0, &allow);
 	if (rc == 0)
 		rc = az_dup(&c->ca_file, nv_settings_get(s, "ca_file", NULL));
@@ -1025,8 +1023,7 @@ static int az_open_tuning(struct nv_conn *c, const nv_settings *s)
 	c->page_size = (unsigned)page;
 	c->concurrency = (unsigned)conc;
 	c->hopts = (nv_http_opts){ .name = "azure", .ca_file = c->ca_file, .allow_http = allow,
-				   .timeout = timeout > 86400 ? 86400 : (unsigned)timeout,
-				   .retries = retries > 100 ? 100 : (unsigned)retries };
+				   .timeout = timeout > 86400 ? 86400 : (unsigned)timeout };
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /* http.c: the libcurl client shared by the S3 and Azure drivers: one persistent
- * easy handle per nv_http, TLS checks, timeouts, retries with backoff. Only drivers/. */
+ * easy handle per nv_http, TLS checks, timeouts, which answers may be retried (the
+ * retry decision and pause are util/retry.h's). Only drivers/. */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -12,11 +13,11 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <openssl/rand.h>
+
+#include "util/retry.h"
 
 #define HTTP_ERR_BODY_MAX (64 * 1024)
 #define HTTP_DEF_BODY_MAX (1024 * 1024)
-#define HTTP_BACKOFF_CAP_MS 20000u
 /* Per connection, kept with the handle. curl's default 16 KiB meant one recv()
  * and one poll() per 16 KiB: 138,000 system calls per GiB downloaded, 25,000 at
  * 64 KiB. Sends keep curl's 64 KiB: at 512 KiB each copy spilled out of the L2
@@ -30,8 +31,6 @@ struct nv_http {
 	int allow_http;
 	unsigned connect_timeout;
 	unsigned timeout;
-	unsigned retries;
-	unsigned retry_base_ms;
 	int trace;
 };
 
@@ -79,8 +78,6 @@ int nv_http_new(nv_http **out, const nv_http_opts *opts)
 	h->allow_http = opts->allow_http;
 	h->connect_timeout = opts->connect_timeout ? opts->connect_timeout : 30;
 	h->timeout = opts->timeout ? opts->timeout : 120;
-	h->retries = opts->retries;
-	h->retry_base_ms = opts->retry_base_ms ? opts->retry_base_ms : 250;
 	h->trace = getenv("NAVETTE_HTTP_TRACE") && strcmp(getenv("NAVETTE_HTTP_TRACE"), "1") == 0;
 	*out = h;
 	return 0;
@@ -169,28 +166,6 @@ int nv_http_check_url(const char *url, int allow_http)
 	return nv_error_set(NV_EINVAL,
 			    "refusing plain http:// to %s: credentials and data would cross the "
 			    "network unencrypted (set allow_http = true to insist)", host);
-}
-
-/* ---- backoff ---- */
-
-void nv_http_backoff(unsigned base_ms, unsigned attempt)
-{
-	unsigned long long ms = base_ms ? base_ms : 250;
-	unsigned r = 0;
-	struct timespec ts;
-
-	while (attempt-- > 1 && ms < HTTP_BACKOFF_CAP_MS)
-		ms *= 2;
-	if (ms > HTTP_BACKOFF_CAP_MS)
-		ms = HTTP_BACKOFF_CAP_MS;
-	/* Full randomness is not needed, only de-synchronised clients. */
-	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
-		r = (unsigned)time(NULL) * 2654435761u;
-	ms = ms / 2 + (ms / 2) * (r % 1000) / 1000;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) != 0)
-		;
 }
 
 /* ---- curl callbacks ---- */
@@ -472,6 +447,31 @@ const char *nv_http_resp_header(const nv_http_resp *r, const char *name)
 	return nv_http_header_get(&r->headers, name);
 }
 
+unsigned nv_http_retry_after_ms(const nv_http_resp *r)
+{
+	const char *ms = nv_http_resp_header(r, "x-ms-retry-after-ms");
+	const char *after = nv_http_resp_header(r, "Retry-After");
+	unsigned long long v;
+	char *end;
+
+	if (r->status != 429 && r->status != 503)
+		return 0;
+	/* Azure's milliseconds are finer than the standard header's seconds. */
+	if (ms && *ms >= '0' && *ms <= '9') {
+		v = strtoull(ms, &end, 10);
+		if (!*end)
+			return v > NV_RETRY_AFTER_CAP_MS ? NV_RETRY_AFTER_CAP_MS : (unsigned)v;
+	}
+	if (after && *after >= '0' && *after <= '9') {
+		v = strtoull(after, &end, 10);
+		if (!*end)
+			return v > NV_RETRY_AFTER_CAP_MS / 1000 ? NV_RETRY_AFTER_CAP_MS
+								 : (unsigned)v * 1000u;
+	}
+	/* The HTTP-date form is left out: S3 and Azure send seconds. */
+	return 0;
+}
+
 static void resp_reset(nv_http_resp *r)
 {
 	unsigned attempts = r->attempts;
@@ -483,7 +483,7 @@ static void resp_reset(nv_http_resp *r)
 int nv_http_send(nv_http *h, nv_http_req *req, nv_http_resp *resp)
 {
 	char shown[1024], detail[CURL_ERROR_SIZE];
-	unsigned attempt;
+	unsigned attempt, hint;
 	int rc;
 
 	memset(resp, 0, sizeof(*resp));
@@ -497,8 +497,6 @@ int nv_http_send(nv_http *h, nv_http_req *req, nv_http_resp *resp)
 		CURLcode cc;
 		int again;
 
-		if (attempt)
-			nv_http_backoff(h->retry_base_ms, attempt);
 		resp_reset(resp);
 		if (req->prepare && (rc = req->prepare(req->ctx, req, attempt)) != 0)
 			return rc;
@@ -525,14 +523,19 @@ int nv_http_send(nv_http *h, nv_http_req *req, nv_http_resp *resp)
 			cc = CURLE_OK;
 		}
 		if (cc != CURLE_OK) {
+			/* The one policy decides and sleeps (util/retry.h). */
 			rc = curl_error(h, req, cc, detail, shown);
-			if (rc != NV_ERETRY || attempt >= h->retries)
+			if (!nv_retry_again(rc))
 				return rc;
 			continue;
 		}
 		again = req->retryable ? req->retryable(req->ctx, resp) : default_retryable(resp);
-		if (!again || attempt >= h->retries)
+		if (!again)
 			return 0;
+		if ((hint = nv_http_retry_after_ms(resp)))
+			nv_retry_hint_ms(hint);
+		if (!nv_retry_again(NV_ERETRY))
+			return 0; /* the budget is spent: the caller maps this answer */
 	}
 }
 

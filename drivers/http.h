@@ -1,6 +1,7 @@
-/* http.h: shared HTTP plumbing for the S3 and Azure drivers: a libcurl client with
- * retries and redaction, an expat-based streaming XML reader, URL/crypto/time helpers.
- * Only drivers/ may include this; no curl or expat type appears here. */
+/* http.h: shared HTTP plumbing for the S3 and Azure drivers: a libcurl client that
+ * retries under util/retry.h's policy and redacts secrets, an expat-based streaming
+ * XML reader, URL/crypto/time helpers. Only drivers/ may include this; no curl or
+ * expat type appears here. */
 #ifndef NV_DRIVERS_HTTP_H
 #define NV_DRIVERS_HTTP_H
 
@@ -68,8 +69,6 @@ typedef struct nv_http_opts {
 	int allow_http;            /* allow plain http:// to non-loopback hosts */
 	unsigned connect_timeout;  /* seconds; 0 = 30 */
 	unsigned timeout;          /* seconds without progress (< 1 byte/s) before giving up; 0 = 120 */
-	unsigned retries;          /* extra attempts after the first on retryable failures */
-	unsigned retry_base_ms;    /* first backoff delay; 0 = 250; doubles, capped at 20 s, jittered */
 } nv_http_opts;
 
 int nv_http_new(nv_http **out, const nv_http_opts *opts);
@@ -119,11 +118,13 @@ struct nv_http_resp {
 	unsigned attempts;         /* how many requests were sent */
 };
 
-/* Sends req, retrying per req->retryable with exponential backoff and jitter,
- * at most 1 + retries times. Returns 0 when a response arrived (whatever its
- * status: the caller maps non-2xx through its one error function), or a
- * negative nv_err for transport failures: NV_ERETRY (connection/timeouts, after
- * retries), NV_EAUTH (TLS certificate or host name not verified), NV_EINVAL
+/* Sends req. A transient transport failure, or an answer req->retryable calls
+ * retryable, is sent again (prepare called anew) while nv_retry_again() allows:
+ * the thread's one attempt budget and backoff (util/retry.h), waiting at least
+ * the server's Retry-After / x-ms-retry-after-ms on 429 and 503. Returns 0 when
+ * a response arrived (whatever its status: the caller maps non-2xx through its
+ * one error function), or a negative nv_err for transport failures: NV_ERETRY
+ * (connection/timeouts, once the budget is spent), NV_EAUTH (TLS certificate or host name not verified), NV_EINVAL
  * (URL refused), or the sink's code. Messages carry the method and the
  * redacted URL. resp is cleared first; free it with nv_http_resp_clear. */
 int nv_http_send(nv_http *h, nv_http_req *req, nv_http_resp *resp);
@@ -161,10 +162,9 @@ int nv_http_seq_read(nv_http_seq *q, void *buf, size_t len, size_t *got);
 /* Closes the stream, frees the answer; q may be reused. */
 void nv_http_seq_end(nv_http_seq *q);
 
-/* Sleeps the backoff delay for retry number attempt (1, 2, ...): base * 2^(attempt-1),
- * capped at 20 s, times a random factor in [0.5, 1). For callers that retry
- * whole operations themselves. */
-void nv_http_backoff(unsigned base_ms, unsigned attempt);
+/* The wait a 429 or 503 answer asks for, in milliseconds (x-ms-retry-after-ms,
+ * else Retry-After in seconds), capped at NV_RETRY_AFTER_CAP_MS; 0 when none. */
+unsigned nv_http_retry_after_ms(const nv_http_resp *r);
 
 /* When NAVETTE_HTTP_TRACE=1, nv_http_send prints one line per attempt on stderr:
  * "http: s3: GET <redacted url> -> 200 (attempt 1)". Tests count requests with it. */

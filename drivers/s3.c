@@ -29,7 +29,7 @@
  *   stream_reads        -                  true (default): sequential reads of one object
  *                                          share one open GET instead of a GET each
  *   timeout             -                  seconds without progress before a request fails
- *   retries             -                  retries of a failed request (default 5)
+ * Retries: the one policy's (util/retry.h: --retries, shared with the engine's).
  * Locations: s3://bucket/prefix, or NAME:bucket/prefix for a remote of type s3.
  * Left out: listing does not return x-amz-meta-mtime (S3 lists no user metadata):
  * entries from list carry Last-Modified without NV_ENTRY_HAS_MTIME; stat has it. */
@@ -190,7 +190,7 @@ static int s3_parse_endpoint(struct nv_conn *c, const nv_settings *s, const char
 
 static int s3_settings(struct nv_conn *c, const nv_settings *s)
 {
-	uint64_t timeout, retries;
+	uint64_t timeout;
 	const char *endpoint, *region;
 	char defep[128];
 	int rc;
@@ -215,8 +215,7 @@ static int s3_settings(struct nv_conn *c, const nv_settings *s)
 	    (rc = nv_settings_get_size(s, "part_size", NULL, 8u << 20, &c->part_size)) ||
 	    (rc = nv_settings_get_u64(s, "list_page_size", NULL, 1000, &c->page_size)) ||
 	    (rc = nv_settings_get_u64(s, "upload_concurrency", NULL, 4, &c->concurrency)) ||
-	    (rc = nv_settings_get_u64(s, "timeout", NULL, 120, &timeout)) ||
-	    (rc = nv_settings_get_u64(s, "retries", NULL, 5, &retries)))
+	    (rc = nv_settings_get_u64(s, "timeout", NULL, 120, &timeout)))
 		return rc;
 	if (c->part_size < S3_MIN_PART || c->part_size > (5ull << 30))
 		return nv_error_set(NV_EINVAL, "s3 part_size must be between 5M and 5G");
@@ -230,7 +229,6 @@ static int s3_settings(struct nv_conn *c, const nv_settings *s)
 	c->ca_file = dup_or_null(nv_settings_get(s, "ca_file", "AWS_CA_BUNDLE"));
 	c->hopts.ca_file = c->ca_file;
 	c->hopts.timeout = timeout > 86400 ? 86400 : (unsigned)timeout;
-	c->hopts.retries = retries > 20 ? 20 : (unsigned)retries;
 	endpoint = nv_settings_get(s, "endpoint", "AWS_ENDPOINT_URL");
 	if (!endpoint || !*endpoint) {
 		snprintf(defep, sizeof(defep), "https://s3.%s.amazonaws.com", c->region);

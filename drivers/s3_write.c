@@ -2,6 +2,7 @@
  * with a few worker threads (own curl handle each) for large ones. Called via s3.c's table. */
 #include "s3.h"
 #include "util/b64.h"
+#include "util/retry.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -384,7 +385,7 @@ static int complete_upload(struct nv_writer *w)
 	nv_xml_error e;
 	nv_http_resp r = { 0 };
 	nv_sb body = { 0 };
-	unsigned i, attempt;
+	unsigned i;
 	int rc;
 
 	nv_sb_add(&body, "<CompleteMultipartUpload>");
@@ -397,16 +398,16 @@ static int complete_upload(struct nv_writer *w)
 	call.body = body.s;
 	call.body_len = body.len;
 	/* A 200 may still carry an <Error> (S3 sends the status before the work
-	 * is done); InternalError/SlowDown there ask for the whole call again. */
-	for (attempt = 0;; attempt++) {
+	 * is done); InternalError/SlowDown there ask for the whole call again,
+	 * under the same attempt budget as every request (util/retry.h). */
+	for (;;) {
 		rc = nv_s3_call(w->c, w->c->http, &call, &r);
 		if (rc)
 			break;
 		if (!nv_s3_ok(&r) || nv_xml_error_parse(&e, r.body, r.body_len)) {
 			rc = nv_s3_error(w->c, &r, "POST (complete multipart upload)", w->key);
-			if (rc == NV_ERETRY && nv_s3_ok(&r) && attempt < w->c->hopts.retries) {
+			if (nv_s3_ok(&r) && nv_retry_again(rc)) {
 				nv_http_resp_clear(&r);
-				nv_http_backoff(w->c->hopts.retry_base_ms, attempt + 1);
 				continue;
 			}
 		}
