@@ -1,6 +1,6 @@
 /* s3_write.c: the s3 driver's writer: one PUT for small objects, multipart upload
  * with a few worker threads (own curl handle each) for large ones. Called via s3.c's table. */
-#include "s3.h"
+#include "s3_int.h"
 #include "util/b64.h"
 #include "util/retry.h"
 
