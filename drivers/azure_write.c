@@ -362,3 +362,28 @@ void nv_az_write_abort(struct nv_writer *w)
 	 * service after a week. */
 	az_writer_free(w);
 }
+
+/* ---- Remove ---- */
+
+int nv_az_remove(struct nv_conn *c, const char *key)
+{
+	const nv_az_hdr h = { "x-ms-delete-snapshots", "include" };
+	nv_http_resp resp = { 0 };
+	char *blob = nv_az_blob_name(c, key);
+	const char *code;
+	int rc;
+
+	if (!blob)
+		return NV_ERR;
+	nv_az_readahead_drop(c);
+	rc = nv_az_send(c, c->http, "DELETE", blob, NULL, &h, 1, NULL, 0, NULL, NULL, NULL,
+			&resp);
+	code = rc == 0 ? nv_http_resp_header(&resp, "x-ms-error-code") : NULL;
+	if (rc == 0 && resp.status == 404 && code && strcmp(code, "BlobNotFound") == 0)
+		rc = 0; /* already gone */
+	else if (rc == 0 && resp.status / 100 != 2)
+		rc = nv_az_error(c, &resp, "DELETE", blob);
+	nv_http_resp_clear(&resp);
+	free(blob);
+	return rc;
+}
