@@ -55,8 +55,7 @@ static void azure_close(struct nv_conn *c)
 	if (!c)
 		return;
 	nv_http_free(c->http);
-	for (unsigned i = 0; i < NV_AZ_MAX_POOL; i++)
-		nv_http_free(c->pool[i]);
+	nv_http_spares_free(&c->spares);
 	free(c->ca_file);
 	free(c->account);
 	az_free_secret(c->key, c->keylen);
@@ -225,9 +224,9 @@ static int az_open_tuning(struct nv_conn *c, const nv_settings *s)
 		rc = nv_error_set(NV_EINVAL, "azure: list_page_size must be 1 to 5000");
 	if (rc == 0)
 		rc = nv_settings_get_u64(s, "upload_concurrency", NULL, 4, &conc);
-	if (rc == 0 && (conc < 1 || conc > NV_AZ_MAX_POOL))
+	if (rc == 0 && (conc < 1 || conc > NV_AZ_MAX_CONCURRENCY))
 		rc = nv_error_set(NV_EINVAL, "azure: upload_concurrency must be 1 to %u",
-				  NV_AZ_MAX_POOL);
+				  NV_AZ_MAX_CONCURRENCY);
 	if (rc == 0)
 		rc = nv_settings_get_u64(s, "timeout", NULL, 120, &timeout);
 	if (rc == 0)

@@ -14,12 +14,12 @@
 #define NV_AZ_VERSION "2021-08-06"   /* pinned x-ms-version */
 #define NV_AZ_MAX_BLOCKS 50000u      /* blocks per blob (service limit) */
 #define NV_AZ_MAX_BLOCK (4000ull << 20) /* bytes per block (service limit) */
-#define NV_AZ_MAX_POOL 64u
+#define NV_AZ_MAX_CONCURRENCY 64u   /* blocks in flight per writer */
 #define NV_AZ_READAHEAD (4u << 20)
 
 struct nv_conn {
 	nv_http *http;             /* this connection's persistent handle */
-	nv_http *pool[NV_AZ_MAX_POOL]; /* extra handles for blocks in flight, made on need */
+	nv_http_spares spares;     /* idle clients for block threads, kept across writers */
 	nv_http_opts hopts;
 	char *ca_file;
 	char *account;

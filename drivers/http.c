@@ -93,6 +93,29 @@ void nv_http_free(nv_http *h)
 	free(h);
 }
 
+int nv_http_spare_take(nv_http_spares *s, const nv_http_opts *opts, nv_http **out)
+{
+	if (s->n) {
+		*out = s->v[--s->n];
+		return 0;
+	}
+	return nv_http_new(out, opts);
+}
+
+void nv_http_spare_give(nv_http_spares *s, nv_http *h)
+{
+	if (h && s->n < NV_HTTP_SPARES)
+		s->v[s->n++] = h;
+	else
+		nv_http_free(h);
+}
+
+void nv_http_spares_free(nv_http_spares *s)
+{
+	while (s->n)
+		nv_http_free(s->v[--s->n]);
+}
+
 /* ---- URL policy ---- */
 
 int nv_http_host_is_loopback(const char *host)

@@ -74,6 +74,21 @@ typedef struct nv_http_opts {
 int nv_http_new(nv_http **out, const nv_http_opts *opts);
 void nv_http_free(nv_http *h);
 
+/* A connection's idle clients for its writers' part-upload threads: a writer
+ * takes some when an object goes up in parts and gives them back when it ends,
+ * so the next object's parts reuse their connections (TCP, TLS sessions).
+ * Taken and given on the connection's own thread only. */
+#define NV_HTTP_SPARES 64
+typedef struct nv_http_spares {
+	nv_http *v[NV_HTTP_SPARES];
+	unsigned n;
+} nv_http_spares;
+/* A kept client, or a new one made with opts. */
+int nv_http_spare_take(nv_http_spares *s, const nv_http_opts *opts, nv_http **out);
+/* Keeps h for a later writer (frees it when s is full); accepts NULL. */
+void nv_http_spare_give(nv_http_spares *s, nv_http *h);
+void nv_http_spares_free(nv_http_spares *s);
+
 /* Checks that url is https://, or http:// to a loopback host (127.0.0.0/8,
  * ::1, localhost), or http:// with allow_http. NV_EINVAL with a message otherwise. */
 int nv_http_check_url(const char *url, int allow_http);

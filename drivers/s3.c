@@ -59,6 +59,7 @@ static void s3_close(struct nv_conn *c)
 	nv_http_seq_end(&c->rs);
 	free(c->last_key);
 	nv_http_free(c->http);
+	nv_http_spares_free(&c->spares);
 	free(c->url_base);
 	free(c->uri_base);
 	free(c->host);
@@ -219,8 +220,9 @@ static int s3_settings(struct nv_conn *c, const nv_settings *s)
 		return nv_error_set(NV_EINVAL, "s3 max_upload_parts must be between 1 and 10000");
 	if (c->page_size < 1 || c->page_size > 1000)
 		return nv_error_set(NV_EINVAL, "s3 list_page_size must be between 1 and 1000");
-	if (c->concurrency < 1 || c->concurrency > 32)
-		return nv_error_set(NV_EINVAL, "s3 upload_concurrency must be between 1 and 32");
+	if (c->concurrency < 1 || c->concurrency > NV_S3_MAX_CONCURRENCY)
+		return nv_error_set(NV_EINVAL, "s3 upload_concurrency must be between 1 and %u",
+				    NV_S3_MAX_CONCURRENCY);
 	c->hopts.name = "s3";
 	c->ca_file = dup_or_null(nv_settings_get(s, "ca_file", "AWS_CA_BUNDLE"));
 	c->hopts.ca_file = c->ca_file;

@@ -9,7 +9,8 @@
 
 struct nv_conn {
 	nv_http *http;          /* this connection's own client (list, stat, read, small puts) */
-	nv_http_opts hopts;     /* to give upload workers clients of their own;
+	nv_http_spares spares;  /* idle clients for part threads, kept across writers */
+	nv_http_opts hopts;     /* to give part threads clients of their own;
 	                         * hopts.ca_file is ca_file below */
 	char *ca_file;          /* copied: the location may go before the connection */
 	char *url_base;         /* "https://bucket.host" or "http://127.0.0.1:9000/bucket" */

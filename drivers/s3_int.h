@@ -6,6 +6,8 @@
 
 #include "s3.h"
 
+#define NV_S3_MAX_CONCURRENCY 32u /* parts in flight per writer */
+
 /* One S3 request, signed anew on each attempt. */
 struct s3_call {
 	const char *method;
