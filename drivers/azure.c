@@ -20,8 +20,8 @@
  *   allow_http         plain http:// to a non-loopback host (default false)
  *   block_size         block size for Put Block (default 4M; part_size is an alias;
  *                      grown when a known size would need more than 50,000 blocks)
- *   upload_concurrency blocks in flight per object (default 4; memory is this
- *                      times block_size per writer)
+ *   upload_concurrency blocks uploading at once per object (default 4, max 64;
+ *                      memory is this + 1 times block_size per writer)
  *   list_page_size     List Blobs maxresults, 1..5000 (default 5000)
  *   timeout            seconds without progress before a request fails (default 120)
  * Retries: 408, 429, 500, 502, 503, 504 and connection errors (never 403) are
