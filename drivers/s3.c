@@ -25,7 +25,8 @@
  *                                          the whole listing and sort it (memory grows
  *                                          with the listing; for s3rver, which walks its
  *                                          directories and skips keys past page ends)
- *   upload_concurrency  -                  parts in flight per object (default 4, max 32)
+ *   upload_concurrency  -                  parts uploading at once per object (default 4,
+ *                                          max 32; memory (this + 1) x part_size)
  *   conditional_writes  -                  the server honours If-None-Match: * (default
  *                                          true; false: exclusive writes check first, racy)
  *   stream_reads        -                  true (default): sequential reads of one object
@@ -34,7 +35,8 @@
  * Retries: the one policy's (util/retry.h: --retries, shared with the engine's).
  * Locations: s3://bucket/prefix, or NAME:bucket/prefix for a remote of type s3.
  * Left out: listing does not return x-amz-meta-mtime (S3 lists no user metadata):
- * entries from list carry Last-Modified without NV_ENTRY_HAS_MTIME; stat has it. */#include "s3_int.h"
+ * entries from list carry Last-Modified without NV_ENTRY_HAS_MTIME; stat has it. */
+#include "s3_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
