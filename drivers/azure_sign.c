@@ -1,5 +1,5 @@
-/* azure_sign.c: Azure Storage Shared Key signing and the encodings it needs.
- * Called by the azure driver files only (see azure_sign.h); encodings from http.h. */
+/* azure_sign.c: Azure Storage Shared Key signing and the account key's decoding.
+ * Called by the azure driver files only (see azure_sign.h); base64 from util/b64.h. */
 #include "azure_sign.h"
 
 #include <ctype.h>
@@ -10,6 +10,7 @@
 
 #include <openssl/crypto.h>
 
+#include "util/b64.h"
 #include "util/error.h"
 #include "http.h"
 
@@ -211,7 +212,7 @@ int nv_az_authorization(char **out, const char *account, const unsigned char *ke
 	*out = NULL;
 	if (nv_hmac_sha256(mac, key, keylen, sts, strlen(sts)) < 0)
 		return nv_error_set(NV_ERR, "azure: HMAC-SHA256 failed");
-	nv_base64(b64, mac, sizeof(mac));
+	nv_b64_pad_encode(b64, mac, sizeof(mac));
 	OPENSSL_cleanse(mac, sizeof(mac));
 	n = strlen("SharedKey ") + strlen(account) + 1 + strlen(b64) + 1;
 	*out = malloc(n);
@@ -219,4 +220,30 @@ int nv_az_authorization(char **out, const char *account, const unsigned char *ke
 		snprintf(*out, n, "SharedKey %s:%s", account, b64);
 	OPENSSL_cleanse(b64, sizeof(b64));
 	return *out ? 0 : nv_error_set(NV_ERR, "out of memory");
+}
+
+int nv_az_key_decode(unsigned char **out, size_t *len, const char *b64)
+{
+	size_t n;
+	long got;
+
+	*out = NULL;
+	*len = 0;
+	/* A key pasted into a file or a variable often keeps its newline. */
+	while (isspace((unsigned char)*b64))
+		b64++;
+	n = strlen(b64);
+	while (n && isspace((unsigned char)b64[n - 1]))
+		n--;
+	if (!(*out = malloc(n / 4 * 3 + 3)))
+		return nv_error_set(NV_ERR, "out of memory");
+	got = n % 4 == 0 ? nv_b64_pad_decode(*out, b64, n) : nv_b64_raw_decode(*out, b64, n);
+	if (got <= 0) {
+		OPENSSL_cleanse(*out, n / 4 * 3 + 3);
+		free(*out);
+		*out = NULL;
+		return nv_error_set(NV_EINVAL, "azure: the account key is not valid base64");
+	}
+	*len = (size_t)got;
+	return 0;
 }

@@ -26,4 +26,9 @@ int nv_az_string_to_sign(char **out, const char *method, const nv_az_hdr *hdrs,
 int nv_az_authorization(char **out, const char *account, const unsigned char *key,
 			size_t keylen, const char *sts);
 
+/* Decodes an account key (standard base64, padding optional, blanks around it
+ * ignored) into *out (malloc'd, a secret: wipe it before free). NV_EINVAL,
+ * with a message that does not quote the key, when it is not base64 or empty. */
+int nv_az_key_decode(unsigned char **out, size_t *len, const char *b64);
+
 #endif

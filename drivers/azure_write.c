@@ -1,9 +1,9 @@
-/* azure_write.c: the azure driver's writes: one Put Blob when the object fits
- * in a block, else Put Block (several in flight, each on its own connection,
- * each with a Content-MD5) and one Put Block List. Only azure.c's table calls these. */
+/* azure_write.c: the azure driver's writes: one Put Blob when the object fits in
+ * a block, else Put Block (in parallel through part_upload.c, each block with its
+ * Content-MD5) and one Put Block List; and Delete Blob. Called via azure.c's
+ * table; calls down into azure_request.c and part_upload.c only. */
 #include "azure_int.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,31 +11,21 @@
 #include <openssl/rand.h>
 
 #include "md5_pair.h"
+#include "part_upload.h"
+#include "util/b64.h"
 
-/* One block buffer and the thread uploading it. */
-struct az_slot {
-	unsigned char *buf;
-	size_t len;
-	nv_md5_ctx md5;    /* this block's MD5, taken as the bytes arrive, together
-	                    * with the whole object's (md5_pair.h) */
-	unsigned index;    /* block number */
-	int running;       /* a thread owns the slot until joined */
-	pthread_t thread;
-	int rc;
-	char err[1024];
-	struct nv_writer *w;
-	nv_http *http;
-};
+_Static_assert(NV_AZ_MAX_CONCURRENCY <= NV_PU_MAX_THREADS, "one part thread per block in flight");
 
 struct nv_writer {
 	struct nv_conn *c;
 	char *blob;
 	nv_write_opts opts;
 	size_t block;              /* this object's block size */
-	unsigned nslots;
-	struct az_slot *slots;
-	unsigned nblocks;          /* blocks handed to threads */
-	struct az_slot *cur;       /* slot being filled */
+	nv_pu *pu;                 /* the blocks; each part's extra is its nv_md5_ctx,
+	                            * taken as the bytes arrive together with the whole
+	                            * object's (md5_pair.h) */
+	nv_http *http[NV_PU_MAX_THREADS]; /* one client per block thread, from c->spares */
+	int took_http;
 	uint64_t total;
 	int one_put;               /* known to fit one block: no block MD5 needed */
 	nv_md5_ctx md5;            /* the whole object's MD5, for x-ms-blob-content-md5 */
@@ -54,13 +44,13 @@ static void az_block_id(char out[17], const struct nv_writer *w, unsigned index)
 	raw[9] = (unsigned char)(index >> 16);
 	raw[10] = (unsigned char)(index >> 8);
 	raw[11] = (unsigned char)index;
-	nv_base64(out, raw, sizeof(raw));
+	nv_b64_pad_encode(out, raw, sizeof(raw));
 }
 
-static void *az_block_thread(void *arg)
+/* The part_upload callback: one Put Block on this thread's client. */
+static int az_put_block(void *ctx, unsigned thread, nv_part *p)
 {
-	struct az_slot *s = arg;
-	struct nv_writer *w = s->w;
+	struct nv_writer *w = ctx;
 	char id[17], md5[25];
 	nv_az_hdr h = { "Content-MD5", md5 };
 	nv_http_resp resp = { 0 };
@@ -68,102 +58,54 @@ static void *az_block_thread(void *arg)
 	unsigned char digest[16];
 	int rc;
 
-	nv_md5_final(&s->md5, digest);
-	nv_base64(md5, digest, 16);
-	az_block_id(id, w, s->index);
+	nv_md5_final(p->extra, digest);
+	nv_b64_pad_encode(md5, digest, 16);
+	az_block_id(id, w, p->index);
 	nv_sb_add(&q, "comp=block&blockid=");
 	nv_sb_add_urlenc(&q, id, strlen(id), 0);
 	rc = nv_sb_ok(&q);
 	if (rc == 0)
-		rc = nv_az_send(w->c, s->http, "PUT", w->blob, q.s, &h, 1, s->buf, s->len, NULL,
-				NULL, NULL, &resp);
+		rc = nv_az_send(w->c, w->http[thread], "PUT", w->blob, q.s, &h, 1, p->buf, p->len,
+				NULL, NULL, NULL, &resp);
 	if (rc == 0 && resp.status / 100 != 2)
 		rc = nv_az_error(w->c, &resp, "PUT block", w->blob);
 	nv_http_resp_clear(&resp);
 	nv_sb_free(&q);
-	s->rc = rc;
-	if (rc < 0) /* the message is per thread: carry it to the writer's thread */
-		snprintf(s->err, sizeof(s->err), "%s", nv_error_msg());
-	return NULL;
+	return rc;
 }
 
-/* Waits for the slot's upload; the first failure sticks to the writer. */
-static int az_slot_join(struct nv_writer *w, struct az_slot *s)
+/* Hands the full (or last) block being filled to the block threads. */
+static int az_submit(struct nv_writer *w)
 {
-	if (!s->running)
-		return 0;
-	pthread_join(s->thread, NULL);
-	s->running = 0;
-	if (s->rc < 0 && w->rc == 0)
-		w->rc = nv_error_set(s->rc, "%s", s->err);
-	return s->rc;
-}
-
-static int az_join_all(struct nv_writer *w)
-{
-	int rc = 0;
-
-	for (unsigned i = 0; i < w->nslots; i++) {
-		int r = az_slot_join(w, &w->slots[i]);
-
-		if (r < 0 && rc == 0)
-			rc = r;
-	}
-	return w->rc ? w->rc : rc;
-}
-
-/* Makes the next slot (round robin) current, waiting for its last upload. */
-static int az_next_slot(struct nv_writer *w)
-{
-	struct az_slot *s = &w->slots[w->nblocks % w->nslots];
+	nv_part *p = nv_pu_current(w->pu);
 	struct nv_conn *c = w->c;
-	unsigned i = (unsigned)(s - w->slots);
-	int rc = az_slot_join(w, s);
+	int rc;
 
-	if (rc < 0)
-		return rc;
-	if (!s->buf && !(s->buf = malloc(w->block)))
-		return w->rc = nv_error_set(NV_ERR, "out of memory (%zu-byte block)", w->block);
-	nv_md5_init(&s->md5);
-	if (!c->pool[i] && (rc = nv_http_new(&c->pool[i], &c->hopts)) < 0)
-		return w->rc = rc;
-	s->http = c->pool[i];
-	s->len = 0;
-	s->w = w;
-	w->cur = s;
-	return 0;
-}
-
-static int az_dispatch(struct nv_writer *w)
-{
-	struct az_slot *s = w->cur;
-
-	if (w->nblocks >= NV_AZ_MAX_BLOCKS)
+	if (nv_pu_submitted(w->pu) >= NV_AZ_MAX_BLOCKS)
 		return w->rc = nv_error_set(NV_EINVAL, "azure: %s: more than %u blocks; raise "
 					    "block_size", w->blob, NV_AZ_MAX_BLOCKS);
 	if (w->one_put) {
 		/* It grew past its known size: this block needs the MD5 skipped. */
-		nv_md5_init(&s->md5);
-		nv_md5_update(&s->md5, s->buf, s->len);
+		nv_md5_init(p->extra);
+		nv_md5_update(p->extra, p->buf, p->len);
 		w->one_put = 0;
 	}
-	s->index = w->nblocks++;
-	s->rc = 0;
-	if (pthread_create(&s->thread, NULL, az_block_thread, s) != 0)
-		return w->rc = nv_error_set(NV_ERR, "azure: cannot start an upload thread");
-	s->running = 1;
-	w->cur = NULL;
-	return 0;
+	for (unsigned i = 0; !w->took_http && i < c->concurrency; i++)
+		if ((rc = nv_http_spare_take(&c->spares, &c->hopts, &w->http[i])) < 0)
+			return w->rc = rc;
+	w->took_http = 1;
+	if ((rc = nv_pu_submit(w->pu)) < 0)
+		w->rc = rc;
+	return rc;
 }
 
 static void az_writer_free(struct nv_writer *w)
 {
 	if (!w)
 		return;
-	az_join_all(w);
-	for (unsigned i = 0; i < w->nslots; i++)
-		free(w->slots[i].buf);
-	free(w->slots);
+	nv_pu_free(w->pu); /* the block threads are gone: their clients may be kept */
+	for (unsigned i = 0; i < NV_PU_MAX_THREADS; i++)
+		nv_http_spare_give(&w->c->spares, w->http[i]);
 	free(w->blob);
 	free(w);
 }
@@ -173,6 +115,8 @@ int nv_az_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,
 {
 	struct nv_writer *w = calloc(1, sizeof(*w));
 	uint64_t block = c->block_size;
+	nv_pu_opts po = { .name = "azure", .threads = c->concurrency,
+			  .extra_size = sizeof(nv_md5_ctx), .upload = az_put_block };
 	int rc = 0;
 
 	*out = NULL;
@@ -186,21 +130,20 @@ int nv_az_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,
 		block = (uint64_t)opts->size / NV_AZ_MAX_BLOCKS + 1;
 	if (block > NV_AZ_MAX_BLOCK)
 		rc = nv_error_set(NV_EINVAL, "azure: %s is too large for one blob", key);
-	/* A small known size needs one buffer of its size, not a whole block. */
 	w->block = (size_t)block;
-	w->nslots = c->concurrency;
+	/* A small known size needs one buffer of its size, not a whole block. */
 	if (opts->size >= 0 && (uint64_t)opts->size < block) {
-		w->block = (size_t)opts->size + 1;
-		w->nslots = 1;
+		po.first_cap = (size_t)opts->size;
 		w->one_put = 1;
 	}
-	w->slots = calloc(w->nslots, sizeof(*w->slots));
+	po.part_size = w->block;
+	po.ctx = w;
 	w->blob = nv_az_blob_name(c, key);
 	nv_md5_init(&w->md5);
-	if (rc == 0 && (!w->slots || !w->blob || RAND_bytes(w->tag, sizeof(w->tag)) != 1))
+	if (rc == 0 && (!w->blob || RAND_bytes(w->tag, sizeof(w->tag)) != 1))
 		rc = nv_error_set(NV_ERR, "azure: cannot start writing %s", key);
 	if (rc == 0)
-		rc = az_next_slot(w);
+		rc = nv_pu_new(&w->pu, &po);
 	if (rc < 0) {
 		az_writer_free(w);
 		return rc;
@@ -211,30 +154,38 @@ int nv_az_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,
 
 int nv_az_write(struct nv_writer *w, const void *buf, size_t len)
 {
-	const unsigned char *p = buf;
+	const unsigned char *d = buf;
+	nv_part *p;
+	int rc;
 
 	if (w->rc)
 		return w->rc;
-	w->total += len;
 	while (len) {
-		size_t n;
+		size_t flen = (p = nv_pu_current(w->pu)) ? p->len : 0, want, n;
 
 		/* A full block goes out only once more bytes arrive: a last full
 		 * block then still goes out as one Put Blob. */
-		if (w->cur && w->cur->len == w->block && az_dispatch(w) < 0)
-			return w->rc;
-		if (!w->cur && az_next_slot(w) < 0)
-			return w->rc;
-		n = w->block - w->cur->len;
+		if (flen == w->block) {
+			if (az_submit(w) < 0)
+				return w->rc;
+			continue;
+		}
+		want = len < w->block - flen ? flen + len : w->block;
+		if ((rc = nv_pu_reserve(w->pu, want, &p)) < 0)
+			return w->rc = rc;
+		if (p->len == 0 && !w->one_put)
+			nv_md5_init(p->extra);
+		n = p->cap - p->len;
 		if (n > len)
 			n = len;
-		memcpy(w->cur->buf + w->cur->len, p, n);
+		memcpy(p->buf + p->len, d, n);
 		if (w->one_put) /* one Put Blob: the whole MD5 is its Content-MD5 */
-			nv_md5_update(&w->md5, p, n);
+			nv_md5_update(&w->md5, d, n);
 		else
-			nv_md5_update_pair(&w->md5, &w->cur->md5, p, n);
-		w->cur->len += n;
-		p += n;
+			nv_md5_update_pair(&w->md5, p->extra, d, n);
+		p->len += n;
+		w->total += n;
+		d += n;
 		len -= n;
 	}
 	return 0;
@@ -301,7 +252,7 @@ static int az_put_block_list(struct nv_writer *w, nv_az_hdr *h, size_t n,
 	int rc;
 
 	nv_sb_add(&body, "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
-	for (unsigned i = 0; i < w->nblocks; i++) {
+	for (unsigned i = 0; i < nv_pu_submitted(w->pu); i++) {
 		az_block_id(id, w, i);
 		nv_sb_addf(&body, "<Latest>%s</Latest>", id);
 	}
@@ -322,6 +273,7 @@ int nv_az_write_commit(struct nv_writer *w, nv_commit_info *out)
 {
 	unsigned char digest[16];
 	char whole[25], mtime[48], mode[8];
+	nv_part *p = nv_pu_current(w->pu);
 	nv_az_hdr h[8];
 	size_t n;
 	int rc = w->rc;
@@ -329,17 +281,18 @@ int nv_az_write_commit(struct nv_writer *w, nv_commit_info *out)
 	memset(out, 0, sizeof(*out));
 	n = az_commit_headers(h, w, mtime, sizeof(mtime), mode, sizeof(mode));
 	nv_md5_final(&w->md5, digest);
-	nv_base64(whole, digest, 16);
-	if (rc == 0 && w->nblocks == 0) {
+	nv_b64_pad_encode(whole, digest, 16);
+	if (rc == 0 && nv_pu_submitted(w->pu) == 0) {
 		/* It all fits in one block: one Put Blob, checked by its Content-MD5. */
 		h[n++] = (nv_az_hdr){ "x-ms-blob-type", "BlockBlob" };
 		h[n++] = (nv_az_hdr){ "Content-MD5", whole };
-		rc = az_put(w, NULL, h, n, w->cur->buf, w->cur->len, "PUT", whole);
+		rc = az_put(w, NULL, h, n, p ? p->buf : (const void *)"", p ? p->len : 0, "PUT",
+			    whole);
 	} else if (rc == 0) {
-		if (w->cur && w->cur->len)
-			rc = az_dispatch(w);
+		if (p && p->len)
+			rc = az_submit(w);
 		if (rc == 0)
-			rc = az_join_all(w);
+			rc = nv_pu_finish(w->pu);
 		if (rc == 0)
 			rc = az_put_block_list(w, h, n, whole);
 	}
@@ -360,4 +313,29 @@ void nv_az_write_abort(struct nv_writer *w)
 	/* Uploaded blocks stay uncommitted: invisible, and collected by the
 	 * service after a week. */
 	az_writer_free(w);
+}
+
+/* ---- Remove ---- */
+
+int nv_az_remove(struct nv_conn *c, const char *key)
+{
+	const nv_az_hdr h = { "x-ms-delete-snapshots", "include" };
+	nv_http_resp resp = { 0 };
+	char *blob = nv_az_blob_name(c, key);
+	const char *code;
+	int rc;
+
+	if (!blob)
+		return NV_ERR;
+	nv_az_readahead_drop(c);
+	rc = nv_az_send(c, c->http, "DELETE", blob, NULL, &h, 1, NULL, 0, NULL, NULL, NULL,
+			&resp);
+	code = rc == 0 ? nv_http_resp_header(&resp, "x-ms-error-code") : NULL;
+	if (rc == 0 && resp.status == 404 && code && strcmp(code, "BlobNotFound") == 0)
+		rc = 0; /* already gone */
+	else if (rc == 0 && resp.status / 100 != 2)
+		rc = nv_az_error(c, &resp, "DELETE", blob);
+	nv_http_resp_clear(&resp);
+	free(blob);
+	return rc;
 }

@@ -1,6 +1,8 @@
 /* http.c: the libcurl client shared by the S3 and Azure drivers: one persistent
- * easy handle per nv_http, TLS checks, timeouts, retries with backoff. Only drivers/. */
-#include "http.h"
+ * easy handle per nv_http, TLS checks, timeouts, which answers may be retried (the
+ * retry decision and pause are util/retry.h's). Only drivers/; streamed answers are
+ * http_stream.c's. */
+#include "http_int.h"
 
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -11,44 +13,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-#include <openssl/rand.h>
+#include "util/retry.h"
 
 #define HTTP_ERR_BODY_MAX (64 * 1024)
 #define HTTP_DEF_BODY_MAX (1024 * 1024)
-#define HTTP_BACKOFF_CAP_MS 20000u
 /* Per connection, kept with the handle. curl's default 16 KiB meant one recv()
  * and one poll() per 16 KiB: 138,000 system calls per GiB downloaded, 25,000 at
  * 64 KiB. Sends keep curl's 64 KiB: at 512 KiB each copy spilled out of the L2
  * cache (memmove went from 9 % to 16 % of an upload's CPU). */
 #define NV_HTTP_RECV_BUFFER (64L * 1024)
-
-struct nv_http {
-	CURL *curl;
-	char name[16];
-	char *ca_file;
-	int allow_http;
-	unsigned connect_timeout;
-	unsigned timeout;
-	unsigned retries;
-	unsigned retry_base_ms;
-	int trace;
-};
-
-/* One transfer's state, seen by the curl callbacks. */
-struct xfer {
-	nv_http_req *req;
-	nv_http_resp *resp;
-	CURL *curl;
-	const unsigned char *up;
-	size_t up_left;
-	size_t cap;      /* cap on resp->body for this response */
-	int to_sink;     /* -1 undecided, 0 collect, 1 sink */
-	int sink_err;    /* the sink's code when it aborted */
-	int too_big;
-	int empty;       /* 2xx whose Content-Range says the entity has 0 bytes */
-	int headers_done; /* the final response's headers are all in */
-};
 
 static pthread_once_t http_once = PTHREAD_ONCE_INIT;
 static CURLcode http_global_rc;
@@ -79,8 +52,6 @@ int nv_http_new(nv_http **out, const nv_http_opts *opts)
 	h->allow_http = opts->allow_http;
 	h->connect_timeout = opts->connect_timeout ? opts->connect_timeout : 30;
 	h->timeout = opts->timeout ? opts->timeout : 120;
-	h->retries = opts->retries;
-	h->retry_base_ms = opts->retry_base_ms ? opts->retry_base_ms : 250;
 	h->trace = getenv("NAVETTE_HTTP_TRACE") && strcmp(getenv("NAVETTE_HTTP_TRACE"), "1") == 0;
 	*out = h;
 	return 0;
@@ -94,6 +65,29 @@ void nv_http_free(nv_http *h)
 		curl_easy_cleanup(h->curl);
 	free(h->ca_file);
 	free(h);
+}
+
+int nv_http_spare_take(nv_http_spares *s, const nv_http_opts *opts, nv_http **out)
+{
+	if (s->n) {
+		*out = s->v[--s->n];
+		return 0;
+	}
+	return nv_http_new(out, opts);
+}
+
+void nv_http_spare_give(nv_http_spares *s, nv_http *h)
+{
+	if (h && s->n < NV_HTTP_SPARES)
+		s->v[s->n++] = h;
+	else
+		nv_http_free(h);
+}
+
+void nv_http_spares_free(nv_http_spares *s)
+{
+	while (s->n)
+		nv_http_free(s->v[--s->n]);
 }
 
 /* ---- URL policy ---- */
@@ -169,28 +163,6 @@ int nv_http_check_url(const char *url, int allow_http)
 	return nv_error_set(NV_EINVAL,
 			    "refusing plain http:// to %s: credentials and data would cross the "
 			    "network unencrypted (set allow_http = true to insist)", host);
-}
-
-/* ---- backoff ---- */
-
-void nv_http_backoff(unsigned base_ms, unsigned attempt)
-{
-	unsigned long long ms = base_ms ? base_ms : 250;
-	unsigned r = 0;
-	struct timespec ts;
-
-	while (attempt-- > 1 && ms < HTTP_BACKOFF_CAP_MS)
-		ms *= 2;
-	if (ms > HTTP_BACKOFF_CAP_MS)
-		ms = HTTP_BACKOFF_CAP_MS;
-	/* Full randomness is not needed, only de-synchronised clients. */
-	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
-		r = (unsigned)time(NULL) * 2654435761u;
-	ms = ms / 2 + (ms / 2) * (r % 1000) / 1000;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) != 0)
-		;
 }
 
 /* ---- curl callbacks ---- */
@@ -324,7 +296,7 @@ static int on_seek(void *ud, curl_off_t off, int origin)
 
 /* ---- one attempt ---- */
 
-static CURLcode setup(nv_http *h, CURL *c, struct xfer *x, struct curl_slist **hl)
+CURLcode nv_http_setup(nv_http *h, CURL *c, struct xfer *x, struct curl_slist **hl)
 {
 	nv_http_req *req = x->req;
 	CURLcode rc = CURLE_OK;
@@ -420,9 +392,8 @@ static int default_retryable(const nv_http_resp *r)
 	}
 }
 
-/* Maps a transport failure to an nv_err with a message; the one place for curl codes. */
-static int curl_error(nv_http *h, const nv_http_req *req, CURLcode rc, const char *detail,
-		      const char *shown)
+int nv_http_curl_error(nv_http *h, const nv_http_req *req, CURLcode rc, const char *detail,
+		       const char *shown)
 {
 	const char *why = detail[0] ? detail : curl_easy_strerror(rc);
 
@@ -472,6 +443,31 @@ const char *nv_http_resp_header(const nv_http_resp *r, const char *name)
 	return nv_http_header_get(&r->headers, name);
 }
 
+unsigned nv_http_retry_after_ms(const nv_http_resp *r)
+{
+	const char *ms = nv_http_resp_header(r, "x-ms-retry-after-ms");
+	const char *after = nv_http_resp_header(r, "Retry-After");
+	unsigned long long v;
+	char *end;
+
+	if (r->status != 429 && r->status != 503)
+		return 0;
+	/* Azure's milliseconds are finer than the standard header's seconds. */
+	if (ms && *ms >= '0' && *ms <= '9') {
+		v = strtoull(ms, &end, 10);
+		if (!*end)
+			return v > NV_RETRY_AFTER_CAP_MS ? NV_RETRY_AFTER_CAP_MS : (unsigned)v;
+	}
+	if (after && *after >= '0' && *after <= '9') {
+		v = strtoull(after, &end, 10);
+		if (!*end)
+			return v > NV_RETRY_AFTER_CAP_MS / 1000 ? NV_RETRY_AFTER_CAP_MS
+								 : (unsigned)v * 1000u;
+	}
+	/* The HTTP-date form is left out: S3 and Azure send seconds. */
+	return 0;
+}
+
 static void resp_reset(nv_http_resp *r)
 {
 	unsigned attempts = r->attempts;
@@ -483,7 +479,7 @@ static void resp_reset(nv_http_resp *r)
 int nv_http_send(nv_http *h, nv_http_req *req, nv_http_resp *resp)
 {
 	char shown[1024], detail[CURL_ERROR_SIZE];
-	unsigned attempt;
+	unsigned attempt, hint;
 	int rc;
 
 	memset(resp, 0, sizeof(*resp));
@@ -497,15 +493,13 @@ int nv_http_send(nv_http *h, nv_http_req *req, nv_http_resp *resp)
 		CURLcode cc;
 		int again;
 
-		if (attempt)
-			nv_http_backoff(h->retry_base_ms, attempt);
 		resp_reset(resp);
 		if (req->prepare && (rc = req->prepare(req->ctx, req, attempt)) != 0)
 			return rc;
 		x.up = req->body;
 		x.up_left = req->body ? req->body_len : 0;
 		detail[0] = '\0';
-		cc = setup(h, h->curl, &x, &hl);
+		cc = nv_http_setup(h, h->curl, &x, &hl);
 		if (cc == CURLE_OK)
 			cc = curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, detail);
 		if (cc == CURLE_OK)
@@ -525,237 +519,18 @@ int nv_http_send(nv_http *h, nv_http_req *req, nv_http_resp *resp)
 			cc = CURLE_OK;
 		}
 		if (cc != CURLE_OK) {
-			rc = curl_error(h, req, cc, detail, shown);
-			if (rc != NV_ERETRY || attempt >= h->retries)
+			/* The one policy decides and sleeps (util/retry.h). */
+			rc = nv_http_curl_error(h, req, cc, detail, shown);
+			if (!nv_retry_again(rc))
 				return rc;
 			continue;
 		}
 		again = req->retryable ? req->retryable(req->ctx, resp) : default_retryable(resp);
-		if (!again || attempt >= h->retries)
+		if (!again)
 			return 0;
+		if ((hint = nv_http_retry_after_ms(resp)))
+			nv_retry_hint_ms(hint);
+		if (!nv_retry_again(NV_ERETRY))
+			return 0; /* the budget is spent: the caller maps this answer */
 	}
-}
-
-/* ---- streamed responses ---- */
-
-struct nv_http_stream {
-	nv_http *h;
-	CURLM *multi;
-	CURL *easy;
-	struct curl_slist *hl;
-	struct xfer x;
-	nv_http_req req;
-	unsigned char *dst;   /* the current read's buffer */
-	size_t room, got;
-	nv_sb over;           /* bytes curl handed over beyond the current buffer */
-	size_t over_pos;
-	int running;
-	int paused;           /* receiving paused until the next read */
-	int drain;            /* reading an error answer whole: never pause */
-	CURLcode result;
-	char shown[1024];
-	char detail[CURL_ERROR_SIZE];
-};
-
-static int stream_sink(void *ctx, const void *data, size_t len)
-{
-	struct nv_http_stream *s = ctx;
-	size_t n = s->room - s->got;
-
-	if (n > len)
-		n = len;
-	if (n) {
-		memcpy(s->dst + s->got, data, n);
-		s->got += n;
-	}
-	/* curl may hand over more than fits: keep it for the next read, and
-	 * stop receiving until then. Without the pause a 4-blob download piled
-	 * up to 32 MiB per stream in "over" between reads, all copied twice. */
-	if (len > n) {
-		nv_sb_addn(&s->over, (const char *)data + n, len - n);
-		if (s->over.failed)
-			return nv_error_set(NV_ERR, "out of memory");
-		if (!s->paused && !s->drain && curl_easy_pause(s->easy, CURLPAUSE_RECV) == CURLE_OK)
-			s->paused = 1;
-	}
-	return 0;
-}
-
-/* Runs the transfer until stop() holds or it ends. */
-static int stream_pump(struct nv_http_stream *s, int (*stop)(const struct nv_http_stream *))
-{
-	while (s->running && !stop(s)) {
-		CURLMcode mc = curl_multi_perform(s->multi, &s->running);
-		CURLMsg *m;
-		int left;
-
-		if (mc != CURLM_OK)
-			return nv_error_set(NV_ERR, "%s: %s", s->h->name, curl_multi_strerror(mc));
-		while ((m = curl_multi_info_read(s->multi, &left)))
-			if (m->msg == CURLMSG_DONE)
-				s->result = m->data.result;
-		if (s->running && !stop(s) &&
-		    (mc = curl_multi_poll(s->multi, NULL, 0, 1000, NULL)) != CURLM_OK)
-			return nv_error_set(NV_ERR, "%s: %s", s->h->name, curl_multi_strerror(mc));
-	}
-	if (s->x.sink_err)
-		return s->x.sink_err;
-	if (!s->running && s->result != CURLE_OK && !s->x.empty)
-		return curl_error(s->h, &s->req, s->result, s->detail, s->shown);
-	return 0;
-}
-
-static int headers_in(const struct nv_http_stream *s) { return s->x.headers_done; }
-static int never(const struct nv_http_stream *s) { (void)s; return 0; }
-static int buffer_full(const struct nv_http_stream *s) { return s->got == s->room; }
-
-void nv_http_stream_close(nv_http_stream *s)
-{
-	if (!s)
-		return;
-	if (s->multi && s->easy)
-		curl_multi_remove_handle(s->multi, s->easy);
-	if (s->easy)
-		curl_easy_cleanup(s->easy);
-	if (s->multi)
-		curl_multi_cleanup(s->multi);
-	curl_slist_free_all(s->hl);
-	nv_sb_free(&s->over);
-	free(s);
-}
-
-int nv_http_stream_open(nv_http_stream **out, nv_http *h, nv_http_req *req, nv_http_resp *resp)
-{
-	struct nv_http_stream *s;
-	CURLcode cc;
-	int rc;
-
-	*out = NULL;
-	memset(resp, 0, sizeof(*resp));
-	if ((rc = nv_http_check_url(req->url, h->allow_http)))
-		return nv_error_wrap(rc, "%s", h->name);
-	if (!(s = calloc(1, sizeof(*s))))
-		return nv_error_set(NV_ERR, "out of memory");
-	s->h = h;
-	s->req = *req;
-	s->req.sink = stream_sink;
-	s->req.sink_ctx = s;
-	nv_http_redact_url(s->shown, sizeof(s->shown), req->url);
-	if (req->prepare && (rc = req->prepare(req->ctx, &s->req, 0)) != 0)
-		goto fail;
-	s->multi = curl_multi_init();
-	s->easy = curl_easy_init();
-	if (!s->multi || !s->easy) {
-		rc = nv_error_set(NV_ERR, "out of memory");
-		goto fail;
-	}
-	s->x = (struct xfer){ .req = &s->req, .resp = resp, .curl = s->easy, .to_sink = -1 };
-	cc = setup(h, s->easy, &s->x, &s->hl);
-	if (cc == CURLE_OK)
-		cc = curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->detail);
-	if (cc != CURLE_OK) {
-		rc = curl_error(h, &s->req, cc, "", s->shown);
-		goto fail;
-	}
-	if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK) {
-		rc = nv_error_set(NV_ERR, "%s: cannot start a transfer", h->name);
-		goto fail;
-	}
-	s->running = 1;
-	/* Up to the headers only; the body waits in the socket for reads. */
-	rc = stream_pump(s, headers_in);
-	resp->attempts = 1;
-	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &resp->status);
-	if (h->trace)
-		fprintf(stderr, "http: %s: %s %s -> %ld (stream)\n", h->name, req->method, s->shown,
-			resp->status);
-	/* The caller's request (URL, headers, signing context) may go now: curl
-	 * has its own copies. */
-	s->req.url = NULL;
-	s->req.headers = NULL;
-	s->req.prepare = NULL;
-	s->req.ctx = NULL;
-	if (rc)
-		goto fail;
-	if (resp->status < 200 || resp->status >= 300) {
-		/* An error answer: read its body (it is small) for the caller. */
-		s->drain = 1;
-		if (s->paused && curl_easy_pause(s->easy, CURLPAUSE_CONT) != CURLE_OK)
-			rc = nv_error_set(NV_ERR, "%s: cannot resume a transfer", h->name);
-		s->paused = 0;
-		if (rc == 0)
-			rc = stream_pump(s, never);
-		nv_http_stream_close(s);
-		return rc;
-	}
-	*out = s;
-	return 0;
-fail:
-	nv_http_stream_close(s);
-	return rc;
-}
-
-int nv_http_stream_read(nv_http_stream *s, void *buf, size_t len, size_t *got)
-{
-	size_t have = s->over.len - s->over_pos;
-	int rc;
-
-	s->dst = buf;
-	s->room = len;
-	s->got = have < len ? have : len;
-	if (s->got)
-		memcpy(buf, s->over.s + s->over_pos, s->got);
-	s->over_pos += s->got;
-	if (s->over_pos == s->over.len) {
-		s->over.len = 0;
-		s->over_pos = 0;
-	}
-	if (s->paused && s->got < len) {
-		s->paused = 0;
-		if (curl_easy_pause(s->easy, CURLPAUSE_CONT) != CURLE_OK)
-			return nv_error_set(NV_ERR, "%s: cannot resume a transfer", s->h->name);
-	}
-	rc = stream_pump(s, buffer_full);
-	*got = s->got;
-	s->dst = NULL;
-	s->room = s->got = 0;
-	return rc;
-}
-
-void nv_http_seq_end(nv_http_seq *q)
-{
-	nv_http_stream_close(q->s);
-	nv_http_resp_clear(&q->resp);
-	free(q->key);
-	q->s = NULL;
-	q->key = NULL;
-}
-
-int nv_http_seq_at(const nv_http_seq *q, const char *key, uint64_t offset)
-{
-	return q->s && strcmp(q->key, key) == 0 && q->pos == offset;
-}
-
-int nv_http_seq_opened(nv_http_seq *q, const char *key, uint64_t offset)
-{
-	if (!(q->key = strdup(key))) {
-		nv_http_seq_end(q);
-		return nv_error_set(NV_ERR, "out of memory");
-	}
-	q->pos = offset;
-	return 0;
-}
-
-int nv_http_seq_read(nv_http_seq *q, void *buf, size_t len, size_t *got)
-{
-	if (nv_http_stream_read(q->s, buf, len, got) != 0) {
-		nv_http_seq_end(q);
-		nv_error_clear();
-		*got = 0;
-		return 0;
-	}
-	q->pos += *got;
-	if (*got < len) /* the end of the object */
-		nv_http_seq_end(q);
-	return 1;
 }

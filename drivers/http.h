@@ -1,6 +1,7 @@
-/* http.h: shared HTTP plumbing for the S3 and Azure drivers: a libcurl client with
- * retries and redaction, an expat-based streaming XML reader, URL/crypto/time helpers.
- * Only drivers/ may include this; no curl or expat type appears here. */
+/* http.h: shared HTTP plumbing for the S3 and Azure drivers: a libcurl client that
+ * retries under util/retry.h's policy and redacts secrets, an expat-based streaming
+ * XML reader, URL/crypto/time helpers. Only drivers/ may include this; no curl or
+ * expat type appears here. */
 #ifndef NV_DRIVERS_HTTP_H
 #define NV_DRIVERS_HTTP_H
 
@@ -68,12 +69,25 @@ typedef struct nv_http_opts {
 	int allow_http;            /* allow plain http:// to non-loopback hosts */
 	unsigned connect_timeout;  /* seconds; 0 = 30 */
 	unsigned timeout;          /* seconds without progress (< 1 byte/s) before giving up; 0 = 120 */
-	unsigned retries;          /* extra attempts after the first on retryable failures */
-	unsigned retry_base_ms;    /* first backoff delay; 0 = 250; doubles, capped at 20 s, jittered */
 } nv_http_opts;
 
 int nv_http_new(nv_http **out, const nv_http_opts *opts);
 void nv_http_free(nv_http *h);
+
+/* A connection's idle clients for its writers' part-upload threads: a writer
+ * takes some when an object goes up in parts and gives them back when it ends,
+ * so the next object's parts reuse their connections (TCP, TLS sessions).
+ * Taken and given on the connection's own thread only. */
+#define NV_HTTP_SPARES 64
+typedef struct nv_http_spares {
+	nv_http *v[NV_HTTP_SPARES];
+	unsigned n;
+} nv_http_spares;
+/* A kept client, or a new one made with opts. */
+int nv_http_spare_take(nv_http_spares *s, const nv_http_opts *opts, nv_http **out);
+/* Keeps h for a later writer (frees it when s is full); accepts NULL. */
+void nv_http_spare_give(nv_http_spares *s, nv_http *h);
+void nv_http_spares_free(nv_http_spares *s);
 
 /* Checks that url is https://, or http:// to a loopback host (127.0.0.0/8,
  * ::1, localhost), or http:// with allow_http. NV_EINVAL with a message otherwise. */
@@ -119,11 +133,13 @@ struct nv_http_resp {
 	unsigned attempts;         /* how many requests were sent */
 };
 
-/* Sends req, retrying per req->retryable with exponential backoff and jitter,
- * at most 1 + retries times. Returns 0 when a response arrived (whatever its
- * status: the caller maps non-2xx through its one error function), or a
- * negative nv_err for transport failures: NV_ERETRY (connection/timeouts, after
- * retries), NV_EAUTH (TLS certificate or host name not verified), NV_EINVAL
+/* Sends req. A transient transport failure, or an answer req->retryable calls
+ * retryable, is sent again (prepare called anew) while nv_retry_again() allows:
+ * the thread's one attempt budget and backoff (util/retry.h), waiting at least
+ * the server's Retry-After / x-ms-retry-after-ms on 429 and 503. Returns 0 when
+ * a response arrived (whatever its status: the caller maps non-2xx through its
+ * one error function), or a negative nv_err for transport failures: NV_ERETRY
+ * (connection/timeouts, once the budget is spent), NV_EAUTH (TLS certificate or host name not verified), NV_EINVAL
  * (URL refused), or the sink's code. Messages carry the method and the
  * redacted URL. resp is cleared first; free it with nv_http_resp_clear. */
 int nv_http_send(nv_http *h, nv_http_req *req, nv_http_resp *resp);
@@ -161,10 +177,9 @@ int nv_http_seq_read(nv_http_seq *q, void *buf, size_t len, size_t *got);
 /* Closes the stream, frees the answer; q may be reused. */
 void nv_http_seq_end(nv_http_seq *q);
 
-/* Sleeps the backoff delay for retry number attempt (1, 2, ...): base * 2^(attempt-1),
- * capped at 20 s, times a random factor in [0.5, 1). For callers that retry
- * whole operations themselves. */
-void nv_http_backoff(unsigned base_ms, unsigned attempt);
+/* The wait a 429 or 503 answer asks for, in milliseconds (x-ms-retry-after-ms,
+ * else Retry-After in seconds), capped at NV_RETRY_AFTER_CAP_MS; 0 when none. */
+unsigned nv_http_retry_after_ms(const nv_http_resp *r);
 
 /* When NAVETTE_HTTP_TRACE=1, nv_http_send prints one line per attempt on stderr:
  * "http: s3: GET <redacted url> -> 200 (attempt 1)". Tests count requests with it. */
@@ -217,10 +232,7 @@ void nv_md5(unsigned char out[16], const void *data, size_t len);
 /* 0, or NV_ERR if HMAC failed. */
 int nv_hmac_sha256(unsigned char out[32], const void *key, size_t key_len, const void *msg,
 		   size_t msg_len);
-/* Standard base64 with padding; out needs 4*((n+2)/3)+1 bytes. */
-void nv_base64(char *out, const unsigned char *in, size_t n);
-/* Decodes standard base64 (padding optional); *out malloc'd; NV_EINVAL if malformed. */
-int nv_unbase64(unsigned char **out, size_t *out_len, const char *s);
+/* base64 itself is src/util/b64.h's (nv_b64_pad_encode, nv_b64_pad_decode). */
 /* base64(MD5(data)), the Content-MD5 header value; out: 25 bytes. */
 void nv_md5_base64(char out[25], const void *data, size_t len);
 

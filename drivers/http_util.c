@@ -1,6 +1,7 @@
 /* http_util.c: string buffers, header lists, URL encoding, redaction, hashing and
  * time helpers for the HTTP drivers (see http.h). Only drivers/ call these. */
 #include "http.h"
+#include "util/b64.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -345,58 +346,12 @@ int nv_hmac_sha256(unsigned char out[32], const void *key, size_t key_len, const
 	return 0;
 }
 
-void nv_base64(char *out, const unsigned char *in, size_t n)
-{
-	EVP_EncodeBlock((unsigned char *)out, in, (int)n);
-}
-
-int nv_unbase64(unsigned char **out, size_t *out_len, const char *s)
-{
-	size_t n = strlen(s), pad = 0;
-	unsigned char *d;
-	char *padded;
-	int got;
-
-	*out = NULL;
-	*out_len = 0;
-	padded = malloc(n + 4);
-	if (!padded)
-		return nv_error_set(NV_ERR, "out of memory");
-	memcpy(padded, s, n);
-	while ((n + pad) % 4)
-		padded[n + pad++] = '=';
-	padded[n + pad] = '\0';
-	n += pad;
-	d = malloc(n / 4 * 3 + 1);
-	if (!d) {
-		free(padded);
-		return nv_error_set(NV_ERR, "out of memory");
-	}
-	got = n ? EVP_DecodeBlock(d, (unsigned char *)padded, (int)n) : 0;
-	if (got < 0) {
-		OPENSSL_cleanse(padded, n);
-		free(padded);
-		free(d);
-		return nv_error_set(NV_EINVAL, "malformed base64");
-	}
-	/* EVP_DecodeBlock counts the '=' padding as zero bytes: drop them. */
-	while (n && padded[n - 1] == '=' && got > 0) {
-		n--;
-		got--;
-	}
-	OPENSSL_cleanse(padded, n + pad);
-	free(padded);
-	*out = d;
-	*out_len = (size_t)got;
-	return 0;
-}
-
 void nv_md5_base64(char out[25], const void *data, size_t len)
 {
 	unsigned char d[16];
 
 	nv_md5(d, data, len);
-	nv_base64(out, d, 16);
+	nv_b64_pad_encode(out, d, 16);
 }
 
 /* ---- time ---- */

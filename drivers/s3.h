@@ -1,5 +1,6 @@
-/* s3.h: what the s3 driver's files share: the connection, the signed-request helper
- * and the one S3-error mapping. Only drivers/s3*.c include it. */
+/* s3.h: the s3 driver's connection state and the pieces that do no I/O: the one
+ * mapping of S3 errors, the DeleteObjects body and answer, the mtime codec.
+ * Included by drivers/s3*.c (through s3_int.h) and by the s3 unit tests. */
 #ifndef NV_DRIVERS_S3_H
 #define NV_DRIVERS_S3_H
 
@@ -8,7 +9,8 @@
 
 struct nv_conn {
 	nv_http *http;          /* this connection's own client (list, stat, read, small puts) */
-	nv_http_opts hopts;     /* to give upload workers clients of their own;
+	nv_http_spares spares;  /* idle clients for part threads, kept across writers */
+	nv_http_opts hopts;     /* to give part threads clients of their own;
 	                         * hopts.ca_file is ca_file below */
 	char *ca_file;          /* copied: the location may go before the connection */
 	char *url_base;         /* "https://bucket.host" or "http://127.0.0.1:9000/bucket" */
@@ -32,27 +34,6 @@ struct nv_conn {
 	uint64_t last_end;
 };
 
-/* One S3 request, signed anew on each attempt. */
-struct s3_call {
-	const char *method;
-	const char *key;                /* relative to root; NULL for a bucket-level call */
-	const char *const *query;       /* name/value pairs (value NULL = "name=") */
-	size_t nquery;
-	const nv_http_headers *extra;   /* headers to send and sign; may be NULL */
-	const void *body;
-	size_t body_len;
-	const char *payload_hash;       /* hex SHA-256 of body if already known, else NULL */
-	nv_http_sink sink;              /* 2xx body; NULL collects into resp->body */
-	void *sink_ctx;
-	size_t max_body;
-	int (*reset)(void *sink_ctx);   /* called before a retry when a sink is set */
-	nv_http_stream **stream;        /* set: open a stream instead (no retries) */
-};
-
-/* Sends call with client h (c->http or a worker's). 0 when a response came
- * back (any status), else a transport error. */
-int nv_s3_call(struct nv_conn *c, nv_http *h, const struct s3_call *call, nv_http_resp *resp);
-
 /* The one mapping from an S3 error response to an nv_err with a clear message:
  * "s3: GET s3://bucket/key: 403 SignatureDoesNotMatch: ... (request id ...)". */
 int nv_s3_error(const struct nv_conn *c, const nv_http_resp *r, const char *method,
@@ -66,27 +47,8 @@ int nv_s3_error_of(const struct nv_conn *c, long status, const nv_xml_error *e,
 /* 1 for a 2xx status. */
 static inline int nv_s3_ok(const nv_http_resp *r) { return r->status >= 200 && r->status < 300; }
 
-/* Slots living in s3_list.c and s3_write.c. */
-int nv_s3_list_open(struct nv_list **out, struct nv_conn *c, const char *prefix);
-int nv_s3_list_next(struct nv_list *it, nv_entry *out);
-void nv_s3_list_close(struct nv_list *it);
-/* One page of ListObjectsV2 under full_prefix (bucket-relative) with at most
- * max_keys entries; used by open() to probe the bucket. */
-int nv_s3_list_probe(struct nv_conn *c);
-
-int nv_s3_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,
-		     const nv_write_opts *opts);
-int nv_s3_write(struct nv_writer *w, const void *buf, size_t len);
-int nv_s3_write_commit(struct nv_writer *w, nv_commit_info *out);
-void nv_s3_write_abort(struct nv_writer *w);
-
-/* The remove slot: one DELETE (s3.c). */
-int nv_s3_remove(struct nv_conn *c, const char *key);
-
-/* DeleteObjects (s3_delete.c): the remove_many slot, and its pieces for tests. */
+/* DeleteObjects (s3_delete.c): the pieces of the remove_many slot tests call. */
 #define NV_S3_DELETE_MAX 1000 /* S3 refuses more keys in one request */
-int nv_s3_remove_many(struct nv_conn *c, const char *const *keys, size_t n, int *results,
-		      char **msgs);
 /* 1 when key can be written in an XML 1.0 document: valid UTF-8 (no overlong
  * forms or surrogates) of characters XML allows. */
 int nv_s3_xml_name_ok(const char *key);
@@ -109,7 +71,8 @@ struct s3_delete_result {
 int nv_s3_delete_parse(struct s3_delete_result *out, const char *body, size_t len);
 void nv_s3_delete_result_free(struct s3_delete_result *r);
 
-/* x-amz-meta-mtime as rclone writes it: float seconds, "1700000000.123456789". */
+/* x-amz-meta-mtime as rclone writes it: float seconds, "1700000000.123456789"
+ * (s3_request.c). */
 void nv_s3_fmt_mtime(char out[32], int64_t sec, int32_t nsec);
 int nv_s3_parse_mtime(const char *s, int64_t *sec, int32_t *nsec);
 

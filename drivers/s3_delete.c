@@ -1,6 +1,7 @@
-/* s3_delete.c: the s3 driver's batched removal: DeleteObjects (POST ?delete),
- * up to 1000 keys a request, per-key errors read from the answer. Called via s3.c's table. */
-#include "s3.h"
+/* s3_delete.c: the s3 driver's removals: one DELETE, and the batched DeleteObjects
+ * (POST ?delete), up to 1000 keys a request, per-key errors read from the answer.
+ * Called via s3.c's table; calls down into s3_request.c only. */
+#include "s3_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,7 +162,19 @@ int nv_s3_delete_parse(struct s3_delete_result *out, const char *body, size_t le
 	return rc;
 }
 
-/* ---- the slot ---- */
+/* ---- the slots ---- */
+
+int nv_s3_remove(struct nv_conn *c, const char *key)
+{
+	struct s3_call call = { .method = "DELETE", .key = key };
+	nv_http_resp r;
+	int rc = nv_s3_call(c, c->http, &call, &r);
+
+	if (!rc && !nv_s3_ok(&r) && r.status != 404)
+		rc = nv_s3_error(c, &r, "DELETE", key);
+	nv_http_resp_clear(&r);
+	return rc;
+}
 
 /* Index of the key the answer names (bucket-relative), or n when it was not
  * sent. Answers come in request order: searching on from the last hit is linear. */

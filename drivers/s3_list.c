@@ -1,6 +1,7 @@
 /* s3_list.c: the s3 driver's listing: ListObjectsV2 pages fetched one at a time
- * with continuation tokens and parsed by the streaming XML reader. Called via s3.c's table. */
-#include "s3.h"
+ * with continuation tokens and parsed by the streaming XML reader. Called via s3.c's
+ * table (and its open, for the probe); calls down into s3_request.c only. */
+#include "s3_int.h"
 #include "util/log.h"
 
 #include <stdio.h>

@@ -1,19 +1,19 @@
-/* s3_write.c: the s3 driver's writer: one PUT for small objects, multipart upload
- * with a few worker threads (own curl handle each) for large ones. Called via s3.c's table. */
-#include "s3.h"
+/* s3_write.c: the s3 driver's writer: one PUT for an object that fits in a part,
+ * else a multipart upload whose parts go up in parallel through part_upload.c, each
+ * with its Content-MD5 and signed SHA-256. Called via s3.c's table; calls down into
+ * s3_request.c and part_upload.c only. */
+#include "s3_int.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-struct part {
-	unsigned char *buf;
-	size_t len;
-	size_t cap;
-	unsigned number; /* 1-based part number */
-};
+#include "part_upload.h"
+#include "util/b64.h"
+#include "util/retry.h"
+
+_Static_assert(NV_S3_MAX_CONCURRENCY <= NV_PU_MAX_THREADS, "one part thread per part in flight");
 
 struct nv_writer {
 	struct nv_conn *c;
@@ -21,37 +21,16 @@ struct nv_writer {
 	nv_write_opts opts;
 	nv_http_headers meta;   /* x-amz-meta-* headers for PUT / CreateMultipartUpload */
 	size_t part_size;
-	struct part *fill;      /* the buffer being filled */
 	uint64_t total;
+	nv_pu *pu;
+	int rc;                 /* the first failure: later calls return it */
 	/* multipart */
 	char *upload_id;
-	unsigned parts;         /* parts submitted so far */
-	char **etags;           /* etags[number - 1] as the server returned them */
-	size_t etags_cap;
-	int md5_all;            /* every part's ETag equals the MD5 we sent */
-	/* worker pool */
-	pthread_t *threads;
-	unsigned nthreads;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct part **queue;    /* submitted parts waiting for a worker (FIFO) */
-	size_t qhead, qlen;
-	struct part **spare;    /* buffers free for filling */
-	size_t nspare;
-	unsigned nbufs;         /* buffers allocated (at most concurrency + 1) */
-	unsigned busy;          /* parts being uploaded */
-	int stop;
-	int err;                /* first worker error, message in errmsg */
-	char errmsg[1024];
+	nv_http *http[NV_PU_MAX_THREADS]; /* one client per part thread, from c->spares */
+	char **etags;           /* etags[i]: part i + 1's ETag; max_parts slots, each
+	                         * written by the one thread that uploads that part */
+	unsigned char *md5_ok;  /* md5_ok[i]: that ETag is the MD5 we sent */
 };
-
-static void part_free(struct part *p)
-{
-	if (p) {
-		free(p->buf);
-		free(p);
-	}
-}
 
 static int add_meta(struct nv_writer *w)
 {
@@ -68,58 +47,12 @@ static int add_meta(struct nv_writer *w)
 	return rc;
 }
 
-int nv_s3_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,
-		     const nv_write_opts *opts)
+/* ---- one part ---- */
+
+/* The part_upload callback: PUT ?partNumber=index+1 on this thread's client. */
+static int upload_part(void *ctx, unsigned thread, nv_part *p)
 {
-	struct nv_writer *w = calloc(1, sizeof(*w));
-	uint64_t ps = c->part_size;
-	int rc;
-
-	*out = NULL;
-	if (!w || !(w->key = strdup(key))) {
-		free(w);
-		return nv_error_set(NV_ERR, "out of memory");
-	}
-	w->c = c;
-	w->opts = *opts;
-	w->md5_all = 1;
-	/* Grow parts so a known size fits in max_upload_parts (rounded to 1 MiB). */
-	if (opts->size > 0 && (uint64_t)opts->size / c->max_parts >= ps) {
-		ps = ((uint64_t)opts->size + c->max_parts - 1) / c->max_parts;
-		ps = (ps + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
-	}
-	if (ps > (5ull << 30)) {
-		free(w->key);
-		free(w);
-		return nv_error_set(NV_ENOSPC, "s3: %s: %lld bytes do not fit in %llu parts of at "
-				    "most 5 GiB", key, (long long)opts->size,
-				    (unsigned long long)c->max_parts);
-	}
-	w->part_size = (size_t)ps;
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	if ((rc = add_meta(w))) {
-		nv_s3_write_abort(w);
-		return rc;
-	}
-	*out = w;
-	return 0;
-}
-
-/* ---- worker pool ---- */
-
-static void record_error(struct nv_writer *w, int code)
-{
-	pthread_mutex_lock(&w->mu);
-	if (!w->err) {
-		w->err = code;
-		snprintf(w->errmsg, sizeof(w->errmsg), "%s", nv_error_msg());
-	}
-	pthread_mutex_unlock(&w->mu);
-}
-
-static int upload_part(struct nv_writer *w, nv_http *h, struct part *p)
-{
+	struct nv_writer *w = ctx;
 	char num[16], md5[25], hexmd5[33], hash[65];
 	unsigned char raw[16];
 	const char *q[] = { "partNumber", num, "uploadId", w->upload_id };
@@ -132,173 +65,30 @@ static int upload_part(struct nv_writer *w, nv_http *h, struct part *p)
 	size_t el;
 	int rc;
 
-	snprintf(num, sizeof(num), "%u", p->number);
+	snprintf(num, sizeof(num), "%u", p->index + 1);
 	nv_md5(raw, p->buf, p->len);
-	nv_base64(md5, raw, 16);
+	nv_b64_pad_encode(md5, raw, 16);
 	nv_hex(hexmd5, raw, 16);
 	nv_sha256_hex(hash, p->buf, p->len);
 	if ((rc = nv_http_header_add(&hd, "Content-MD5", "%s", md5)))
 		return rc;
-	rc = nv_s3_call(w->c, h, &call, &r);
+	rc = nv_s3_call(w->c, w->http[thread], &call, &r);
 	if (!rc && !nv_s3_ok(&r))
 		rc = nv_s3_error(w->c, &r, "PUT (part)", w->key);
 	if (!rc && !(etag = nv_http_resp_header(&r, "ETag")))
-		rc = nv_error_set(NV_ERR, "s3: part %u of %s: no ETag in the response", p->number,
-				  w->key);
+		rc = nv_error_set(NV_ERR, "s3: part %u of %s: no ETag in the response",
+				  p->index + 1, w->key);
+	if (!rc && !(w->etags[p->index] = strdup(etag)))
+		rc = nv_error_set(NV_ERR, "out of memory");
 	if (!rc) {
-		char *copy = strdup(etag);
-
-		pthread_mutex_lock(&w->mu);
-		w->etags[p->number - 1] = copy;
 		el = strlen(etag);
-		if (!(el == 34 && etag[0] == '"' && strncasecmp(etag + 1, hexmd5, 32) == 0) &&
-		    strcasecmp(etag, hexmd5) != 0)
-			w->md5_all = 0;
-		pthread_mutex_unlock(&w->mu);
-		if (!copy)
-			rc = nv_error_set(NV_ERR, "out of memory");
+		w->md5_ok[p->index] =
+			(el == 34 && etag[0] == '"' && strncasecmp(etag + 1, hexmd5, 32) == 0) ||
+			strcasecmp(etag, hexmd5) == 0;
 	}
 	nv_http_resp_clear(&r);
 	nv_http_headers_clear(&hd);
 	return rc;
-}
-
-static void *worker(void *arg)
-{
-	struct nv_writer *w = arg;
-	nv_http *h = NULL;
-	int rc = nv_http_new(&h, &w->c->hopts);
-
-	if (rc)
-		record_error(w, rc);
-	pthread_mutex_lock(&w->mu);
-	for (;;) {
-		struct part *p;
-
-		while (!w->stop && !w->qlen)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (!w->qlen)
-			break;
-		p = w->queue[w->qhead];
-		w->qhead = (w->qhead + 1) % (w->nthreads + 1);
-		w->qlen--;
-		w->busy++;
-		if (!w->err) {
-			pthread_mutex_unlock(&w->mu);
-			rc = upload_part(w, h, p);
-			if (rc)
-				record_error(w, rc);
-			pthread_mutex_lock(&w->mu);
-		}
-		p->len = 0;
-		w->spare[w->nspare++] = p;
-		w->busy--;
-		pthread_cond_broadcast(&w->cv);
-	}
-	pthread_mutex_unlock(&w->mu);
-	nv_http_free(h);
-	return NULL;
-}
-
-static int pool_start(struct nv_writer *w)
-{
-	unsigned n = (unsigned)w->c->concurrency, i;
-
-	w->threads = calloc(n, sizeof(*w->threads));
-	w->queue = calloc(n + 1, sizeof(*w->queue));
-	w->spare = calloc(n + 2, sizeof(*w->spare));
-	if (!w->threads || !w->queue || !w->spare)
-		return nv_error_set(NV_ERR, "out of memory");
-	for (i = 0; i < n; i++) {
-		if (pthread_create(&w->threads[i], NULL, worker, w) != 0)
-			break;
-		w->nthreads++;
-	}
-	if (!w->nthreads)
-		return nv_error_set(NV_ERR, "s3: cannot start upload threads");
-	return 0;
-}
-
-/* Makes the workers drop queued parts instead of uploading them. */
-static void pool_cancel(struct nv_writer *w)
-{
-	pthread_mutex_lock(&w->mu);
-	if (!w->err) {
-		w->err = NV_ECANCEL;
-		snprintf(w->errmsg, sizeof(w->errmsg), "upload cancelled");
-	}
-	pthread_mutex_unlock(&w->mu);
-}
-
-static void pool_stop(struct nv_writer *w)
-{
-	unsigned i;
-
-	if (!w->nthreads)
-		return;
-	pthread_mutex_lock(&w->mu);
-	w->stop = 1;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	for (i = 0; i < w->nthreads; i++)
-		pthread_join(w->threads[i], NULL);
-	w->nthreads = 0;
-}
-
-/* Waits until every submitted part is uploaded; the first worker error, if any. */
-static int pool_drain(struct nv_writer *w)
-{
-	int err;
-
-	pthread_mutex_lock(&w->mu);
-	while (w->qlen || w->busy)
-		pthread_cond_wait(&w->cv, &w->mu);
-	err = w->err;
-	pthread_mutex_unlock(&w->mu);
-	return err ? nv_error_set(err, "%s", w->errmsg) : 0;
-}
-
-/* Hands w->fill to the workers and takes an empty buffer (blocking while all
- * concurrency + 1 buffers are in use: this bounds memory). */
-static int submit(struct nv_writer *w, int last)
-{
-	struct part *p = w->fill;
-	int err;
-
-	if (w->parts >= w->c->max_parts)
-		return nv_error_set(NV_ENOSPC, "s3: %s: more than max_upload_parts (%llu) parts of "
-				    "%zu bytes; pass the size when writing, or raise part_size",
-				    w->key, (unsigned long long)w->c->max_parts, w->part_size);
-	if (w->parts >= w->etags_cap) {
-		size_t cap = w->etags_cap ? 2 * w->etags_cap : 64;
-		char **e;
-
-		pthread_mutex_lock(&w->mu); /* workers write into etags */
-		e = realloc(w->etags, cap * sizeof(*e));
-		if (e) {
-			memset(e + w->etags_cap, 0, (cap - w->etags_cap) * sizeof(*e));
-			w->etags = e;
-			w->etags_cap = cap;
-		}
-		pthread_mutex_unlock(&w->mu);
-		if (!e)
-			return nv_error_set(NV_ERR, "out of memory");
-	}
-	p->number = ++w->parts;
-	pthread_mutex_lock(&w->mu);
-	w->queue[(w->qhead + w->qlen) % (w->nthreads + 1)] = p;
-	w->qlen++;
-	w->fill = NULL;
-	pthread_cond_broadcast(&w->cv);
-	while (!last && !w->err && !w->nspare && w->nbufs > w->nthreads)
-		pthread_cond_wait(&w->cv, &w->mu);
-	if (!last && !w->err && w->nspare)
-		w->fill = w->spare[--w->nspare];
-	err = w->err;
-	pthread_mutex_unlock(&w->mu);
-	if (err)
-		return nv_error_set(err, "%s", w->errmsg);
-	return 0;
 }
 
 /* ---- multipart calls ---- */
@@ -383,11 +173,11 @@ static int complete_upload(struct nv_writer *w)
 	nv_xml_error e;
 	nv_http_resp r = { 0 };
 	nv_sb body = { 0 };
-	unsigned i, attempt;
+	unsigned i;
 	int rc;
 
 	nv_sb_add(&body, "<CompleteMultipartUpload>");
-	for (i = 0; i < w->parts; i++)
+	for (i = 0; i < nv_pu_submitted(w->pu); i++)
 		nv_sb_addf(&body, "<Part><PartNumber>%u</PartNumber><ETag>%s</ETag></Part>", i + 1,
 			   w->etags[i]);
 	nv_sb_add(&body, "</CompleteMultipartUpload>");
@@ -396,16 +186,16 @@ static int complete_upload(struct nv_writer *w)
 	call.body = body.s;
 	call.body_len = body.len;
 	/* A 200 may still carry an <Error> (S3 sends the status before the work
-	 * is done); InternalError/SlowDown there ask for the whole call again. */
-	for (attempt = 0;; attempt++) {
+	 * is done); InternalError/SlowDown there ask for the whole call again,
+	 * under the same attempt budget as every request (util/retry.h). */
+	for (;;) {
 		rc = nv_s3_call(w->c, w->c->http, &call, &r);
 		if (rc)
 			break;
 		if (!nv_s3_ok(&r) || nv_xml_error_parse(&e, r.body, r.body_len)) {
 			rc = nv_s3_error(w->c, &r, "POST (complete multipart upload)", w->key);
-			if (rc == NV_ERETRY && nv_s3_ok(&r) && attempt < w->c->hopts.retries) {
+			if (nv_s3_ok(&r) && nv_retry_again(rc)) {
 				nv_http_resp_clear(&r);
-				nv_http_backoff(w->c->hopts.retry_base_ms, attempt + 1);
 				continue;
 			}
 		}
@@ -418,61 +208,114 @@ out:
 	return rc;
 }
 
+/* A full part and more to come: the object goes multipart (once), and the
+ * part goes to the upload threads. */
+static int submit(struct nv_writer *w)
+{
+	struct nv_conn *c = w->c;
+	unsigned i;
+	int rc;
+
+	if (nv_pu_submitted(w->pu) >= c->max_parts)
+		return nv_error_set(NV_ENOSPC, "s3: %s: more than max_upload_parts (%llu) parts of "
+				    "%zu bytes; pass the size when writing, or raise part_size",
+				    w->key, (unsigned long long)c->max_parts, w->part_size);
+	if (!w->upload_id) {
+		w->etags = calloc(c->max_parts, sizeof(*w->etags));
+		w->md5_ok = calloc(c->max_parts, 1);
+		if (!w->etags || !w->md5_ok)
+			return nv_error_set(NV_ERR, "out of memory");
+		for (i = 0; i < c->concurrency; i++)
+			if ((rc = nv_http_spare_take(&c->spares, &c->hopts, &w->http[i])))
+				return rc;
+		if ((rc = create_upload(w)))
+			return rc;
+	}
+	return nv_pu_submit(w->pu);
+}
+
 /* ---- the slots ---- */
 
-static int fill_reserve(struct nv_writer *w, size_t want)
+static void writer_free(struct nv_writer *w)
 {
-	struct part *p = w->fill;
-	size_t cap;
-	unsigned char *b;
+	nv_pu_free(w->pu); /* the part threads are gone: their clients may be kept */
+	for (unsigned i = 0; i < NV_PU_MAX_THREADS; i++)
+		nv_http_spare_give(&w->c->spares, w->http[i]);
+	for (size_t i = 0; w->etags && i < w->c->max_parts; i++)
+		free(w->etags[i]);
+	free(w->etags);
+	free(w->md5_ok);
+	free(w->upload_id);
+	free(w->key);
+	nv_http_headers_clear(&w->meta);
+	free(w);
+}
 
-	if (!p) {
-		if (!(p = w->fill = calloc(1, sizeof(*p))))
-			return nv_error_set(NV_ERR, "out of memory");
-		w->nbufs++;
-	}
-	if (p->cap >= want)
-		return 0;
-	/* Small objects get small buffers: the announced size, or 64 KiB doubling
-	 * up to the part size. */
-	cap = p->cap ? 2 * p->cap : 64 * 1024;
-	if (!p->cap && w->opts.size > 0 && (uint64_t)w->opts.size < w->part_size)
-		cap = (size_t)w->opts.size;
-	while (cap < want)
-		cap *= 2;
-	if (cap > w->part_size)
-		cap = w->part_size;
-	if (!(b = realloc(p->buf, cap)))
+int nv_s3_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,
+		     const nv_write_opts *opts)
+{
+	struct nv_writer *w = calloc(1, sizeof(*w));
+	uint64_t ps = c->part_size;
+	nv_pu_opts po = { .name = "s3", .threads = (unsigned)c->concurrency, .upload = upload_part };
+	int rc;
+
+	*out = NULL;
+	if (!w || !(w->key = strdup(key))) {
+		free(w);
 		return nv_error_set(NV_ERR, "out of memory");
-	p->buf = b;
-	p->cap = cap;
+	}
+	w->c = c;
+	w->opts = *opts;
+	/* Grow parts so a known size fits in max_upload_parts (rounded to 1 MiB). */
+	if (opts->size > 0 && (uint64_t)opts->size / c->max_parts >= ps) {
+		ps = ((uint64_t)opts->size + c->max_parts - 1) / c->max_parts;
+		ps = (ps + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
+	}
+	if (ps > (5ull << 30)) {
+		rc = nv_error_set(NV_ENOSPC, "s3: %s: %lld bytes do not fit in %llu parts of at "
+				  "most 5 GiB", key, (long long)opts->size,
+				  (unsigned long long)c->max_parts);
+		writer_free(w);
+		return rc;
+	}
+	w->part_size = (size_t)ps;
+	po.part_size = w->part_size;
+	po.ctx = w;
+	/* Small objects get small buffers: the announced size. */
+	if (opts->size > 0 && (uint64_t)opts->size < w->part_size)
+		po.first_cap = (size_t)opts->size;
+	if ((rc = nv_pu_new(&w->pu, &po)) || (rc = add_meta(w))) {
+		writer_free(w);
+		return rc;
+	}
+	*out = w;
 	return 0;
 }
 
 int nv_s3_write(struct nv_writer *w, const void *buf, size_t len)
 {
 	const unsigned char *d = buf;
+	nv_part *p;
 	int rc;
 
+	if (w->rc)
+		return w->rc;
 	while (len) {
-		size_t flen = w->fill ? w->fill->len : 0, want, n;
+		size_t flen = (p = nv_pu_current(w->pu)) ? p->len : 0, want, n;
 
 		if (flen == w->part_size) {
-			/* A full part and more to come: this object goes multipart. */
-			if (!w->upload_id && ((rc = create_upload(w)) || (rc = pool_start(w))))
-				return rc;
-			if ((rc = submit(w, 0)))
-				return rc;
+			if ((rc = submit(w)))
+				return w->rc = rc;
 			continue;
 		}
 		want = len < w->part_size - flen ? flen + len : w->part_size;
-		if ((rc = fill_reserve(w, want)))
-			return rc;
-		n = w->fill->cap - w->fill->len;
+		if ((rc = nv_pu_reserve(w->pu, want, &p)))
+			return w->rc = rc;
+		n = p->cap - p->len;
 		if (n > len)
 			n = len;
-		memcpy(w->fill->buf + w->fill->len, d, n);
-		w->fill->len += n;
+		memcpy(p->buf + p->len, d, n);
+		p->len += n;
 		w->total += n;
 		d += n;
 		len -= n;
@@ -485,7 +328,7 @@ static int put_single(struct nv_writer *w, nv_commit_info *out)
 	char md5[25], hexmd5[33];
 	unsigned char raw[16];
 	nv_http_headers h = { 0 };
-	struct part *p = w->fill;
+	nv_part *p = nv_pu_current(w->pu);
 	struct s3_call call = { .method = "PUT", .key = w->key, .extra = &h,
 				.body = p ? p->buf : NULL, .body_len = p ? p->len : 0 };
 	nv_http_resp r = { 0 };
@@ -494,7 +337,7 @@ static int put_single(struct nv_writer *w, nv_commit_info *out)
 	int rc = 0;
 
 	nv_md5(raw, call.body ? call.body : "", call.body_len);
-	nv_base64(md5, raw, 16);
+	nv_b64_pad_encode(md5, raw, 16);
 	nv_hex(hexmd5, raw, 16);
 	for (i = 0; i < w->meta.n && !rc; i++)
 		rc = nv_http_header_add_line(&h, w->meta.v[i], strlen(w->meta.v[i]));
@@ -518,43 +361,33 @@ out:
 	return rc;
 }
 
-static void writer_free(struct nv_writer *w)
+/* After a failure: the part threads stopped first, so that no part lands after it. */
+static int fail_multipart(struct nv_writer *w, int rc)
 {
-	size_t i;
-
-	pool_stop(w);
-	part_free(w->fill);
-	for (i = 0; i < w->nspare; i++)
-		part_free(w->spare[i]);
-	for (i = 0; i < w->qlen; i++)
-		part_free(w->queue[(w->qhead + i) % (w->nthreads + 1)]);
-	for (i = 0; i < w->etags_cap; i++)
-		free(w->etags[i]);
-	free(w->etags);
-	free(w->threads);
-	free(w->queue);
-	free(w->spare);
-	free(w->upload_id);
-	free(w->key);
-	nv_http_headers_clear(&w->meta);
-	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->cv);
-	free(w);
+	nv_pu_free(w->pu);
+	w->pu = NULL;
+	abort_upload(w);
+	return rc;
 }
 
 int nv_s3_write_commit(struct nv_writer *w, nv_commit_info *out)
 {
-	int rc;
+	nv_part *p = nv_pu_current(w->pu);
+	int rc = w->rc, md5_all = 1;
 
 	memset(out, 0, sizeof(*out));
+	if (rc) {
+		/* A failed write: never publish what came before it. */
+		if (w->upload_id)
+			fail_multipart(w, rc);
+		writer_free(w);
+		return rc;
+	}
 	if (w->opts.size >= 0 && (uint64_t)w->opts.size != w->total) {
 		rc = nv_error_set(NV_EMISMATCH, "s3: %s: %llu bytes written, %lld announced",
 				  w->key, (unsigned long long)w->total, (long long)w->opts.size);
-		if (w->upload_id) {
-			pool_cancel(w);
-			pool_stop(w);
-			abort_upload(w);
-		}
+		if (w->upload_id)
+			fail_multipart(w, rc);
 		writer_free(w);
 		return rc;
 	}
@@ -563,19 +396,19 @@ int nv_s3_write_commit(struct nv_writer *w, nv_commit_info *out)
 		writer_free(w);
 		return rc;
 	}
-	rc = 0;
-	if (w->fill && w->fill->len)
-		rc = submit(w, 1);
+	if (p && p->len)
+		rc = submit(w);
 	if (!rc)
-		rc = pool_drain(w);
-	pool_stop(w);
+		rc = nv_pu_finish(w->pu);
 	if (!rc)
 		rc = complete_upload(w);
 	if (rc) {
-		abort_upload(w);
+		fail_multipart(w, rc);
 	} else {
 		out->size = w->total;
-		if (w->md5_all) /* each part's stored bytes are the ones sent */
+		for (unsigned i = 0; i < nv_pu_submitted(w->pu); i++)
+			md5_all &= w->md5_ok[i];
+		if (md5_all) /* each part's stored bytes are the ones sent */
 			out->confirmed |= NV_CONFIRM_MD5 | NV_CONFIRM_SIZE;
 	}
 	writer_free(w);
@@ -586,9 +419,7 @@ void nv_s3_write_abort(struct nv_writer *w)
 {
 	if (!w)
 		return;
-	pool_cancel(w);
-	pool_stop(w);
 	if (w->upload_id)
-		abort_upload(w);
+		fail_multipart(w, 0);
 	writer_free(w);
 }

@@ -1,5 +1,5 @@
-/* b64.c: strict, canonical base64 (RFC 4648 standard alphabet).
- * Called by the age module only (stanzas, header MAC, armor). */
+/* b64.c: strict, canonical base64 (RFC 4648 standard alphabet), the project's only
+ * one. Everyone may call (age, ssh, vault, the HTTP drivers). */
 #include "b64.h"
 
 static const char nv_b64_alpha[] =

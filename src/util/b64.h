@@ -1,5 +1,5 @@
-/* b64.h: strict base64 as age needs it: unpadded canonical for header stanzas,
- * padded for the ASCII armor. Called by the age module and the vault (K_id in the descriptor). */
+/* b64.h: the one base64 (RFC 4648 standard alphabet), strict and canonical: unpadded
+ * for age header stanzas, padded for armor, Content-MD5 and Azure keys. Everyone may call. */
 #ifndef NV_B64_H
 #define NV_B64_H
 

@@ -82,12 +82,16 @@ expect_exit 8 "a key that is not base64: invalid" env NAVETTE_REMOTE_AZR_KEY='no
 	"$tool" azr:bulk open
 expect_exit 8 "a container name Azure refuses: invalid" "$tool" azr:Bad_Name open
 
-# Connection errors are retried, with backoff, as many times as "retries" says.
+# Connection errors are retried, with backoff, as many times as the one retry
+# budget allows (util/retry.h; the tool sets it as navette's --retries does).
 DEAD=$(nv_free_port)
 expect_exit 5 "nobody listening: a transient error" env NAVETTE_HTTP_TRACE=1 \
-	NAVETTE_REMOTE_AZR_RETRIES=2 NAVETTE_REMOTE_AZR_ENDPOINT="http://127.0.0.1:$DEAD/$AZ_ACCOUNT" \
+	NV_TOOL_RETRIES=2 NAVETTE_REMOTE_AZR_ENDPOINT="http://127.0.0.1:$DEAD/$AZ_ACCOUNT" \
 	"$tool" azr:bulk open
 check "... after 1 + 2 attempts" test "$(grep -c '^http: azure:' "$NV_TMP/err")" -eq 3
+expect_exit 5 "the default budget: 3 retries" env NAVETTE_HTTP_TRACE=1 \
+	NAVETTE_REMOTE_AZR_ENDPOINT="http://127.0.0.1:$DEAD/$AZ_ACCOUNT" "$tool" azr:bulk open
+check "... after 1 + 3 attempts" test "$(grep -c '^http: azure:' "$NV_TMP/err")" -eq 4
 
 # ---- SAS: an account SAS made with the emulator key (Azurite checks it) ----
 SAS=$(node -e '

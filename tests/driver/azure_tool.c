@@ -10,6 +10,7 @@
 #include "util/config.h"
 #include "driver/driver.h"
 #include "util/error.h"
+#include "util/retry.h"
 
 static nv_config *cfg;
 static const char *loc_text;
@@ -226,6 +227,9 @@ int main(int argc, char **argv)
 	}
 	if ((rc = nv_config_load(&cfg, getenv("NV_TOOL_CONFIG"))) < 0)
 		return fail(rc);
+	/* The retry budget of this process (util/retry.h), as navette's --retries sets it. */
+	if (getenv("NV_TOOL_RETRIES"))
+		nv_retry_set_default((unsigned)strtoul(getenv("NV_TOOL_RETRIES"), NULL, 10));
 	loc_text = argv[1];
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(argv[2], cmds[i].name) != 0)

@@ -54,13 +54,35 @@ static void test_authorization(void **state)
 	char *auth;
 
 	(void)state;
-	assert_int_equal(nv_unbase64(&key, &keylen, emu_key), 0);
+	assert_int_equal(nv_az_key_decode(&key, &keylen, emu_key), 0);
 	assert_int_equal(keylen, 64);
 	assert_int_equal(nv_az_authorization(&auth, "myaccount", key, keylen, sts), 0);
 	assert_string_equal(auth,
 			    "SharedKey myaccount:Su5rvibNeMxB7A4I87rOtEgCDtdICsL8v5H+yJs0W+M=");
 	free(auth);
 	free(key);
+}
+
+/* The account key: padding optional, blanks around it ignored, anything
+ * else that is not canonical base64 refused without quoting it. */
+static void test_key_decode(void **state)
+{
+	unsigned char *key;
+	size_t keylen;
+
+	(void)state;
+	assert_int_equal(nv_az_key_decode(&key, &keylen, "\t a2V5MQ==\n"), 0);
+	assert_int_equal(keylen, 4);
+	assert_memory_equal(key, "key1", 4);
+	free(key);
+	assert_int_equal(nv_az_key_decode(&key, &keylen, "a2V5MQ"), 0);
+	assert_int_equal(keylen, 4);
+	free(key);
+	assert_int_equal(nv_az_key_decode(&key, &keylen, "not base64!"), NV_EINVAL);
+	assert_null(key);
+	assert_null(strstr(nv_error_msg(), "not base64!"));
+	assert_int_equal(nv_az_key_decode(&key, &keylen, "a2V5M=Q="), NV_EINVAL);
+	assert_int_equal(nv_az_key_decode(&key, &keylen, "  "), NV_EINVAL);
 }
 
 /* The docs' List Blobs example: repeated names join their sorted values. */
@@ -155,6 +177,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_doc_example),
 		cmocka_unit_test(test_authorization),
+		cmocka_unit_test(test_key_decode),
 		cmocka_unit_test(test_repeated_query),
 		cmocka_unit_test(test_headers_and_decoding),
 		cmocka_unit_test(test_connstr),

@@ -1,0 +1,274 @@
+/* part_upload.c: the one parallel uploader of an object's parts (see part_upload.h):
+ * a FIFO of filled parts, a few threads, a bounded set of buffers. Only drivers/. */
+#include "part_upload.h"
+
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/error.h"
+
+/* nv_part.extra follows the struct, aligned for anything. */
+#define PU_HEAD ((sizeof(nv_part) + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1))
+
+struct pu_thread {
+	nv_pu *u;
+	unsigned index;
+	pthread_t t;
+};
+
+struct nv_pu {
+	nv_pu_opts o;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct pu_thread *threads;
+	unsigned nthreads;      /* started */
+	nv_part **queue;        /* submitted, not yet taken by a thread (ring) */
+	size_t qhead, qlen;
+	nv_part **spare;        /* empty buffers */
+	size_t nspare;
+	nv_part *fill;          /* the writer's */
+	unsigned nbufs;         /* buffers allocated: at most threads + 1 */
+	unsigned busy;          /* parts being uploaded */
+	unsigned submitted;
+	int stop;
+	int err;                /* the first failure; its message in errmsg */
+	char errmsg[1024];
+};
+
+static void part_free(nv_part *p)
+{
+	if (p) {
+		free(p->buf);
+		free(p);
+	}
+}
+
+/* The first failure only: later ones are consequences (or cancellations). */
+static void pu_fail_locked(nv_pu *u, int code, const char *msg)
+{
+	if (!u->err) {
+		u->err = code;
+		snprintf(u->errmsg, sizeof(u->errmsg), "%s", msg);
+	}
+}
+
+/* The failure, with its message, on the calling (writer's) thread. */
+static int pu_error(nv_pu *u)
+{
+	int err;
+
+	pthread_mutex_lock(&u->mu);
+	err = u->err;
+	pthread_mutex_unlock(&u->mu);
+	return err ? nv_error_set(err, "%s", u->errmsg) : 0;
+}
+
+int nv_pu_new(nv_pu **out, const nv_pu_opts *opts)
+{
+	nv_pu *u;
+	unsigned n = opts->threads;
+
+	*out = NULL;
+	if (n < 1 || n > NV_PU_MAX_THREADS || !opts->part_size || !opts->upload)
+		return nv_error_set(NV_EINVAL, "%s: bad part uploader settings", opts->name);
+	if (!(u = calloc(1, sizeof(*u))))
+		return nv_error_set(NV_ERR, "out of memory");
+	u->o = *opts;
+	u->threads = calloc(n, sizeof(*u->threads));
+	u->queue = calloc(n + 1, sizeof(*u->queue));
+	u->spare = calloc(n + 1, sizeof(*u->spare));
+	if (!u->threads || !u->queue || !u->spare) {
+		free(u->threads);
+		free(u->queue);
+		free(u->spare);
+		free(u);
+		return nv_error_set(NV_ERR, "out of memory");
+	}
+	pthread_mutex_init(&u->mu, NULL);
+	pthread_cond_init(&u->cv, NULL);
+	*out = u;
+	return 0;
+}
+
+static void *pu_thread_main(void *arg)
+{
+	struct pu_thread *t = arg;
+	nv_pu *u = t->u;
+
+	pthread_mutex_lock(&u->mu);
+	for (;;) {
+		nv_part *p;
+		int rc;
+
+		while (!u->stop && !u->qlen)
+			pthread_cond_wait(&u->cv, &u->mu);
+		if (!u->qlen)
+			break;
+		p = u->queue[u->qhead];
+		u->qhead = (u->qhead + 1) % (u->o.threads + 1);
+		u->qlen--;
+		if (!u->err) { /* after a failure, queued parts are dropped */
+			u->busy++;
+			pthread_mutex_unlock(&u->mu);
+			rc = u->o.upload(u->o.ctx, t->index, p);
+			pthread_mutex_lock(&u->mu);
+			if (rc)
+				pu_fail_locked(u, rc, nv_error_msg());
+			u->busy--;
+		}
+		p->len = 0;
+		u->spare[u->nspare++] = p;
+		pthread_cond_broadcast(&u->cv);
+	}
+	pthread_mutex_unlock(&u->mu);
+	return NULL;
+}
+
+static int pu_start(nv_pu *u)
+{
+	for (unsigned i = 0; i < u->o.threads; i++) {
+		u->threads[i] = (struct pu_thread){ .u = u, .index = i };
+		if (pthread_create(&u->threads[i].t, NULL, pu_thread_main, &u->threads[i]) != 0)
+			break;
+		u->nthreads++;
+	}
+	/* Fewer threads than asked still upload everything, only slower. */
+	return u->nthreads ? 0
+			   : nv_error_set(NV_ERR, "%s: cannot start upload threads", u->o.name);
+}
+
+static void pu_stop(nv_pu *u)
+{
+	pthread_mutex_lock(&u->mu);
+	u->stop = 1;
+	pthread_cond_broadcast(&u->cv);
+	pthread_mutex_unlock(&u->mu);
+	for (unsigned i = 0; i < u->nthreads; i++)
+		pthread_join(u->threads[i].t, NULL);
+	u->nthreads = 0;
+}
+
+/* An empty buffer for the writer: a spare one, a new one while fewer than
+ * threads + 1 exist, else the next to come back. */
+static int pu_take(nv_pu *u)
+{
+	nv_part *p = NULL;
+	int grow = 0;
+
+	pthread_mutex_lock(&u->mu);
+	while (!u->err && !u->nspare && u->nbufs > u->o.threads)
+		pthread_cond_wait(&u->cv, &u->mu);
+	if (!u->err) {
+		if (u->nspare)
+			p = u->spare[--u->nspare];
+		else
+			grow = 1, u->nbufs++;
+	}
+	pthread_mutex_unlock(&u->mu);
+	if (!p && !grow)
+		return pu_error(u);
+	if (grow && !(p = calloc(1, PU_HEAD + u->o.extra_size))) {
+		pthread_mutex_lock(&u->mu);
+		u->nbufs--;
+		pthread_mutex_unlock(&u->mu);
+		return nv_error_set(NV_ERR, "out of memory");
+	}
+	p->extra = (char *)p + PU_HEAD;
+	memset(p->extra, 0, u->o.extra_size);
+	p->len = 0;
+	u->fill = p;
+	return 0;
+}
+
+int nv_pu_reserve(nv_pu *u, size_t want, nv_part **out)
+{
+	nv_part *p;
+	size_t cap;
+	unsigned char *b;
+	int rc;
+
+	*out = NULL;
+	if (!u->fill && (rc = pu_take(u)))
+		return rc;
+	p = u->fill;
+	if (p->cap < want) {
+		if (u->submitted) {
+			cap = u->o.part_size; /* a multipart object: whole parts */
+		} else {
+			cap = p->cap ? 2 * p->cap : u->o.first_cap ? u->o.first_cap : 64 * 1024;
+			while (cap < want)
+				cap *= 2;
+			if (cap > u->o.part_size)
+				cap = u->o.part_size;
+		}
+		if (!(b = realloc(p->buf, cap)))
+			return nv_error_set(NV_ERR, "out of memory (%zu-byte part)", cap);
+		p->buf = b;
+		p->cap = cap;
+	}
+	*out = p;
+	return 0;
+}
+
+nv_part *nv_pu_current(nv_pu *u)
+{
+	return u->fill;
+}
+
+unsigned nv_pu_submitted(const nv_pu *u)
+{
+	return u->submitted;
+}
+
+int nv_pu_submit(nv_pu *u)
+{
+	nv_part *p = u->fill;
+	int rc;
+
+	if ((rc = pu_error(u)))
+		return rc;
+	if (!u->nthreads && (rc = pu_start(u)))
+		return rc;
+	p->index = u->submitted++;
+	pthread_mutex_lock(&u->mu);
+	u->queue[(u->qhead + u->qlen) % (u->o.threads + 1)] = p;
+	u->qlen++;
+	u->fill = NULL;
+	pthread_cond_broadcast(&u->cv);
+	pthread_mutex_unlock(&u->mu);
+	return 0;
+}
+
+int nv_pu_finish(nv_pu *u)
+{
+	pthread_mutex_lock(&u->mu);
+	while (u->qlen || u->busy)
+		pthread_cond_wait(&u->cv, &u->mu);
+	pthread_mutex_unlock(&u->mu);
+	pu_stop(u);
+	return pu_error(u);
+}
+
+void nv_pu_free(nv_pu *u)
+{
+	if (!u)
+		return;
+	pthread_mutex_lock(&u->mu);
+	pu_fail_locked(u, NV_ECANCEL, "upload cancelled");
+	pthread_mutex_unlock(&u->mu);
+	pu_stop(u);
+	part_free(u->fill);
+	for (size_t i = 0; i < u->nspare; i++)
+		part_free(u->spare[i]);
+	for (size_t i = 0; i < u->qlen; i++)
+		part_free(u->queue[(u->qhead + i) % (u->o.threads + 1)]);
+	free(u->threads);
+	free(u->queue);
+	free(u->spare);
+	pthread_mutex_destroy(&u->mu);
+	pthread_cond_destroy(&u->cv);
+	free(u);
+}
