@@ -152,42 +152,36 @@ int nv_az_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,
 	return 0;
 }
 
+static int az_submit_step(void *ctx)
+{
+	return az_submit(ctx);
+}
+
+/* Each block's MD5 and the whole blob's, taken as the bytes arrive. */
+static void az_fill(void *ctx, nv_part *p, const unsigned char *d, size_t n)
+{
+	struct nv_writer *w = ctx;
+
+	if (w->one_put) { /* one Put Blob: the whole MD5 is its Content-MD5 */
+		nv_md5_update(&w->md5, d, n);
+	} else {
+		if (p->len == 0)
+			nv_md5_init(p->extra);
+		nv_md5_update_pair(&w->md5, p->extra, d, n);
+	}
+	w->total += n;
+}
+
+/* A full block goes out only once more bytes arrive: a last full block then
+ * still goes out as one Put Blob. */
 int nv_az_write(struct nv_writer *w, const void *buf, size_t len)
 {
-	const unsigned char *d = buf;
-	nv_part *p;
 	int rc;
 
 	if (w->rc)
 		return w->rc;
-	while (len) {
-		size_t flen = (p = nv_pu_current(w->pu)) ? p->len : 0, want, n;
-
-		/* A full block goes out only once more bytes arrive: a last full
-		 * block then still goes out as one Put Blob. */
-		if (flen == w->block) {
-			if (az_submit(w) < 0)
-				return w->rc;
-			continue;
-		}
-		want = len < w->block - flen ? flen + len : w->block;
-		if ((rc = nv_pu_reserve(w->pu, want, &p)) < 0)
-			return w->rc = rc;
-		if (p->len == 0 && !w->one_put)
-			nv_md5_init(p->extra);
-		n = p->cap - p->len;
-		if (n > len)
-			n = len;
-		memcpy(p->buf + p->len, d, n);
-		if (w->one_put) /* one Put Blob: the whole MD5 is its Content-MD5 */
-			nv_md5_update(&w->md5, d, n);
-		else
-			nv_md5_update_pair(&w->md5, p->extra, d, n);
-		p->len += n;
-		w->total += n;
-		d += n;
-		len -= n;
-	}
+	if ((rc = nv_pu_write(w->pu, buf, len, az_submit_step, az_fill, w)))
+		return w->rc = rc;
 	return 0;
 }
 

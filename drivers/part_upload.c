@@ -213,6 +213,38 @@ int nv_pu_reserve(nv_pu *u, size_t want, nv_part **out)
 	return 0;
 }
 
+int nv_pu_write(nv_pu *u, const void *buf, size_t len, nv_pu_submit_fn submit,
+		nv_pu_fill_fn fill, void *ctx)
+{
+	const unsigned char *d = buf;
+	size_t part = u->o.part_size;
+	nv_part *p;
+	int rc;
+
+	while (len) {
+		size_t flen = (p = nv_pu_current(u)) ? p->len : 0, want, n;
+
+		if (flen == part) {
+			if ((rc = submit(ctx)))
+				return rc;
+			continue;
+		}
+		want = len < part - flen ? flen + len : part;
+		if ((rc = nv_pu_reserve(u, want, &p)))
+			return rc;
+		n = p->cap - p->len;
+		if (n > len)
+			n = len;
+		memcpy(p->buf + p->len, d, n);
+		if (fill)
+			fill(ctx, p, d, n);
+		p->len += n;
+		d += n;
+		len -= n;
+	}
+	return 0;
+}
+
 nv_part *nv_pu_current(nv_pu *u)
 {
 	return u->fill;

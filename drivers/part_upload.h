@@ -56,6 +56,17 @@ nv_part *nv_pu_current(nv_pu *u);
 /* Hands the part being filled (it must exist) to the upload threads, starting
  * them on the first call. 0, or the first failure so far. */
 int nv_pu_submit(nv_pu *u);
+/* The writer's own step before a full part is handed over (numbering, limits,
+ * then nv_pu_submit): 0 or a negative nv_err. */
+typedef int (*nv_pu_submit_fn)(void *ctx);
+/* Sees each piece as it is copied into part p (p->len not yet counting it):
+ * running checksums, totals. */
+typedef void (*nv_pu_fill_fn)(void *ctx, nv_part *p, const unsigned char *d, size_t n);
+/* Appends len bytes to the parts. A full part is handed over (through submit)
+ * only once more bytes arrive, so a last full part can still go out alone.
+ * 0, or the first failure. */
+int nv_pu_write(nv_pu *u, const void *buf, size_t len, nv_pu_submit_fn submit,
+		nv_pu_fill_fn fill, void *ctx);
 /* Parts submitted so far. */
 unsigned nv_pu_submitted(const nv_pu *u);
 /* Waits until every submitted part is uploaded, then stops the threads: 0 or

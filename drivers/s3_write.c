@@ -292,34 +292,28 @@ int nv_s3_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,
 	return 0;
 }
 
+static int submit_step(void *ctx)
+{
+	return submit(ctx);
+}
+
+static void count_bytes(void *ctx, nv_part *p, const unsigned char *d, size_t n)
+{
+	struct nv_writer *w = ctx;
+
+	(void)p;
+	(void)d;
+	w->total += n;
+}
+
 int nv_s3_write(struct nv_writer *w, const void *buf, size_t len)
 {
-	const unsigned char *d = buf;
-	nv_part *p;
 	int rc;
 
 	if (w->rc)
 		return w->rc;
-	while (len) {
-		size_t flen = (p = nv_pu_current(w->pu)) ? p->len : 0, want, n;
-
-		if (flen == w->part_size) {
-			if ((rc = submit(w)))
-				return w->rc = rc;
-			continue;
-		}
-		want = len < w->part_size - flen ? flen + len : w->part_size;
-		if ((rc = nv_pu_reserve(w->pu, want, &p)))
-			return w->rc = rc;
-		n = p->cap - p->len;
-		if (n > len)
-			n = len;
-		memcpy(p->buf + p->len, d, n);
-		p->len += n;
-		w->total += n;
-		d += n;
-		len -= n;
-	}
+	if ((rc = nv_pu_write(w->pu, buf, len, submit_step, count_bytes, w)))
+		return w->rc = rc;
 	return 0;
 }
 

@@ -21,7 +21,8 @@ Prints what each rule found; exits 0 when all hold, 1 on a violation, 2 when a
 rule could not look (no archive, no jscpd, no python): a rule that did not look
 has not passed.
 
-A module is a path without its extension: src/util/log.c and src/util/log.h are
+A module is a path without its extension, and X_int.h (X's internal header,
+what X's own files share) belongs to module X: src/util/log.c and src/util/log.h are
 one node of the include graph, so a .c including its own .h is no cycle, while
 A.c including B.h and B.c including A.h is one. The calls graph is over object
 files, so there a module is its .c (a header defines no global symbol).
@@ -192,7 +193,9 @@ def cmd_calls(arg):
 # ---- includes: #include "..." between modules -------------------------------
 
 def module(path, top):
-    return os.path.splitext(rel(path, top))[0]
+    # X_int.h is X's internal header (what X's files share): part of module X.
+    m = os.path.splitext(rel(path, top))[0]
+    return m[:-4] if path.endswith("_int.h") else m
 
 
 def cmd_includes(top):
