@@ -1,6 +1,7 @@
 /* part_upload.c: the one parallel uploader of an object's parts (see part_upload.h):
  * a FIFO of filled parts, a few threads, a bounded set of buffers. Only drivers/. */
 #include "part_upload.h"
+#include "util/retry.h"
 
 #include <pthread.h>
 #include <stdalign.h>
@@ -36,6 +37,7 @@ struct nv_pu {
 	int stop;
 	int err;                /* the first failure; its message in errmsg */
 	char errmsg[1024];
+	nv_retry_scope scope;   /* the writer's item: its retry budget and cancel flag */
 };
 
 static void part_free(nv_part *p)
@@ -89,6 +91,7 @@ int nv_pu_new(nv_pu **out, const nv_pu_opts *opts)
 	}
 	pthread_mutex_init(&u->mu, NULL);
 	pthread_cond_init(&u->cv, NULL);
+	nv_retry_scope_get(&u->scope);
 	*out = u;
 	return 0;
 }
@@ -98,6 +101,7 @@ static void *pu_thread_main(void *arg)
 	struct pu_thread *t = arg;
 	nv_pu *u = t->u;
 
+	nv_retry_scope_adopt(&u->scope); /* one budget per object, not one per part thread */
 	pthread_mutex_lock(&u->mu);
 	for (;;) {
 		nv_part *p;

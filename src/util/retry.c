@@ -11,7 +11,8 @@ static atomic_uint nv_retry_default = 3;
 
 typedef struct nv_retry_state {
 	int started;           /* nv_retry_begin() was called on this thread */
-	unsigned budget;       /* retries left */
+	atomic_uint own;       /* retries left of this thread's item */
+	atomic_uint *budget;   /* &own, or the item's of the thread it helps (adopted) */
 	unsigned taken;
 	unsigned hint_ms;      /* the server's wish for the next pause */
 	const atomic_int *cancel;
@@ -32,10 +33,38 @@ unsigned nv_retry_get_default(void)
 void nv_retry_begin(unsigned retries, const atomic_int *cancel)
 {
 	nv_rs.started = 1;
-	nv_rs.budget = retries;
+	atomic_store(&nv_rs.own, retries);
+	nv_rs.budget = &nv_rs.own;
 	nv_rs.taken = 0;
 	nv_rs.hint_ms = 0;
 	nv_rs.cancel = cancel;
+}
+
+void nv_retry_scope_get(nv_retry_scope *out)
+{
+	if (!nv_rs.started)
+		nv_retry_begin(nv_retry_get_default(), NULL);
+	out->budget = nv_rs.budget;
+	out->cancel = nv_rs.cancel;
+}
+
+void nv_retry_scope_adopt(const nv_retry_scope *s)
+{
+	nv_rs.started = 1;
+	nv_rs.budget = s->budget;
+	nv_rs.cancel = s->cancel;
+	nv_rs.taken = 0;
+	nv_rs.hint_ms = 0;
+}
+
+/* Takes one retry from the budget, shared with helper threads. */
+static int nv_retry_take(void)
+{
+	unsigned left = atomic_load(nv_rs.budget);
+
+	while (left && !atomic_compare_exchange_weak(nv_rs.budget, &left, left - 1))
+		;
+	return left != 0;
 }
 
 void nv_retry_hint_ms(unsigned ms)
@@ -86,9 +115,8 @@ int nv_retry_again(int rc)
 	if (!nv_rs.started) {
 		nv_retry_begin(nv_retry_get_default(), NULL);
 	}
-	if (rc != NV_ERETRY || !nv_rs.budget || (nv_rs.cancel && atomic_load(nv_rs.cancel)))
+	if (rc != NV_ERETRY || (nv_rs.cancel && atomic_load(nv_rs.cancel)) || !nv_retry_take())
 		return 0;
-	nv_rs.budget--;
 	nv_rs.taken++;
 	ms = nv_retry_backoff_ms(nv_rs.taken);
 	if (nv_rs.hint_ms > ms)

@@ -25,6 +25,19 @@ unsigned nv_retry_get_default(void);
  * cancel (may be NULL) is polled: a non-zero value stops retrying at once. */
 void nv_retry_begin(unsigned retries, const atomic_int *cancel);
 
+/* An item's budget and cancel flag, for threads that work for it (the part
+ * threads of one upload): they draw on the item's one budget, not a fresh
+ * one each. The scope must outlive the helpers (they are joined before the
+ * item's thread starts another item). */
+typedef struct nv_retry_scope {
+	atomic_uint *budget;
+	const atomic_int *cancel;
+} nv_retry_scope;
+/* On the item's thread. */
+void nv_retry_scope_get(nv_retry_scope *out);
+/* On a helper thread, before its first request. */
+void nv_retry_scope_adopt(const nv_retry_scope *s);
+
 /* A server asked to wait (Retry-After, x-ms-retry-after-ms): the next
  * backoff on this thread waits at least ms (capped at NV_RETRY_AFTER_CAP_MS). */
 void nv_retry_hint_ms(unsigned ms);

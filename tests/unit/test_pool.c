@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -225,6 +226,33 @@ static void test_cancel_stops_retrying(void **state)
 	assert_int_equal(nv_retry_taken(), 0);
 }
 
+static void *helper_spends(void *arg)
+{
+	nv_retry_scope *sc = arg;
+	static int got[3];
+
+	nv_retry_scope_adopt(sc);
+	for (int i = 0; i < 3; i++)
+		got[i] = nv_retry_again(NV_ERETRY);
+	return got;
+}
+
+static void test_scope_shared_with_helpers(void **state)
+{
+	nv_retry_scope sc;
+	pthread_t t;
+	int *got;
+
+	(void)state;
+	/* an upload's part threads draw on the item's one budget: 2 in all */
+	nv_retry_begin(2, NULL);
+	nv_retry_scope_get(&sc);
+	assert_int_equal(pthread_create(&t, NULL, helper_spends, &sc), 0);
+	assert_int_equal(pthread_join(t, (void **)&got), 0);
+	assert_int_equal(got[0] + got[1] + got[2], 2);
+	assert_int_equal(nv_retry_again(NV_ERETRY), 0); /* none left for the item itself */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_open_fails),
 		cmocka_unit_test(test_backoff_bounds),
 		cmocka_unit_test(test_cancel_stops_retrying),
+		cmocka_unit_test(test_scope_shared_with_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
