@@ -38,6 +38,23 @@ static int nv_put_object_buf(const nv_publisher *pb, const unsigned char *plain,
 	return rc;
 }
 
+/* The store holds exactly buf under key, else NV_EEXISTS (exit 4). */
+static int nv_push_read_back(const nv_publisher *pb, const char *key, const char *buf,
+			     size_t len)
+{
+	unsigned char *have = NULL;
+	size_t got = 0;
+	int rc = nv_drv_get_buf(pb->s, key, len, &have, &got);
+
+	if (rc == NV_EINVAL || (!rc && (got != len || memcmp(have, buf, len) != 0)))
+		rc = nv_error_set(NV_EEXISTS, "%s at the store is not the manifest this push "
+				  "wrote: another pusher published it at the same time (the store "
+				  "does not enforce create-if-absent); nothing more is published, "
+				  "run push again", key);
+	free(have);
+	return rc;
+}
+
 static int nv_push_heartbeat(const nv_publisher *pb, uint64_t gen,
 			     const unsigned char msha[NV_SHA256_LEN])
 {
@@ -195,8 +212,12 @@ static int nv_publish_manifest(const nv_publisher *pb, nv_manifest *m)
 				  "meanwhile: run push again", (unsigned long long)m->generation);
 		goto out;
 	}
-	if (rc ||
+	/* Read back what was published, before and after signing: a store that
+	 * ignores create-if-absent (If-None-Match) lets a racing pusher replace
+	 * the manifest unseen; then these bytes are not ours (FORMAT.md 10). */
+	if (rc || (rc = nv_push_read_back(pb, key, mbuf, mlen)) ||
 	    (rc = nv_vault_put_signature(pb->v, pb->sk, key, NV_SSHSIG_NS_MANIFEST, mbuf, mlen)) ||
+	    (rc = nv_push_read_back(pb, key, mbuf, mlen)) ||
 	    (rc = nv_push_heartbeat(pb, m->generation, msha)) || (rc = nv_drv_flush(pb->s)))
 		goto out;
 	nv_push_pending_clear(pb->ps);
