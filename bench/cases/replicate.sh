@@ -48,3 +48,48 @@ replicate_again_run() { replicate_copy "$1" "$STATE/dst" bench_run; }
 replicate_again_check() { diff -r -x navette-lease "$STATE/vault" "$STATE/dst"; }
 bench_case rereplicate-B data=B tools="navette rclone" target=3.0 rss=64 hooks=replicate_again \
 	desc="no-change re-run of the replication of B onto an up-to-date copy; files/s"
+
+# ---- S3 -> Azure: a vault of B seeded once on s3rver (untimed, by navette push),
+# replicated into a fresh Azurite each run. Both servers are single-threaded node
+# processes pinned to CPU 1 and bound the wall time: the case is judged by client CPU
+# seconds (per 1,000 objects: divide by 10.001) and client RSS.
+repl_sa_ready() {
+	s3b_ready "$1" && azb_ready "$1" || return 1
+	bench_navette_has replicate && command -v age-keygen >/dev/null
+}
+repl_sa_setup() {
+	local k=$BENCH_DIR/work/repl-keys
+	s3b_server || return 1
+	export NAVETTE_STATE_DIR=$BENCH_DIR/work/repl-state
+	if [ "${REPL_SA_SEEDED:-}" != "$SRC" ]; then
+		rm -rf "$k" "$NAVETTE_STATE_DIR" && mkdir -p "$k" "$NAVETTE_STATE_DIR" &&
+			chmod 700 "$NAVETTE_STATE_DIR" || return 1
+		age-keygen -o "$k/id.txt" 2>/dev/null && ssh-keygen -q -t ed25519 -N '' -f "$k/sign" &&
+			"$NAVETTE" init s3://bench/vault --recipient "$(age-keygen -y "$k/id.txt")" \
+				--signing-key "$k/sign" &&
+			"$NAVETTE" -q push "$SRC" s3://bench/vault --signing-key "$k/sign" --transfers 4 ||
+			return 1
+		REPL_SA_SEEDED=$SRC
+	fi
+}
+repl_sa_prepare() {
+	azb_start up && azb_env up || return 1
+	BENCH_CLIENT_CPU=${AZB_CLIENT_CPU:-} BENCH_SERVER_PID=${AZB_PID[up]}
+	{ cat "$AZB_CONF"; printf '[benchs3]\ntype = s3\nprovider = Other\naccess_key_id = S3RVER\nsecret_access_key = S3RVER\nendpoint = %s\nregion = us-east-1\nforce_path_style = true\n' \
+		"$AWS_ENDPOINT_URL"; } >"$STATE/rclone.conf" && chmod 600 "$STATE/rclone.conf"
+}
+repl_sa_run() {
+	case $1 in
+	navette) bench_run "$NAVETTE" -q replicate s3://bench/vault \
+			"az://devstoreaccount1/bench/rep" --transfers 4 ;;
+	rclone) bench_run env -u AWS_CA_BUNDLE "$RCLONE" --config "$STATE/rclone.conf" copy \
+			benchs3:bench/vault benchaz:bench/rep --transfers 4 --checkers 8 ;;
+	esac
+}
+repl_sa_check() {
+	local n
+	n=$("$RCLONE" --config "$STATE/rclone.conf" lsf -R --files-only benchaz:bench/rep | grep -c '^objects/')
+	[ "$n" -eq $((DATA_FILES + 1)) ] || { echo "azure: $n objects, $((DATA_FILES + 1)) expected"; return 1; }
+}
+bench_case replicate-s3-azure-B data=B tools="navette rclone" target=1.5 rss=64 hooks=repl_sa \
+	default=no desc="replicate a vault of B from s3rver to a fresh Azurite vs rclone copy; judged by client CPU s"
