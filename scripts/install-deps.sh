@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # install-deps.sh: installs what navette needs on Debian 12, as root.
 #   scripts/install-deps.sh          build dependencies only
-#   scripts/install-deps.sh --test   also the stock tools and real servers the tests use,
-#                                    and jscpd for scripts/check-structure.sh
+#   scripts/install-deps.sh --test   also the stock tools and real servers the tests use
+#                                    (systemd for systemd-analyze and systemd-sysusers,
+#                                    which check the installed units offline: no running
+#                                    systemd needed), and jscpd for scripts/check-structure.sh
 set -euo pipefail
 build_pkgs=(build-essential autoconf automake pkg-config
 	libssl-dev libcurl4-openssl-dev libssh2-1-dev libjansson-dev libexpat1-dev
 	libinih-dev libcmocka-dev)
 test_pkgs=(age openssh-server openssh-client rclone restic nodejs npm time valgrind
-	openssl ca-certificates procps iproute2 python3 jq util-linux)
+	openssl ca-certificates procps iproute2 python3 jq util-linux systemd)
 pkgs=("${build_pkgs[@]}")
 [ "${1:-}" = --test ] && pkgs+=("${test_pkgs[@]}")
 
