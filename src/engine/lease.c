@@ -6,6 +6,7 @@
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/retry.h"
 
 #include <jansson.h>
 #include <openssl/rand.h>
@@ -277,15 +278,27 @@ static int nv_lease_format(nv_lease *l, char **out, size_t *len)
 	return *out ? 0 : nv_error_set(NV_ERR, "out of memory");
 }
 
+/* Writes this holder's object; a transient failure is retried under the one
+ * policy (util/retry.h), each write an item of its own: one glitch must not
+ * stop a run (taking the lease) or lose it (renewing). */
 static int nv_lease_write(nv_lease *l, nv_store *s, unsigned flags)
 {
 	char *buf;
 	size_t len = 0;
-	int rc = nv_lease_format(l, &buf, &len);
+	int rc = nv_lease_format(l, &buf, &len), tries = 0;
 
 	if (rc)
 		return rc;
-	rc = nv_drv_put_buf(s, l->key, buf, len, flags);
+	nv_retry_begin(nv_retry_get_default(), NULL);
+	do
+		rc = nv_drv_put_buf(s, l->key, buf, len, flags);
+	while (rc == NV_ERETRY && ++tries && nv_retry_again(rc));
+	/* An attempt that landed but answered with an error: the name is this
+	 * holder's own (random), so "exists" after a retry is our object. */
+	if (rc == NV_EEXISTS && tries && (flags & NV_WRITE_EXCLUSIVE)) {
+		nv_error_clear();
+		rc = nv_drv_put_buf(s, l->key, buf, len, 0);
+	}
 	free(buf);
 	return rc;
 }
