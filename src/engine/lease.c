@@ -492,6 +492,8 @@ int nv_lease_lost(const nv_lease *l)
 
 void nv_lease_release(nv_lease *l)
 {
+	int rc;
+
 	if (!l)
 		return;
 	if (l->renewing) {
@@ -501,7 +503,11 @@ void nv_lease_release(nv_lease *l)
 		pthread_mutex_unlock(&l->mu);
 		pthread_join(l->renewer, NULL);
 	}
-	if (nv_drv_remove(l->store, l->key))
+	/* Left behind, the lease would stop the next run for a TTL: retried. */
+	nv_retry_begin(nv_retry_get_default(), NULL);
+	while ((rc = nv_drv_remove(l->store, l->key)) == NV_ERETRY && nv_retry_again(rc))
+		;
+	if (rc)
 		nv_log(NV_LOG_WARN, "could not remove the lease %s at %s: %s", l->key,
 		       l->loc->text, nv_error_msg());
 	nv_drv_close(l->store);

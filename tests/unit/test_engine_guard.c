@@ -309,6 +309,21 @@ static void test_lock_held_on_this_host(void **state)
 	assert_int_equal(nv_fake_keys(x->dst, ""), 3);
 }
 
+/* One glitch writing or removing the lease is retried: it neither stops the
+ * run nor leaves a lease that would stop the next one. */
+static void test_lease_transient_errors(void **state)
+{
+	fx *x = *state;
+
+	fx_put_files(x->src, "f", 2);
+	x->o.lock = "sync";
+	nv_fault_set("write_commit@1=retry,remove@1=retry"); /* the lease's own */
+	assert_int_equal(fx_run(x), 0);
+	assert_int_equal(x->st.copied, 2);
+	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_COMMIT, NV_LEASE_DIR), 1);
+	assert_int_equal(nv_fake_keys(x->dst, NV_LEASE_DIR), 0);
+}
+
 static void put_foreign_lease(nv_fake *f, const char *ttl)
 {
 	char text[512];
@@ -388,6 +403,7 @@ int main(void)
 		T(test_backup_failure_keeps_original),
 		T(test_backup_place),
 		T(test_lock_held_on_this_host),
+		T(test_lease_transient_errors),
 		T(test_lease_held_elsewhere),
 		T(test_lease_lost_stops_the_run),
 	};
