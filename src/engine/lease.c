@@ -152,9 +152,11 @@ static void nv_recs_free(nv_lease_rec *r, size_t n)
 	free(r);
 }
 
-/* Every lease object at the location, read whole. A lease removed between
- * the listing and the read is gone, not an error. */
-static int nv_lease_list(nv_store *s, nv_lease_rec **out, size_t *n)
+/* Every lease object at the location but own (NULL: none), read whole. A
+ * lease removed between the listing and the read is gone, not an error. The
+ * holder never reads its own object: nothing to learn there, and no read
+ * (an SFTP read handle) is left open on its connection for the whole run. */
+static int nv_lease_list(nv_store *s, const char *own, nv_lease_rec **out, size_t *n)
 {
 	nv_sorted *l = NULL;
 	nv_lease_rec *r = NULL;
@@ -169,9 +171,11 @@ static int nv_lease_list(nv_store *s, nv_lease_rec **out, size_t *n)
 	while ((rc = nv_sorted_next(l, &e)) == 0) {
 		unsigned char *buf;
 		size_t len;
-		char *key = strdup(e.key);
+		char *key;
 
-		if (!key) {
+		if (own && strcmp(e.key, own) == 0)
+			continue;
+		if (!(key = strdup(e.key))) {
 			rc = nv_error_set(NV_ERR, "out of memory");
 			break;
 		}
@@ -353,7 +357,7 @@ static int nv_lease_round(nv_lease *l, nv_store *s, nv_lease_seen **seen, size_t
 	long k;
 	int rc;
 
-	if ((rc = nv_lease_list(s, &r, &n)))
+	if ((rc = nv_lease_list(s, l->key, &r, &n)))
 		return rc;
 	if ((k = nv_find_conflict(l, r, n, seen, nseen, 1)) >= 0)
 		nv_holder_describe(holder, cap, &r[k]);
@@ -364,7 +368,7 @@ static int nv_lease_round(nv_lease *l, nv_store *s, nv_lease_seen **seen, size_t
 		return k == -2;
 	/* A contender steps back within one list-and-delete round trip. */
 	nv_sleep_ms(1000 + 2 * nv_lease_settle_ms());
-	if ((rc = nv_lease_list(s, &r, &n)))
+	if ((rc = nv_lease_list(s, l->key, &r, &n)))
 		return rc;
 	if ((k = nv_find_conflict(l, r, n, seen, nseen, 0)) >= 0)
 		nv_holder_describe(holder, cap, &r[k]);
@@ -530,7 +534,7 @@ int nv_lease_unlock(const nv_location *loc, int remove_all, long long watch_ms,
 	if ((rc = nv_drv_open(&s, loc)))
 		return rc;
 	for (;;) {
-		if ((rc = nv_lease_list(s, &r, &n)))
+		if ((rc = nv_lease_list(s, NULL, &r, &n)))
 			break;
 		for (size_t i = 0; i < n; i++) {
 			int stale = nv_seen_stale(&seen, &nseen, &r[i]);
