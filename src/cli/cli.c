@@ -22,7 +22,9 @@ typedef struct nv_command {
 	const char *help;
 } nv_command;
 
-#define NV_SYNC_OPTS "dry-run checksum transfers buffer-size retries verify progress fsync timeout"
+#define NV_FILTER_OPTS "exclude include exclude-from files-from min-age max-age"
+#define NV_SYNC_OPTS "dry-run checksum transfers buffer-size retries verify progress fsync timeout " \
+	NV_FILTER_OPTS " wait-lock backup-dir"
 
 static const nv_command nv_commands[] = {
 	{ "ls", nv_cmd_ls, 1, 1, "json generation identity passphrase-file signing-pubkey",
@@ -33,14 +35,28 @@ static const nv_command nv_commands[] = {
 	  "Copy new and changed files from SRC to DST; never deletes. Unchanged files\n"
 	  "(same size and mtime, or same SHA-256 with --checksum) are skipped. Every\n"
 	  "copied file's SHA-256 is computed as it streams and its stored size confirmed;\n"
-	  "--verify reread also reads the stored copy back and compares its SHA-256." },
-	{ "sync", nv_cmd_copy, 2, 2, NV_SYNC_OPTS " delete", "sync SRC DST [--delete]",
+	  "--verify reread also reads the stored copy back and compares its SHA-256.\n"
+	  "Holds DST's local lock and lease (another run: exit 4 naming it, unless\n"
+	  "--wait-lock DURATION); --backup-dir LOCATION first keeps what it overwrites.\n"
+	  "Filters (--exclude, --include, --exclude-from FILE, --files-from FILE, rclone's\n"
+	  "glob rules, first match wins; --min-age/--max-age DURATION: file age) choose\n"
+	  "the files considered on both sides." },
+	{ "sync", nv_cmd_copy, 2, 2,
+	  NV_SYNC_OPTS " delete delete-excluded allow-empty-source max-delete",
+	  "sync SRC DST [--delete [--max-delete N|N%] [--allow-empty-source]]",
 	  "Make DST like SRC: copy as `copy` does, and with --delete remove files that\n"
-	  "SRC lacks, once every transfer succeeded and both listings ended in order." },
-	{ "check", nv_cmd_copy, 2, 2, "size-only transfers buffer-size retries timeout",
-	  "check SRC DST",
+	  "SRC lacks, once every transfer succeeded and both listings ended in order.\n"
+	  "The delete guard refuses (exit 4, nothing deleted) when SRC lists no files\n"
+	  "(--allow-empty-source overrides) or when more than --max-delete N files or\n"
+	  "N% of DST would go (default: 50%); --dry-run says what it would decide.\n"
+	  "--backup-dir LOCATION moves what would be deleted or overwritten there\n"
+	  "(LOCATION/key) instead. Files a filter excludes are never deleted at DST\n"
+	  "unless --delete-excluded. Locks and filters as for copy." },
+	{ "check", nv_cmd_copy, 2, 2, "size-only transfers buffer-size retries timeout "
+	  NV_FILTER_OPTS, "check SRC DST",
 	  "Compare SRC and DST by SHA-256 (or --size-only): report files that differ,\n"
-	  "are missing at DST or only at DST. Exit 1 when anything differs." },
+	  "are missing at DST or only at DST. Exit 1 when anything differs. Filters as\n"
+	  "for copy; takes no lock (it writes nothing)." },
 	{ "keygen", nv_cmd_keygen, 0, 0, "output signing", "keygen [-o FILE] [--signing]",
 	  "Make one key: an age identity (printed, or written to FILE; its public key\n"
 	  "age1... goes to stdout), or with --signing an OpenSSH Ed25519 signing key\n"
@@ -99,7 +115,9 @@ enum {
 	OPT_RETRIES, OPT_TIMEOUT, OPT_VERIFY, OPT_DELETE, OPT_SIZE_ONLY,
 	OPT_RECIPIENTS_FILE, OPT_SIGNING_KEY, OPT_SIGNING_PUBKEY, OPT_PASSPHRASE_FILE,
 	OPT_SIGNING, OPT_GENERATION, OPT_LEVEL, OPT_MAX_AGE, OPT_KEEP_MODES, OPT_WAIT_LOCK,
-	OPT_REMOVE_ALL, OPT_ALL, OPT_SIGNING_PUBKEYS,
+	OPT_REMOVE_ALL, OPT_ALL, OPT_SIGNING_PUBKEYS, OPT_EXCLUDE, OPT_INCLUDE, OPT_EXCLUDE_FROM,
+	OPT_FILES_FROM, OPT_MIN_AGE, OPT_DELETE_EXCLUDED, OPT_ALLOW_EMPTY_SOURCE, OPT_MAX_DELETE,
+	OPT_BACKUP_DIR,
 };
 
 static const struct option nv_long_options[] = {
@@ -137,6 +155,15 @@ static const struct option nv_long_options[] = {
 	{ "remove-all", no_argument, NULL, OPT_REMOVE_ALL },
 	{ "all", no_argument, NULL, OPT_ALL },
 	{ "signing-pubkeys", required_argument, NULL, OPT_SIGNING_PUBKEYS },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "include", required_argument, NULL, OPT_INCLUDE },
+	{ "exclude-from", required_argument, NULL, OPT_EXCLUDE_FROM },
+	{ "files-from", required_argument, NULL, OPT_FILES_FROM },
+	{ "min-age", required_argument, NULL, OPT_MIN_AGE },
+	{ "delete-excluded", no_argument, NULL, OPT_DELETE_EXCLUDED },
+	{ "allow-empty-source", no_argument, NULL, OPT_ALLOW_EMPTY_SOURCE },
+	{ "max-delete", required_argument, NULL, OPT_MAX_DELETE },
+	{ "backup-dir", required_argument, NULL, OPT_BACKUP_DIR },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -214,6 +241,38 @@ static int nv_parse_count(const char *opt, const char *v, unsigned max, unsigned
 	return 0;
 }
 
+/* A filter option, in the order given (engine/filter.h): first match wins. */
+static int nv_filter_option(nv_cli *c, int ch, const char *arg)
+{
+	int rc;
+
+	if (!c->filter && nv_filter_new(&c->filter))
+		return NV_EXIT_FATAL;
+	if (ch == OPT_EXCLUDE || ch == OPT_INCLUDE)
+		rc = nv_filter_add(c->filter, ch == OPT_INCLUDE, arg);
+	else if (ch == OPT_EXCLUDE_FROM)
+		rc = nv_filter_add_file(c->filter, 0, arg);
+	else
+		rc = nv_filter_files_from(c->filter, arg);
+	return rc ? nv_usage_error("%s", nv_error_msg()) : 0;
+}
+
+/* --max-delete N (files) or N% (of the destination); one of each may be given. */
+static int nv_max_delete_option(nv_cli *c, const char *arg)
+{
+	char *end;
+	long long n = strtoll(arg, &end, 10);
+
+	if (end == arg || n < 0 || (*end && strcmp(end, "%")) || (*end && n > 100))
+		return nv_usage_error("--max-delete takes a number of files (100) or a share "
+				      "of the destination (10%%), not '%s'", arg);
+	if (*end)
+		c->eng.guard.max_pct = (int)n;
+	else
+		c->eng.guard.max_count = n;
+	return 0;
+}
+
 /* Applies one parsed option; returns 0, or an exit code. */
 static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, int *log_json,
 			   const char **config_path)
@@ -256,6 +315,17 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 	case OPT_REMOVE_ALL: c->remove_all = 1; break;
 	case OPT_ALL: c->all = 1; break;
 	case OPT_SIGNING_PUBKEYS: c->signing_pubkeys = arg; break;
+	case OPT_EXCLUDE: case OPT_INCLUDE: case OPT_EXCLUDE_FROM: case OPT_FILES_FROM:
+		return nv_filter_option(c, ch, arg);
+	case OPT_DELETE_EXCLUDED: c->eng.delete_excluded = 1; break;
+	case OPT_ALLOW_EMPTY_SOURCE: c->eng.guard.allow_empty_source = 1; break;
+	case OPT_MAX_DELETE: return nv_max_delete_option(c, arg);
+	case OPT_BACKUP_DIR: c->backup_dir = arg; break;
+	case OPT_MIN_AGE:
+		if (nv_parse_duration(arg, &c->min_age_seconds))
+			return nv_usage_error("--min-age takes a duration such as 90s, 30m, 26h "
+					      "or 7d, not '%s'", arg);
+		break;
 	case OPT_WAIT_LOCK: {
 		long long secs;
 
@@ -471,6 +541,7 @@ int nv_cli_main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	nv_engine_defaults(&c.eng);
 	c.generation = -1;
+	c.min_age_seconds = -1;
 	c.args = args;
 	c.cfg = nv_config_new(); /* holds command-line overrides until the file is read */
 	if (!args || !c.cfg) {
@@ -480,6 +551,7 @@ int nv_cli_main(int argc, char **argv)
 		return NV_EXIT_FATAL;
 	}
 	rc = nv_cli_run(&c, argc, argv);
+	nv_filter_free(c.filter);
 	nv_config_free(c.cfg);
 	nv_config_free(c.cfg_file);
 	free(args);

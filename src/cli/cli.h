@@ -40,6 +40,11 @@ typedef struct nv_cli {
 	int remove_all;       /* unlock --remove-all */
 	int all;              /* replicate/verify --all: every vault under a prefix */
 	const char *signing_pubkeys; /* --signing-pubkeys FILE: vault id + key lines */
+	/* copy, sync, check: what is considered (engine/filter.h), in option order */
+	nv_filter *filter;    /* NULL until a filter option is given */
+	long long min_age_seconds; /* --min-age; -1: not given. --max-age is verify's
+				    * max_age, read as a file age by these commands */
+	const char *backup_dir; /* sync, copy --backup-dir LOCATION */
 } nv_cli;
 
 int nv_cli_main(int argc, char **argv);

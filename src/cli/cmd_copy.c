@@ -5,6 +5,7 @@
 #include "vault/vault.h" /* NV_VAULT_DESCRIPTOR */
 
 #include <string.h>
+#include <time.h>
 
 static void nv_copy_summary(const nv_cli *c, const nv_engine_stats *st)
 {
@@ -25,11 +26,42 @@ static void nv_copy_summary(const nv_cli *c, const nv_engine_stats *st)
 	       (unsigned long long)st->copied, mib, st->seconds > 0 ? mib / st->seconds : 0.0,
 	       (unsigned long long)st->skipped, (unsigned long long)st->deleted,
 	       (unsigned long long)st->failed, (unsigned long long)st->mismatched, st->seconds);
+	if (c->eng.backup && !c->eng.dry_run)
+		nv_log(NV_LOG_NOTICE, "%llu file%s backed up to %s before being deleted or "
+		       "replaced", (unsigned long long)st->backed_up, st->backed_up == 1 ? "" : "s",
+		       c->eng.backup->text);
+}
+
+/* The options of unattended runs that only make sense together; 0 or an exit
+ * code. The file age filter: --min-age and verify's --max-age flag. */
+static int nv_copy_options(nv_cli *c)
+{
+	if (c->eng.mode == NV_ENGINE_SYNC && !c->eng.delete_extra &&
+	    (c->eng.delete_excluded || c->eng.guard.allow_empty_source ||
+	     c->eng.guard.max_count >= 0 || c->eng.guard.max_pct >= 0)) {
+		nv_log(NV_LOG_ERROR, "--delete-excluded, --allow-empty-source and --max-delete "
+		       "go with --delete");
+		return NV_EXIT_USAGE;
+	}
+	if (c->min_age_seconds >= 0 || c->max_age) {
+		if (!c->filter && nv_filter_new(&c->filter))
+			return NV_EXIT_FATAL;
+		nv_filter_set_age(c->filter, c->min_age_seconds,
+				  c->max_age ? c->max_age_seconds : -1, (int64_t)time(NULL));
+	}
+	if (c->filter && nv_filter_check(c->filter)) {
+		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
+		return NV_EXIT_USAGE;
+	}
+	c->eng.filter = c->filter;
+	c->eng.lock = c->eng.mode == NV_ENGINE_CHECK ? NULL : c->command;
+	c->eng.wait_lock_ms = c->wait_lock_ms;
+	return 0;
 }
 
 int nv_cmd_copy(nv_cli *c)
 {
-	nv_location *src = NULL, *dst = NULL;
+	nv_location *src = NULL, *dst = NULL, *bak = NULL;
 	nv_engine_stats st;
 	int code;
 
@@ -44,9 +76,19 @@ int nv_cmd_copy(nv_cli *c)
 		       "reread");
 		return NV_EXIT_USAGE;
 	}
+	if ((code = nv_copy_options(c)))
+		return code;
 	if (nv_cli_location(c, 0, &src) || nv_cli_location(c, 1, &dst)) {
 		code = NV_EXIT_USAGE;
 		goto out;
+	}
+	if (c->backup_dir) {
+		if (nv_location_parse(&bak, c->backup_dir, c->cfg)) {
+			nv_log(NV_LOG_ERROR, "--backup-dir: %s", nv_error_msg());
+			code = NV_EXIT_USAGE;
+			goto out;
+		}
+		c->eng.backup = bak;
 	}
 	if (c->eng.mode != NV_ENGINE_CHECK)
 		c->eng.notice_key = NV_VAULT_DESCRIPTOR;
@@ -60,5 +102,6 @@ int nv_cmd_copy(nv_cli *c)
 out:
 	nv_location_free(src);
 	nv_location_free(dst);
+	nv_location_free(bak);
 	return code;
 }

@@ -1,6 +1,8 @@
 /* engine.c: runs copy, sync and check: the planner on this thread feeds a
  * bounded queue; N workers, each with its own connections, transfer and verify. */
 #include "engine.h"
+#include "backup.h"
+#include "dest_lock.h"
 #include "util/exit.h"
 #include "lister.h"
 #include "util/log.h"
@@ -22,14 +24,26 @@ typedef struct nv_job {
 	nv_entry src, dst; /* .key left NULL */
 	char **keys;       /* NV_ACT_DELETE: one batch (nv_drv_remove_batch keys at most) */
 	size_t nkeys;
+	int has_dst;       /* the key exists at the destination: an overwrite */
+	int backed_up;     /* its old version is in --backup-dir: not again on a retry,
+			    * which could copy the new version over it */
 } nv_job;
+
+/* A worker's own context: the transfer's, and its --backup-dir connection. */
+typedef struct nv_worker {
+	nv_xfer_ctx x;
+	nv_store *bak;     /* NULL without --backup-dir */
+} nv_worker;
 
 typedef struct nv_run {
 	const nv_engine_opts *o;
 	const nv_location *src_loc, *dst_loc;
 	nv_pool *pool;
 	FILE *deletes;             /* dst-only keys, applied once both listings ended sorted */
-	_Atomic uint64_t copied, copied_bytes, skipped, deleted;
+	uint64_t src_files, dst_files, ndeletes; /* as planned, filters applied: the guard's */
+	nv_dest_lock *lock;        /* copy, sync: the destination's lock and lease */
+	char hide[4200];           /* a --backup-dir inside DST: its key prefix there */
+	_Atomic uint64_t copied, copied_bytes, skipped, deleted, backed_up;
 	_Atomic uint64_t identical, differ, missing, extra;
 	uint64_t unlisted;         /* source names skipped as unsafe */
 	int noticed;               /* the source listed o->notice_key */
@@ -44,12 +58,50 @@ void nv_engine_defaults(nv_engine_opts *o)
 	o->transfers = 4;
 	o->buffer_size = 1 << 20;
 	o->retries = 3;
+	o->guard.max_count = -1;
+	o->guard.max_pct = -1; /* NV_GUARD_DEFAULT_PCT applies */
+}
+
+/* A lease that could not be renewed stops the run: another host may be
+ * writing to the destination by now. */
+static int nv_engine_lost(nv_run *r)
+{
+	if (!nv_dest_lock_lost(r->lock))
+		return 0;
+	nv_error_set(NV_ECANCEL, "the lease at %s was lost (not renewed in time): stopping, "
+		     "nothing deleted", r->dst_loc->text);
+	if (r->pool)
+		nv_pool_stop(r->pool, NV_ECANCEL);
+	return NV_ECANCEL;
+}
+
+/* --backup-dir: the destination's version of j's key goes to the backup, made
+ * durable, before the new version can replace it. */
+static int nv_job_backup(nv_run *r, nv_worker *w, nv_job *j, const nv_entry *old)
+{
+	int rc;
+
+	if (!w->bak || !j->has_dst || j->backed_up)
+		return 0;
+	rc = nv_backup_one(&w->x, w->bak, j->key, old);
+	if (rc == NV_ENOTFOUND) { /* gone meanwhile: nothing to keep */
+		nv_error_clear();
+		return 0;
+	}
+	if (rc || (rc = nv_drv_flush(w->bak)))
+		return rc;
+	j->backed_up = 1;
+	atomic_fetch_add(&r->backed_up, 1);
+	nv_log_item(NV_LOG_INFO, "backed up", j->key, NULL);
+	return 0;
 }
 
 /* One attempt at a plain job (pool.h: the pool retries it from the start). */
-static int nv_job_attempt(nv_run *r, nv_xfer_ctx *x, nv_job *j)
+static int nv_job_attempt(nv_run *r, nv_worker *w, nv_job *j)
 {
 	unsigned char a[NV_SHA256_LEN], b[NV_SHA256_LEN];
+	nv_xfer_ctx *x = &w->x;
+	const nv_entry *old = &j->dst;
 	uint64_t na, nb, bytes;
 	nv_entry now;
 	int rc;
@@ -63,6 +115,7 @@ static int nv_job_attempt(nv_run *r, nv_xfer_ctx *x, nv_job *j)
 			atomic_fetch_add(&r->skipped, 1);
 			return 0;
 		}
+		old = &now;
 		break;
 	case NV_ACT_HASH:
 		if ((rc = nv_xfer_hash(x, x->src, j->key, &na, a)) ||
@@ -82,6 +135,8 @@ static int nv_job_attempt(nv_run *r, nv_xfer_ctx *x, nv_job *j)
 	default:
 		break;
 	}
+	if ((rc = nv_job_backup(r, w, j, old)))
+		return rc;
 	rc = nv_xfer_copy(x, j->key, &j->src, &bytes, a);
 	if (rc)
 		return rc;
@@ -103,13 +158,53 @@ static int nv_job_attempt(nv_run *r, nv_xfer_ctx *x, nv_job *j)
  * Keys refused for good are counted here; the ones refused with NV_ERETRY stay
  * in the job, in order, and the attempt returns NV_ERETRY so that the pool
  * sends them again after its backoff. */
-static int nv_delete_attempt(nv_run *r, nv_xfer_ctx *x, nv_job *j)
+/* --backup-dir: each key of the batch goes to the backup, then one barrier
+ * makes them all durable before any is removed. A key that cannot be backed
+ * up fails on its own and stays; a transient error keeps the whole batch for
+ * the next attempt (backing up again is harmless: the key is unchanged). */
+static int nv_delete_backup(nv_run *r, nv_worker *w, nv_job *j)
 {
-	size_t n = j->nkeys, left = 0, i;
-	int *res = calloc(n, sizeof(*res));
-	char **msgs = calloc(n, sizeof(*msgs));
-	int rc;
+	size_t keep = 0, i;
+	int rc = 0;
 
+	for (i = 0; i < j->nkeys && !rc; i++) {
+		rc = nv_backup_one(&w->x, w->bak, j->keys[i], NULL);
+		if (rc == NV_ENOTFOUND) { /* already gone: its removal is harmless */
+			nv_error_clear();
+			rc = 0;
+		}
+		if (rc == NV_ERETRY)
+			break;
+		if (rc) {
+			nv_pool_count(r->pool, j->keys[i], rc);
+			free(j->keys[i]);
+			rc = nv_pool_stopped(r->pool) ? NV_ECANCEL : 0;
+			continue;
+		}
+		atomic_fetch_add(&r->backed_up, 1);
+		nv_log_item(NV_LOG_INFO, "backed up", j->keys[i], NULL);
+		j->keys[keep++] = j->keys[i];
+	}
+	memmove(j->keys + keep, j->keys + i, (j->nkeys - i) * sizeof(*j->keys));
+	j->nkeys = keep + (j->nkeys - i);
+	if (!rc && keep)
+		rc = nv_drv_flush(w->bak);
+	return rc;
+}
+
+static int nv_delete_attempt(nv_run *r, nv_worker *w, nv_job *j)
+{
+	nv_xfer_ctx *x = &w->x;
+	size_t n, left = 0, i;
+	int *res, rc;
+	char **msgs;
+
+	if (w->bak && (rc = nv_delete_backup(r, w, j)))
+		return rc;
+	if (!(n = j->nkeys))
+		return 0;
+	res = calloc(n, sizeof(*res));
+	msgs = calloc(n, sizeof(*msgs));
 	if (!res || !msgs) {
 		free(res);
 		free(msgs);
@@ -146,7 +241,10 @@ static int nv_delete_attempt(nv_run *r, nv_xfer_ctx *x, nv_job *j)
 static int nv_engine_attempt(void *run, void *w, void *item)
 {
 	nv_job *j = item;
+	int rc;
 
+	if ((rc = nv_engine_lost(run)))
+		return rc;
 	return j->act == NV_ACT_DELETE ? nv_delete_attempt(run, w, j) : nv_job_attempt(run, w, j);
 }
 
@@ -199,11 +297,12 @@ static void nv_engine_free_item(void *run, void *item)
 static int nv_engine_worker_open(void *run, void **out)
 {
 	nv_run *r = run;
-	nv_xfer_ctx *x = calloc(1, sizeof(*x));
+	nv_worker *w = calloc(1, sizeof(*w));
+	nv_xfer_ctx *x = &w->x;
 	int rc;
 
-	*out = x;
-	if (!x)
+	*out = w;
+	if (!w)
 		return nv_error_set(NV_ERR, "out of memory");
 	x->buf_size = r->o->buffer_size;
 	x->verify_reread = r->o->verify_reread;
@@ -214,25 +313,29 @@ static int nv_engine_worker_open(void *run, void **out)
 		return nv_error_set(NV_ERR, "out of memory");
 	if ((rc = nv_drv_open(&x->src, r->src_loc)) || (rc = nv_drv_open(&x->dst, r->dst_loc)))
 		return nv_error_wrap(rc, "connecting");
+	if (r->o->backup && (rc = nv_drv_open(&w->bak, r->o->backup)))
+		return nv_error_wrap(rc, "connecting to --backup-dir %s", r->o->backup->text);
 	return 0;
 }
 
-static int nv_engine_worker_close(void *run, void *w, int ok)
+static int nv_engine_worker_close(void *run, void *wk, int ok)
 {
 	nv_run *r = run;
-	nv_xfer_ctx *x = w;
+	nv_worker *w = wk;
+	nv_xfer_ctx *x = w ? &w->x : NULL;
 	int rc = 0;
 
-	if (!x)
+	if (!w)
 		return 0;
 	/* Durability barrier for what this worker wrote, before success is reported. */
 	if (x->dst && ok && (rc = nv_drv_flush(x->dst)))
 		nv_error_wrap(rc, "flushing %s", r->dst_loc->text);
 	nv_drv_close(x->src);
 	nv_drv_close(x->dst);
+	nv_drv_close(w->bak);
 	nv_sha256_free(x->sha);
 	free(x->buf);
-	free(x);
+	free(w);
 	return rc;
 }
 
@@ -259,6 +362,7 @@ static int nv_enqueue(nv_run *r, nv_action act, const char *key, const nv_entry 
 		j->src = *src;
 	if (dst)
 		j->dst = *dst;
+	j->has_dst = dst != NULL;
 	j->src.key = j->dst.key = NULL;
 	if (!r->pool || nv_pool_submit(r->pool, j) != 0) {
 		nv_job_free(j);
@@ -287,6 +391,10 @@ static int nv_on_plan(void *ctx, nv_action act, const char *key, const nv_entry 
 
 	if (r->pool && nv_pool_stopped(r->pool))
 		return NV_ECANCEL;
+	if (nv_engine_lost(r))
+		return NV_ECANCEL;
+	r->src_files += src != NULL;
+	r->dst_files += dst != NULL;
 	if (src && o->notice_key && strcmp(key, o->notice_key) == 0)
 		r->noticed = 1;
 	if (o->mode == NV_ENGINE_CHECK) {
@@ -321,6 +429,7 @@ static int nv_on_plan(void *ctx, nv_action act, const char *key, const nv_entry 
 		/* Deletes wait until both listings have ended in order. */
 		if (fprintf(r->deletes, "%s\n", key) < 0)
 			return nv_error_set(NV_EIO, "cannot record pending deletions");
+		r->ndeletes++;
 		return 0;
 	}
 	if (o->dry_run) {
@@ -403,7 +512,10 @@ static int nv_engine_plan(nv_run *r)
 		.checksum = r->o->checksum || r->o->mode == NV_ENGINE_CHECK,
 		.deleting = r->o->mode == NV_ENGINE_SYNC && r->o->delete_extra,
 		.copying = 1,
+		.filter = r->o->filter,
+		.hide = r->hide,
 	};
+	rules.keep_excluded_dst = rules.deleting && r->o->delete_excluded;
 	nv_store *ls = NULL, *ld = NULL;
 	nv_sorted *s = NULL, *d = NULL;
 	int rc;
@@ -465,6 +577,7 @@ static void nv_engine_report(const nv_run *r, nv_engine_stats *st, const struct 
 	st->differ = r->differ;
 	st->missing = r->missing;
 	st->extra = r->extra;
+	st->backed_up = r->backed_up;
 	st->noticed = r->noticed;
 	st->seconds = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
@@ -481,6 +594,55 @@ static int nv_engine_exit(const nv_run *r, const nv_engine_stats *st)
 	if (o.fatal)
 		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
 	return nv_exit_code(&o);
+}
+
+/* The delete guard (guard.h), once the deletions are known and before any is
+ * sent; a dry run says what a real run would. 0, or NV_ERR with the reason. */
+static int nv_engine_guard(nv_run *r)
+{
+	nv_guard_counts c = { r->src_files, r->dst_files, r->ndeletes };
+	char msg[9000];
+
+	if (!nv_guard_check(&r->o->guard, &c, r->src_loc->text, r->dst_loc->text, msg,
+			    sizeof(msg)))
+		return 0;
+	return nv_error_set(NV_ERR, "%ssync --delete refused: %s; nothing %sdeleted",
+			    r->o->dry_run ? "dry run: " : "", msg,
+			    r->o->dry_run ? "would be " : "");
+}
+
+/* Everything a run does once its options are checked and its lock held. */
+static void nv_engine_passes(nv_run *r)
+{
+	int rc;
+
+	nv_engine_pass(r, nv_engine_plan);
+	/* Deleting only after a clean pass: an I/O error or a listing that went out
+	 * of order must never turn into deletions. */
+	if (!r->out.fatal && !r->out.failed && !r->out.differ && !r->unlisted) {
+		if (!r->ndeletes)
+			return;
+		if ((rc = nv_engine_guard(r)) || (rc = nv_engine_lost(r)))
+			r->out.fatal = rc;
+		else
+			nv_engine_pass(r, nv_apply_deletes);
+	} else if (r->o->delete_extra && r->ndeletes) {
+		nv_log(NV_LOG_WARN, "not deleting anything: there were errors");
+	}
+}
+
+/* Where the backup may lie, then the destination's lock and lease. */
+static int nv_engine_prepare(nv_run *r)
+{
+	const nv_engine_opts *o = r->o;
+	int rc;
+
+	if (o->backup &&
+	    (rc = nv_backup_place(r->dst_loc, o->backup, r->hide, sizeof(r->hide))))
+		return rc;
+	if (!o->lock || o->dry_run || o->mode == NV_ENGINE_CHECK)
+		return 0;
+	return nv_dest_lock_take(&r->lock, r->dst_loc, o->lock, o->wait_lock_ms);
 }
 
 int nv_engine_run(const nv_location *src, const nv_location *dst, const nv_engine_opts *o,
@@ -508,14 +670,19 @@ int nv_engine_run(const nv_location *src, const nv_location *dst, const nv_engin
 	}
 	if (o->progress)
 		pthread_create(&prog, NULL, nv_progress, r);
-	nv_engine_pass(r, nv_engine_plan);
-	/* Deleting only after a clean pass: an I/O error or a listing that went out
-	 * of order must never turn into deletions. */
-	if (!r->out.fatal && !r->out.failed && !r->out.differ && !r->unlisted) {
-		if (ftell(r->deletes) > 0)
-			nv_engine_pass(r, nv_apply_deletes);
-	} else if (o->delete_extra && ftell(r->deletes) > 0) {
-		nv_log(NV_LOG_WARN, "not deleting anything: there were errors");
+	if (!(r->out.fatal = nv_engine_prepare(r)))
+		nv_engine_passes(r);
+	/* A lost lease also stops a run whose last item was already done. */
+	if (!r->out.fatal && nv_engine_lost(r))
+		r->out.fatal = NV_ECANCEL;
+	if (r->out.fatal) { /* the message must survive the release's own errors */
+		char msg[9000];
+
+		snprintf(msg, sizeof(msg), "%s", nv_error_msg());
+		nv_dest_lock_release(r->lock);
+		nv_error_set(r->out.fatal, "%s", msg);
+	} else {
+		nv_dest_lock_release(r->lock);
 	}
 	atomic_store(&r->done, 1);
 	if (o->progress)

@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #include "driver/driver.h"
+#include "filter.h"
+#include "guard.h"
 
 typedef enum nv_engine_mode {
 	NV_ENGINE_COPY,  /* copy new and changed files, never delete */
@@ -27,11 +29,22 @@ typedef struct nv_engine_opts {
 	int size_only;        /* check: compare sizes only (no reading) */
 	const char *notice_key; /* may be NULL: a source key the caller wants to hear of
 				 * (sync of a vault: its descriptor), without a request */
+	/* --- unattended runs (README.md "Unattended runs") --- */
+	const char *lock;     /* copy, sync: NULL, or the command name ("sync") under
+			       * which the run holds the destination's local lock and
+			       * lease (dest_lock.h); a dry run takes neither */
+	long long wait_lock_ms;   /* --wait-lock: how long to wait for either */
+	const nv_filter *filter;  /* may be NULL: every key */
+	int delete_excluded;      /* sync --delete --delete-excluded */
+	nv_guard_opts guard;      /* the delete guard (guard.h) */
+	const nv_location *backup; /* may be NULL: --backup-dir */
 } nv_engine_opts;
 
 typedef struct nv_engine_stats {
 	uint64_t copied, copied_bytes, skipped, deleted, failed, mismatched;
 	uint64_t identical, differ, missing, extra; /* check mode */
+	uint64_t backed_up;   /* files copied to --backup-dir before their removal or
+			       * replacement */
 	int noticed;          /* the source listed opts.notice_key */
 	double seconds;
 } nv_engine_stats;

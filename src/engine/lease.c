@@ -6,6 +6,7 @@
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/retry.h"
 
 #include <jansson.h>
 #include <openssl/rand.h>
@@ -151,9 +152,11 @@ static void nv_recs_free(nv_lease_rec *r, size_t n)
 	free(r);
 }
 
-/* Every lease object at the location, read whole. A lease removed between
- * the listing and the read is gone, not an error. */
-static int nv_lease_list(nv_store *s, nv_lease_rec **out, size_t *n)
+/* Every lease object at the location but own (NULL: none), read whole. A
+ * lease removed between the listing and the read is gone, not an error. The
+ * holder never reads its own object: nothing to learn there, and no read
+ * (an SFTP read handle) is left open on its connection for the whole run. */
+static int nv_lease_list(nv_store *s, const char *own, nv_lease_rec **out, size_t *n)
 {
 	nv_sorted *l = NULL;
 	nv_lease_rec *r = NULL;
@@ -168,9 +171,11 @@ static int nv_lease_list(nv_store *s, nv_lease_rec **out, size_t *n)
 	while ((rc = nv_sorted_next(l, &e)) == 0) {
 		unsigned char *buf;
 		size_t len;
-		char *key = strdup(e.key);
+		char *key;
 
-		if (!key) {
+		if (own && strcmp(e.key, own) == 0)
+			continue;
+		if (!(key = strdup(e.key))) {
 			rc = nv_error_set(NV_ERR, "out of memory");
 			break;
 		}
@@ -277,15 +282,27 @@ static int nv_lease_format(nv_lease *l, char **out, size_t *len)
 	return *out ? 0 : nv_error_set(NV_ERR, "out of memory");
 }
 
+/* Writes this holder's object; a transient failure is retried under the one
+ * policy (util/retry.h), each write an item of its own: one glitch must not
+ * stop a run (taking the lease) or lose it (renewing). */
 static int nv_lease_write(nv_lease *l, nv_store *s, unsigned flags)
 {
 	char *buf;
 	size_t len = 0;
-	int rc = nv_lease_format(l, &buf, &len);
+	int rc = nv_lease_format(l, &buf, &len), tries = 0;
 
 	if (rc)
 		return rc;
-	rc = nv_drv_put_buf(s, l->key, buf, len, flags);
+	nv_retry_begin(nv_retry_get_default(), NULL);
+	do
+		rc = nv_drv_put_buf(s, l->key, buf, len, flags);
+	while (rc == NV_ERETRY && ++tries && nv_retry_again(rc));
+	/* An attempt that landed but answered with an error: the name is this
+	 * holder's own (random), so "exists" after a retry is our object. */
+	if (rc == NV_EEXISTS && tries && (flags & NV_WRITE_EXCLUSIVE)) {
+		nv_error_clear();
+		rc = nv_drv_put_buf(s, l->key, buf, len, 0);
+	}
 	free(buf);
 	return rc;
 }
@@ -340,7 +357,7 @@ static int nv_lease_round(nv_lease *l, nv_store *s, nv_lease_seen **seen, size_t
 	long k;
 	int rc;
 
-	if ((rc = nv_lease_list(s, &r, &n)))
+	if ((rc = nv_lease_list(s, l->key, &r, &n)))
 		return rc;
 	if ((k = nv_find_conflict(l, r, n, seen, nseen, 1)) >= 0)
 		nv_holder_describe(holder, cap, &r[k]);
@@ -351,7 +368,7 @@ static int nv_lease_round(nv_lease *l, nv_store *s, nv_lease_seen **seen, size_t
 		return k == -2;
 	/* A contender steps back within one list-and-delete round trip. */
 	nv_sleep_ms(1000 + 2 * nv_lease_settle_ms());
-	if ((rc = nv_lease_list(s, &r, &n)))
+	if ((rc = nv_lease_list(s, l->key, &r, &n)))
 		return rc;
 	if ((k = nv_find_conflict(l, r, n, seen, nseen, 0)) >= 0)
 		nv_holder_describe(holder, cap, &r[k]);
@@ -479,6 +496,8 @@ int nv_lease_lost(const nv_lease *l)
 
 void nv_lease_release(nv_lease *l)
 {
+	int rc;
+
 	if (!l)
 		return;
 	if (l->renewing) {
@@ -488,7 +507,11 @@ void nv_lease_release(nv_lease *l)
 		pthread_mutex_unlock(&l->mu);
 		pthread_join(l->renewer, NULL);
 	}
-	if (nv_drv_remove(l->store, l->key))
+	/* Left behind, the lease would stop the next run for a TTL: retried. */
+	nv_retry_begin(nv_retry_get_default(), NULL);
+	while ((rc = nv_drv_remove(l->store, l->key)) == NV_ERETRY && nv_retry_again(rc))
+		;
+	if (rc)
 		nv_log(NV_LOG_WARN, "could not remove the lease %s at %s: %s", l->key,
 		       l->loc->text, nv_error_msg());
 	nv_drv_close(l->store);
@@ -511,7 +534,7 @@ int nv_lease_unlock(const nv_location *loc, int remove_all, long long watch_ms,
 	if ((rc = nv_drv_open(&s, loc)))
 		return rc;
 	for (;;) {
-		if ((rc = nv_lease_list(s, &r, &n)))
+		if ((rc = nv_lease_list(s, NULL, &r, &n)))
 			break;
 		for (size_t i = 0; i < n; i++) {
 			int stale = nv_seen_stale(&seen, &nseen, &r[i]);

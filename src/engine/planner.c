@@ -34,14 +34,24 @@ typedef struct nv_held {
 	int have;
 } nv_held;
 
-static int nv_plan_advance(nv_sorted *s, nv_held *h)
+/* Is e out of the plan? dst: e was listed at the destination. */
+static int nv_plan_skips(const nv_plan_rules *r, const nv_entry *e, int dst)
+{
+	if (r->hide && *r->hide && strncmp(e->key, r->hide, strlen(r->hide)) == 0)
+		return 1;
+	return !(dst && r->keep_excluded_dst) && !nv_filter_entry(r->filter, e);
+}
+
+static int nv_plan_advance(nv_sorted *s, nv_held *h, const nv_plan_rules *r, int dst)
 {
 	int rc;
 
 	h->have = 0;
 	if (!s)
 		return 0;
-	rc = nv_sorted_next(s, &h->e);
+	do
+		rc = nv_sorted_next(s, &h->e);
+	while (rc == 0 && nv_plan_skips(r, &h->e, dst));
 	if (rc == NV_EOF)
 		return 0;
 	if (rc)
@@ -56,23 +66,23 @@ int nv_plan_run(nv_sorted *src, nv_sorted *dst, const nv_plan_rules *r, nv_plan_
 	nv_held a, b;
 	int rc;
 
-	if ((rc = nv_plan_advance(src, &a)) || (rc = nv_plan_advance(dst, &b)))
+	if ((rc = nv_plan_advance(src, &a, r, 0)) || (rc = nv_plan_advance(dst, &b, r, 1)))
 		return rc;
 	while (a.have || b.have) {
 		int cmp = !a.have ? 1 : !b.have ? -1 : strcmp(a.e.key, b.e.key);
 
 		if (cmp < 0) {
 			rc = cb(ctx, nv_plan_decide(r, &a.e, NULL), a.e.key, &a.e, NULL);
-			if (rc || (rc = nv_plan_advance(src, &a)))
+			if (rc || (rc = nv_plan_advance(src, &a, r, 0)))
 				return rc;
 		} else if (cmp > 0) {
 			rc = cb(ctx, nv_plan_decide(r, NULL, &b.e), b.e.key, NULL, &b.e);
-			if (rc || (rc = nv_plan_advance(dst, &b)))
+			if (rc || (rc = nv_plan_advance(dst, &b, r, 1)))
 				return rc;
 		} else {
 			rc = cb(ctx, nv_plan_decide(r, &a.e, &b.e), a.e.key, &a.e, &b.e);
-			if (rc || (rc = nv_plan_advance(src, &a)) ||
-			    (rc = nv_plan_advance(dst, &b)))
+			if (rc || (rc = nv_plan_advance(src, &a, r, 0)) ||
+			    (rc = nv_plan_advance(dst, &b, r, 1)))
 				return rc;
 		}
 	}

@@ -3,6 +3,7 @@
 #ifndef NV_PLANNER_H
 #define NV_PLANNER_H
 
+#include "filter.h"
 #include "lister.h"
 
 typedef enum nv_action {
@@ -18,6 +19,12 @@ typedef struct nv_plan_rules {
 	int checksum;  /* compare contents, not size + mtime */
 	int deleting;  /* this pass deletes destination-only keys */
 	int copying;   /* this pass copies (0 for the delete pass) */
+	const nv_filter *filter; /* may be NULL. Keys it excludes are left out of the
+				  * plan on both sides: never copied, compared or deleted */
+	int keep_excluded_dst;   /* --delete-excluded: excluded destination keys stay
+				  * in the plan (as destination-only, so deleted) */
+	const char *hide;        /* may be NULL: a key prefix left out on both sides
+				  * whatever the filter says (--backup-dir inside DST) */
 } nv_plan_rules;
 
 /* Decides for one key. src or dst is NULL when the key exists on one side only. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int nv_state_root(char *buf, size_t cap)
@@ -136,8 +137,62 @@ int nv_state_lock(int *fd, const char *path, const char *what)
 	return 0;
 }
 
+/* What the holder of the lock at fd wrote (nv_state_lock_named), one line. */
+static void nv_state_lock_holder(int fd, char *out, size_t cap)
+{
+	ssize_t n = pread(fd, out, cap - 1, 0);
+
+	out[n > 0 ? n : 0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	if (!out[0])
+		snprintf(out, cap, "a process that has not said who it is yet");
+}
+
+int nv_state_lock_named(int *fd, const char *path, const char *what, const char *holder,
+			long long wait_ms)
+{
+	struct timespec pause = { 0, 200 * 1000000L };
+	char who[512];
+	size_t len = strlen(holder);
+
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0)
+		return nv_error_errno(errno, "opening lock %s", path);
+	while (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+
+		if (e != EWOULDBLOCK || wait_ms <= 0) {
+			if (e == EWOULDBLOCK)
+				nv_state_lock_holder(*fd, who, sizeof(who));
+			close(*fd);
+			*fd = -1;
+			if (e != EWOULDBLOCK)
+				return nv_error_errno(e, "locking %s", path);
+			return nv_error_set(NV_EEXISTS, "%s is locked by %s on this host (lock %s); "
+					    "wait for it with --wait-lock DURATION", what, who,
+					    path);
+		}
+		nanosleep(&pause, NULL);
+		wait_ms -= 200;
+	}
+	if (ftruncate(*fd, 0) != 0 || pwrite(*fd, holder, len, 0) != (ssize_t)len ||
+	    pwrite(*fd, "\n", 1, (off_t)len) != 1) {
+		int e = errno;
+
+		nv_state_unlock(*fd);
+		*fd = -1;
+		return nv_error_errno(e, "writing lock %s", path);
+	}
+	return 0;
+}
+
 void nv_state_unlock(int fd)
 {
-	if (fd >= 0)
-		close(fd);
+	if (fd < 0)
+		return;
+	/* The next contender must not name a holder that has gone. */
+	if (ftruncate(fd, 0) != 0) {
+		/* best effort: a stale name is only a message */
+	}
+	close(fd);
 }

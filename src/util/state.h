@@ -1,6 +1,6 @@
 /* state.h: navette's local state directory (pins, highest generation seen,
  * the pushing host's K_id and caches): private files written atomically.
- * Called by the vault modules. */
+ * Called by the vault modules and the engine's destination lock. */
 #ifndef NV_STATE_H
 #define NV_STATE_H
 
@@ -19,6 +19,13 @@ int nv_state_write(const char *path, const void *buf, size_t len);
 /* Takes an exclusive flock on path (created 0600) without waiting: NV_EEXISTS
  * with a clear message when another process holds it. *fd to nv_state_unlock. */
 int nv_state_lock(int *fd, const char *path, const char *what);
+/* The same, waiting up to wait_ms (0: not at all) for another holder, and
+ * naming holders: once taken, the file says holder (one line, "navette sync,
+ * pid 42, started ..."); refused, the NV_EEXISTS message quotes what the
+ * other holder wrote there. */
+int nv_state_lock_named(int *fd, const char *path, const char *what, const char *holder,
+			long long wait_ms);
+/* Releases the lock and empties the file (so it names no holder). -1: nothing. */
 void nv_state_unlock(int fd);
 
 #endif

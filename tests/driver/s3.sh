@@ -146,9 +146,10 @@ head -c 300000 /dev/urandom >"$src/random.bin"
 touch -d @1612325106.5 "$src/with space/a b.txt"
 NAVETTE_HTTP_TRACE=1 "$NAVETTE" sync "$src" s3://bkt/tree 2>"$NV_TMP/sync.trace"
 check "navette sync to s3" test $? -eq 0
+# (The sync's own lease, under navette-lease/, is written and read back: not counted.)
 check "commits confirmed by the ETag (= MD5 sent): no HEAD after each PUT" \
-	sh -c '[ "$(grep -c "^http: s3: PUT" "$1")" -eq 5 ] && ! grep -q "^http: s3: HEAD" "$1"' \
-	sh "$NV_TMP/sync.trace"
+	sh -c '[ "$(grep "^http: s3: PUT" "$1" | grep -vc /navette-lease/)" -eq 5 ] &&
+		! grep "^http: s3: HEAD" "$1" | grep -vq /navette-lease/' sh "$NV_TMP/sync.trace"
 (cd "$src" && find . -type f | sed 's|^\./||' | LC_ALL=C sort) >"$NV_TMP/want.keys"
 "$NAVETTE" ls s3://bkt/tree | sed 's/^ *[0-9]* [^ ]*  *//' >"$NV_TMP/got.keys"
 check "spaces, unicode and '+' listed back exactly" cmp -s "$NV_TMP/want.keys" "$NV_TMP/got.keys"

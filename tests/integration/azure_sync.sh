@@ -22,8 +22,9 @@ touch -d '2021-02-03 04:05:06.5' "$S/dir one/a file.txt"
 TZ=UTC touch -d '2021-02-03 04:05:06.5' "$S/dir one/sous-répertoire/café ☕.txt"
 
 expect_exit 0 "copy local -> azure" env NAVETTE_HTTP_TRACE=1 "$NAVETTE" copy "$S" "$A"
+# (The run's own lease, under navette-lease/, is written and read back: not counted.)
 check "one PUT per small file, no HEAD (the MD5-checked commit vouches for the size)" \
-	sh -c '! grep -q " HEAD " "$1" && test "$(grep -c " PUT .*/tree/a0 " "$1")" -eq 1' sh "$NV_TMP/err"
+	sh -c '! grep " HEAD " "$1" | grep -vq "/navette-lease/" && test "$(grep -c " PUT .*/tree/a0 " "$1")" -eq 1' sh "$NV_TMP/err"
 expect_exit 0 "ls azure" "$NAVETTE" ls "$A"
 check "ls lists the 6 files" test "$(wc -l <"$NV_TMP/out")" -eq 6
 check "in global byte order (a-b/c < a0 < dir one/...)" \

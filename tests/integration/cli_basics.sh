@@ -9,6 +9,16 @@ for d in local sftp s3 azure; do
 done
 expect_exit 0 "help sync" "$NAVETTE" help sync
 grep -q -- "--delete" "$NV_TMP/out" && ok "help sync names --delete" || not_ok "help sync names --delete"
+for o in max-delete allow-empty-source backup-dir delete-excluded exclude include exclude-from \
+	files-from min-age max-age wait-lock; do
+	grep -q -- " --$o\b" "$NV_TMP/out" && ok "help sync names --$o" || not_ok "help sync names --$o"
+done
+expect_exit 0 "help check" "$NAVETTE" help check
+grep -q -- " --exclude .* --max-age" "$NV_TMP/out" && ok "help check names the filters" ||
+	not_ok "help check names the filters"
+grep -q -- "--wait-lock\|--backup-dir\|--max-delete" "$NV_TMP/out" &&
+	not_ok "check takes no lock, backup or guard options" || ok "check takes no lock, backup or guard options"
+expect_exit 2 "copy takes no --delete-excluded" "$NAVETTE" copy --delete-excluded a b
 expect_exit 2 "no command is a usage error" "$NAVETTE"
 expect_exit 2 "unknown command" "$NAVETTE" frobnicate
 expect_err "unknown command: frobnicate" "unknown command is named"

@@ -46,10 +46,11 @@ expect_exit 0 "sync --delete" "$NAVETTE" sync --delete --verify reread "$src" "$
 check "extra deleted" test ! -e "$dst/extra"
 check "identical after --delete" diff -r "$src" "$dst"
 
-# a failed transfer: partial (3), the rest done, nothing deleted, no temp files
+# a failed transfer: partial (3), the rest done, nothing deleted, no temp files.
+# (The first write of a sync is its lease object at DST: the files' come after.)
 echo extra >"$dst/extra2"
 echo c1 >"$src/c1"; echo c2 >"$src/c2"; echo c3 >"$src/c3"
-expect_exit 3 "one write fails: partial" env NAVETTE_FAULT=write_commit@2=io "$NAVETTE" sync --delete --transfers 1 --retries 0 "$src" "$dst"
+expect_exit 3 "one write fails: partial" env NAVETTE_FAULT=write_commit@3=io "$NAVETTE" sync --delete --transfers 1 --retries 0 "$src" "$dst"
 expect_err "failed .*injected fault" "failure names the file"
 expect_err "not deleting" "no deletion after an error"
 check "extra kept after error" test -e "$dst/extra2"
@@ -57,11 +58,12 @@ n=$(ls "$dst"/c? 2>/dev/null | wc -l)
 check "the other files copied" test "$n" -eq 2
 check "no temp file left" test -z "$(find "$dst" -name '.navette-tmp*')"
 # transient errors are retried
-expect_exit 0 "a transient error is retried" env NAVETTE_FAULT=write_commit@1=retry "$NAVETTE" sync --delete "$src" "$dst"
+expect_exit 0 "a transient error is retried" env NAVETTE_FAULT=write_commit@2=retry "$NAVETTE" -v sync --delete "$src" "$dst"
+expect_err "^retry c2: .*injected fault" "the retry is the file's"
 check "identical after retry" diff -r "$src" "$dst"
 # disk full: fatal (4), clear error
 echo d >"$src/d1"
-expect_exit 4 "disk full is fatal" env NAVETTE_FAULT=write@1=nospc "$NAVETTE" sync "$src" "$dst"
+expect_exit 4 "disk full is fatal" env NAVETTE_FAULT=write@2=nospc "$NAVETTE" sync "$src" "$dst"
 expect_err "injected fault" "disk full reported"
 check "nothing half-written" test ! -e "$dst/d1"
 

@@ -31,6 +31,8 @@ struct nv_fake {
 	size_t ncalls, ccap;
 	char **order;       /* disorder mode: what listings return */
 	size_t norder;
+	unsigned read_ms;   /* each read sleeps this long first */
+	char *refuse;       /* commits of keys under this prefix are refused */
 	nv_fake *next;      /* the registry */
 };
 
@@ -251,8 +253,17 @@ static int fake_read(struct nv_conn *c, const char *key, uint64_t off, void *buf
 		     size_t *got)
 {
 	const nv_fake_obj *o;
+	unsigned ms;
 
 	*got = 0;
+	pthread_mutex_lock(&fake_mu);
+	ms = c->f->read_ms;
+	pthread_mutex_unlock(&fake_mu);
+	if (ms) {
+		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
 	pthread_mutex_lock(&fake_mu);
 	fake_log(c->f, NV_FAKE_READ, key);
 	o = fake_find(c->f, key);
@@ -306,7 +317,9 @@ static int fake_commit(struct nv_writer *w, nv_commit_info *ci)
 
 	pthread_mutex_lock(&fake_mu);
 	fake_log(w->f, NV_FAKE_COMMIT, w->key);
-	if ((w->o.flags & NV_WRITE_EXCLUSIVE) && fake_find(w->f, w->key)) {
+	if (w->f->refuse && strncmp(w->key, w->f->refuse, strlen(w->f->refuse)) == 0) {
+		rc = nv_error_set(NV_EPERM, "%s: refused (nv_fake_refuse_writes)", w->key);
+	} else if ((w->o.flags & NV_WRITE_EXCLUSIVE) && fake_find(w->f, w->key)) {
 		rc = nv_error_set(NV_EEXISTS, "%s exists", w->key);
 	} else {
 		fake_set(w->f, w->key, w->buf, w->len,
@@ -416,6 +429,7 @@ void nv_fake_free(nv_fake *f)
 	pthread_mutex_unlock(&fake_mu);
 	nv_fake_disorder(f, NULL);
 	nv_fake_reset_calls(f);
+	free(f->refuse);
 	for (size_t i = 0; i < f->n; i++) {
 		free(f->objs[i].key);
 		free(f->objs[i].data);
@@ -557,5 +571,20 @@ void nv_fake_disorder(nv_fake *f, const char *const *keys)
 		f->order[n] = fake_strdup(keys[n]);
 		f->norder = n + 1;
 	}
+	pthread_mutex_unlock(&fake_mu);
+}
+
+void nv_fake_slow_reads(nv_fake *f, unsigned ms)
+{
+	pthread_mutex_lock(&fake_mu);
+	f->read_ms = ms;
+	pthread_mutex_unlock(&fake_mu);
+}
+
+void nv_fake_refuse_writes(nv_fake *f, const char *prefix)
+{
+	pthread_mutex_lock(&fake_mu);
+	free(f->refuse);
+	f->refuse = prefix ? fake_strdup(prefix) : NULL;
 	pthread_mutex_unlock(&fake_mu);
 }

@@ -69,5 +69,11 @@ void nv_fake_set_batch(nv_fake *f, size_t n);
  * those absent from the map are left out), as a store breaking its contract
  * would. NULL: byte order again. */
 void nv_fake_disorder(nv_fake *f, const char *const *keys);
+/* Every read sleeps ms first (0: none), as a slow store would: a run then
+ * lasts long enough for something to happen meanwhile (a lease renewal). */
+void nv_fake_slow_reads(nv_fake *f, unsigned ms);
+/* Commits of keys starting with prefix fail with NV_EPERM from now on, as a
+ * store that stopped accepting them would (NULL: accept again). */
+void nv_fake_refuse_writes(nv_fake *f, const char *prefix);
 
 #endif

@@ -12,106 +12,24 @@
 
 #include "driver/fault.h"
 #include "engine/engine.h"
+#include "engine_fx.h"
 #include "fake_driver.h"
-
-typedef struct fx {
-	nv_fake *src, *dst;
-	nv_engine_opts o;
-	nv_engine_stats st;
-} fx;
-
-static int setup(void **state)
-{
-	fx *x = calloc(1, sizeof(*x));
-
-	x->src = nv_fake_new("src");
-	x->dst = nv_fake_new("dst");
-	nv_engine_defaults(&x->o);
-	x->o.transfers = 2;
-	x->o.retries = 2;
-	nv_fault_set(""); /* counting, no fault */
-	*state = x;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fx *x = *state;
-
-	nv_fault_set(NULL);
-	nv_fake_free(x->src);
-	nv_fake_free(x->dst);
-	free(x);
-	return 0;
-}
-
-static void key_name(char *out, size_t cap, const char *prefix, int i)
-{
-	snprintf(out, cap, "%s%02d", prefix, i);
-}
-
-/* n keys "<prefix>00".. holding "contents of <key>", mtime 1000. */
-static void put_files(nv_fake *f, const char *prefix, int n)
-{
-	char key[32], text[64];
-
-	for (int i = 0; i < n; i++) {
-		key_name(key, sizeof(key), prefix, i);
-		snprintf(text, sizeof(text), "contents of %s", key);
-		nv_fake_put_str(f, key, text);
-	}
-}
-
-static int run(fx *x)
-{
-	return nv_engine_run(nv_fake_location(x->src), nv_fake_location(x->dst), &x->o, &x->st);
-}
-
-/* A first sync, then every count back to zero: the trees are equal. */
-static void synced(fx *x, int n)
-{
-	put_files(x->src, "f", n);
-	assert_int_equal(run(x), 0);
-	assert_int_equal(x->st.copied, n);
-	nv_fake_reset_calls(x->src);
-	nv_fake_reset_calls(x->dst);
-	nv_fault_set("");
-}
-
-static void assert_same(nv_fake *a, nv_fake *b, const char *key)
-{
-	size_t la, lb;
-	unsigned char *ba = nv_fake_get(a, key, &la), *bb = nv_fake_get(b, key, &lb);
-
-	assert_non_null(ba);
-	assert_non_null(bb);
-	assert_int_equal(la, lb);
-	assert_memory_equal(ba, bb, la);
-	free(ba);
-	free(bb);
-}
-
-/* Removal requests of either kind that reached the store. */
-static unsigned removals(nv_fake *f)
-{
-	return nv_fake_calls(f, NV_FAKE_REMOVE, "") + nv_fake_calls(f, NV_FAKE_REMOVE_MANY, "");
-}
 
 static void test_sync_copies_each_once(void **state)
 {
 	fx *x = *state;
 	char key[32];
 
-	put_files(x->src, "f", 10);
-	assert_int_equal(run(x), 0);
+	fx_put_files(x->src, "f", 10);
+	assert_int_equal(fx_run(x), 0);
 	assert_int_equal(x->st.copied, 10);
 	assert_int_equal(nv_fake_keys(x->dst, ""), 10);
 	for (int i = 0; i < 10; i++) {
-		key_name(key, sizeof(key), "f", i);
+		fx_key(key, sizeof(key), "f", i);
 		assert_int_equal(nv_fake_key_calls(x->dst, NV_FAKE_WRITE_OPEN, key), 1);
 		assert_int_equal(nv_fake_key_calls(x->dst, NV_FAKE_COMMIT, key), 1);
 		assert_int_equal(nv_fake_key_calls(x->src, NV_FAKE_READ, key), 1);
-		assert_same(x->src, x->dst, key);
+		fx_assert_same(x->src, x->dst, key);
 	}
 	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_ABORT, ""), 0);
 	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_READ, ""), 0); /* no --verify reread */
@@ -123,8 +41,8 @@ static void test_no_change_reads_nothing(void **state)
 {
 	fx *x = *state;
 
-	synced(x, 10);
-	assert_int_equal(run(x), 0);
+	fx_synced(x, 10);
+	assert_int_equal(fx_run(x), 0);
 	assert_int_equal(x->st.copied, 0);
 	assert_int_equal(x->st.skipped, 10);
 	assert_int_equal(nv_fake_calls(x->src, NV_FAKE_READ, ""), 0);
@@ -138,43 +56,44 @@ static void test_checksum_reads_both_sides_once(void **state)
 	fx *x = *state;
 	char key[32];
 
-	synced(x, 6);
+	fx_synced(x, 6);
 	/* same size and mtime, other bytes: only a checksum sees it */
 	nv_fake_put_str(x->dst, "f03", "CONTENTS OF f03");
 	nv_fake_reset_calls(x->dst);
 	x->o.checksum = 1;
-	assert_int_equal(run(x), 0);
+	assert_int_equal(fx_run(x), 0);
 	assert_int_equal(x->st.copied, 1);
 	assert_int_equal(x->st.skipped, 5);
 	for (int i = 0; i < 6; i++) {
-		key_name(key, sizeof(key), "f", i);
+		fx_key(key, sizeof(key), "f", i);
 		assert_int_equal(nv_fake_key_calls(x->dst, NV_FAKE_READ, key), 1);
 		/* the one that differs is read again to be copied */
 		assert_int_equal(nv_fake_key_calls(x->src, NV_FAKE_READ, key), i == 3 ? 2 : 1);
 	}
 	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_WRITE_OPEN, ""), 1);
-	assert_same(x->src, x->dst, "f03");
+	fx_assert_same(x->src, x->dst, "f03");
 }
 
 static void test_delete_in_batches(void **state)
 {
 	fx *x = *state;
 
-	synced(x, 5);
-	put_files(x->dst, "x", 7);
+	fx_synced(x, 5);
+	fx_put_files(x->dst, "x", 7);
 	nv_fake_set_batch(x->dst, 3);
 	x->o.delete_extra = 1;
-	assert_int_equal(run(x), 0);
+	x->o.guard.max_pct = 100; /* 7 of 12: the guard (test_engine_guard) would refuse */
+	assert_int_equal(fx_run(x), 0);
 	assert_int_equal(x->st.deleted, 7);
 	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_REMOVE_MANY, ""), 3); /* 3 + 3 + 1 */
 	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_REMOVE, ""), 0);
 	assert_int_equal(nv_fake_keys(x->dst, "x"), 0);
 	assert_int_equal(nv_fake_keys(x->dst, ""), 5); /* exactly the extra keys went */
 	/* a driver without remove_many: one remove per key */
-	put_files(x->dst, "x", 7);
+	fx_put_files(x->dst, "x", 7);
 	nv_fake_set_batch(x->dst, 0);
 	nv_fake_reset_calls(x->dst);
-	assert_int_equal(run(x), 0);
+	assert_int_equal(fx_run(x), 0);
 	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_REMOVE, "x"), 7);
 	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_REMOVE, ""), 7);
 	assert_int_equal(nv_fake_keys(x->dst, ""), 5);
@@ -184,16 +103,16 @@ static void test_no_delete_after_failed_copy(void **state)
 {
 	fx *x = *state;
 
-	put_files(x->src, "f", 3);
+	fx_put_files(x->src, "f", 3);
 	nv_fake_put_str(x->dst, "extra", "only here");
 	x->o.delete_extra = 1;
 	x->o.transfers = 1;
 	x->o.retries = 0;
 	nv_fault_set("write_commit@1=io");
-	assert_int_equal(run(x), 3);
+	assert_int_equal(fx_run(x), 3);
 	assert_int_equal(x->st.failed, 1);
 	assert_int_equal(x->st.copied, 2);
-	assert_int_equal(removals(x->dst), 0);
+	assert_int_equal(fx_removals(x->dst), 0);
 	assert_int_equal(nv_fake_keys(x->dst, "extra"), 1);
 	assert_int_equal(nv_fake_keys(x->dst, "f"), 2);
 }
@@ -210,13 +129,13 @@ static void test_never_deletes_on_disorder(void **state)
 	nv_fake_put_str(x->dst, "x", "x");
 	nv_fake_disorder(x->src, bad); /* per-directory order: a/c comes too late */
 	x->o.delete_extra = 1;
-	assert_int_equal(run(x), 4);
+	assert_int_equal(fx_run(x), 4);
 	first = x->st.copied; /* what was planned before the disorder showed */
-	assert_int_equal(removals(x->dst), 0);
+	assert_int_equal(fx_removals(x->dst), 0);
 	assert_int_equal(nv_fake_keys(x->dst, "x"), 1);
 	/* the same trees in order: x, and only x, is deleted */
 	nv_fake_disorder(x->src, NULL);
-	assert_int_equal(run(x), 0);
+	assert_int_equal(fx_run(x), 0);
 	assert_int_equal(x->st.deleted, 1);
 	assert_int_equal(first + x->st.copied, 2);
 	assert_int_equal(nv_fake_key_calls(x->dst, NV_FAKE_REMOVE, "x"), 1);
@@ -228,9 +147,9 @@ static void test_transient_commit_retried(void **state)
 {
 	fx *x = *state;
 
-	put_files(x->src, "f", 5);
+	fx_put_files(x->src, "f", 5);
 	nv_fault_set("write_commit@2=retry");
-	assert_int_equal(run(x), 0);
+	assert_int_equal(fx_run(x), 0);
 	assert_int_equal(x->st.copied, 5);
 	assert_int_equal(nv_fault_calls(NV_FAULT_COMMIT), 5 + 1);
 	/* the failed commit never reached the store: its writer was aborted */
@@ -243,10 +162,10 @@ static void test_persistent_commit_fails_one(void **state)
 {
 	fx *x = *state;
 
-	put_files(x->src, "f", 5);
+	fx_put_files(x->src, "f", 5);
 	x->o.transfers = 1; /* f01's commits are calls 2, 3 and 4 */
 	nv_fault_set("write_commit@2-4=retry");
-	assert_int_equal(run(x), 3);
+	assert_int_equal(fx_run(x), 3);
 	assert_int_equal(x->st.failed, 1);
 	assert_int_equal(x->st.copied, 4);
 	assert_int_equal(nv_fault_calls(NV_FAULT_COMMIT), 1 + 3 + 3); /* 2 retries, no more */
@@ -259,15 +178,15 @@ static void test_nospc_stops_the_run(void **state)
 	fx *x = *state;
 	char key[32];
 
-	put_files(x->src, "f", 8);
+	fx_put_files(x->src, "f", 8);
 	x->o.transfers = 1;
 	nv_fault_set("write@2=nospc");
-	assert_int_equal(run(x), 4);
+	assert_int_equal(fx_run(x), 4);
 	assert_int_equal(nv_fault_calls(NV_FAULT_WRITE), 2); /* never retried */
 	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_COMMIT, ""), 1);
 	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_ABORT, "f01"), 1);
 	for (int i = 2; i < 8; i++) { /* not attempted */
-		key_name(key, sizeof(key), "f", i);
+		fx_key(key, sizeof(key), "f", i);
 		assert_int_equal(nv_fake_key_calls(x->dst, NV_FAKE_WRITE_OPEN, key), 0);
 		assert_int_equal(nv_fake_key_calls(x->src, NV_FAKE_READ, key), 0);
 	}
@@ -280,9 +199,9 @@ static void test_auth_refused_on_open(void **state)
 {
 	fx *x = *state;
 
-	put_files(x->src, "f", 3);
+	fx_put_files(x->src, "f", 3);
 	nv_fault_set("open@1-=auth"); /* every connection refused, the workers' too */
-	assert_int_equal(run(x), 2);
+	assert_int_equal(fx_run(x), 2);
 	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_WRITE_OPEN, ""), 0);
 	assert_int_equal(nv_fake_keys(x->dst, ""), 0);
 }
@@ -291,10 +210,10 @@ static void test_retries_zero(void **state)
 {
 	fx *x = *state;
 
-	put_files(x->src, "f", 3);
+	fx_put_files(x->src, "f", 3);
 	x->o.retries = 0;
 	nv_fault_set("write_commit@1=retry");
-	assert_int_equal(run(x), 3);
+	assert_int_equal(fx_run(x), 3);
 	assert_int_equal(nv_fault_calls(NV_FAULT_COMMIT), 3);
 	assert_int_equal(x->st.failed, 1);
 	assert_int_equal(nv_fake_keys(x->dst, ""), 2);
@@ -304,16 +223,17 @@ static void test_dry_run_writes_nothing(void **state)
 {
 	fx *x = *state;
 
-	put_files(x->src, "f", 4);
-	put_files(x->dst, "x", 2);
+	fx_put_files(x->src, "f", 4);
+	fx_put_files(x->dst, "x", 2);
 	nv_fake_set_batch(x->dst, 10);
 	x->o.dry_run = 1;
 	x->o.delete_extra = 1;
-	assert_int_equal(run(x), 0);
+	x->o.guard.max_pct = 100; /* every file at dst goes */
+	assert_int_equal(fx_run(x), 0);
 	assert_int_equal(x->st.copied, 4); /* would copy */
 	assert_int_equal(x->st.deleted, 2); /* would delete */
 	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_WRITE_OPEN, ""), 0);
-	assert_int_equal(removals(x->dst), 0);
+	assert_int_equal(fx_removals(x->dst), 0);
 	assert_int_equal(nv_fake_calls(x->src, NV_FAKE_READ, ""), 0);
 	assert_int_equal(nv_fake_keys(x->dst, ""), 2);
 }
@@ -331,7 +251,7 @@ static void test_check_reports(void **state)
 	nv_fake_put_str(x->src, "missing", "only in src");
 	nv_fake_put_str(x->dst, "extra", "only in dst");
 	x->o.mode = NV_ENGINE_CHECK;
-	assert_int_equal(run(x), 1);
+	assert_int_equal(fx_run(x), 1);
 	assert_int_equal(x->st.identical, 1);
 	assert_int_equal(x->st.differ, 2);
 	assert_int_equal(x->st.missing, 1);
@@ -340,12 +260,12 @@ static void test_check_reports(void **state)
 	assert_int_equal(nv_fake_calls(x->src, NV_FAKE_READ, ""), 2);
 	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_READ, ""), 2);
 	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_WRITE_OPEN, ""), 0);
-	assert_int_equal(removals(x->dst), 0);
+	assert_int_equal(fx_removals(x->dst), 0);
 }
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_sync_copies_each_once),
 		T(test_no_change_reads_nothing),
