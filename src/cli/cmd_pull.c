@@ -98,7 +98,7 @@ int nv_cmd_pull(nv_cli *c)
 	nv_vread_session s;
 	nv_location *dst = NULL;
 	nv_vread_job *jobs = NULL;
-	nv_vread_stats st;
+	nv_vread_stats st = { 0 };
 	nv_vread_opts o = { .mode = NV_VREAD_RESTORE };
 	size_t n = 0;
 	int rc;
@@ -131,13 +131,17 @@ int nv_cmd_pull(nv_cli *c)
 	}
 	if (st.fatal)
 		nv_log(NV_LOG_ERROR, "%s", st.fatal_msg);
-	rc = nv_vread_exit(&st);
+	/* --max-transfer stops a run on purpose: partial, as the exit rule says. */
+	rc = st.fatal == NV_ELIMIT ? nv_exit_for_error(st.fatal) : nv_vread_exit(&st);
 	nv_log(rc ? NV_LOG_ERROR : NV_LOG_NOTICE, "pull: generation %llu of %s into %s: %llu of "
 	       "%zu files restored (%llu bytes), %llu tampered or undecryptable, %llu missing, "
 	       "%llu failed", (unsigned long long)s.gen, s.loc->text, dst->text,
 	       (unsigned long long)st.done, n, (unsigned long long)st.bytes,
 	       (unsigned long long)st.mismatched, (unsigned long long)st.missing,
 	       (unsigned long long)st.failed);
+	nv_cli_metrics_add(c, c->args[1], &(nv_metrics_figures){
+		.bytes = st.bytes, .objects = st.done,
+		.failures = st.failed + st.mismatched + st.missing, .generation = s.gen }, rc);
 out:
 	free(jobs);
 	nv_location_free(dst);

@@ -9,8 +9,8 @@ int nv_cmd_push(nv_cli *c)
 	nv_location *src = NULL, *dst = NULL;
 	nv_vault *v = NULL;
 	nv_sshkey *sk = NULL;
-	nv_push_stats st;
-	int rc;
+	nv_push_stats st = { 0 };
+	int rc, ran = 0, code;
 
 	if (nv_cli_location(c, 0, &src) || nv_cli_location(c, 1, &dst)) {
 		rc = NV_EINVAL;
@@ -25,6 +25,7 @@ int nv_cmd_push(nv_cli *c)
 	    (rc = nv_vault_open(&v, dst, nv_keys_signing_pubkey(c))))
 		goto out_log;
 	rc = nv_vault_push(v, src, sk, &c->eng, &st);
+	ran = 1;
 	if (rc)
 		goto out_log;
 	nv_log(NV_LOG_NOTICE, "%s generation %llu: %llu files, %llu read, %llu uploaded "
@@ -41,7 +42,10 @@ out:
 	nv_sshkey_free(sk);
 	nv_location_free(src);
 	nv_location_free(dst);
-	if (rc == NV_EIO && st.failed)
-		return NV_EXIT_PARTIAL;
-	return nv_exit_for_error(rc);
+	code = rc == NV_EIO && st.failed ? NV_EXIT_PARTIAL : nv_exit_for_error(rc);
+	if (ran)
+		nv_cli_metrics_add(c, c->args[1], &(nv_metrics_figures){
+			.bytes = st.uploaded_bytes, .objects = st.uploaded, .failures = st.failed,
+			.generation = st.generation }, code);
+	return code;
 }
