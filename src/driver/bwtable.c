@@ -102,7 +102,7 @@ static int nv_bw_entry_parse(nv_bw_table *t, const char *s, size_t len)
 {
 	const char *comma = memchr(s, ',', len);
 	uint64_t rate;
-	unsigned minute;
+	unsigned minute = 0;
 	int day, rc;
 
 	if (!comma)
