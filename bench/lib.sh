@@ -6,7 +6,7 @@ declare -a BENCH_CASES=()          # every registered case, in registration orde
 declare -a BENCH_DEFAULT_CASES=()  # the cases run when none is named
 declare -A CASE_DATA CASE_TOOLS CASE_DESC CASE_TARGET CASE_RSS CASE_HOOKS CASE_COMMANDS
 
-# bench_case NAME data=A|B|C tools="navette ... rclone" [target=R] [rss=MIB]
+# bench_case NAME data=A|B|C|R tools="navette ... rclone" [target=R] [rss=MIB]
 #            [hooks=PREFIX] [default=no] desc="...": registers a case.
 # Its functions are named PREFIX_<hook>, PREFIX being case_<NAME with - as _> unless
 # hooks= names a prefix shared by several cases:
@@ -134,6 +134,15 @@ bench_gen_C() {
 	for ((i = 0; i < mib / 64; i++)); do
 		openssl rand $((64 * 1024 * 1024)) || return 1
 	done >"$1/big.bin"
+}
+
+# bench_gen_R DIR: 4 files x 16 MiB (64 MiB; 4 x 1 MiB when quick), for rate limits.
+bench_gen_R() {
+	local mib=16 i
+	[ "$QUICK" = 1 ] && mib=1
+	for i in 1 2 3 4; do
+		openssl rand -out "$1/file$i.bin" $((mib * 1024 * 1024)) || return 1
+	done
 }
 
 # bench_data NAME: makes the data set once (cached across runs) and sets DATA_PATH,

@@ -9,8 +9,9 @@ set -euo pipefail
 build_pkgs=(build-essential autoconf automake pkg-config
 	libssl-dev libcurl4-openssl-dev libssh2-1-dev libjansson-dev libexpat1-dev
 	libinih-dev libcmocka-dev)
+# prometheus: its promtool checks what --metrics-file writes (tests/integration/metrics.sh)
 test_pkgs=(age openssh-server openssh-client rclone restic nodejs npm time valgrind
-	openssl ca-certificates procps iproute2 python3 jq util-linux systemd)
+	openssl ca-certificates procps iproute2 python3 jq util-linux systemd prometheus)
 pkgs=("${build_pkgs[@]}")
 [ "${1:-}" = --test ] && pkgs+=("${test_pkgs[@]}")
 
@@ -27,7 +28,22 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	echo "installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	others=()
+	for p in "${missing[@]}"; do [ "$p" = prometheus ] || others+=("$p"); done
+	[ "${#others[@]}" -eq 0 ] || apt-get install -y -qq --no-install-recommends "${others[@]}" >/dev/null
+	# The tests want promtool, not a Prometheus server: its daemon is neither
+	# started while it installs (policy-rc.d) nor left enabled at boot.
+	if [ "${#others[@]}" -lt "${#missing[@]}" ]; then
+		own_policy=0
+		if [ ! -e /usr/sbin/policy-rc.d ]; then
+			printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+			chmod 755 /usr/sbin/policy-rc.d
+			own_policy=1
+		fi
+		apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+		[ "$own_policy" = 0 ] || rm -f /usr/sbin/policy-rc.d
+		! command -v systemctl >/dev/null || systemctl disable --now prometheus >/dev/null 2>&1 || true
+	fi
 fi
 if [ "${1:-}" = --test ]; then
 	here=$(cd "$(dirname "$0")/.." && pwd)

@@ -4,7 +4,9 @@
 
 #include "cli.h"
 #include "util/retry.h"
+#include "driver/bwlimit.h"
 #include "driver/driver.h"
+#include "driver/txcap.h"
 #include "util/log.h"
 
 #include <getopt.h>
@@ -23,8 +25,21 @@ typedef struct nv_command {
 } nv_command;
 
 #define NV_FILTER_OPTS "exclude include exclude-from files-from min-age max-age"
+/* Options of the commands that move data, for unattended runs. */
+#define NV_MOVE_OPTS " bwlimit max-transfer metrics-file"
 #define NV_SYNC_OPTS "dry-run checksum transfers buffer-size retries verify progress fsync timeout " \
-	NV_FILTER_OPTS " wait-lock backup-dir"
+	NV_FILTER_OPTS " wait-lock backup-dir" NV_MOVE_OPTS
+#define NV_HELP_MOVE \
+	"\n\nUnattended runs: --bwlimit RATE reads and writes at most RATE bytes/s each\n" \
+	"(10M = 10 MiB/s, 512K, off; one bucket for the whole run), or follows a\n" \
+	"timetable such as \"08:00,10M 19:00,off\" (local time; Mon-08:00 for one day).\n" \
+	"--max-transfer SIZE stops once SIZE bytes were written (exit 3): the file in\n" \
+	"flight is abandoned, nothing half-committed; the next run goes on from there.\n" \
+	NV_HELP_METRICS
+#define NV_HELP_METRICS \
+	"--metrics-file PATH writes the run's figures (last success time, duration,\n" \
+	"bytes, objects, failures, generation, exit code) in the Prometheus text format\n" \
+	"for node_exporter's textfile collector: atomically, mode 0644, one file per job."
 
 static const nv_command nv_commands[] = {
 	{ "ls", nv_cmd_ls, 1, 1, "json generation identity passphrase-file signing-pubkey",
@@ -40,7 +55,8 @@ static const nv_command nv_commands[] = {
 	  "--wait-lock DURATION); --backup-dir LOCATION first keeps what it overwrites.\n"
 	  "Filters (--exclude, --include, --exclude-from FILE, --files-from FILE, rclone's\n"
 	  "glob rules, first match wins; --min-age/--max-age DURATION: file age) choose\n"
-	  "the files considered on both sides." },
+	  "the files considered on both sides."
+	  NV_HELP_MOVE },
 	{ "sync", nv_cmd_copy, 2, 2,
 	  NV_SYNC_OPTS " delete delete-excluded allow-empty-source max-delete",
 	  "sync SRC DST [--delete [--max-delete N|N%] [--allow-empty-source]]",
@@ -51,12 +67,14 @@ static const nv_command nv_commands[] = {
 	  "N% of DST would go (default: 50%); --dry-run says what it would decide.\n"
 	  "--backup-dir LOCATION moves what would be deleted or overwritten there\n"
 	  "(LOCATION/key) instead. Files a filter excludes are never deleted at DST\n"
-	  "unless --delete-excluded. Locks and filters as for copy." },
+	  "unless --delete-excluded. Locks and filters as for copy."
+	  NV_HELP_MOVE },
 	{ "check", nv_cmd_copy, 2, 2, "size-only transfers buffer-size retries timeout "
-	  NV_FILTER_OPTS, "check SRC DST",
+	  "metrics-file " NV_FILTER_OPTS, "check SRC DST",
 	  "Compare SRC and DST by SHA-256 (or --size-only): report files that differ,\n"
 	  "are missing at DST or only at DST. Exit 1 when anything differs. Filters as\n"
-	  "for copy; takes no lock (it writes nothing)." },
+	  "for copy; takes no lock (it writes nothing).\n\n"
+	  NV_HELP_METRICS },
 	{ "keygen", nv_cmd_keygen, 0, 0, "output signing", "keygen [-o FILE] [--signing]",
 	  "Make one key: an age identity (printed, or written to FILE; its public key\n"
 	  "age1... goes to stdout), or with --signing an OpenSSH Ed25519 signing key\n"
@@ -67,30 +85,32 @@ static const nv_command nv_commands[] = {
 	  "Create an encrypted vault at VAULT and pin its id, recipients and signing key\n"
 	  "on this host. Keeps the vault id key K_id in this host's state for push." },
 	{ "push", nv_cmd_push, 2, 2,
-	  "signing-key transfers buffer-size retries fsync timeout progress",
+	  "signing-key transfers buffer-size retries fsync timeout progress" NV_MOVE_OPTS,
 	  "push DIR VAULT [--signing-key FILE]",
 	  "Encrypt DIR's files into VAULT as a new signed generation: unchanged files are\n"
-	  "not re-read, equal contents stored once; needs no identity." },
+	  "not re-read, equal contents stored once; needs no identity." NV_HELP_MOVE },
 	{ "pull", nv_cmd_pull, 2, -1,
 	  "identity passphrase-file signing-pubkey generation transfers buffer-size retries "
-	  "fsync timeout keep-modes",
+	  "fsync timeout keep-modes" NV_MOVE_OPTS,
 	  "pull VAULT DIR [--generation N] [PATH...] --identity FILE",
 	  "Restore VAULT's newest generation (or N) into DIR, all of it or the PATHs given.\n"
-	  "Every object is checked against the signed manifest before it is decrypted." },
+	  "Every object is checked against the signed manifest before it is decrypted."
+	  NV_HELP_MOVE },
 	{ "verify", nv_cmd_verify, 1, 1,
 	  "level max-age identity passphrase-file signing-pubkey signing-pubkeys all transfers "
-	  "timeout",
+	  "timeout metrics-file",
 	  "verify VAULT [--level list|hash|deep] [--max-age DURATION]\n"
 	  "  navette verify --all PREFIX [--signing-pubkeys FILE] [--level list|hash]",
 	  "Check VAULT: signatures and the hash chain of every manifest, every object of\n"
 	  "the newest generation present with its size (list), its stored SHA-256 (hash),\n"
 	  "or decrypted and checked against the catalog (deep, needs --identity). With\n"
-	  "--max-age, the signed heartbeat must be younger than DURATION (30m, 26h, 7d)." },
+	  "--max-age, the signed heartbeat must be younger than DURATION (30m, 26h, 7d).\n\n"
+	  NV_HELP_METRICS },
 	{ "log", nv_cmd_log, 1, 1, "json signing-pubkey timeout", "log VAULT",
 	  "List VAULT's generations: number, time, objects, stored bytes." },
 	{ "replicate", nv_cmd_replicate, 2, 2,
 	  "signing-pubkey signing-pubkeys all transfers buffer-size retries verify fsync timeout "
-	  "wait-lock",
+	  "wait-lock" NV_MOVE_OPTS,
 	  "replicate SRC-VAULT DST-VAULT [--signing-pubkey KEY] [--verify size|reread|hash]\n"
 	  "  navette replicate --all SRC-PREFIX DST-PREFIX [--signing-pubkeys FILE]",
 	  "Copy a vault to another location without any key: the source's descriptor,\n"
@@ -102,7 +122,8 @@ static const nv_command nv_commands[] = {
 	  "the destination holds and repairs a bad object. Holds the lease at DST.\n"
 	  "--all replicates every vault found under SRC-PREFIX to the same place under\n"
 	  "DST-PREFIX, each under its own pin (or its line of --signing-pubkeys FILE:\n"
-	  "'<vault id> ssh-ed25519 AAAA...'); one failing vault does not stop the others." },
+	  "'<vault id> ssh-ed25519 AAAA...'); one failing vault does not stop the others."
+	  NV_HELP_MOVE },
 	{ "unlock", nv_cmd_unlock, 1, 1, "remove-all timeout", "unlock LOCATION [--remove-all]",
 	  "Remove stale leases at LOCATION: those that stay unchanged for a full TTL while\n"
 	  "watched (up to the TTL); with --remove-all, every lease at once (make sure no\n"
@@ -118,6 +139,7 @@ enum {
 	OPT_REMOVE_ALL, OPT_ALL, OPT_SIGNING_PUBKEYS, OPT_EXCLUDE, OPT_INCLUDE, OPT_EXCLUDE_FROM,
 	OPT_FILES_FROM, OPT_MIN_AGE, OPT_DELETE_EXCLUDED, OPT_ALLOW_EMPTY_SOURCE, OPT_MAX_DELETE,
 	OPT_BACKUP_DIR,
+	OPT_BWLIMIT, OPT_MAX_TRANSFER, OPT_METRICS_FILE,
 };
 
 static const struct option nv_long_options[] = {
@@ -164,6 +186,9 @@ static const struct option nv_long_options[] = {
 	{ "allow-empty-source", no_argument, NULL, OPT_ALLOW_EMPTY_SOURCE },
 	{ "max-delete", required_argument, NULL, OPT_MAX_DELETE },
 	{ "backup-dir", required_argument, NULL, OPT_BACKUP_DIR },
+	{ "bwlimit", required_argument, NULL, OPT_BWLIMIT },
+	{ "max-transfer", required_argument, NULL, OPT_MAX_TRANSFER },
+	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -326,6 +351,18 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 			return nv_usage_error("--min-age takes a duration such as 90s, 30m, 26h "
 					      "or 7d, not '%s'", arg);
 		break;
+	case OPT_METRICS_FILE: c->metrics_file = arg; break;
+	case OPT_BWLIMIT:
+		if (nv_bw_table_parse(&c->bw, arg))
+			return nv_usage_error("%s", nv_error_msg());
+		c->bwlimit = arg;
+		break;
+	case OPT_MAX_TRANSFER:
+		if (nv_parse_size("--max-transfer", arg, &sz) || !sz)
+			return nv_usage_error("--max-transfer takes a size such as 500M or 2G, "
+					      "not '%s'", arg);
+		c->max_transfer = sz;
+		break;
 	case OPT_WAIT_LOCK: {
 		long long secs;
 
@@ -432,6 +469,8 @@ static int nv_option_allowed(const nv_command *cmd, const char *name)
 	return 0;
 }
 
+static int nv_cli_dispatch(nv_cli *c, const nv_command *cmd, const char *config_path);
+
 static int nv_cli_run(nv_cli *c, int argc, char **argv)
 {
 	static const int globals[] = { 'h', 'V', 'v', 'q', OPT_CONFIG, OPT_LOG_JSON };
@@ -517,7 +556,20 @@ static int nv_cli_run(nv_cli *c, int argc, char **argv)
 		fprintf(stderr, "usage: navette %s\n", cmd->usage);
 		return NV_EXIT_USAGE;
 	}
-	rc = nv_config_load(&c->cfg_file, config_path);
+	/* Process-wide, before any worker starts: every driver's reads and writes
+	 * go through the one bucket and the one cap (driver/driver.c). */
+	nv_bwlimit_set(c->bwlimit ? &c->bw : NULL, NULL);
+	nv_txcap_set(c->max_transfer);
+	if ((rc = nv_cli_metrics_begin(c)))
+		return rc;
+	return nv_cli_metrics_end(c, nv_cli_dispatch(c, cmd, config_path));
+}
+
+/* Loads the config, then runs the command; returns its exit code. */
+static int nv_cli_dispatch(nv_cli *c, const nv_command *cmd, const char *config_path)
+{
+	int rc = nv_config_load(&c->cfg_file, config_path);
+
 	if (rc) {
 		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
 		return NV_EXIT_USAGE;

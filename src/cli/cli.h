@@ -4,8 +4,10 @@
 #define NV_CLI_H
 
 #include "util/config.h"
+#include "driver/bwtable.h"
 #include "engine/engine.h"
 #include "util/exit.h"
+#include "util/metrics.h"
 
 
 #define NV_CLI_MAX_LIST 32
@@ -45,11 +47,29 @@ typedef struct nv_cli {
 	long long min_age_seconds; /* --min-age; -1: not given. --max-age is verify's
 				    * max_age, read as a file age by these commands */
 	const char *backup_dir; /* sync, copy --backup-dir LOCATION */
+	/* unattended runs */
+	const char *bwlimit;  /* --bwlimit as given, parsed into bw */
+	nv_bw_table bw;
+	uint64_t max_transfer; /* --max-transfer; 0: none */
+	const char *metrics_file; /* --metrics-file */
+	nv_metrics *metrics;  /* open while the command runs, with --metrics-file */
 } nv_cli;
 
 int nv_cli_main(int argc, char **argv);
 /* Parses args[i] as a location with the command's config; prints the error. */
 int nv_cli_location(nv_cli *c, int i, nv_location **out);
+
+/* --metrics-file (cli_metrics.c): the report is opened before the command
+ * runs; the command adds its end-of-run figures under the location it wrote
+ * to (or checked), as written on the command line: credentials are stripped
+ * here. c->metrics may be NULL: then these do nothing. */
+int nv_cli_metrics_begin(nv_cli *c);
+void nv_cli_metrics_add(nv_cli *c, const char *dest, const nv_metrics_figures *f, int code);
+/* A series for dest summing the ones added so far (replicate/verify --all). */
+void nv_cli_metrics_total(nv_cli *c, const char *dest, int code);
+/* Writes the file (a bare series when the command added none: it stopped
+ * before any figure); returns code, or 4 when the file could not be written. */
+int nv_cli_metrics_end(nv_cli *c, int code);
 
 /* "90s", "30m", "26h", "7d" (plain number: seconds); -1 if malformed. */
 int nv_parse_duration(const char *s, long long *out);

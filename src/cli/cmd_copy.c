@@ -59,6 +59,21 @@ static int nv_copy_options(nv_cli *c)
 	return 0;
 }
 
+/* The figures --metrics-file reports: what was copied, or for check what was
+ * found identical; failures count every file that did not end as it should. */
+static void nv_copy_metrics(nv_cli *c, const nv_engine_stats *st, int code)
+{
+	nv_metrics_figures f = { .bytes = st->copied_bytes, .objects = st->copied,
+				 .failures = st->failed + st->mismatched };
+
+	if (c->eng.mode == NV_ENGINE_CHECK) {
+		f.bytes = 0;
+		f.objects = st->identical;
+		f.failures = st->failed + st->differ + st->missing + st->extra;
+	}
+	nv_cli_metrics_add(c, c->args[1], &f, code);
+}
+
 int nv_cmd_copy(nv_cli *c)
 {
 	nv_location *src = NULL, *dst = NULL, *bak = NULL;
@@ -99,6 +114,7 @@ int nv_cmd_copy(nv_cli *c)
 		       "signed manifests and publishes in an order that keeps the copy a "
 		       "complete vault", src->text, c->command);
 	nv_copy_summary(c, &st);
+	nv_copy_metrics(c, &st, code);
 out:
 	nv_location_free(src);
 	nv_location_free(dst);

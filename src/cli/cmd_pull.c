@@ -13,7 +13,7 @@ int nv_cmd_pull(nv_cli *c)
 	nv_vread_session s;
 	nv_location *dst = NULL;
 	nv_vread_job *jobs = NULL;
-	nv_vread_stats st;
+	nv_vread_stats st = { 0 };
 	nv_vread_opts o = { .mode = NV_VREAD_RESTORE };
 	size_t n = 0;
 	int rc;
@@ -51,6 +51,9 @@ int nv_cmd_pull(nv_cli *c)
 	       (unsigned long long)st.done, n, (unsigned long long)st.bytes,
 	       (unsigned long long)st.mismatched, (unsigned long long)st.missing,
 	       (unsigned long long)st.failed);
+	nv_cli_metrics_add(c, c->args[1], &(nv_metrics_figures){
+		.bytes = st.bytes, .objects = st.done,
+		.failures = st.failed + st.mismatched + st.missing, .generation = s.gen }, rc);
 out:
 	free(jobs);
 	nv_location_free(dst);

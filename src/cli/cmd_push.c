@@ -11,10 +11,9 @@ int nv_cmd_push(nv_cli *c)
 	nv_location *src = NULL, *dst = NULL;
 	nv_vault *v = NULL;
 	nv_sshkey *sk = NULL;
-	nv_push_stats st;
-	int rc;
+	nv_push_stats st = { 0 };
+	int rc, ran = 0, code;
 
-	memset(&st, 0, sizeof(st));
 	if (nv_cli_location(c, 0, &src) || nv_cli_location(c, 1, &dst)) {
 		st.out.fatal = NV_EINVAL;
 		goto out;
@@ -30,7 +29,9 @@ int nv_cmd_push(nv_cli *c)
 		st.out.fatal = rc;
 		goto out_log;
 	}
-	if (nv_vault_push(v, src, sk, &c->eng, &st))
+	rc = nv_vault_push(v, src, sk, &c->eng, &st);
+	ran = 1;
+	if (rc)
 		goto out_log;
 	nv_log(NV_LOG_NOTICE, "%s generation %llu: %llu files, %llu read, %llu uploaded "
 	       "(%.1f MiB), %llu already stored, in %.2f s",
@@ -46,5 +47,10 @@ out:
 	nv_sshkey_free(sk);
 	nv_location_free(src);
 	nv_location_free(dst);
-	return nv_exit_code(&st.out);
+	code = nv_exit_code(&st.out);
+	if (ran)
+		nv_cli_metrics_add(c, c->args[1], &(nv_metrics_figures){
+			.bytes = st.uploaded_bytes, .objects = st.uploaded, .failures = st.out.failed,
+			.generation = st.generation }, code);
+	return code;
 }

@@ -10,6 +10,15 @@
 
 static int nv_cmd_replicate_all(nv_cli *c, const nv_replicate_opts *o);
 
+/* --metrics-file: what one replication copied, under its destination. */
+static void nv_replicate_metrics(nv_cli *c, const char *dst, const nv_replicate_stats *st,
+				 int code)
+{
+	nv_cli_metrics_add(c, dst, &(nv_metrics_figures){ .bytes = st->copied_bytes,
+		.objects = st->copied, .failures = st->failed + st->differ,
+		.generation = st->generation }, code);
+}
+
 int nv_cmd_replicate(nv_cli *c)
 {
 	nv_replicate_opts o = {
@@ -22,7 +31,7 @@ int nv_cmd_replicate(nv_cli *c)
 		.wait_lock_ms = c->wait_lock_ms,
 	};
 	nv_location *src = NULL, *dst = NULL;
-	nv_replicate_stats st;
+	nv_replicate_stats st = { 0 };
 	int code;
 
 	if (c->all)
@@ -45,6 +54,7 @@ int nv_cmd_replicate(nv_cli *c)
 	       (unsigned long long)st.repaired, (unsigned long long)st.failed,
 	       (unsigned long long)st.differ, (unsigned long long)st.generations,
 	       st.heartbeat ? ", heartbeat updated" : "", st.seconds);
+	nv_replicate_metrics(c, c->args[1], &st, code);
 out:
 	nv_location_free(src);
 	nv_location_free(dst);
@@ -79,7 +89,7 @@ static int nv_replicate_one(nv_cli *c, const char *rel, nv_replicate_opts o)
 {
 	char *st_text = NULL, *dt_text = NULL, *key = NULL;
 	nv_location *src = NULL, *dst = NULL;
-	nv_replicate_stats st;
+	nv_replicate_stats st = { 0 };
 	int code;
 
 	if (nv_vaults_join(&st_text, c->args[0], rel) || nv_vaults_join(&dt_text, c->args[1], rel) ||
@@ -103,6 +113,8 @@ static int nv_replicate_one(nv_cli *c, const char *rel, nv_replicate_opts o)
 out:
 	if (code)
 		nv_log(NV_LOG_ERROR, "vault %s: FAILED (exit %d)", *rel ? rel : ".", code);
+	if (dt_text)
+		nv_replicate_metrics(c, dt_text, &st, code);
 	free(key);
 	free(st_text);
 	free(dt_text);
@@ -132,6 +144,7 @@ static int nv_cmd_replicate_all(nv_cli *c, const nv_replicate_opts *o)
 	}
 	nv_log(code ? NV_LOG_ERROR : NV_LOG_NOTICE, "replicate --all %s -> %s: %zu vaults, %zu "
 	       "replicated, %zu failed", prefix->text, c->args[1], n, n - failed, failed);
+	nv_cli_metrics_total(c, c->args[1], code);
 	nv_vaults_free(vaults, n);
 	nv_location_free(prefix);
 	return code;

@@ -9,6 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* --metrics-file: the objects found good and the problems, per vault. */
+static void nv_verify_metrics(nv_cli *c, const char *vault, const nv_verify_report *r,
+			      int code)
+{
+	nv_cli_metrics_add(c, vault, &(nv_metrics_figures){ .objects = r->objects,
+		.failures = r->problems, .generation = r->generation }, code);
+}
+
 /* One vault of verify --all: its own pin, or its line of --signing-pubkeys. */
 static int nv_verify_one(nv_cli *c, const char *rel, const nv_verify_opts *o)
 {
@@ -41,9 +49,12 @@ static int nv_verify_one(nv_cli *c, const char *rel, const nv_verify_opts *o)
 	       (unsigned long long)r.manifests, (unsigned long long)r.generation,
 	       (unsigned long long)r.objects, (unsigned long long)r.problems,
 	       r.problems == 1 ? "" : "s");
+	nv_verify_metrics(c, text, &r, code);
 	goto out;
 fail:
 	nv_log(NV_LOG_ERROR, "vault %s: FAILED: %s", *rel ? rel : ".", nv_error_msg());
+	if (text)
+		nv_verify_metrics(c, text, &r, code);
 out:
 	nv_vault_close(v);
 	nv_location_free(loc);
@@ -78,6 +89,7 @@ static int nv_verify_all(nv_cli *c, const nv_verify_opts *o)
 	}
 	nv_log(code ? NV_LOG_ERROR : NV_LOG_NOTICE, "verify --all %s: %zu vaults, %zu good, %zu "
 	       "failed", prefix->text, n, n - bad, bad);
+	nv_cli_metrics_total(c, c->args[0], code);
 	nv_vaults_free(vaults, n);
 	nv_location_free(prefix);
 	return code;
@@ -87,7 +99,7 @@ int nv_cmd_verify(nv_cli *c)
 {
 	nv_verify_opts o = { .level = NV_VERIFY_LIST, .max_age = -1 };
 	static const char *const names[] = { "list", "hash", "deep" };
-	nv_verify_report r;
+	nv_verify_report r = { 0 };
 	nv_vread_session s;
 	nv_outcome out;
 	int rc;
@@ -119,6 +131,7 @@ int nv_cmd_verify(nv_cli *c)
 	       (unsigned long long)r.generation, (unsigned long long)r.objects,
 	       (unsigned long long)r.extra, (unsigned long long)r.problems,
 	       r.problems == 1 ? "" : "s");
+	nv_verify_metrics(c, c->args[0], &r, rc);
 out:
 	nv_vread_close(&s);
 	return rc;

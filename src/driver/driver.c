@@ -1,8 +1,10 @@
 /* driver.c: the registry of compiled-in drivers, location parsing, key checks,
- * and the nv_drv_* wrappers: the one choke point for tracing and fault injection
- * (the rules live in fault.c). */
+ * and the nv_drv_* wrappers: the one choke point for tracing, fault injection
+ * (the rules live in fault.c), --bwlimit (bwlimit.c) and --max-transfer (txcap.c). */
 #include "driver.h"
+#include "bwlimit.h"
 #include "fault.h"
+#include "txcap.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -305,6 +307,25 @@ int nv_drv_stat(nv_store *s, const char *key, nv_entry *out)
 	return s->d->stat(s->c, key, out);
 }
 
+/* The read in slices --bwlimit allows (one slice of len without a limit), each
+ * paced once read; a short slice is the end of the object. */
+static int nv_read_paced(nv_store *s, const char *key, uint64_t offset, unsigned char *buf,
+			 size_t len, size_t *got)
+{
+	size_t slice = nv_bwlimit_slice(len), k, n;
+	int rc;
+
+	nv_bwlimit_read_begin();
+	do {
+		k = len - *got < slice ? len - *got : slice;
+		n = 0;
+		rc = s->d->read(s->c, key, offset + *got, buf + *got, k, &n);
+		*got += n;
+		nv_bwlimit_read(n);
+	} while (rc == 0 && n == k && *got < len);
+	return rc;
+}
+
 int nv_drv_read(nv_store *s, const char *key, uint64_t offset, void *buf, size_t len,
 		size_t *got)
 {
@@ -314,7 +335,9 @@ int nv_drv_read(nv_store *s, const char *key, uint64_t offset, void *buf, size_t
 	if (rc || (rc = nv_fault_check(NV_FAULT_READ)) < 0)
 		return rc;
 	flip = rc; /* "flip": this read works, then one byte of it is inverted */
-	rc = s->d->read(s->c, key, offset, buf, len, got);
+	if (!nv_bwlimit_thread_exempt() && (rc = nv_txcap_reached()))
+		return rc; /* --max-transfer reached: the run is over */
+	rc = nv_read_paced(s, key, offset, buf, len, got);
 	if (rc == 0 && flip && *got)
 		((unsigned char *)buf)[*got / 2] ^= 0xff;
 	return rc;
@@ -327,8 +350,8 @@ int nv_drv_write_open(nv_wstream **out, nv_store *s, const char *key,
 	int rc = nv_key_check(key);
 
 	*out = NULL;
-	if (rc)
-		return rc;
+	if (rc || (!nv_bwlimit_thread_exempt() && (rc = nv_txcap_reached())))
+		return rc; /* past --max-transfer no file is started */
 	w = calloc(1, sizeof(*w));
 	if (!w || !(w->key = strdup(key))) {
 		free(w);
@@ -345,11 +368,29 @@ int nv_drv_write_open(nv_wstream **out, nv_store *s, const char *key,
 	return 0;
 }
 
+/* The write in slices --bwlimit allows (one slice of len without a limit),
+ * each paced before it goes. */
+static int nv_write_paced(nv_wstream *w, const unsigned char *buf, size_t len)
+{
+	size_t slice = nv_bwlimit_slice(len), k, done = 0;
+	int rc;
+
+	do {
+		k = len - done < slice ? len - done : slice;
+		nv_bwlimit_write(k);
+		rc = w->s->d->write(w->w, buf + done, k);
+		done += k;
+	} while (rc == 0 && done < len);
+	return rc;
+}
+
 int nv_drv_write(nv_wstream *w, const void *buf, size_t len)
 {
 	int rc = nv_fault_check(NV_FAULT_WRITE);
 
-	return rc ? rc : w->s->d->write(w->w, buf, len);
+	if (rc || (!nv_bwlimit_thread_exempt() && (rc = nv_txcap_take(len))))
+		return rc;
+	return nv_write_paced(w, buf, len);
 }
 
 int nv_drv_write_commit(nv_wstream *w, nv_commit_info *out)

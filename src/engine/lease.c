@@ -3,6 +3,7 @@
  * monotonic clock over a full TTL, renewal by a thread. Called by commands. */
 #include "lease.h"
 #include "lister.h"
+#include "driver/bwlimit.h"
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/log.h"
@@ -382,6 +383,9 @@ static void *nv_lease_renewer(void *arg)
 	struct timespec until;
 	int rc;
 
+	/* A renewal must go out within the TTL: never queued behind --bwlimit's
+	 * waits, never refused by --max-transfer. */
+	nv_bwlimit_exempt_thread();
 	pthread_mutex_lock(&l->mu);
 	while (!l->stop) {
 		clock_gettime(CLOCK_REALTIME, &until);

@@ -118,6 +118,7 @@ const char *nv_error_name(int code)
 	case NV_ENOSPC: return "no space";
 	case NV_EIO: return "I/O";
 	case NV_ECANCEL: return "cancelled";
+	case NV_ELIMIT: return "limit reached";
 	default: return "error";
 	}
 }

@@ -22,6 +22,8 @@ enum nv_err {
 	NV_ENOSPC = -10,   /* no space left / quota exceeded */
 	NV_EIO = -11,      /* local I/O error */
 	NV_ECANCEL = -12,  /* interrupted by the user or by a fatal error elsewhere */
+	NV_ELIMIT = -13,   /* a limit the user set was reached (--max-transfer): the run
+	                    * stops cleanly and the next run resumes */
 };
 
 /* Records code and message for this thread and returns code, so callers write

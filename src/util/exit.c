@@ -9,6 +9,8 @@ int nv_exit_code(const nv_outcome *o)
 			return NV_EXIT_USAGE;
 		if (o->fatal == NV_EMISMATCH)
 			return NV_EXIT_DIFF;
+		if (o->fatal == NV_ELIMIT)
+			return NV_EXIT_PARTIAL; /* stopped on purpose: the rest is for the next run */
 		return NV_EXIT_FATAL;
 	}
 	if (o->failed)
@@ -50,6 +52,7 @@ nv_err_class nv_err_classify(int rc)
 	case NV_EAUTH:
 	case NV_ENOSPC:
 	case NV_ECANCEL:
+	case NV_ELIMIT:
 		return NV_CLASS_FATAL;
 	default:
 		return NV_CLASS_ITEM;

@@ -25,7 +25,8 @@ typedef struct nv_outcome {
  * 1. the run was stopped (fatal): credentials refused (NV_EAUTH) or a usage or
  *    configuration error (NV_EINVAL) give 2; a verification failure that
  *    stopped it (NV_EMISMATCH: bad signature, rollback, wrong vault) gives 1;
- *    anything else 4;
+ *    a limit the user set (NV_ELIMIT: --max-transfer reached) gives 3, as a
+ *    partial run: what was not done is left for the next run; anything else 4;
  * 2. some items failed: 3 (also when there were differences too);
  * 3. differences or verification failures: 1;
  * 4. 0. */
@@ -43,7 +44,7 @@ typedef enum nv_err_class {
 	NV_CLASS_RETRY, /* transient: the item may be tried again (NV_ERETRY) */
 	NV_CLASS_ITEM,  /* this item failed; the run goes on */
 	NV_CLASS_DIFF,  /* this item differs or failed verification (NV_EMISMATCH) */
-	NV_CLASS_FATAL, /* the whole run stops: NV_EAUTH, NV_ENOSPC, NV_ECANCEL */
+	NV_CLASS_FATAL, /* the whole run stops: NV_EAUTH, NV_ENOSPC, NV_ECANCEL, NV_ELIMIT */
 } nv_err_class;
 
 /* The one classification of an item's error for every pool. NV_EPERM (one

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "driver/fault.h"
+#include "driver/txcap.h"
 #include "engine_fx.h"
 
 int fx_setup(void **state)
@@ -30,6 +31,7 @@ int fx_teardown(void **state)
 	fx *x = *state;
 
 	nv_fault_set(NULL);
+	nv_txcap_set(0);
 	nv_fake_free(x->src);
 	nv_fake_free(x->dst);
 	free(x);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "driver/fault.h"
+#include "driver/txcap.h"
 #include "engine/engine.h"
 #include "engine_fx.h"
 #include "fake_driver.h"
@@ -195,6 +196,45 @@ static void test_nospc_stops_the_run(void **state)
 	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_FLUSH, ""), 0);
 }
 
+/* --max-transfer: the file that would pass the cap is abandoned (nothing of it
+ * committed), the files after it are never started, nothing is deleted, exit
+ * 3; the next run goes on from there. */
+static void test_max_transfer_stops_cleanly(void **state)
+{
+	fx *x = *state;
+	char key[32];
+
+	fx_put_files(x->src, "f", 8); /* 15 bytes each */
+	nv_fake_put_str(x->dst, "zz", "only at the destination");
+	x->o.transfers = 1;
+	x->o.mode = NV_ENGINE_SYNC;
+	x->o.delete_extra = 1;
+	nv_txcap_set(3 * 15 + 5);
+	assert_int_equal(fx_run(x), 3);
+	assert_int_equal(x->st.copied, 3);
+	assert_int_equal(nv_txcap_sent(), 3 * 15);
+	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_COMMIT, "f"), 3);
+	assert_int_equal(nv_fake_key_calls(x->dst, NV_FAKE_ABORT, "f03"), 1);
+	assert_int_equal(nv_fake_key_calls(x->dst, NV_FAKE_WRITE, "f03"), 0);
+	for (int i = 4; i < 8; i++) {
+		fx_key(key, sizeof(key), "f", i);
+		assert_int_equal(nv_fake_key_calls(x->dst, NV_FAKE_WRITE_OPEN, key), 0);
+		assert_int_equal(nv_fake_key_calls(x->src, NV_FAKE_READ, key), 0);
+	}
+	assert_int_equal(nv_fake_keys(x->dst, "f"), 3); /* f00-f02 */
+	assert_int_equal(nv_fake_keys(x->dst, "zz"), 1); /* kept */
+	assert_int_equal(fx_removals(x->dst), 0);
+	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_FLUSH, ""), 0);
+	/* resumed without the cap: the rest, and only the rest */
+	nv_txcap_set(0);
+	nv_fake_reset_calls(x->dst);
+	assert_int_equal(fx_run(x), 0);
+	assert_int_equal(x->st.copied, 5);
+	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_COMMIT, "f"), 5);
+	assert_int_equal(nv_fake_keys(x->dst, "f"), 8);
+	assert_int_equal(nv_fake_keys(x->dst, "zz"), 0);
+}
+
 static void test_auth_refused_on_open(void **state)
 {
 	fx *x = *state;
@@ -276,6 +316,7 @@ int main(void)
 		T(test_transient_commit_retried),
 		T(test_persistent_commit_fails_one),
 		T(test_nospc_stops_the_run),
+		T(test_max_transfer_stops_cleanly),
 		T(test_auth_refused_on_open),
 		T(test_retries_zero),
 		T(test_dry_run_writes_nothing),

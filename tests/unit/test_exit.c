@@ -33,6 +33,8 @@ static void test_exit_table(void **state)
 		{ NV_ERETRY, 0, 0, NV_EXIT_FATAL, "retries exhausted on a run-wide step" },
 		{ NV_ECANCEL, 0, 0, NV_EXIT_FATAL, "cancelled" },
 		{ NV_EIO, 0, 3, NV_EXIT_FATAL, "local I/O error that stopped the run" },
+		{ NV_ELIMIT, 0, 0, NV_EXIT_PARTIAL, "--max-transfer reached: partial, resumable" },
+		{ NV_ELIMIT, 2, 1, NV_EXIT_PARTIAL, "--max-transfer reached after failures" },
 	};
 
 	(void)state;
@@ -54,6 +56,7 @@ static void test_exit_for_error(void **state)
 	assert_int_equal(nv_exit_for_error(NV_EMISMATCH), NV_EXIT_DIFF);
 	assert_int_equal(nv_exit_for_error(NV_ENOTFOUND), NV_EXIT_FATAL);
 	assert_int_equal(nv_exit_for_error(NV_ERR), NV_EXIT_FATAL);
+	assert_int_equal(nv_exit_for_error(NV_ELIMIT), NV_EXIT_PARTIAL);
 }
 
 static void test_worst(void **state)
@@ -75,6 +78,7 @@ static void test_classify(void **state)
 	assert_int_equal(nv_err_classify(NV_EAUTH), NV_CLASS_FATAL);
 	assert_int_equal(nv_err_classify(NV_ENOSPC), NV_CLASS_FATAL);
 	assert_int_equal(nv_err_classify(NV_ECANCEL), NV_CLASS_FATAL);
+	assert_int_equal(nv_err_classify(NV_ELIMIT), NV_CLASS_FATAL); /* the cap stops the run */
 	/* one unreadable file, one missing key, one bad name: that item only */
 	assert_int_equal(nv_err_classify(NV_EPERM), NV_CLASS_ITEM);
 	assert_int_equal(nv_err_classify(NV_ENOTFOUND), NV_CLASS_ITEM);

@@ -105,6 +105,35 @@ static void test_remote_form(void **state)
 	nv_config_free(cfg);
 }
 
+/* What metrics labels get: the location as written, credentials stripped. */
+static void test_public_text(void **state)
+{
+	static const char *const rows[][2] = {
+		{ "/srv/data", "/srv/data" },
+		{ "./a?b#c", "./a?b#c" }, /* a local path keeps every byte */
+		{ "remote:bucket/x?y", "remote:bucket/x?y" },
+		{ "sftp://bob@host:2222/srv", "sftp://bob@host:2222/srv" },
+		{ "sftp://bob:s3cret@host/srv", "sftp://host/srv" },
+		{ "sftp://bob:p@ss@host/srv", "sftp://host/srv" },
+		{ "s3://AKIA:SECRET@bucket/p", "s3://bucket/p" },
+		{ "az://acct/cont/pre?sv=2022&sig=SECRET", "az://acct/cont/pre" },
+		{ "az://acct/cont?sig=SECRET#frag", "az://acct/cont" },
+		{ "az://acct?sig=x@y:z", "az://acct" },
+		{ "file:///srv/x", "file:///srv/x" },
+		{ "s3://bucket/a@b:c/d", "s3://bucket/a@b:c/d" }, /* '@' past the authority */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *p = nv_location_public(rows[i][0]);
+
+		assert_non_null(p);
+		if (strcmp(p, rows[i][1]) != 0)
+			fail_msg("%s: got %s, want %s", rows[i][0], p, rows[i][1]);
+		free(p);
+	}
+}
+
 static void test_key_check(void **state)
 {
 	static const char *const good[] = { "a", "a/b", "a b/ü+c", "a..b", ".hidden", "x/.y" };
@@ -147,6 +176,7 @@ int main(void)
 		cmocka_unit_test(test_local_forms),
 		cmocka_unit_test(test_url_forms),
 		cmocka_unit_test(test_remote_form),
+		cmocka_unit_test(test_public_text),
 		cmocka_unit_test(test_key_check),
 		cmocka_unit_test(test_list_prefix),
 	};
