@@ -5,7 +5,9 @@
 #include "cli.h"
 #include "util/retry.h"
 #include "driver/driver.h"
+#include "util/escape.h"
 #include "util/log.h"
+#include "util/progress.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -37,7 +39,7 @@ static const nv_command nv_commands[] = {
 	{ "sync", nv_cmd_copy, 2, 2, NV_SYNC_OPTS " delete", "sync SRC DST [--delete]",
 	  "Make DST like SRC: copy as `copy` does, and with --delete remove files that\n"
 	  "SRC lacks, once every transfer succeeded and both listings ended in order." },
-	{ "check", nv_cmd_copy, 2, 2, "size-only transfers buffer-size retries timeout",
+	{ "check", nv_cmd_copy, 2, 2, "size-only transfers buffer-size retries timeout progress",
 	  "check SRC DST",
 	  "Compare SRC and DST by SHA-256 (or --size-only): report files that differ,\n"
 	  "are missing at DST or only at DST. Exit 1 when anything differs." },
@@ -57,13 +59,13 @@ static const nv_command nv_commands[] = {
 	  "not re-read, equal contents stored once; needs no identity." },
 	{ "pull", nv_cmd_pull, 2, -1,
 	  "identity passphrase-file signing-pubkey generation transfers buffer-size retries "
-	  "fsync timeout keep-modes",
+	  "fsync timeout keep-modes progress",
 	  "pull VAULT DIR [--generation N] [PATH...] --identity FILE",
 	  "Restore VAULT's newest generation (or N) into DIR, all of it or the PATHs given.\n"
 	  "Every object is checked against the signed manifest before it is decrypted." },
 	{ "verify", nv_cmd_verify, 1, 1,
 	  "level max-age identity passphrase-file signing-pubkey signing-pubkeys all transfers "
-	  "timeout",
+	  "timeout progress",
 	  "verify VAULT [--level list|hash|deep] [--max-age DURATION]\n"
 	  "  navette verify --all PREFIX [--signing-pubkeys FILE] [--level list|hash]",
 	  "Check VAULT: signatures and the hash chain of every manifest, every object of\n"
@@ -74,7 +76,7 @@ static const nv_command nv_commands[] = {
 	  "List VAULT's generations: number, time, objects, stored bytes." },
 	{ "replicate", nv_cmd_replicate, 2, 2,
 	  "signing-pubkey signing-pubkeys all transfers buffer-size retries verify fsync timeout "
-	  "wait-lock",
+	  "wait-lock progress",
 	  "replicate SRC-VAULT DST-VAULT [--signing-pubkey KEY] [--verify size|reread|hash]\n"
 	  "  navette replicate --all SRC-PREFIX DST-PREFIX [--signing-pubkeys FILE]",
 	  "Copy a vault to another location without any key: the source's descriptor,\n"
@@ -190,16 +192,24 @@ static void nv_print_version(void)
 	printf("\n");
 }
 
+/* Arguments are echoed: escaped, or a JSON line under --log-json. */
 __attribute__((format(printf, 1, 2)))
 static int nv_usage_error(const char *fmt, ...)
 {
+	nv_sb b = { 0 };
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("navette: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	nv_sb_vaddf(&b, fmt, ap);
 	va_end(ap);
-	fputs("\n(try navette --help)\n", stderr);
+	if (nv_log_json()) {
+		nv_log(NV_LOG_ERROR, "%s (try navette --help)", nv_sb_str(&b));
+	} else {
+		fputs("navette: ", stderr);
+		nv_escape_fputs(nv_sb_str(&b), stderr);
+		fputs("\n(try navette --help)\n", stderr);
+	}
+	nv_sb_free(&b);
 	return NV_EXIT_USAGE;
 }
 
@@ -362,6 +372,23 @@ static int nv_option_allowed(const nv_command *cmd, const char *name)
 	return 0;
 }
 
+/* Runs the command between its start and its summary (util/log.h), with a
+ * progress report for those that take --progress (util/progress.h). Its
+ * location arguments are the first min_args (pull: VAULT DIR, not PATHs). */
+static int nv_cli_dispatch(nv_cli *c, const nv_command *cmd)
+{
+	int progress = nv_option_allowed(cmd, "progress"), rc;
+
+	nv_log_start(c->command, (const char *const *)c->args, (size_t)cmd->min_args);
+	if (progress)
+		nv_progress_begin(c->eng.progress);
+	rc = cmd->run(c);
+	if (progress)
+		nv_progress_end();
+	nv_log_finish(rc);
+	return rc;
+}
+
 static int nv_cli_run(nv_cli *c, int argc, char **argv)
 {
 	static const int globals[] = { 'h', 'V', 'v', 'q', OPT_CONFIG, OPT_LOG_JSON };
@@ -371,6 +398,9 @@ static int nv_cli_run(nv_cli *c, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (strcmp(argv[i], "--log-json") == 0)
+			nv_log_setup(1, 0); /* so that usage errors are JSON lines too */
 	while ((ch = getopt_long(argc, argv, "+hVvqncPi:r:o:", nv_long_options, NULL)) != -1 ||
 	       optind < argc) {
 		if (ch == -1) {
@@ -444,7 +474,10 @@ static int nv_cli_run(nv_cli *c, int argc, char **argv)
 					      nv_option_name(seen[i]));
 	}
 	if (c->nargs < cmd->min_args || (cmd->max_args >= 0 && c->nargs > cmd->max_args)) {
-		fprintf(stderr, "usage: navette %s\n", cmd->usage);
+		if (nv_log_json())
+			nv_log(NV_LOG_ERROR, "usage: navette %s", cmd->usage);
+		else
+			fprintf(stderr, "usage: navette %s\n", cmd->usage);
 		return NV_EXIT_USAGE;
 	}
 	rc = nv_config_load(&c->cfg_file, config_path);
@@ -459,7 +492,7 @@ static int nv_cli_run(nv_cli *c, int argc, char **argv)
 	nv_config_free(c->cfg);
 	c->cfg = c->cfg_file;
 	c->cfg_file = NULL;
-	return cmd->run(c);
+	return nv_cli_dispatch(c, cmd);
 }
 
 int nv_cli_main(int argc, char **argv)
