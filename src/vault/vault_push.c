@@ -8,6 +8,7 @@
 #include "engine/transfer.h"
 #include "push_publish.h"
 #include "push_state.h"
+#include "util/escape.h"
 #include "util/log.h"
 #include "util/progress.h"
 #include "util/retry.h"
@@ -198,6 +199,11 @@ static int nv_pjob_describe(nv_pworker *w, nv_push_file *j, unsigned attempt)
 
 	if (attempt && (rc = nv_drv_stat(w->src, j->path, &j->e)))
 		return rc;
+	/* The catalog is JSON, which holds UTF-8 only: such a name would make a
+	 * generation that no reader can open. */
+	if (!nv_utf8_valid(j->path, strlen(j->path)))
+		return nv_error_set(NV_EINVAL, "the name is not valid UTF-8, which a vault's "
+				    "catalog (JSON) cannot hold: not pushed");
 	/* push reads local directories only (cmd_push.c): their listings carry
 	 * mode and mtime */
 	j->cat.path = j->path;
