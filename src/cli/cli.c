@@ -377,9 +377,14 @@ static int nv_option_allowed(const nv_command *cmd, const char *name)
  * location arguments are the first min_args (pull: VAULT DIR, not PATHs). */
 static int nv_cli_dispatch(nv_cli *c, const nv_command *cmd)
 {
-	int progress = nv_option_allowed(cmd, "progress"), rc;
+	int progress = nv_option_allowed(cmd, "progress"), rc, n = cmd->min_args;
+	char *shown[4] = { NULL };
 
-	nv_log_start(c->command, (const char *const *)c->args, (size_t)cmd->min_args);
+	for (int i = 0; i < n && i < 4; i++)
+		shown[i] = nv_location_public(c->args[i]);
+	nv_log_start(c->command, (const char *const *)shown, (size_t)(n < 4 ? n : 4));
+	for (int i = 0; i < 4; i++)
+		free(shown[i]);
 	if (progress)
 		nv_progress_begin(c->eng.progress);
 	rc = cmd->run(c);

@@ -174,6 +174,12 @@ const nv_driver *nv_driver_find(const char *name);
 int nv_location_parse(nv_location **out, const char *text, const nv_config *cfg);
 void nv_location_free(nv_location *loc);
 
+/* The location text as the user wrote it, credentials stripped, for what
+ * others read (metrics labels): in URL forms, a "user:password@" and any query
+ * string or fragment (SAS tokens) are dropped; paths and NAME:path are kept as
+ * they are. malloc'd; NULL when out of memory. */
+char *nv_location_public(const char *text);
+
 /* Validates a key: relative, '/'-separated, no "..", "." or empty component,
  * no control bytes below 0x20, at most 1024 bytes. */
 int nv_key_check(const char *key);

@@ -207,32 +207,9 @@ void nv_log_item_sha(enum nv_log_level lvl, const char *action, const char *path
 	nv_log_item_any(lvl, action, path, hex, NULL);
 }
 
-/* A location as it may be shown to anyone: no password in a URL's user part
- * (sftp://user:pw@host), no query (a SAS token). */
-static void nv_location_public(nv_sb *b, const char *loc)
-{
-	const char *sep = strstr(loc, "://"), *auth, *end, *at, *colon;
-
-	if (!sep || memchr(loc, '/', (size_t)(sep - loc))) {
-		nv_sb_add(b, loc);
-		return;
-	}
-	auth = sep + 3;
-	end = auth + strcspn(auth, "/?#");
-	at = NULL;
-	for (const char *p = auth; p < end; p++)
-		if (*p == '@')
-			at = p;
-	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-	nv_sb_addn(b, loc, (size_t)((colon ? colon : auth) - loc));
-	if (colon)
-		auth = at;
-	nv_sb_addn(b, auth, strcspn(auth, "?#"));
-}
-
 void nv_log_start(const char *command, const char *const *locations, size_t n)
 {
-	nv_sb b = { 0 }, loc = { 0 };
+	nv_sb b = { 0 };
 
 	nv_run_command = command;
 	clock_gettime(CLOCK_MONOTONIC, &nv_run_t0);
@@ -244,16 +221,16 @@ void nv_log_start(const char *command, const char *const *locations, size_t n)
 	nv_json_field(&b, "command", command);
 	nv_sb_add(&b, ",\"version\":\"" PACKAGE_VERSION "\",\"locations\":[");
 	for (size_t i = 0; i < n; i++) {
-		nv_sb_free(&loc);
-		nv_location_public(&loc, locations[i]);
 		if (i)
 			nv_sb_addc(&b, ',');
-		nv_escape_json(&b, nv_sb_str(&loc), loc.len);
+		if (locations[i])
+			nv_escape_json(&b, locations[i], strlen(locations[i]));
+		else
+			nv_sb_add(&b, "null"); /* out of memory */
 	}
 	nv_sb_addf(&b, "],\"pid\":%ld}\n", (long)getpid());
 	nv_log_write(&b, 0);
 	nv_sb_free(&b);
-	nv_sb_free(&loc);
 }
 
 static double nv_run_seconds(void)

@@ -64,7 +64,8 @@ void nv_log_record(enum nv_log_level lvl, const char *event, const nv_log_field 
 		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* The run began: JSON only (event "start": the command and its location
- * arguments, credentials stripped). Also starts the clock of the summary. */
+ * arguments, as the caller gives them: credentials already stripped, see
+ * nv_location_public). Also starts the clock of the summary. */
 void nv_log_start(const char *command, const char *const *locations, size_t n);
 /* The command's name given to nv_log_start ("" before). */
 const char *nv_log_command(void);

