@@ -375,7 +375,7 @@ static int nv_option_allowed(const nv_command *cmd, const char *name)
 /* Runs the command between its start and its summary (util/log.h), with a
  * progress report for those that take --progress (util/progress.h). Its
  * location arguments are the first min_args (pull: VAULT DIR, not PATHs). */
-static int nv_cli_dispatch(nv_cli *c, const nv_command *cmd)
+static int nv_cli_run_logged(nv_cli *c, const nv_command *cmd)
 {
 	int progress = nv_option_allowed(cmd, "progress"), rc, n = cmd->min_args;
 	char *shown[4] = { NULL };
@@ -497,7 +497,7 @@ static int nv_cli_run(nv_cli *c, int argc, char **argv)
 	nv_config_free(c->cfg);
 	c->cfg = c->cfg_file;
 	c->cfg_file = NULL;
-	return nv_cli_dispatch(c, cmd);
+	return nv_cli_run_logged(c, cmd);
 }
 
 int nv_cli_main(int argc, char **argv)
