@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/log.h"
 #include "util/retry.h"
 
 #define HTTP_ERR_BODY_MAX (64 * 1024)
@@ -423,12 +424,13 @@ static void trace(nv_http *h, const nv_http_req *req, const char *shown, long st
 	if (!h->trace)
 		return;
 	curl_easy_getinfo(h->curl, CURLINFO_TOTAL_TIME, &secs);
+	/* through the log sink: escaped, and a JSON line under --log-json */
 	if (rc == CURLE_OK)
-		fprintf(stderr, "http: %s: %s %s -> %ld (attempt %u, %.3f s)\n", h->name,
-			req->method, shown, status, attempt + 1, secs);
+		nv_log_trace("http: %s: %s %s -> %ld (attempt %u, %.3f s)", h->name, req->method,
+			     shown, status, attempt + 1, secs);
 	else
-		fprintf(stderr, "http: %s: %s %s -> %s (attempt %u)\n", h->name, req->method,
-			shown, curl_easy_strerror(rc), attempt + 1);
+		nv_log_trace("http: %s: %s %s -> %s (attempt %u)", h->name, req->method, shown,
+			     curl_easy_strerror(rc), attempt + 1);
 }
 
 void nv_http_resp_clear(nv_http_resp *r)

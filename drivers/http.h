@@ -12,28 +12,14 @@
 
 #include "util/error.h"
 #include "util/hash.h"
+#include "util/strbuf.h"
 
 /* ------------------------------------------------------------------------- */
-/* Growable string buffer. An allocation failure sets `failed` and turns every
- * later append into a no-op, so builders check once at the end (nv_sb_ok). */
-typedef struct nv_sb {
-	char *s;       /* NUL-terminated when len > 0 or after any append */
-	size_t len;
-	size_t cap;
-	int failed;
-} nv_sb;
-
-void nv_sb_add(nv_sb *b, const char *s);
-void nv_sb_addn(nv_sb *b, const char *s, size_t n);
-void nv_sb_addf(nv_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Growable string buffer: nv_sb of util/strbuf.h, with the appends only
+ * HTTP needs. */
 /* RFC 3986 percent-encoding: unreserved A-Z a-z 0-9 - . _ ~ kept, everything else
  * as uppercase %XX ('+' becomes %2B, ' ' %20); '/' kept when keep_slash. */
 void nv_sb_add_urlenc(nv_sb *b, const char *s, size_t n, int keep_slash);
-/* 0, or NV_ERR with a message when an append failed. */
-int nv_sb_ok(const nv_sb *b);
-/* Returns the string (caller frees) and resets b; NULL if an append failed. */
-char *nv_sb_take(nv_sb *b);
-void nv_sb_free(nv_sb *b);
 /* Wipes the bytes before freeing (buffers that held a secret). */
 void nv_sb_free_secret(nv_sb *b);
 

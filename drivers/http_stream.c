@@ -2,6 +2,7 @@
  * open across reads, curl's multi interface paused between them), and the
  * sequential-read helper built on it. Only drivers/; calls down into http.c. */
 #include "http_int.h"
+#include "util/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,8 +137,8 @@ int nv_http_stream_open(nv_http_stream **out, nv_http *h, nv_http_req *req, nv_h
 	resp->attempts = 1;
 	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (h->trace)
-		fprintf(stderr, "http: %s: %s %s -> %ld (stream)\n", h->name, req->method, s->shown,
-			resp->status);
+		nv_log_trace("http: %s: %s %s -> %ld (stream)", h->name, req->method, s->shown,
+			     resp->status);
 	/* The caller's request (URL, headers, signing context) may go now: curl
 	 * has its own copies. */
 	s->req.url = NULL;

@@ -13,71 +13,14 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-/* ---- string buffer ---- */
-
-static int sb_grow(nv_sb *b, size_t extra)
-{
-	size_t need, cap;
-	char *s;
-
-	if (b->failed)
-		return -1;
-	need = b->len + extra + 1;
-	if (need <= b->cap)
-		return 0;
-	cap = b->cap ? b->cap : 64;
-	while (cap < need)
-		cap *= 2;
-	s = realloc(b->s, cap);
-	if (!s) {
-		b->failed = 1;
-		return -1;
-	}
-	b->s = s;
-	b->cap = cap;
-	return 0;
-}
-
-void nv_sb_addn(nv_sb *b, const char *s, size_t n)
-{
-	if (sb_grow(b, n))
-		return;
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-void nv_sb_add(nv_sb *b, const char *s)
-{
-	nv_sb_addn(b, s, strlen(s));
-}
-
-void nv_sb_addf(nv_sb *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->failed = 1;
-		return;
-	}
-	if (sb_grow(b, (size_t)n))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
+/* ---- string buffer (util/strbuf.h): the HTTP drivers' own appends ---- */
 
 void nv_sb_add_urlenc(nv_sb *b, const char *s, size_t n, int keep_slash)
 {
 	static const char hexd[] = "0123456789ABCDEF";
 	size_t i;
 
-	if (sb_grow(b, 3 * n))
+	if (nv_sb_reserve(b, 3 * n))
 		return;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -92,29 +35,6 @@ void nv_sb_add_urlenc(nv_sb *b, const char *s, size_t n, int keep_slash)
 		}
 	}
 	b->s[b->len] = '\0';
-}
-
-int nv_sb_ok(const nv_sb *b)
-{
-	return b->failed ? nv_error_set(NV_ERR, "out of memory") : 0;
-}
-
-char *nv_sb_take(nv_sb *b)
-{
-	char *s = b->failed ? NULL : b->s;
-
-	if (b->failed)
-		free(b->s);
-	else if (!s)
-		s = strdup("");
-	memset(b, 0, sizeof(*b));
-	return s;
-}
-
-void nv_sb_free(nv_sb *b)
-{
-	free(b->s);
-	memset(b, 0, sizeof(*b));
 }
 
 void nv_sb_free_secret(nv_sb *b)
@@ -189,21 +109,12 @@ int nv_http_header_add(nv_http_headers *h, const char *name, const char *fmt, ..
 {
 	nv_sb b = { 0 };
 	va_list ap;
-	int n;
 
 	nv_sb_add(&b, name);
 	nv_sb_add(&b, ": ");
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	nv_sb_vaddf(&b, fmt, ap);
 	va_end(ap);
-	if (n >= 0 && !sb_grow(&b, (size_t)n)) {
-		va_start(ap, fmt);
-		vsnprintf(b.s + b.len, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-		b.len += (size_t)n;
-	} else {
-		b.failed = 1;
-	}
 	return headers_push(h, nv_sb_take(&b));
 }
 

@@ -7,7 +7,9 @@
 #include "driver/bwlimit.h"
 #include "driver/driver.h"
 #include "driver/txcap.h"
+#include "util/escape.h"
 #include "util/log.h"
+#include "util/progress.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -70,7 +72,7 @@ static const nv_command nv_commands[] = {
 	  "unless --delete-excluded. Locks and filters as for copy."
 	  NV_HELP_MOVE },
 	{ "check", nv_cmd_copy, 2, 2, "size-only transfers buffer-size retries timeout "
-	  "metrics-file " NV_FILTER_OPTS, "check SRC DST",
+	  "metrics-file progress " NV_FILTER_OPTS, "check SRC DST",
 	  "Compare SRC and DST by SHA-256 (or --size-only): report files that differ,\n"
 	  "are missing at DST or only at DST. Exit 1 when anything differs. Filters as\n"
 	  "for copy; takes no lock (it writes nothing).\n\n"
@@ -91,14 +93,14 @@ static const nv_command nv_commands[] = {
 	  "not re-read, equal contents stored once; needs no identity." NV_HELP_MOVE },
 	{ "pull", nv_cmd_pull, 2, -1,
 	  "identity passphrase-file signing-pubkey generation transfers buffer-size retries "
-	  "fsync timeout keep-modes" NV_MOVE_OPTS,
+	  "fsync timeout keep-modes progress" NV_MOVE_OPTS,
 	  "pull VAULT DIR [--generation N] [PATH...] --identity FILE",
 	  "Restore VAULT's newest generation (or N) into DIR, all of it or the PATHs given.\n"
 	  "Every object is checked against the signed manifest before it is decrypted."
 	  NV_HELP_MOVE },
 	{ "verify", nv_cmd_verify, 1, 1,
 	  "level max-age identity passphrase-file signing-pubkey signing-pubkeys all transfers "
-	  "timeout metrics-file",
+	  "timeout metrics-file progress",
 	  "verify VAULT [--level list|hash|deep] [--max-age DURATION]\n"
 	  "  navette verify --all PREFIX [--signing-pubkeys FILE] [--level list|hash]",
 	  "Check VAULT: signatures and the hash chain of every manifest, every object of\n"
@@ -110,7 +112,7 @@ static const nv_command nv_commands[] = {
 	  "List VAULT's generations: number, time, objects, stored bytes." },
 	{ "replicate", nv_cmd_replicate, 2, 2,
 	  "signing-pubkey signing-pubkeys all transfers buffer-size retries verify fsync timeout "
-	  "wait-lock" NV_MOVE_OPTS,
+	  "wait-lock progress" NV_MOVE_OPTS,
 	  "replicate SRC-VAULT DST-VAULT [--signing-pubkey KEY] [--verify size|reread|hash]\n"
 	  "  navette replicate --all SRC-PREFIX DST-PREFIX [--signing-pubkeys FILE]",
 	  "Copy a vault to another location without any key: the source's descriptor,\n"
@@ -242,16 +244,24 @@ static void nv_print_version(void)
 	printf("\n");
 }
 
+/* Arguments are echoed: escaped, or a JSON line under --log-json. */
 __attribute__((format(printf, 1, 2)))
 static int nv_usage_error(const char *fmt, ...)
 {
+	nv_sb b = { 0 };
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs("navette: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	nv_sb_vaddf(&b, fmt, ap);
 	va_end(ap);
-	fputs("\n(try navette --help)\n", stderr);
+	if (nv_log_json()) {
+		nv_log(NV_LOG_ERROR, "%s (try navette --help)", nv_sb_str(&b));
+	} else {
+		fputs("navette: ", stderr);
+		nv_escape_fputs(nv_sb_str(&b), stderr);
+		fputs("\n(try navette --help)\n", stderr);
+	}
+	nv_sb_free(&b);
 	return NV_EXIT_USAGE;
 }
 
@@ -469,6 +479,28 @@ static int nv_option_allowed(const nv_command *cmd, const char *name)
 	return 0;
 }
 
+/* Runs the command between its start and its summary (util/log.h), with a
+ * progress report for those that take --progress (util/progress.h). Its
+ * location arguments are the first min_args (pull: VAULT DIR, not PATHs). */
+static int nv_cli_run_logged(nv_cli *c, const nv_command *cmd)
+{
+	int progress = nv_option_allowed(cmd, "progress"), rc, n = cmd->min_args;
+	char *shown[4] = { NULL };
+
+	for (int i = 0; i < n && i < 4; i++)
+		shown[i] = nv_location_public(c->args[i]);
+	nv_log_start(c->command, (const char *const *)shown, (size_t)(n < 4 ? n : 4));
+	for (int i = 0; i < 4; i++)
+		free(shown[i]);
+	if (progress)
+		nv_progress_begin(c->eng.progress);
+	rc = cmd->run(c);
+	if (progress)
+		nv_progress_end();
+	nv_log_finish(rc);
+	return rc;
+}
+
 static int nv_cli_dispatch(nv_cli *c, const nv_command *cmd, const char *config_path);
 
 static int nv_cli_run(nv_cli *c, int argc, char **argv)
@@ -480,6 +512,9 @@ static int nv_cli_run(nv_cli *c, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (strcmp(argv[i], "--log-json") == 0)
+			nv_log_setup(1, 0); /* so that usage errors are JSON lines too */
 	while ((ch = getopt_long(argc, argv, "+hVvqncPi:r:o:", nv_long_options, NULL)) != -1 ||
 	       optind < argc) {
 		if (ch == -1) {
@@ -553,7 +588,10 @@ static int nv_cli_run(nv_cli *c, int argc, char **argv)
 					      nv_option_name(seen[i]));
 	}
 	if (c->nargs < cmd->min_args || (cmd->max_args >= 0 && c->nargs > cmd->max_args)) {
-		fprintf(stderr, "usage: navette %s\n", cmd->usage);
+		if (nv_log_json())
+			nv_log(NV_LOG_ERROR, "usage: navette %s", cmd->usage);
+		else
+			fprintf(stderr, "usage: navette %s\n", cmd->usage);
 		return NV_EXIT_USAGE;
 	}
 	/* Process-wide, before any worker starts: every driver's reads and writes
@@ -581,7 +619,7 @@ static int nv_cli_dispatch(nv_cli *c, const nv_command *cmd, const char *config_
 	nv_config_free(c->cfg);
 	c->cfg = c->cfg_file;
 	c->cfg_file = NULL;
-	return cmd->run(c);
+	return nv_cli_run_logged(c, cmd);
 }
 
 int nv_cli_main(int argc, char **argv)

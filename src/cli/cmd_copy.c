@@ -7,21 +7,35 @@
 #include <string.h>
 #include <time.h>
 
-static void nv_copy_summary(const nv_cli *c, const nv_engine_stats *st)
+static void nv_copy_summary(const nv_cli *c, const nv_engine_stats *st, int code)
 {
 	double mib = (double)st->copied_bytes / (1 << 20);
+	nv_log_field x[] = {
+		NV_LF_U("unchanged", st->skipped), NV_LF_U("mismatched", st->mismatched),
+		NV_LF_B("dry_run", c->eng.dry_run), NV_LF_U("identical", st->identical),
+		NV_LF_U("differ", st->differ), NV_LF_U("missing", st->missing),
+		NV_LF_U("extra", st->extra),
+	};
+	nv_summary s = {
+		.files = st->copied, .bytes = st->copied_bytes, .failed = st->failed,
+		.deleted = st->deleted, .seconds = st->seconds, .generation = -1,
+		.exit_code = code, .extra = x, .n_extra = 3,
+	};
 
 	if (strcmp(c->command, "check") == 0) {
-		nv_log(st->differ + st->missing + st->extra ? NV_LOG_WARN : NV_LOG_NOTICE,
-		       "%llu identical, %llu differ, %llu missing at destination, %llu only at "
+		s.files = st->identical + st->differ + st->missing;
+		s.extra = x + 3;
+		s.n_extra = 4;
+		nv_log_summary(st->differ + st->missing + st->extra ? NV_LOG_WARN : NV_LOG_NOTICE,
+		       &s, "%llu identical, %llu differ, %llu missing at destination, %llu only at "
 		       "destination, %llu failed (%.2f s)",
 		       (unsigned long long)st->identical, (unsigned long long)st->differ,
 		       (unsigned long long)st->missing, (unsigned long long)st->extra,
 		       (unsigned long long)st->failed, st->seconds);
 		return;
 	}
-	nv_log(NV_LOG_NOTICE, "%s%llu copied (%.1f MiB, %.1f MiB/s), %llu unchanged, %llu deleted, "
-	       "%llu failed, %llu failed verification, in %.2f s",
+	nv_log_summary(NV_LOG_NOTICE, &s, "%s%llu copied (%.1f MiB, %.1f MiB/s), %llu unchanged, "
+	       "%llu deleted, %llu failed, %llu failed verification, in %.2f s",
 	       c->eng.dry_run ? "dry run: " : "",
 	       (unsigned long long)st->copied, mib, st->seconds > 0 ? mib / st->seconds : 0.0,
 	       (unsigned long long)st->skipped, (unsigned long long)st->deleted,
@@ -113,7 +127,7 @@ int nv_cmd_copy(nv_cli *c)
 		       "order and unchecked; `navette replicate` checks every object against the "
 		       "signed manifests and publishes in an order that keeps the copy a "
 		       "complete vault", src->text, c->command);
-	nv_copy_summary(c, &st);
+	nv_copy_summary(c, &st, code);
 	nv_copy_metrics(c, &st, code);
 out:
 	nv_location_free(src);

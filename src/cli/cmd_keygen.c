@@ -81,6 +81,17 @@ out:
 	return rc;
 }
 
+/* As age-keygen says it; under --log-json, a JSON line like every other. */
+static void nv_keygen_tell(const char *recipient)
+{
+	nv_log_field f[] = { NV_LF_S("recipient", recipient) };
+
+	if (nv_log_json())
+		nv_log_record(NV_LOG_NOTICE, "message", f, 1, "Public key: %s", recipient);
+	else
+		fprintf(stderr, "Public key: %s\n", recipient);
+}
+
 static int nv_keygen_identity(nv_cli *c)
 {
 	char *text = NULL, recipient[NV_AGE_RECIPIENT_MAX];
@@ -91,12 +102,12 @@ static int nv_keygen_identity(nv_cli *c)
 	if (c->output) {
 		rc = nv_write_new_file(c->output, text, 0600);
 		if (!rc) {
-			fprintf(stderr, "Public key: %s\n", recipient);
+			nv_keygen_tell(recipient);
 			printf("%s\n", recipient);
 		}
 	} else {
 		fputs(text, stdout);
-		fprintf(stderr, "Public key: %s\n", recipient);
+		nv_keygen_tell(recipient);
 	}
 	OPENSSL_cleanse(text, strlen(text));
 	free(text);

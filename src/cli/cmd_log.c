@@ -2,32 +2,47 @@
  * stored bytes, signature). Needs no identity. Called by cli.c. */
 #include "cli.h"
 #include "cmd_vault.h"
+#include "util/escape.h"
 #include "util/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+/* One generation on stdout. The time and the error come from the store (a
+ * signed manifest is still the signer's text): escaped (util/escape.h). */
 static void nv_log_line(const nv_cli *c, uint64_t g, const nv_manifest *m, const char *err)
 {
-	char q[1200];
+	nv_sb b = { 0 };
 
 	if (c->json) {
-		printf("{\"generation\":%llu", (unsigned long long)g);
+		nv_sb_addf(&b, "{\"generation\":%llu", (unsigned long long)g);
 		if (err) {
-			nv_json_quote(q, sizeof(q), err);
-			printf(",\"signature\":\"bad\",\"error\":%s}\n", q);
+			nv_sb_add(&b, ",\"signature\":\"bad\"");
+			nv_json_field(&b, "error", err);
 		} else {
-			printf(",\"time\":\"%s\",\"objects\":%zu,\"bytes\":%llu,"
-			       "\"signature\":\"ok\"}\n", m->time, m->n,
-			       (unsigned long long)m->bytes);
+			nv_json_field(&b, "time", m->time);
+			nv_sb_addf(&b, ",\"objects\":%zu,\"bytes\":%llu,\"signature\":\"ok\"",
+				    m->n, (unsigned long long)m->bytes);
 		}
+		nv_sb_add(&b, "}\n");
 	} else if (err) {
-		printf("%8llu  %-20s  %8s  %14s  BAD: %s\n", (unsigned long long)g, "-", "-",
-		       "-", err);
+		nv_sb_addf(&b, "%8llu  %-20s  %8s  %14s  BAD: ", (unsigned long long)g, "-", "-",
+			    "-");
+		nv_escape_human(&b, err, strlen(err));
+		nv_sb_addc(&b, '\n');
 	} else {
-		printf("%8llu  %-20s  %8zu  %14llu  signed\n", (unsigned long long)g, m->time,
-		       m->n, (unsigned long long)m->bytes);
+		size_t at;
+
+		nv_sb_addf(&b, "%8llu  ", (unsigned long long)g);
+		at = b.len;
+		nv_escape_human(&b, m->time, strlen(m->time));
+		while (b.len - at < 20 && !b.failed) /* %-20s of the escaped text */
+			nv_sb_addc(&b, ' ');
+		nv_sb_addf(&b, "  %8zu  %14llu  signed\n", m->n, (unsigned long long)m->bytes);
 	}
+	fwrite(nv_sb_str(&b), 1, b.len, stdout);
+	nv_sb_free(&b);
 }
 
 int nv_cmd_log(nv_cli *c)

@@ -3,32 +3,41 @@
 #include "cli.h"
 #include "cmd_vault.h"
 #include "engine/lister.h"
+#include "util/escape.h"
 #include "util/log.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
+/* One entry on stdout: names are the store's, so escaped (util/escape.h). */
 static void nv_ls_print(const nv_cli *c, const nv_entry *e)
 {
-	char when[32] = "-", q[4200];
+	char when[32] = "-";
 	struct tm tm;
 	time_t t = (time_t)e->mtime_sec;
+	nv_sb b = { 0 };
 
 	if (e->flags & NV_ENTRY_HAS_MTIME) {
 		gmtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
 	if (c->json) {
-		nv_json_quote(q, sizeof(q), e->key);
-		printf("{\"path\":%s,\"size\":%llu", q, (unsigned long long)e->size);
+		nv_sb_addc(&b, '{');
+		nv_json_member(&b, "path", e->key);
+		nv_sb_addf(&b, ",\"size\":%llu", (unsigned long long)e->size);
 		if (e->flags & NV_ENTRY_HAS_MTIME)
-			printf(",\"mtime\":\"%s\"", when);
+			nv_sb_addf(&b, ",\"mtime\":\"%s\"", when);
 		if (e->flags & NV_ENTRY_HAS_MODE)
-			printf(",\"mode\":\"%04o\"", (unsigned)e->mode);
-		printf("}\n");
+			nv_sb_addf(&b, ",\"mode\":\"%04o\"", (unsigned)e->mode);
+		nv_sb_add(&b, "}\n");
 	} else {
-		printf("%12llu %-20s %s\n", (unsigned long long)e->size, when, e->key);
+		nv_sb_addf(&b, "%12llu %-20s ", (unsigned long long)e->size, when);
+		nv_escape_human(&b, e->key, strlen(e->key));
+		nv_sb_addc(&b, '\n');
 	}
+	fwrite(nv_sb_str(&b), 1, b.len, stdout);
+	nv_sb_free(&b);
 }
 
 /* A vault: the files of its newest generation (or --generation N), from the

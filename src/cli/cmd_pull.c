@@ -6,7 +6,28 @@
 #include "vault/vault_pull.h"
 #include "vault/vault_select.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
+
+__attribute__((format(printf, 5, 6)))
+static void nv_pull_summary(const nv_vread_session *s, const nv_vread_stats *st, size_t n,
+			    int code, const char *fmt, ...)
+{
+	nv_log_field x[] = {
+		NV_LF_U("selected", n), NV_LF_U("mismatched", st->mismatched),
+		NV_LF_U("missing", st->missing),
+	};
+	nv_summary sum = {
+		.files = st->done, .bytes = st->bytes, .failed = st->failed + st->mismatched +
+		st->missing, .generation = (int64_t)s->gen, .exit_code = code, .extra = x,
+		.n_extra = NV_LF_COUNT(x),
+	};
+	va_list ap;
+
+	va_start(ap, fmt);
+	nv_log_vsummary(code ? NV_LOG_ERROR : NV_LOG_NOTICE, &sum, fmt, ap);
+	va_end(ap);
+}
 
 int nv_cmd_pull(nv_cli *c)
 {
@@ -45,7 +66,7 @@ int nv_cmd_pull(nv_cli *c)
 	if (st.out.fatal)
 		nv_log(NV_LOG_ERROR, "%s", st.fatal_msg);
 	rc = nv_exit_code(&st.out);
-	nv_log(rc ? NV_LOG_ERROR : NV_LOG_NOTICE, "pull: generation %llu of %s into %s: %llu of "
+	nv_pull_summary(&s, &st, n, rc, "pull: generation %llu of %s into %s: %llu of "
 	       "%zu files restored (%llu bytes), %llu tampered or undecryptable, %llu missing, "
 	       "%llu failed", (unsigned long long)s.gen, s.loc->text, dst->text,
 	       (unsigned long long)st.done, n, (unsigned long long)st.bytes,

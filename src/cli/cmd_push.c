@@ -6,6 +6,33 @@
 
 #include <string.h>
 
+/* The summary, or the error that stopped the push as the summary's message. */
+static void nv_push_summary(const nv_push_stats *st)
+{
+	nv_log_field x[] = {
+		NV_LF_U("read", st->hashed), NV_LF_U("uploaded", st->uploaded),
+		NV_LF_U("already_stored", st->reused), NV_LF_B("published", st->published),
+	};
+	nv_summary s = {
+		.files = st->files, .bytes = st->uploaded_bytes,
+		.failed = st->out.failed + st->out.differ, .seconds = st->seconds,
+		.generation = st->generation ? (int64_t)st->generation : -1,
+		.exit_code = nv_exit_code(&st->out), .extra = x, .n_extra = NV_LF_COUNT(x),
+	};
+
+	if (s.exit_code) {
+		nv_log_summary(NV_LOG_ERROR, &s, "%s", nv_error_msg());
+		return;
+	}
+	nv_log_summary(NV_LOG_NOTICE, &s, "%s generation %llu: %llu files, %llu read, %llu "
+		       "uploaded (%.1f MiB), %llu already stored, in %.2f s",
+		       st->published ? "published" : "no change, refreshed the heartbeat of",
+		       (unsigned long long)st->generation, (unsigned long long)st->files,
+		       (unsigned long long)st->hashed, (unsigned long long)st->uploaded,
+		       (double)st->uploaded_bytes / (1 << 20), (unsigned long long)st->reused,
+		       st->seconds);
+}
+
 int nv_cmd_push(nv_cli *c)
 {
 	nv_location *src = NULL, *dst = NULL;
@@ -29,19 +56,10 @@ int nv_cmd_push(nv_cli *c)
 		st.out.fatal = rc;
 		goto out_log;
 	}
-	rc = nv_vault_push(v, src, sk, &c->eng, &st);
+	nv_vault_push(v, src, sk, &c->eng, &st);
 	ran = 1;
-	if (rc)
-		goto out_log;
-	nv_log(NV_LOG_NOTICE, "%s generation %llu: %llu files, %llu read, %llu uploaded "
-	       "(%.1f MiB), %llu already stored, in %.2f s",
-	       st.published ? "published" : "no change, refreshed the heartbeat of",
-	       (unsigned long long)st.generation, (unsigned long long)st.files,
-	       (unsigned long long)st.hashed, (unsigned long long)st.uploaded,
-	       (double)st.uploaded_bytes / (1 << 20), (unsigned long long)st.reused, st.seconds);
-	goto out;
 out_log:
-	nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
+	nv_push_summary(&st);
 out:
 	nv_vault_close(v);
 	nv_sshkey_free(sk);

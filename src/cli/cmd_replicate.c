@@ -6,6 +6,7 @@
 #include "vault/replicate.h"
 #include "vault/vault_many.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 
 static int nv_cmd_replicate_all(nv_cli *c, const nv_replicate_opts *o);
@@ -17,6 +18,29 @@ static void nv_replicate_metrics(nv_cli *c, const char *dst, const nv_replicate_
 	nv_cli_metrics_add(c, dst, &(nv_metrics_figures){ .bytes = st->copied_bytes,
 		.objects = st->copied, .failures = st->failed + st->differ,
 		.generation = st->generation }, code);
+}
+
+/* The fields of a replication's summary (and of each vault's item, --all). */
+#define NV_REPLICATE_FIELDS(st)                                                        \
+	NV_LF_S("vault_id", (st)->vault_id[0] ? (st)->vault_id : NULL),               \
+	NV_LF_U("already_there", (st)->present), NV_LF_U("repaired", (st)->repaired),   \
+	NV_LF_U("refused", (st)->differ), NV_LF_U("manifests_published", (st)->generations), \
+	NV_LF_B("heartbeat_updated", (st)->heartbeat)
+
+__attribute__((format(printf, 3, 4)))
+static void nv_replicate_summary(const nv_replicate_stats *st, int code, const char *fmt, ...)
+{
+	nv_log_field x[] = { NV_REPLICATE_FIELDS(st) };
+	nv_summary s = {
+		.files = st->copied, .bytes = st->copied_bytes, .failed = st->failed + st->differ,
+		.seconds = st->seconds, .generation = st->vault_id[0] ? (int64_t)st->generation : -1,
+		.exit_code = code, .extra = x, .n_extra = NV_LF_COUNT(x),
+	};
+	va_list ap;
+
+	va_start(ap, fmt);
+	nv_log_vsummary(code ? NV_LOG_ERROR : NV_LOG_NOTICE, &s, fmt, ap);
+	va_end(ap);
 }
 
 int nv_cmd_replicate(nv_cli *c)
@@ -45,7 +69,7 @@ int nv_cmd_replicate(nv_cli *c)
 		goto out;
 	}
 	code = nv_replicate(src, dst, &o, &st);
-	nv_log(code ? NV_LOG_ERROR : NV_LOG_NOTICE, "replicate %s -> %s: vault %s generation "
+	nv_replicate_summary(&st, code, "replicate %s -> %s: vault %s generation "
 	       "%llu: %llu objects copied (%.1f MiB), %llu already there, %llu repaired, %llu "
 	       "failed, %llu refused by verification; %llu manifests published%s, in %.2f s",
 	       src->text, dst->text, st.vault_id[0] ? st.vault_id : "?",
@@ -78,8 +102,9 @@ int nv_cmd_unlock(nv_cli *c)
 	if (rc)
 		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
 	else
-		nv_log(NV_LOG_NOTICE, "%u lease%s removed at %s", removed, removed == 1 ? "" : "s",
-		       loc->text);
+		nv_log_summary(NV_LOG_NOTICE, &(nv_summary){ .deleted = removed, .generation = -1 },
+			       "%u lease%s removed at %s", removed, removed == 1 ? "" : "s",
+			       loc->text);
 	nv_location_free(loc);
 	return nv_exit_for_error(rc);
 }
@@ -89,7 +114,7 @@ static int nv_replicate_one(nv_cli *c, const char *rel, nv_replicate_opts o)
 {
 	char *st_text = NULL, *dt_text = NULL, *key = NULL;
 	nv_location *src = NULL, *dst = NULL;
-	nv_replicate_stats st = { 0 };
+	nv_replicate_stats st = { .vault_id = "" };
 	int code;
 
 	if (nv_vaults_join(&st_text, c->args[0], rel) || nv_vaults_join(&dt_text, c->args[1], rel) ||
@@ -105,14 +130,26 @@ static int nv_replicate_one(nv_cli *c, const char *rel, nv_replicate_opts o)
 	}
 	o.signing_pubkey = key;
 	code = nv_replicate(src, dst, &o, &st);
-	if (!code)
-		nv_log(NV_LOG_NOTICE, "vault %s (%s): generation %llu, %llu objects copied, %llu "
-		       "manifests published", *rel ? rel : ".", st.vault_id,
-		       (unsigned long long)st.generation, (unsigned long long)st.copied,
-		       (unsigned long long)st.generations);
 out:
-	if (code)
-		nv_log(NV_LOG_ERROR, "vault %s: FAILED (exit %d)", *rel ? rel : ".", code);
+	{
+		nv_log_field f[] = {
+			NV_LF_S("action", code ? "failed" : "replicated"),
+			NV_LF_S("path", *rel ? rel : "."), NV_LF_U("generation", st.generation),
+			NV_LF_U("objects", st.copied), NV_LF_U("bytes", st.copied_bytes),
+			NV_LF_I("exit", code), NV_REPLICATE_FIELDS(&st),
+		};
+
+		if (code)
+			nv_log_record(NV_LOG_ERROR, "item", f, NV_LF_COUNT(f), "vault %s: FAILED "
+				      "(exit %d)", *rel ? rel : ".", code);
+		else
+			nv_log_record(NV_LOG_NOTICE, "item", f, NV_LF_COUNT(f), "vault %s (%s): "
+				      "generation %llu, %llu objects copied, %llu manifests "
+				      "published", *rel ? rel : ".", st.vault_id,
+				      (unsigned long long)st.generation,
+				      (unsigned long long)st.copied,
+				      (unsigned long long)st.generations);
+	}
 	if (dt_text)
 		nv_replicate_metrics(c, dt_text, &st, code);
 	free(key);
@@ -142,8 +179,15 @@ static int nv_cmd_replicate_all(nv_cli *c, const nv_replicate_opts *o)
 		failed += one != 0;
 		code = nv_exit_worst(code, one);
 	}
-	nv_log(code ? NV_LOG_ERROR : NV_LOG_NOTICE, "replicate --all %s -> %s: %zu vaults, %zu "
-	       "replicated, %zu failed", prefix->text, c->args[1], n, n - failed, failed);
+	{
+		nv_log_field x[] = { NV_LF_U("vaults", n), NV_LF_U("replicated", n - failed) };
+		nv_summary s = { .failed = failed, .generation = -1, .exit_code = code,
+				 .extra = x, .n_extra = NV_LF_COUNT(x) };
+
+		nv_log_summary(code ? NV_LOG_ERROR : NV_LOG_NOTICE, &s, "replicate --all %s -> %s: "
+			       "%zu vaults, %zu replicated, %zu failed", prefix->text, c->args[1],
+			       n, n - failed, failed);
+	}
 	nv_cli_metrics_total(c, c->args[1], code);
 	nv_vaults_free(vaults, n);
 	nv_location_free(prefix);

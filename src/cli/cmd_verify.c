@@ -3,9 +3,11 @@
 #include "cli.h"
 #include "cmd_vault.h"
 #include "util/log.h"
+#include "util/strbuf.h"
 #include "vault/vault_many.h"
 #include "vault/vault_verify.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +17,28 @@ static void nv_verify_metrics(nv_cli *c, const char *vault, const nv_verify_repo
 {
 	nv_cli_metrics_add(c, vault, &(nv_metrics_figures){ .objects = r->objects,
 		.failures = r->problems, .generation = r->generation }, code);
+}
+
+/* verify --all reports each vault as an item (log.h). */
+__attribute__((format(printf, 4, 5)))
+static void nv_verify_item(int code, const char *rel, const nv_verify_report *r,
+			   const char *fmt, ...)
+{
+	nv_log_field f[] = {
+		NV_LF_S("action", code ? "failed" : "verified"), NV_LF_S("path", *rel ? rel : "."),
+		NV_LF_U("manifests", r->manifests), NV_LF_U("generation", r->generation),
+		NV_LF_U("objects", r->objects), NV_LF_U("problems", r->problems),
+		NV_LF_I("exit", code),
+	};
+	nv_sb msg = { 0 };
+	va_list ap;
+
+	va_start(ap, fmt);
+	nv_sb_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	nv_log_record(code ? NV_LOG_ERROR : NV_LOG_NOTICE, "item", f, NV_LF_COUNT(f), "%s",
+		      nv_sb_str(&msg));
+	nv_sb_free(&msg);
 }
 
 /* One vault of verify --all: its own pin, or its line of --signing-pubkeys. */
@@ -43,7 +67,7 @@ static int nv_verify_one(nv_cli *c, const char *rel, const nv_verify_opts *o)
 			out.fatal = rc;
 		code = nv_exit_code(&out);
 	}
-	nv_log(code ? NV_LOG_ERROR : NV_LOG_NOTICE, "vault %s (%s): %s: %llu manifests, "
+	nv_verify_item(code, rel, &r, "vault %s (%s): %s: %llu manifests, "
 	       "generation %llu, %llu objects good, %llu problem%s", *rel ? rel : ".",
 	       nv_vault_descriptor(v)->vault_id, code ? "FAILED" : "ok",
 	       (unsigned long long)r.manifests, (unsigned long long)r.generation,
@@ -52,7 +76,7 @@ static int nv_verify_one(nv_cli *c, const char *rel, const nv_verify_opts *o)
 	nv_verify_metrics(c, text, &r, code);
 	goto out;
 fail:
-	nv_log(NV_LOG_ERROR, "vault %s: FAILED: %s", *rel ? rel : ".", nv_error_msg());
+	nv_verify_item(code, rel, &r, "vault %s: FAILED: %s", *rel ? rel : ".", nv_error_msg());
 	if (text)
 		nv_verify_metrics(c, text, &r, code);
 out:
@@ -87,12 +111,36 @@ static int nv_verify_all(nv_cli *c, const nv_verify_opts *o)
 		bad += one != 0;
 		code = nv_exit_worst(code, one);
 	}
-	nv_log(code ? NV_LOG_ERROR : NV_LOG_NOTICE, "verify --all %s: %zu vaults, %zu good, %zu "
-	       "failed", prefix->text, n, n - bad, bad);
+	{
+		nv_log_field x[] = { NV_LF_U("vaults", n), NV_LF_U("good", n - bad) };
+		nv_summary s = { .failed = bad, .generation = -1, .exit_code = code,
+				 .extra = x, .n_extra = NV_LF_COUNT(x) };
+
+		nv_log_summary(code ? NV_LOG_ERROR : NV_LOG_NOTICE, &s, "verify --all %s: %zu "
+			       "vaults, %zu good, %zu failed", prefix->text, n, n - bad, bad);
+	}
 	nv_cli_metrics_total(c, c->args[0], code);
 	nv_vaults_free(vaults, n);
 	nv_location_free(prefix);
 	return code;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void nv_verify_summary(const nv_verify_report *r, int code, const char *fmt, ...)
+{
+	nv_log_field x[] = {
+		NV_LF_U("manifests", r->manifests), NV_LF_U("older_objects", r->extra),
+		NV_LF_U("problems", r->problems),
+	};
+	nv_summary s = {
+		.files = r->objects, .failed = r->problems, .generation = (int64_t)r->generation,
+		.exit_code = code, .extra = x, .n_extra = NV_LF_COUNT(x),
+	};
+	va_list ap;
+
+	va_start(ap, fmt);
+	nv_log_vsummary(code ? NV_LOG_ERROR : NV_LOG_NOTICE, &s, fmt, ap);
+	va_end(ap);
 }
 
 int nv_cmd_verify(nv_cli *c)
@@ -124,7 +172,7 @@ int nv_cmd_verify(nv_cli *c)
 	if (rc && !out.fatal)
 		out.fatal = rc;
 	rc = nv_exit_code(&out);
-	nv_log(rc ? NV_LOG_ERROR : NV_LOG_NOTICE, "verify (%s%s%s): %s: %llu manifests "
+	nv_verify_summary(&r, rc, "verify (%s%s%s): %s: %llu manifests "
 	       "verified, newest generation %llu, %llu objects good, %llu older objects, "
 	       "%llu problem%s", names[o.level], c->max_age ? ", heartbeat max-age " : "",
 	       c->max_age ? c->max_age : "", s.loc->text, (unsigned long long)r.manifests,

@@ -6,6 +6,7 @@
 #include "util/exit.h"
 #include "lister.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "planner.h"
 #include "pool.h"
 #include "transfer.h"
@@ -46,9 +47,9 @@ typedef struct nv_run {
 	_Atomic uint64_t copied, copied_bytes, skipped, deleted, backed_up;
 	_Atomic uint64_t identical, differ, missing, extra;
 	uint64_t unlisted;         /* source names skipped as unsafe */
+	uint64_t queued;           /* jobs made by the planner (its thread only) */
 	int noticed;               /* the source listed o->notice_key */
 	nv_outcome out;            /* what the passes counted (failures, differences, fatal) */
-	atomic_int done;
 } nv_run;
 
 void nv_engine_defaults(nv_engine_opts *o)
@@ -142,14 +143,10 @@ static int nv_job_attempt(nv_run *r, nv_worker *w, nv_job *j)
 		return rc;
 	atomic_fetch_add(&r->copied, 1);
 	atomic_fetch_add(&r->copied_bytes, bytes);
-	if (nv_log_json()) {
-		char hex[NV_SHA256_HEX];
-
-		nv_hex(hex, a, sizeof(a));
-		nv_log_item(NV_LOG_INFO, "copied", j->key, hex);
-	} else {
+	if (nv_log_json())
+		nv_log_item_sha(NV_LOG_INFO, "copied", j->key, a);
+	else
 		nv_log_item(NV_LOG_INFO, "copied", j->key, NULL);
-	}
 	return 0;
 }
 
@@ -255,8 +252,10 @@ static int nv_engine_done(void *run, void *w, void *item, int rc)
 	nv_job *j = item;
 
 	(void)w;
-	if (j->act != NV_ACT_DELETE)
+	if (j->act != NV_ACT_DELETE) {
+		nv_progress_done(1, j->src.size);
 		return 0;
+	}
 	if (rc && !(rc == NV_ECANCEL && nv_pool_stopped(r->pool))) {
 		char msg[1024];
 
@@ -364,6 +363,8 @@ static int nv_enqueue(nv_run *r, nv_action act, const char *key, const nv_entry 
 		j->dst = *dst;
 	j->has_dst = dst != NULL;
 	j->src.key = j->dst.key = NULL;
+	r->queued++;
+	nv_progress_known(0, j->src.size);
 	if (!r->pool || nv_pool_submit(r->pool, j) != 0) {
 		nv_job_free(j);
 		return NV_ECANCEL;
@@ -382,9 +383,9 @@ static const char *nv_action_verb(nv_action act)
 	}
 }
 
-/* The planner's callback, on the main thread. */
-static int nv_on_plan(void *ctx, nv_action act, const char *key, const nv_entry *src,
-		      const nv_entry *dst)
+/* One planned key, on the main thread. */
+static int nv_plan_one(void *ctx, nv_action act, const char *key, const nv_entry *src,
+		       const nv_entry *dst)
 {
 	nv_run *r = ctx;
 	const nv_engine_opts *o = r->o;
@@ -441,6 +442,23 @@ static int nv_on_plan(void *ctx, nv_action act, const char *key, const nv_entry 
 	return nv_enqueue(r, act, key, src, dst);
 }
 
+/* The planner's callback: nv_plan_one, counted for the progress report (a
+ * source file that goes to no worker is done once planned). */
+static int nv_on_plan(void *ctx, nv_action act, const char *key, const nv_entry *src,
+		      const nv_entry *dst)
+{
+	nv_run *r = ctx;
+	uint64_t queued = r->queued;
+	int rc;
+
+	if (src)
+		nv_progress_known(1, 0);
+	rc = nv_plan_one(ctx, act, key, src, dst);
+	if (src && r->queued == queued)
+		nv_progress_done(1, 0);
+	return rc;
+}
+
 /* Hands a batch of deletions to the workers; *j is theirs (or freed) after. */
 static int nv_push_deletes(nv_run *r, nv_job **j)
 {
@@ -486,23 +504,6 @@ static int nv_apply_deletes(nv_run *r)
 		rc = nv_push_deletes(r, &j);
 	nv_job_free(j);
 	return rc;
-}
-
-static void *nv_progress(void *arg)
-{
-	nv_run *r = arg;
-	unsigned ticks = 0;
-
-	while (!atomic_load(&r->done)) {
-		usleep(100000);
-		if (++ticks % 10)
-			continue;
-		fprintf(stderr, "progress: %llu copied (%.1f MiB), %llu skipped\n",
-			(unsigned long long)atomic_load(&r->copied),
-			(double)atomic_load(&r->copied_bytes) / (1 << 20),
-			(unsigned long long)atomic_load(&r->skipped));
-	}
-	return NULL;
 }
 
 /* Plans the whole tree (and records deletions), with workers consuming. */
@@ -555,6 +556,7 @@ static void nv_engine_pass(nv_run *r, int (*fill)(nv_run *))
 		return;
 	}
 	rc = fill(r);
+	nv_progress_listed();
 	if (r->pool)
 		nv_pool_finish(r->pool, &r->out);
 	r->pool = NULL;
@@ -649,7 +651,6 @@ int nv_engine_run(const nv_location *src, const nv_location *dst, const nv_engin
 		  nv_engine_stats *st)
 {
 	nv_run *r = calloc(1, sizeof(*r));
-	pthread_t prog;
 	struct timespec t0;
 	int code;
 
@@ -668,8 +669,6 @@ int nv_engine_run(const nv_location *src, const nv_location *dst, const nv_engin
 		free(r);
 		return NV_EXIT_FATAL;
 	}
-	if (o->progress)
-		pthread_create(&prog, NULL, nv_progress, r);
 	if (!(r->out.fatal = nv_engine_prepare(r)))
 		nv_engine_passes(r);
 	/* A lost lease also stops a run whose last item was already done. */
@@ -684,9 +683,6 @@ int nv_engine_run(const nv_location *src, const nv_location *dst, const nv_engin
 	} else {
 		nv_dest_lock_release(r->lock);
 	}
-	atomic_store(&r->done, 1);
-	if (o->progress)
-		pthread_join(prog, NULL);
 	nv_engine_report(r, st, &t0);
 	code = nv_engine_exit(r, st);
 	fclose(r->deletes);

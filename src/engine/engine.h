@@ -25,7 +25,7 @@ typedef struct nv_engine_opts {
 	int checksum;         /* decide by SHA-256 instead of size + mtime */
 	int delete_extra;     /* sync --delete */
 	int verify_reread;    /* --verify reread */
-	int progress;
+	int progress;         /* --progress: for the CLI, which reports (util/progress.h) */
 	int size_only;        /* check: compare sizes only (no reading) */
 	const char *notice_key; /* may be NULL: a source key the caller wants to hear of
 				 * (sync of a vault: its descriptor), without a request */

@@ -2,6 +2,7 @@
  * unsafe keys, so later stages can merge-join in constant memory. */
 #include "lister.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "util/retry.h"
 
 #include <stdlib.h>
@@ -55,6 +56,18 @@ static int nv_remember(nv_sorted *l, const char *key)
 	return 0;
 }
 
+/* An unsafe name (nv_key_check's message set) is an item of its own: skipped. */
+static void nv_lister_skip(nv_sorted *l, const char *key)
+{
+	nv_log_field f[] = {
+		NV_LF_S("action", "skipped"), NV_LF_S("path", key), NV_LF_S("reason", nv_error_msg()),
+	};
+
+	nv_log_record(NV_LOG_WARN, "item", f, NV_LF_COUNT(f), "%s: skipping unsafe name: %s",
+		      l->where, nv_error_msg());
+	nv_progress_error(); /* a failure of the run (exit 3) */
+}
+
 int nv_sorted_next(nv_sorted *l, nv_entry *out)
 {
 	int rc;
@@ -80,7 +93,7 @@ int nv_sorted_next(nv_sorted *l, nv_entry *out)
 			continue;
 		if (nv_key_check(out->key) == 0)
 			return 0;
-		nv_log(NV_LOG_WARN, "%s: skipping unsafe name: %s", l->where, nv_error_msg());
+		nv_lister_skip(l, out->key);
 		l->skipped++;
 	}
 }

@@ -5,6 +5,7 @@
 #include "queue.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "util/retry.h"
 
 #include <pthread.h>
@@ -47,6 +48,8 @@ const atomic_int *nv_pool_cancel_flag(const nv_pool *p)
 
 void nv_pool_count(nv_pool *p, const char *name, int rc)
 {
+	if (nv_err_classify(rc) != NV_CLASS_OK)
+		nv_progress_error();
 	switch (nv_err_classify(rc)) {
 	case NV_CLASS_OK:
 		return;

@@ -1,6 +1,7 @@
 /* transfer.c: pipeline stage 3 — read → hash → write → verify for one object,
  * in the worker's own bounded buffer (a file of any size costs the same). */
 #include "transfer.h"
+#include "util/progress.h"
 
 #include <string.h>
 
@@ -17,6 +18,7 @@ int nv_xfer_hash(nv_xfer_ctx *x, nv_store *s, const char *key, uint64_t *bytes,
 			nv_sha256_final(x->sha, sha); /* reset for the next object */
 			return rc;
 		}
+		nv_progress_stream(got);
 		nv_sha256_update(x->sha, x->buf, got);
 		off += got;
 		if (got < x->buf_size)
@@ -104,6 +106,7 @@ int nv_xfer_copy(nv_xfer_ctx *x, const char *key, const nv_entry *se, uint64_t *
 		rc = nv_drv_read(x->src, key, off, x->buf, x->buf_size, &got);
 		if (rc)
 			goto out_abort;
+		nv_progress_stream(got);
 		if (hashing)
 			nv_sha256_update(x->sha, x->buf, got);
 		if (got && (rc = nv_drv_write(w, x->buf, got)))

@@ -134,7 +134,9 @@ static int nv_catalog_build(const nv_catalog *head, nv_push_file *const *files, 
 		size_t ln;
 
 		if (!(line = nv_catalog_line(head, i ? &files[i - 1]->cat : NULL))) {
-			rc = nv_error_set(NV_ERR, "out of memory");
+			rc = nv_error_set(NV_ERR, "cannot write the catalog line of %s (out of "
+					  "memory, or a name that is not UTF-8)",
+					  i ? files[i - 1]->cat.path : "its header");
 			break;
 		}
 		ln = strlen(line);

@@ -6,6 +6,7 @@
 #include "engine/pool.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/progress.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -107,6 +108,7 @@ static int nv_rw_copy(nv_rcopy *c, nv_rworker *w, const nv_obj_rec *rec)
 							  : w->buf_size;
 		if ((rc = nv_drv_read(w->src, rec->name, off, w->buf, want, &got)))
 			goto fail;
+		nv_progress_stream(got);
 		nv_sha256_update(w->sha, w->buf, got);
 		off += got;
 		if (off > rec->size)
@@ -182,7 +184,7 @@ static int nv_rw_attempt(void *run, void *wp, void *item)
 		return rc;
 	atomic_fetch_add(&c->copied, 1);
 	atomic_fetch_add(&c->copied_bytes, j->rec->size);
-	nv_log_item(NV_LOG_INFO, "replicated", j->rec->name, NULL);
+	nv_log_item_sha(NV_LOG_INFO, "replicated", j->rec->name, j->rec->sha256);
 	return 0;
 }
 
@@ -192,10 +194,21 @@ static const char *nv_rw_name(void *run, void *item)
 	return ((nv_robj *)item)->rec->name;
 }
 
+/* Every object counts once for the progress report; the pool logs failures. */
+static int nv_rw_done(void *run, void *w, void *item, int rc)
+{
+	(void)run;
+	(void)w;
+	(void)rc;
+	nv_progress_done(1, ((nv_robj *)item)->rec->size);
+	return 0;
+}
+
 static const nv_pool_ops nv_rcopy_ops = {
 	.worker_open = nv_rw_open,
 	.worker_close = nv_rw_close,
 	.attempt = nv_rw_attempt,
+	.done = nv_rw_done,
 	.name = nv_rw_name,
 };
 
@@ -213,6 +226,9 @@ int nv_replicate_objects(const nv_location *src, const nv_location *dst, nv_robj
 		return 0;
 	if ((rc = nv_pool_start(&p, &po, &nv_rcopy_ops, &c)))
 		return rc;
+	for (i = 0; i < n; i++)
+		nv_progress_known(1, objs[i].rec->size);
+	nv_progress_listed();
 	for (i = 0; i < n; i++)
 		if (nv_pool_submit(p, &objs[i]))
 			break;

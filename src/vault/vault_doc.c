@@ -429,7 +429,10 @@ char *nv_catalog_line(const nv_catalog *head, const nv_cat_entry *e)
 		json_object_set_new(o, "generation", json_integer((json_int_t)head->generation));
 	} else {
 		nv_hex(hex, e->sha256, NV_SHA256_LEN);
-		json_object_set_new(o, "path", json_string(e->path));
+		if (json_object_set_new(o, "path", json_string(e->path))) {
+			json_decref(o); /* not UTF-8: never a catalog line without its path */
+			return NULL;
+		}
 		json_object_set_new(o, "size", json_integer((json_int_t)e->size));
 		json_object_set_new(o, "sha256", json_string(hex));
 		json_object_set_new(o, "mode", json_integer(e->mode));

@@ -5,6 +5,7 @@
 #include "engine/pool.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "vault.h"
 
 #include <stdatomic.h>
@@ -51,6 +52,7 @@ static int nv_vread_check_stored(nv_vworker *w, const nv_obj_rec *rec, int *held
 			nv_sha256_final(w->sha, sha); /* resets the context */
 			return rc == NV_ENOTFOUND ? nv_vread_missing(rec) : rc;
 		}
+		nv_progress_stream(got);
 		nv_sha256_update(w->sha, w->in, got);
 		*held = off == 0 && got < want;
 		off += got;
@@ -208,6 +210,12 @@ static const char *nv_vread_name(void *run, void *item)
 	return j->entry ? j->entry->path : j->rec->name;
 }
 
+/* The bytes a job checks: the plaintext, or (stored bytes only) the object's. */
+static uint64_t nv_vread_size(const nv_vread_opts *o, const nv_vread_job *j)
+{
+	return j->entry && o->mode != NV_VREAD_HASH ? j->entry->size : j->rec->size;
+}
+
 /* Counts and logs a job's result in the reader's words: a tampered object is
  * a "mismatch", an absent one "missing" (both differences: the store does
  * not hold what the signed manifest says), anything else "failed"; an error
@@ -222,14 +230,18 @@ static int nv_vread_done(void *run, void *wp, void *item, int rc)
 	(void)wp;
 	if (rc == NV_ECANCEL && nv_pool_stopped(p->pool))
 		return 1; /* never attempted: another job's fatal error stopped the run */
+	nv_progress_done(1, nv_vread_size(p->o, j));
 	if (!rc) {
 		atomic_fetch_add(&p->done, 1);
-		atomic_fetch_add(&p->bytes, j->entry && p->o->mode != NV_VREAD_HASH ?
-					    j->entry->size : j->rec->size);
-		nv_log_item(NV_LOG_INFO, p->o->mode == NV_VREAD_RESTORE && j->entry ?
-			    "restored" : "verified", what, NULL);
+		atomic_fetch_add(&p->bytes, nv_vread_size(p->o, j));
+		/* the SHA-256 checked last: the plaintext's, or the stored bytes' */
+		nv_log_item_sha(NV_LOG_INFO, p->o->mode == NV_VREAD_RESTORE && j->entry ?
+				"restored" : "verified", what,
+				j->entry && p->o->mode != NV_VREAD_HASH ? j->entry->sha256
+									: j->rec->sha256);
 		return 1;
 	}
+	nv_progress_error();
 	msg = nv_error_msg();
 	/* A line about an object need not name it twice. */
 	if (!j->entry && strncmp(msg, "object ", 7) == 0 &&
@@ -317,6 +329,9 @@ int nv_vread_run(const nv_vread_opts *o, const nv_vread_job *jobs, size_t n,
 		po.workers = n ? (unsigned)n : 1;
 	if ((rc = nv_pool_start(&p.pool, &po, &nv_vread_ops, &p)))
 		return rc;
+	for (size_t i = 0; i < n; i++)
+		nv_progress_known(1, nv_vread_size(o, &jobs[i]));
+	nv_progress_listed();
 	/* The jobs are the caller's (the catalog and manifest are in memory): the
 	 * pool's bounded queue only hands them out. */
 	for (size_t i = 0; i < n; i++)

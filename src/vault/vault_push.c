@@ -8,7 +8,9 @@
 #include "engine/transfer.h"
 #include "push_publish.h"
 #include "push_state.h"
+#include "util/escape.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "util/retry.h"
 
 #include <pthread.h>
@@ -108,6 +110,7 @@ static int nv_encrypt_stream(nv_pworker *w, const nv_push_file *j, nv_age_enc *e
 	for (;;) {
 		if ((rc = nv_drv_read(w->src, j->path, *plain, w->buf, w->buf_size, &got)))
 			return rc;
+		nv_progress_stream(got);
 		nv_sha256_update(w->sha2, w->buf, got);
 		*plain += got;
 		if ((rc = nv_age_enc_update(enc, w->buf, got, w->ct, &n)))
@@ -196,6 +199,11 @@ static int nv_pjob_describe(nv_pworker *w, nv_push_file *j, unsigned attempt)
 
 	if (attempt && (rc = nv_drv_stat(w->src, j->path, &j->e)))
 		return rc;
+	/* The catalog is JSON, which holds UTF-8 only: such a name would make a
+	 * generation that no reader can open. */
+	if (!nv_utf8_valid(j->path, strlen(j->path)))
+		return nv_error_set(NV_EINVAL, "the name is not valid UTF-8, which a vault's "
+				    "catalog (JSON) cannot hold: not pushed");
 	/* push reads local directories only (cmd_push.c): their listings carry
 	 * mode and mtime */
 	j->cat.path = j->path;
@@ -233,7 +241,7 @@ static int nv_pjob_run_once(nv_pworker *w, nv_push_file *j, unsigned attempt)
 		nv_push_inflight(p, w->slot, NULL);
 		if (rc)
 			return rc;
-		nv_log_item(NV_LOG_INFO, "pushed", j->path, NULL);
+		nv_log_item_sha(NV_LOG_INFO, "pushed", j->path, j->cat.sha256);
 	}
 	j->cat.object = j->obj.name;
 	return 0;
@@ -253,6 +261,7 @@ static int nv_push_done(void *run, void *w, void *item, int rc)
 	(void)run;
 	(void)w;
 	j->failed = rc != 0;
+	nv_progress_done(1, j->e.size);
 	return 0; /* counted and logged by the pool, by the one classification */
 }
 
@@ -367,6 +376,7 @@ static int nv_push_walk(nv_push *p, nv_joblist *jl)
 	while (!nv_pool_stopped(p->pool) && (rc = nv_sorted_next(l, &e)) == 0) {
 		if ((rc = nv_joblist_add(jl, &e, &j)))
 			break;
+		nv_progress_known(1, e.size);
 		if (nv_pool_submit(p->pool, j) != 0) {
 			j->failed = 1; /* the run stopped: never attempted */
 			break;
@@ -374,6 +384,7 @@ static int nv_push_walk(nv_push *p, nv_joblist *jl)
 	}
 	if (rc == NV_EOF)
 		rc = 0;
+	nv_progress_listed();
 	if (!rc)
 		p->unlisted = nv_sorted_skipped(l);
 out:

@@ -75,7 +75,7 @@ rm "$src/etc-link"
 
 # JSON logs
 expect_exit 0 "json log" "$NAVETTE" --log-json -v sync --checksum "$src" "$NV_TMP/dst2"
-check "json lines" grep -q '"event":"copied","key":"a/big","detail":"[0-9a-f]\{64\}"' "$NV_TMP/err"
+check "json lines" grep -q '"event":"item","action":"copied","path":"a/big","sha256":"[0-9a-f]\{64\}"' "$NV_TMP/err"
 big_sha=$(sha256sum "$src/a/big" | cut -d' ' -f1)
 check "json carries the SHA-256" grep -q "$big_sha" "$NV_TMP/err"
 

@@ -23,11 +23,11 @@ check "nothing written without trust" test ! -e "$R"
 expect_exit 0 "replicate to an empty destination" "$NAVETTE" -v --log-json replicate "$V" "$R" "${PUB[@]}"
 check "summary names the vault and generation 2" grep -q 'generation 2: [0-9]* objects copied' "$NV_TMP/err"
 n_obj=$(find "$V/objects" -type f | wc -l)
-check "every object copied once" test "$(grep -c '"event":"replicated"' "$NV_TMP/err")" -eq "$n_obj"
+check "every object copied once" test "$(grep -c '"action":"replicated"' "$NV_TMP/err")" -eq "$n_obj"
 check "the replica is byte-identical (no lease left behind)" diff -r "$V" "$R"
 # publication order in the log: objects, then catalogs, then manifests
-last_obj=$(grep -n '"event":"replicated"' "$NV_TMP/err" | tail -n 1 | cut -d: -f1)
-first_man=$(grep -n '"event":"published"' "$NV_TMP/err" | head -n 1 | cut -d: -f1)
+last_obj=$(grep -n '"action":"replicated"' "$NV_TMP/err" | tail -n 1 | cut -d: -f1)
+first_man=$(grep -n '"action":"published"' "$NV_TMP/err" | head -n 1 | cut -d: -f1)
 check "manifests published after every object" test "$first_man" -gt "$last_obj"
 expect_exit 0 "verify --level hash of the replica from a fresh host" env NAVETTE_STATE_DIR="$NV_TMP/fresh" "$NAVETTE" verify --level hash "$R" "${PUB[@]}"
 expect_exit 0 "the owner pulls the replica" env NAVETTE_STATE_DIR="$NV_TMP/owner2" "$NAVETTE" pull "$R" "$NV_TMP/restored" --identity "$K/id.txt" "${PUB[@]}"
@@ -36,13 +36,13 @@ check "no key of the owner in the replicating host's state" sh -c "! grep -rl 'A
 
 # nothing new: nothing copied, idempotent
 expect_exit 0 "a second run" "$NAVETTE" -v --log-json replicate "$V" "$R"
-check "nothing copied again" test "$(grep -c '"event":"replicated"' "$NV_TMP/err")" -eq 0
+check "nothing copied again" test "$(grep -c '"action":"replicated"' "$NV_TMP/err")" -eq 0
 check "still identical" diff -r "$V" "$R"
 
 # incremental: a new generation copies only its new objects
 echo new >"$D/new"; push
 expect_exit 0 "replicate generation 3" "$NAVETTE" -v --log-json replicate "$V" "$R"
-check "two objects copied (file and catalog)" test "$(grep -c '"event":"replicated"' "$NV_TMP/err")" -eq 2
+check "two objects copied (file and catalog)" test "$(grep -c '"action":"replicated"' "$NV_TMP/err")" -eq 2
 check "identical after generation 3" diff -r "$V" "$R"
 
 # a missing object at the destination is put back; a damaged one is repaired with --verify hash

@@ -58,7 +58,7 @@ run_chain 1
 n_obj=$(find "$L1/objects" -type f | wc -l)
 for i in 0 1 2 3; do
 	check "round 1, hop $i: every object copied once" \
-		test "$(grep -c '"event":"replicated"' "$NV_TMP/log-1-$i")" -eq "$n_obj"
+		test "$(grep -c '"action":"replicated"' "$NV_TMP/log-1-$i")" -eq "$n_obj"
 done
 check "the last copy is byte-identical to the first" diff -r "$L1" "$NV_TMP/back"
 
@@ -66,7 +66,7 @@ echo changed >"$D/docs/one"; push
 run_chain 2
 for i in 0 1 2 3; do
 	check "round 2, hop $i: only generation 2's two new objects copied" \
-		test "$(grep -c '"event":"replicated"' "$NV_TMP/log-2-$i")" -eq 2
+		test "$(grep -c '"action":"replicated"' "$NV_TMP/log-2-$i")" -eq 2
 done
 expect_exit 0 "the owner pulls the end of the chain" env NAVETTE_STATE_DIR="$NV_TMP/owner2" \
 	"$NAVETTE" pull "$NV_TMP/back" "$NV_TMP/restored" --identity "$K/id.txt" "${PUB[@]}"

@@ -35,7 +35,7 @@ for p in $points; do
 	( cd "$R" 2>/dev/null && find objects -type f ! -name '.navette-tmp.*' 2>/dev/null | sort ) >"$NV_TMP/before"
 	"$NAVETTE" -v --log-json replicate --wait-lock 20s "$V" "$R" 2>"$NV_TMP/log" >/dev/null
 	again=$?
-	grep '"event":"replicated"' "$NV_TMP/log" | jq -r .key | sort >"$NV_TMP/uploaded"
+	grep '"action":"replicated"' "$NV_TMP/log" | jq -r .path | sort >"$NV_TMP/uploaded"
 	check "$p: the first run died ($killed)" test "$killed" -eq 137
 	check "$p: the re-run completes" test "$again" -eq 0
 	check "$p: nothing committed before is uploaded again" test -z "$(comm -12 "$NV_TMP/before" "$NV_TMP/uploaded")"

@@ -3,7 +3,7 @@
 # tools only (age -r, ssh-keygen -Y sign), as an attacker holding the signing
 # key could: a new generation from a crafted catalog, or a signed heartbeat.
 #
-#   vault_craft.py gen VAULT RECIPIENT SIGNKEY ENTRIES.json
+#   vault_craft.py gen VAULT RECIPIENT SIGNKEY ENTRIES.json [TIME]
 #       ENTRIES: [{"path": P, "data": TEXT, "mode": 420?, "cut": [C, X]?,
 #                  "object": NAME?, "sha256": HEX?, "size": N?}, ...] written
 #       in the given order (no sorting: the reader must judge). "cut" keeps C
@@ -11,7 +11,8 @@
 #       before the manifest records it (and so vouches for it); "object"
 #       names an object instead of encrypting data; sha256/size override what
 #       the catalog claims. Publishes generation newest+1, chained and signed,
-#       and a signed heartbeat for it. Prints the generation.
+#       and a signed heartbeat for it. Prints the generation. TIME (any
+#       text) replaces the manifest's time; the heartbeat keeps the real one.
 #   vault_craft.py heartbeat VAULT SIGNKEY TIME [GENERATION]
 #       A signed heartbeat for GENERATION (default: the newest) at TIME.
 import hashlib, json, os, secrets, subprocess, sys, time
@@ -71,7 +72,7 @@ def heartbeat(vault, key, when, gen=None):
     sign(vault, key, "heartbeat.json")
 
 
-def gen(vault, recipient, key, entries):
+def gen(vault, recipient, key, entries, when=None):
     vid = json.load(open(os.path.join(vault, "navette-vault.json")))["vault_id"]
     g = newest(vault) + 1
     objs = {}
@@ -91,19 +92,20 @@ def gen(vault, recipient, key, entries):
     prev = None
     if g > 1:
         prev = hashlib.sha256(open(os.path.join(vault, mkey(g - 1)), "rb").read()).hexdigest()
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     head = {"bytes": sum(r["size"] for r in recs), "catalog": cat, "generation": g,
-            "objects": len(recs), "previous": prev,
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "type": "manifest",
-            "vault_id": vid, "version": 1}
+            "objects": len(recs), "previous": prev, "time": now if when is None else when,
+            "type": "manifest", "vault_id": vid, "version": 1}
     open(os.path.join(vault, mkey(g)), "w").write(dumps(head) + "".join(dumps(r) for r in recs))
     sign(vault, key, mkey(g))
-    heartbeat(vault, key, head["time"], g)
+    heartbeat(vault, key, now, g)
     print(g)
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "gen":
-        gen(sys.argv[2], sys.argv[3], sys.argv[4], json.load(open(sys.argv[5])))
+        gen(sys.argv[2], sys.argv[3], sys.argv[4], json.load(open(sys.argv[5])),
+            sys.argv[6] if len(sys.argv) > 6 else None)
     elif sys.argv[1] == "heartbeat":
         heartbeat(sys.argv[2], sys.argv[3], sys.argv[4],
                   int(sys.argv[5]) if len(sys.argv) > 5 else None)
