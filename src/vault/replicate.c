@@ -74,9 +74,8 @@ static int nv_repl_load_gen(nv_repl *r, nv_rgen *g, const unsigned char prev[NV_
 static int nv_repl_source(nv_repl *r)
 {
 	const char *vid;
-	uint64_t *gens = NULL, newest;
-	unsigned char sha[NV_SHA256_LEN], zero[NV_SHA256_LEN] = { 0 };
-	nv_manifest cur;
+	uint64_t *gens = NULL, newest, seen;
+	unsigned char zero[NV_SHA256_LEN] = { 0 };
 	size_t n, i;
 	int rc;
 
@@ -84,13 +83,9 @@ static int nv_repl_source(nv_repl *r)
 		return rc;
 	vid = nv_vault_descriptor(r->v)->vault_id;
 	snprintf(r->st->vault_id, sizeof(r->st->vault_id), "%s", vid);
-	/* The rollback rule of every reader: never below what this host has seen. */
-	if ((rc = nv_vault_current(r->v, -1, &cur, sha, &newest)))
-		return rc;
-	nv_manifest_clear(&cur);
-	r->st->generation = newest;
 	if ((rc = nv_vault_generations(r->v, &gens, &n)))
 		return rc;
+	newest = n ? gens[n - 1] : 0;
 	for (i = 0; i < n; i++)
 		if (gens[i] != i + 1) {
 			free(gens);
@@ -98,8 +93,13 @@ static int nv_repl_source(nv_repl *r)
 					    "chain", r->src_loc->text, i + 1);
 		}
 	free(gens);
-	if (n != newest)
-		return nv_error_set(NV_EMISMATCH, "%s changed while read", r->src_loc->text);
+	/* The rollback rule of every reader: never below what this host has seen.
+	 * (Not nv_vault_current: it would parse the newest manifest a second time.) */
+	if (newest < (seen = nv_vault_seen(vid)))
+		return nv_error_set(NV_EMISMATCH, "%s: newest generation is %llu but this host has "
+				    "seen generation %llu: refusing a rollback", r->src_loc->text,
+				    (unsigned long long)newest, (unsigned long long)seen);
+	r->st->generation = newest;
 	if (n && !(r->g = calloc(n, sizeof(*r->g))))
 		return nv_error_set(NV_ERR, "out of memory");
 	for (i = 0; i < n; i++) {
@@ -108,8 +108,8 @@ static int nv_repl_source(nv_repl *r)
 		if ((rc = nv_repl_load_gen(r, &r->g[i], i ? r->g[i - 1].sha : zero)))
 			return rc;
 	}
-	if (n && memcmp(r->g[n - 1].sha, sha, NV_SHA256_LEN) != 0)
-		return nv_error_set(NV_EMISMATCH, "%s changed while read", r->src_loc->text);
+	if ((rc = nv_vault_set_seen(vid, newest)))
+		return rc;
 	if ((rc = nv_rdoc_fetch(nv_vault_store(r->v), nv_vault_signer(r->v), NV_VAULT_DESCRIPTOR,
 				"navette-vault", NV_VAULT_DOC_MAX, &r->desc)))
 		return nv_error_wrap(rc, "%s", r->src_loc->text);

@@ -310,6 +310,53 @@ int nv_manifest_format(char **out, size_t *len, nv_manifest *m)
 	return 0;
 }
 
+/* The object lines of a manifest, as nv_manifest_format writes them (sorted
+ * keys, compact): {"name":"N","sha256":"H","size":S}. Such a line is read here
+ * without jansson (a manifest of 10,000 objects parsed in a fraction of the
+ * time); any other line, even valid JSON, goes through jansson as before. 1
+ * when the line had that exact form, 0 otherwise (nothing consumed). */
+#define NV_FAST_NAME_MAX 256 /* longer names take the jansson path */
+
+static int nv_object_line_fast(const char **p, const char *end, const char **name,
+			       size_t *name_len, const char **sha, uint64_t *size)
+{
+	static const char k1[] = "{\"name\":\"", k2[] = "\",\"sha256\":\"",
+			  k3[] = "\",\"size\":";
+	const char *q = *p, *n;
+	uint64_t v = 0;
+	size_t digits = 0;
+
+	if ((size_t)(end - q) < sizeof(k1) - 1 || memcmp(q, k1, sizeof(k1) - 1))
+		return 0;
+	n = q += sizeof(k1) - 1;
+	while (q < end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20 && *q != '\n')
+		q++;
+	if (q >= end || *q != '"' || (size_t)(q - n) >= NV_FAST_NAME_MAX ||
+	    (size_t)(end - q) < sizeof(k2) - 1 + 64 + sizeof(k3) - 1 ||
+	    memcmp(q, k2, sizeof(k2) - 1))
+		return 0;
+	*name = n;
+	*name_len = (size_t)(q - n);
+	q += sizeof(k2) - 1;
+	*sha = q;
+	q += 64;
+	if (memcmp(q, k3, sizeof(k3) - 1))
+		return 0;
+	q += sizeof(k3) - 1;
+	while (q < end && *q >= '0' && *q <= '9' && digits < 19) {
+		v = v * 10 + (uint64_t)(*q - '0');
+		q++;
+		digits++;
+	}
+	/* JSON integers as jansson takes them: no leading zero, within int64 */
+	if (!digits || (digits > 1 && (*p)[q - *p - digits] == '0') || v > INT64_MAX ||
+	    end - q < 2 || q[0] != '}' || q[1] != '\n')
+		return 0;
+	*size = v;
+	*p = q + 2;
+	return 1;
+}
+
 int nv_manifest_parse(nv_manifest *out, const char *buf, size_t len)
 {
 	const char *p = buf, *end = buf + len, *prev, *cat, *tm;
@@ -341,19 +388,34 @@ int nv_manifest_parse(nv_manifest *out, const char *buf, size_t len)
 	}
 	json_decref(h);
 	while (!rc && p < end) {
-		json_t *o = nv_json_take_line(&p, end, "manifest");
-		const char *name, *sha;
-		nv_obj_rec *r;
+		json_t *o = NULL;
+		const char *name = NULL, *sha = NULL, *fname, *fsha;
+		char nbuf[NV_FAST_NAME_MAX], sbuf[65];
+		size_t flen;
+		uint64_t fsize;
+		nv_obj_rec *r = out->n < count ? &out->objs[out->n] : NULL;
+		int bad;
 
-		if (!o) {
+		if (nv_object_line_fast(&p, end, &fname, &flen, &fsha, &fsize)) {
+			memcpy(nbuf, fname, flen);
+			nbuf[flen] = '\0';
+			memcpy(sbuf, fsha, 64);
+			sbuf[64] = '\0';
+			name = nbuf;
+			sha = sbuf;
+			bad = !r;
+			if (r)
+				r->size = fsize;
+		} else if (!(o = nv_json_take_line(&p, end, "manifest"))) {
 			rc = NV_EMISMATCH;
 			break;
+		} else {
+			name = nv_jstr(o, "name");
+			sha = nv_jstr(o, "sha256");
+			bad = !r || nv_juint(o, "size", &r->size);
 		}
-		name = nv_jstr(o, "name");
-		sha = nv_jstr(o, "sha256");
-		r = out->n < count ? &out->objs[out->n] : NULL;
-		if (!r || !name || !sha || nv_object_name_parse(name, NULL, NULL) ||
-		    nv_juint(o, "size", &r->size) || nv_unhex(r->sha256, 32, sha) ||
+		if (bad || !name || !sha || nv_object_name_parse(name, NULL, NULL) ||
+		    nv_unhex(r->sha256, 32, sha) ||
 		    (out->n && strcmp(out->objs[out->n - 1].name, name) >= 0)) {
 			rc = nv_error_set(NV_EMISMATCH, "manifest: object line %zu is malformed, "
 					  "out of order or beyond the count", out->n + 1);
