@@ -5,7 +5,7 @@
  * last. Called by cmd_replicate.c. */
 #include "replicate.h"
 #include "replicate_int.h"
-#include "engine/lease.h"
+#include "engine/dest_lock.h"
 #include "engine/lister.h"
 #include "util/log.h"
 
@@ -360,10 +360,8 @@ static int nv_repl_publish(nv_repl *r)
 
 /* ---- the run ---- */
 
-static int nv_repl_run(nv_repl *r, nv_lease **lease)
+static int nv_repl_run(nv_repl *r, nv_dest_lock **lease)
 {
-	nv_lease_opts lo = { .mode = NV_LEASE_EXCLUSIVE, .wait_ms = r->o->wait_lock_ms,
-			     .command = "replicate" };
 	nv_outcome part = { 0 };
 	int rc;
 
@@ -375,14 +373,15 @@ static int nv_repl_run(nv_repl *r, nv_lease **lease)
 		return nv_error_wrap(rc, "%s", r->dst_loc->text);
 	if ((rc = nv_repl_dst_descriptor(r)))
 		return rc;
-	if ((rc = nv_lease_acquire(lease, r->dst_loc, &lo)))
+	/* This host's lock on the destination, then the lease there. */
+	if ((rc = nv_dest_lock_take(lease, r->dst_loc, "replicate", r->o->wait_lock_ms)))
 		return rc;
 	if ((rc = nv_repl_dst_manifests(r)) || (rc = nv_repl_plan(r)))
 		return rc;
 	/* Objects, then catalogs, each pass on the pool. */
 	rc = nv_replicate_objects(r->src_loc, r->dst_loc, r->objs, r->nobjs - r->ncatalogs,
 				  r->o, r->st, &part);
-	if (!rc && !part.fatal && !part.failed && !part.differ && !nv_lease_lost(*lease))
+	if (!rc && !part.fatal && !part.failed && !part.differ && !nv_dest_lock_lost(*lease))
 		rc = nv_replicate_objects(r->src_loc, r->dst_loc, r->objs + r->nobjs -
 					  r->ncatalogs, r->ncatalogs, r->o, r->st, &part);
 	r->out = part;
@@ -390,7 +389,7 @@ static int nv_repl_run(nv_repl *r, nv_lease **lease)
 		return rc;
 	if (part.fatal)
 		return part.fatal;
-	if (nv_lease_lost(*lease))
+	if (nv_dest_lock_lost(*lease))
 		return nv_error_set(NV_ECANCEL, "the lease at %s was lost: nothing published",
 				    r->dst_loc->text);
 	if (part.failed || part.differ) {
@@ -405,7 +404,7 @@ int nv_replicate(const nv_location *src, const nv_location *dst, const nv_replic
 		 nv_replicate_stats *st)
 {
 	nv_repl r = { .src_loc = src, .dst_loc = dst, .o = o, .st = st };
-	nv_lease *lease = NULL;
+	nv_dest_lock *lease = NULL;
 	struct timespec t0, t1;
 	int rc;
 
@@ -416,7 +415,7 @@ int nv_replicate(const nv_location *src, const nv_location *dst, const nv_replic
 		r.out.fatal = rc;
 	if (r.out.fatal)
 		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
-	nv_lease_release(lease);
+	nv_dest_lock_release(lease);
 	st->failed = r.out.failed;
 	st->differ = r.out.differ;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
