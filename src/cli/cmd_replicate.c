@@ -1,6 +1,7 @@
 /* cmd_replicate.c: the replicate and unlock commands. Called by the
  * dispatcher in cli.c. */
 #include "cli.h"
+#include "cmd_vault.h"
 #include "engine/lease.h"
 #include "util/log.h"
 #include "vault/replicate.h"
@@ -160,36 +161,22 @@ out:
 	return code;
 }
 
+static int nv_replicate_each(nv_cli *c, const char *rel, const void *o)
+{
+	return nv_replicate_one(c, rel, *(const nv_replicate_opts *)o);
+}
+
 static int nv_cmd_replicate_all(nv_cli *c, const nv_replicate_opts *o)
 {
-	nv_location *prefix = NULL;
-	char **vaults = NULL;
-	size_t n = 0, failed = 0;
-	int code = NV_EXIT_OK, one;
+	size_t n, failed;
+	int code = nv_vread_each_vault(c, nv_replicate_each, o, &n, &failed);
+	nv_log_field x[] = { NV_LF_U("vaults", n), NV_LF_U("replicated", n - failed) };
+	nv_summary s = { .failed = failed, .generation = -1, .exit_code = code,
+			 .extra = x, .n_extra = NV_LF_COUNT(x) };
 
-	if (nv_cli_location(c, 0, &prefix))
-		return NV_EXIT_USAGE;
-	if (nv_vaults_find(prefix, &vaults, &n)) {
-		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
-		nv_location_free(prefix);
-		return nv_exit_for_error(nv_error_code());
-	}
-	for (size_t i = 0; i < n; i++) {
-		one = nv_replicate_one(c, vaults[i], *o);
-		failed += one != 0;
-		code = nv_exit_worst(code, one);
-	}
-	{
-		nv_log_field x[] = { NV_LF_U("vaults", n), NV_LF_U("replicated", n - failed) };
-		nv_summary s = { .failed = failed, .generation = -1, .exit_code = code,
-				 .extra = x, .n_extra = NV_LF_COUNT(x) };
-
-		nv_log_summary(code ? NV_LOG_ERROR : NV_LOG_NOTICE, &s, "replicate --all %s -> %s: "
-			       "%zu vaults, %zu replicated, %zu failed", prefix->text, c->args[1],
-			       n, n - failed, failed);
-	}
+	nv_log_summary(code ? NV_LOG_ERROR : NV_LOG_NOTICE, &s, "replicate --all %s -> %s: "
+		       "%zu vaults, %zu replicated, %zu failed", c->args[0], c->args[1], n,
+		       n - failed, failed);
 	nv_cli_metrics_total(c, c->args[1], code);
-	nv_vaults_free(vaults, n);
-	nv_location_free(prefix);
 	return code;
 }

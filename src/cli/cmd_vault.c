@@ -2,6 +2,7 @@
  * the pinned descriptor, the generation asked for and its catalog. */
 #include "cmd_vault.h"
 #include "keys.h"
+#include "vault/vault_many.h"
 #include "util/log.h"
 #include "vault/vault_select.h"
 
@@ -66,4 +67,29 @@ void nv_vread_close(nv_vread_session *s)
 	nv_age_identity_free(s->id);
 	nv_location_free(s->loc);
 	memset(s, 0, sizeof(*s));
+}
+
+int nv_vread_each_vault(nv_cli *c, nv_vault_fn one, const void *ctx, size_t *n,
+			size_t *failed)
+{
+	nv_location *prefix = NULL;
+	char **vaults = NULL;
+	int code = NV_EXIT_OK, rc;
+
+	*n = *failed = 0;
+	if (nv_cli_location(c, 0, &prefix))
+		return NV_EXIT_USAGE;
+	if (nv_vaults_find(prefix, &vaults, n)) {
+		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
+		nv_location_free(prefix);
+		return nv_exit_for_error(nv_error_code());
+	}
+	for (size_t i = 0; i < *n; i++) {
+		rc = one(c, vaults[i], ctx);
+		*failed += rc != 0;
+		code = nv_exit_worst(code, rc);
+	}
+	nv_vaults_free(vaults, *n);
+	nv_location_free(prefix);
+	return code;
 }

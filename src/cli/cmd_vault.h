@@ -28,6 +28,14 @@ enum nv_vread_want {
  * exit code (enum nv_exit), the error already logged. */
 int nv_vread_open(nv_vread_session *s, nv_cli *c, int argi, unsigned want);
 void nv_vread_close(nv_vread_session *s);
+/* --all: runs one(c, rel, ctx) on every vault found under the location
+ * c->args[0] (rel: its folder there). Returns the worst of their exit codes
+ * (nv_exit_worst), or the listing's error's; *n vaults found, *failed of them
+ * did not exit 0. One vault's failure does not stop the others. */
+typedef int (*nv_vault_fn)(nv_cli *c, const char *rel, const void *ctx);
+int nv_vread_each_vault(nv_cli *c, nv_vault_fn one, const void *ctx, size_t *n,
+			size_t *failed);
+
 /* Does the location hold a vault descriptor? (ls uses it to switch modes.) */
 int nv_vread_is_vault(const nv_location *loc);
 

@@ -87,41 +87,31 @@ out:
 	return code;
 }
 
+static int nv_verify_each(nv_cli *c, const char *rel, const void *o)
+{
+	return nv_verify_one(c, rel, o);
+}
+
 static int nv_verify_all(nv_cli *c, const nv_verify_opts *o)
 {
-	nv_location *prefix = NULL;
-	char **vaults = NULL;
-	size_t n = 0, bad = 0;
-	int code = NV_EXIT_OK, one;
+	size_t n, bad;
+	int code;
 
 	if (o->level == NV_VERIFY_DEEP) {
 		nv_log(NV_LOG_ERROR, "verify --all checks list or hash: each vault has its own "
 		       "owner's identity");
 		return NV_EXIT_USAGE;
 	}
-	if (nv_cli_location(c, 0, &prefix))
-		return NV_EXIT_USAGE;
-	if (nv_vaults_find(prefix, &vaults, &n)) {
-		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
-		nv_location_free(prefix);
-		return nv_exit_for_error(nv_error_code());
-	}
-	for (size_t i = 0; i < n; i++) {
-		one = nv_verify_one(c, vaults[i], o);
-		bad += one != 0;
-		code = nv_exit_worst(code, one);
-	}
+	code = nv_vread_each_vault(c, nv_verify_each, o, &n, &bad);
 	{
 		nv_log_field x[] = { NV_LF_U("vaults", n), NV_LF_U("good", n - bad) };
 		nv_summary s = { .failed = bad, .generation = -1, .exit_code = code,
 				 .extra = x, .n_extra = NV_LF_COUNT(x) };
 
 		nv_log_summary(code ? NV_LOG_ERROR : NV_LOG_NOTICE, &s, "verify --all %s: %zu "
-			       "vaults, %zu good, %zu failed", prefix->text, n, n - bad, bad);
+			       "vaults, %zu good, %zu failed", c->args[0], n, n - bad, bad);
 	}
 	nv_cli_metrics_total(c, c->args[0], code);
-	nv_vaults_free(vaults, n);
-	nv_location_free(prefix);
 	return code;
 }
 
