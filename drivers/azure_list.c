@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "list_guard.h"
 #include "util/log.h"
 
 struct az_item {
@@ -33,6 +34,8 @@ struct nv_list {
 	char *next_marker;
 	char *last;          /* last key returned, for the order check */
 	int err;
+	nv_list_guard guard; /* stops a server that would page forever */
+	char *what;          /* "azure: listing CONTAINER/PREFIX at ENDPOINT" */
 };
 
 static void az_list_cur_clear(struct nv_list *it)
@@ -108,7 +111,8 @@ static int az_list_xml(void *ctx, const char *path, const char *text, size_t len
 		rc = az_list_push(it);
 		az_list_cur_clear(it);
 	} else if (strcmp(sub, "/Name") == 0) {
-		rc = az_set_str(&it->cur_name, text, len);
+		if (!(rc = nv_list_guard_key(&it->guard, text, len)))
+			rc = az_set_str(&it->cur_name, text, len);
 	} else if (strcmp(sub, "/Properties/Content-Length") == 0) {
 		it->cur_size = strtoull(text, NULL, 10);
 	} else if (strcmp(sub, "/Properties/Last-Modified") == 0) {
@@ -135,6 +139,7 @@ static void az_list_page_reset(void *ctx)
 	it->xml = NULL;
 	it->err = nv_xml_new(&it->xml, az_list_xml, it);
 	az_list_cur_clear(it);
+	nv_list_guard_restart(&it->guard);
 	it->n = it->pos = 0;
 	it->names.len = 0;
 	free(it->next_marker);
@@ -145,9 +150,9 @@ static int az_list_sink(void *ctx, const void *data, size_t len)
 {
 	struct nv_list *it = ctx;
 
-	if (it->err)
-		return it->err;
-	return nv_xml_feed(it->xml, data, len, 0);
+	if (!it->err)
+		it->err = nv_xml_feed(it->xml, data, len, 0);
+	return it->err;
 }
 
 static int az_list_fetch(struct nv_list *it)
@@ -173,10 +178,15 @@ static int az_list_fetch(struct nv_list *it)
 				az_list_page_reset, &resp);
 	if (rc == 0 && resp.status / 100 != 2)
 		rc = nv_az_error(c, &resp, "list", it->prefix);
-	else if (rc == 0)
-		rc = it->err ? it->err : nv_xml_feed(it->xml, NULL, 0, 1);
-	if (rc < 0 && rc != NV_ENOTFOUND)
+	else if (rc == 0 && !(rc = it->err))
+		rc = it->err = nv_xml_feed(it->xml, NULL, 0, 1);
+	if (rc < 0 && rc == it->err) /* the parse stopped, as the answer came or at its end */
+		nv_error_wrap(rc, "%s: its answer is refused", it->what);
+	else if (rc < 0 && rc != NV_ENOTFOUND)
 		nv_error_wrap(rc, "listing %s/%s", c->container, it->prefix);
+	else if (rc == 0)
+		rc = nv_list_guard_page(&it->guard, it->next_marker && it->next_marker[0],
+					it->next_marker, it->what);
 	nv_http_resp_clear(&resp);
 	nv_sb_free(&q);
 	if (rc < 0)
@@ -202,6 +212,8 @@ void nv_az_list_close(struct nv_list *it)
 	free(it->marker);
 	free(it->next_marker);
 	free(it->last);
+	free(it->what);
+	nv_list_guard_free(&it->guard);
 	free(it);
 }
 
@@ -216,6 +228,13 @@ int nv_az_list_open(struct nv_list **out, struct nv_conn *c, const char *prefix)
 		return nv_error_set(NV_ERR, "out of memory");
 	}
 	it->c = c;
+	nv_list_guard_init(&it->guard, 1);
+	if (asprintf(&it->what, "azure: listing %s/%s at %s", c->container, it->prefix,
+		     c->endpoint) < 0) {
+		it->what = NULL;
+		nv_az_list_close(it);
+		return nv_error_set(NV_ERR, "out of memory");
+	}
 	*out = it;
 	return 0;
 }
@@ -237,8 +256,8 @@ int nv_az_list_next(struct nv_list *it, nv_entry *out)
 	key = it->names.s + item->name;
 	/* The service lists in byte order of names; the engine relies on it. */
 	if (it->last && strcmp(it->last, key) >= 0)
-		return nv_error_set(NV_ERR, "azure: listing of %s out of order ('%s' after '%s')",
-				    it->c->container, key, it->last);
+		return nv_error_set(NV_ERR, "%s: out of order ('%s' after '%s')", it->what, key,
+				    it->last);
 	if (az_set_str(&it->last, key, strlen(key)) < 0)
 		return NV_ERR;
 	*out = item->e;

@@ -2,6 +2,7 @@
  * with continuation tokens and parsed by the streaming XML reader. Called via s3.c's
  * table (and its open, for the probe); calls down into s3_request.c only. */
 #include "s3_int.h"
+#include "list_guard.h"
 #include "util/log.h"
 
 #include <stdio.h>
@@ -29,6 +30,8 @@ struct nv_list {
 	int err;
 	char *last;           /* the last key handed out, to check the server's order */
 	int sort;             /* list_sort: whole listing read, then sorted here */
+	nv_list_guard guard;  /* stops a server that would page forever */
+	char *what;           /* "s3: listing s3://bucket/prefix at host", for messages */
 };
 
 static void page_clear(struct nv_list *it)
@@ -94,6 +97,8 @@ static int list_xml(void *ctx, const char *path, const char *text, size_t len)
 		return 0;
 	path += 17;
 	if (strcmp(path, "Contents/Key") == 0) {
+		if (nv_list_guard_key(&it->guard, text, len))
+			return NV_ERR;
 		free(it->cur.key);
 		if (!(it->cur.key = strndup(text, len)))
 			return nv_error_set(NV_ERR, "out of memory");
@@ -143,11 +148,13 @@ static int list_fetch(struct nv_list *it)
 	rc = nv_s3_call(it->c, it->c->http, &call, &r);
 	if (!rc && !nv_s3_ok(&r))
 		rc = nv_s3_error(it->c, &r, "GET (list)", NULL);
-	if (!rc)
-		rc = nv_xml_parse(r.body ? r.body : "", r.body_len, list_xml, it);
+	if (!rc && (rc = nv_xml_parse(r.body ? r.body : "", r.body_len, list_xml, it)))
+		nv_error_wrap(rc, "%s: its answer is refused", it->what);
 	if (!rc && it->truncated && !it->token)
-		rc = nv_error_set(NV_ERR, "s3: listing of s3://%s/%s is truncated but has no "
-				  "continuation token", it->c->bucket, it->prefix);
+		rc = nv_error_set(NV_ERR, "%s: a page is truncated but has no continuation token",
+				  it->what);
+	if (!rc)
+		rc = nv_list_guard_page(&it->guard, it->truncated, it->token, it->what);
 	it->more = !rc && it->truncated;
 	free(token);
 	nv_http_resp_clear(&r);
@@ -215,6 +222,13 @@ int nv_s3_list_open(struct nv_list **out, struct nv_conn *c, const char *prefix)
 	it->max_keys = (unsigned)c->page_size;
 	it->more = 1;
 	it->sort = c->list_sort;
+	nv_list_guard_init(&it->guard, !it->sort);
+	if (asprintf(&it->what, "s3: listing s3://%s/%s at %s", c->bucket, it->prefix,
+		     c->host) < 0) {
+		it->what = NULL;
+		nv_s3_list_close(it);
+		return nv_error_set(NV_ERR, "out of memory");
+	}
 	if (it->sort) {
 		int rc;
 
@@ -248,10 +262,9 @@ int nv_s3_list_next(struct nv_list *it, nv_entry *out)
 	/* The engine merge-joins sorted streams: a server that breaks S3's byte
 	 * order must stop the listing here, not corrupt a sync later. */
 	if (it->last && strcmp(it->last, o->key) >= 0)
-		return it->err = nv_error_set(NV_ERR, "s3: s3://%s/%s lists '%s' after '%s', not in "
-					      "byte order as S3 does (for such a server set "
-					      "list_sort = true)", it->c->bucket, it->c->root,
-					      o->key, it->last);
+		return it->err = nv_error_set(NV_ERR, "%s: '%s' comes after '%s', not in byte "
+					      "order as S3 lists (for such a server set "
+					      "list_sort = true)", it->what, o->key, it->last);
 	free(it->last);
 	if (!(it->last = strdup(o->key)))
 		return it->err = nv_error_set(NV_ERR, "out of memory");
@@ -272,6 +285,8 @@ void nv_s3_list_close(struct nv_list *it)
 	free(it->token);
 	free(it->prefix);
 	free(it->last);
+	free(it->what);
+	nv_list_guard_free(&it->guard);
 	free(it);
 }
 
