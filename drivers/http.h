@@ -185,13 +185,15 @@ void nv_http_redact_header(char *out, size_t cap, const char *line);
  * the element's path from the root ("ListBucketResult/Contents/Key", local
  * names, namespace prefixes stripped) and its own character data (NUL-terminated,
  * not trimmed; capped at 64 KiB, longer text fails). Returning nonzero stops
- * parsing and nv_xml_feed returns that value. DTDs and entity declarations are
- * refused. */
+ * parsing and nv_xml_feed returns that value. DTDs (so entity declarations),
+ * nesting deeper than 64 elements and text over 64 KiB are refused: like
+ * malformed XML they are NV_ERR, the server's fault (a stopped run exits 4), never
+ * NV_EINVAL, which would blame the user's configuration (exit 2). */
 typedef int (*nv_xml_cb)(void *ctx, const char *path, const char *text, size_t len);
 typedef struct nv_xml nv_xml;
 
 int nv_xml_new(nv_xml **out, nv_xml_cb cb, void *ctx);
-/* Feeds bytes; final = 1 on the last call. NV_EINVAL on malformed XML. */
+/* Feeds bytes; final = 1 on the last call. NV_ERR on malformed or refused XML. */
 int nv_xml_feed(nv_xml *x, const void *data, size_t len, int final);
 void nv_xml_free(nv_xml *x);
 /* One-shot parse of a whole document. */

@@ -49,7 +49,7 @@ static void on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 		return;
 	if (x->depth >= sizeof(x->marks) / sizeof(x->marks[0]) ||
 	    x->path_len + n + 2 > sizeof(x->path)) {
-		stop(x, nv_error_set(NV_EINVAL, "XML nested too deeply"));
+		stop(x, nv_error_set(NV_ERR, "XML nested too deeply"));
 		return;
 	}
 	x->marks[x->depth++] = x->path_len;
@@ -91,7 +91,7 @@ static void on_text(void *ud, const XML_Char *s, int len)
 	if (x->err)
 		return;
 	if (x->text.len + (size_t)len > XML_MAX_TEXT) {
-		stop(x, nv_error_set(NV_EINVAL, "XML element text too long"));
+		stop(x, nv_error_set(NV_ERR, "XML element text too long"));
 		return;
 	}
 	nv_sb_addn(&x->text, s, (size_t)len);
@@ -106,7 +106,7 @@ static void on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
 	struct nv_xml *x = ud;
 
 	(void)name; (void)sysid; (void)pubid; (void)has_internal;
-	stop(x, nv_error_set(NV_EINVAL, "XML with a DTD refused"));
+	stop(x, nv_error_set(NV_ERR, "XML with a DTD refused"));
 }
 
 int nv_xml_new(nv_xml **out, nv_xml_cb cb, void *ctx)
@@ -142,7 +142,7 @@ int nv_xml_feed(nv_xml *x, const void *data, size_t len, int final)
 		if (XML_Parse(x->p, data, chunk, last) == XML_STATUS_ERROR) {
 			if (x->err)
 				return x->err;
-			return x->err = nv_error_set(NV_EINVAL, "malformed XML at line %lu: %s",
+			return x->err = nv_error_set(NV_ERR, "malformed XML at line %lu: %s",
 						     (unsigned long)XML_GetCurrentLineNumber(x->p),
 						     XML_ErrorString(XML_GetErrorCode(x->p)));
 		}

@@ -265,6 +265,9 @@ static int delete_request(struct nv_conn *c, const char *const *keys, size_t n,
 	rc = nv_s3_delete_parse(&res, r.body, r.body_len);
 	if (rc && nv_xml_error_parse(&e, r.body, r.body_len))
 		rc = nv_s3_error(c, &r, "POST (delete)", NULL);
+	else if (rc)
+		nv_error_wrap(rc, "s3: DeleteObjects on s3://%s at %s: its answer is refused",
+			      c->bucket, c->host);
 	if (rc || (rc = check_answer(c, keys, n, use, &res)))
 		goto out;
 	for (size_t i = 0; i < res.nerrors; i++) {

@@ -113,8 +113,10 @@ static int create_upload(struct nv_writer *w)
 
 	if (!rc && !nv_s3_ok(&r))
 		rc = nv_s3_error(w->c, &r, "POST (create multipart upload)", w->key);
-	if (!rc)
-		rc = nv_xml_parse(r.body ? r.body : "", r.body_len, upload_id_xml, &w->upload_id);
+	if (!rc && (rc = nv_xml_parse(r.body ? r.body : "", r.body_len, upload_id_xml,
+				      &w->upload_id)))
+		nv_error_wrap(rc, "s3: CreateMultipartUpload of %s at %s: its answer is refused",
+			      w->key, w->c->host);
 	if (!rc && !w->upload_id)
 		rc = nv_error_set(NV_ERR, "s3: %s: no UploadId in the answer to "
 				  "CreateMultipartUpload", w->key);

@@ -105,9 +105,28 @@ static void test_xml_bad(void **state)
 	struct collect c = { 0 };
 	const char *dtd = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"aaaa\">]><x>&a;</x>";
 
+	nv_sb deep = { 0 };
+	char *big;
+	int i;
+
 	(void)state;
-	assert_int_equal(nv_xml_parse("<a><b></a>", 10, list_cb, &c), NV_EINVAL);
-	assert_int_equal(nv_xml_parse(dtd, strlen(dtd), list_cb, &c), NV_EINVAL);
+	/* The server's fault, never the user's configuration (NV_EINVAL exits 2). */
+	assert_int_equal(nv_xml_parse("<a><b></a>", 10, list_cb, &c), NV_ERR);
+	assert_int_equal(nv_xml_parse(dtd, strlen(dtd), list_cb, &c), NV_ERR);
+	assert_non_null(strstr(nv_error_msg(), "DTD"));
+	for (i = 0; i < 10000; i++)
+		nv_sb_add(&deep, "<a>");
+	assert_int_equal(nv_xml_parse(deep.s, deep.len, list_cb, &c), NV_ERR);
+	assert_non_null(strstr(nv_error_msg(), "nested too deeply"));
+	nv_sb_free(&deep);
+	big = malloc(70000);
+	assert_non_null(big);
+	memset(big, 'x', 70000);
+	memcpy(big, "<a>", 3);
+	memcpy(big + 70000 - 4, "</a>", 4);
+	assert_int_equal(nv_xml_parse(big, 70000, list_cb, &c), NV_ERR);
+	assert_non_null(strstr(nv_error_msg(), "text too long"));
+	free(big);
 }
 
 static void test_xml_error(void **state)
