@@ -11,11 +11,8 @@
 . "$NV_SRCDIR/tests/servers/s3rver.sh"
 . "$NV_SRCDIR/tests/servers/azurite.sh"
 . "$NV_SRCDIR/tests/servers/faultproxy.sh"
-nv_start_s3rver bkt
-nv_start_faultproxy "$S3_ENDPOINT"
-export AWS_ACCESS_KEY_ID="$S3_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET" AWS_ENDPOINT_URL="$FP_URL"
-export AWS_REGION=us-east-1 NAVETTE_CONDITIONAL_WRITES=false NAVETTE_STATE_DIR="$NV_TMP/state"
-unset AWS_SESSION_TOKEN NAVETTE_HTTP_TRACE NAVETTE_FAULT NAVETTE_LIST_SORT
+nv_faultproxy_s3 bkt
+export NAVETTE_STATE_DIR="$NV_TMP/state"
 nv() { timeout 120 "$NAVETTE" "$@"; }
 host="127.0.0.1:$FP_PORT"
 
@@ -104,10 +101,7 @@ expect_exit 0 "without the fault, verify passes" env NAVETTE_LIST_SORT=true time
 	"$NAVETTE" verify s3://bkt/v
 
 # ---- Azure ----
-nv_start_azurite
-nv_azurite_container plain
-nv_start_faultproxy "http://127.0.0.1:$AZ_PORT"
-export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$AZ_ACCOUNT;AccountKey=$AZ_KEY;BlobEndpoint=$FP_URL/$AZ_ACCOUNT;"
+nv_faultproxy_azure plain
 # az_page FILE NAMES MARKER: a List Blobs page with these blob names and NextMarker.
 az_page() {
 	local k

@@ -18,6 +18,12 @@
 #                               ("-" for those passed through)
 #   nv_faultproxy_clear_log     empties the request log
 #   nv_stop_faultproxy [PID]    stops it (also done at exit)
+#   nv_faultproxy_s3 BUCKET...  s3rver (s3rver.sh sourced) with these buckets and
+#                               a proxy before it; exports AWS_* for navette to go
+#                               through the proxy (conditional_writes off: s3rver
+#                               ignores If-None-Match)
+#   nv_faultproxy_azure CONTAINER...  the same with Azurite (azurite.sh sourced):
+#                               AZURE_STORAGE_CONNECTION_STRING through the proxy
 #
 # S3 through it: AWS_ENDPOINT_URL=$FP_URL (SigV4 signs the Host header, which the
 # proxy passes on unchanged). Azure: endpoint $FP_URL/$AZ_ACCOUNT.
@@ -69,4 +75,21 @@ nv_stop_faultproxy() {
 	[ -n "$pid" ] || return 0
 	kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	return 0
+}
+
+nv_faultproxy_s3() {
+	nv_start_s3rver "$@"
+	nv_start_faultproxy "$S3_ENDPOINT"
+	export AWS_ACCESS_KEY_ID="$S3_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET"
+	export AWS_ENDPOINT_URL="$FP_URL" AWS_REGION=us-east-1 NAVETTE_CONDITIONAL_WRITES=false
+	unset AWS_SESSION_TOKEN NAVETTE_HTTP_TRACE NAVETTE_FAULT NAVETTE_LIST_SORT
+}
+
+nv_faultproxy_azure() {
+	local c
+	nv_start_azurite
+	for c in "$@"; do nv_azurite_container "$c"; done
+	nv_start_faultproxy "http://127.0.0.1:$AZ_PORT"
+	export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$AZ_ACCOUNT;AccountKey=$AZ_KEY;BlobEndpoint=$FP_URL/$AZ_ACCOUNT;"
+	unset NAVETTE_HTTP_TRACE NAVETTE_FAULT
 }
