@@ -46,9 +46,11 @@
 //             (500 InternalError)
 //
 // Request log (--log FILE), one line per request once its fate is known:
-//   METHOD PATH[?QUERY] STATUS RULE
+//   METHOD PATH[?QUERY] STATUS RULE MS
 // STATUS is the status sent, or "reset", "cut" or "error"; RULE is the rule's
-// name or "-" when passed through. Tests count lines with grep. The same log
+// name or "-" when passed through; MS the request's arrival (milliseconds since
+// the epoch), so a test can check that a client waited at least as long as it
+// was asked to (a lower bound: a loaded machine only makes the gaps longer). Tests count lines with grep. The same log
 // and the rules with their counters (seen, fired) are served as JSON:
 //   GET /__faultproxy/log   GET /__faultproxy/rules   PUT /__faultproxy/rules
 //   DELETE /__faultproxy/log (clears it)
@@ -182,9 +184,10 @@ function pick(req, path, query) {
 const log = [];
 function record(req, status, rule) {
   const e = { method: req.method, url: req.url, status: String(status),
-    rule: rule ? rule.name : '-' };
+    rule: rule ? rule.name : '-', ms: req.arrived };
   log.push(e);
-  if (opts.log) fs.appendFileSync(opts.log, `${e.method} ${e.url} ${e.status} ${e.rule}\n`);
+  if (opts.log)
+    fs.appendFileSync(opts.log, `${e.method} ${e.url} ${e.status} ${e.rule} ${e.ms}\n`);
 }
 
 // ---- helpers ----
@@ -351,6 +354,7 @@ function control(req, res, path) {
 }
 
 const server = http.createServer((req, res) => {
+  req.arrived = Date.now();
   const q = req.url.indexOf('?');
   const path = q < 0 ? req.url : req.url.slice(0, q);
   const query = q < 0 ? '' : req.url.slice(q + 1);

@@ -8,7 +8,8 @@
 #                               front of UPSTREAM_URL (http://127.0.0.1:PORT);
 #                               sets FP_PORT, FP_PID, FP_URL (http://127.0.0.1:FP_PORT),
 #                               FP_RULES (its rules file) and FP_LOG (its request log,
-#                               "METHOD PATH?QUERY STATUS RULE" per line)
+#                               "METHOD PATH?QUERY STATUS RULE MS" per line, MS the
+#                               arrival in milliseconds)
 #   nv_faultproxy_rules JSON    replaces the rules (an array; "[]" passes all through)
 #                               and the rules' counters; takes effect on the next request
 #   nv_faultproxy_count [-r RULE] REGEX
@@ -16,6 +17,9 @@
 #                               "METHOD PATH?QUERY": anchor it with ^ and $ for one
 #                               exact request); with -r only those RULE decided
 #                               ("-" for those passed through)
+#   nv_faultproxy_min_gap REGEX the shortest time in ms between two consecutive
+#                               logged requests matching REGEX (as above): a client
+#                               told to wait N ms must show a gap of at least N
 #   nv_faultproxy_clear_log     empties the request log
 #   nv_stop_faultproxy [PID]    stops it (also done at exit)
 #   nv_faultproxy_s3 BUCKET...  s3rver (s3rver.sh sourced) with these buckets and
@@ -66,6 +70,11 @@ nv_faultproxy_count() {
 	# The log line is "METHOD URL STATUS RULE": REGEX sees the first two fields.
 	awk -v re="$1" -v rule="$rule" '($1 " " $2) ~ re && (rule == "" || $4 == rule) { n++ }
 		END { print n + 0 }' "$FP_LOG"
+}
+
+nv_faultproxy_min_gap() {
+	awk -v re="$1" '($1 " " $2) ~ re { if (n++ && (min == "" || $5 - t < min)) min = $5 - t; t = $5 }
+		END { print (min == "" ? -1 : min) }' "$FP_LOG"
 }
 
 nv_faultproxy_clear_log() { : >"$FP_LOG"; }
