@@ -397,8 +397,16 @@ int nv_http_curl_error(nv_http *h, const nv_http_req *req, CURLcode rc, const ch
 		       const char *shown)
 {
 	const char *why = detail[0] ? detail : curl_easy_strerror(rc);
+	char host[256];
 
 	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+		/* Said in our words with the name: curl's own text varies with its
+		 * resolver, and a mistyped endpoint is the usual cause. */
+		if (url_host(host, sizeof(host), req->url))
+			snprintf(host, sizeof(host), "(unknown)");
+		return nv_error_set(NV_ERETRY, "%s: %s %s: could not resolve host %s", h->name,
+				    req->method, shown, host);
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CERTPROBLEM:
@@ -478,6 +486,33 @@ static void resp_reset(nv_http_resp *r)
 	r->attempts = attempts;
 }
 
+/* A new handle after a transport failure. libcurl 7.88 keeps a failed
+ * transfer's receive buffer across curl_easy_reset (after a failed name
+ * resolution), and then refuses CURLOPT_BUFFERSIZE with "A libcurl function
+ * was given a bad argument": the retry failed on that instead of resolving
+ * again. The connection is gone anyway; a fresh handle carries nothing over. */
+static CURLcode http_renew(nv_http *h)
+{
+	CURL *c = curl_easy_init();
+
+	if (!c)
+		return CURLE_OUT_OF_MEMORY;
+	curl_easy_cleanup(h->curl);
+	h->curl = c;
+	return CURLE_OK;
+}
+
+/* The failure rc, its message saying how many requests were sent. */
+static int attempts_said(int rc, unsigned attempts)
+{
+	char msg[1024];
+
+	if (attempts < 2)
+		return rc;
+	snprintf(msg, sizeof(msg), "%s", nv_error_msg());
+	return nv_error_set(rc, "%s (%u attempts)", msg, attempts);
+}
+
 int nv_http_send(nv_http *h, nv_http_req *req, nv_http_resp *resp)
 {
 	char shown[1024], detail[CURL_ERROR_SIZE];
@@ -523,8 +558,10 @@ int nv_http_send(nv_http *h, nv_http_req *req, nv_http_resp *resp)
 		if (cc != CURLE_OK) {
 			/* The one policy decides and sleeps (util/retry.h). */
 			rc = nv_http_curl_error(h, req, cc, detail, shown);
+			if ((cc = http_renew(h)) != CURLE_OK)
+				return nv_error_set(NV_ERR, "%s: out of memory", h->name);
 			if (!nv_retry_again(rc))
-				return rc;
+				return attempts_said(rc, attempt + 1);
 			continue;
 		}
 		again = req->retryable ? req->retryable(req->ctx, resp) : default_retryable(resp);

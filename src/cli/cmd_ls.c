@@ -75,7 +75,9 @@ int nv_cmd_ls(nv_cli *c)
 
 	if (nv_cli_location(c, 0, &loc))
 		return NV_EXIT_USAGE;
-	if (nv_vread_is_vault(loc)) {
+	if ((rc = nv_vread_is_vault(loc)) < 0)
+		goto out;
+	if (rc) {
 		nv_location_free(loc);
 		return nv_ls_vault(c);
 	}

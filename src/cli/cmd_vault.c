@@ -12,10 +12,10 @@ int nv_vread_is_vault(const nv_location *loc)
 {
 	nv_store *s;
 	nv_entry e;
-	int found;
+	int found, rc;
 
-	if (nv_drv_open(&s, loc))
-		return 0;
+	if ((rc = nv_drv_open(&s, loc)))
+		return rc;
 	found = nv_drv_stat(s, NV_VAULT_DESCRIPTOR, &e) == 0;
 	nv_drv_close(s);
 	nv_error_clear();

@@ -36,7 +36,10 @@ typedef int (*nv_vault_fn)(nv_cli *c, const char *rel, const void *ctx);
 int nv_vread_each_vault(nv_cli *c, nv_vault_fn one, const void *ctx, size_t *n,
 			size_t *failed);
 
-/* Does the location hold a vault descriptor? (ls uses it to switch modes.) */
+/* Does the location hold a vault descriptor? (ls uses it to switch modes.) 1 or
+ * 0; a negative nv_err, message kept, when the store could not be opened: the
+ * caller reports it rather than open again (a second open after the retries
+ * of the first one would fail again, with the attempt budget spent). */
 int nv_vread_is_vault(const nv_location *loc);
 
 #endif
