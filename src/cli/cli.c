@@ -96,8 +96,9 @@ static const nv_command nv_commands[] = {
 	  "fsync timeout keep-modes progress" NV_MOVE_OPTS,
 	  "pull VAULT DIR [--generation N] [PATH...] --identity FILE",
 	  "Restore VAULT's newest generation (or N) into DIR, all of it or the PATHs given.\n"
-	  "Every object is checked against the signed manifest before it is decrypted."
-	  NV_HELP_MOVE },
+	  "Each object is read once, hashed and decrypted in one pass; a file is renamed\n"
+	  "into place only when its object matches the signed manifest and its plaintext\n"
+	  "the signed catalog." NV_HELP_MOVE },
 	{ "verify", nv_cmd_verify, 1, 1,
 	  "level max-age identity passphrase-file signing-pubkey signing-pubkeys all transfers "
 	  "timeout metrics-file progress",

@@ -1,12 +1,11 @@
 /* vault_pull.c: the reader's jobs on the one worker pool (engine/pool.h):
- * check stored bytes, then decrypt, check and (for pull) restore each object.
- * Called through vault_pull.h. */
+ * each object read once (object_read.h): stored bytes checked, decrypted,
+ * checked and (for pull) restored in one pass. Called through vault_pull.h. */
 #include "vault_pull.h"
 #include "engine/pool.h"
-#include "util/hash.h"
+#include "object_read.h"
 #include "util/log.h"
 #include "util/progress.h"
-#include "vault.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,178 +21,29 @@ typedef struct nv_vrun {
 typedef struct nv_vworker {
 	nv_vrun *p;
 	nv_store *vault, *target;
-	unsigned char *in, *out; /* stored bytes; decrypted plaintext */
-	size_t in_size;
-	nv_sha256 *sha, *psha;   /* of the stored bytes; of the plaintext */
+	nv_objread *rd; /* the one pass over each object (object_read.h) */
 } nv_vworker;
 
-static int nv_vread_missing(const nv_obj_rec *rec)
-{
-	return nv_error_set(NV_ENOTFOUND, "object %s is missing", rec->name);
-}
-
-/* Pass 1: the stored bytes, streamed, against the manifest's size and SHA-256.
- * Reads at most one byte past the recorded size, so a grown object is caught
- * without reading all of it. An object smaller than the buffer arrives in one
- * read and stays there (*held set): pass 2 decrypts those very bytes. */
-static int nv_vread_check_stored(nv_vworker *w, const nv_obj_rec *rec, int *held)
-{
-	unsigned char sha[NV_SHA256_LEN];
-	uint64_t off = 0;
-	size_t got, want;
-	int rc;
-
-	*held = 0;
-	for (;;) {
-		want = rec->size + 1 - off < w->in_size ? (size_t)(rec->size + 1 - off)
-							 : w->in_size;
-		rc = nv_drv_read(w->vault, rec->name, off, w->in, want, &got);
-		if (rc) {
-			nv_sha256_final(w->sha, sha); /* resets the context */
-			return rc == NV_ENOTFOUND ? nv_vread_missing(rec) : rc;
-		}
-		nv_progress_stream(got);
-		nv_sha256_update(w->sha, w->in, got);
-		*held = off == 0 && got < want;
-		off += got;
-		if (got < want || off > rec->size)
-			break;
-	}
-	nv_sha256_final(w->sha, sha);
-	return nv_vault_check_stored(rec, off, sha);
-}
-
-/* An error of the restore target is the target's, never the vault's: it must
- * not read as a missing or tampered object. */
-static int nv_vread_target_err(int rc, const char *doing, const char *path)
-{
-	if (rc == NV_ENOTFOUND || rc == NV_EMISMATCH)
-		rc = NV_ERR;
-	return nv_error_wrap(rc, "%s %s", doing, path);
-}
-
-/* Plaintext released by the decryptor: hashed, counted, written if restoring. */
-static int nv_vread_emit(nv_vworker *w, const nv_cat_entry *e, nv_wstream *ws,
-			 uint64_t *plain, size_t len)
-{
-	int rc;
-
-	if (!len)
-		return 0;
-	*plain += len;
-	if (*plain > e->size)
-		return nv_error_set(NV_EMISMATCH, "%s: the object decrypts to more than the "
-				    "catalog's %llu bytes", e->path, (unsigned long long)e->size);
-	nv_sha256_update(w->psha, w->out, len);
-	if (ws && (rc = nv_drv_write(ws, w->out, len)))
-		return nv_vread_target_err(rc, "writing", e->path);
-	return 0;
-}
-
-/* An age failure on bytes the signed manifest vouches for: the object is not
- * what its recipients were sent (or not sent to us): a verification failure
- * of that object, never a usage error. */
-static int nv_vread_age(const nv_obj_rec *rec, int rc)
-{
-	if (rc == NV_EAUTH || rc == NV_EMISMATCH)
-		return nv_error_wrap(NV_EMISMATCH, "object %s", rec->name);
-	return rc;
-}
-
-/* Pass 2: decrypt. A held object is decrypted from the buffer pass 1 checked.
- * A larger one is read again: a store that serves other bytes this time is
- * caught by the size and by the plaintext's SHA-256 against the signed
- * catalog before anything is committed (a second hash of the stored bytes
- * would catch nothing more, and cost a SHA-256 of every byte). */
-static int nv_vread_decrypt(nv_vworker *w, const nv_obj_rec *rec, const nv_cat_entry *e,
-			    nv_wstream *ws, int held)
-{
-	unsigned char psha[NV_SHA256_LEN];
-	uint64_t off = 0, plain = 0;
-	nv_age_dec *d = NULL;
-	size_t got, olen;
-	int rc;
-
-	if ((rc = nv_age_dec_new(&d, w->p->o->id)))
-		return rc;
-	for (;;) {
-		if (held)
-			got = (size_t)rec->size;
-		else if ((rc = nv_drv_read(w->vault, rec->name, off, w->in, w->in_size, &got))) {
-			if (rc == NV_ENOTFOUND)
-				rc = nv_vread_missing(rec);
-			goto out;
-		}
-		off += got;
-		if (off > rec->size) {
-			rc = nv_error_set(NV_EMISMATCH, "object %s grew while being read",
-					  rec->name);
-			goto out;
-		}
-		if ((rc = nv_vread_age(rec, nv_age_dec_update(d, w->in, got, w->out, &olen))) ||
-		    (rc = nv_vread_emit(w, e, ws, &plain, olen)))
-			goto out;
-		if (held || got < w->in_size)
-			break;
-	}
-	if (off != rec->size) {
-		rc = nv_error_set(NV_EMISMATCH, "object %s shrank while being read", rec->name);
-		goto out;
-	}
-	if ((rc = nv_vread_age(rec, nv_age_dec_final(d, w->out, &olen))) ||
-	    (rc = nv_vread_emit(w, e, ws, &plain, olen)))
-		goto out;
-	nv_sha256_final(w->psha, psha);
-	if (plain != e->size || memcmp(psha, e->sha256, NV_SHA256_LEN) != 0)
-		rc = nv_error_set(NV_EMISMATCH, "%s: object %s decrypts to %llu bytes with "
-				  "another SHA-256 than the catalog's (%llu bytes)", e->path,
-				  rec->name, (unsigned long long)plain, (unsigned long long)e->size);
-out:
-	nv_sha256_final(w->psha, psha); /* reset for the next job */
-	nv_age_dec_free(d);
-	return rc;
-}
-
-static int nv_vread_restore(nv_vworker *w, const nv_obj_rec *rec, const nv_cat_entry *e,
-			    int held)
+static int nv_vread_job_once(nv_vworker *w, const nv_vread_job *j)
 {
 	const nv_vread_opts *o = w->p->o;
-	nv_write_opts wo = {
+	const nv_cat_entry *e = j->entry;
+	nv_write_opts wo;
+
+	/* One read of each object: hashed, decrypted and (restore) written to a
+	 * temporary file in the same pass, committed only when both hashes match. */
+	if (!e || o->mode == NV_VREAD_HASH)
+		return nv_objread_check(w->rd, w->vault, j->rec, NULL, NULL);
+	if (o->mode == NV_VREAD_DEEP)
+		return nv_objread_check(w->rd, w->vault, j->rec, o->id, e);
+	wo = (nv_write_opts){
 		.size = (int64_t)e->size,
 		.mtime_sec = e->mtime,
 		.mtime_nsec = e->mtime_ns,
 		.mode = e->mode & (o->keep_modes ? 07777u : 0777u),
 		.flags = NV_WRITE_HAS_MTIME | NV_WRITE_HAS_MODE,
 	};
-	nv_wstream *ws;
-	int rc;
-
-	if ((rc = nv_drv_write_open(&ws, w->target, e->path, &wo)))
-		return nv_vread_target_err(rc, "restoring", e->path);
-	if ((rc = nv_vread_decrypt(w, rec, e, ws, held))) {
-		nv_drv_write_abort(ws); /* the temporary file goes; nothing partial stays */
-		return rc;
-	}
-	if ((rc = nv_drv_write_commit(ws, NULL)))
-		return nv_vread_target_err(rc, "restoring", e->path);
-	return 0;
-}
-
-static int nv_vread_job_once(nv_vworker *w, const nv_vread_job *j)
-{
-	nv_vread_mode mode = j->entry ? w->p->o->mode : NV_VREAD_HASH;
-	int rc, held;
-
-	/* Verify, then trust: nothing is decrypted before the stored bytes match
-	 * the signed manifest. An object larger than the buffer is read twice:
-	 * at little cost from a local vault; a remote one pays two downloads
-	 * (spooling the first read to a local temporary file is the later
-	 * optimisation). */
-	if ((rc = nv_vread_check_stored(w, j->rec, &held)) || mode == NV_VREAD_HASH)
-		return rc;
-	if (mode == NV_VREAD_DEEP)
-		return nv_vread_decrypt(w, j->rec, j->entry, NULL, held);
-	return nv_vread_restore(w, j->rec, j->entry, held);
+	return nv_objread_restore(w->rd, w->vault, j->rec, o->id, e, w->target, &wo);
 }
 
 static int nv_vread_attempt(void *run, void *w, void *item)
@@ -275,11 +125,7 @@ static int nv_vworker_close(void *run, void *wp, int ok)
 		nv_error_wrap(rc, "flushing %s", p->o->target->text);
 	nv_drv_close(w->vault);
 	nv_drv_close(w->target);
-	nv_sha256_free(w->sha);
-	nv_sha256_free(w->psha);
-	free(w->in);
-	if (w->out)
-		nv_age_wipe_free(w->out, nv_age_dec_bound(w->in_size));
+	nv_objread_free(w->rd);
 	free(w);
 	return rc;
 }
@@ -295,13 +141,8 @@ static int nv_vworker_open(void *run, void **out)
 		return nv_error_set(NV_ERR, "out of memory");
 	w->p = run;
 	o = w->p->o;
-	w->in_size = o->buf_size ? o->buf_size : (1u << 20);
-	w->in = malloc(w->in_size);
-	w->out = malloc(nv_age_dec_bound(w->in_size));
-	w->sha = nv_sha256_new();
-	w->psha = nv_sha256_new();
-	if (!w->in || !w->out || !w->sha || !w->psha)
-		return nv_error_set(NV_ERR, "out of memory");
+	if ((rc = nv_objread_new(&w->rd, o->buf_size)))
+		return rc;
 	if ((rc = nv_drv_open(&w->vault, o->vault)))
 		return nv_error_wrap(rc, "connecting to %s", o->vault->text);
 	if (o->mode == NV_VREAD_RESTORE && (rc = nv_drv_open(&w->target, o->target)))

@@ -1,6 +1,7 @@
 /* vault_pull.h: the reader's jobs, run on the one worker pool (engine/pool.h):
- * N workers, each with its own connections, check objects' stored bytes
- * against a verified manifest, then decrypt and check (or restore) them.
+ * N workers, each with its own connections, read each object once
+ * (object_read.h): stored bytes checked against a verified manifest, and in
+ * the same pass decrypted and checked against the catalog (or restored).
  * Called by cmd_pull.c and vault_verify.c. */
 #ifndef NV_VAULT_PULL_H
 #define NV_VAULT_PULL_H
@@ -45,9 +46,10 @@ typedef struct nv_vread_stats {
 } nv_vread_stats;
 
 /* Runs every job; each failure is logged naming the object (and the path).
- * Returns 0 unless the pool itself could not start; results are in st. A
- * restored file is renamed into place only after its last chunk authenticated
- * and its plaintext size and SHA-256 equal the catalog's; the target is
+ * Returns 0 unless the pool itself could not start; results are in st. Each
+ * job reads its object once. A restored file is renamed into place only after
+ * its last chunk authenticated, its stored bytes' size and SHA-256 equal the
+ * manifest's and its plaintext size and SHA-256 the catalog's; the target is
  * flushed before a clean run returns. */
 int nv_vread_run(const nv_vread_opts *o, const nv_vread_job *jobs, size_t n,
 		 nv_vread_stats *st);

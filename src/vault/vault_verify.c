@@ -163,16 +163,19 @@ static void nv_verify_names(const nv_catalog *cat, const unsigned char kid[NV_KI
 
 /* Deep: one decrypting job per distinct (object, claimed size and SHA-256)
  * of the catalog, a stored-bytes job for every other object that passed the
- * listing (the catalog itself). *jobs malloc'd. */
+ * listing; the catalog itself only when it could not be loaded (loading it
+ * checked its stored bytes and decrypted it: one read). *jobs malloc'd. */
 static int nv_verify_deep_jobs(nv_vault *v, const nv_manifest *m, const unsigned char *ok,
 			       const nv_age_identity *id, nv_catalog *cat, nv_vread_job **jobs,
 			       size_t *n, nv_verify_report *r)
 {
 	const nv_cat_entry **byobj;
+	const nv_obj_rec *crec;
 	unsigned char *named;
-	int rc;
+	int rc, loaded;
 
-	if ((rc = nv_vault_catalog(v, m, id, cat))) {
+	rc = nv_vault_catalog(v, m, id, cat);
+	if (!(loaded = rc == 0)) {
 		nv_problem(r, rc == NV_EAUTH ? "identity" : "catalog", m->catalog, "%s",
 			   nv_error_msg());
 		if (rc == NV_EAUTH)
@@ -186,6 +189,10 @@ static int nv_verify_deep_jobs(nv_vault *v, const nv_manifest *m, const unsigned
 		free(byobj);
 		free(named);
 		return nv_error_set(NV_ERR, "out of memory");
+	}
+	if (loaded && (crec = nv_manifest_find(m, m->catalog))) {
+		named[crec - m->objs] = 1;
+		r->objects += ok[crec - m->objs];
 	}
 	for (size_t i = 0; i < cat->n; i++)
 		byobj[i] = &cat->e[i];

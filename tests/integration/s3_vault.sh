@@ -70,6 +70,27 @@ expect_exit 0 "pull from s3" "$NAVETTE" pull "$V" "$NV_TMP/pulled" --identity "$
 	--signing-pubkey "$owner/sign.pub"
 check "pulled tree identical" diff -r "$D" "$NV_TMP/pulled"
 
+# One read per object: one GET from its start (attempt 1) and, for an object
+# larger than the buffer, the rest from one open GET (stream): never a second
+# pass. Eight objects: seven contents and the catalog; a.bin and b.bin exceed 64K.
+# gets_per_object TRACE: "objects, objects read otherwise, objects streamed on"
+gets_per_object() {
+	grep -o 'GET [^ ]*/objects/[^ ]* -> [0-9]* ([a-z]*' "$1" | awk '
+		{ if ($5 == "(attempt") first[$2]++; else if ($4 == 206) more[$2]++ }
+		END { for (k in first) { n++; if (first[k] != 1 || more[k] > 1) bad++; if (more[k]) s++ }
+		      printf "%d %d %d\n", n, bad, s }'
+}
+NAVETTE_HTTP_TRACE=1 "$NAVETTE" pull "$V" "$NV_TMP/pulled-t" --identity "$owner/id.txt" \
+	--signing-pubkey "$owner/sign.pub" --buffer-size 64K --transfers 1 >/dev/null 2>"$NV_TMP/trace"
+check "pull: one GET per object from its start, at most one more streamed ($(gets_per_object "$NV_TMP/trace"))" \
+	test "$(gets_per_object "$NV_TMP/trace")" = "8 0 2"
+check "pull with the trace restores the same tree" diff -r "$D" "$NV_TMP/pulled-t"
+# verify has no --buffer-size: at 1 MiB every object is one GET, the catalog too
+NAVETTE_HTTP_TRACE=1 "$NAVETTE" verify "$V" --level deep --identity "$owner/id.txt" \
+	--signing-pubkey "$owner/sign.pub" --transfers 1 >/dev/null 2>"$NV_TMP/trace"
+check "verify --level deep: one GET per object ($(gets_per_object "$NV_TMP/trace"))" \
+	test "$(gets_per_object "$NV_TMP/trace")" = "8 0 0"
+
 # Tampering on the server is caught.
 # an object of the newest generation (an older catalog would not be checked)
 newest=$(ls "$S3_DIR/bkt/vaults/one/manifests/"*.json._S3rver_object | tail -n 1)

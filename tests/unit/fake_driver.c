@@ -20,7 +20,19 @@ typedef struct nv_fake_obj {
 typedef struct nv_fake_call {
 	nv_fake_slot slot;
 	char *key;
+	uint64_t off;       /* reads: where it started */
+	size_t got;         /* reads: the bytes served */
 } nv_fake_call;
+
+/* A later read of key served from other bytes (nv_fake_replace_at_read). */
+typedef struct nv_fake_swap {
+	char *key;
+	unsigned char *data;
+	size_t len;
+	unsigned nth;       /* the read (counted from 1) that first sees them */
+	int at_start;       /* count only reads at offset 0 */
+	unsigned seen;
+} nv_fake_swap;
 
 struct nv_fake {
 	nv_driver drv;      /* the store's own table: its batch size is its own */
@@ -33,6 +45,7 @@ struct nv_fake {
 	size_t norder;
 	unsigned read_ms;   /* each read sleeps this long first */
 	char *refuse;       /* commits of keys under this prefix are refused */
+	nv_fake_swap swap;  /* key NULL: none pending */
 	nv_fake *next;      /* the registry */
 };
 
@@ -74,14 +87,14 @@ static char *fake_strdup(const char *s)
 	return fake_check(strdup(s));
 }
 
-static void fake_log(nv_fake *f, nv_fake_slot slot, const char *key)
+static nv_fake_call *fake_log(nv_fake *f, nv_fake_slot slot, const char *key)
 {
 	if (f->ncalls == f->ccap) {
 		f->ccap = f->ccap ? f->ccap * 2 : 64;
 		f->calls = fake_check(realloc(f->calls, f->ccap * sizeof(*f->calls)));
 	}
-	f->calls[f->ncalls].slot = slot;
-	f->calls[f->ncalls++].key = fake_strdup(key);
+	f->calls[f->ncalls] = (nv_fake_call){ .slot = slot, .key = fake_strdup(key) };
+	return &f->calls[f->ncalls++];
 }
 
 /* The first position whose key is >= key. */
@@ -249,10 +262,26 @@ static int fake_stat(struct nv_conn *c, const char *key, nv_entry *out)
 	return o ? 0 : nv_error_set(NV_ENOTFOUND, "%s: no such key", key);
 }
 
+/* A pending replacement of key takes effect at its nth read (the lock held). */
+static void fake_swap_check(nv_fake *f, const char *key, uint64_t off)
+{
+	nv_fake_swap *sw = &f->swap;
+	const nv_fake_obj *o;
+
+	if (!sw->key || strcmp(sw->key, key) != 0 || (sw->at_start && off != 0) ||
+	    ++sw->seen < sw->nth)
+		return;
+	o = fake_find(f, key);
+	fake_set(f, key, sw->data, sw->len, o ? o->mtime : 1000, o ? o->mode : 0644);
+	free(sw->key);
+	*sw = (nv_fake_swap){ 0 };
+}
+
 static int fake_read(struct nv_conn *c, const char *key, uint64_t off, void *buf, size_t len,
 		     size_t *got)
 {
 	const nv_fake_obj *o;
+	nv_fake_call *call;
 	unsigned ms;
 
 	*got = 0;
@@ -265,12 +294,15 @@ static int fake_read(struct nv_conn *c, const char *key, uint64_t off, void *buf
 		nanosleep(&ts, NULL);
 	}
 	pthread_mutex_lock(&fake_mu);
-	fake_log(c->f, NV_FAKE_READ, key);
+	call = fake_log(c->f, NV_FAKE_READ, key);
+	call->off = off;
+	fake_swap_check(c->f, key, off);
 	o = fake_find(c->f, key);
 	if (o && off < o->len) {
 		*got = o->len - off < len ? (size_t)(o->len - off) : len;
 		memcpy(buf, o->data + off, *got);
 	}
+	call->got = *got;
 	pthread_mutex_unlock(&fake_mu);
 	return o ? 0 : nv_error_set(NV_ENOTFOUND, "%s: no such key", key);
 }
@@ -430,6 +462,8 @@ void nv_fake_free(nv_fake *f)
 	nv_fake_disorder(f, NULL);
 	nv_fake_reset_calls(f);
 	free(f->refuse);
+	free(f->swap.key);
+	free(f->swap.data);
 	for (size_t i = 0; i < f->n; i++) {
 		free(f->objs[i].key);
 		free(f->objs[i].data);
@@ -587,4 +621,42 @@ void nv_fake_refuse_writes(nv_fake *f, const char *prefix)
 	free(f->refuse);
 	f->refuse = prefix ? fake_strdup(prefix) : NULL;
 	pthread_mutex_unlock(&fake_mu);
+}
+
+void nv_fake_replace_at_read(nv_fake *f, const char *key, const void *buf, size_t len,
+			     unsigned nth, int at_start)
+{
+	unsigned char *data = fake_check(malloc(len ? len : 1));
+
+	memcpy(data, buf, len);
+	pthread_mutex_lock(&fake_mu);
+	free(f->swap.key);
+	free(f->swap.data);
+	f->swap = (nv_fake_swap){ .key = fake_strdup(key), .data = data, .len = len,
+				  .nth = nth, .at_start = at_start };
+	pthread_mutex_unlock(&fake_mu);
+}
+
+unsigned nv_fake_read_starts(nv_fake *f, const char *key)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&fake_mu);
+	for (size_t i = 0; i < f->ncalls; i++)
+		n += f->calls[i].slot == NV_FAKE_READ && f->calls[i].off == 0 &&
+		     strcmp(f->calls[i].key, key) == 0;
+	pthread_mutex_unlock(&fake_mu);
+	return n;
+}
+
+uint64_t nv_fake_read_bytes(nv_fake *f, const char *key)
+{
+	uint64_t n = 0;
+
+	pthread_mutex_lock(&fake_mu);
+	for (size_t i = 0; i < f->ncalls; i++)
+		if (f->calls[i].slot == NV_FAKE_READ && strcmp(f->calls[i].key, key) == 0)
+			n += f->calls[i].got;
+	pthread_mutex_unlock(&fake_mu);
+	return n;
 }

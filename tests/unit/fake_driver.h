@@ -61,6 +61,17 @@ unsigned nv_fake_calls(nv_fake *f, nv_fake_slot slot, const char *prefix);
 /* The same for exactly one key. */
 unsigned nv_fake_key_calls(nv_fake *f, nv_fake_slot slot, const char *key);
 void nv_fake_reset_calls(nv_fake *f);
+/* Reads of exactly key at offset 0 since the last reset: each pass over an
+ * object starts there (an HTTP GET of it from its start). */
+unsigned nv_fake_read_starts(nv_fake *f, const char *key);
+/* Bytes the reads of exactly key were served since the last reset. */
+uint64_t nv_fake_read_bytes(nv_fake *f, const char *key);
+/* From its nth read on (n from 1; with at_start, counting only reads at offset
+ * 0), key holds len bytes of buf instead: a store that serves other bytes to
+ * a later request for the same object. One replacement is pending at a time;
+ * a new one replaces it. */
+void nv_fake_replace_at_read(nv_fake *f, const char *key, const void *buf, size_t len,
+			     unsigned nth, int at_start);
 
 /* remove_many takes up to n keys a request; 0 (the default) removes it from
  * the table: one remove per key. Set it before opening connections. */

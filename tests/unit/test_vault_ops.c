@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "driver/fault.h"
 #include "fake_driver.h"
 #include "util/exit.h"
+#include "vault/object_read.h"
 #include "vault/vault_pull.h"
 #include "vault/vault_push.h"
 #include "vault/vault_verify.h"
@@ -357,6 +359,263 @@ static void test_verify_hash_reads_once_finds_tamper(void **state)
 	free(key);
 }
 
+/* ---- one read per object: stored bytes hashed and decrypted in one pass ---- */
+
+#define BIG (200 * 1024 + 17) /* four age chunks and a bit */
+#define SMALL_BUF (16 * 1024)  /* the readers' buffer: BIG is read in 13 pieces */
+
+static unsigned char *big_bytes(unsigned seed)
+{
+	unsigned char *b = malloc(BIG);
+	uint32_t v = seed * 2654435761u + 1;
+
+	assert_non_null(b);
+	for (size_t i = 0; i < BIG; i++) {
+		v = v * 1664525u + 1013904223u;
+		b[i] = (unsigned char)(v >> 24);
+	}
+	return b;
+}
+
+/* big1 and big2: two contents of the same size, so their objects are too. */
+static void add_big_files(fx *x)
+{
+	for (unsigned k = 1; k <= 2; k++) {
+		char path[128];
+		unsigned char *b = big_bytes(k);
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/big%u", x->src_dir, k);
+		assert_non_null(f = fopen(path, "w"));
+		assert_int_equal(fwrite(b, 1, BIG, f), BIG);
+		fclose(f);
+		free(b);
+	}
+}
+
+static const nv_vread_job *job_of(const reader *rd, const char *path)
+{
+	for (size_t i = 0; i < rd->n; i++)
+		if (strcmp(rd->cat.e[i].path, path) == 0)
+			return &rd->jobs[i];
+	fail_msg("no catalog entry %s", path);
+	return NULL;
+}
+
+static const nv_obj_rec *rec_of(const reader *rd, const char *path)
+{
+	return job_of(rd, path)->rec;
+}
+
+/* A restore directory on the local driver: real temporary files. */
+typedef struct restore_dir {
+	char dir[64];
+	nv_location *loc;
+} restore_dir;
+
+static void restore_dir_open(restore_dir *t)
+{
+	snprintf(t->dir, sizeof(t->dir), "/tmp/nv-vault-restore.XXXXXX");
+	assert_non_null(mkdtemp(t->dir));
+	assert_int_equal(nv_location_parse(&t->loc, t->dir, NULL), 0);
+}
+
+static void restore_dir_close(restore_dir *t)
+{
+	nv_location_free(t->loc);
+	nftw(t->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Entries of the restore directory named like a temporary file. */
+static unsigned temp_files(const restore_dir *t)
+{
+	DIR *d = opendir(t->dir);
+	struct dirent *de;
+	unsigned n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += strncmp(de->d_name, ".navette-tmp", 12) == 0;
+	closedir(d);
+	return n;
+}
+
+/* 1: path restored with big_bytes(seed); 0: absent. */
+static int restored_big(const restore_dir *t, const char *path, unsigned seed)
+{
+	char full[128];
+	unsigned char *want = big_bytes(seed), *got = malloc(BIG + 1);
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(full, sizeof(full), "%s/%s", t->dir, path);
+	if ((f = fopen(full, "r"))) {
+		n = fread(got, 1, BIG + 1, f);
+		fclose(f);
+		assert_int_equal(n, BIG);
+		assert_memory_equal(got, want, BIG);
+	}
+	free(want);
+	free(got);
+	return f != NULL;
+}
+
+/* Pushes the tree with big1 and big2 added, and reads its catalog back. */
+static void push_big(fx *x, reader *rd)
+{
+	add_big_files(x);
+	assert_int_equal(push(x), 0);
+	reader_open(x, rd);
+	assert_int_equal(rd->n, NFILES + 2);
+}
+
+/* Pulls every file into a new restore directory, the store's calls counted
+ * from zero; returns the exit code. */
+static int pull_all(fx *x, const reader *rd, restore_dir *t, unsigned workers,
+		    nv_vread_stats *st)
+{
+	nv_vread_opts o = {
+		.mode = NV_VREAD_RESTORE, .vault = nv_fake_location(x->store), .id = x->id,
+		.workers = workers, .buf_size = SMALL_BUF, .retries = 2,
+	};
+
+	restore_dir_open(t);
+	o.target = t->loc;
+	nv_fake_reset_calls(x->store);
+	assert_int_equal(nv_vread_run(&o, rd->jobs, rd->n, st), 0);
+	return nv_exit_code(&st->out);
+}
+
+static void test_pull_and_deep_verify_read_each_object_once(void **state)
+{
+	fx *x = *state;
+	nv_verify_opts vo = { .level = NV_VERIFY_DEEP, .max_age = -1, .id = x->id,
+			      .workers = 2, .buf_size = SMALL_BUF, .retries = 0 };
+	nv_vread_stats st;
+	nv_verify_report r;
+	restore_dir t;
+	reader rd;
+	char *key;
+
+	push_big(x, &rd);
+	assert_true(rec_of(&rd, "big1")->size > SMALL_BUF);
+	assert_true(rec_of(&rd, "a")->size < SMALL_BUF);
+	assert_int_equal(pull_all(x, &rd, &t, 2, &st), NV_EXIT_OK);
+	assert_int_equal(st.done, NFILES + 2);
+	assert_true(restored_big(&t, "big1", 1) && restored_big(&t, "big2", 2));
+	/* one pass per file an object holds (c/d holds a's): one GET from the
+	 * start, each stored byte served once */
+	for (size_t i = 0; i < rd.n; i++) {
+		const nv_obj_rec *rec = rd.jobs[i].rec;
+		unsigned refs = 0;
+
+		for (size_t k = 0; k < rd.n; k++)
+			refs += rd.jobs[k].rec == rec;
+		assert_int_equal(nv_fake_read_starts(x->store, rec->name), refs);
+		assert_int_equal(nv_fake_read_bytes(x->store, rec->name), refs * rec->size);
+	}
+	assert_int_equal(nv_fake_read_starts(x->store, rec_of(&rd, "big1")->name), 1);
+	assert_int_equal(nv_fake_read_starts(x->store, rec_of(&rd, "e")->name), 1);
+	/* verify --level deep: every object once, the catalog included */
+	nv_fake_reset_calls(x->store);
+	assert_int_equal(nv_vault_verify(x->v, &vo, &r), 0);
+	assert_int_equal(r.problems, 0);
+	assert_int_equal(r.objects, nv_fake_keys(x->store, "objects/"));
+	for (size_t i = 0; (key = nv_fake_key_at(x->store, "objects/", i)); i++) {
+		size_t len;
+
+		free(nv_fake_get(x->store, key, &len));
+		assert_int_equal(nv_fake_read_starts(x->store, key), 1);
+		assert_int_equal(nv_fake_read_bytes(x->store, key), len);
+		free(key);
+	}
+	restore_dir_close(&t);
+	reader_close(&rd);
+}
+
+/* A store serving other bytes to a second GET of the same object: pull makes
+ * none, so it restores what was pushed (before: the second read went through
+ * the decryptor into a temporary file). */
+static void test_pull_second_get_never_happens(void **state)
+{
+	fx *x = *state;
+	unsigned char *other;
+	size_t len;
+	nv_vread_stats st;
+	restore_dir t;
+	reader rd;
+
+	push_big(x, &rd);
+	other = nv_fake_get(x->store, rec_of(&rd, "big2")->name, &len);
+	assert_int_equal(len, rec_of(&rd, "big1")->size);
+	nv_fake_replace_at_read(x->store, rec_of(&rd, "big1")->name, other, len, 2, 1);
+	assert_int_equal(pull_all(x, &rd, &t, 2, &st), NV_EXIT_OK);
+	assert_int_equal(st.done, NFILES + 2);
+	assert_int_equal(nv_fake_read_starts(x->store, rec_of(&rd, "big1")->name), 1);
+	assert_true(restored_big(&t, "big1", 1));
+	free(other);
+	restore_dir_close(&t);
+	reader_close(&rd);
+}
+
+/* Other bytes served in the middle of the one read (a valid object for the
+ * same recipient, of the same size): that file fails as tampered (exit 1 as
+ * before), its temporary file is removed and nothing takes its name; the
+ * other files are restored. */
+static void test_pull_bytes_changed_mid_read_fail_clean(void **state)
+{
+	fx *x = *state;
+	unsigned char *mine, *other;
+	size_t len, mlen;
+	char want[512];
+	nv_store *vs, *ts;
+	nv_objread *or;
+	nv_vread_stats st;
+	const nv_obj_rec *rec;
+	restore_dir t;
+	reader rd;
+
+	push_big(x, &rd);
+	rec = rec_of(&rd, "big1");
+	mine = nv_fake_get(x->store, rec->name, &mlen);
+	other = nv_fake_get(x->store, rec_of(&rd, "big2")->name, &len);
+	assert_int_equal(len, mlen);
+	nv_fake_replace_at_read(x->store, rec->name, other, len, 2, 0);
+	assert_int_equal(pull_all(x, &rd, &t, 1, &st), NV_EXIT_DIFF);
+	assert_int_equal(st.mismatched, 1);
+	assert_int_equal(st.failed, 0);
+	assert_int_equal(st.done, NFILES + 1);
+	assert_int_equal(nv_fake_read_starts(x->store, rec->name), 1);
+	assert_false(restored_big(&t, "big1", 1));
+	assert_true(restored_big(&t, "big2", 2));
+	assert_int_equal(temp_files(&t), 0);
+	/* the message names the stored bytes, not the decryption failure they cause */
+	nv_fake_put(x->store, rec->name, mine, mlen, 1000);
+	nv_fake_replace_at_read(x->store, rec->name, other, len, 2, 0);
+	snprintf(want, sizeof(want), "object %s: SHA-256 of the stored bytes differs from "
+		 "the manifest's (tampered or corrupted)", rec->name);
+	assert_int_equal(nv_objread_new(&or, SMALL_BUF), 0);
+	assert_int_equal(nv_drv_open(&vs, nv_fake_location(x->store)), 0);
+	assert_int_equal(nv_drv_open(&ts, t.loc), 0);
+	assert_int_equal(nv_objread_restore(or, vs, rec, x->id, job_of(&rd, "big1")->entry, ts,
+					    &(nv_write_opts){ .size = BIG }), NV_EMISMATCH);
+	assert_string_equal(nv_error_msg(), want);
+	assert_int_equal(temp_files(&t), 0);
+	/* verify --level deep's pass, the same way */
+	nv_fake_put(x->store, rec->name, mine, mlen, 1000);
+	nv_fake_replace_at_read(x->store, rec->name, other, len, 2, 0);
+	assert_int_equal(nv_objread_check(or, vs, rec, x->id, job_of(&rd, "big1")->entry),
+			 NV_EMISMATCH);
+	assert_string_equal(nv_error_msg(), want);
+	nv_drv_close(vs);
+	nv_drv_close(ts);
+	nv_objread_free(or);
+	free(mine);
+	free(other);
+	restore_dir_close(&t);
+	reader_close(&rd);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -368,6 +627,9 @@ int main(void)
 		T(test_push_unreadable_file),
 		T(test_pull_reads_each_object_once),
 		T(test_verify_hash_reads_once_finds_tamper),
+		T(test_pull_and_deep_verify_read_each_object_once),
+		T(test_pull_second_get_never_happens),
+		T(test_pull_bytes_changed_mid_read_fail_clean),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
