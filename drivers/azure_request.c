@@ -220,7 +220,9 @@ void nv_az_fmt_mtime(char *out, size_t cap, int64_t sec, int32_t nsec)
 	time_t t = (time_t)sec;
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
+	/* nv_drv_write_open passes only times in range (util/times.h); never an unset tm */
+	if (!gmtime_r(&t, &tm))
+		memset(&tm, 0, sizeof(tm));
 	snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%09dZ", tm.tm_year + 1900,
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)nsec);
 }

@@ -2,6 +2,8 @@
  * renamed into place at commit; the directory of the last write kept open.
  * Called by local.c (its table and close) only. */
 #include "local_int.h"
+#include "util/log.h"
+#include "util/times.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -231,6 +233,24 @@ void nv_local_write_abort(struct nv_writer *w)
 	local_writer_free(w);
 }
 
+/* A file system clamps a time it cannot hold (ext4 stops in 2446) and says
+ * nothing: we do. Not for its coarser clock (FAT keeps even seconds). */
+static void local_mtime_check(const struct nv_writer *w, int fd)
+{
+	int64_t want = w->opts.mtime_sec, got;
+	char g[NV_TIME_LEN], x[NV_TIME_LEN];
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return;
+	got = st.st_mtim.tv_sec;
+	if ((got > want ? (uint64_t)got - (uint64_t)want : (uint64_t)want - (uint64_t)got) <= 2)
+		return;
+	nv_time_utc(g, got);
+	nv_time_utc(x, want);
+	nv_log(NV_LOG_WARN, "%s: the file system stored mtime %s instead of %s", w->key, g, x);
+}
+
 /* Sets mode and mtime, syncs if asked, and closes the temp file. */
 static int local_tmp_finish(struct nv_writer *w)
 {
@@ -246,6 +266,7 @@ static int local_tmp_finish(struct nv_writer *w)
 
 		if (futimens(fd, ts) < 0)
 			goto fail;
+		local_mtime_check(w, fd);
 	}
 	if (w->c->fsync == LOCAL_FSYNC_EACH && fsync(fd) < 0)
 		goto fail;

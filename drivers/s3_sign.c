@@ -210,6 +210,7 @@ void nv_sigv4_date(char out[17], time_t t)
 {
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
+	if (!gmtime_r(&t, &tm)) /* a clock past year 2^31: never print an unset tm */
+		memset(&tm, 0, sizeof(tm));
 	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
 }

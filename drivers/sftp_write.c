@@ -2,6 +2,7 @@
  * with a window of write requests kept in flight, then setstat and rename.
  * Called by sftp.c (slots) only. */
 #include "sftp_int.h"
+#include "util/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,9 +221,15 @@ static int sftp_finish_handle(struct nv_writer *w)
 		a.flags |= LIBSSH2_SFTP_ATTR_PERMISSIONS;
 		a.permissions = w->opts.mode & 07777;
 	}
-	if ((w->opts.flags & NV_WRITE_HAS_MTIME) && w->opts.mtime_sec >= 0) {
+	if ((w->opts.flags & NV_WRITE_HAS_MTIME) && w->opts.mtime_sec >= 0 &&
+	    w->opts.mtime_sec <= UINT32_MAX) {
 		a.flags |= LIBSSH2_SFTP_ATTR_ACMODTIME;
 		a.atime = a.mtime = (unsigned long)w->opts.mtime_sec;
+	} else if (w->opts.flags & NV_WRITE_HAS_MTIME) {
+		/* version 3 sends 32 unsigned bits: never a time cut to others */
+		nv_log(NV_LOG_WARN, "%s: SFTP holds times from 1970 to 2106 only: mtime %lld not "
+		       "applied, the file keeps the time of its writing", w->key,
+		       (long long)w->opts.mtime_sec);
 	}
 	if (a.flags && (rc = libssh2_sftp_fsetstat(w->tmp.h, &a)))
 		return nv_sftp_fail(w->c, rc, "setting mode and mtime of %s", w->key);

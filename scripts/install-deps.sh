@@ -8,7 +8,7 @@
 set -euo pipefail
 build_pkgs=(build-essential autoconf automake pkg-config
 	libssl-dev libcurl4-openssl-dev libssh2-1-dev libjansson-dev libexpat1-dev
-	libinih-dev libcmocka-dev)
+	libcmocka-dev)
 # prometheus: its promtool checks what --metrics-file writes (tests/integration/metrics.sh)
 test_pkgs=(age openssh-server openssh-client rclone restic nodejs npm time valgrind
 	openssl ca-certificates procps iproute2 python3 jq util-linux systemd prometheus)

@@ -14,6 +14,7 @@
 #include "bech32.h"
 #include "util/config.h"
 #include "util/error.h"
+#include "util/times.h"
 
 #define NV_AGE_HRP_PUBLIC "age"
 #define NV_AGE_HRP_SECRET "AGE-SECRET-KEY-"
@@ -148,7 +149,13 @@ static void nv_age_rfc3339(char *out, size_t cap)
 	long off;
 	size_t n;
 
-	localtime_r(&now, &tm);
+	if (!localtime_r(&now, &tm)) { /* no zone for it: UTC, never an unset tm */
+		char utc[NV_TIME_LEN];
+
+		nv_time_utc(utc, (int64_t)now);
+		snprintf(out, cap, "%s", utc);
+		return;
+	}
 	n = strftime(out, cap, "%Y-%m-%dT%H:%M:%S", &tm);
 	off = tm.tm_gmtoff / 60;
 	if (off == 0)

@@ -5,23 +5,20 @@
 #include "engine/lister.h"
 #include "util/escape.h"
 #include "util/log.h"
+#include "util/times.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 /* One entry on stdout: names are the store's, so escaped (util/escape.h). */
 static void nv_ls_print(const nv_cli *c, const nv_entry *e)
 {
-	char when[32] = "-";
-	struct tm tm;
-	time_t t = (time_t)e->mtime_sec;
+	char when[NV_TIME_LEN] = "-";
 	nv_sb b = { 0 };
 
-	if (e->flags & NV_ENTRY_HAS_MTIME) {
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	}
+	if ((e->flags & NV_ENTRY_HAS_MTIME) && nv_time_utc(when, e->mtime_sec))
+		nv_log(NV_LOG_WARN, "%s: mtime %lld is outside the years 1 to 9999 (shown as %s)",
+		       e->key, (long long)e->mtime_sec, when);
 	if (c->json) {
 		nv_sb_addc(&b, '{');
 		nv_json_member(&b, "path", e->key);

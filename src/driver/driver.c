@@ -5,6 +5,8 @@
 #include "bwlimit.h"
 #include "fault.h"
 #include "txcap.h"
+#include "util/log.h"
+#include "util/times.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -346,12 +348,22 @@ int nv_drv_read(nv_store *s, const char *key, uint64_t offset, void *buf, size_t
 int nv_drv_write_open(nv_wstream **out, nv_store *s, const char *key,
 		      const nv_write_opts *opts)
 {
+	nv_write_opts in_range;
 	nv_wstream *w;
 	int rc = nv_key_check(key);
 
 	*out = NULL;
 	if (rc || (!nv_bwlimit_thread_exempt() && (rc = nv_txcap_reached())))
 		return rc; /* past --max-transfer no file is started */
+	/* The one place every write passes (sync, copy, pull): a time no calendar
+	 * date shows (util/times.h) is not applied, rather than clamped unsaid. */
+	if (opts && (opts->flags & NV_WRITE_HAS_MTIME) && !nv_time_in_range(opts->mtime_sec)) {
+		nv_log(NV_LOG_WARN, "%s: mtime %lld is outside the years 1 to 9999: not applied, "
+		       "the file keeps the time of its writing", key, (long long)opts->mtime_sec);
+		in_range = *opts;
+		in_range.flags &= ~NV_WRITE_HAS_MTIME;
+		opts = &in_range;
+	}
 	w = calloc(1, sizeof(*w));
 	if (!w || !(w->key = strdup(key))) {
 		free(w);

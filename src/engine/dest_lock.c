@@ -6,6 +6,7 @@
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/state.h"
+#include "util/times.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,18 +74,16 @@ int nv_dest_lock_take(nv_dest_lock **out, const nv_location *dst, const char *co
 {
 	nv_lease_opts lo = { .mode = NV_LEASE_EXCLUSIVE, .command = command };
 	nv_dest_lock *l = calloc(1, sizeof(*l));
-	char canon[4200], path[4400], holder[4600], when[32];
+	char canon[4200], path[4400], holder[4600], when[NV_TIME_LEN];
 	long long t0 = nv_now_ms();
 	time_t now = time(NULL);
-	struct tm tm;
 	int rc;
 
 	*out = NULL;
 	if (!l)
 		return nv_error_set(NV_ERR, "out of memory");
 	l->fd = -1;
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	nv_time_utc(when, now);
 	if ((rc = nv_location_canon(dst, canon, sizeof(canon))) ||
 	    (rc = nv_dest_lock_path(canon, path, sizeof(path))))
 		goto fail;

@@ -8,6 +8,7 @@
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/retry.h"
+#include "util/times.h"
 
 #include <jansson.h>
 #include <openssl/rand.h>
@@ -412,9 +413,8 @@ static void *nv_lease_renewer(void *arg)
 static int nv_lease_init(nv_lease *l, const nv_location *loc, const nv_lease_opts *o)
 {
 	unsigned char rnd[8];
-	char host[256] = "unknown-host", hex[17];
-	time_t now = time(NULL);
-	struct tm tm;
+	char host[256] = "unknown-host", hex[17], when[NV_TIME_LEN];
+	struct timespec ts;
 
 	l->loc = loc;
 	l->mode = o->mode;
@@ -431,16 +431,10 @@ static int nv_lease_init(nv_lease *l, const nv_location *loc, const nv_lease_opt
 	snprintf(l->key, sizeof(l->key), NV_LEASE_DIR "%s.%ld.%s.json", host, (long)getpid(),
 		 hex);
 	snprintf(l->run, sizeof(l->run), "%s", o->run_id ? o->run_id : hex);
-	gmtime_r(&now, &tm);
 	/* Sub-second start times order two holders that started in one second. */
-	{
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		snprintf(l->start, sizeof(l->start), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, ts.tv_nsec);
-	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	nv_time_utc(when, ts.tv_sec);
+	snprintf(l->start, sizeof(l->start), "%.19s.%09ldZ", when, ts.tv_nsec);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* planner.c: pipeline stage 2 — merge-join of two sorted streams, one key at a
  * time, so memory stays flat for millions of files (rsync's generator role). */
 #include "planner.h"
+#include "util/times.h"
 
 #include <string.h>
 
@@ -21,8 +22,10 @@ nv_action nv_plan_decide(const nv_plan_rules *r, const nv_entry *src, const nv_e
 		return NV_ACT_COPY;
 	if (r->checksum)
 		return NV_ACT_HASH;
-	if (!(src->flags & NV_ENTRY_HAS_MTIME))
-		return NV_ACT_SKIP; /* a source without mtimes can only be compared by size */
+	/* A source without mtimes can only be compared by size; so can one whose time
+	 * is out of range (util/times.h), since the copy did not get that time. */
+	if (!(src->flags & NV_ENTRY_HAS_MTIME) || !nv_time_in_range(src->mtime_sec))
+		return NV_ACT_SKIP;
 	if (!(dst->flags & NV_ENTRY_HAS_MTIME))
 		return NV_ACT_STAT;
 	return nv_mtime_equal(src, dst) ? NV_ACT_SKIP : NV_ACT_COPY;

@@ -58,6 +58,8 @@ void nv_pool_count(nv_pool *p, const char *name, int rc)
 		nv_log_item(NV_LOG_ERROR, "failed", name, nv_error_msg());
 		return;
 	case NV_CLASS_FATAL:
+		/* the item that stops the run failed too: counted, as it is logged */
+		atomic_fetch_add(&p->failed, 1);
 		nv_log_item(NV_LOG_ERROR, "failed", name, nv_error_msg());
 		nv_pool_stop(p, rc);
 		return;

@@ -52,7 +52,8 @@ int nv_pool_start(nv_pool **out, const nv_pool_opts *o, const nv_pool_ops *ops, 
  * when the run was stopped: the item was not taken (still the caller's). */
 int nv_pool_submit(nv_pool *p, void *item);
 /* No more items: waits for every worker, adds the pool's counts to *out
- * (failed, differ, fatal: the first fatal error), frees the pool. The first
+ * (failed: every item logged as failed, also one whose fatal error stopped the
+ * run; differ; fatal: the first fatal error), frees the pool. The first
  * fatal error's message is the thread's message on return. */
 void nv_pool_finish(nv_pool *p, nv_outcome *out);
 

@@ -2,11 +2,11 @@
  * and answers drivers' key lookups through nv_settings (see config.h). */
 #include "config.h"
 #include "error.h"
+#include "ini.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +33,6 @@ struct nv_config {
 	nv_section *sections;
 	size_t nsections;
 	nv_section overrides; /* command line */
-	int parse_error_line;
 };
 
 struct nv_settings {
@@ -121,29 +120,63 @@ void nv_config_free(nv_config *cfg)
 	free(cfg);
 }
 
-/* inih callback: returns nonzero to continue. */
+/* nv_ini_parse callback: 0 to go on. */
 static int nv_config_on_entry(void *user, const char *section, const char *name,
 			      const char *value)
 {
 	nv_config *cfg = user;
-	nv_section *sec;
+	nv_section *sec = nv_config_section(cfg, section);
 
-	if (!section[0] || !name)
-		return 0; /* keys outside a [remote] section are an error */
-	sec = nv_config_section(cfg, section);
 	if (!sec) {
 		nv_section *grown = realloc(cfg->sections,
 					    (cfg->nsections + 1) * sizeof(*grown));
 		if (!grown)
-			return 0;
+			return nv_error_set(NV_ERR, "out of memory");
 		cfg->sections = grown;
 		sec = &cfg->sections[cfg->nsections++];
 		memset(sec, 0, sizeof(*sec));
 		sec->name = strdup(section);
 		if (!sec->name)
-			return 0;
+			return nv_error_set(NV_ERR, "out of memory");
 	}
-	return nv_kv_set(sec, name, value) == 0;
+	return nv_kv_set(sec, name, value);
+}
+
+/* Reads all of fd; the bytes may hold secrets, so every copy is wiped. */
+static int nv_config_slurp(int fd, const char *path, char **out, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap), *grown;
+	ssize_t r;
+
+	*out = NULL;
+	while (buf) {
+		if (n == cap) {
+			grown = malloc(cap * 2);
+			if (grown)
+				memcpy(grown, buf, n);
+			OPENSSL_clear_free(buf, cap);
+			buf = grown;
+			cap *= 2;
+			continue;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+
+			OPENSSL_clear_free(buf, cap);
+			return nv_error_set(NV_EINVAL, "config file %s: %s", path, strerror(e));
+		}
+		if (r == 0) {
+			*out = buf;
+			*len = n;
+			return 0;
+		}
+		n += (size_t)r;
+	}
+	return nv_error_set(NV_ERR, "out of memory");
 }
 
 static int nv_config_has_secret(const nv_config *cfg)
@@ -172,11 +205,11 @@ static int nv_config_default_path(char *buf, size_t cap)
 
 int nv_config_load(nv_config **out, const char *path)
 {
-	char defpath[4096];
-	int explicit = path != NULL, rc;
+	char defpath[4096], origin[4200], *text;
+	int explicit = path != NULL, rc, fd;
 	struct stat st;
 	nv_config *cfg;
-	FILE *f;
+	size_t len;
 
 	*out = NULL;
 	if (!path) {
@@ -188,32 +221,34 @@ int nv_config_load(nv_config **out, const char *path)
 		explicit = rc == 1; /* $NAVETTE_CONFIG names a file that must exist */
 		path = defpath;
 	}
-	f = fopen(path, "r");
-	if (!f) {
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
 		if (errno == ENOENT && !explicit) {
 			*out = nv_config_new();
 			return *out ? 0 : nv_error_set(NV_ERR, "out of memory");
 		}
 		return nv_error_set(NV_EINVAL, "config file %s: %s", path, strerror(errno));
 	}
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		fclose(f);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
 		return nv_error_set(NV_EINVAL, "config file %s is not a regular file", path);
 	}
+	rc = nv_config_slurp(fd, path, &text, &len);
+	close(fd);
+	if (rc)
+		return rc;
 	cfg = nv_config_new();
-	if (!cfg) {
-		fclose(f);
+	if (!cfg || !(cfg->path = strdup(path))) {
+		nv_config_free(cfg);
+		OPENSSL_clear_free(text, len);
 		return nv_error_set(NV_ERR, "out of memory");
 	}
-	cfg->path = strdup(path);
-	rc = ini_parse_file(f, nv_config_on_entry, cfg);
-	fclose(f);
-	if (rc != 0) {
+	snprintf(origin, sizeof(origin), "config file %s", path);
+	rc = nv_ini_parse(text, len, origin, nv_config_on_entry, cfg);
+	OPENSSL_clear_free(text, len);
+	if (rc) {
 		nv_config_free(cfg);
-		if (rc < 0)
-			return nv_error_set(NV_EINVAL, "config file %s: cannot read it", path);
-		return nv_error_set(NV_EINVAL, "config file %s: syntax error on line %d "
-				    "(expected [remote] sections of key = value lines)", path, rc);
+		return rc;
 	}
 	if (st.st_mode & 022) {
 		nv_config_free(cfg);

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "escape.h"
+#include "times.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -63,12 +64,11 @@ static void nv_log_write(const nv_sb *b, int status)
 static void nv_json_begin(nv_sb *b, enum nv_log_level lvl, const char *event)
 {
 	struct timespec now;
-	struct tm tm;
-	char ts[32];
+	char ts[NV_TIME_LEN];
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (nv_time_utc(ts, now.tv_sec) == 0)
+		ts[19] = '\0'; /* the milliseconds go before the Z */
 	nv_sb_addf(b, "{\"v\":%d,\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"event\":\"%s\"",
 		    NV_LOG_SCHEMA, ts, now.tv_nsec / 1000000, nv_level_names[lvl], event);
 }

@@ -157,9 +157,11 @@ static const nv_cache_rec *nv_cache_find(const nv_push_state *s, const char *pat
 
 #define NV_CACHE_FLAGS (NV_ENTRY_HAS_MTIME | NV_ENTRY_HAS_CTIME | NV_ENTRY_HAS_INODE)
 
+/* Wraps (in unsigned arithmetic, no overflow) for a file dated past year 2262:
+ * the cache compares these numbers, it never reads them as times. */
 static int64_t nv_ns(int64_t sec, int32_t nsec)
 {
-	return sec * 1000000000 + nsec;
+	return (int64_t)((uint64_t)sec * 1000000000u + (uint64_t)nsec);
 }
 
 int nv_push_cache_lookup(const nv_push_state *s, const char *path, const nv_entry *e,

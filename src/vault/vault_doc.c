@@ -3,6 +3,7 @@
 #include "vault_doc.h"
 #include "driver/driver.h"
 #include "util/error.h"
+#include "util/times.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -13,10 +14,7 @@
 
 void nv_time_format(char out[32], time_t t)
 {
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	nv_time_utc(out, (int64_t)t);
 }
 
 int nv_time_parse(time_t *out, const char *s)
@@ -29,6 +27,8 @@ int nv_time_parse(time_t *out, const char *s)
 	if (!end || *end)
 		return nv_error_set(NV_EINVAL, "bad time '%s'", s);
 	*out = timegm(&tm);
+	if (!nv_time_in_range((int64_t)*out)) /* year 0 */
+		return nv_error_set(NV_EINVAL, "bad time '%s'", s);
 	return 0;
 }
 

@@ -15,7 +15,7 @@
 typedef struct nv_vrun {
 	const nv_vread_opts *o;
 	nv_pool *pool;
-	_Atomic uint64_t done, bytes, mismatched, missing, failed;
+	_Atomic uint64_t done, bytes, mismatched, missing, failed, stopped;
 } nv_vrun;
 
 typedef struct nv_vworker {
@@ -103,8 +103,10 @@ static int nv_vread_done(void *run, void *wp, void *item, int rc)
 	} else if (rc == NV_ENOTFOUND) {
 		atomic_fetch_add(&p->missing, 1);
 		event = "missing";
-	} else if (nv_err_classify(rc) != NV_CLASS_FATAL) {
-		atomic_fetch_add(&p->failed, 1);
+	} else {
+		atomic_fetch_add(&p->failed, 1); /* also the job that stops the run */
+		if (nv_err_classify(rc) == NV_CLASS_FATAL)
+			atomic_fetch_add(&p->stopped, 1);
 	}
 	nv_log_item(NV_LOG_ERROR, event, what, msg);
 	if (nv_err_classify(rc) == NV_CLASS_FATAL)
@@ -186,6 +188,7 @@ int nv_vread_run(const nv_vread_opts *o, const nv_vread_job *jobs, size_t n,
 	st->mismatched = p.mismatched;
 	st->missing = p.missing;
 	st->failed = p.failed;
+	st->stopped = p.stopped;
 	st->out.failed += p.failed;
 	st->out.differ += p.mismatched + p.missing;
 	return 0;

@@ -38,7 +38,9 @@ typedef struct nv_vread_stats {
 	uint64_t bytes;      /* their plaintext (or, for HASH, stored) bytes */
 	uint64_t mismatched; /* tampered, truncated or undecryptable objects */
 	uint64_t missing;    /* objects the store does not have */
-	uint64_t failed;     /* other errors on one job (I/O, a refused path) */
+	uint64_t failed;     /* other errors on one job (I/O, a refused path, a full
+	                      * disk): every job logged "failed", counted once */
+	uint64_t stopped;    /* of failed, jobs whose error stopped the run */
 	nv_outcome out;      /* for nv_exit_code: mismatched and missing objects are
 	                      * differences, failed ones failures, out.fatal the nv_err
 	                      * that stopped the run (its message in fatal_msg) */

@@ -262,7 +262,7 @@ static int nv_verify_objects(nv_vault *v, const nv_manifest *m, const unsigned c
 		if (st.out.fatal) {
 			nv_log(NV_LOG_ERROR, "%s", st.fatal_msg);
 			r->fatal = st.out.fatal;
-			r->problems++;
+			r->problems += !st.stopped; /* a stop no job's failure counted */
 		}
 	}
 	nv_catalog_clear(&cat);

@@ -43,6 +43,15 @@ expect_err "readable by group or others" "refusal says why"
 grep -q TOPSECRET123 "$NV_TMP/err" && not_ok "secret not printed" || ok "secret not printed"
 chmod 600 "$conf"
 expect_exit 0 "private config accepted" "$NAVETTE" --config "$conf" ls "$NV_TMP/empty"
+# a line the config parser cannot read is a configuration error naming file and line
+printf '[s]\ntype = local\nfsync none\n' >"$conf"
+expect_exit 2 "config line without = is refused" "$NAVETTE" --config "$conf" ls "$NV_TMP/empty"
+expect_err "config file $conf, line 3: expected key = value" "the refusal names the file and line"
+# a long line (an Azure connection string, a SAS token) is read whole, never cut
+long=$(printf 'A=%0400d;B=x' 0)
+printf '[s]\ntype = local\nconnection_string = %s\n' "$long" >"$conf"
+chmod 600 "$conf"
+expect_exit 0 "a 420-byte config line is read" "$NAVETTE" --config "$conf" ls "s:$NV_TMP/empty"
 # the default location is read too
 mkdir -p "$HOME/.config/navette"
 printf '[here]\ntype = local\n' >"$HOME/.config/navette/navette.conf"

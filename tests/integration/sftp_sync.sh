@@ -54,4 +54,19 @@ expect_exit 0 "copy sftp -> sftp" "$NAVETTE" copy "ssh:$R/dst" "ssh:$R/dst2"
 check "sftp -> sftp identical" diff -r -x navette-lease "$S" "$R/dst2"
 
 expect_exit 0 "check finds no difference" "$NAVETTE" check "$S" "ssh:$R/dst"
+
+# SFTP version 3 sends times as 32 unsigned bits (1970 to 2106): a file of 2200 or
+# of 1960 keeps the time of its writing there, and says so, never a time cut to another
+T=$NV_TMP/times; mkdir -p "$T"; echo a >"$T/y2200"; echo b >"$T/y1960"; echo c >"$T/y2001"
+touch -d @7258118400 "$T/y2200"; touch -d @-315619200 "$T/y1960"; touch -d @978307200 "$T/y2001"
+start=$(date +%s)
+expect_exit 0 "sync of files dated 1960 and 2200 to sftp" "$NAVETTE" sync "$T" "ssh:$R/times"
+end=$(date +%s)
+for f in y2200:7258118400 y1960:-315619200; do
+	t=$(stat -c %Y "$R/times/${f%%:*}")
+	check "${f%%:*}: the time of its writing at the server" test "$t" -ge "$start" -a "$t" -le "$end"
+	expect_err "^navette: warning: ${f%%:*}: SFTP holds times from 1970 to 2106 only: mtime ${f#*:} not applied, the file keeps the time of its writing$" \
+		"${f%%:*}: a warning names the file"
+done
+check "y2001: its time" test "$(stat -c %Y "$R/times/y2001")" = 978307200
 nv_done

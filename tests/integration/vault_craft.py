@@ -5,7 +5,8 @@
 #
 #   vault_craft.py gen VAULT RECIPIENT SIGNKEY ENTRIES.json [TIME]
 #       ENTRIES: [{"path": P, "data": TEXT, "mode": 420?, "cut": [C, X]?,
-#                  "object": NAME?, "sha256": HEX?, "size": N?}, ...] written
+#                  "object": NAME?, "sha256": HEX?, "size": N?, "mtime": SECONDS?,
+#                  "mtime_ns": NS?}, ...] written
 #       in the given order (no sorting: the reader must judge). "cut" keeps C
 #       whole payload chunks and X bytes of the next one of the stored object
 #       before the manifest records it (and so vouches for it); "object"
@@ -82,7 +83,8 @@ def gen(vault, recipient, key, entries, when=None):
         name = e.get("object") or put_object(vault, recipient, data, e.get("cut"))
         if os.path.exists(os.path.join(vault, name)):
             objs[name] = record(vault, name)
-        lines.append(dumps({"mode": e.get("mode", 0o644), "mtime": 1700000000, "mtime_ns": 0,
+        lines.append(dumps({"mode": e.get("mode", 0o644), "mtime": e.get("mtime", 1700000000),
+                            "mtime_ns": e.get("mtime_ns", 0),
                             "object": name, "path": e["path"],
                             "sha256": e.get("sha256", hashlib.sha256(data).hexdigest()),
                             "size": e.get("size", len(data))}))

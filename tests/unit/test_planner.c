@@ -88,6 +88,15 @@ static void test_decide(void **state)
 	d = s;
 	d.flags = 0; /* no mtime in the destination listing */
 	assert_int_equal(nv_plan_decide(&r, &s, &d), NV_ACT_STAT);
+	/* a source time out of range was not applied to the copy: size decides */
+	d = s;
+	s.mtime_sec = INT64_MAX;
+	assert_int_equal(nv_plan_decide(&r, &s, &d), NV_ACT_SKIP);
+	s.mtime_sec = 253402300800; /* year 10000 */
+	assert_int_equal(nv_plan_decide(&r, &s, &d), NV_ACT_SKIP);
+	d.size = 6;
+	assert_int_equal(nv_plan_decide(&r, &s, &d), NV_ACT_COPY);
+	s.mtime_sec = 10;
 	r.checksum = 1;
 	assert_int_equal(nv_plan_decide(&r, &s, &s), NV_ACT_HASH);
 	r.deleting = 1;

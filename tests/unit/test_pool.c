@@ -182,6 +182,9 @@ static void test_fatal_stops(void **state)
 	assert_true(attempted < 40);
 	assert_true(cancelled > 0);
 	assert_int_equal(out.fatal, NV_EAUTH);
+	/* the item that stopped the run failed, and says so in the counts (issue 12);
+	 * the ones never attempted did not */
+	assert_int_equal(out.failed, 1);
 	assert_non_null(strstr(nv_error_msg(), "code -4"));
 	assert_int_equal(ru.closed_ok, 0); /* no durability barrier claimed for a stopped run */
 	assert_int_equal(nv_exit_code(&out), NV_EXIT_USAGE);
@@ -198,6 +201,7 @@ static void test_open_fails(void **state)
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(items[i].attempts, 0);
 	assert_int_equal(out.fatal, NV_EAUTH);
+	assert_int_equal(out.failed, 0); /* no item failed: the workers could not start */
 	assert_int_equal(ru.closed, 2);
 }
 
