@@ -237,3 +237,38 @@ int nv_walk_next(nv_walk *w, nv_entry *out)
 	}
 	return NV_EOF;
 }
+
+struct nv_leftovers {
+	nv_walk *w;
+};
+
+int nv_walk_leftovers_wrap(struct nv_leftovers **out, nv_walk *w)
+{
+	if (!(*out = calloc(1, sizeof(**out)))) {
+		nv_walk_close(w);
+		return nv_error_set(NV_ERR, "out of memory");
+	}
+	(*out)->w = w;
+	return 0;
+}
+
+int nv_walk_leftovers_next(struct nv_leftovers *it, nv_leftover *out)
+{
+	nv_entry e;
+	int rc = nv_walk_next(it->w, &e);
+
+	if (rc)
+		return rc;
+	out->name = e.key;
+	out->size = e.size;
+	out->time_sec = e.mtime_sec;
+	return 0;
+}
+
+void nv_walk_leftovers_close(struct nv_leftovers *it)
+{
+	if (!it)
+		return;
+	nv_walk_close(it->w);
+	free(it);
+}

@@ -69,4 +69,12 @@ int nv_walk_next(nv_walk *w, nv_entry *out);
 /* Accepts NULL; may be called before the end. */
 void nv_walk_close(nv_walk *w);
 
+/* Leftovers that are files of a walk (local and sftp temp files: the driver's
+ * walk yields only those): the iterator holds the walk, whose entries become
+ * leftovers (name the key, size, time the mtime). wrap takes w, also when it
+ * fails; next and close are the drivers' leftovers_next and leftovers_close. */
+int nv_walk_leftovers_wrap(struct nv_leftovers **out, nv_walk *w);
+int nv_walk_leftovers_next(struct nv_leftovers *it, nv_leftover *out);
+void nv_walk_leftovers_close(struct nv_leftovers *it);
+
 #endif

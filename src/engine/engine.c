@@ -3,6 +3,7 @@
 #include "engine.h"
 #include "backup.h"
 #include "dest_lock.h"
+#include "leftovers.h"
 #include "util/exit.h"
 #include "lister.h"
 #include "util/log.h"
@@ -526,8 +527,11 @@ static int nv_engine_plan(nv_run *r)
 		nv_error_wrap(rc, "listing %s", r->src_loc->text);
 		goto out;
 	}
-	if ((rc = nv_drv_open(&ld, r->dst_loc)) ||
-	    (rc = nv_sorted_open(&d, ld, "", 1))) {
+	/* Holding the lease, and before any worker writes: what interrupted runs
+	 * left at the destination goes first (engine/leftovers.h). */
+	if ((rc = nv_drv_open(&ld, r->dst_loc)) == 0 && r->lock)
+		nv_leftovers_clean(ld, NULL);
+	if (rc || (rc = nv_sorted_open(&d, ld, "", 1))) {
 		nv_error_wrap(rc, "listing %s", r->dst_loc->text);
 		goto out;
 	}

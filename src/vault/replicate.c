@@ -6,6 +6,7 @@
 #include "replicate.h"
 #include "replicate_int.h"
 #include "engine/dest_lock.h"
+#include "engine/leftovers.h"
 #include "engine/lister.h"
 #include "util/log.h"
 
@@ -376,6 +377,7 @@ static int nv_repl_run(nv_repl *r, nv_dest_lock **lease)
 	/* This host's lock on the destination, then the lease there. */
 	if ((rc = nv_dest_lock_take(lease, r->dst_loc, "replicate", r->o->wait_lock_ms)))
 		return rc;
+	nv_leftovers_clean(r->dst, NULL); /* holding the lease, before any write */
 	if ((rc = nv_repl_dst_manifests(r)) || (rc = nv_repl_plan(r)))
 		return rc;
 	/* Objects, then catalogs, each pass on the pool. */
