@@ -8,25 +8,9 @@
 # ours survive; an old-style name goes by its age.
 . "$NV_SRCDIR/tests/lib/common.sh"
 . "$NV_SRCDIR/tests/lib/vault.sh"
+. "$NV_SRCDIR/tests/lib/leftovers.sh"
 command -v jq >/dev/null || nv_need "jq"
 export NAVETTE_STATE_DIR="$NV_TMP/state"
-
-# ours DIR: the run-id temporary files under DIR, one per line.
-ours() {
-	find "$1" -regextype posix-extended -type f \
-		-regex '.*/\.navette-tmp\.[0-9a-f]{16}\.[0-9a-f]{16}' 2>/dev/null
-}
-bytes() { stat -c %s "$@" | awk '{ n += $1 } END { print n + 0 }'; }
-# stopped PID: waits until PID stopped itself (NAVETTE_FAULT=...=stop).
-stopped() {
-	local i
-	for i in $(seq 1 600); do
-		[ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = T ] && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
 
 S=$NV_TMP/src
 D=$NV_TMP/dst
@@ -34,16 +18,9 @@ mkdir -p "$S/sub" "$D/sub"
 head -c $((6 * 1024 * 1024)) /dev/urandom >"$S/sub/big"
 echo small >"$S/a"
 # Names that are not exactly ours: never removed.
-for n in .navette-tmp-foo .navette-tmp.foo .navette-tmp.0123456789ABCDEF \
-	.navette-tmp.0123456789abcdef.0123456789abcdef.x sub/navette-tmp.0123456789abcdef; do
-	echo user >"$D/$n"
-done
-user_files_kept() {
-	for n in .navette-tmp-foo .navette-tmp.foo .navette-tmp.0123456789ABCDEF \
-		.navette-tmp.0123456789abcdef.0123456789abcdef.x sub/navette-tmp.0123456789abcdef; do
-		[ "$(cat "$1/$n" 2>/dev/null)" = user ] || return 1
-	done
-}
+not_ours=".navette-tmp-foo .navette-tmp.foo .navette-tmp.0123456789ABCDEF
+	.navette-tmp.0123456789abcdef.0123456789abcdef.x sub/navette-tmp.0123456789abcdef"
+user_files "$D" $not_ours
 
 # ---- sync: killed, then run again ----
 # (A killed run's lease stops the next one for a TTL: unlock removes it.)
@@ -64,7 +41,7 @@ check "its message says so" test "$(jq -r .msg "$NV_TMP/cleanup.json")" = \
 	"removed 1 temporary file ($n bytes) left by interrupted runs in $D"
 check "the data is whole" cmp -s "$S/sub/big" "$D/sub/big"
 check "the small file too" cmp -s "$S/a" "$D/a"
-check "names that are not ours survive" user_files_kept "$D"
+check "names that are not ours survive" user_files_kept "$D" $not_ours
 expect_exit 0 "a run with nothing to clean says nothing of it" "$NAVETTE" sync "$S" "$D"
 check "no cleanup line" test -z "$(grep -i 'temporary' "$NV_TMP/err")"
 

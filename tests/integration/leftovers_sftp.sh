@@ -7,6 +7,7 @@
 # A killed push's file goes by its age (push holds no lease of its own yet).
 . "$NV_SRCDIR/tests/lib/common.sh"
 . "$NV_SRCDIR/tests/lib/vault.sh"
+. "$NV_SRCDIR/tests/lib/leftovers.sh"
 . "$NV_SRCDIR/tests/servers/sshd.sh"
 nv_start_sshd
 export NAVETTE_CONFIG=$NV_SSHD_CONF NAVETTE_STATE_DIR="$NV_TMP/state"
@@ -16,28 +17,8 @@ mkdir -p "$S/sub" "$R/dst/sub"
 head -c $((6 * 1024 * 1024)) /dev/urandom >"$S/sub/big"
 echo small >"$S/a"
 
-ours() {
-	find "$1" -regextype posix-extended -type f \
-		-regex '.*/\.navette-tmp\.[0-9a-f]{16}\.[0-9a-f]{16}' 2>/dev/null
-}
-bytes() { stat -c %s "$@" | awk '{ n += $1 } END { print n + 0 }'; }
-stopped() {
-	local i
-	for i in $(seq 1 600); do
-		[ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = T ] && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-for n in .navette-tmp-foo .navette-tmp.foo sub/.navette-tmp.0123456789ABCDEF; do
-	echo user >"$R/dst/$n"
-done
-user_files_kept() {
-	for n in .navette-tmp-foo .navette-tmp.foo sub/.navette-tmp.0123456789ABCDEF; do
-		[ "$(cat "$R/dst/$n" 2>/dev/null)" = user ] || return 1
-	done
-}
+not_ours=".navette-tmp-foo .navette-tmp.foo sub/.navette-tmp.0123456789ABCDEF"
+user_files "$R/dst" $not_ours
 
 # ---- sync: killed, then run again ----
 expect_exit 137 "a sync to sftp killed mid-transfer" env NAVETTE_FAULT=write@4=kill \
@@ -52,7 +33,7 @@ expect_err "^navette: removed 1 temporary file \($n bytes\) left by interrupted 
 	"it says what it removed"
 check "the temporary file is gone" test -z "$(ours "$R/dst")"
 check "the data is whole" cmp -s "$S/sub/big" "$R/dst/sub/big"
-check "names that are not ours survive" user_files_kept
+check "names that are not ours survive" user_files_kept "$R/dst" $not_ours
 
 # ---- a live sync keeps its file ----
 head -c $((6 * 1024 * 1024)) /dev/urandom >"$S/sub/big"
