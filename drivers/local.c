@@ -99,6 +99,7 @@ static void local_close(struct nv_conn *c)
 		return;
 	nv_local_read_forget(c);
 	nv_local_wdir_drop(c);
+	nv_walk_seen_free(c->seen);
 	if (c->root >= 0)
 		close(c->root);
 	for (size_t i = 0; i < c->nfs; i++)

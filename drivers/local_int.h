@@ -40,6 +40,7 @@ struct nv_conn {
 	struct local_wdir *wdir; /* the last directory written to, kept open */
 	char *rd_key;           /* the last key read and its open fd, so streaming */
 	int rd_fd;              /* a big file is not one open per chunk */
+	struct nv_walk_seen *seen; /* temp files the listings skipped (walk.h) */
 };
 
 static inline int local_is_tmp_name(const char *name)

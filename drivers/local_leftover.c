@@ -18,7 +18,7 @@ int nv_local_leftovers_open(struct nv_leftovers **out, struct nv_conn *c)
 	*out = NULL;
 	if ((rc = nv_local_walk_leftovers(&w, c)))
 		return rc;
-	return nv_walk_leftovers_wrap(out, w);
+	return nv_walk_leftovers_wrap(out, w, c->seen);
 }
 
 /* Decides with fd's lock, which it keeps until fd is closed: a write lock of
@@ -53,8 +53,8 @@ static int local_leftover_unlink(struct nv_conn *c, int dir, int fd, const char 
 
 	if (fstat(fd, &a) < 0 || fstatat(dir, leaf, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    a.st_ino != b.st_ino || a.st_dev != b.st_dev || !S_ISREG(b.st_mode))
-		return 0; /* gone, or another file now: not ours to remove */
-	if (unlinkat(dir, leaf, 0) < 0 && errno != ENOENT)
+		return nv_error_set(NV_ENOTFOUND, "%s/%s is gone", c->root_path, name);
+	if (unlinkat(dir, leaf, 0) < 0)
 		return nv_error_errno(errno, "removing %s/%s", c->root_path, name);
 	if (c->fsync == LOCAL_FSYNC_EACH)
 		return nv_local_sync_dir(dir, name);
@@ -74,16 +74,11 @@ int nv_local_leftover_remove(struct nv_conn *c, const nv_leftover *lo, int prove
 	if (!rc)
 		rc = nv_local_dir(c, lo->name, (size_t)(leaf - lo->name) - (leaf != lo->name), 0,
 				  &dir, NULL);
-	if (rc == NV_ENOTFOUND) {
-		nv_error_clear();
-		return 0;
-	}
 	if (rc)
 		return rc;
 	fd = openat(dir, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		rc = errno == ENOENT ? 0 : nv_error_errno(errno, "opening %s/%s", c->root_path,
-							   lo->name);
+		rc = nv_error_errno(errno, "opening %s/%s", c->root_path, lo->name);
 	} else {
 		if (!(rc = local_leftover_decide(c, fd, lo, kind, proven)))
 			rc = local_leftover_unlink(c, dir, fd, leaf, lo->name);

@@ -53,17 +53,34 @@ static int local_list_fd(struct nv_conn *c, const char *prefix, intptr_t parent,
 	return nv_local_open_beneath(c, dir, O_RDONLY | O_DIRECTORY);
 }
 
+/* A listing skips a temp file; one of our exact names is noted for the
+ * clean-up of leftovers (walk.h), which then need not walk here again. */
+static int local_note_tmp(struct nv_conn *c, int dir, const char *prefix, const char *name)
+{
+	struct stat st;
+
+	if (nv_tmp_parse(name, NULL) == NV_TMP_NOT_OURS ||
+	    fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	return nv_walk_seen_file(&c->seen, prefix, name, (uint64_t)st.st_size,
+				 (int64_t)st.st_mtim.tv_sec);
+}
+
 /* The walk's "list this directory": its regular files and subdirectories. The
  * directory's fd stays open as its handle, for fstatat and openat below it.
- * Walking leftovers, a subdirectory holding a navette-lease/ of its own is
- * another location's root: skipped whole (NV_ENOTFOUND). */
+ * A subdirectory holding a navette-lease/ of its own is another location's
+ * root: a listing notes it, a walk of leftovers skips it whole (NV_ENOTFOUND),
+ * as it skips what a clean listing covered. */
 static int local_list_dir_as(struct nv_conn *c, nv_walk_dir *d, const char *prefix,
 			     intptr_t parent, const char *name, intptr_t *handle, int leftovers)
 {
-	int fd = local_list_fd(c, prefix, parent, name), dfd, kind, rc = 0, nested = 0;
+	int fd, dfd, kind, rc = 0, nested = 0;
 	struct dirent *de;
 	DIR *dp;
 
+	if (leftovers && nv_walk_seen_covers(c->seen, prefix))
+		return nv_error_set(NV_ENOTFOUND, "%s/%s: listed already", c->root_path, prefix);
+	fd = local_list_fd(c, prefix, parent, name);
 	if (fd < 0) {
 		/* Missing, or a file or a symlink (since readdir, or as the prefix):
 		 * nothing to list there, and the walk skips it. */
@@ -88,14 +105,17 @@ static int local_list_dir_as(struct nv_conn *c, nv_walk_dir *d, const char *pref
 			break;
 		}
 		kind = local_entry_kind(fd, de, leftovers);
-		if (leftovers && *prefix && kind == NV_WALK_DIR &&
-		    !strcmp(de->d_name, NV_LEASE_DIRNAME))
+		if (*prefix && kind == NV_WALK_DIR && !strcmp(de->d_name, NV_LEASE_DIRNAME))
 			nested = 1;
+		if (!kind && !leftovers && (rc = local_note_tmp(c, fd, prefix, de->d_name)))
+			break;
 		if (kind && (rc = nv_walk_add(d, de->d_name, kind, NULL)))
 			break;
 	}
 	closedir(dp);
-	if (!rc && nested)
+	if (!rc && nested && !leftovers)
+		rc = nv_walk_seen_nested(&c->seen, prefix);
+	else if (!rc && nested)
 		rc = nv_error_set(NV_ENOTFOUND, "%s/%s: another location's root", c->root_path,
 				  prefix);
 	if (rc)
@@ -142,11 +162,19 @@ static void local_list_release(void *ctx, intptr_t handle)
 	close((int)handle);
 }
 
+static void local_list_done(void *ctx, const char *prefix, int clean)
+{
+	struct nv_conn *c = ctx;
+
+	nv_walk_seen_done(&c->seen, prefix, clean);
+}
+
 static const nv_walk_ops local_walk_ops = {
 	.file_data = 0,
 	.list = local_list_dir,
 	.file = local_list_file,
 	.release = local_list_release,
+	.done = local_list_done,
 };
 
 static const nv_walk_ops local_leftover_walk_ops = {

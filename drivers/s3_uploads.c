@@ -227,9 +227,8 @@ int nv_s3_leftover_remove(struct nv_conn *c, const nv_leftover *lo, int proven)
 		return nv_error_set(NV_ENOTSUP, "s3: the upload of %s carries nothing that tells "
 				    "whether its writer is alive", lo->name);
 	rc = nv_s3_call(c, c->http, &call, &r);
-	if (!rc && r.status == 404) /* NoSuchUpload: completed or aborted since */
-		rc = 0;
-	else if (!rc && !nv_s3_ok(&r))
+	/* NoSuchUpload (404): completed or aborted since, NV_ENOTFOUND */
+	if (!rc && !nv_s3_ok(&r))
 		rc = nv_s3_error(c, &r, "DELETE (abort multipart upload)", lo->name);
 	nv_http_resp_clear(&r);
 	return rc;

@@ -93,6 +93,7 @@ static void sftp_conn_free(struct nv_conn *c)
 	sftp_secret_free(c->passphrase);
 	sftp_secret_free(c->password);
 	free(c->known_hosts);
+	nv_walk_seen_free(c->seen);
 	free(c);
 }
 

@@ -66,6 +66,7 @@ struct nv_conn {
 	struct nv_sftp_tmp *tmps;   /* temp files being written, dropped at teardown */
 	char **orphans;             /* temp files left by a dropped session */
 	size_t norphans;
+	struct nv_walk_seen *seen;  /* temp files the listings skipped (walk.h) */
 };
 
 /* A temp file being written. Its handle belongs to the session: a teardown

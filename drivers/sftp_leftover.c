@@ -15,7 +15,7 @@ int nv_sftp_leftovers_open(struct nv_leftovers **out, struct nv_conn *c)
 	*out = NULL;
 	if ((rc = nv_sftp_walk_leftovers(&w, c)))
 		return rc;
-	return nv_walk_leftovers_wrap(out, w);
+	return nv_walk_leftovers_wrap(out, w, c->seen);
 }
 
 int nv_sftp_leftover_remove(struct nv_conn *c, const nv_leftover *lo, int proven)
@@ -33,9 +33,7 @@ int nv_sftp_leftover_remove(struct nv_conn *c, const nv_leftover *lo, int proven
 		return nv_error_set(NV_ERR, "out of memory");
 	rc = libssh2_sftp_unlink_ex(c->sftp, path, (unsigned)strlen(path));
 	free(path);
-	if (rc && (rc = nv_sftp_fail(c, rc, "removing %s", lo->name)) == NV_ENOTFOUND) {
-		nv_error_clear();
-		rc = 0;
-	}
+	if (rc)
+		rc = nv_sftp_fail(c, rc, "removing %s", lo->name); /* gone: NV_ENOTFOUND */
 	return rc;
 }

@@ -10,16 +10,22 @@
 #include <sys/stat.h>
 
 /* Keeps files and directories; skips our temp files, symlinks and special
- * files (the walk skips "." and ".."). Walking leftovers, the files kept are
- * our temp files only, and *lease notes a navette-lease/ directory. */
-static int sftp_list_add(nv_walk_dir *d, const char *name, const LIBSSH2_SFTP_ATTRIBUTES *a,
-			 int leftovers, int *lease)
+ * files (the walk skips "." and ".."), noting the temp files of our exact
+ * names for the clean-up of leftovers (walk.h). Walking leftovers, the files
+ * kept are those temp files only. *lease notes a navette-lease/ directory. */
+static int sftp_list_add(struct nv_conn *c, nv_walk_dir *d, const char *prefix,
+			 const char *name, const LIBSSH2_SFTP_ATTRIBUTES *a, int leftovers,
+			 int *lease)
 {
+	int dir = (a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a->permissions);
 	nv_entry e;
 
-	if (!leftovers && nv_tmp_reserved(name))
-		return 0;
-	if ((a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a->permissions)) {
+	if (!leftovers && nv_tmp_reserved(name)) {
+		if (dir || nv_tmp_parse(name, NULL) == NV_TMP_NOT_OURS || nv_sftp_attrs_entry(&e, a))
+			return 0;
+		return nv_walk_seen_file(&c->seen, prefix, name, e.size, e.mtime_sec);
+	}
+	if (dir) {
 		if (!strcmp(name, NV_LEASE_DIRNAME))
 			*lease = 1;
 		return nv_walk_add(d, name, NV_WALK_DIR, NULL);
@@ -54,14 +60,16 @@ static int sftp_read_dir(struct nv_conn *c, nv_walk_dir *d, const char *prefix, 
 	if (!c->dh)
 		return nv_sftp_fail(c, libssh2_session_last_errno(c->ssh), "listing '%s'", prefix);
 	while ((n = libssh2_sftp_readdir_ex(c->dh, name, sizeof(name), NULL, 0, &a)) > 0)
-		if ((rc = sftp_list_add(d, name, &a, leftovers, &lease)))
+		if ((rc = sftp_list_add(c, d, prefix, name, &a, leftovers, &lease)))
 			break;
 	if (n < 0)
 		rc = nv_sftp_fail(c, (int)n, "listing '%s'", prefix); /* a teardown closes dh */
 	if (c->dh)
 		libssh2_sftp_close_handle(c->dh);
 	c->dh = NULL;
-	if (!rc && leftovers && lease && plen)
+	if (!rc && lease && plen && !leftovers)
+		rc = nv_walk_seen_nested(&c->seen, prefix);
+	else if (!rc && lease && plen)
 		rc = nv_error_set(NV_ENOTFOUND, "sftp %s: %s is another location's root",
 				  c->where, prefix);
 	return rc;
@@ -75,6 +83,8 @@ static int sftp_list_dir_as(struct nv_conn *c, nv_walk_dir *d, const char *prefi
 {
 	int rc;
 
+	if (leftovers && nv_walk_seen_covers(c->seen, prefix))
+		return nv_error_set(NV_ENOTFOUND, "sftp %s: '%s' listed already", c->where, prefix);
 	if (!name)
 		return sftp_read_dir(c, d, prefix, leftovers);
 	NV_SFTP_RETRY(c, rc, sftp_read_dir(c, d, prefix, leftovers));
@@ -109,10 +119,18 @@ static int sftp_list_file(void *ctx, intptr_t dir, const char *name, const char 
 	return 0;
 }
 
+static void sftp_list_done(void *ctx, const char *prefix, int clean)
+{
+	struct nv_conn *c = ctx;
+
+	nv_walk_seen_done(&c->seen, prefix, clean);
+}
+
 static const nv_walk_ops sftp_walk_ops = {
 	.file_data = sizeof(nv_entry),
 	.list = sftp_list_dir,
 	.file = sftp_list_file,
+	.done = sftp_list_done,
 };
 
 static const nv_walk_ops sftp_leftover_walk_ops = {

@@ -196,7 +196,8 @@ typedef struct nv_driver {
 	 * a live writer holds it: NV_EEXISTS then, and nothing is touched. proven:
 	 * the caller knows that its writer is dead (the lease, its age); 0: remove
 	 * it only if the driver can tell that itself (local: every writer of an
-	 * NV_TMP_RUN name holds a lock on it), else NV_ENOTSUP. Gone already: 0. */
+	 * NV_TMP_RUN name holds a lock on it), else NV_ENOTSUP. Gone already:
+	 * NV_ENOTFOUND. */
 	int (*leftover_remove)(struct nv_conn *c, const nv_leftover *lo, int proven);
 } nv_driver;
 

@@ -527,11 +527,8 @@ static int nv_engine_plan(nv_run *r)
 		nv_error_wrap(rc, "listing %s", r->src_loc->text);
 		goto out;
 	}
-	/* Holding the lease, and before any worker writes: what interrupted runs
-	 * left at the destination goes first (engine/leftovers.h). */
-	if ((rc = nv_drv_open(&ld, r->dst_loc)) == 0 && r->lock)
-		nv_leftovers_clean(ld, NULL);
-	if (rc || (rc = nv_sorted_open(&d, ld, "", 1))) {
+	if ((rc = nv_drv_open(&ld, r->dst_loc)) ||
+	    (rc = nv_sorted_open(&d, ld, "", 1))) {
 		nv_error_wrap(rc, "listing %s", r->dst_loc->text);
 		goto out;
 	}
@@ -540,6 +537,13 @@ static int nv_engine_plan(nv_run *r)
 		rc = 0; /* a worker's error, reported as such */
 	if (!rc)
 		r->unlisted += nv_sorted_skipped(s);
+	nv_sorted_close(d);
+	d = NULL;
+	/* What interrupted runs left at the destination, while the lease is ours:
+	 * the listing just noted their temp files, so nothing is walked again
+	 * (engine/leftovers.h; this run's own temp files carry its run id). */
+	if (!rc && r->lock)
+		nv_leftovers_clean(ld, NULL);
 out:
 	nv_sorted_close(s);
 	nv_sorted_close(d);

@@ -59,6 +59,8 @@ static int nv_leftover_count(nv_leftover_stats *st, const nv_leftover *lo, int r
 				    "left by an interrupted run");
 		}
 		return 0;
+	case NV_ENOTFOUND: /* gone since it was listed */
+		return 0;
 	case NV_EEXISTS:
 		st->in_use++;
 		return 0;

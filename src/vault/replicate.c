@@ -377,9 +377,11 @@ static int nv_repl_run(nv_repl *r, nv_dest_lock **lease)
 	/* This host's lock on the destination, then the lease there. */
 	if ((rc = nv_dest_lock_take(lease, r->dst_loc, "replicate", r->o->wait_lock_ms)))
 		return rc;
-	nv_leftovers_clean(r->dst, NULL); /* holding the lease, before any write */
 	if ((rc = nv_repl_dst_manifests(r)) || (rc = nv_repl_plan(r)))
 		return rc;
+	/* Holding the lease, before any write: what interrupted runs left (the
+	 * listings of manifests/ and objects/ noted theirs: engine/leftovers.h). */
+	nv_leftovers_clean(r->dst, NULL);
 	/* Objects, then catalogs, each pass on the pool. */
 	rc = nv_replicate_objects(r->src_loc, r->dst_loc, r->objs, r->nobjs - r->ncatalogs,
 				  r->o, r->st, &part);

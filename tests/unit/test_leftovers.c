@@ -218,6 +218,45 @@ static void test_local_lists_exact_names(void **state)
 			    ".0000000000000002");
 }
 
+/* Lists prefix to its end on f's store. */
+static void list_through(struct fx *f, const char *prefix)
+{
+	nv_lister *l;
+	nv_entry e;
+	int rc;
+
+	assert_int_equal(nv_drv_list_open(&l, f->s, prefix), 0);
+	while ((rc = nv_drv_list_next(l, &e)) == 0)
+		;
+	assert_int_equal(rc, NV_EOF);
+	nv_drv_list_close(l);
+}
+
+/* A clean listing notes the temp files it skips: the clean-up after it walks
+ * nothing it covered again (a temp file made since in there is not seen),
+ * the rest it walks; other locations' roots stay out either way. */
+static void test_local_listing_notes_leftovers(void **state)
+{
+	struct fx *f = *state;
+
+	put(f, "a/.navette-tmp." OTHER ".0000000000000001", 3);
+	put(f, "a/b/.navette-tmp." OTHER, 4);
+	put(f, "a/file", 1);
+	put(f, "a/inner/navette-lease/x.json", 1);
+	put(f, "a/inner/.navette-tmp." OTHER ".0000000000000002", 1);
+	put(f, "c/.navette-tmp." OTHER ".0000000000000003", 1);
+	list_through(f, "a/");
+	put(f, "a/.navette-tmp." OTHER ".0000000000000004", 1); /* after the listing */
+	assert_string_equal(list_leftovers(f), "a/.navette-tmp." OTHER ".0000000000000001|"
+			    "a/b/.navette-tmp." OTHER "|c/.navette-tmp." OTHER
+			    ".0000000000000003");
+	list_through(f, "");
+	put(f, "c/.navette-tmp." OTHER ".0000000000000005", 1);
+	assert_string_equal(list_leftovers(f), "a/.navette-tmp." OTHER ".0000000000000001|"
+			    "a/.navette-tmp." OTHER ".0000000000000004|a/b/.navette-tmp." OTHER
+			    "|c/.navette-tmp." OTHER ".0000000000000003");
+}
+
 static void test_local_missing_root(void **state)
 {
 	struct fx *f = *state;
@@ -257,7 +296,7 @@ static void test_local_remove_respects_locks(void **state)
 	lo.name = dead;
 	assert_int_equal(nv_drv_leftover_remove(f->s, &lo, 0), 0);
 	assert_false(exists(f, dead));
-	assert_int_equal(nv_drv_leftover_remove(f->s, &lo, 0), 0); /* gone: fine */
+	assert_int_equal(nv_drv_leftover_remove(f->s, &lo, 0), NV_ENOTFOUND); /* gone */
 	/* Held: kept, whatever the caller believes. */
 	lo.name = live;
 	assert_int_equal(nv_drv_leftover_remove(f->s, &lo, 1), NV_EEXISTS);
@@ -383,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_local_lists_exact_names),
+		T(test_local_listing_notes_leftovers),
 		T(test_local_missing_root),
 		T(test_local_remove_respects_locks),
 		T(test_clean_without_lease),
