@@ -44,6 +44,10 @@ check "the small file too" cmp -s "$S/a" "$D/a"
 check "names that are not ours survive" user_files_kept "$D" $not_ours
 expect_exit 0 "a run with nothing to clean says nothing of it" "$NAVETTE" sync "$S" "$D"
 check "no cleanup line" test -z "$(grep -i 'temporary' "$NV_TMP/err")"
+expect_exit 0 "a clean-up that fails does not fail the run" \
+	env NAVETTE_FAULT=leftovers@1=io "$NAVETTE" sync "$S" "$D"
+expect_err "^navette: warning: cleaning up $D: injected fault in leftovers \(call 1\)$" \
+	"it is a warning"
 
 # ---- a live sync: the second one is refused by the lock, its file kept ----
 head -c $((6 * 1024 * 1024)) /dev/urandom >"$S/sub/big"
