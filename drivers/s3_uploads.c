@@ -1,11 +1,13 @@
 /* s3_uploads.c: the s3 driver's leftovers: incomplete multipart uploads under
  * the root, listed page by page (ListMultipartUploads) and aborted
  * (AbortMultipartUpload) on the caller's proof that their writer is dead: an
- * upload carries nothing of ours that would tell. Servers without these calls
+ * upload carries nothing of ours that would tell. Uploads below a prefix that
+ * holds a navette-lease/ of its own (another location's root) are left out.
+ * Servers without these calls
  * (s3rver answers 501 and 405) give NV_ENOTSUP. Called via s3.c's table; calls
  * down into s3_request.c only. */
 #include "s3_int.h"
-#include "util/log.h"
+#include "driver/tmpname.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,13 +110,83 @@ void nv_s3_uploads_page_free(struct s3_uploads_page *p)
 
 /* ---- the slots ---- */
 
+/* A prefix below the root, and whether it is another location's root. */
+struct s3_nested {
+	char *prefix;   /* root-relative, ending in '/' */
+	int nested;
+};
+
 struct nv_leftovers {
 	struct nv_conn *c;
 	struct s3_uploads_page page;
 	size_t pos;
 	char *key_marker, *id_marker; /* where the next page starts; NULL: the first */
 	int more;
+	struct s3_nested *seen;       /* prefixes probed so far */
+	size_t nseen;
 };
+
+static int any_key_xml(void *ctx, const char *path, const char *text, size_t len)
+{
+	(void)text;
+	(void)len;
+	if (strcmp(path, "ListBucketResult/Contents/Key") == 0)
+		*(int *)ctx = 1;
+	return 0;
+}
+
+/* 1 when root + prefix holds a navette-lease/ of its own (one small listing,
+ * remembered): another location's root, whose leftovers are its business. */
+static int uploads_nested(struct nv_leftovers *it, const char *prefix, size_t len, int *out)
+{
+	struct nv_conn *c = it->c;
+	char *p = NULL;
+	const char *q[] = { "list-type", "2", "prefix", NULL, "max-keys", "1" };
+	struct s3_call call = { .method = "GET", .query = q, .nquery = 3, .max_body = 1u << 20 };
+	struct s3_nested *g;
+	nv_http_resp r;
+	int rc, found = 0;
+
+	for (size_t i = 0; i < it->nseen; i++)
+		if (strlen(it->seen[i].prefix) == len && !strncmp(it->seen[i].prefix, prefix, len)) {
+			*out = it->seen[i].nested;
+			return 0;
+		}
+	if (asprintf(&p, "%s%.*s" NV_LEASE_DIRNAME "/", c->root, (int)len, prefix) < 0)
+		return nv_error_set(NV_ERR, "out of memory");
+	q[3] = p;
+	rc = nv_s3_call(c, c->http, &call, &r);
+	if (!rc && !nv_s3_ok(&r))
+		rc = nv_s3_error(c, &r, "GET (list)", NULL);
+	if (!rc)
+		rc = nv_xml_parse(r.body ? r.body : "", r.body_len, any_key_xml, &found);
+	nv_http_resp_clear(&r);
+	free(p);
+	if (rc)
+		return rc;
+	if (!(g = realloc(it->seen, (it->nseen + 1) * sizeof(*g))) ||
+	    !(g[it->nseen].prefix = strndup(prefix, len))) {
+		if (g)
+			it->seen = g;
+		return nv_error_set(NV_ERR, "out of memory");
+	}
+	it->seen = g;
+	g[it->nseen++].nested = found;
+	*out = found;
+	return 0;
+}
+
+/* 1 when key (root-relative) lies below another location's root. */
+static int uploads_under_nested(struct nv_leftovers *it, const char *key, int *out)
+{
+	int rc;
+
+	*out = 0;
+	for (const char *slash = strchr(key, '/'); slash && !*out; slash = strchr(slash + 1, '/'))
+		if ((rc = uploads_nested(it, key, (size_t)(slash - key + 1), out)))
+			return rc;
+	return 0;
+}
 
 /* Fetches the page after the markers. A truncated page must move the markers
  * on, or a server could keep this loop going forever. */
@@ -179,7 +251,7 @@ int nv_s3_leftovers_open(struct nv_leftovers **out, struct nv_conn *c)
 int nv_s3_leftovers_next(struct nv_leftovers *it, nv_leftover *out)
 {
 	size_t rl = strlen(it->c->root);
-	int rc;
+	int rc, nested;
 
 	for (;;) {
 		struct s3_upload *u;
@@ -197,6 +269,10 @@ int nv_s3_leftovers_next(struct nv_leftovers *it, nv_leftover *out)
 			nv_error_clear();
 			continue;
 		}
+		if ((rc = uploads_under_nested(it, u->key + rl, &nested)))
+			return rc;
+		if (nested)
+			continue;
 		out->name = u->key + rl;
 		out->upload = u->id;
 		out->time_sec = u->initiated;
@@ -211,6 +287,9 @@ void nv_s3_leftovers_close(struct nv_leftovers *it)
 	nv_s3_uploads_page_free(&it->page);
 	free(it->key_marker);
 	free(it->id_marker);
+	for (size_t i = 0; i < it->nseen; i++)
+		free(it->seen[i].prefix);
+	free(it->seen);
 	free(it);
 }
 

@@ -56,4 +56,16 @@ check "the data is whole" cmp -s "$S/big" "$NV_TMP/back2/big"
 killed_sync s3://bkt/d3
 expect_exit 0 "a sync elsewhere in the bucket" "$NAVETTE" sync "$S" s3://bkt/d2
 check "leaves it alone" test "$(pending | wc -l)" -eq 1
+expect_exit 0 "a sync there" "$NAVETTE" sync "$S" s3://bkt/d3
+check "aborts it" test -z "$(pending)"
+# Nor one below another location's root (a prefix with a lease of its own).
+expect_exit 137 "a sync to s3://bkt/d4/inner killed mid-upload" env NAVETTE_FAULT=write@12=kill \
+	"$NAVETTE" sync --transfers 1 "$S" s3://bkt/d4/inner
+check "it left an incomplete upload, and its lease" test "$(pending | wc -l)" -eq 1 -a \
+	-n "$(find "$S3_DIR/bkt/d4/inner/navette-lease" -type f 2>/dev/null)"
+expect_exit 0 "a sync to the prefix above it" "$NAVETTE" sync "$S" s3://bkt/d4
+check "leaves the inner location's upload alone" test "$(pending | wc -l)" -eq 1
+expect_exit 0 "unlock the inner location" "$NAVETTE" unlock --remove-all s3://bkt/d4/inner
+expect_exit 0 "a sync to it" "$NAVETTE" sync "$S" s3://bkt/d4/inner
+check "aborts it" test -z "$(pending)"
 nv_done
