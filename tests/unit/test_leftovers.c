@@ -416,6 +416,39 @@ static void test_clean_with_lease(void **state)
 	close(fd);
 }
 
+/* Driver interface version 4 added the leftovers slots: a driver built for
+ * version 3 still loads and is never asked for them (even were they set), as
+ * a version 4 driver without them (azure) is not: nothing to clean. */
+static void test_older_driver_has_none(void **state)
+{
+	struct fx *f = *state;
+	const char *tmp = ".navette-tmp." OTHER ".0000000000000001";
+	nv_driver v3 = *f->loc->driver, none = *f->loc->driver;
+	nv_location loc = *f->loc;
+	nv_leftover lo = { .name = tmp };
+	nv_leftover_list *l;
+	nv_leftover_stats st;
+	nv_store *s;
+
+	put(f, tmp, 1);
+	v3.version = 3;
+	none.leftovers_open = NULL;
+	none.leftovers_next = NULL;
+	none.leftovers_close = NULL;
+	none.leftover_remove = NULL;
+	for (int i = 0; i < 2; i++) {
+		loc.driver = i ? &none : &v3;
+		assert_int_equal(nv_drv_open(&s, &loc), 0);
+		assert_int_equal(nv_drv_leftovers_open(&l, s), NV_ENOTSUP);
+		assert_null(l);
+		assert_int_equal(nv_drv_leftover_remove(s, &lo, 1), NV_ENOTSUP);
+		nv_leftovers_clean(s, &st);
+		assert_int_equal(st.removed + st.kept + st.in_use + st.failed, 0);
+		nv_drv_close(s);
+	}
+	assert_true(exists(f, tmp));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -427,6 +460,7 @@ int main(void)
 		T(test_local_remove_respects_locks),
 		T(test_clean_without_lease),
 		T(test_clean_with_lease),
+		T(test_older_driver_has_none),
 #undef T
 	};
 
