@@ -53,4 +53,10 @@ int nv_s3_remove(struct nv_conn *c, const char *key);
 int nv_s3_remove_many(struct nv_conn *c, const char *const *keys, size_t n, int *results,
 		      char **msgs);
 
+/* s3_uploads.c: the leftovers slots (incomplete multipart uploads). */
+int nv_s3_leftovers_open(struct nv_leftovers **out, struct nv_conn *c);
+int nv_s3_leftovers_next(struct nv_leftovers *it, nv_leftover *out);
+void nv_s3_leftovers_close(struct nv_leftovers *it);
+int nv_s3_leftover_remove(struct nv_conn *c, const nv_leftover *lo, int proven);
+
 #endif

@@ -42,7 +42,9 @@
  *                        into place (fsync@openssh.com, one round trip per file);
  *                        batch (the default) and none: no fsync, SFTP has no batch
  *                        barrier, so durability is the server's own
- * Writes go to ".navette-tmp.<random>" in the target directory, then are renamed.
+ * Writes go to ".navette-tmp.<run id>.<random>" in the target directory, then are
+ * renamed. SFTP has no locks: a clean-up removes another run's temp files only on
+ * the caller's proof that their writer is dead (the lease, their age).
  * SFTP v3 rename refuses an existing target, which makes NV_WRITE_EXCLUSIVE atomic;
  * a plain overwrite is remove-then-rename (libssh2 1.10 has no posix-rename), so for
  * that short window a reader finds no file under the key (never a partial one).
@@ -91,6 +93,7 @@ static void sftp_conn_free(struct nv_conn *c)
 	sftp_secret_free(c->passphrase);
 	sftp_secret_free(c->password);
 	free(c->known_hosts);
+	nv_walk_seen_free(c->seen);
 	free(c);
 }
 
@@ -370,6 +373,23 @@ static int sftp_remove(struct nv_conn *c, const char *key)
 	return rc;
 }
 
+static int sftp_leftovers_open(struct nv_leftovers **out, struct nv_conn *c)
+{
+	int rc;
+
+	*out = NULL;
+	NV_SFTP_RETRY(c, rc, nv_sftp_leftovers_open(out, c));
+	return rc;
+}
+
+static int sftp_leftover_remove(struct nv_conn *c, const nv_leftover *lo, int proven)
+{
+	int rc;
+
+	NV_SFTP_RETRY(c, rc, nv_sftp_leftover_remove(c, lo, proven));
+	return rc;
+}
+
 const nv_driver nv_driver_sftp = {
 	.version = NV_DRIVER_VERSION,
 	.name = "sftp",
@@ -390,4 +410,9 @@ const nv_driver nv_driver_sftp = {
 	.write_abort = nv_sftp_write_abort,
 	.remove = sftp_remove,
 	.flush = NULL,
+	/* version 4: temp files of interrupted writes */
+	.leftovers_open = sftp_leftovers_open,
+	.leftovers_next = nv_walk_leftovers_next,
+	.leftovers_close = nv_walk_leftovers_close,
+	.leftover_remove = sftp_leftover_remove,
 };

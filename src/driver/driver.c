@@ -41,6 +41,11 @@ struct nv_wstream {
 	char *key;
 };
 
+struct nv_leftover_list {
+	nv_store *s;
+	struct nv_leftovers *it;
+};
+
 const nv_driver *const *nv_drivers(void)
 {
 	return nv_builtin_drivers;
@@ -514,6 +519,61 @@ int nv_drv_flush(nv_store *s)
 	if (rc)
 		return rc;
 	return s->d->flush ? s->d->flush(s->c) : 0;
+}
+
+/* The leftovers slots, from a version 4 table that fills them. */
+static int nv_drv_has_leftovers(const nv_driver *d)
+{
+	return d->version >= 4 && d->leftovers_open && d->leftovers_next &&
+	       d->leftovers_close && d->leftover_remove;
+}
+
+int nv_drv_leftovers_open(nv_leftover_list **out, nv_store *s)
+{
+	nv_leftover_list *l;
+	int rc;
+
+	*out = NULL;
+	if (!nv_drv_has_leftovers(s->d))
+		return nv_error_set(NV_ENOTSUP, "the %s driver leaves no temporary files",
+				    s->d->name);
+	if ((rc = nv_fault_check(NV_FAULT_LEFTOVERS)))
+		return rc;
+	if (!(l = calloc(1, sizeof(*l))))
+		return nv_error_set(NV_ERR, "out of memory");
+	l->s = s;
+	if ((rc = s->d->leftovers_open(&l->it, s->c))) {
+		free(l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+int nv_drv_leftovers_next(nv_leftover_list *l, nv_leftover *out)
+{
+	memset(out, 0, sizeof(*out));
+	return l->s->d->leftovers_next(l->it, out);
+}
+
+void nv_drv_leftovers_close(nv_leftover_list *l)
+{
+	if (!l)
+		return;
+	l->s->d->leftovers_close(l->it);
+	free(l);
+}
+
+int nv_drv_leftover_remove(nv_store *s, const nv_leftover *lo, int proven)
+{
+	int rc;
+
+	if (!nv_drv_has_leftovers(s->d))
+		return nv_error_set(NV_ENOTSUP, "the %s driver leaves no temporary files",
+				    s->d->name);
+	if ((rc = nv_fault_check(NV_FAULT_LEFTOVERS)))
+		return rc;
+	return s->d->leftover_remove(s->c, lo, proven);
 }
 
 int nv_drv_put_buf(nv_store *s, const char *key, const void *buf, size_t len,

@@ -5,22 +5,24 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 enum { NV_FAULT_UNREAD, NV_FAULT_OFF, NV_FAULT_ON };
-enum { NV_FAULT_RULES_MAX = 64, NV_FAULT_KILL = 2 };
+enum { NV_FAULT_RULES_MAX = 64, NV_FAULT_KILL = 2, NV_FAULT_STOP = 3 };
 
 typedef struct nv_fault_rule {
 	enum nv_fault_slot slot;
 	unsigned lo, hi; /* calls lo..hi fail (hi UINT_MAX: every call from lo on) */
-	int code;        /* an nv_err, NV_FAULT_FLIP or NV_FAULT_KILL */
+	int code;        /* an nv_err, NV_FAULT_FLIP, NV_FAULT_KILL or NV_FAULT_STOP */
 } nv_fault_rule;
 
 static const char *const nv_fault_names[NV_FAULT_SLOTS] = {
 	"open", "list", "read", "write", "write_commit", "remove", "flush", "stat",
+	"leftovers",
 };
 
 /* Read without the lock on every driver call: while it says OFF nothing else is touched. */
@@ -35,7 +37,7 @@ static int nv_fault_code(const char *name)
 	static const struct { const char *n; int code; } codes[] = {
 		{ "io", NV_EIO }, { "retry", NV_ERETRY }, { "nospc", NV_ENOSPC },
 		{ "auth", NV_EAUTH }, { "perm", NV_EPERM }, { "kill", NV_FAULT_KILL },
-		{ "flip", NV_FAULT_FLIP },
+		{ "flip", NV_FAULT_FLIP }, { "stop", NV_FAULT_STOP },
 	};
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
 		if (strncmp(name, codes[i].n, strlen(codes[i].n)) == 0)
@@ -147,6 +149,10 @@ int nv_fault_check(enum nv_fault_slot slot)
 		return 0;
 	if (code == NV_FAULT_KILL) /* die as a crash would, for crash-safety tests */
 		_exit(137);
+	if (code == NV_FAULT_STOP) { /* hold still at this call until SIGCONT, then go on */
+		raise(SIGSTOP);
+		return 0;
+	}
 	if (code == NV_FAULT_FLIP) /* the caller alters what it returns */
 		return slot == NV_FAULT_READ ? NV_FAULT_FLIP
 					     : nv_error_set(NV_EINVAL, "flip applies to read");

@@ -5,11 +5,14 @@
  * slot (counted across the process, from 1) fails. "slot@N-M" fails calls N
  * to M, "slot@N-" every call from N on (a persistent fault). The first rule
  * matching a call decides it.
- * Slots: open list read write write_commit remove flush stat ("remove" also
- * counts each remove_many request, once per batch).
+ * Slots: open list read write write_commit remove flush stat leftovers
+ * ("remove" also counts each remove_many request, once per batch;
+ * "leftovers" each listing of leftovers and each removal of one).
  * Codes (io when none is given): io retry nospc auth perm; kill (the process
- * dies as in a crash, exit status 137); flip (read only: the call works but
- * one byte of what it returns is inverted, as a store serving other bytes would).
+ * dies as in a crash, exit status 137); stop (the process stops itself with
+ * SIGSTOP before the call, which goes on after SIGCONT: a test acts while a
+ * run is held at a known point); flip (read only: the call works but one byte
+ * of what it returns is inverted, as a store serving other bytes would).
  *
  * The environment variable NAVETTE_FAULT holds a spec for a whole process
  * (integration tests); it is read once, at the first driver call. A unit test
@@ -27,6 +30,7 @@ enum nv_fault_slot {
 	NV_FAULT_REMOVE,
 	NV_FAULT_FLUSH,
 	NV_FAULT_STAT,
+	NV_FAULT_LEFTOVERS,
 	NV_FAULT_SLOTS
 };
 

@@ -3,6 +3,7 @@
 #include "engine.h"
 #include "backup.h"
 #include "dest_lock.h"
+#include "leftovers.h"
 #include "util/exit.h"
 #include "lister.h"
 #include "util/log.h"
@@ -532,6 +533,13 @@ static int nv_engine_plan(nv_run *r)
 		rc = 0; /* a worker's error, reported as such */
 	if (!rc)
 		r->unlisted += nv_sorted_skipped(s);
+	nv_sorted_close(d);
+	d = NULL;
+	/* What interrupted runs left at the destination, while the lease is ours:
+	 * the listing just noted their temp files, so nothing is walked again
+	 * (engine/leftovers.h; this run's own temp files carry its run id). */
+	if (!rc && r->lock)
+		nv_leftovers_clean(ld, NULL);
 out:
 	nv_sorted_close(s);
 	nv_sorted_close(d);

@@ -4,6 +4,7 @@
 #include "lease.h"
 #include "lister.h"
 #include "driver/bwlimit.h"
+#include "driver/tmpname.h"
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/log.h"
@@ -52,7 +53,46 @@ struct nv_lease {
 	pthread_cond_t cv;
 	int stop;
 	atomic_int lost;
+	struct nv_lease *next_held; /* in nv_held, while held */
 };
+
+/* The exclusive leases this process holds (nv_lease_held). */
+static pthread_mutex_t nv_held_mu = PTHREAD_MUTEX_INITIALIZER;
+static nv_lease *nv_held;
+
+static void nv_held_add(nv_lease *l)
+{
+	if (l->mode != NV_LEASE_EXCLUSIVE)
+		return;
+	pthread_mutex_lock(&nv_held_mu);
+	l->next_held = nv_held;
+	nv_held = l;
+	pthread_mutex_unlock(&nv_held_mu);
+}
+
+static void nv_held_remove(nv_lease *l)
+{
+	pthread_mutex_lock(&nv_held_mu);
+	for (nv_lease **p = &nv_held; *p; p = &(*p)->next_held)
+		if (*p == l) {
+			*p = l->next_held;
+			break;
+		}
+	pthread_mutex_unlock(&nv_held_mu);
+}
+
+int nv_lease_held(const nv_location *loc)
+{
+	int held = 0;
+
+	pthread_mutex_lock(&nv_held_mu);
+	for (nv_lease *l = nv_held; l && !held; l = l->next_held)
+		held = (l->loc == loc || (l->loc->driver == loc->driver &&
+					  strcmp(l->loc->text, loc->text) == 0)) &&
+		       !atomic_load(&l->lost);
+	pthread_mutex_unlock(&nv_held_mu);
+	return held;
+}
 
 static double nv_mono(void)
 {
@@ -430,7 +470,8 @@ static int nv_lease_init(nv_lease *l, const nv_location *loc, const nv_lease_opt
 	snprintf(l->holder, sizeof(l->holder), "%s pid %ld", host, (long)getpid());
 	snprintf(l->key, sizeof(l->key), NV_LEASE_DIR "%s.%ld.%s.json", host, (long)getpid(),
 		 hex);
-	snprintf(l->run, sizeof(l->run), "%s", o->run_id ? o->run_id : hex);
+	/* The run id that this process's temporary files carry too. */
+	snprintf(l->run, sizeof(l->run), "%s", o->run_id ? o->run_id : nv_run_id());
 	/* Sub-second start times order two holders that started in one second. */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	nv_time_utc(when, ts.tv_sec);
@@ -475,6 +516,7 @@ int nv_lease_acquire(nv_lease **out, const nv_location *loc, const nv_lease_opts
 	nv_seen_free(seen, nseen);
 	if (pthread_create(&l->renewer, NULL, nv_lease_renewer, l) == 0)
 		l->renewing = 1;
+	nv_held_add(l);
 	*out = l;
 	return 0;
 fail_remove:
@@ -499,6 +541,7 @@ void nv_lease_release(nv_lease *l)
 
 	if (!l)
 		return;
+	nv_held_remove(l);
 	if (l->renewing) {
 		pthread_mutex_lock(&l->mu);
 		l->stop = 1;

@@ -17,7 +17,7 @@ typedef enum nv_lease_mode {
 
 typedef struct nv_lease_opts {
 	nv_lease_mode mode;
-	const char *run_id;     /* NULL: a fresh random one */
+	const char *run_id;     /* NULL: this process's (driver/tmpname.h) */
 	unsigned ttl;           /* seconds; 0: NV_LEASE_TTL_DEFAULT (or $NAVETTE_LEASE_TTL) */
 	long long wait_ms;      /* --wait-lock: how long to wait for a holder; 0: do not */
 	const char *command;    /* "replicate", "push", ... for the holder's description */
@@ -35,6 +35,11 @@ int nv_lease_acquire(nv_lease **out, const nv_location *loc, const nv_lease_opts
 int nv_lease_lost(const nv_lease *l);
 /* Stops renewing and removes this holder's object. Accepts NULL. */
 void nv_lease_release(nv_lease *l);
+
+/* 1 when this process holds an exclusive lease at loc (the same location
+ * object, or one of the same driver written the same way) that it has not
+ * lost: no other run that takes the lease is writing there. */
+int nv_lease_held(const nv_location *loc);
 
 /* `navette unlock`: removes the leases at loc that are stale to this observer
  * (unchanged for a full TTL, watched for up to watch_ms), or every lease with

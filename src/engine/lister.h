@@ -4,10 +4,11 @@
 #define NV_LISTER_H
 
 #include "driver/driver.h"
+#include "driver/tmpname.h"
 
 /* Lease objects (engine/lease.h) live here; a listing of a whole location
  * (prefix "") never shows them, so no command copies, compares or deletes them. */
-#define NV_LEASE_DIR "navette-lease/"
+#define NV_LEASE_DIR NV_LEASE_DIRNAME "/"
 
 typedef struct nv_sorted nv_sorted;
 

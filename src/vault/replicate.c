@@ -6,6 +6,7 @@
 #include "replicate.h"
 #include "replicate_int.h"
 #include "engine/dest_lock.h"
+#include "engine/leftovers.h"
 #include "engine/lister.h"
 #include "util/log.h"
 
@@ -378,6 +379,9 @@ static int nv_repl_run(nv_repl *r, nv_dest_lock **lease)
 		return rc;
 	if ((rc = nv_repl_dst_manifests(r)) || (rc = nv_repl_plan(r)))
 		return rc;
+	/* Holding the lease, before any write: what interrupted runs left (the
+	 * listings of manifests/ and objects/ noted theirs: engine/leftovers.h). */
+	nv_leftovers_clean(r->dst, NULL);
 	/* Objects, then catalogs, each pass on the pool. */
 	rc = nv_replicate_objects(r->src_loc, r->dst_loc, r->objs, r->nobjs - r->ncatalogs,
 				  r->o, r->st, &part);

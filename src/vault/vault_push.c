@@ -3,6 +3,7 @@
  * for), deduplicate by keyed id and encrypt+upload the rest; then publication
  * (push_publish.c). The host's state is push_state.c's. Called by cmd_push.c. */
 #include "vault_push.h"
+#include "engine/leftovers.h"
 #include "engine/lister.h"
 #include "engine/pool.h"
 #include "engine/transfer.h"
@@ -476,6 +477,10 @@ int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,
 	    (rc = nv_drv_open(&pb.s, nv_vault_location(v))))
 		goto out;
 	pb.ps = p->ps;
+	/* What interrupted pushes left, before this one writes (engine/leftovers.h:
+	 * without the vault's lease, the local driver's locks and the age tell). */
+	if (!o->dry_run)
+		nv_leftovers_clean(pb.s, NULL);
 	if ((rc = nv_push_complete_pending(&pb)) ||
 	    (rc = nv_vault_current(v, -1, &p->prev, prev_sha, &prev_gen)) ||
 	    (rc = nv_push_files(p, &jl, &st->out)) ||
