@@ -101,13 +101,16 @@ static const nv_command nv_commands[] = {
 	  "the signed catalog." NV_HELP_MOVE },
 	{ "verify", nv_cmd_verify, 1, 1,
 	  "level max-age identity passphrase-file signing-pubkey signing-pubkeys all transfers "
-	  "timeout metrics-file progress",
-	  "verify VAULT [--level list|hash|deep] [--max-age DURATION]\n"
+	  "timeout metrics-file progress sample seed",
+	  "verify VAULT [--level list|hash|deep] [--max-age DURATION] [--sample PCT|N [--seed S]]\n"
 	  "  navette verify --all PREFIX [--signing-pubkeys FILE] [--level list|hash]",
 	  "Check VAULT: signatures and the hash chain of every manifest, every object of\n"
 	  "the newest generation present with its size (list), its stored SHA-256 (hash),\n"
 	  "or decrypted and checked against the catalog (deep, needs --identity). With\n"
-	  "--max-age, the signed heartbeat must be younger than DURATION (30m, 26h, 7d).\n\n"
+	  "--max-age, the signed heartbeat must be younger than DURATION (30m, 26h, 7d).\n"
+	  "--sample 1/7 (or 10%, or 200 objects) reads a seeded share of the objects\n"
+	  "(hash, deep); the seed (default: the day number) moves the share, so 7\n"
+	  "consecutive daily runs read every object (navette(1), SAMPLING).\n\n"
 	  NV_HELP_METRICS },
 	{ "drill", nv_cmd_drill, 1, 1,
 	  "identity passphrase-file signing-pubkey to no-keep sample seed report report-md "

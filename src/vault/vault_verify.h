@@ -8,6 +8,7 @@
 #include <stdarg.h>
 
 #include "util/exit.h"
+#include "sample.h"
 #include "vault.h"
 #include "vault_pull.h"
 
@@ -24,6 +25,8 @@ typedef struct nv_verify_opts {
 	unsigned workers;
 	size_t buf_size;
 	unsigned retries;
+	const nv_sample_spec *sample; /* NULL: every object; else HASH and DEEP read
+				       * only the sample's (sample.h), LIST sees all */
 } nv_verify_opts;
 
 typedef struct nv_verify_report {
@@ -38,6 +41,7 @@ typedef struct nv_verify_report {
 	nv_vread_note_fn note; /* may be NULL: told of each problem as it is logged
 	                        * (nv_vault_verify clears it: for its parts below) */
 	void *note_ctx;
+	nv_sample_result sample; /* with opts.sample: what the sample chose */
 } nv_verify_report;
 
 /* Runs every check the level asks for; problems are logged and counted,
