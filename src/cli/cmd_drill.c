@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -34,17 +33,13 @@ static int nv_drill_options(nv_cli *c, nv_drill_opts *o, nv_drill_report *r)
 	o->workers = c->eng.transfers;
 	o->buf_size = c->eng.buffer_size;
 	o->retries = c->eng.retries;
-	if (c->sample && (rc = nv_sample_parse(&o->sample, c->sample)))
-		goto usage;
 	if (c->seed && !c->sample) {
 		rc = nv_error_set(NV_EINVAL, "--seed goes with --sample");
 		goto usage;
 	}
-	if (c->seed)
-		rc = nv_sample_seed_parse(&o->seed, c->seed);
-	else if (getrandom(&o->seed, sizeof(o->seed), 0) != (ssize_t)sizeof(o->seed))
-		rc = nv_error_set(NV_ERR, "no randomness for the sample's seed");
-	if (rc)
+	/* the default seed is the day number (sample.h), as verify's */
+	if (c->sample && ((rc = nv_sample_parse(&o->sample, c->sample)) ||
+			  (c->seed && (rc = nv_sample_seed_parse(&o->sample.seed, c->seed)))))
 		goto usage;
 	if (c->no_keep && c->to) {
 		rc = nv_error_set(NV_EINVAL, "--no-keep writes nothing: it does not go with --to");
@@ -53,7 +48,7 @@ static int nv_drill_options(nv_cli *c, nv_drill_opts *o, nv_drill_report *r)
 	r->mode = o->mode;
 	r->restore_to = c->no_keep ? "none" : c->to ? "dir" : "scratch";
 	r->sample_arg = c->sample;
-	r->seed = o->seed;
+	r->seed = o->sample.seed;
 	return 0;
 usage:
 	nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
@@ -202,8 +197,10 @@ static void nv_drill_print(const nv_drill_report *r)
 	nv_drill_line(&b, "manifests", "%llu verified back to generation 1",
 		      (unsigned long long)r->manifests);
 	if (r->mode == NV_DRILL_SAMPLE)
-		nv_drill_line(&b, "sample", "%s of the files, seed %lu", r->sample_arg,
-			      (unsigned long)r->seed);
+		nv_drill_line(&b, "sample", "%s of the files, seed %llu (seeds %llu to %llu "
+			      "check every file)", r->sample_arg, (unsigned long long)r->seed,
+			      (unsigned long long)r->seed, (unsigned long long)(r->seed +
+			      (r->sample_runs ? r->sample_runs - 1 : 0)));
 	nv_drill_line(&b, "files", "%llu of %llu %s (%llu in the generation)",
 		      (unsigned long long)r->files_checked, (unsigned long long)r->files_selected,
 		      r->restore_path ? "restored and checked" : "streamed and checked",

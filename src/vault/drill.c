@@ -104,15 +104,37 @@ static int nv_drill_jobs(nv_drill_run *d, const nv_manifest *m, const nv_catalog
 	return 0;
 }
 
+/* A sampled drill's files: a file's identity is its path, its group its
+ * top-level directory (files at the top have none). */
+static int nv_drill_sample(nv_drill_report *r, const nv_catalog *cat,
+			   const nv_sample_spec *spec, unsigned char *sel)
+{
+	nv_sample_item *it = calloc(cat->n ? cat->n : 1, sizeof(*it));
+	nv_sample_result res;
+	int rc;
+
+	if (!it)
+		return nv_error_set(NV_ERR, "out of memory");
+	for (size_t i = 0; i < cat->n; i++) {
+		it[i] = (nv_sample_item){ .id = cat->e[i].path, .size = cat->e[i].size };
+		it[i].group = nv_sample_group(cat->e[i].path, &it[i].group_len);
+		if (!it[i].group_len)
+			it[i].group = NULL;
+	}
+	rc = nv_sample_select(spec, it, cat->n, sel, &res);
+	r->sample_runs = res.runs;
+	free(it);
+	return rc;
+}
+
 /* The plan of the mode: which catalog, which of its files. A catalog that
  * cannot be trusted is a failure (the chain and heartbeat are still
- * checked); an identity that opens none stops the drill (NV_EAUTH). *cat is
- * left empty when there is nothing to restore. */
+ * checked); an identity that opens none stops the drill (NV_EAUTH). *sel is
+ * left NULL when there is nothing to restore. */
 static int nv_drill_plan(nv_drill_run *d, nv_vault *v, const nv_manifest *m,
 			 const nv_drill_opts *o, nv_catalog *cat, unsigned char **sel)
 {
 	nv_drill_report *r = d->r;
-	size_t nsel;
 	int rc;
 
 	if ((rc = nv_vault_catalog(v, m, o->id, cat))) {
@@ -128,7 +150,7 @@ static int nv_drill_plan(nv_drill_run *d, nv_vault *v, const nv_manifest *m,
 		return nv_error_set(NV_ERR, "out of memory");
 	switch (o->mode) {
 	case NV_DRILL_SAMPLE:
-		return nv_sample_select(cat, &o->sample, o->seed, *sel, &nsel);
+		return nv_drill_sample(r, cat, &o->sample, *sel);
 	case NV_DRILL_FULL:
 		memset(*sel, 1, cat->n);
 		break;

@@ -10,13 +10,13 @@
 
 #include <time.h>
 
-#include "drill_sample.h"
+#include "sample.h"
 #include "util/exit.h"
 #include "vault.h"
 
 typedef enum nv_drill_mode {
 	NV_DRILL_FULL,   /* every file of the generation */
-	NV_DRILL_SAMPLE, /* a seeded sample (drill_sample.h) */
+	NV_DRILL_SAMPLE, /* a seeded sample of the files (sample.h) */
 	/* A canary drill (issue 13) selects the canary catalog's files, opened
 	 * with the drill key, plus a stored-bytes job for every other object:
 	 * its plan goes beside the others in drill.c (nv_drill_plan). */
@@ -27,8 +27,7 @@ typedef struct nv_drill_opts {
 	const nv_age_identity *id;
 	const nv_location *target;   /* restore beneath it; NULL: stream (decrypt and
 	                              * check each file, keep nothing) */
-	nv_sample_spec sample;       /* NV_DRILL_SAMPLE */
-	uint32_t seed;
+	nv_sample_spec sample;       /* NV_DRILL_SAMPLE: the share or count, the seed */
 	long long max_age;           /* seconds the heartbeat may be old; < 0: any */
 	unsigned workers;
 	size_t buf_size;
@@ -53,7 +52,7 @@ typedef struct nv_drill_report {
 	const char *vault;        /* the location, without credentials */
 	nv_drill_mode mode;
 	const char *sample_arg;   /* --sample as given (NV_DRILL_SAMPLE) */
-	uint32_t seed;
+	uint64_t seed;
 	const char *restore_to;   /* "scratch", "dir" or "none" (streamed) */
 	const char *restore_path; /* where the files went; NULL when streamed */
 	int kept;                 /* restore_path is left in place */
@@ -75,6 +74,7 @@ typedef struct nv_drill_report {
 	uint64_t manifests;       /* manifests whose signature and chain link verified */
 	uint64_t files_total, bytes_total;       /* the generation's */
 	uint64_t files_selected, bytes_selected; /* what the drill set out to check */
+	uint64_t sample_runs;     /* consecutive seeds from this one that check every file */
 	uint64_t files_checked, bytes_checked;   /* restored (or streamed) and matching */
 	double rto;               /* seconds from t0 to the last file restored and
 	                           * flushed; < 0: no restore ran */

@@ -104,8 +104,9 @@ void nv_drill_json(nv_sb *b, const nv_drill_report *r)
 	nv_js_str(b, "path", r->restore_path);
 	nv_sb_addf(b, ",\"kept\":%s}", r->kept ? "true" : "false");
 	if (r->mode == NV_DRILL_SAMPLE)
-		nv_sb_addf(b, ",\"sample\":{\"asked\":\"%s\",\"seed\":%lu}",
-			   r->sample_arg ? r->sample_arg : "", (unsigned long)r->seed);
+		nv_sb_addf(b, ",\"sample\":{\"asked\":\"%s\",\"seed\":%llu,\"runs_for_all\":%llu}",
+			   r->sample_arg ? r->sample_arg : "", (unsigned long long)r->seed,
+			   (unsigned long long)r->sample_runs);
 	else
 		nv_sb_add(b, ",\"sample\":null");
 	if (r->generation) {
@@ -279,8 +280,10 @@ void nv_drill_markdown(nv_sb *b, const nv_drill_report *r)
 	if (r->mode == NV_DRILL_SAMPLE) {
 		nv_sb_add(b, "| Sample | ");
 		nv_md_escape(b, r->sample_arg ? r->sample_arg : "");
-		nv_sb_addf(b, " of the files, seed %lu, with the largest file and one per "
-			   "top-level directory |\n", (unsigned long)r->seed);
+		nv_sb_addf(b, " of the files, seed %llu, with the largest file and one per "
+			   "top-level directory; seeds %llu to %llu check every file |\n",
+			   (unsigned long long)r->seed, (unsigned long long)r->seed,
+			   (unsigned long long)(r->seed + (r->sample_runs ? r->sample_runs - 1 : 0)));
 	}
 	nv_md_ages(b, r);
 	nv_md_row(b, "Manifest chain", "%llu manifests verified back to generation 1",
