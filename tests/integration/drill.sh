@@ -10,6 +10,8 @@
 . "$NV_SRCDIR/tests/lib/vault.sh"
 command -v age >/dev/null && command -v jq >/dev/null && command -v python3 >/dev/null ||
 	nv_need "stock age, jq and python3"
+# jqe FILTER [FILE...]: jq -e, output dropped (the test line stays in the log)
+jqe() { jq -e "$@" >/dev/null; }
 craft() { python3 "$NV_SRCDIR/tests/integration/vault_craft.py" "$@"; }
 
 K="$NV_TMP/keys"; nv_keys "$K" || nv_die "keygen"
@@ -45,7 +47,7 @@ check "stdout: $nfiles files restored and checked" \
 check "stdout: the RTO" grep -Eq "^  RTO +[0-9.]+ s \([0-9.]+ MB/s\)$" "$NV_TMP/out"
 check "stdout: the last push's age, the RPO" grep -Eq "^  last push +[0-9T:-]+Z \(.* ago: the RPO\)$" "$NV_TMP/out"
 check "stdout: exit status 0" grep -Eq "^  exit status +0$" "$NV_TMP/out"
-check "the JSON report parses" jq -e . "$R/ok.json" >/dev/null
+check "the JSON report parses" jqe . "$R/ok.json"
 j() { jq -r "$1" "$R/ok.json"; }
 check "json: passed, exit 0" test "$(j '.result, .exit_code' | tr '\n' ' ')" = "passed 0 "
 check "json: files total, selected, checked = $nfiles" \
@@ -59,17 +61,17 @@ check "json: 2 manifests verified" test "$(j .manifests_verified)" = 2
 check "json: the heartbeat names generation 2, its time is the heartbeat's" \
 	test "$(j '.heartbeat.generation, .heartbeat.time' | tr '\n' ' ')" = "2 $(jq -r .time "$V/heartbeat.json") "
 check "json: both ages, no bound, not exceeded" \
-	jq -e '.rpo.heartbeat_age_seconds >= 0 and .rpo.generation_age_seconds >= 0 and
-		.rpo.max_age_seconds == null and .rpo.exceeded == false' "$R/ok.json" >/dev/null
+	jqe '.rpo.heartbeat_age_seconds >= 0 and .rpo.generation_age_seconds >= 0 and
+		.rpo.max_age_seconds == null and .rpo.exceeded == false' "$R/ok.json"
 check "json: the RTO and its throughput" \
-	jq -e '.rto.seconds > 0 and .rto.bytes_per_second > 0' "$R/ok.json" >/dev/null
-check "json: no failures" jq -e '.failures == [] and .failures_total == 0 and .error == null' "$R/ok.json" >/dev/null
+	jqe '.rto.seconds > 0 and .rto.bytes_per_second > 0' "$R/ok.json"
+check "json: no failures" jqe '.failures == [] and .failures_total == 0 and .error == null' "$R/ok.json"
 check "json: vault, its id, full mode, no sample" \
 	test "$(j '.vault, .vault_id, .mode, .sample' | tr '\n' ' ')" = \
 	"$V $(jq -r .vault_id "$V/navette-vault.json") full null "
 check "json: restored into a scratch directory, removed" \
-	jq -e '.restore.to == "scratch" and .restore.kept == false and (.restore.path | type) == "string"' \
-	"$R/ok.json" >/dev/null
+	jqe '.restore.to == "scratch" and .restore.kept == false and (.restore.path | type) == "string"' \
+	"$R/ok.json"
 check "the scratch directory is gone" test ! -e "$(j .restore.path)"
 check "nothing left under the state's drill/" test -z "$(ls -A "$NAVETTE_STATE_DIR/drill")"
 check "json: the schema's keys, in order" test "$(j 'keys_unsorted | join(" ")')" = \
@@ -78,7 +80,7 @@ check "json: format and version" test "$(j '.format, .version' | tr '\n' ' ')" =
 check "json: the nested keys" test "$(jq -c '[(.restore, .generation, .heartbeat, .rpo, .files, .bytes, .rto) | keys_unsorted]' "$R/ok.json")" = \
 	'[["to","path","kept"],["number","time","age_seconds"],["generation","time","age_seconds"],["exceeded","heartbeat_age_seconds","generation_age_seconds","max_age_seconds"],["total","selected","checked"],["total","selected","checked"],["seconds","bytes_per_second"]]'
 check "json: started and finished are RFC 3339 UTC" \
-	jq -e '[.started, .finished] | all(test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$"))' "$R/ok.json" >/dev/null
+	jqe '[.started, .finished] | all(test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$"))' "$R/ok.json"
 check "the reports are private (0600)" test "$(stat -c %a "$R/ok.json") $(stat -c %a "$R/ok.md")" = "600 600"
 check "no temporary file beside the reports" test "$(ls "$R")" = "$(printf 'ok.json\nok.md')"
 check "markdown: the verdict" grep -qx "# navette disaster-recovery drill: PASSED" "$R/ok.md"
@@ -93,7 +95,7 @@ expect_exit 2 "--to a directory that is not empty" "$NAVETTE" drill "$V" "${I[@]
 expect_err "--to .*kept is not empty" "...says so"
 expect_exit 0 "drill --no-keep" "$NAVETTE" drill "$V" "${I[@]}" --no-keep --report "$R/nk.json"
 check "--no-keep: streamed and checked" grep -Eq "^  files +$nfiles of $nfiles streamed and checked" "$NV_TMP/out"
-check "json: restored nowhere" jq -e '.restore.to == "none" and .restore.path == null and .files.checked == '"$nfiles" "$R/nk.json" >/dev/null
+check "json: restored nowhere" jqe '.restore.to == "none" and .restore.path == null and .files.checked == '"$nfiles" "$R/nk.json"
 check "--no-keep: no scratch directory either" test -z "$(ls -A "$NAVETTE_STATE_DIR/drill")"
 
 # ---- usage and keys ----
@@ -104,7 +106,7 @@ expect_exit 2 "no identity" env -u NAVETTE_IDENTITY "$NAVETTE" drill "$V"
 "$NAVETTE" keygen -o "$NV_TMP/other.txt" >/dev/null 2>&1
 expect_exit 2 "the wrong identity" "$NAVETTE" drill "$V" --identity "$NV_TMP/other.txt" --report "$R/key.json"
 expect_err "no identity matches" "...says so"
-check "json: a stopped drill says why" jq -e '.exit_code == 2 and (.error | test("no identity matches"))' "$R/key.json" >/dev/null
+check "json: a stopped drill says why" jqe '.exit_code == 2 and (.error | test("no identity matches"))' "$R/key.json"
 expect_exit 4 "no vault there" "$NAVETTE" drill "$NV_TMP/nothing" "${I[@]}"
 
 # ---- one flipped byte ----
@@ -125,8 +127,8 @@ check "stdout: the others restored" grep -Eq "^  files +$((nfiles - 1)) of $nfil
 check "stderr: the file named, escaped" grep -qF "mismatch $esc: object $obj" "$NV_TMP/err"
 check "no raw U+202E on stdout or stderr" sh -c "! grep -q \$(printf '\\342\\200\\256') '$NV_TMP/out' '$NV_TMP/err'"
 check "json: one failure, the file's path exactly" \
-	jq -e --arg p "$weird" '.result == "failed" and .exit_code == 1 and .failures_total == 1 and
-		.failures[0].kind == "mismatch" and .failures[0].path == $p' "$R/bad.json" >/dev/null
+	jqe --arg p "$weird" '.result == "failed" and .exit_code == 1 and .failures_total == 1 and
+		.failures[0].kind == "mismatch" and .failures[0].path == $p' "$R/bad.json"
 check "json: the bidi control written as \\u202e" grep -qF '\u202e' "$R/bad.json"
 check "json: files checked $((nfiles - 1))" test "$(jq .files.checked "$R/bad.json")" = $((nfiles - 1))
 check "markdown: FAILED" grep -qx "# navette disaster-recovery drill: FAILED" "$R/bad.md"
@@ -138,9 +140,9 @@ check "markdown: one failure row" test "$(grep -c '^| mismatch |' "$R/bad.md")" 
 fresh
 rm "$T/manifests/00000000000000000001.json.sig"
 expect_exit 1 "an unsigned old manifest fails the drill" "$NAVETTE" drill "$T" "${I[@]}" --report "$R/chain.json"
-check "json: the manifest named" jq -e '.failures[0].kind == "bad-manifest" and
+check "json: the manifest named" jqe '.failures[0].kind == "bad-manifest" and
 	.failures[0].path == "manifests/00000000000000000001.json" and .files.checked == '"$nfiles" \
-	"$R/chain.json" >/dev/null
+	"$R/chain.json"
 
 # ---- the RPO ----
 fresh
@@ -148,10 +150,10 @@ craft heartbeat "$T" "$K/sign" 2020-01-01T00:00:00Z
 expect_exit 1 "a heartbeat older than --max-age fails the drill" "$NAVETTE" drill "$T" "${I[@]}" \
 	--max-age 26h --report "$R/stale.json" --report-md "$R/stale.md"
 check "stdout: older than --max-age" grep -q "^  last push    2020-01-01T00:00:00Z (.* ago: the RPO, OLDER than --max-age 1d 2h)$" "$NV_TMP/out"
-check "json: exceeded, the heartbeat's age" jq -e '.rpo.exceeded == true and .rpo.max_age_seconds == 93600 and
+check "json: exceeded, the heartbeat's age" jqe '.rpo.exceeded == true and .rpo.max_age_seconds == 93600 and
 	.rpo.heartbeat_age_seconds > 93600 and .heartbeat.time == "2020-01-01T00:00:00Z" and
 	.failures[0].kind == "stale" and .failures[0].path == "heartbeat.json" and
-	.files.checked == '"$nfiles" "$R/stale.json" >/dev/null
+	.files.checked == '"$nfiles" "$R/stale.json"
 check "markdown: RPO not within --max-age" grep -qF "| RPO within --max-age | **no** (at most 1d 2h) |" "$R/stale.md"
 expect_exit 0 "the same without --max-age passes" "$NAVETTE" drill "$T" "${I[@]}" --no-keep
 expect_exit 0 "and with a longer one" "$NAVETTE" drill "$T" "${I[@]}" --no-keep --max-age 100000d
@@ -166,9 +168,9 @@ expect_exit 0 "a quiet vault with a fresh heartbeat passes --max-age 26h" env \
 	NAVETTE_STATE_DIR="$NV_TMP/state-quiet" "$NAVETTE" drill "$T" "${I[@]}" --max-age 26h \
 	--signing-pubkey "$K/sign.pub" --report "$R/quiet.json"
 check "json: an old generation, a young heartbeat, both reported" \
-	jq -e '.generation.number == 3 and .generation.time == "2020-06-01T00:00:00Z" and
+	jqe '.generation.number == 3 and .generation.time == "2020-06-01T00:00:00Z" and
 		.rpo.generation_age_seconds > 86400 * 365 and .rpo.heartbeat_age_seconds < 3600 and
-		.rpo.exceeded == false and .files.checked == 1' "$R/quiet.json" >/dev/null
+		.rpo.exceeded == false and .files.checked == 1' "$R/quiet.json"
 
 # ---- a sample ----
 sample() { # sample DIR SEED [ARGS]: the sorted files a sampled drill restored into DIR
@@ -183,9 +185,9 @@ check "the sample holds the largest file" grep -qx './img/big.bin' <<<"$s1"
 for dir in docs img src; do
 	check "the sample holds a file of $dir/" grep -q "^\./$dir/" <<<"$s1"
 done
-check "json: the sample, its seed, what it selected" jq -e --argjson n "$(wc -l <<<"$s1")" \
+check "json: the sample, its seed, what it selected" jqe --argjson n "$(wc -l <<<"$s1")" \
 	'.mode == "sample" and .sample.asked == "2" and .sample.seed == 7 and
-	 .files.selected == $n and .files.checked == $n and .files.total == '"$nfiles" "$R/s1.json" >/dev/null
+	 .files.selected == $n and .files.checked == $n and .files.total == '"$nfiles" "$R/s1.json"
 # the seeds the report names check every file together
 runs=$(jq .sample.runs_for_all "$R/s1.json")
 all=$(for s in $(seq 7 $((7 + runs - 1))); do sample "$NV_TMP/r$s" "$s"; done | sort -u | wc -l)
