@@ -111,14 +111,31 @@ static const nv_command nv_commands[] = {
 	  "the signed catalog." NV_HELP_MOVE },
 	{ "verify", nv_cmd_verify, 1, 1,
 	  "level max-age identity passphrase-file signing-pubkey signing-pubkeys all transfers "
-	  "timeout metrics-file progress",
-	  "verify VAULT [--level list|hash|deep] [--max-age DURATION]\n"
+	  "timeout metrics-file progress sample seed",
+	  "verify VAULT [--level list|hash|deep] [--max-age DURATION] [--sample PCT|N [--seed S]]\n"
 	  "  navette verify --all PREFIX [--signing-pubkeys FILE] [--level list|hash]",
 	  "Check VAULT: signatures and the hash chain of every manifest, every object of\n"
 	  "the newest generation present with its size (list), its stored SHA-256 (hash),\n"
 	  "or decrypted and checked against the catalog (deep, needs --identity). With\n"
-	  "--max-age, the signed heartbeat must be younger than DURATION (30m, 26h, 7d).\n\n"
+	  "--max-age, the signed heartbeat must be younger than DURATION (30m, 26h, 7d).\n"
+	  "--sample 1/7 (or 10%, or 200 objects) reads a seeded share of the objects\n"
+	  "(hash, deep); the seed (default: the day number) moves the share, so 7\n"
+	  "consecutive daily runs read every object (navette(1), SAMPLING).\n\n"
 	  NV_HELP_METRICS },
+	{ "drill", nv_cmd_drill, 1, 1,
+	  "identity passphrase-file signing-pubkey to no-keep sample seed report report-md "
+	  "max-age transfers buffer-size retries fsync timeout progress bwlimit metrics-file",
+	  "drill VAULT --identity FILE [--to DIR|--no-keep] [--sample PCT%|N] [--seed S]\n"
+	  "    [--report FILE] [--report-md FILE] [--max-age DURATION]",
+	  "A disaster-recovery drill: restore VAULT's newest generation (or a seeded sample\n"
+	  "of its files: always the largest and one per top-level directory) into a scratch\n"
+	  "directory under the state directory, removed afterwards (--to DIR: into DIR,\n"
+	  "kept; --no-keep: streamed and checked, nothing written); each object read once\n"
+	  "and checked against the signed manifest and catalog before it is committed; the\n"
+	  "manifest chain checked back to generation 1. Prints files and bytes checked,\n"
+	  "failures, the time to restore (RTO) and the ages of the last push (heartbeat)\n"
+	  "and of the generation (RPO); --report FILE writes them as JSON, --report-md\n"
+	  "FILE as Markdown. Exit 1 on any failure or a heartbeat older than --max-age." },
 	{ "log", nv_cmd_log, 1, 1, "json signing-pubkey timeout", "log VAULT",
 	  "List VAULT's generations: number, time, objects, stored bytes." },
 	{ "replicate", nv_cmd_replicate, 2, 2,
@@ -153,6 +170,7 @@ enum {
 	OPT_FILES_FROM, OPT_MIN_AGE, OPT_DELETE_EXCLUDED, OPT_ALLOW_EMPTY_SOURCE, OPT_MAX_DELETE,
 	OPT_BACKUP_DIR,
 	OPT_BWLIMIT, OPT_MAX_TRANSFER, OPT_METRICS_FILE,
+	OPT_TO, OPT_NO_KEEP, OPT_SAMPLE, OPT_SEED, OPT_REPORT, OPT_REPORT_MD,
 };
 
 static const struct option nv_long_options[] = {
@@ -202,6 +220,12 @@ static const struct option nv_long_options[] = {
 	{ "bwlimit", required_argument, NULL, OPT_BWLIMIT },
 	{ "max-transfer", required_argument, NULL, OPT_MAX_TRANSFER },
 	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "no-keep", no_argument, NULL, OPT_NO_KEEP },
+	{ "sample", required_argument, NULL, OPT_SAMPLE },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "report-md", required_argument, NULL, OPT_REPORT_MD },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -373,6 +397,12 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 					      "or 7d, not '%s'", arg);
 		break;
 	case OPT_METRICS_FILE: c->metrics_file = arg; break;
+	case OPT_TO: c->to = arg; break;
+	case OPT_NO_KEEP: c->no_keep = 1; break;
+	case OPT_SAMPLE: c->sample = arg; break;
+	case OPT_SEED: c->seed = arg; break;
+	case OPT_REPORT: c->report = arg; break;
+	case OPT_REPORT_MD: c->report_md = arg; break;
 	case OPT_BWLIMIT:
 		if (nv_bw_table_parse(&c->bw, arg))
 			return nv_usage_error("%s", nv_error_msg());
