@@ -97,6 +97,16 @@ static int nv_job_backup(nv_run *r, nv_worker *w, nv_job *j, const nv_entry *old
 	return 0;
 }
 
+/* check found a difference: counted, logged, and an error of the progress
+ * report (progress.h: an item that failed or differed), as verify's are. */
+static void nv_check_found(_Atomic uint64_t *counter, const char *verb, const char *key,
+			   const char *why)
+{
+	atomic_fetch_add(counter, 1);
+	nv_log_item(NV_LOG_WARN, verb, key, why);
+	nv_progress_error();
+}
+
 /* One attempt at a plain job (pool.h: the pool retries it from the start). */
 static int nv_job_attempt(nv_run *r, nv_worker *w, nv_job *j)
 {
@@ -128,8 +138,7 @@ static int nv_job_attempt(nv_run *r, nv_worker *w, nv_job *j)
 			return 0;
 		}
 		if (r->o->mode == NV_ENGINE_CHECK) {
-			atomic_fetch_add(&r->differ, 1);
-			nv_log_item(NV_LOG_WARN, "differ", j->key, "SHA-256 differs");
+			nv_check_found(&r->differ, "differ", j->key, "SHA-256 differs");
 			return 0;
 		}
 		break;
@@ -245,6 +254,13 @@ static int nv_engine_attempt(void *run, void *w, void *item)
 	return j->act == NV_ACT_DELETE ? nv_delete_attempt(run, w, j) : nv_job_attempt(run, w, j);
 }
 
+/* The bytes a job reads, for the progress report: a comparison by SHA-256
+ * reads both sides (check showed "3.0 MiB of 2.0 MiB" counting one). */
+static uint64_t nv_job_bytes(const nv_job *j)
+{
+	return j->act == NV_ACT_HASH ? j->src.size + j->dst.size : j->src.size;
+}
+
 /* A batch of deletions counts its keys one by one; the rest the pool counts. */
 static int nv_engine_done(void *run, void *w, void *item, int rc)
 {
@@ -253,7 +269,7 @@ static int nv_engine_done(void *run, void *w, void *item, int rc)
 
 	(void)w;
 	if (j->act != NV_ACT_DELETE) {
-		nv_progress_done(1, j->src.size);
+		nv_progress_done(1, nv_job_bytes(j));
 		return 0;
 	}
 	if (rc && !(rc == NV_ECANCEL && nv_pool_stopped(r->pool))) {
@@ -364,7 +380,7 @@ static int nv_enqueue(nv_run *r, nv_action act, const char *key, const nv_entry 
 	j->has_dst = dst != NULL;
 	j->src.key = j->dst.key = NULL;
 	r->queued++;
-	nv_progress_known(0, j->src.size);
+	nv_progress_known(0, nv_job_bytes(j));
 	if (!r->pool || nv_pool_submit(r->pool, j) != 0) {
 		nv_job_free(j);
 		return NV_ECANCEL;
@@ -400,18 +416,15 @@ static int nv_plan_one(void *ctx, nv_action act, const char *key, const nv_entry
 		r->noticed = 1;
 	if (o->mode == NV_ENGINE_CHECK) {
 		if (act == NV_ACT_EXTRA) {
-			atomic_fetch_add(&r->extra, 1);
-			nv_log_item(NV_LOG_WARN, "extra", key, "only at the destination");
+			nv_check_found(&r->extra, "extra", key, "only at the destination");
 			return 0;
 		}
 		if (!dst) {
-			atomic_fetch_add(&r->missing, 1);
-			nv_log_item(NV_LOG_WARN, "missing", key, "not at the destination");
+			nv_check_found(&r->missing, "missing", key, "not at the destination");
 			return 0;
 		}
 		if (act == NV_ACT_COPY) {
-			atomic_fetch_add(&r->differ, 1);
-			nv_log_item(NV_LOG_WARN, "differ", key, "sizes differ");
+			nv_check_found(&r->differ, "differ", key, "sizes differ");
 			return 0;
 		}
 		if (o->size_only) {
