@@ -98,13 +98,14 @@ static int nv_job_backup(nv_run *r, nv_worker *w, nv_job *j, const nv_entry *old
 }
 
 /* check found a difference: counted, logged, and an error of the progress
- * report (progress.h: an item that failed or differed), as verify's are. */
-static void nv_check_found(_Atomic uint64_t *counter, const char *verb, const char *key,
-			   const char *why)
+ * report (progress.h: an item that failed or differed), as verify's are. Returns 0. */
+static int nv_check_found(_Atomic uint64_t *counter, const char *verb, const char *key,
+			  const char *why)
 {
 	atomic_fetch_add(counter, 1);
 	nv_log_item(NV_LOG_WARN, verb, key, why);
 	nv_progress_error();
+	return 0;
 }
 
 /* One attempt at a plain job (pool.h: the pool retries it from the start). */
@@ -137,10 +138,8 @@ static int nv_job_attempt(nv_run *r, nv_worker *w, nv_job *j)
 								   : &r->skipped, 1);
 			return 0;
 		}
-		if (r->o->mode == NV_ENGINE_CHECK) {
-			nv_check_found(&r->differ, "differ", j->key, "SHA-256 differs");
-			return 0;
-		}
+		if (r->o->mode == NV_ENGINE_CHECK)
+			return nv_check_found(&r->differ, "differ", j->key, "SHA-256 differs");
 		break;
 	default:
 		break;
@@ -415,18 +414,12 @@ static int nv_plan_one(void *ctx, nv_action act, const char *key, const nv_entry
 	if (src && o->notice_key && strcmp(key, o->notice_key) == 0)
 		r->noticed = 1;
 	if (o->mode == NV_ENGINE_CHECK) {
-		if (act == NV_ACT_EXTRA) {
-			nv_check_found(&r->extra, "extra", key, "only at the destination");
-			return 0;
-		}
-		if (!dst) {
-			nv_check_found(&r->missing, "missing", key, "not at the destination");
-			return 0;
-		}
-		if (act == NV_ACT_COPY) {
-			nv_check_found(&r->differ, "differ", key, "sizes differ");
-			return 0;
-		}
+		if (act == NV_ACT_EXTRA)
+			return nv_check_found(&r->extra, "extra", key, "only at the destination");
+		if (!dst)
+			return nv_check_found(&r->missing, "missing", key, "not at the destination");
+		if (act == NV_ACT_COPY)
+			return nv_check_found(&r->differ, "differ", key, "sizes differ");
 		if (o->size_only) {
 			atomic_fetch_add(&r->identical, 1);
 			return 0;
