@@ -33,6 +33,23 @@ static int nv_prompt_passphrase(char *buf, size_t cap, const char *what)
 	return 0;
 }
 
+/* A key, recipients or passphrase file named on this host is the user's
+ * configuration: whatever keeps it from loading (missing, readable by others,
+ * encrypted where that is not supported) is NV_EINVAL, so the run exits 2, not
+ * 4 as a failure of the store would. what says which file it was (NULL: the
+ * message says so already). */
+static int nv_keys_config_error(int rc, const char *what)
+{
+	char msg[1024];
+
+	if (rc == NV_ERR)
+		return rc;
+	if (what)
+		return nv_error_wrap(NV_EINVAL, "%s", what);
+	snprintf(msg, sizeof(msg), "%s", nv_error_msg()); /* it names the file already */
+	return nv_error_set(NV_EINVAL, "%s", msg);
+}
+
 static int nv_read_passphrase_file(nv_cli *c, char **out)
 {
 	const char *f = c->passphrase_file ? c->passphrase_file :
@@ -44,7 +61,7 @@ static int nv_read_passphrase_file(nv_cli *c, char **out)
 	if (!f)
 		return 0;
 	if ((rc = nv_read_private_file(f, out, &len)))
-		return rc;
+		return nv_keys_config_error(rc, "passphrase file");
 	(*out)[strcspn(*out, "\r\n")] = '\0'; /* the first line is the passphrase */
 	return 0;
 }
@@ -108,8 +125,10 @@ int nv_keys_recipients(nv_cli *c, nv_age_recipient **out, size_t *n)
 	for (int i = 0; i < nfiles; i++) {
 		nv_age_recipient *r;
 
-		if ((rc = nv_age_recipients_load(&r, &k, files[i])))
+		if ((rc = nv_age_recipients_load(&r, &k, files[i]))) {
+			rc = nv_keys_config_error(rc, NULL);
 			goto fail;
+		}
 		more = realloc(all, (total + k) * sizeof(*all));
 		if (!more) {
 			free(r);
@@ -138,12 +157,15 @@ int nv_keys_signing_key(nv_cli *c, nv_sshkey **out)
 {
 	const char *f = c->signing_key ? c->signing_key :
 			nv_config_global(c->cfg, "signing_key", "NAVETTE_SIGNING_KEY");
+	int rc;
 
 	*out = NULL;
 	if (!f)
 		return nv_error_set(NV_EINVAL, "a signing key is needed: --signing-key FILE (an "
 				    "OpenSSH Ed25519 key, e.g. from navette keygen --signing)");
-	return nv_sshkey_load_private(out, f);
+	if ((rc = nv_sshkey_load_private(out, f)))
+		return nv_keys_config_error(rc, "signing key");
+	return 0;
 }
 
 const char *nv_keys_signing_pubkey(nv_cli *c)

@@ -77,11 +77,15 @@ expect_exit 0 "push to the new vault there" "$NAVETTE" push "$D" "$NV_TMP/vault2
 
 # one push at a time
 vid=$(jq -r .vault_id "$V/navette-vault.json")
-flock "$pusher/state/push/$vid/lock" sleep 3 &
-sleep 0.5
+# The lock is held until the test says so, and the push starts only once it is
+# (a fixed "sleep 3" holder and a 0.5 s head start raced on a loaded machine).
+lock="$pusher/state/push/$vid/lock"
+flock "$lock" sh -c 'while [ ! -e "$1" ]; do sleep 0.05; done' sh "$NV_TMP/release" &
+holder=$!
+for _ in $(seq 1 600); do flock -n "$lock" true || break; sleep 0.05; done
 expect_exit 4 "a second concurrent push is refused" "$NAVETTE" push "$D" "$V" --signing-key "$pusher/sign"
 expect_err "already working" "lock named"
-wait
+touch "$NV_TMP/release"; wait "$holder"
 
 # killed at several points: the previous generation stays restorable, the
 # next push completes without uploading again what landed
