@@ -15,6 +15,11 @@ if ! command -v clang >/dev/null; then
 	echo "make fuzz needs clang and libclang-rt-14-dev (scripts/install-deps.sh --test)" >&2
 	exit 2
 fi
+if [ -f "$src/config.status" ]; then
+	echo "make fuzz needs an out-of-tree build (scripts/build.sh DIR): the clang build" \
+		"is configured from $src, which is configured in place" >&2
+	exit 2
+fi
 mkdir -p "$build"
 cd "$build"
 if [ ! -f Makefile ]; then
