@@ -5,9 +5,11 @@
 #   scripts/fuzz.sh SRCDIR BUILDDIR SECONDS NAME...
 # A target starts from its committed corpus (SRCDIR/tests/fuzz/corpus/NAME, only
 # read) and what earlier runs found (BUILDDIR/corpus/NAME, where new inputs go).
-# A crash, leak, timeout or failed property is written to BUILDDIR/crashes/NAME/
-# and makes the script exit 1 once every target ran; the fuzzer's output is in
-# BUILDDIR/logs/NAME.log (the target's own stderr is closed: listings warn a lot).
+# A crash, leak, timeout, out-of-memory, failed property or slow unit (over 10 s:
+# libFuzzer's slow-unit-*, a parser an input can stall) is written to
+# BUILDDIR/crashes/NAME/ and makes the script exit 1 once every target ran; the
+# fuzzer's output is in BUILDDIR/logs/NAME.log (the target's own stderr is
+# closed: listings warn a lot).
 set -euo pipefail
 src=$1 build=$2 seconds=$3
 shift 3
@@ -49,17 +51,17 @@ for t in "$@"; do
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "logs/$t.log" | tail -n 1)
 	cov=$(grep -oE 'cov: [0-9]+' "logs/$t.log" | tail -n 1 || true)
 	new=$(( $(find "crashes/$t" -type f | wc -l) - before ))
-	printf '%-12s %4ss  %10s runs  %-10s corpus %4s  new crashes %s\n' "$t" \
+	printf '%-12s %4ss  %10s runs  %-10s corpus %4s  new findings %s\n' "$t" \
 		"$(( $(date +%s) - start ))" "${runs:-?}" "${cov:-cov: ?}" \
 		"$(find "corpus/$t" -type f | wc -l)" "$new"
 	if [ "$rc" -ne 0 ] || [ "$new" -gt 0 ]; then
 		failed+=("$t")
-		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*property failed|artifact_prefix|Test unit written)' \
+		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*property failed|Slowest unit|artifact_prefix)' \
 			"logs/$t.log" | head -n 8 | sed 's/^/    /'
 	fi
 done
 if [ "${#failed[@]}" -gt 0 ]; then
-	echo "crashes in: ${failed[*]} (inputs under $build/crashes/, logs under $build/logs/)" >&2
+	echo "findings in: ${failed[*]} (inputs under $build/crashes/, logs under $build/logs/)" >&2
 	exit 1
 fi
 echo "no crash in ${#} targets, ${seconds}s each"
