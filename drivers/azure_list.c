@@ -155,6 +155,17 @@ static int az_list_sink(void *ctx, const void *data, size_t len)
 	return it->err;
 }
 
+/* One page's body through az_list_fetch's parser, without a server (for
+ * tests/fuzz/fuzz_azure_list.c): the same reset, sink and end of page. */
+int nv_az_list_parse(struct nv_list *it, const void *body, size_t len)
+{
+	int rc;
+
+	az_list_page_reset(it);
+	rc = az_list_sink(it, body, len);
+	return rc ? rc : it->err ? it->err : nv_xml_feed(it->xml, NULL, 0, 1);
+}
+
 static int az_list_fetch(struct nv_list *it)
 {
 	struct nv_conn *c = it->c;

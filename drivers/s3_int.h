@@ -35,6 +35,8 @@ int nv_s3_list_open(struct nv_list **out, struct nv_conn *c, const char *prefix)
 int nv_s3_list_next(struct nv_list *it, nv_entry *out);
 void nv_s3_list_close(struct nv_list *it);
 int nv_s3_list_probe(struct nv_conn *c);
+/* One ListObjectsV2 page's body parsed into it, as a fetch does (for the fuzz test). */
+int nv_s3_list_parse(struct nv_list *it, const void *body, size_t len);
 
 /* s3_read.c: stat and read. */
 int nv_s3_stat(struct nv_conn *c, const char *key, nv_entry *out);

@@ -126,6 +126,13 @@ static int list_reset(void *ctx)
 	return 0;
 }
 
+/* Parses one page's body into it->page, it->token and it->truncated: apart from
+ * list_fetch so that it runs without a server (tests/fuzz/fuzz_s3_list.c). */
+int nv_s3_list_parse(struct nv_list *it, const void *body, size_t len)
+{
+	return nv_xml_parse(body, len, list_xml, it);
+}
+
 /* Fetches and parses the next page into it->page. */
 static int list_fetch(struct nv_list *it)
 {
@@ -148,7 +155,7 @@ static int list_fetch(struct nv_list *it)
 	rc = nv_s3_call(it->c, it->c->http, &call, &r);
 	if (!rc && !nv_s3_ok(&r))
 		rc = nv_s3_error(it->c, &r, "GET (list)", NULL);
-	if (!rc && (rc = nv_xml_parse(r.body ? r.body : "", r.body_len, list_xml, it)))
+	if (!rc && (rc = nv_s3_list_parse(it, r.body ? r.body : "", r.body_len)))
 		nv_error_wrap(rc, "%s: its answer is refused", it->what);
 	if (!rc && it->truncated && !it->token)
 		rc = nv_error_set(NV_ERR, "%s: a page is truncated but has no continuation token",
