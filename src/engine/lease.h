@@ -9,6 +9,9 @@
 #include "driver/driver.h"
 #include "lister.h" /* NV_LEASE_DIR */
 #define NV_LEASE_TTL_DEFAULT 60      /* seconds */
+/* The create-if-absent probe's names (nv_lease_probe): no lease key starts so,
+ * since a lease key starts with a host name, which holds no '.'. */
+#define NV_LEASE_PROBE NV_LEASE_DIR ".probe."
 
 typedef enum nv_lease_mode {
 	NV_LEASE_EXCLUSIVE, /* one run */
@@ -31,6 +34,12 @@ typedef struct nv_lease nv_lease;
  * given). While held, a thread renews the object every TTL/3 with its own
  * connection. *out belongs to the caller (nv_lease_release). */
 int nv_lease_acquire(nv_lease **out, const nv_location *loc, const nv_lease_opts *o);
+/* The create-if-absent probe (issue: a store that ignores If-None-Match):
+ * writes NV_LEASE_PROBE<random> twice with NV_WRITE_EXCLUSIVE through the
+ * lease's connection, then removes it. 1 when the second create was accepted
+ * (the store does not enforce create-if-absent), 0 when it was refused as it
+ * should be, or an error of the probe itself. Changes nothing else. */
+int nv_lease_probe(nv_lease *l);
 /* 1 once a renewal failed: the holder must stop writing. */
 int nv_lease_lost(const nv_lease *l);
 /* Stops renewing and removes this holder's object. Accepts NULL. */
