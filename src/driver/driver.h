@@ -141,7 +141,9 @@ typedef struct nv_driver {
 	 * without commit (never after it); accepts NULL. */
 	void (*write_abort)(struct nv_writer *w);
 
-	/* must provide. Removing a missing key is not an error (returns 0). */
+	/* must provide. Removing a missing key is not an error (returns 0). A
+	 * store with directories (local, sftp) also removes the ones the removal
+	 * left empty, up to the root (never the root itself). */
 	int (*remove)(struct nv_conn *c, const char *key);
 	/* may be NULL. Durability barrier: returns once everything committed
 	 * through this connection survives a power cut. */
