@@ -177,10 +177,13 @@ static int nv_cmd_replicate_all(nv_cli *c, const nv_replicate_opts *o)
 	nv_log_field x[] = { NV_LF_U("vaults", n), NV_LF_U("replicated", n - failed) };
 	nv_summary s = { .failed = failed, .generation = -1, .exit_code = code,
 			 .extra = x, .n_extra = NV_LF_COUNT(x) };
+	char *from = nv_location_public(c->args[0]), *to = nv_location_public(c->args[1]);
 
 	nv_log_summary(code ? NV_LOG_ERROR : NV_LOG_NOTICE, &s, "replicate --all %s -> %s: "
-		       "%zu vaults, %zu replicated, %zu failed", c->args[0], c->args[1], n,
-		       n - failed, failed);
+		       "%zu vaults, %zu replicated, %zu failed", from ? from : "?", to ? to : "?",
+		       n, n - failed, failed);
+	free(from);
+	free(to);
 	nv_cli_metrics_total(c, c->args[1], code);
 	return code;
 }

@@ -18,7 +18,8 @@ struct nv_writer; /* one object being written */
 /* A parsed location. Built by nv_location_parse(); drivers only read it. */
 typedef struct nv_location {
 	const struct nv_driver *driver;
-	char *text;      /* as the user wrote it (for messages; holds no secrets) */
+	char *text;      /* as the user wrote it, credentials stripped
+	                  * (nv_location_public): for messages, holds no secret */
 	char *remote;    /* config remote name for NAME:path, NULL for URL/path forms */
 	char *authority; /* URL form: text between "scheme://" and the next '/'
 	                  * (user@host:port, bucket, account); NULL otherwise */
