@@ -112,22 +112,8 @@ check "the lock released" test ! -s "$lockfile"
 # ---- S3: s3rver ignores If-None-Match ----
 nv_start_s3rver bkt
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_ENDPOINT_URL AWS_SESSION_TOKEN NAVETTE_FAULT
-cat >"$NV_TMP/navette.conf" <<EOC
-[s3v]
-type = s3
-endpoint = $S3_ENDPOINT
-region = us-east-1
-access_key_id = $S3_KEY
-secret_access_key = $S3_SECRET
-[s3f]
-type = s3
-endpoint = $S3_ENDPOINT
-region = us-east-1
-access_key_id = $S3_KEY
-secret_access_key = $S3_SECRET
-conditional_writes = false
-EOC
-chmod 600 "$NV_TMP/navette.conf"
+nv_s3rver_remote "$NV_TMP/navette.conf" s3v
+nv_s3rver_remote "$NV_TMP/navette.conf" s3f "conditional_writes = false"
 export NAVETTE_CONFIG="$NV_TMP/navette.conf"
 S="s3v:bkt/v"
 warning="navette: warning: $S does not enforce create-if-absent (If-None-Match): a second create of one name was accepted. Publication is kept apart by the lease and the read-back only; for an S3 store, set conditional_writes = false so that navette checks before each such write"
