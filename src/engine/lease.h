@@ -34,8 +34,8 @@ typedef struct nv_lease nv_lease;
  * given). While held, a thread renews the object every TTL/3 with its own
  * connection. *out belongs to the caller (nv_lease_release). */
 int nv_lease_acquire(nv_lease **out, const nv_location *loc, const nv_lease_opts *o);
-/* The create-if-absent probe (issue: a store that ignores If-None-Match):
- * writes NV_LEASE_PROBE<random> twice with NV_WRITE_EXCLUSIVE through the
+/* The create-if-absent probe, for publishers: a store that ignores
+ * If-None-Match makes publication rest on the lease alone. Writes NV_LEASE_PROBE<random> twice with NV_WRITE_EXCLUSIVE through the
  * lease's connection, then removes it. 1 when the second create was accepted
  * (the store does not enforce create-if-absent), 0 when it was refused as it
  * should be, or an error of the probe itself. Changes nothing else. */
