@@ -19,6 +19,8 @@ struct nv_dest_lock {
 	int fd;          /* the local flock */
 	int also_fd;     /* the further state lock, or -1 */
 	nv_lease *lease;
+	char rec[4400];  /* locks/<...>.lease: the name of the lease held, kept
+			  * until it is removed (see nv_dest_lock_dead) */
 };
 
 /* The authority as it names a place: "user:password@host" is "user@host". */
@@ -62,16 +64,50 @@ int nv_location_canon(const nv_location *loc, char *buf, size_t cap)
 	return 0;
 }
 
-/* The local lock's file: locks/<SHA-256 of the canonical location>.lock. */
-static int nv_dest_lock_path(const char *canon, char *path, size_t cap)
+/* The local lock's file, locks/<SHA-256 of the canonical location>.lock, or
+ * with ext "lease" the record of the lease held there. */
+static int nv_dest_lock_path(const char *canon, const char *ext, char *path, size_t cap)
 {
 	unsigned char sha[NV_SHA256_LEN];
 	char hex[NV_SHA256_HEX], rel[128];
 
 	nv_sha256_buf(sha, canon, strlen(canon));
 	nv_hex(hex, sha, sizeof(sha));
-	snprintf(rel, sizeof(rel), "locks/%.32s.lock", hex);
+	snprintf(rel, sizeof(rel), "locks/%.32s.%s", hex, ext);
 	return nv_state_path(path, cap, rel);
+}
+
+/* The lease an earlier run left at this destination: its name was recorded
+ * when it was taken and is forgotten once it is removed, so one is left only
+ * by a run that died or lost its store at the end. Holding the local lock,
+ * this run knows that run is over: its lease can go at once instead of
+ * blocking every run for a TTL. NULL when there is none. */
+static char *nv_dest_lock_dead(const char *rec)
+{
+	char *buf = NULL;
+	size_t len;
+
+	if (nv_state_read(rec, &buf, &len)) {
+		nv_error_clear();
+		return NULL;
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+/* The lease now held, recorded for the next run (nv_dest_lock_dead). */
+static void nv_dest_lock_record(nv_dest_lock *l)
+{
+	const char *key = nv_lease_key(l->lease);
+	char line[300];
+
+	snprintf(line, sizeof(line), "%s\n", key);
+	if (nv_state_write(l->rec, line, strlen(line))) {
+		nv_log(NV_LOG_WARN, "%s (a lease left by a crash would then wait out its TTL)",
+		       nv_error_msg());
+		nv_error_clear();
+		l->rec[0] = '\0';
+	}
 }
 
 static long long nv_now_ms(void)
@@ -126,7 +162,8 @@ int nv_dest_lock_take_opts(nv_dest_lock **out, const nv_location *dst,
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if ((rc = nv_location_canon(dst, canon, sizeof(canon))) ||
-	    (rc = nv_dest_lock_path(canon, path, sizeof(path))))
+	    (rc = nv_dest_lock_path(canon, "lock", path, sizeof(path))) ||
+	    (rc = nv_dest_lock_path(canon, "lease", l->rec, sizeof(l->rec))))
 		goto fail;
 	snprintf(holder, sizeof(holder), "navette %s (pid %ld, started %s, writing to %s)",
 		 o->command, (long)getpid(), when, canon);
@@ -138,9 +175,15 @@ int nv_dest_lock_take_opts(nv_dest_lock **out, const nv_location *dst,
 				      lo.wait_ms)))
 		goto fail;
 	if (!o->local_only) {
+		char *dead = nv_dest_lock_dead(l->rec);
+
 		lo.wait_ms = nv_wait_left(o->wait_ms, t0);
-		if ((rc = nv_lease_acquire(&l->lease, dst, &lo)))
+		lo.dead_key = dead;
+		rc = nv_lease_acquire(&l->lease, dst, &lo);
+		free(dead);
+		if (rc)
 			goto fail;
+		nv_dest_lock_record(l);
 		if (o->probe)
 			nv_dest_lock_probe(l, dst);
 	}
@@ -168,7 +211,8 @@ void nv_dest_lock_release(nv_dest_lock *l)
 {
 	if (!l)
 		return;
-	nv_lease_release(l->lease);
+	if (l->lease && nv_lease_release(l->lease) == 0 && l->rec[0])
+		unlink(l->rec); /* removed: nothing left for the next run to clean */
 	nv_state_unlock(l->also_fd);
 	nv_state_unlock(l->fd);
 	free(l);

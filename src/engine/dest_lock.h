@@ -37,7 +37,10 @@ typedef struct nv_dest_lock_opts {
 /* Takes the local lock (state dir: locks/<SHA-256 of the canonical
  * location>.lock), the further state lock if any, then the exclusive lease,
  * waiting up to o->wait_ms in all. Held by another: NV_EEXISTS, the message
- * naming the holder. */
+ * naming the holder. The lease's name is recorded (locks/<...>.lease) until
+ * it is removed: a lease that an earlier run of this state directory left
+ * (killed, or its store gone at the end) is removed first, at once, since
+ * holding the local lock proves that run over. */
 int nv_dest_lock_take_opts(nv_dest_lock **out, const nv_location *dst,
 			   const nv_dest_lock_opts *o);
 /* The same for copy and sync: local lock and lease, command naming the run. */

@@ -461,6 +461,14 @@ int nv_lease_acquire(nv_lease **out, const nv_location *loc, const nv_lease_opts
 		return nv_error_set(NV_ERR, "out of memory");
 	if ((rc = nv_lease_init(l, loc, o)) || (rc = nv_drv_open(&l->store, loc)))
 		goto fail;
+	if (o->dead_key && strncmp(o->dead_key, NV_LEASE_DIR, strlen(NV_LEASE_DIR)) == 0) {
+		/* Left by a run of this caller that died (or lost its store at the
+		 * end): no other holder can be waiting on it to go stale. */
+		if ((rc = nv_drv_remove(l->store, o->dead_key)))
+			goto fail;
+		nv_log(NV_LOG_NOTICE, "removed the lease %s that an earlier run of this host "
+		       "left at %s", o->dead_key, loc->text);
+	}
 	for (;;) {
 		if ((rc = nv_lease_write(l, l->store, NV_WRITE_EXCLUSIVE)))
 			goto fail;
@@ -524,12 +532,17 @@ int nv_lease_lost(const nv_lease *l)
 	return l && atomic_load(&l->lost);
 }
 
-void nv_lease_release(nv_lease *l)
+const char *nv_lease_key(const nv_lease *l)
+{
+	return l->key;
+}
+
+int nv_lease_release(nv_lease *l)
 {
 	int rc;
 
 	if (!l)
-		return;
+		return 0;
 	if (l->renewing) {
 		pthread_mutex_lock(&l->mu);
 		l->stop = 1;
@@ -548,6 +561,7 @@ void nv_lease_release(nv_lease *l)
 	pthread_mutex_destroy(&l->mu);
 	pthread_cond_destroy(&l->cv);
 	free(l);
+	return rc;
 }
 
 int nv_lease_unlock(const nv_location *loc, int remove_all, long long watch_ms,

@@ -24,6 +24,8 @@ typedef struct nv_lease_opts {
 	unsigned ttl;           /* seconds; 0: NV_LEASE_TTL_DEFAULT (or $NAVETTE_LEASE_TTL) */
 	long long wait_ms;      /* --wait-lock: how long to wait for a holder; 0: do not */
 	const char *command;    /* "replicate", "push", ... for the holder's description */
+	const char *dead_key;   /* NULL, or a lease this caller knows to be dead (its
+				 * own earlier run's, dest_lock.h): removed first */
 } nv_lease_opts;
 
 typedef struct nv_lease nv_lease;
@@ -42,8 +44,11 @@ int nv_lease_acquire(nv_lease **out, const nv_location *loc, const nv_lease_opts
 int nv_lease_probe(nv_lease *l);
 /* 1 once a renewal failed: the holder must stop writing. */
 int nv_lease_lost(const nv_lease *l);
-/* Stops renewing and removes this holder's object. Accepts NULL. */
-void nv_lease_release(nv_lease *l);
+/* This holder's object name (under NV_LEASE_DIR). */
+const char *nv_lease_key(const nv_lease *l);
+/* Stops renewing and removes this holder's object. Accepts NULL. Returns 0,
+ * or the error of a removal that failed (the object is then left behind). */
+int nv_lease_release(nv_lease *l);
 
 /* `navette unlock`: removes the leases at loc that are stale to this observer
  * (unchanged for a full TTL, watched for up to watch_ms), or every lease with
