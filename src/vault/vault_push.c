@@ -529,7 +529,7 @@ static int nv_push_finish(nv_push *p, nv_publisher *pb, nv_joblist *jl, uint64_t
 /* Releases the locks; the message of an error that stopped the push survives. */
 static void nv_push_unlock(nv_dest_lock *lock, int rc)
 {
-	char msg[4096];
+	char msg[9000];
 
 	snprintf(msg, sizeof(msg), "%s", rc ? nv_error_msg() : "");
 	nv_dest_lock_release(lock);
