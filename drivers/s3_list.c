@@ -46,8 +46,11 @@ static void page_clear(struct nv_list *it)
 	memset(&it->cur, 0, sizeof(it->cur));
 }
 
-/* Keeps only objects navette can name: under the root, no directory markers
- * ("dir/"), and keys that pass nv_key_check. */
+/* Keeps the objects under the root, but directory markers ("dir/", empty: a
+ * console's habit, not data). A key navette cannot hold ("..", control
+ * characters, ...) is kept too: the engine's lister (engine/lister.c) is the
+ * one place that refuses it, names it and counts it as failed, for every
+ * driver alike. */
 static int page_push(struct nv_list *it)
 {
 	size_t root_len = strlen(it->c->root);
@@ -59,15 +62,13 @@ static int page_push(struct nv_list *it)
 		free(o.key);
 		return 0;
 	}
-	if (nv_key_check(o.key + root_len) != 0) {
-		/* "dir/" markers are a console's habit, not data: skip them quietly. */
+	{
 		size_t kl = strlen(o.key);
 
-		if (kl <= root_len || o.key[kl - 1] != '/' || o.size != 0)
-			nv_log(NV_LOG_WARN, "s3: skipping object '%s': %s", o.key, nv_error_msg());
-		free(o.key);
-		nv_error_clear();
-		return 0;
+		if (kl <= root_len || (o.key[kl - 1] == '/' && o.size == 0)) {
+			free(o.key);
+			return 0;
+		}
 	}
 	rel = strdup(o.key + root_len);
 	free(o.key);

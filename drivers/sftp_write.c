@@ -90,30 +90,30 @@ static LIBSSH2_SFTP_HANDLE *sftp_create(struct nv_writer *w)
 				    LIBSSH2_SFTP_OPENFILE);
 }
 
+/* Creates the temp file, making its directory when missing. Again if that
+ * directory vanished meanwhile: a removal elsewhere prunes the directories it
+ * empties (sftp_io.c), and one may have just emptied this one. */
 static int sftp_create_tmp(struct nv_writer *w)
 {
 	struct nv_conn *c = w->c;
-	char *slash;
+	char *slash = strrchr(w->tmp.path, '/');
 	int rc;
 
-	w->tmp.h = sftp_create(w);
-	if (w->tmp.h)
-		return 0;
-	rc = nv_sftp_fail(c, libssh2_session_last_errno(c->ssh), "creating a temp file for %s",
-			  w->key);
-	slash = strrchr(w->tmp.path, '/');
-	if (rc != NV_ENOTFOUND || !slash)
-		return rc;
-	*slash = '\0';
-	rc = sftp_mkdirs(c, slash == w->tmp.path ? "/" : w->tmp.path);
-	*slash = '/';
-	if (rc)
-		return rc;
-	w->tmp.h = sftp_create(w);
-	if (!w->tmp.h)
-		return nv_sftp_fail(c, libssh2_session_last_errno(c->ssh),
-				    "creating a temp file for %s", w->key);
-	return 0;
+	for (int tries = 0;; tries++) {
+		w->tmp.h = sftp_create(w);
+		if (w->tmp.h)
+			return 0;
+		rc = nv_sftp_fail(c, libssh2_session_last_errno(c->ssh),
+				  "creating a temp file for %s", w->key);
+		if (rc != NV_ENOTFOUND || !slash || tries == 3)
+			return rc;
+		nv_error_clear();
+		*slash = '\0';
+		rc = sftp_mkdirs(c, slash == w->tmp.path ? "/" : w->tmp.path);
+		*slash = '/';
+		if (rc)
+			return rc;
+	}
 }
 
 int nv_sftp_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,

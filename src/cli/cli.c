@@ -10,6 +10,7 @@
 #include "util/escape.h"
 #include "util/log.h"
 #include "util/progress.h"
+#include "util/state.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -97,18 +98,23 @@ static const nv_command nv_commands[] = {
 	  "Create an encrypted vault at VAULT and pin its id, recipients and signing key\n"
 	  "on this host. Keeps the vault id key K_id in this host's state for push." },
 	{ "push", nv_cmd_push, 2, 2,
-	  "signing-key transfers buffer-size retries fsync timeout progress" NV_MOVE_OPTS,
-	  "push DIR VAULT [--signing-key FILE]",
+	  "signing-key transfers buffer-size retries fsync timeout progress dry-run wait-lock "
+	  NV_FILTER_OPTS NV_MOVE_OPTS,
+	  "push DIR VAULT [--signing-key FILE] [--dry-run]",
 	  "Encrypt DIR's files into VAULT as a new signed generation: unchanged files are\n"
-	  "not re-read, equal contents stored once; needs no identity." NV_HELP_MOVE },
+	  "not re-read, equal contents stored once; needs no identity. Holds VAULT's\n"
+	  "local lock and lease (as copy). Filters as for copy: the generation holds the\n"
+	  "files that pass. --dry-run says what would be uploaded and writes nothing."
+	  NV_HELP_MOVE },
 	{ "pull", nv_cmd_pull, 2, -1,
 	  "identity passphrase-file signing-pubkey generation transfers buffer-size retries "
-	  "fsync timeout keep-modes progress" NV_MOVE_OPTS,
+	  "fsync timeout keep-modes progress wait-lock" NV_MOVE_OPTS,
 	  "pull VAULT DIR [--generation N] [PATH...] --identity FILE",
 	  "Restore VAULT's newest generation (or N) into DIR, all of it or the PATHs given.\n"
 	  "Each object is read once, hashed and decrypted in one pass; a file is renamed\n"
 	  "into place only when its object matches the signed manifest and its plaintext\n"
-	  "the signed catalog." NV_HELP_MOVE },
+	  "the signed catalog. Holds this host's lock on DIR (no lease: nothing is\n"
+	  "written there but files)." NV_HELP_MOVE },
 	{ "verify", nv_cmd_verify, 1, 1,
 	  "level max-age identity passphrase-file signing-pubkey signing-pubkeys all transfers "
 	  "timeout metrics-file progress sample seed",
@@ -140,7 +146,7 @@ static const nv_command nv_commands[] = {
 	  "List VAULT's generations: number, time, objects, stored bytes." },
 	{ "replicate", nv_cmd_replicate, 2, 2,
 	  "signing-pubkey signing-pubkeys all transfers buffer-size retries verify fsync timeout "
-	  "wait-lock progress" NV_MOVE_OPTS,
+	  "wait-lock progress dry-run" NV_MOVE_OPTS,
 	  "replicate SRC-VAULT DST-VAULT [--signing-pubkey KEY] [--verify size|reread|hash]\n"
 	  "  navette replicate --all SRC-PREFIX DST-PREFIX [--signing-pubkeys FILE]",
 	  "Copy a vault to another location without any key: the source's descriptor,\n"
@@ -149,7 +155,8 @@ static const nv_command nv_commands[] = {
 	  "the destination gets objects, then catalogs, then each manifest's signature\n"
 	  "before the manifest, then the heartbeat: a reader of the replica always sees a\n"
 	  "complete vault. Incremental and resumable; --verify hash also re-hashes what\n"
-	  "the destination holds and repairs a bad object. Holds the lease at DST.\n"
+	  "the destination holds and repairs a bad object. Holds the lease at DST;\n"
+	  "--dry-run says what would be copied and published, and writes nothing.\n"
 	  "--all replicates every vault found under SRC-PREFIX to the same place under\n"
 	  "DST-PREFIX, each under its own pin (or its line of --signing-pubkeys FILE:\n"
 	  "'<vault id> ssh-ed25519 AAAA...'); one failing vault does not stop the others."
@@ -638,6 +645,7 @@ static int nv_cli_run(nv_cli *c, int argc, char **argv)
 	/* Process-wide, before any worker starts: every driver's reads and writes
 	 * go through the one bucket and the one cap (driver/driver.c). */
 	nv_bwlimit_set(c->bwlimit ? &c->bw : NULL, NULL);
+	nv_state_readonly(c->eng.dry_run); /* a dry run leaves the state dir as it is */
 	nv_txcap_set(c->max_transfer);
 	if ((rc = nv_cli_metrics_begin(c)))
 		return rc;

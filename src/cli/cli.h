@@ -66,6 +66,10 @@ int nv_cli_main(int argc, char **argv);
 /* Parses args[i] as a location with the command's config; prints the error. */
 int nv_cli_location(nv_cli *c, int i, nv_location **out);
 
+/* The filter options (--include ... --min-age, --max-age as a file age) into
+ * c->eng.filter; 0, or an exit code with the error logged (cli_location.c). */
+int nv_cli_filter(nv_cli *c);
+
 /* --metrics-file (cli_metrics.c): the report is opened before the command
  * runs; the command adds its end-of-run figures under the location it wrote
  * to (or checked), as written on the command line: credentials are stripped

@@ -6,7 +6,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 static void nv_copy_summary(const nv_cli *c, const nv_engine_stats *st, int code)
 {
@@ -62,6 +61,8 @@ static void nv_copy_summary(const nv_cli *c, const nv_engine_stats *st, int code
  * code. The file age filter: --min-age and verify's --max-age flag. */
 static int nv_copy_options(nv_cli *c)
 {
+	int code;
+
 	if (c->eng.mode == NV_ENGINE_SYNC && !c->eng.delete_extra &&
 	    (c->eng.delete_excluded || c->eng.guard.allow_empty_source ||
 	     c->eng.guard.max_count >= 0 || c->eng.guard.max_pct >= 0)) {
@@ -69,17 +70,8 @@ static int nv_copy_options(nv_cli *c)
 		       "go with --delete");
 		return NV_EXIT_USAGE;
 	}
-	if (c->min_age_seconds >= 0 || c->max_age) {
-		if (!c->filter && nv_filter_new(&c->filter))
-			return NV_EXIT_FATAL;
-		nv_filter_set_age(c->filter, c->min_age_seconds,
-				  c->max_age ? c->max_age_seconds : -1, (int64_t)time(NULL));
-	}
-	if (c->filter && nv_filter_check(c->filter)) {
-		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
-		return NV_EXIT_USAGE;
-	}
-	c->eng.filter = c->filter;
+	if ((code = nv_cli_filter(c)))
+		return code;
 	c->eng.lock = c->eng.mode == NV_ENGINE_CHECK ? NULL : c->command;
 	c->eng.wait_lock_ms = c->wait_lock_ms;
 	return 0;

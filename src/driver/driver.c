@@ -140,6 +140,7 @@ static int nv_is_remote_name(const char *s, size_t n)
 	return 1;
 }
 
+/* Parses text into loc; messages name loc->text (credentials stripped). */
 static int nv_location_fill(nv_location *loc, const char *text, const nv_config *cfg)
 {
 	const char *sep = strstr(text, "://"), *colon = strchr(text, ':');
@@ -148,7 +149,7 @@ static int nv_location_fill(nv_location *loc, const char *text, const nv_config 
 	if (strncmp(text, "file://", 7) == 0) {
 		if (text[7] != '/')
 			return nv_error_set(NV_EINVAL, "location '%s': file:// URLs need an "
-					    "absolute path (file:///dir)", text);
+					    "absolute path (file:///dir)", loc->text);
 		loc->driver = &nv_driver_local;
 		loc->path = nv_path_absolute(text + 7);
 	} else if (sep && (!slash || sep < slash)) {
@@ -158,12 +159,12 @@ static int nv_location_fill(nv_location *loc, const char *text, const nv_config 
 		if (!loc->driver)
 			return nv_error_set(NV_EINVAL, "location '%s': unknown scheme '%.*s' "
 					    "(see navette --version for the drivers built in)",
-					    text, (int)(sep - text), text);
+					    loc->text, (int)(sep - text), text);
 		loc->authority = rest ? strndup(auth, (size_t)(rest - auth)) : strdup(auth);
 		loc->path = strdup(rest ? rest : "");
 		if (loc->authority && !loc->authority[0])
 			return nv_error_set(NV_EINVAL, "location '%s': nothing between '://' "
-					    "and the path", text);
+					    "and the path", loc->text);
 	} else if (colon && (!slash || colon < slash) &&
 		   nv_is_remote_name(text, (size_t)(colon - text))) {
 		const char *type;
@@ -175,7 +176,7 @@ static int nv_location_fill(nv_location *loc, const char *text, const nv_config 
 		if (!type)
 			return nv_error_set(NV_EINVAL, "location '%s': no remote named '%s' in the "
 					    "config file (for a local path holding ':', write "
-					    "./%s)", text, loc->remote, text);
+					    "./%s)", loc->text, loc->remote, loc->text);
 		loc->driver = nv_driver_find(type);
 		if (!loc->driver)
 			return nv_error_set(NV_EINVAL, "remote '%s' has unknown type '%s' "
@@ -189,7 +190,7 @@ static int nv_location_fill(nv_location *loc, const char *text, const nv_config 
 		loc->path = nv_path_absolute(text);
 	}
 	if (!loc->path)
-		return nv_error_set(NV_ERR, "location '%s': cannot resolve the path", text);
+		return nv_error_set(NV_ERR, "location '%s': cannot resolve the path", loc->text);
 	loc->settings = nv_settings_new(cfg, loc->remote);
 	if (!loc->settings)
 		return nv_error_set(NV_ERR, "out of memory");
@@ -205,7 +206,8 @@ int nv_location_parse(nv_location **out, const char *text, const nv_config *cfg)
 	if (!text || !*text)
 		return nv_error_set(NV_EINVAL, "empty location");
 	loc = calloc(1, sizeof(*loc));
-	if (!loc || !(loc->text = strdup(text))) {
+	/* What every message, log line and label shows: never a password. */
+	if (!loc || !(loc->text = nv_location_public(text))) {
 		free(loc);
 		return nv_error_set(NV_ERR, "out of memory");
 	}

@@ -19,7 +19,8 @@ struct nv_leftovers; /* one listing of leftovers in progress (version 4) */
 /* A parsed location. Built by nv_location_parse(); drivers only read it. */
 typedef struct nv_location {
 	const struct nv_driver *driver;
-	char *text;      /* as the user wrote it (for messages; holds no secrets) */
+	char *text;      /* as the user wrote it, credentials stripped
+	                  * (nv_location_public): for messages, holds no secret */
 	char *remote;    /* config remote name for NAME:path, NULL for URL/path forms */
 	char *authority; /* URL form: text between "scheme://" and the next '/'
 	                  * (user@host:port, bucket, account); NULL otherwise */
@@ -157,7 +158,9 @@ typedef struct nv_driver {
 	 * without commit (never after it); accepts NULL. */
 	void (*write_abort)(struct nv_writer *w);
 
-	/* must provide. Removing a missing key is not an error (returns 0). */
+	/* must provide. Removing a missing key is not an error (returns 0). A
+	 * store with directories (local, sftp) also removes the ones the removal
+	 * left empty, up to the root (never the root itself). */
 	int (*remove)(struct nv_conn *c, const char *key);
 	/* may be NULL. Durability barrier: returns once everything committed
 	 * through this connection survives a power cut. */

@@ -4,6 +4,7 @@
 #include "lease.h"
 #include "lister.h"
 #include "driver/bwlimit.h"
+#include "driver/fault.h"
 #include "driver/tmpname.h"
 #include "util/error.h"
 #include "util/hash.h"
@@ -216,8 +217,9 @@ static int nv_lease_list(nv_store *s, const char *own, nv_lease_rec **out, size_
 		size_t len;
 		char *key;
 
-		if (own && strcmp(e.key, own) == 0)
-			continue;
+		if ((own && strcmp(e.key, own) == 0) ||
+		    strncmp(e.key, NV_LEASE_PROBE, strlen(NV_LEASE_PROBE)) == 0)
+			continue; /* the probe is no holder */
 		if (!(key = strdup(e.key))) {
 			rc = nv_error_set(NV_ERR, "out of memory");
 			break;
@@ -428,6 +430,7 @@ static void *nv_lease_renewer(void *arg)
 	/* A renewal must go out within the TTL: never queued behind --bwlimit's
 	 * waits, never refused by --max-transfer. */
 	nv_bwlimit_exempt_thread();
+	nv_fault_exempt_thread(); /* and counted by no test's fault rule */
 	pthread_mutex_lock(&l->mu);
 	while (!l->stop) {
 		clock_gettime(CLOCK_REALTIME, &until);
@@ -493,6 +496,14 @@ int nv_lease_acquire(nv_lease **out, const nv_location *loc, const nv_lease_opts
 		return nv_error_set(NV_ERR, "out of memory");
 	if ((rc = nv_lease_init(l, loc, o)) || (rc = nv_drv_open(&l->store, loc)))
 		goto fail;
+	if (o->dead_key && strncmp(o->dead_key, NV_LEASE_DIR, strlen(NV_LEASE_DIR)) == 0) {
+		/* Left by a run of this caller that died (or lost its store at the
+		 * end): no other holder can be waiting on it to go stale. */
+		if ((rc = nv_drv_remove(l->store, o->dead_key)))
+			goto fail;
+		nv_log(NV_LOG_NOTICE, "removed the lease %s that an earlier run of this host "
+		       "left at %s", o->dead_key, loc->text);
+	}
 	for (;;) {
 		if ((rc = nv_lease_write(l, l->store, NV_WRITE_EXCLUSIVE)))
 			goto fail;
@@ -530,17 +541,44 @@ fail:
 	return rc;
 }
 
+int nv_lease_probe(nv_lease *l)
+{
+	static const char body[] = "create-if-absent probe\n";
+	unsigned char rnd[8];
+	char key[64], hex[17];
+	int rc;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return nv_error_set(NV_ERR, "no randomness for a probe name");
+	nv_hex(hex, rnd, sizeof(rnd));
+	snprintf(key, sizeof(key), NV_LEASE_PROBE "%s", hex);
+	if ((rc = nv_drv_put_buf(l->store, key, body, sizeof(body) - 1, NV_WRITE_EXCLUSIVE)))
+		return rc;
+	rc = nv_drv_put_buf(l->store, key, body, sizeof(body) - 1, NV_WRITE_EXCLUSIVE);
+	nv_drv_remove(l->store, key);
+	if (rc == NV_EEXISTS) {
+		nv_error_clear();
+		return 0;
+	}
+	return rc ? rc : 1;
+}
+
 int nv_lease_lost(const nv_lease *l)
 {
 	return l && atomic_load(&l->lost);
 }
 
-void nv_lease_release(nv_lease *l)
+const char *nv_lease_key(const nv_lease *l)
+{
+	return l->key;
+}
+
+int nv_lease_release(nv_lease *l)
 {
 	int rc;
 
 	if (!l)
-		return;
+		return 0;
 	nv_held_remove(l);
 	if (l->renewing) {
 		pthread_mutex_lock(&l->mu);
@@ -560,6 +598,7 @@ void nv_lease_release(nv_lease *l)
 	pthread_mutex_destroy(&l->mu);
 	pthread_cond_destroy(&l->cv);
 	free(l);
+	return rc;
 }
 
 int nv_lease_unlock(const nv_location *loc, int remove_all, long long watch_ms,
