@@ -171,17 +171,6 @@ static const char *nv_engine_name(void *run, void *item)
 	return j->act == NV_ACT_DELETE ? (j->nkeys ? j->keys[0] : "") : j->key;
 }
 
-void nv_job_free(nv_job *j)
-{
-	if (!j)
-		return;
-	for (size_t i = 0; i < j->nkeys; i++)
-		free(j->keys[i]);
-	free(j->keys);
-	free(j->key);
-	free(j);
-}
-
 static void nv_engine_free_item(void *run, void *item)
 {
 	(void)run;

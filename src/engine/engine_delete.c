@@ -8,11 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One attempt at a batch of deletions: one request where the driver batches
- * (S3 DeleteObjects), each key counted and logged as a delete of its own.
- * Keys refused for good are counted here; the ones refused with NV_ERETRY stay
- * in the job, in order, and the attempt returns NV_ERETRY so that the pool
- * sends them again after its backoff. */
+/* Frees a job of either kind (engine.c calls it too: the call goes one way). */
+void nv_job_free(nv_job *j)
+{
+	if (!j)
+		return;
+	for (size_t i = 0; i < j->nkeys; i++)
+		free(j->keys[i]);
+	free(j->keys);
+	free(j->key);
+	free(j);
+}
+
 /* --backup-dir: each key of the batch goes to the backup, then one barrier
  * makes them all durable before any is removed. A key that cannot be backed
  * up fails on its own and stays; a transient error keeps the whole batch for
@@ -47,6 +54,11 @@ static int nv_delete_backup(nv_run *r, nv_worker *w, nv_job *j)
 	return rc;
 }
 
+/* One attempt at a batch of deletions: one request where the driver batches
+ * (S3 DeleteObjects), each key counted and logged as a delete of its own.
+ * Keys refused for good are counted here; the ones refused with NV_ERETRY stay
+ * in the job, in order, and the attempt returns NV_ERETRY so that the pool
+ * sends them again after its backoff. */
 int nv_delete_attempt(nv_run *r, nv_worker *w, nv_job *j)
 {
 	nv_xfer_ctx *x = &w->x;

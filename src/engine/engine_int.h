@@ -49,7 +49,7 @@ typedef struct nv_run {
 	nv_outcome out;            /* what the passes counted (failures, differences, fatal) */
 } nv_run;
 
-void nv_job_free(nv_job *j);
+void nv_job_free(nv_job *j); /* engine_delete.c */
 /* One attempt at a batch of deletions (an NV_ACT_DELETE job). */
 int nv_delete_attempt(nv_run *r, nv_worker *w, nv_job *j);
 /* Queues the deletions recorded in r->deletes, in driver-sized batches. */
