@@ -93,19 +93,23 @@ static const nv_command nv_commands[] = {
 	  "age1... goes to stdout), or with --signing an OpenSSH Ed25519 signing key\n"
 	  "written to FILE and FILE.pub. The decryption identity and the signing key are\n"
 	  "separate, so they need never share a machine." },
-	{ "init", nv_cmd_init, 1, 1, "recipient recipients-file signing-key fsync timeout",
-	  "init VAULT --recipient age1... | --recipients-file FILE --signing-key FILE",
+	{ "init", nv_cmd_init, 1, 1,
+	  "recipient recipients-file signing-key passphrase-file fsync timeout",
+	  "init VAULT --recipient age1... | --recipients-file FILE --signing-key FILE\n"
+	  "  [--passphrase-file FILE]",
 	  "Create an encrypted vault at VAULT and pin its id, recipients and signing key\n"
 	  "on this host. Keeps the vault id key K_id in this host's state for push." },
 	{ "push", nv_cmd_push, 2, 2,
-	  "signing-key transfers buffer-size retries fsync timeout progress dry-run wait-lock "
-	  NV_FILTER_OPTS NV_MOVE_OPTS,
-	  "push DIR VAULT [--signing-key FILE] [--dry-run]",
+	  "signing-key passphrase-file transfers buffer-size retries fsync timeout progress "
+	  "dry-run wait-lock " NV_FILTER_OPTS NV_MOVE_OPTS,
+	  "push DIR VAULT [--signing-key FILE] [--passphrase-file FILE] [--dry-run]",
 	  "Encrypt DIR's files into VAULT as a new signed generation: unchanged files are\n"
 	  "not re-read, equal contents stored once; needs no identity. Holds VAULT's\n"
 	  "local lock and lease (as copy). Filters as for copy: the generation holds the\n"
-	  "files that pass. --dry-run says what would be uploaded and writes nothing."
-	  NV_HELP_MOVE },
+	  "files that pass. --dry-run says what would be uploaded and writes nothing.\n"
+	  "A passphrase-protected signing key (ssh-keygen -N) reads its passphrase from\n"
+	  "--passphrase-file FILE (or $NAVETTE_PASSPHRASE_FILE, or passphrase_file in\n"
+	  "the config), else from the terminal." NV_HELP_MOVE },
 	{ "pull", nv_cmd_pull, 2, -1,
 	  "identity passphrase-file signing-pubkey generation transfers buffer-size retries "
 	  "fsync timeout keep-modes progress wait-lock" NV_MOVE_OPTS,

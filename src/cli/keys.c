@@ -18,7 +18,9 @@ static int nv_prompt_passphrase(char *buf, size_t cap, const char *what)
 
 	if (!isatty(STDIN_FILENO))
 		return nv_error_set(NV_EINVAL, "%s is passphrase-protected: give "
-				    "--passphrase-file (stdin is not a terminal)", what);
+				    "--passphrase-file (stdin is not a terminal), or set "
+				    "NAVETTE_PASSPHRASE_FILE or passphrase_file = in [navette] of "
+				    "the config", what);
 	fprintf(stderr, "Passphrase for %s: ", what);
 	tcgetattr(STDIN_FILENO, &old);
 	quiet = old;
@@ -66,17 +68,32 @@ static int nv_read_passphrase_file(nv_cli *c, char **out)
 	return 0;
 }
 
-static int nv_identity_one(nv_cli *c, const char *path, nv_age_identity **out)
+/* Loads one key file of either kind; pass NULL when none was given. */
+typedef int (*nv_key_loader)(void *out, const char *path, const char *pass);
+
+static int nv_load_identity(void *out, const char *path, const char *pass)
+{
+	return nv_age_identity_load(out, path, pass);
+}
+
+static int nv_load_signing_key(void *out, const char *path, const char *pass)
+{
+	return nv_sshkey_load_private_pass(out, path, pass);
+}
+
+/* The one passphrase route for every key: the passphrase file (option,
+ * variable, config), else the terminal once the file proves encrypted. */
+static int nv_load_with_passphrase(nv_cli *c, const char *path, nv_key_loader load, void *out)
 {
 	char *pass = NULL, typed[1024];
 	int rc;
 
 	if ((rc = nv_read_passphrase_file(c, &pass)))
 		return rc;
-	rc = nv_age_identity_load(out, path, pass);
+	rc = load(out, path, pass);
 	if (rc == NV_EAUTH && !pass && strstr(nv_error_msg(), "passphrase")) {
 		if ((rc = nv_prompt_passphrase(typed, sizeof(typed), path)) == 0)
-			rc = nv_age_identity_load(out, path, typed);
+			rc = load(out, path, typed);
 		OPENSSL_cleanse(typed, sizeof(typed));
 	}
 	if (pass) {
@@ -97,7 +114,7 @@ int nv_keys_identity(nv_cli *c, nv_age_identity **out)
 				    "(or NAVETTE_IDENTITY, or identity = in [navette] of the config)");
 	if (c->n_identity_files > 1)
 		return nv_error_set(NV_EINVAL, "give one --identity file (it may hold several keys)");
-	return nv_identity_one(c, f, out);
+	return nv_load_with_passphrase(c, f, nv_load_identity, out);
 }
 
 int nv_keys_recipients(nv_cli *c, nv_age_recipient **out, size_t *n)
@@ -163,7 +180,7 @@ int nv_keys_signing_key(nv_cli *c, nv_sshkey **out)
 	if (!f)
 		return nv_error_set(NV_EINVAL, "a signing key is needed: --signing-key FILE (an "
 				    "OpenSSH Ed25519 key, e.g. from navette keygen --signing)");
-	if ((rc = nv_sshkey_load_private(out, f)))
+	if ((rc = nv_load_with_passphrase(c, f, nv_load_signing_key, out)))
 		return nv_keys_config_error(rc, "signing key");
 	return 0;
 }

@@ -3,8 +3,8 @@
 # protected identity (navette's own scrypt, and stock `age -p`'s), and refuses with
 # exit 2 and a message naming the cause a wrong passphrase, a passphrase file that
 # group or others may read, a missing one, and none at all without a terminal.
-# The signing key (init, push) must be unencrypted: an encrypted one, or
-# --passphrase-file given to a command that loads no identity, is refused (exit 2).
+# Signing keys (init, push) take the same passphrase file: sign_passphrase.sh.
+# --passphrase-file given to a command that loads no key is refused (exit 2).
 . "$NV_SRCDIR/tests/lib/common.sh"
 . "$NV_SRCDIR/tests/lib/vault.sh"
 TOOL="$NV_BUILDDIR/tests/age/nv-age-tool"
@@ -97,19 +97,9 @@ expect_exit 0 "only the first line is the passphrase (CRLF too)" \
 expect_exit 0 "verify --level hash needs no passphrase" \
 	"$NAVETTE" verify "$V" --level hash --identity "$K/id.age" </dev/null
 
-# The signing key (init, push) is an unencrypted OpenSSH key (README); push and
-# init take no --passphrase-file, and neither does replicate, which loads no key.
-ssh-keygen -q -t ed25519 -N "$PASS" -f "$K/esign" -C encrypted || nv_die "ssh-keygen"
+# The signing key's other refusals (its passphrase: sign_passphrase.sh); replicate
+# loads no key, so it takes no --passphrase-file.
 echo changed >"$D/a"
-expect_exit 2 "push: an encrypted signing key is refused (exit 2)" \
-	"$NAVETTE" push "$D" "$V" --signing-key "$K/esign"
-expect_err "^navette: error: signing key: passphrase-protected signing keys are not supported: $K/esign is encrypted" \
-	"  the message says why"
-check "  nothing published" test ! -e "$V/manifests/00000000000000000002.json"
-expect_exit 2 "push --passphrase-file: a usage error (exit 2)" \
-	"$NAVETTE" push "$D" "$V" --signing-key "$K/sign" --passphrase-file "$GOOD"
-expect_err "this command does not take --passphrase-file" "  the message names the option"
-check "  nothing published" test ! -e "$V/manifests/00000000000000000002.json"
 expect_exit 2 "push: a missing signing key (exit 2, was 4)" \
 	"$NAVETTE" push "$D" "$V" --signing-key "$K/none"
 expect_err "^navette: error: signing key: $K/none: No such file or directory\$" "  the message names the key"
@@ -118,15 +108,9 @@ expect_exit 2 "push: a signing key others may read is refused (exit 2)" \
 	"$NAVETTE" push "$D" "$V" --signing-key "$K/sign"
 expect_err "signing key: $K/sign is accessible by group or others \\(mode 0604\\)" "  the message names it"
 chmod 600 "$K/sign"
-expect_exit 2 "init: an encrypted signing key is refused (exit 2)" \
-	"$NAVETTE" init "$NV_TMP/v2" --recipients-file "$K/id.pub" --signing-key "$K/esign"
-expect_err "signing key: passphrase-protected signing keys are not supported" "  the message says why"
-check "  no vault made" test ! -e "$NV_TMP/v2/navette-vault.json"
 expect_exit 2 "init: a missing recipients file (exit 2, was 4)" \
 	"$NAVETTE" init "$NV_TMP/v2" --recipients-file "$K/none" --signing-key "$K/sign"
 expect_err "^navette: error: cannot open recipients file $K/none" "  the message names it"
-expect_exit 2 "init --passphrase-file: a usage error (exit 2)" \
-	"$NAVETTE" init "$NV_TMP/v2" --recipients-file "$K/id.pub" --signing-key "$K/sign" --passphrase-file "$GOOD"
 expect_exit 2 "replicate --passphrase-file: a usage error (exit 2)" \
 	"$NAVETTE" replicate "$V" "$NV_TMP/replica" --passphrase-file "$GOOD"
 expect_err "this command does not take --passphrase-file" "  the message names the option"
