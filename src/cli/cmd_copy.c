@@ -4,6 +4,7 @@
 #include "util/log.h"
 #include "vault/vault.h" /* NV_VAULT_DESCRIPTOR */
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -12,19 +13,23 @@ static void nv_copy_summary(const nv_cli *c, const nv_engine_stats *st, int code
 	double mib = (double)st->copied_bytes / (1 << 20);
 	nv_log_field x[] = {
 		NV_LF_U("unchanged", st->skipped), NV_LF_U("mismatched", st->mismatched),
-		NV_LF_B("dry_run", c->eng.dry_run), NV_LF_U("identical", st->identical),
-		NV_LF_U("differ", st->differ), NV_LF_U("missing", st->missing),
-		NV_LF_U("extra", st->extra),
+		NV_LF_B("dry_run", c->eng.dry_run), NV_LF_U("hashed", st->hashed),
+		NV_LF_U("size_confirmed", st->size_confirmed),
+		NV_LF_U("md5_confirmed", st->md5_confirmed), NV_LF_U("reread", st->reread),
+		/* check's own */
+		NV_LF_U("identical", st->identical), NV_LF_U("differ", st->differ),
+		NV_LF_U("missing", st->missing), NV_LF_U("extra", st->extra),
 	};
+	char checked[200] = "";
 	nv_summary s = {
 		.files = st->copied, .bytes = st->copied_bytes, .failed = st->failed,
 		.deleted = st->deleted, .seconds = st->seconds, .generation = -1,
-		.exit_code = code, .extra = x, .n_extra = 3,
+		.exit_code = code, .extra = x, .n_extra = 7,
 	};
 
 	if (strcmp(c->command, "check") == 0) {
 		s.files = st->identical + st->differ + st->missing;
-		s.extra = x + 3;
+		s.extra = x + 7;
 		s.n_extra = 4;
 		nv_log_summary(st->differ + st->missing + st->extra ? NV_LOG_WARN : NV_LOG_NOTICE,
 		       &s, "%llu identical, %llu differ, %llu missing at destination, %llu only at "
@@ -34,12 +39,19 @@ static void nv_copy_summary(const nv_cli *c, const nv_engine_stats *st, int code
 		       (unsigned long long)st->failed, st->seconds);
 		return;
 	}
+	/* what was checked of the copies (the JSON has every count, always) */
+	if (st->hashed)
+		snprintf(checked, sizeof(checked), "; SHA-256 computed for %llu, size confirmed "
+			 "for %llu, MD5 for %llu, read back for %llu",
+			 (unsigned long long)st->hashed, (unsigned long long)st->size_confirmed,
+			 (unsigned long long)st->md5_confirmed, (unsigned long long)st->reread);
 	nv_log_summary(NV_LOG_NOTICE, &s, "%s%llu copied (%.1f MiB, %.1f MiB/s), %llu unchanged, "
-	       "%llu deleted, %llu failed, %llu failed verification, in %.2f s",
+	       "%llu deleted, %llu failed, %llu failed verification, in %.2f s%s",
 	       c->eng.dry_run ? "dry run: " : "",
 	       (unsigned long long)st->copied, mib, st->seconds > 0 ? mib / st->seconds : 0.0,
 	       (unsigned long long)st->skipped, (unsigned long long)st->deleted,
-	       (unsigned long long)st->failed, (unsigned long long)st->mismatched, st->seconds);
+	       (unsigned long long)st->failed, (unsigned long long)st->mismatched, st->seconds,
+	       checked);
 	if (c->eng.backup && !c->eng.dry_run)
 		nv_log(NV_LOG_NOTICE, "%llu file%s backed up to %s before being deleted or "
 		       "replaced", (unsigned long long)st->backed_up, st->backed_up == 1 ? "" : "s",

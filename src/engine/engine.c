@@ -28,6 +28,7 @@ typedef struct nv_job {
 	int has_dst;       /* the key exists at the destination: an overwrite */
 	int backed_up;     /* its old version is in --backup-dir: not again on a retry,
 			    * which could copy the new version over it */
+	nv_xfer_result res; /* of its copy, for nv_xfer_report */
 } nv_job;
 
 /* A worker's own context: the transfer's, and its --backup-dir connection. */
@@ -44,7 +45,8 @@ typedef struct nv_run {
 	uint64_t src_files, dst_files, ndeletes; /* as planned, filters applied: the guard's */
 	nv_dest_lock *lock;        /* copy, sync: the destination's lock and lease */
 	char hide[4200];           /* a --backup-dir inside DST: its key prefix there */
-	_Atomic uint64_t copied, copied_bytes, skipped, deleted, backed_up;
+	nv_xfer_tally copies;      /* what the copies did (and a dry run's "would copy") */
+	_Atomic uint64_t skipped, deleted, backed_up;
 	_Atomic uint64_t identical, differ, missing, extra;
 	uint64_t unlisted;         /* source names skipped as unsafe */
 	uint64_t queued;           /* jobs made by the planner (its thread only) */
@@ -103,7 +105,7 @@ static int nv_job_attempt(nv_run *r, nv_worker *w, nv_job *j)
 	unsigned char a[NV_SHA256_LEN], b[NV_SHA256_LEN];
 	nv_xfer_ctx *x = &w->x;
 	const nv_entry *old = &j->dst;
-	uint64_t na, nb, bytes;
+	uint64_t na, nb;
 	nv_entry now;
 	int rc;
 
@@ -138,15 +140,9 @@ static int nv_job_attempt(nv_run *r, nv_worker *w, nv_job *j)
 	}
 	if ((rc = nv_job_backup(r, w, j, old)))
 		return rc;
-	rc = nv_xfer_copy(x, j->key, &j->src, &bytes, a);
-	if (rc)
+	if ((rc = nv_xfer_copy(x, j->key, &j->src, &j->res)))
 		return rc;
-	atomic_fetch_add(&r->copied, 1);
-	atomic_fetch_add(&r->copied_bytes, bytes);
-	if (nv_log_json())
-		nv_log_item_sha(NV_LOG_INFO, "copied", j->key, a);
-	else
-		nv_log_item(NV_LOG_INFO, "copied", j->key, NULL);
+	nv_xfer_report(&r->copies, j->key, 0, &j->res);
 	return 0;
 }
 
@@ -254,7 +250,8 @@ static int nv_engine_done(void *run, void *w, void *item, int rc)
 	(void)w;
 	if (j->act != NV_ACT_DELETE) {
 		nv_progress_done(1, j->src.size);
-		return 0;
+		/* a stored copy read back different, or the pool's to count */
+		return rc == NV_EMISMATCH && nv_xfer_report(&r->copies, j->key, rc, &j->res);
 	}
 	if (rc && !(rc == NV_ECANCEL && nv_pool_stopped(r->pool))) {
 		char msg[1024];
@@ -305,7 +302,6 @@ static int nv_engine_worker_open(void *run, void **out)
 		return nv_error_set(NV_ERR, "out of memory");
 	x->buf_size = r->o->buffer_size;
 	x->verify_reread = r->o->verify_reread;
-	x->want_sha = nv_log_json(); /* "copied" records carry the SHA-256 of what was sent */
 	x->buf = malloc(x->buf_size);
 	x->sha = nv_sha256_new();
 	if (!x->buf || !x->sha)
@@ -436,7 +432,7 @@ static int nv_plan_one(void *ctx, nv_action act, const char *key, const nv_entry
 	if (o->dry_run) {
 		nv_log_item(NV_LOG_WARN, nv_action_verb(act), key, NULL);
 		if (act == NV_ACT_COPY)
-			atomic_fetch_add(&r->copied, 1);
+			atomic_fetch_add(&r->copies.copied, 1);
 		return 0;
 	}
 	return nv_enqueue(r, act, key, src, dst);
@@ -569,12 +565,16 @@ static void nv_engine_report(const nv_run *r, nv_engine_stats *st, const struct 
 	struct timespec t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	st->copied = r->copied;
-	st->copied_bytes = r->copied_bytes;
+	st->copied = r->copies.copied;
+	st->hashed = r->o->dry_run ? 0 : st->copied; /* every copy is hashed */
+	st->copied_bytes = r->copies.bytes;
+	st->size_confirmed = r->copies.size;
+	st->md5_confirmed = r->copies.md5;
+	st->reread = r->copies.reread;
 	st->skipped = r->skipped;
 	st->deleted = r->deleted;
 	st->failed = r->out.failed + r->unlisted;
-	st->mismatched = r->out.differ;
+	st->mismatched = r->out.differ + r->copies.differs;
 	st->identical = r->identical;
 	st->differ = r->differ;
 	st->missing = r->missing;
@@ -621,7 +621,8 @@ static void nv_engine_passes(nv_run *r)
 	nv_engine_pass(r, nv_engine_plan);
 	/* Deleting only after a clean pass: an I/O error or a listing that went out
 	 * of order must never turn into deletions. */
-	if (!r->out.fatal && !r->out.failed && !r->out.differ && !r->unlisted) {
+	if (!r->out.fatal && !r->out.failed && !r->out.differ && !r->copies.differs &&
+	    !r->unlisted) {
 		if (!r->ndeletes)
 			return;
 		if ((rc = nv_engine_guard(r)) || (rc = nv_engine_lost(r)))

@@ -45,6 +45,10 @@ typedef struct nv_engine_stats {
 	uint64_t identical, differ, missing, extra; /* check mode */
 	uint64_t backed_up;   /* files copied to --backup-dir before their removal or
 			       * replacement */
+	/* Of the files copied: whose SHA-256 was computed as they were sent (every
+	 * one), whose stored size and MD5 the destination confirmed, and which
+	 * were read back with the same SHA-256 (--verify reread). */
+	uint64_t hashed, size_confirmed, md5_confirmed, reread;
 	int noticed;          /* the source listed opts.notice_key */
 	double seconds;
 } nv_engine_stats;
