@@ -30,7 +30,7 @@ typedef struct nv_command {
 /* Options of the commands that move data, for unattended runs. */
 #define NV_MOVE_OPTS " bwlimit max-transfer metrics-file"
 #define NV_SYNC_OPTS "dry-run checksum transfers buffer-size retries verify progress fsync timeout " \
-	NV_FILTER_OPTS " wait-lock backup-dir" NV_MOVE_OPTS
+	NV_FILTER_OPTS " wait-lock backup-dir report" NV_MOVE_OPTS
 #define NV_HELP_MOVE \
 	"\n\nUnattended runs: --bwlimit RATE reads and writes at most RATE bytes/s each\n" \
 	"(10M = 10 MiB/s, 512K, off; one bucket for the whole run), or follows a\n" \
@@ -67,7 +67,8 @@ static const nv_command nv_commands[] = {
 	  "--wait-lock DURATION); --backup-dir LOCATION first keeps what it overwrites.\n"
 	  "Filters (--exclude, --include, --exclude-from FILE, --files-from FILE, rclone's\n"
 	  "glob rules, first match wins; --min-age/--max-age DURATION: file age) choose\n"
-	  "the files considered on both sides."
+	  "the files considered on both sides. --report FILE records each file's SHA-256\n"
+	  "as sent, for `check --hashes-from FILE` (navette(1), REPORTS)."
 	  NV_HELP_MOVE },
 	{ "sync", nv_cmd_copy, 2, 2,
 	  NV_SYNC_OPTS " delete delete-excluded allow-empty-source max-delete",
@@ -82,10 +83,17 @@ static const nv_command nv_commands[] = {
 	  "unless --delete-excluded. Locks and filters as for copy."
 	  NV_HELP_MOVE },
 	{ "check", nv_cmd_copy, 2, 2, "size-only transfers buffer-size retries timeout "
-	  "metrics-file progress " NV_FILTER_OPTS, "check SRC DST",
+	  "metrics-file progress report signing-key signing-pubkey hashes-from "
+	  NV_FILTER_OPTS, "check SRC DST [--report FILE [--signing-key KEY]]",
 	  "Compare SRC and DST by SHA-256 (or --size-only): report files that differ,\n"
 	  "are missing at DST or only at DST. Exit 1 when anything differs. Filters as\n"
-	  "for copy; takes no lock (it writes nothing).\n\n"
+	  "for copy; takes no lock (it writes nothing). --report FILE writes the proof\n"
+	  "of migration: one JSON line per file (both sides' size and SHA-256, how each\n"
+	  "was obtained, the verdict), what was not compared, the filters and totals;\n"
+	  "--signing-key KEY signs it into FILE.sig (SSHSIG, namespace navette-report).\n"
+	  "--hashes-from REPORT takes SRC's SHA-256 from a copy's --report where the file\n"
+	  "is unchanged since, instead of reading SRC again. For a vault pair, --report\n"
+	  "checks every object the source's signed manifests name, on both sides.\n\n"
 	  NV_HELP_METRICS },
 	{ "keygen", nv_cmd_keygen, 0, 0, "output signing", "keygen [-o FILE] [--signing]",
 	  "Make one key: an age identity (printed, or written to FILE; its public key\n"
@@ -110,13 +118,16 @@ static const nv_command nv_commands[] = {
 	  NV_HELP_MOVE },
 	{ "verify", nv_cmd_verify, 1, 1,
 	  "level max-age identity passphrase-file signing-pubkey signing-pubkeys all transfers "
-	  "timeout metrics-file progress",
-	  "verify VAULT [--level list|hash|deep] [--max-age DURATION]\n"
+	  "timeout metrics-file progress sample seed",
+	  "verify VAULT [--level list|hash|deep] [--max-age DURATION] [--sample PCT|N [--seed S]]\n"
 	  "  navette verify --all PREFIX [--signing-pubkeys FILE] [--level list|hash]",
 	  "Check VAULT: signatures and the hash chain of every manifest, every object of\n"
 	  "the newest generation present with its size (list), its stored SHA-256 (hash),\n"
 	  "or decrypted and checked against the catalog (deep, needs --identity). With\n"
-	  "--max-age, the signed heartbeat must be younger than DURATION (30m, 26h, 7d).\n\n"
+	  "--max-age, the signed heartbeat must be younger than DURATION (30m, 26h, 7d).\n"
+	  "--sample 1/7 (or 10%, or 200 objects) reads a seeded share of the objects\n"
+	  "(hash, deep); the seed (default: the day number) moves the share, so 7\n"
+	  "consecutive daily runs read every object (navette(1), SAMPLING).\n\n"
 	  NV_HELP_METRICS },
 	{ "log", nv_cmd_log, 1, 1, "json signing-pubkey timeout", "log VAULT",
 	  "List VAULT's generations: number, time, objects, stored bytes." },
@@ -152,6 +163,7 @@ enum {
 	OPT_FILES_FROM, OPT_MIN_AGE, OPT_DELETE_EXCLUDED, OPT_ALLOW_EMPTY_SOURCE, OPT_MAX_DELETE,
 	OPT_BACKUP_DIR,
 	OPT_BWLIMIT, OPT_MAX_TRANSFER, OPT_METRICS_FILE,
+	OPT_SAMPLE, OPT_SEED, OPT_REPORT, OPT_HASHES_FROM,
 };
 
 static const struct option nv_long_options[] = {
@@ -201,6 +213,10 @@ static const struct option nv_long_options[] = {
 	{ "bwlimit", required_argument, NULL, OPT_BWLIMIT },
 	{ "max-transfer", required_argument, NULL, OPT_MAX_TRANSFER },
 	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+	{ "sample", required_argument, NULL, OPT_SAMPLE },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "hashes-from", required_argument, NULL, OPT_HASHES_FROM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -372,6 +388,10 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 					      "or 7d, not '%s'", arg);
 		break;
 	case OPT_METRICS_FILE: c->metrics_file = arg; break;
+	case OPT_SAMPLE: c->sample = arg; break;
+	case OPT_SEED: c->seed = arg; break;
+	case OPT_REPORT: c->report = arg; break;
+	case OPT_HASHES_FROM: c->hashes_from = arg; break;
 	case OPT_BWLIMIT:
 		if (nv_bw_table_parse(&c->bw, arg))
 			return nv_usage_error("%s", nv_error_msg());

@@ -53,6 +53,9 @@ typedef struct nv_cli {
 	uint64_t max_transfer; /* --max-transfer; 0: none */
 	const char *metrics_file; /* --metrics-file */
 	nv_metrics *metrics;  /* open while the command runs, with --metrics-file */
+	const char *sample, *seed; /* verify --sample, --seed, as given */
+	const char *report;   /* check, copy, sync --report FILE */
+	const char *hashes_from; /* check --hashes-from REPORT */
 } nv_cli;
 
 int nv_cli_main(int argc, char **argv);

@@ -331,7 +331,8 @@ int nv_vault_verify(nv_vault *v, const nv_verify_opts *o, nv_verify_report *r)
 	if (gen) {
 		if (!(ok = calloc(m.n ? m.n : 1, 1))) {
 			rc = nv_error_set(NV_ERR, "out of memory");
-		} else if ((rc = nv_verify_list(v, &m, ok, r)) == 0) {
+		} else if ((rc = nv_verify_list(v, &m, ok, r)) == 0 && (!o->sample ||
+			   !(rc = nv_sample_manifest(o->sample, &m, ok, &r->sample)))) {
 			if (o->level == NV_VERIFY_LIST)
 				for (size_t i = 0; i < m.n; i++)
 					r->objects += ok[i];

@@ -6,6 +6,7 @@
 #define NV_VAULT_VERIFY_H
 
 #include "util/exit.h"
+#include "sample.h"
 #include "vault.h"
 
 typedef enum nv_verify_level {
@@ -21,6 +22,8 @@ typedef struct nv_verify_opts {
 	unsigned workers;
 	size_t buf_size;
 	unsigned retries;
+	const nv_sample_spec *sample; /* NULL: every object; else HASH and DEEP read
+				       * only the sample's (sample.h), LIST sees all */
 } nv_verify_opts;
 
 typedef struct nv_verify_report {
@@ -32,6 +35,7 @@ typedef struct nv_verify_report {
 	uint64_t failed;     /* of which objects that could not be read (I/O): not
 	                      * differences, the check is incomplete */
 	int fatal;           /* the nv_err that stopped the check before its end */
+	nv_sample_result sample; /* with opts.sample: what the sample chose */
 } nv_verify_report;
 
 /* Runs every check the level asks for; problems are logged and counted,
