@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Keeps files and directories; skips our temp files, symlinks and special
- * files (the walk skips "." and ".."). */
+/* Keeps files and directories; skips our temp files (the walk skips "." and
+ * ".."); symlinks and special files are listed as no file (driver.h). */
 static int sftp_list_add(nv_walk_dir *d, const char *name, const LIBSSH2_SFTP_ATTRIBUTES *a)
 {
 	nv_entry e;
@@ -18,8 +18,10 @@ static int sftp_list_add(nv_walk_dir *d, const char *name, const LIBSSH2_SFTP_AT
 		return 0;
 	if ((a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a->permissions))
 		return nv_walk_add(d, name, NV_WALK_DIR, NULL);
-	if (nv_sftp_attrs_entry(&e, a))
-		return 0;
+	if (nv_sftp_attrs_entry(&e, a)) {
+		memset(&e, 0, sizeof(e));
+		e.flags = S_ISLNK(a->permissions) ? NV_ENTRY_SYMLINK : NV_ENTRY_SPECIAL;
+	}
 	return nv_walk_add(d, name, NV_WALK_FILE, &e);
 }
 
