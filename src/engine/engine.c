@@ -1,5 +1,6 @@
 /* engine.c: runs copy, sync and check: the planner on this thread feeds a
- * bounded queue; N workers, each with its own connections, transfer and verify. */
+ * bounded queue; N workers, each with its own connections, transfer and verify.
+ * Long because: one run's planner, workers, deletions and report hooks share its state. */
 #include "engine.h"
 #include "backup.h"
 #include "dest_lock.h"
@@ -28,6 +29,7 @@ typedef struct nv_job {
 	int has_dst;       /* the key exists at the destination: an overwrite */
 	int backed_up;     /* its old version is in --backup-dir: not again on a retry,
 			    * which could copy the new version over it */
+	int reading_dst;   /* check: the side being read, for a report of its failure */
 	nv_xfer_result res; /* of its copy, for nv_xfer_report */
 } nv_job;
 
@@ -107,7 +109,7 @@ static int nv_job_attempt(nv_run *r, nv_worker *w, nv_job *j)
 	const nv_entry *old = &j->dst;
 	uint64_t na, nb;
 	nv_entry now;
-	int rc;
+	int rc, rec;
 
 	switch (j->act) {
 	case NV_ACT_STAT:
@@ -116,20 +118,30 @@ static int nv_job_attempt(nv_run *r, nv_worker *w, nv_job *j)
 			return rc;
 		if (!(now.flags & NV_ENTRY_HAS_MTIME) || nv_mtime_equal(&j->src, &now)) {
 			atomic_fetch_add(&r->skipped, 1);
+			nv_report_sizes(r->o->report, j->key, "unchanged", &j->src, &now);
 			return 0;
 		}
 		old = &now;
 		break;
 	case NV_ACT_HASH:
-		if ((rc = nv_xfer_hash(x, x->src, j->key, &na, a)) ||
-		    (rc = nv_xfer_hash(x, x->dst, j->key, &nb, b)))
+		/* --hashes-from spares a read of the source unchanged since its copy */
+		j->reading_dst = 0;
+		if (!(rec = nv_hashbook_find(r->o->recorded, j->key, &j->src, a)) &&
+		    (rc = nv_xfer_hash(x, x->src, j->key, &na, a)))
+			return rc;
+		na = rec ? j->src.size : na;
+		j->reading_dst = 1;
+		if ((rc = nv_xfer_hash(x, x->dst, j->key, &nb, b)))
 			return rc;
 		if (na == nb && memcmp(a, b, sizeof(a)) == 0) {
 			atomic_fetch_add(r->o->mode == NV_ENGINE_CHECK ? &r->identical
 								   : &r->skipped, 1);
+			nv_report_hashes(r->o->report, j->key, r->o->mode == NV_ENGINE_CHECK ?
+					 "identical" : "unchanged", &j->src, a, rec, &j->dst, b);
 			return 0;
 		}
 		if (r->o->mode == NV_ENGINE_CHECK) {
+			nv_report_hashes(r->o->report, j->key, "differ", &j->src, a, rec, &j->dst, b);
 			atomic_fetch_add(&r->differ, 1);
 			nv_log_item(NV_LOG_WARN, "differ", j->key, "SHA-256 differs");
 			return 0;
@@ -143,6 +155,7 @@ static int nv_job_attempt(nv_run *r, nv_worker *w, nv_job *j)
 	if ((rc = nv_xfer_copy(x, j->key, &j->src, &j->res)))
 		return rc;
 	nv_xfer_report(&r->copies, j->key, 0, &j->res);
+	nv_report_copied(r->o->report, j->key, &j->src, &j->res);
 	return 0;
 }
 
@@ -215,6 +228,7 @@ static int nv_delete_attempt(nv_run *r, nv_worker *w, nv_job *j)
 		} else if (res[i] == 0) {
 			atomic_fetch_add(&r->deleted, 1);
 			nv_log_item(NV_LOG_INFO, "deleted", key, NULL);
+			nv_report_file(r->o->report, key, "deleted", NULL, NULL, NULL, NULL);
 		} else {
 			nv_error_set(res[i], "%s", msgs[i] ? msgs[i] : nv_error_name(res[i]));
 			nv_pool_count(r->pool, key, res[i]);
@@ -250,6 +264,9 @@ static int nv_engine_done(void *run, void *w, void *item, int rc)
 	(void)w;
 	if (j->act != NV_ACT_DELETE) {
 		nv_progress_done(1, j->src.size);
+		if (rc && !(rc == NV_ECANCEL && nv_pool_stopped(r->pool)))
+			nv_report_failed(r->o->report, j->key, &j->src, j->act == NV_ACT_HASH ?
+					 1 + j->reading_dst : 0);
 		/* a stored copy read back different, or the pool's to count */
 		return rc == NV_EMISMATCH && nv_xfer_report(&r->copies, j->key, rc, &j->res);
 	}
@@ -398,26 +415,31 @@ static int nv_plan_one(void *ctx, nv_action act, const char *key, const nv_entry
 		if (act == NV_ACT_EXTRA) {
 			atomic_fetch_add(&r->extra, 1);
 			nv_log_item(NV_LOG_WARN, "extra", key, "only at the destination");
+			nv_report_sizes(o->report, key, "extra", NULL, dst);
 			return 0;
 		}
 		if (!dst) {
 			atomic_fetch_add(&r->missing, 1);
 			nv_log_item(NV_LOG_WARN, "missing", key, "not at the destination");
+			nv_report_sizes(o->report, key, "missing", src, NULL);
 			return 0;
 		}
 		if (act == NV_ACT_COPY) {
 			atomic_fetch_add(&r->differ, 1);
 			nv_log_item(NV_LOG_WARN, "differ", key, "sizes differ");
+			nv_report_sizes(o->report, key, "differ", src, dst);
 			return 0;
 		}
 		if (o->size_only) {
 			atomic_fetch_add(&r->identical, 1);
+			nv_report_sizes(o->report, key, "identical", src, dst);
 			return 0;
 		}
 		return nv_enqueue(r, NV_ACT_HASH, key, src, dst);
 	}
 	if (act == NV_ACT_SKIP) {
 		atomic_fetch_add(&r->skipped, 1);
+		nv_report_sizes(o->report, key, "unchanged", src, dst);
 		return 0;
 	}
 	if (act == NV_ACT_EXTRA)
@@ -527,6 +549,7 @@ static int nv_engine_plan(nv_run *r)
 		nv_error_wrap(rc, "listing %s", r->dst_loc->text);
 		goto out;
 	}
+	nv_report_observe(r->o->report, s, d, r->o->filter); /* what no file is */
 	rc = nv_plan_run(s, d, &rules, nv_on_plan, r);
 	if (rc == NV_ECANCEL && r->pool && nv_pool_stopped(r->pool))
 		rc = 0; /* a worker's error, reported as such */
