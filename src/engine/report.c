@@ -315,7 +315,7 @@ void nv_report_observe(nv_report *r, nv_sorted *src, nv_sorted *dst, const nv_fi
 		nv_sorted_observe(dst, nv_report_dst_skip, r);
 }
 
-/* What the lines say, in one word (docs/FORMAT.md 12). */
+/* What the lines say, in one word (docs/FORMAT.md 13). */
 static const char *nv_report_result(const nv_report *r, int full)
 {
 	if (!r->check)

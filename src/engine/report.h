@@ -1,7 +1,7 @@
 /* report.h: the report of `check --report` (the proof of migration) and of
  * `copy`/`sync --report` (the hashes taken at copy time): JSON Lines, a
  * header, one line per file or per name not compared, a summary; the schema
- * is docs/FORMAT.md section 12 and navette(1) REPORTS. Thread-safe: workers
+ * is docs/FORMAT.md section 13 and navette(1) REPORTS. Thread-safe: workers
  * add lines as they decide. Called by engine.c, vault/vault_check.c and the
  * commands that open and close it. */
 #ifndef NV_REPORT_H

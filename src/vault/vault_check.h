@@ -2,7 +2,7 @@
  * that the source's signed manifests name, read on both sides and checked
  * against the manifest's size and SHA-256; the vault's signed documents
  * (descriptor, manifests, heartbeat, their signatures) compared byte for
- * byte; anything else the destination holds is "extra" (docs/FORMAT.md 12).
+ * byte; anything else the destination holds is "extra" (docs/FORMAT.md 13).
  * Called by cmd_copy.c. */
 #ifndef NV_VAULT_CHECK_H
 #define NV_VAULT_CHECK_H

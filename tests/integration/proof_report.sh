@@ -1,5 +1,5 @@
 # proof_report.sh: check --report, the proof of migration (docs/FORMAT.md
-# section 12), between local trees: every field checked against the trees
+# section 13), between local trees: every field checked against the trees
 # (sha256sum, stat), a differing file gives verdict differ and exit 1, a
 # filtered or --size-only run records it and never reads "identical", what is
 # no file is listed as not compared, the signed report passes stock
