@@ -265,8 +265,8 @@ static int nv_engine_done(void *run, void *w, void *item, int rc)
 	if (j->act != NV_ACT_DELETE) {
 		nv_progress_done(1, j->src.size);
 		if (rc && !(rc == NV_ECANCEL && nv_pool_stopped(r->pool)))
-			nv_report_failed(r->o->report, j->key, &j->src, j->act == NV_ACT_HASH ?
-					 1 + j->reading_dst : 0);
+			nv_report_failed(r->o->report, j->key, &j->src,
+					 r->o->mode == NV_ENGINE_CHECK ? 1 + j->reading_dst : 0);
 		/* a stored copy read back different, or the pool's to count */
 		return rc == NV_EMISMATCH && nv_xfer_report(&r->copies, j->key, rc, &j->res);
 	}
