@@ -13,9 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* What the walk does with a directory entry; 0 to skip it (symlinks, devices,
- * fifos, sockets, our temp files; or, walking leftovers, every file but a temp
- * name of ours). readdir's d_type spares a stat per name. */
+/* What the walk does with a directory entry; 0 to skip it (our temp files;
+ * or, walking leftovers, every file but a temp name of ours). Symlinks,
+ * devices, fifos and sockets are listed as no file (driver.h,
+ * NV_ENTRY_NOT_FILE), except by the leftovers walk. readdir's d_type spares a
+ * stat per name. */
 static int local_entry_kind(int dir, const struct dirent *de, int leftovers)
 {
 	unsigned char type = de->d_type;
@@ -30,7 +32,9 @@ static int local_entry_kind(int dir, const struct dirent *de, int leftovers)
 		return nv_tmp_parse(de->d_name, NULL) != NV_TMP_NOT_OURS ? NV_WALK_FILE : 0;
 	if (type == DT_REG)
 		return local_is_tmp_name(de->d_name) ? 0 : NV_WALK_FILE;
-	return type == DT_DIR ? NV_WALK_DIR : 0;
+	if (type == DT_DIR)
+		return NV_WALK_DIR;
+	return leftovers ? 0 : NV_WALK_FILE;
 }
 
 /* Opens the directory to list: the first beneath the root by its prefix, a
@@ -150,8 +154,12 @@ static int local_list_file(void *ctx, intptr_t dir, const char *name, const char
 			return 1; /* removed since readdir */
 		return nv_error_errno(errno, "%s/%s", c->root_path, key);
 	}
-	if (!S_ISREG(st.st_mode))
-		return 1;
+	if (S_ISDIR(st.st_mode))
+		return 1; /* a directory since readdir: not walked into now */
+	if (!S_ISREG(st.st_mode)) {
+		out->flags = S_ISLNK(st.st_mode) ? NV_ENTRY_SYMLINK : NV_ENTRY_SPECIAL;
+		return 0;
+	}
 	local_entry_fill(out, &st);
 	return 0;
 }

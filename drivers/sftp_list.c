@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Keeps files and directories; skips our temp files, symlinks and special
- * files (the walk skips "." and ".."), noting the temp files of our exact
+/* Keeps files and directories; skips our temp files (the walk skips "." and
+ * ".."); symlinks and special files are listed as no file (driver.h), noting the temp files of our exact
  * names for the clean-up of leftovers (walk.h). Walking leftovers, the files
  * kept are those temp files only. *lease notes a navette-lease/ directory. */
 static int sftp_list_add(struct nv_conn *c, nv_walk_dir *d, const char *prefix,
@@ -32,8 +32,12 @@ static int sftp_list_add(struct nv_conn *c, nv_walk_dir *d, const char *prefix,
 	}
 	if (leftovers && nv_tmp_parse(name, NULL) == NV_TMP_NOT_OURS)
 		return 0;
-	if (nv_sftp_attrs_entry(&e, a))
-		return 0;
+	if (nv_sftp_attrs_entry(&e, a)) {
+		if (leftovers)
+			return 0;
+		memset(&e, 0, sizeof(e));
+		e.flags = S_ISLNK(a->permissions) ? NV_ENTRY_SYMLINK : NV_ENTRY_SPECIAL;
+	}
 	return nv_walk_add(d, name, NV_WALK_FILE, &e);
 }
 

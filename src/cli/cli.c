@@ -31,7 +31,7 @@ typedef struct nv_command {
 /* Options of the commands that move data, for unattended runs. */
 #define NV_MOVE_OPTS " bwlimit max-transfer metrics-file"
 #define NV_SYNC_OPTS "dry-run checksum transfers buffer-size retries verify progress fsync timeout " \
-	NV_FILTER_OPTS " wait-lock backup-dir" NV_MOVE_OPTS
+	NV_FILTER_OPTS " wait-lock backup-dir report" NV_MOVE_OPTS
 #define NV_HELP_MOVE \
 	"\n\nUnattended runs: --bwlimit RATE reads and writes at most RATE bytes/s each\n" \
 	"(10M = 10 MiB/s, 512K, off; one bucket for the whole run), or follows a\n" \
@@ -68,7 +68,8 @@ static const nv_command nv_commands[] = {
 	  "--wait-lock DURATION); --backup-dir LOCATION first keeps what it overwrites.\n"
 	  "Filters (--exclude, --include, --exclude-from FILE, --files-from FILE, rclone's\n"
 	  "glob rules, first match wins; --min-age/--max-age DURATION: file age) choose\n"
-	  "the files considered on both sides."
+	  "the files considered on both sides. --report FILE records each file's SHA-256\n"
+	  "as sent, for `check --hashes-from FILE` (navette(1), REPORTS)."
 	  NV_HELP_MOVE },
 	{ "sync", nv_cmd_copy, 2, 2,
 	  NV_SYNC_OPTS " delete delete-excluded allow-empty-source max-delete",
@@ -83,10 +84,17 @@ static const nv_command nv_commands[] = {
 	  "unless --delete-excluded. Locks and filters as for copy."
 	  NV_HELP_MOVE },
 	{ "check", nv_cmd_copy, 2, 2, "size-only transfers buffer-size retries timeout "
-	  "metrics-file progress " NV_FILTER_OPTS, "check SRC DST",
+	  "metrics-file progress report signing-key signing-pubkey hashes-from "
+	  NV_FILTER_OPTS, "check SRC DST [--report FILE [--signing-key KEY]]",
 	  "Compare SRC and DST by SHA-256 (or --size-only): report files that differ,\n"
 	  "are missing at DST or only at DST. Exit 1 when anything differs. Filters as\n"
-	  "for copy; takes no lock (it writes nothing).\n\n"
+	  "for copy; takes no lock (it writes nothing). --report FILE writes the proof\n"
+	  "of migration: one JSON line per file (both sides' size and SHA-256, how each\n"
+	  "was obtained, the verdict), what was not compared, the filters and totals;\n"
+	  "--signing-key KEY signs it into FILE.sig (SSHSIG, namespace navette-report).\n"
+	  "--hashes-from REPORT takes SRC's SHA-256 from a copy's --report where the file\n"
+	  "is unchanged since, instead of reading SRC again. For a vault pair, --report\n"
+	  "checks every object the source's signed manifests name, on both sides.\n\n"
 	  NV_HELP_METRICS },
 	{ "keygen", nv_cmd_keygen, 0, 0, "output signing", "keygen [-o FILE] [--signing]",
 	  "Make one key: an age identity (printed, or written to FILE; its public key\n"
@@ -181,7 +189,7 @@ enum {
 	OPT_FILES_FROM, OPT_MIN_AGE, OPT_DELETE_EXCLUDED, OPT_ALLOW_EMPTY_SOURCE, OPT_MAX_DELETE,
 	OPT_BACKUP_DIR,
 	OPT_BWLIMIT, OPT_MAX_TRANSFER, OPT_METRICS_FILE,
-	OPT_TO, OPT_NO_KEEP, OPT_SAMPLE, OPT_SEED, OPT_REPORT, OPT_REPORT_MD,
+	OPT_TO, OPT_NO_KEEP, OPT_SAMPLE, OPT_SEED, OPT_REPORT, OPT_REPORT_MD, OPT_HASHES_FROM,
 };
 
 static const struct option nv_long_options[] = {
@@ -237,6 +245,7 @@ static const struct option nv_long_options[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "report-md", required_argument, NULL, OPT_REPORT_MD },
+	{ "hashes-from", required_argument, NULL, OPT_HASHES_FROM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -414,6 +423,7 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 	case OPT_SEED: c->seed = arg; break;
 	case OPT_REPORT: c->report = arg; break;
 	case OPT_REPORT_MD: c->report_md = arg; break;
+	case OPT_HASHES_FROM: c->hashes_from = arg; break;
 	case OPT_BWLIMIT:
 		if (nv_bw_table_parse(&c->bw, arg))
 			return nv_usage_error("%s", nv_error_msg());

@@ -46,7 +46,7 @@ typedef struct nv_cli {
 	 * heartbeat's age there too */
 	const char *to;        /* --to DIR: restore there and keep it */
 	int no_keep;           /* --no-keep: stream, write nothing */
-	const char *report;    /* --report FILE (JSON) */
+	const char *report;    /* --report FILE: drill (JSON); check, copy, sync (JSON Lines) */
 	const char *report_md; /* --report-md FILE (Markdown) */
 	/* copy, sync, check: what is considered (engine/filter.h), in option order */
 	nv_filter *filter;    /* NULL until a filter option is given */
@@ -60,6 +60,7 @@ typedef struct nv_cli {
 	const char *metrics_file; /* --metrics-file */
 	nv_metrics *metrics;  /* open while the command runs, with --metrics-file */
 	const char *sample, *seed; /* verify --sample, --seed, as given */
+	const char *hashes_from; /* check --hashes-from REPORT */
 } nv_cli;
 
 int nv_cli_main(int argc, char **argv);

@@ -33,6 +33,8 @@ struct nv_store {
 struct nv_lister {
 	nv_store *s;
 	struct nv_list *it;
+	nv_list_skip_fn skip; /* may be NULL: what is no file goes unsaid */
+	void *skip_ctx;
 };
 
 struct nv_wstream {
@@ -294,8 +296,22 @@ int nv_drv_list_open(nv_lister **out, nv_store *s, const char *prefix)
 
 int nv_drv_list_next(nv_lister *l, nv_entry *out)
 {
-	memset(out, 0, sizeof(*out)); /* fields a driver of an older version does not know */
-	return l->s->d->list_next(l->it, out);
+	int rc;
+
+	for (;;) {
+		memset(out, 0, sizeof(*out)); /* fields a driver of an older version does not know */
+		rc = l->s->d->list_next(l->it, out);
+		if (rc || !(out->flags & NV_ENTRY_NOT_FILE))
+			return rc;
+		if (l->skip)
+			l->skip(l->skip_ctx, out);
+	}
+}
+
+void nv_drv_list_observe(nv_lister *l, nv_list_skip_fn fn, void *ctx)
+{
+	l->skip = fn;
+	l->skip_ctx = ctx;
 }
 
 void nv_drv_list_close(nv_lister *l)

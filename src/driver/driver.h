@@ -35,7 +35,12 @@ enum nv_entry_flags {
 	NV_ENTRY_HAS_MODE = 1 << 1,
 	NV_ENTRY_HAS_CTIME = 1 << 2, /* ctime_sec/ctime_nsec are the file's inode change time */
 	NV_ENTRY_HAS_INODE = 1 << 3, /* inode (with dev) identifies the file on its file system */
+	/* Not a file (list_next only): what a walk leaves out, named so that a
+	 * report can say so; driver.c passes them to nv_drv_list_observe only. */
+	NV_ENTRY_SYMLINK = 1 << 4,   /* a symbolic link (never followed) */
+	NV_ENTRY_SPECIAL = 1 << 5,   /* a device, fifo or socket */
 };
+#define NV_ENTRY_NOT_FILE (NV_ENTRY_SYMLINK | NV_ENTRY_SPECIAL)
 
 /* One object. In listings, key points into iterator memory valid until the
  * next list_next()/list_close(); from stat, key is left NULL. */
@@ -132,7 +137,10 @@ typedef struct nv_driver {
 	 * internally and never holds the whole listing. A missing prefix lists
 	 * nothing; a missing root is NV_ENOTFOUND. */
 	int (*list_open)(struct nv_list **out, struct nv_conn *c, const char *prefix);
-	/* must provide. 0 with *out filled, NV_EOF at the end, or an error. */
+	/* must provide. 0 with *out filled, NV_EOF at the end, or an error. May
+	 * also give, in key order, an entry flagged NV_ENTRY_SYMLINK or
+	 * NV_ENTRY_SPECIAL (key set, the rest may be zero) for a name it leaves
+	 * out: driver.c hands those to an observer, never to a caller as a file. */
 	int (*list_next)(struct nv_list *it, nv_entry *out);
 	/* must provide. Accepts NULL; may be called before the end. */
 	void (*list_close)(struct nv_list *it);
@@ -237,6 +245,11 @@ const nv_location *nv_drv_location(const nv_store *s);
 typedef struct nv_lister nv_lister;
 int nv_drv_list_open(nv_lister **out, nv_store *s, const char *prefix);
 int nv_drv_list_next(nv_lister *l, nv_entry *out);
+/* fn(ctx, e) is called, during nv_drv_list_next, for each entry the listing
+ * leaves out as no file (e->flags has NV_ENTRY_SYMLINK or NV_ENTRY_SPECIAL;
+ * e->key valid during the call): check --report names what it did not compare. */
+typedef void (*nv_list_skip_fn)(void *ctx, const nv_entry *e);
+void nv_drv_list_observe(nv_lister *l, nv_list_skip_fn fn, void *ctx);
 void nv_drv_list_close(nv_lister *l);
 
 int nv_drv_stat(nv_store *s, const char *key, nv_entry *out);

@@ -5,6 +5,7 @@
 #include "backup.h"
 #include "dest_lock.h"
 #include "leftovers.h"
+#include "report.h"
 #include "util/exit.h"
 #include "lister.h"
 #include "util/log.h"
@@ -86,7 +87,7 @@ static int nv_job_attempt(nv_run *r, nv_worker *w, nv_job *j)
 	const nv_entry *old = &j->dst;
 	uint64_t na, nb;
 	nv_entry now;
-	int rc;
+	int rc, rec;
 
 	switch (j->act) {
 	case NV_ACT_STAT:
@@ -95,21 +96,32 @@ static int nv_job_attempt(nv_run *r, nv_worker *w, nv_job *j)
 			return rc;
 		if (!(now.flags & NV_ENTRY_HAS_MTIME) || nv_mtime_equal(&j->src, &now)) {
 			atomic_fetch_add(&r->skipped, 1);
+			nv_report_sizes(r->o->report, j->key, "unchanged", &j->src, &now);
 			return 0;
 		}
 		old = &now;
 		break;
 	case NV_ACT_HASH:
-		if ((rc = nv_xfer_hash(x, x->src, j->key, &na, a)) ||
-		    (rc = nv_xfer_hash(x, x->dst, j->key, &nb, b)))
+		/* --hashes-from spares a read of the source unchanged since its copy */
+		j->reading_dst = 0;
+		if (!(rec = nv_hashbook_find(r->o->recorded, j->key, &j->src, a)) &&
+		    (rc = nv_xfer_hash(x, x->src, j->key, &na, a)))
+			return rc;
+		na = rec ? j->src.size : na;
+		j->reading_dst = 1;
+		if ((rc = nv_xfer_hash(x, x->dst, j->key, &nb, b)))
 			return rc;
 		if (na == nb && memcmp(a, b, sizeof(a)) == 0) {
 			atomic_fetch_add(r->o->mode == NV_ENGINE_CHECK ? &r->identical
 								   : &r->skipped, 1);
+			nv_report_hashes(r->o->report, j->key, r->o->mode == NV_ENGINE_CHECK ?
+					 "identical" : "unchanged", &j->src, a, rec, &j->dst, b);
 			return 0;
 		}
-		if (r->o->mode == NV_ENGINE_CHECK)
+		if (r->o->mode == NV_ENGINE_CHECK) {
+			nv_report_hashes(r->o->report, j->key, "differ", &j->src, a, rec, &j->dst, b);
 			return nv_check_found(&r->differ, "differ", j->key, "SHA-256 differs");
+		}
 		break;
 	default:
 		break;
@@ -119,6 +131,7 @@ static int nv_job_attempt(nv_run *r, nv_worker *w, nv_job *j)
 	if ((rc = nv_xfer_copy(x, j->key, &j->src, &j->res)))
 		return rc;
 	nv_xfer_report(&r->copies, j->key, 0, &j->res);
+	nv_report_copied(r->o->report, j->key, &j->src, &j->res);
 	return 0;
 }
 
@@ -148,6 +161,9 @@ static int nv_engine_done(void *run, void *w, void *item, int rc)
 	(void)w;
 	if (j->act != NV_ACT_DELETE) {
 		nv_progress_done(1, nv_job_bytes(j));
+		if (rc && !(rc == NV_ECANCEL && nv_pool_stopped(r->pool)))
+			nv_report_failed(r->o->report, j->key, &j->src,
+					 r->o->mode == NV_ENGINE_CHECK ? 1 + j->reading_dst : 0);
 		/* a stored copy read back different, or the pool's to count */
 		return rc == NV_EMISMATCH && nv_xfer_report(&r->copies, j->key, rc, &j->res);
 	}
@@ -282,20 +298,28 @@ static int nv_plan_one(void *ctx, nv_action act, const char *key, const nv_entry
 	if (src && o->notice_key && strcmp(key, o->notice_key) == 0)
 		r->noticed = 1;
 	if (o->mode == NV_ENGINE_CHECK) {
-		if (act == NV_ACT_EXTRA)
+		if (act == NV_ACT_EXTRA) {
+			nv_report_sizes(o->report, key, "extra", NULL, dst);
 			return nv_check_found(&r->extra, "extra", key, "only at the destination");
-		if (!dst)
+		}
+		if (!dst) {
+			nv_report_sizes(o->report, key, "missing", src, NULL);
 			return nv_check_found(&r->missing, "missing", key, "not at the destination");
-		if (act == NV_ACT_COPY)
+		}
+		if (act == NV_ACT_COPY) {
+			nv_report_sizes(o->report, key, "differ", src, dst);
 			return nv_check_found(&r->differ, "differ", key, "sizes differ");
+		}
 		if (o->size_only) {
 			atomic_fetch_add(&r->identical, 1);
+			nv_report_sizes(o->report, key, "identical", src, dst);
 			return 0;
 		}
 		return nv_enqueue(r, NV_ACT_HASH, key, src, dst);
 	}
 	if (act == NV_ACT_SKIP) {
 		atomic_fetch_add(&r->skipped, 1);
+		nv_report_sizes(o->report, key, "unchanged", src, dst);
 		return 0;
 	}
 	if (act == NV_ACT_EXTRA)
@@ -358,6 +382,7 @@ static int nv_engine_plan(nv_run *r)
 		nv_error_wrap(rc, "listing %s", r->dst_loc->text);
 		goto out;
 	}
+	nv_report_observe(r->o->report, s, d, r->o->filter); /* what no file is */
 	rc = nv_plan_run(s, d, &rules, nv_on_plan, r);
 	if (rc == NV_ECANCEL && r->pool && nv_pool_stopped(r->pool))
 		rc = 0; /* a worker's error, reported as such */

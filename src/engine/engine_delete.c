@@ -3,6 +3,7 @@
  * Called by engine.c only. */
 #include "engine_int.h"
 #include "backup.h"
+#include "report.h"
 #include "util/log.h"
 
 #include <stdlib.h>
@@ -89,6 +90,7 @@ int nv_delete_attempt(nv_run *r, nv_worker *w, nv_job *j)
 		} else if (res[i] == 0) {
 			atomic_fetch_add(&r->deleted, 1);
 			nv_log_item(NV_LOG_INFO, "deleted", key, NULL);
+			nv_report_file(r->o->report, key, "deleted", NULL, NULL, NULL, NULL);
 		} else {
 			nv_error_set(res[i], "%s", msgs[i] ? msgs[i] : nv_error_name(res[i]));
 			nv_pool_count(r->pool, key, res[i]);

@@ -23,6 +23,7 @@ typedef struct nv_job {
 	int has_dst;       /* the key exists at the destination: an overwrite */
 	int backed_up;     /* its old version is in --backup-dir: not again on a retry,
 			    * which could copy the new version over it */
+	int reading_dst;   /* check: the side being read, for a report of its failure */
 	nv_xfer_result res; /* of its copy, for nv_xfer_report */
 } nv_job;
 
