@@ -70,7 +70,8 @@ nv_keys "$owner" || nv_die "keygen"
 V=$NV_TMP/vault
 expect_exit 0 "init" "$NAVETTE" init "$V" --recipients-file "$owner/id.pub" \
 	--signing-key "$owner/sign"
-expect_exit 137 "a push killed mid-transfer" env NAVETTE_FAULT=write@4=kill \
+# (push's first three writes are its lease and the create-if-absent probe)
+expect_exit 137 "a push killed mid-transfer" env NAVETTE_FAULT=write@7=kill \
 	"$NAVETTE" push --transfers 1 "$S" "$V" --signing-key "$owner/sign"
 left=$(ours "$V")
 check "it left one temporary file holding data" \
@@ -124,8 +125,10 @@ check "the pull holds still mid-transfer" stopped "$a"
 live=$(ours "$T")
 check "with its temporary file" test -n "$live"
 mkdir -p "$NV_TMP/empty"
+# (the pull holds this host's lock on its directory: the sync comes from another
+# state directory, as from another host, and holds the lease there)
 expect_exit 0 "a sync into that directory (holding its lease)" \
-	"$NAVETTE" sync -v "$NV_TMP/empty" "$T"
+	env NAVETTE_STATE_DIR="$NV_TMP/state-other" "$NAVETTE" sync -v "$NV_TMP/empty" "$T"
 expect_err "^navette: 1 temporary file in $T belongs to runs still writing$" \
 	"it names the live run's file"
 check "and keeps it" test -e "$live"
