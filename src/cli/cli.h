@@ -86,16 +86,6 @@ int nv_cli_metrics_end(nv_cli *c, int code);
 /* "90s", "30m", "26h", "7d" (plain number: seconds); -1 if malformed. */
 int nv_parse_duration(const char *s, long long *out);
 
-int nv_cmd_ls(nv_cli *c);
-int nv_cmd_copy(nv_cli *c);  /* copy, sync and check */
-int nv_cmd_keygen(nv_cli *c);
-int nv_cmd_init(nv_cli *c);
-int nv_cmd_push(nv_cli *c);
-int nv_cmd_pull(nv_cli *c);
-int nv_cmd_verify(nv_cli *c);
-int nv_cmd_drill(nv_cli *c);
-int nv_cmd_log(nv_cli *c);
-int nv_cmd_replicate(nv_cli *c);
-int nv_cmd_unlock(nv_cli *c);
+/* The commands' entry points are declared in cli_commands.h, beside their table. */
 
 #endif
