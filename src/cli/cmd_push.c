@@ -4,6 +4,7 @@
 #include "util/log.h"
 #include "vault/vault_push.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* The summary, or the error that stopped the push as the summary's message. */
@@ -20,17 +21,24 @@ static void nv_push_summary(const nv_push_stats *st)
 		.exit_code = nv_exit_code(&st->out), .extra = x, .n_extra = NV_LF_COUNT(x),
 	};
 
+	char canaries[96] = "";
+
 	if (s.exit_code) {
 		nv_log_summary(NV_LOG_ERROR, &s, "%s", nv_error_msg());
 		return;
 	}
+	/* said only when the vault has drill recipients: otherwise as before */
+	if (st->canaries)
+		snprintf(canaries, sizeof(canaries), "; %llu canary files (%llu stored now)",
+			 (unsigned long long)st->canaries,
+			 (unsigned long long)st->canaries_uploaded);
 	nv_log_summary(NV_LOG_NOTICE, &s, "%s generation %llu: %llu files, %llu read, %llu "
-		       "uploaded (%.1f MiB), %llu already stored, in %.2f s",
+		       "uploaded (%.1f MiB), %llu already stored, in %.2f s%s",
 		       st->published ? "published" : "no change, refreshed the heartbeat of",
 		       (unsigned long long)st->generation, (unsigned long long)st->files,
 		       (unsigned long long)st->hashed, (unsigned long long)st->uploaded,
 		       (double)st->uploaded_bytes / (1 << 20), (unsigned long long)st->reused,
-		       st->seconds);
+		       st->seconds, canaries);
 }
 
 int nv_cmd_push(nv_cli *c)

@@ -15,27 +15,14 @@ static int nv_put_object_buf(const nv_publisher *pb, const unsigned char *plain,
 			     nv_obj_rec *out)
 {
 	const nv_age_recipient *recips;
-	unsigned char sha[NV_SHA256_LEN], *ct;
-	char id[NV_OBJECT_ID_HEX], name[NV_OBJECT_NAME_MAX];
-	size_t clen, n_recips;
-	int rc;
+	unsigned char sha[NV_SHA256_LEN];
+	char id[NV_OBJECT_ID_HEX];
+	size_t n_recips;
 
 	nv_vault_recipients(pb->v, &recips, &n_recips);
 	nv_sha256_buf(sha, plain, plen);
 	nv_push_object_id(pb->ps, sha, id);
-	if ((rc = nv_object_name_new(name, id)) ||
-	    (rc = nv_age_encrypt_buf(&ct, &clen, plain, plen, recips, n_recips)))
-		return rc;
-	rc = nv_drv_put_buf(pb->s, name, ct, clen, NV_WRITE_EXCLUSIVE);
-	if (!rc) {
-		nv_sha256_buf(out->sha256, ct, clen);
-		out->size = clen;
-		out->name = strdup(name);
-		if (!out->name)
-			rc = nv_error_set(NV_ERR, "out of memory");
-	}
-	free(ct);
-	return rc;
+	return nv_vault_put_object(pb->s, id, plain, plen, recips, n_recips, out);
 }
 
 /* The store holds exactly buf under key, else NV_EEXISTS (exit 4). */
@@ -173,16 +160,21 @@ static int nv_obj_name_cmp(const void *a, const void *b)
 	return strcmp(((const nv_obj_rec *)a)->name, ((const nv_obj_rec *)b)->name);
 }
 
-/* The files' objects, one each even when several files share one, sorted by
- * name, with room for the catalog's after them. m->objs malloc'd. */
-static int nv_manifest_objects(nv_manifest *m, nv_push_file *const *files, size_t n)
+/* The objects of files and of the canary files cf, one each even when several
+ * files share one, sorted by name, with room for the two catalogs' after them.
+ * m->objs malloc'd. */
+static int nv_manifest_objects(nv_manifest *m, nv_push_file *const *files, size_t n,
+			       nv_push_file *const *cf, size_t nc)
 {
 	size_t k = 0;
 
-	if (!(m->objs = calloc(n + 1, sizeof(*m->objs))))
+	if (!(m->objs = calloc(n + nc + 2, sizeof(*m->objs))))
 		return nv_error_set(NV_ERR, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		m->objs[i] = files[i]->obj;
+	for (size_t i = 0; i < nc; i++)
+		m->objs[n + i] = cf[i]->obj;
+	n += nc;
 	qsort(m->objs, n, sizeof(*m->objs), nv_obj_name_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (!k || strcmp(m->objs[k - 1].name, m->objs[i].name) != 0)
@@ -228,6 +220,27 @@ out:
 	return rc;
 }
 
+/* The canary catalog of head's generation (FORMAT.md 2.8). body_sha, the
+ * catalog's body hash on entry, becomes the SHA-256 of both bodies' hashes:
+ * a change of the canaries (new drill recipients) is a change too. */
+static int nv_canary_catalog(const nv_publisher *pb, const nv_catalog *head, char **out,
+			     size_t *len, unsigned char body_sha[NV_SHA256_LEN])
+{
+	nv_catalog ch = *head;
+	unsigned char both[2 * NV_SHA256_LEN];
+	nv_push_file *const *cf;
+	size_t nc;
+	int rc;
+
+	cf = nv_canary_files(pb->canary, &nc);
+	ch.type = NV_CANARY_CATALOG_TYPE;
+	memcpy(both, body_sha, NV_SHA256_LEN);
+	if ((rc = nv_catalog_build(&ch, cf, nc, out, len, both + NV_SHA256_LEN)))
+		return rc;
+	nv_sha256_buf(body_sha, both, sizeof(both));
+	return 0;
+}
+
 int nv_push_publish(const nv_publisher *pb, nv_push_file *const *files, size_t n,
 		    uint64_t prev_gen, const unsigned char prev_sha[NV_SHA256_LEN], uint64_t *gen,
 		    int *published)
@@ -235,8 +248,10 @@ int nv_push_publish(const nv_publisher *pb, nv_push_file *const *files, size_t n
 	nv_catalog head;
 	nv_manifest m;
 	char *cat = NULL, *catname = NULL, body_hex[NV_SHA256_HEX], last_hex[NV_SHA256_HEX];
+	char *ccat = NULL, *cname = NULL;
 	unsigned char body_sha[NV_SHA256_LEN];
-	size_t clen = 0;
+	nv_push_file *const *cf = NULL;
+	size_t clen = 0, cclen = 0, nc = 0;
 	uint64_t last_gen = 0;
 	int rc;
 
@@ -248,6 +263,11 @@ int nv_push_publish(const nv_publisher *pb, nv_push_file *const *files, size_t n
 	head.generation = prev_gen + 1;
 	if ((rc = nv_catalog_build(&head, files, n, &cat, &clen, body_sha)))
 		return rc;
+	if (pb->canary) {
+		cf = nv_canary_files(pb->canary, &nc);
+		if ((rc = nv_canary_catalog(pb, &head, &ccat, &cclen, body_sha)))
+			goto out;
+	}
 	nv_hex(body_hex, body_sha, sizeof(body_sha));
 	nv_push_last_get(pb->ps, &last_gen, last_hex);
 	if (prev_gen && last_gen == prev_gen && strcmp(last_hex, body_hex) == 0) {
@@ -257,11 +277,17 @@ int nv_push_publish(const nv_publisher *pb, nv_push_file *const *files, size_t n
 			rc = nv_drv_flush(pb->s);
 		goto out;
 	}
-	if ((rc = nv_manifest_objects(&m, files, n)) ||
+	if ((rc = nv_manifest_objects(&m, files, n, cf, nc)) ||
 	    (rc = nv_put_object_buf(pb, (unsigned char *)cat, clen, &m.objs[m.n])))
 		goto out;
 	m.catalog = catname = m.objs[m.n].name;
 	m.n++;
+	if (pb->canary) {
+		if ((rc = nv_canary_put_catalog(pb->canary, ccat, cclen, &m.objs[m.n])))
+			goto out;
+		m.canary = cname = m.objs[m.n].name;
+		m.n++;
+	}
 	/* every object durable before anything names it */
 	if ((rc = nv_drv_flush(pb->s)))
 		goto out;
@@ -280,7 +306,9 @@ int nv_push_publish(const nv_publisher *pb, nv_push_file *const *files, size_t n
 	nv_push_landed_reset(pb->ps);
 out:
 	free(catname);
+	free(cname);
 	free(m.objs);
 	free(cat);
+	free(ccat);
 	return rc;
 }

@@ -1,7 +1,8 @@
 /* push_state.h: what the pushing host keeps for one vault (docs/FORMAT.md 4):
  * the push lock, K_id, the plaintext cache, the objects landed but not yet
  * published, the pending manifest and the last catalog body published.
- * Called by vault_push.c, push_publish.c and vault.c (init); calls none of them. */
+ * Called by vault_push.c, push_publish.c, canary_push.c and vault.c (init);
+ * calls none of them. */
 #ifndef NV_PUSH_STATE_H
 #define NV_PUSH_STATE_H
 
@@ -31,6 +32,8 @@ int nv_push_state_open(nv_push_state **out, const char *vault_id, const char *wh
 /* Accepts NULL. Wipes K_id, releases the lock. */
 void nv_push_state_close(nv_push_state *s);
 
+/* This vault's K_id (for keys derived from it: canary.h). */
+const unsigned char *nv_push_kid(const nv_push_state *s);
 /* The object id of a plaintext whose SHA-256 is sha, under this vault's K_id. */
 void nv_push_object_id(const nv_push_state *s, const unsigned char sha[NV_SHA256_LEN],
 		       char id[NV_OBJECT_ID_HEX]);

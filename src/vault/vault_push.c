@@ -6,6 +6,7 @@
 #include "engine/lister.h"
 #include "engine/pool.h"
 #include "engine/transfer.h"
+#include "canary_push.h"
 #include "push_publish.h"
 #include "push_state.h"
 #include "util/escape.h"
@@ -26,6 +27,7 @@ typedef struct nv_push {
 	const nv_age_recipient *recips;
 	size_t n_recips;
 	nv_push_state *ps;
+	nv_canary_set *canary; /* NULL: the vault has no drill recipient */
 	nv_manifest prev;      /* the generation this push chains from */
 	nv_pool *pool;
 	pthread_mutex_t mu;    /* ps's landed objects and inflight */
@@ -397,19 +399,6 @@ out:
 
 /* ---- the whole push ---- */
 
-/* The key must be the vault's own: a reader would reject anything else. */
-static int nv_push_check_key(nv_vault *v, const nv_sshkey *sk)
-{
-	char *line = NULL;
-	int rc = nv_sshkey_format_public(&line, sk, NULL);
-
-	if (!rc && strcmp(line, nv_vault_descriptor(v)->signing_key) != 0)
-		rc = nv_error_set(NV_EINVAL, "this signing key is not the vault's (the "
-				  "descriptor names %s)", nv_vault_descriptor(v)->signing_key);
-	free(line);
-	return rc;
-}
-
 /* The walk feeds the pool; 0 when every file is ready to publish. A file
  * that failed (or differed) fails the push: no generation is published, what
  * landed is kept. out gets the pool's counts. */
@@ -442,6 +431,13 @@ static void nv_push_stats_fill(const nv_push *p, const nv_joblist *jl, nv_push_s
 	st->uploaded = p->uploaded;
 	st->uploaded_bytes = p->uploaded_bytes;
 	st->reused = p->reused;
+	if (p->canary) {
+		size_t nc = 0;
+
+		nv_canary_files(p->canary, &nc);
+		st->canaries = nc;
+		st->canaries_uploaded = nv_canary_uploaded(p->canary);
+	}
 }
 
 int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,
@@ -470,7 +466,7 @@ int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,
 		goto out;
 	}
 	nv_vault_recipients(v, &p->recips, &p->n_recips);
-	if ((rc = nv_push_check_key(v, sk)) ||
+	if ((rc = nv_vault_check_signing_key(v, sk)) ||
 	    (rc = nv_push_state_open(&p->ps, nv_vault_descriptor(v)->vault_id,
 				     nv_vault_location(v)->text)) ||
 	    (rc = nv_drv_open(&pb.s, nv_vault_location(v))))
@@ -478,7 +474,10 @@ int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,
 	pb.ps = p->ps;
 	if ((rc = nv_push_complete_pending(&pb)) ||
 	    (rc = nv_vault_current(v, -1, &p->prev, prev_sha, &prev_gen)) ||
-	    (rc = nv_push_files(p, &jl, &st->out)) ||
+	    (rc = nv_canary_prepare(&p->canary, v, p->ps, pb.s, src, &p->prev)))
+		goto out;
+	pb.canary = p->canary;
+	if ((rc = nv_push_files(p, &jl, &st->out)) ||
 	    (rc = nv_push_publish(&pb, jl.j, jl.n, prev_gen, prev_sha, &st->generation,
 				  &st->published)))
 		goto out;
@@ -495,6 +494,7 @@ out:
 		free(jl.j[i]);
 	}
 	free(jl.j);
+	nv_canary_free(p->canary);
 	nv_manifest_clear(&p->prev);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->landed_cv);
