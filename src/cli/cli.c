@@ -109,6 +109,17 @@ static const nv_command nv_commands[] = {
 	  "or decrypted and checked against the catalog (deep, needs --identity). With\n"
 	  "--max-age, the signed heartbeat must be younger than DURATION (30m, 26h, 7d).\n\n"
 	  NV_HELP_METRICS },
+	{ "drill", nv_cmd_drill, 1, 1, "canary identity passphrase-file signing-pubkey to max-age "
+	  "transfers buffer-size retries timeout progress metrics-file",
+	  "drill VAULT --canary --identity DRILL-KEY [--to DIR] [--max-age DURATION]",
+	  "A scheduled drill with a drill key (navette drill-key): VAULT's canary files\n"
+	  "restored into DIR (or checked, nothing kept), every object's stored SHA-256\n"
+	  "checked against the signed manifest, the manifest chain and the heartbeat\n"
+	  "(--max-age). Exit 1 on any failure." },
+	{ "drill-key", nv_cmd_drillkey, 2, 2, "recipient recipients-file signing-key "
+	  "signing-pubkey timeout", "drill-key add|remove|list VAULT [--recipient age1...]",
+	  "List, add or remove the drill recipients of VAULT (its navette-drill.json, signed\n"
+	  "with --signing-key): pushes encrypt the canary files to them as well." },
 	{ "log", nv_cmd_log, 1, 1, "json signing-pubkey timeout", "log VAULT",
 	  "List VAULT's generations: number, time, objects, stored bytes." },
 	{ "replicate", nv_cmd_replicate, 2, 2,
@@ -142,7 +153,7 @@ enum {
 	OPT_REMOVE_ALL, OPT_ALL, OPT_SIGNING_PUBKEYS, OPT_EXCLUDE, OPT_INCLUDE, OPT_EXCLUDE_FROM,
 	OPT_FILES_FROM, OPT_MIN_AGE, OPT_DELETE_EXCLUDED, OPT_ALLOW_EMPTY_SOURCE, OPT_MAX_DELETE,
 	OPT_BACKUP_DIR,
-	OPT_BWLIMIT, OPT_MAX_TRANSFER, OPT_METRICS_FILE,
+	OPT_BWLIMIT, OPT_MAX_TRANSFER, OPT_METRICS_FILE, OPT_TO, OPT_CANARY,
 };
 
 static const struct option nv_long_options[] = {
@@ -192,6 +203,8 @@ static const struct option nv_long_options[] = {
 	{ "bwlimit", required_argument, NULL, OPT_BWLIMIT },
 	{ "max-transfer", required_argument, NULL, OPT_MAX_TRANSFER },
 	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "canary", no_argument, NULL, OPT_CANARY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -363,6 +376,8 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 					      "or 7d, not '%s'", arg);
 		break;
 	case OPT_METRICS_FILE: c->metrics_file = arg; break;
+	case OPT_TO: c->to = arg; break;
+	case OPT_CANARY: c->canary = 1; break;
 	case OPT_BWLIMIT:
 		if (nv_bw_table_parse(&c->bw, arg))
 			return nv_usage_error("%s", nv_error_msg());

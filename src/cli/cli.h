@@ -42,6 +42,8 @@ typedef struct nv_cli {
 	int remove_all;       /* unlock --remove-all */
 	int all;              /* replicate/verify --all: every vault under a prefix */
 	const char *signing_pubkeys; /* --signing-pubkeys FILE: vault id + key lines */
+	const char *to;        /* drill --to DIR: restore there and keep it */
+	int canary;            /* drill --canary: the canary files, with a drill key */
 	/* copy, sync, check: what is considered (engine/filter.h), in option order */
 	nv_filter *filter;    /* NULL until a filter option is given */
 	long long min_age_seconds; /* --min-age; -1: not given. --max-age is verify's
@@ -84,5 +86,9 @@ int nv_cmd_verify(nv_cli *c);
 int nv_cmd_log(nv_cli *c);
 int nv_cmd_replicate(nv_cli *c);
 int nv_cmd_unlock(nv_cli *c);
+int nv_cmd_drill(nv_cli *c);
+int nv_cmd_drillkey(nv_cli *c);
+/* drill --canary (cmd_canary.c), restoring beneath to, or checking (NULL). */
+int nv_cmd_drill_canary(nv_cli *c, const nv_location *to);
 
 #endif
