@@ -11,7 +11,8 @@
 #include <stdio.h>
 
 /* The summary: what was checked, the ages, and the exit code's reasons. */
-static void nv_canary_summary(const nv_canary_drill_report *r, const char *vault, int code)
+static void nv_canary_summary(const nv_canary_drill_report *r, const char *vault, int restored,
+			      int code)
 {
 	nv_log_field x[] = {
 		NV_LF_U("canaries", r->canaries), NV_LF_U("objects", r->objects),
@@ -28,12 +29,12 @@ static void nv_canary_summary(const nv_canary_drill_report *r, const char *vault
 	if (r->heartbeat_age >= 0)
 		snprintf(age, sizeof(age), "%llds", r->heartbeat_age);
 	nv_log_summary(code ? NV_LOG_ERROR : NV_LOG_NOTICE, &s, "canary drill of %s: %s: "
-		       "generation %llu (%s), %llu canary files (%llu bytes) restored and checked, "
+		       "generation %llu (%s), %llu canary files (%llu bytes) %s, "
 		       "%llu objects good, %llu manifests verified, last push %s ago, %llu "
 		       "problem%s, in %.2f s", vault, code ? "FAILED" : "ok",
 		       (unsigned long long)r->generation, r->generation_time,
 		       (unsigned long long)r->canaries, (unsigned long long)r->canary_bytes,
-		       (unsigned long long)r->objects, (unsigned long long)r->manifests, age,
+		       restored ? "restored" : "decrypted and checked", (unsigned long long)r->objects, (unsigned long long)r->manifests, age,
 		       (unsigned long long)r->problems, r->problems == 1 ? "" : "s", r->seconds);
 }
 
@@ -52,11 +53,9 @@ int nv_cmd_drill_canary(nv_cli *c, const nv_location *to)
 		goto out;
 	o.id = s.id;
 	nv_canary_drill(s.v, &o, &r);
-	if (r.out.fatal)
-		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
 	/* a key that opens no canary catalog is the user's: as a wrong identity */
 	rc = nv_exit_code(&r.out);
-	nv_canary_summary(&r, s.loc->text, rc);
+	nv_canary_summary(&r, s.loc->text, to != NULL, rc);
 	nv_cli_metrics_add(c, c->args[0], &(nv_metrics_figures){ .objects = r.objects,
 		.failures = r.problems, .generation = r.generation }, rc);
 out:

@@ -142,7 +142,8 @@ static int nv_drill_set_recipients(nv_drill_doc *d, const char *const *r, size_t
 		if (!(d->recipients[d->n_recipients++] = strdup(r[i])))
 			return nv_error_set(NV_ERR, "out of memory");
 	}
-	qsort(d->recipients, d->n_recipients, sizeof(char *), nv_strcmp_p);
+	if (d->n_recipients)
+		qsort(d->recipients, d->n_recipients, sizeof(char *), nv_strcmp_p);
 	for (size_t i = 0; i < d->n_recipients; i++) {
 		if (k && strcmp(d->recipients[k - 1], d->recipients[i]) == 0) {
 			free(d->recipients[i]);

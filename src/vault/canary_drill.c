@@ -210,6 +210,8 @@ int nv_canary_drill(nv_vault *v, const nv_canary_drill_opts *o, nv_canary_drill_
 		if (r->generation)
 			rc = nv_canary_objects(v, o, &m, r);
 	}
+	if (rc) /* logged now: what follows clears the message */
+		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
 	nv_canary_heartbeat_age(v, r);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	r->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

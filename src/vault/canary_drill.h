@@ -50,8 +50,8 @@ typedef struct nv_canary_drill_report {
 /* A canary drill of v's newest generation: the manifests and their chain, the
  * newest one (no rollback), every object listed (verify --level list), the
  * heartbeat (max_age), then the canary jobs on the reader pool. Problems are
- * logged and counted; returns 0, or the error that stopped the drill (also in
- * r->out.fatal): NV_EAUTH for a key that opens no canary catalog. */
+ * logged and counted; returns 0, or the error that stopped the drill (logged,
+ * also in r->out.fatal): NV_EAUTH for a key that opens no canary catalog. */
 int nv_canary_drill(nv_vault *v, const nv_canary_drill_opts *o, nv_canary_drill_report *r);
 
 #endif
