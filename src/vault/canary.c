@@ -83,6 +83,21 @@ static int nv_drill_pin_check(const nv_vault *v, const nv_drill_doc *d, const vo
 	return d->serial > pinned ? nv_drill_pin_write(vid, d->serial, buf, len) : 0;
 }
 
+int nv_drill_trust(nv_vault *v, const void *buf, size_t len, nv_drill_doc *out)
+{
+	const char *vid = nv_vault_descriptor(v)->vault_id, *where = nv_vault_location(v)->text;
+	int rc = nv_drill_doc_parse(out, buf, len);
+
+	if (!rc && strcmp(out->vault_id, vid) != 0)
+		rc = nv_error_set(NV_EMISMATCH, "%s: %s belongs to vault %s", where,
+				  NV_VAULT_DRILL, out->vault_id);
+	if (!rc)
+		rc = nv_drill_pin_check(v, out, buf, len);
+	if (rc)
+		nv_drill_doc_clear(out);
+	return rc;
+}
+
 int nv_drill_load(nv_vault *v, nv_drill_doc *out)
 {
 	const char *vid = nv_vault_descriptor(v)->vault_id, *where = nv_vault_location(v)->text;
@@ -106,16 +121,9 @@ int nv_drill_load(nv_vault *v, nv_drill_doc *out)
 	/* Only a document the vault's signing key vouches for is parsed. */
 	rc = nv_vault_check_signature(v, NV_VAULT_DRILL, NV_SSHSIG_NS_DRILL, buf, len);
 	if (!rc)
-		rc = nv_drill_doc_parse(out, (const char *)buf, len);
-	if (!rc && strcmp(out->vault_id, vid) != 0)
-		rc = nv_error_set(NV_EMISMATCH, "%s: %s belongs to vault %s", where,
-				  NV_VAULT_DRILL, out->vault_id);
-	if (!rc)
-		rc = nv_drill_pin_check(v, out, buf, len);
-	if (rc) {
-		nv_drill_doc_clear(out);
+		rc = nv_drill_trust(v, buf, len, out);
+	if (rc)
 		rc = nv_error_wrap(rc, "%s", where);
-	}
 	free(buf);
 	return rc;
 }

@@ -1,8 +1,8 @@
 /* canary.h: the vault's drill document as this host trusts it (docs/FORMAT.md
  * 2.8): verified with the vault's signing key before it is parsed, pinned like
  * the descriptor (serial and SHA-256 in drill/<vault_id>), and written by the
- * holder of the signing key. Called by canary_push.c, canary_drill.c and the
- * drill-key command. */
+ * holder of the signing key. Called by canary_push.c, canary_drill.c,
+ * replicate.c and the drill-key command. */
 #ifndef NV_CANARY_H
 #define NV_CANARY_H
 
@@ -17,6 +17,9 @@
  * (both NV_EMISMATCH); a newer serial is pinned. NV_ENOTFOUND when the store
  * has no drill document (the message says whether this host pinned one). */
 int nv_drill_load(nv_vault *v, nv_drill_doc *out);
+/* The same for the bytes of a drill document whose signature the caller
+ * verified (replicate keeps the exact bytes it copies). */
+int nv_drill_trust(nv_vault *v, const void *buf, size_t len, nv_drill_doc *out);
 /* The serial this host pinned for vault_id (0: none). */
 uint64_t nv_drill_pinned(const char *vault_id);
 

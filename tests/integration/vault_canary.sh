@@ -213,4 +213,20 @@ expect_exit 0 "drill --canary restores them" drill_host drill --canary "$V" "${D
 check "...a.txt and sub/c.txt as pushed, nothing else" test \
 	"$(cd "$NV_TMP/restored" && find . -type f | LC_ALL=C sort | tr '\n' ' ')" = "./a.txt ./sub/c.txt " -a \
 	"$(cat "$NV_TMP/restored/a.txt") $(cat "$NV_TMP/restored/sub/c.txt")" = "alpha gamma"
+
+# ---- replicate carries the drill document; a drill of the replica ----
+R="$NV_TMP/replica"
+expect_exit 0 "replicate the vault" "$NAVETTE" replicate "$V" "$R"
+check "...with its drill document, byte for byte" cmp -s "$V/navette-drill.json" "$R/navette-drill.json"
+expect_exit 0 "drill --canary of the replica" drill_host drill --canary "$R" "${DK[@]}"
+expect_err "ok: generation 6 .*2 canary files" "...passes"
+cp "$NV_TMP/drill-1.json" "$R/navette-drill.json"; cp "$NV_TMP/drill-1.json.sig" "$R/navette-drill.json.sig"
+expect_exit 1 "the replica serving serial 1: refused by the drill host" drill_host drill --canary "$R" "${DK[@]}"
+expect_exit 0 "replicate again" "$NAVETTE" replicate "$V" "$R"
+check "...puts the newer drill document back" cmp -s "$V/navette-drill.json" "$R/navette-drill.json"
+fresh
+cp "$NV_TMP/drill-1.json" "$T/navette-drill.json"; cp "$NV_TMP/drill-1.json.sig" "$T/navette-drill.json.sig"
+expect_exit 1 "replicate refuses a source whose drill document rolled back" \
+	"$NAVETTE" replicate "$T" "$NV_TMP/replica2"
+expect_err "refusing a rolled-back drill document" "...says so"
 nv_done
