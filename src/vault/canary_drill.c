@@ -173,8 +173,10 @@ static int nv_canary_objects(nv_vault *v, const nv_canary_drill_opts *o, const n
 	if (rc == NV_EAUTH)
 		return rc;
 	if (rc) { /* no canary to restore: every object is still hashed */
-		nv_log_item(NV_LOG_ERROR, "canary", m->canary ? m->canary : NV_VAULT_MANIFESTS,
-			    nv_error_msg());
+		char key[NV_MANIFEST_NAME_MAX];
+
+		nv_manifest_name(key, m->generation);
+		nv_log_item(NV_LOG_ERROR, "canary", m->canary ? m->canary : key, nv_error_msg());
 		r->problems++;
 		r->out.differ++;
 	}

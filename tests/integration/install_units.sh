@@ -26,7 +26,7 @@ else
 	not_ok "make install DESTDIR="; tail -20 "$NV_TMP/install.log"; nv_done; exit 1
 fi
 units="navette-replicate@.service navette-verify@.service navette-alert@.service
-	navette-replicate@.timer navette-verify@.timer"
+	navette-replicate@.timer navette-verify@.timer navette-canary@.service navette-canary@.timer"
 for u in $units; do
 	check "installed $u" test -f "$unitdir/$u"
 done
@@ -40,7 +40,7 @@ else
 fi
 
 # What the units promise, read from the installed files.
-for u in navette-replicate@.service navette-verify@.service; do
+for u in navette-replicate@.service navette-verify@.service navette-canary@.service; do
 	f=$unitdir/$u
 	for line in "User=navette" "NoNewPrivileges=yes" "ProtectSystem=strict" \
 		"ReadWritePaths=%S/navette" "StateDirectory=navette" \
@@ -49,7 +49,7 @@ for u in navette-replicate@.service navette-verify@.service; do
 		"OnFailure=navette-alert@%n.service"; do
 		grep -qxF "$line" "$f" && ok "$u: $line" || not_ok "$u: $line"
 	done
-	grep -qE "^EnvironmentFile=$NV_SYSCONFDIR/navette/(replicate|verify)-%i\.env$" "$f" &&
+	grep -qE "^EnvironmentFile=$NV_SYSCONFDIR/navette/(replicate|verify|canary)-%i\.env$" "$f" &&
 		ok "$u: its secrets come from an EnvironmentFile named by the instance" ||
 		not_ok "$u: its secrets come from an EnvironmentFile named by the instance"
 	exec_line=$(grep '^ExecStart=' "$f")
@@ -66,6 +66,9 @@ done
 grep -qxF "ExecStart=$NV_BINDIR/navette verify --level hash --max-age 26h \$OPTIONS \${VAULT}" \
 	"$unitdir/navette-verify@.service" && ok "verify: --level hash --max-age 26h" ||
 	not_ok "verify: --level hash --max-age 26h"
+grep -qxF "ExecStart=$NV_BINDIR/navette drill --canary --max-age 26h \$OPTIONS \${VAULT}" \
+	"$unitdir/navette-canary@.service" && ok "canary: drill --canary --max-age 26h" ||
+	not_ok "canary: drill --canary --max-age 26h"
 
 # systemd-analyze verify and security, on the installed files under --root: they
 # resolve ExecStart= programs in the staged tree, and need systemd's own targets
@@ -97,6 +100,7 @@ analyze_verify() {
 # OnFailure= handler make
 for u in navette-replicate@ovh-to-sftp.timer navette-replicate@ovh-to-sftp.service \
 	navette-verify@sftp-archive.timer navette-verify@sftp-archive.service \
+	navette-canary@sftp-archive.timer navette-canary@sftp-archive.service \
 	navette-alert@navette-replicate@ovh-to-sftp.service.service; do
 	if analyze_verify "$u"; then ok "systemd-analyze verify $u"; else
 		not_ok "systemd-analyze verify $u"; sed 's/^/    /' "$NV_TMP/verify"; fi
@@ -117,7 +121,8 @@ security() {
 	systemd-analyze security --offline=yes --root="$root" --threshold="$t10" "$1" \
 		>"$NV_TMP/security" 2>&1
 }
-for s in navette-replicate@x.service navette-verify@x.service navette-alert@x.service; do
+for s in navette-replicate@x.service navette-verify@x.service navette-canary@x.service \
+	navette-alert@x.service; do
 	security "$s"; rc=$?
 	level=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' "$NV_TMP/security")
 	if [ "$rc" -eq 0 ] && [ -n "$level" ]; then
@@ -173,6 +178,18 @@ printf 'OPTIONS="--max-age 1s"\n' >>"$NV_TMP/verify-x.env"
 expect_exit 1 "a stale heartbeat fails it (exit 1; OPTIONS override the age)" \
 	run_unit navette-verify@.service "$NV_TMP/verify-x.env"
 expect_err "stale heartbeat" "...and says so"
+# the canary drill's, with a drill key only, on the replica (the drill document and
+# the canary files came with the replication)
+(export NAVETTE_STATE_DIR="$NV_TMP/pusher"
+ "$NAVETTE" keygen -o "$v/drill.key" >"$v/drill.pub" 2>/dev/null &&
+ "$NAVETTE" drill-key add "$v/src" --recipients-file "$v/drill.pub" --signing-key "$v/push.key" &&
+ "$NAVETTE" push "$v/data" "$v/src" --signing-key "$v/push.key" &&
+ "$NAVETTE" replicate "$v/src" "$v/replica") >"$NV_TMP/vault.log" 2>&1 ||
+	{ cat "$NV_TMP/vault.log"; nv_die "could not add canary files"; }
+printf 'VAULT=backup:%s\nNAVETTE_IDENTITY=%s\n' "$v/replica" "$v/drill.key" >"$NV_TMP/canary-x.env"
+expect_exit 0 "canary unit's command line, with the drill key only" \
+	run_unit navette-canary@.service "$NV_TMP/canary-x.env"
+expect_err "canary drill of backup:.*: ok: .* 3 canary files" "...drills the canary files"
 
 # The dedicated user: systemd-sysusers creates it in the staged tree.
 if [ "$NV_SYSUSERSDIR" = no ]; then
@@ -232,4 +249,6 @@ fi
 cron=$(find "$root" -name navette.cron)
 [ -n "$cron" ] && grep -q "^30 .* navette .*$NV_BINDIR/navette -q replicate" "$cron" &&
 	ok "cron example installed, with the installed program" || not_ok "cron example installed"
+grep -q "^0 .* 7 .* navette .*$NV_BINDIR/navette -q drill --canary --max-age 26h" "$cron" &&
+	ok "cron example: the daily canary drill" || not_ok "cron example: the daily canary drill"
 nv_done
