@@ -101,21 +101,34 @@ static const nv_command nv_commands[] = {
 	  "the signed catalog." NV_HELP_MOVE },
 	{ "verify", nv_cmd_verify, 1, 1,
 	  "level max-age identity passphrase-file signing-pubkey signing-pubkeys all transfers "
-	  "timeout metrics-file progress",
-	  "verify VAULT [--level list|hash|deep] [--max-age DURATION]\n"
+	  "timeout metrics-file progress sample seed",
+	  "verify VAULT [--level list|hash|deep] [--max-age DURATION] [--sample PCT|N [--seed S]]\n"
 	  "  navette verify --all PREFIX [--signing-pubkeys FILE] [--level list|hash]",
 	  "Check VAULT: signatures and the hash chain of every manifest, every object of\n"
 	  "the newest generation present with its size (list), its stored SHA-256 (hash),\n"
 	  "or decrypted and checked against the catalog (deep, needs --identity). With\n"
-	  "--max-age, the signed heartbeat must be younger than DURATION (30m, 26h, 7d).\n\n"
+	  "--max-age, the signed heartbeat must be younger than DURATION (30m, 26h, 7d).\n"
+	  "--sample 1/7 (or 10%, or 200 objects) reads a seeded share of the objects\n"
+	  "(hash, deep); the seed (default: the day number) moves the share, so 7\n"
+	  "consecutive daily runs read every object (navette(1), SAMPLING).\n\n"
 	  NV_HELP_METRICS },
-	{ "drill", nv_cmd_drill, 1, 1, "canary identity passphrase-file signing-pubkey to max-age "
-	  "transfers buffer-size retries timeout progress metrics-file",
-	  "drill VAULT --canary --identity DRILL-KEY [--to DIR] [--max-age DURATION]",
-	  "A scheduled drill with a drill key (navette drill-key): VAULT's canary files\n"
-	  "restored into DIR (or checked, nothing kept), every object's stored SHA-256\n"
-	  "checked against the signed manifest, the manifest chain and the heartbeat\n"
-	  "(--max-age). Exit 1 on any failure." },
+	{ "drill", nv_cmd_drill, 1, 1,
+	  "identity passphrase-file signing-pubkey to no-keep sample seed report report-md canary "
+	  "max-age transfers buffer-size retries fsync timeout progress bwlimit metrics-file",
+	  "drill VAULT --identity FILE [--to DIR|--no-keep] [--sample PCT%|N] [--seed S]\n"
+	  "    [--report FILE] [--report-md FILE] [--max-age DURATION]\n"
+	  "  navette drill VAULT --canary --identity DRILL-KEY (see drill-key)",
+	  "A disaster-recovery drill: restore VAULT's newest generation (or a seeded sample\n"
+	  "of its files: always the largest and one per top-level directory) into a scratch\n"
+	  "directory under the state directory, removed afterwards (--to DIR: into DIR,\n"
+	  "kept; --no-keep: streamed and checked, nothing written); each object read once\n"
+	  "and checked against the signed manifest and catalog before it is committed; the\n"
+	  "manifest chain checked back to generation 1. Prints files and bytes checked,\n"
+	  "failures, the time to restore (RTO) and the ages of the last push (heartbeat)\n"
+	  "and of the generation (RPO); --report FILE writes them as JSON, --report-md\n"
+	  "FILE as Markdown. Exit 1 on any failure or a heartbeat older than --max-age.\n"
+	  "--canary: a scheduled drill with a drill key: the canary files only, and every\n"
+	  "other object's stored SHA-256 (nothing else decrypted)." },
 	{ "drill-key", nv_cmd_drillkey, 2, 2, "recipient recipients-file signing-key "
 	  "signing-pubkey timeout", "drill-key add|remove|list VAULT [--recipient age1...]",
 	  "List, add or remove the drill recipients of VAULT (its navette-drill.json, signed\n"
@@ -153,7 +166,8 @@ enum {
 	OPT_REMOVE_ALL, OPT_ALL, OPT_SIGNING_PUBKEYS, OPT_EXCLUDE, OPT_INCLUDE, OPT_EXCLUDE_FROM,
 	OPT_FILES_FROM, OPT_MIN_AGE, OPT_DELETE_EXCLUDED, OPT_ALLOW_EMPTY_SOURCE, OPT_MAX_DELETE,
 	OPT_BACKUP_DIR,
-	OPT_BWLIMIT, OPT_MAX_TRANSFER, OPT_METRICS_FILE, OPT_TO, OPT_CANARY,
+	OPT_BWLIMIT, OPT_MAX_TRANSFER, OPT_METRICS_FILE,
+	OPT_TO, OPT_NO_KEEP, OPT_SAMPLE, OPT_SEED, OPT_REPORT, OPT_REPORT_MD, OPT_CANARY,
 };
 
 static const struct option nv_long_options[] = {
@@ -204,6 +218,11 @@ static const struct option nv_long_options[] = {
 	{ "max-transfer", required_argument, NULL, OPT_MAX_TRANSFER },
 	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 	{ "to", required_argument, NULL, OPT_TO },
+	{ "no-keep", no_argument, NULL, OPT_NO_KEEP },
+	{ "sample", required_argument, NULL, OPT_SAMPLE },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "report-md", required_argument, NULL, OPT_REPORT_MD },
 	{ "canary", no_argument, NULL, OPT_CANARY },
 	{ NULL, 0, NULL, 0 },
 };
@@ -377,6 +396,11 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 		break;
 	case OPT_METRICS_FILE: c->metrics_file = arg; break;
 	case OPT_TO: c->to = arg; break;
+	case OPT_NO_KEEP: c->no_keep = 1; break;
+	case OPT_SAMPLE: c->sample = arg; break;
+	case OPT_SEED: c->seed = arg; break;
+	case OPT_REPORT: c->report = arg; break;
+	case OPT_REPORT_MD: c->report_md = arg; break;
 	case OPT_CANARY: c->canary = 1; break;
 	case OPT_BWLIMIT:
 		if (nv_bw_table_parse(&c->bw, arg))

@@ -42,7 +42,12 @@ typedef struct nv_cli {
 	int remove_all;       /* unlock --remove-all */
 	int all;              /* replicate/verify --all: every vault under a prefix */
 	const char *signing_pubkeys; /* --signing-pubkeys FILE: vault id + key lines */
-	const char *to;        /* drill --to DIR: restore there and keep it */
+	/* drill (checked by cmd_drill.c), with --sample and --seed; --max-age is the
+	 * heartbeat's age there too */
+	const char *to;        /* --to DIR: restore there and keep it */
+	int no_keep;           /* --no-keep: stream, write nothing */
+	const char *report;    /* --report FILE (JSON) */
+	const char *report_md; /* --report-md FILE (Markdown) */
 	int canary;            /* drill --canary: the canary files, with a drill key */
 	/* copy, sync, check: what is considered (engine/filter.h), in option order */
 	nv_filter *filter;    /* NULL until a filter option is given */
@@ -55,6 +60,7 @@ typedef struct nv_cli {
 	uint64_t max_transfer; /* --max-transfer; 0: none */
 	const char *metrics_file; /* --metrics-file */
 	nv_metrics *metrics;  /* open while the command runs, with --metrics-file */
+	const char *sample, *seed; /* verify --sample, --seed, as given */
 } nv_cli;
 
 int nv_cli_main(int argc, char **argv);
@@ -83,12 +89,10 @@ int nv_cmd_init(nv_cli *c);
 int nv_cmd_push(nv_cli *c);
 int nv_cmd_pull(nv_cli *c);
 int nv_cmd_verify(nv_cli *c);
+int nv_cmd_drill(nv_cli *c);
 int nv_cmd_log(nv_cli *c);
 int nv_cmd_replicate(nv_cli *c);
 int nv_cmd_unlock(nv_cli *c);
-int nv_cmd_drill(nv_cli *c);
 int nv_cmd_drillkey(nv_cli *c);
-/* drill --canary (cmd_canary.c), restoring beneath to, or checking (NULL). */
-int nv_cmd_drill_canary(nv_cli *c, const nv_location *to);
 
 #endif

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-/* ---- the pin: drill/<vault_id> holds "<serial> <SHA-256 of the bytes>\n" ---- */
+/* ---- the pin: pins/<vault_id>.drill holds "<serial> <SHA-256 of the bytes>\n" ---- */
 
 static int nv_drill_pin_read(const char *vault_id, uint64_t *serial, char hex[NV_SHA256_HEX])
 {

@@ -1,6 +1,6 @@
 /* canary.h: the vault's drill document as this host trusts it (docs/FORMAT.md
  * 2.8): verified with the vault's signing key before it is parsed, pinned like
- * the descriptor (serial and SHA-256 in drill/<vault_id>), and written by the
+ * the descriptor (serial and SHA-256 in pins/<vault_id>.drill), and written by the
  * holder of the signing key. Called by canary_push.c, canary_drill.c,
  * replicate.c and the drill-key command. */
 #ifndef NV_CANARY_H

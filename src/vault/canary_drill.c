@@ -1,17 +1,12 @@
-/* canary_drill.c: a drill with a drill key: the canary catalog opened, the
- * canary files restored or checked on the reader pool, every other object's
- * stored bytes hashed, the chain and heartbeat checked as verify does.
- * Called through canary_drill.h. */
+/* canary_drill.c: the reader's side of canary files: the drill document
+ * checked, the canary catalog opened with a drill key, and the objects left for
+ * a stored-bytes check. Called through canary_drill.h. */
 #include "canary_drill.h"
 #include "canary.h"
 #include "util/log.h"
-#include "vault_select.h"
-#include "vault_verify.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 int nv_canary_catalog(nv_vault *v, const nv_manifest *m, const nv_age_identity *id,
 		      nv_catalog *out)
@@ -31,65 +26,43 @@ int nv_canary_catalog(nv_vault *v, const nv_manifest *m, const nv_age_identity *
 	return rc;
 }
 
-int nv_canary_jobs(const nv_manifest *m, const nv_catalog *cat, nv_vread_job **jobs,
-		   size_t *ncanary, size_t *n, uint64_t *unlisted)
+int nv_canary_others(const nv_manifest *m, const nv_catalog *cat, nv_vread_job **jobs,
+		     size_t *n)
 {
-	unsigned char *taken = calloc(m->n ? m->n : 1, 1);
-	const nv_obj_rec *crec = m->canary ? nv_manifest_find(m, m->canary) : NULL;
+	unsigned char *used = calloc(m->n ? m->n : 1, 1);
+	const nv_obj_rec *rec;
 
-	*ncanary = *n = 0;
-	*unlisted = 0;
-	*jobs = calloc(cat->n + m->n + 1, sizeof(**jobs));
-	if (!taken || !*jobs) {
-		free(taken);
+	*n = 0;
+	*jobs = calloc(m->n ? m->n : 1, sizeof(**jobs));
+	if (!used || !*jobs) {
+		free(used);
 		free(*jobs);
 		*jobs = NULL;
 		return nv_error_set(NV_ERR, "out of memory");
 	}
-	if (crec)
-		taken[crec - m->objs] = 1;
-	for (size_t i = 0; i < cat->n; i++) {
-		const nv_obj_rec *rec = nv_manifest_find(m, cat->e[i].object);
-
-		if (!rec) {
-			nv_log_item(NV_LOG_ERROR, "canary", cat->e[i].path, "the canary catalog "
-				    "names an object the signed manifest does not list");
-			(*unlisted)++;
-			continue;
-		}
-		taken[rec - m->objs] = 1;
-		(*jobs)[(*n)++] = (nv_vread_job){ .rec = rec, .entry = &cat->e[i] };
-	}
-	*ncanary = *n;
+	if (m->canary && (rec = nv_manifest_find(m, m->canary)))
+		used[rec - m->objs] = 1;
+	for (size_t i = 0; i < cat->n; i++)
+		if ((rec = nv_manifest_find(m, cat->e[i].object)))
+			used[rec - m->objs] = 1;
 	for (size_t i = 0; i < m->n; i++)
-		if (!taken[i])
+		if (!used[i])
 			(*jobs)[(*n)++] = (nv_vread_job){ .rec = &m->objs[i] };
-	free(taken);
+	free(used);
 	return 0;
 }
 
-/* The drill document, when the store has one, must verify and hold against
- * the pin (canary.h): a forged or rolled-back one is a problem of the vault. */
-static void nv_canary_drill_doc(nv_vault *v, const nv_age_identity *id,
-				nv_canary_drill_report *r)
+int nv_canary_check_doc(nv_vault *v, const nv_age_identity *id, uint64_t *serial)
 {
 	char mine[NV_AGE_RECIPIENT_MAX];
 	nv_age_recipient rcp;
 	nv_drill_doc d;
 	int rc = nv_drill_load(v, &d), listed = 0;
 
-	if (rc == NV_ENOTFOUND) {
-		nv_log(NV_LOG_INFO, "%s", nv_error_msg());
-		nv_error_clear();
-		return;
-	}
-	if (rc) {
-		nv_log_item(NV_LOG_ERROR, "drill-document", NV_VAULT_DRILL, nv_error_msg());
-		r->problems++;
-		r->out.differ++;
-		return;
-	}
-	r->drill_serial = d.serial;
+	*serial = 0;
+	if (rc)
+		return rc;
+	*serial = d.serial;
 	if (nv_age_identity_recipient(id, &rcp) == 0 &&
 	    nv_age_recipient_format(mine, sizeof(mine), &rcp) == 0)
 		for (size_t i = 0; i < d.n_recipients; i++)
@@ -99,132 +72,5 @@ static void nv_canary_drill_doc(nv_vault *v, const nv_age_identity *id,
 		       "serial %llu", d.n_recipients, NV_VAULT_DRILL,
 		       (unsigned long long)d.serial);
 	nv_drill_doc_clear(&d);
-}
-
-/* One pass of jobs on the reader pool, counted into r. */
-static int nv_canary_run(const nv_canary_drill_opts *o, nv_vault *v, nv_vread_mode mode,
-			 const nv_vread_job *jobs, size_t n, nv_canary_drill_report *r,
-			 nv_vread_stats *st)
-{
-	nv_vread_opts ro = {
-		.mode = mode, .vault = nv_vault_location(v), .target = o->target, .id = o->id,
-		.workers = o->workers, .buf_size = o->buf_size, .retries = o->retries,
-	};
-	int rc;
-
-	memset(st, 0, sizeof(*st));
-	if (!n)
-		return 0;
-	if ((rc = nv_vread_run(&ro, jobs, n, st)))
-		return rc;
-	r->objects += st->done;
-	r->problems += st->mismatched + st->missing + st->failed;
-	r->out.failed += st->out.failed;
-	r->out.differ += st->out.differ;
-	if (st->out.fatal) {
-		nv_log(NV_LOG_ERROR, "%s", st->fatal_msg);
-		return nv_error_set(st->out.fatal, "%s", st->fatal_msg);
-	}
 	return 0;
-}
-
-/* The chain, the newest generation, every object present, the heartbeat:
- * verify --level list, its problems counted here. */
-static int nv_canary_verify_list(nv_vault *v, const nv_canary_drill_opts *o,
-				 nv_canary_drill_report *r)
-{
-	nv_verify_opts vo = { .level = NV_VERIFY_LIST, .max_age = o->max_age,
-			      .workers = o->workers, .buf_size = o->buf_size,
-			      .retries = o->retries };
-	nv_verify_report vr;
-	nv_outcome out;
-	int rc = nv_vault_verify(v, &vo, &vr);
-
-	nv_verify_outcome(&vr, &out);
-	r->manifests = vr.manifests;
-	r->problems += vr.problems;
-	r->out.failed += out.failed;
-	r->out.differ += out.differ;
-	return rc;
-}
-
-static void nv_canary_heartbeat_age(nv_vault *v, nv_canary_drill_report *r)
-{
-	nv_heartbeat hb;
-	time_t t;
-
-	r->heartbeat_age = -1;
-	if (nv_vault_heartbeat(v, &hb) == 0 && nv_time_parse(&t, hb.time) == 0)
-		r->heartbeat_age = (long long)(time(NULL) - t);
-	nv_error_clear();
-}
-
-/* The canary files (timed: the drill's restore), then every other object. */
-static int nv_canary_objects(nv_vault *v, const nv_canary_drill_opts *o, const nv_manifest *m,
-			     nv_canary_drill_report *r)
-{
-	nv_catalog cat = { 0 };
-	nv_vread_job *jobs = NULL;
-	nv_vread_stats st;
-	size_t nc = 0, n = 0;
-	uint64_t unlisted = 0;
-	int rc = nv_canary_catalog(v, m, o->id, &cat), opened = rc == 0;
-
-	if (rc == NV_EAUTH)
-		return rc;
-	if (rc) { /* no canary to restore: every object is still hashed */
-		char key[NV_MANIFEST_NAME_MAX];
-
-		nv_manifest_name(key, m->generation);
-		nv_log_item(NV_LOG_ERROR, "canary", m->canary ? m->canary : key, nv_error_msg());
-		r->problems++;
-		r->out.differ++;
-	}
-	if (!(rc = nv_canary_jobs(m, &cat, &jobs, &nc, &n, &unlisted))) {
-		r->problems += unlisted;
-		r->out.differ += unlisted;
-		rc = nv_canary_run(o, v, o->target ? NV_VREAD_RESTORE : NV_VREAD_DEEP, jobs, nc,
-				   r, &st);
-		r->canaries = st.done;
-		r->canary_bytes = st.bytes;
-		r->objects += opened; /* the canary catalog: its bytes checked as it was read */
-	}
-	if (!rc)
-		rc = nv_canary_run(o, v, NV_VREAD_HASH, jobs + nc, n - nc, r, &st);
-	free(jobs);
-	nv_catalog_clear(&cat);
-	return rc;
-}
-
-int nv_canary_drill(nv_vault *v, const nv_canary_drill_opts *o, nv_canary_drill_report *r)
-{
-	unsigned char sha[NV_SHA256_LEN];
-	struct timespec t0, t1;
-	nv_manifest m = { 0 };
-	int rc;
-
-	memset(r, 0, sizeof(*r));
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	nv_canary_drill_doc(v, o->id, r);
-	if (!(rc = nv_canary_verify_list(v, o, r)) &&
-	    !(rc = nv_vault_select_generation(v, -1, &m, sha, &r->generation))) {
-		snprintf(r->generation_time, sizeof(r->generation_time), "%s", m.time);
-		if (r->generation)
-			rc = nv_canary_objects(v, o, &m, r);
-	}
-	if (rc) /* logged now: what follows clears the message */
-		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
-	nv_canary_heartbeat_age(v, r);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	r->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	if (!rc && !r->generation) {
-		nv_log_item(NV_LOG_ERROR, "empty", nv_vault_location(v)->text, "the vault has no "
-			    "generation yet: nothing to drill");
-		r->problems++;
-		r->out.differ++;
-	}
-	if (rc && !r->out.fatal)
-		r->out.fatal = rc;
-	nv_manifest_clear(&m);
-	return rc;
 }

@@ -203,7 +203,7 @@ int nv_vstate_name(char *out, size_t cap, nv_vstate which, const char *arg)
 		n = snprintf(out, cap, "bound/%s", arg);
 		break;
 	case NV_VSTATE_DRILL:
-		n = snprintf(out, cap, "drill/%s", arg);
+		n = snprintf(out, cap, "pins/%s.drill", arg); /* beside the descriptor's pin */
 		break;
 	default:
 		if ((unsigned)which >= sizeof(push_file) / sizeof(*push_file))

@@ -91,7 +91,7 @@ typedef enum nv_vstate {
 	NV_VSTATE_LAST,    /* push/<vault_id>/last       the last catalog body published */
 	NV_VSTATE_LOCK,    /* push/<vault_id>/lock */
 	NV_VSTATE_CANARY,  /* push/<vault_id>/canary     the canary files push made */
-	NV_VSTATE_DRILL,   /* drill/<vault_id>  the drill document pinned: serial, SHA-256 */
+	NV_VSTATE_DRILL,   /* pins/<vault_id>.drill  the drill document pinned: serial, SHA-256 */
 } nv_vstate;
 
 /* The state file's name relative to the state root. NV_EINVAL when arg is not

@@ -109,6 +109,8 @@ static int nv_vread_done(void *run, void *wp, void *item, int rc)
 			atomic_fetch_add(&p->stopped, 1);
 	}
 	nv_log_item(NV_LOG_ERROR, event, what, msg);
+	if (p->o->note)
+		p->o->note(p->o->note_ctx, event, what, msg);
 	if (nv_err_classify(rc) == NV_CLASS_FATAL)
 		nv_pool_stop(p->pool, rc);
 	return 1;

@@ -26,7 +26,8 @@ else
 	not_ok "make install DESTDIR="; tail -20 "$NV_TMP/install.log"; nv_done; exit 1
 fi
 units="navette-replicate@.service navette-verify@.service navette-alert@.service
-	navette-replicate@.timer navette-verify@.timer navette-canary@.service navette-canary@.timer"
+	navette-replicate@.timer navette-verify@.timer navette-drill@.service navette-drill@.timer
+	navette-canary@.service navette-canary@.timer"
 for u in $units; do
 	check "installed $u" test -f "$unitdir/$u"
 done
@@ -40,7 +41,8 @@ else
 fi
 
 # What the units promise, read from the installed files.
-for u in navette-replicate@.service navette-verify@.service navette-canary@.service; do
+for u in navette-replicate@.service navette-verify@.service navette-drill@.service \
+	navette-canary@.service; do
 	f=$unitdir/$u
 	for line in "User=navette" "NoNewPrivileges=yes" "ProtectSystem=strict" \
 		"ReadWritePaths=%S/navette" "StateDirectory=navette" \
@@ -49,7 +51,7 @@ for u in navette-replicate@.service navette-verify@.service navette-canary@.serv
 		"OnFailure=navette-alert@%n.service"; do
 		grep -qxF "$line" "$f" && ok "$u: $line" || not_ok "$u: $line"
 	done
-	grep -qE "^EnvironmentFile=$NV_SYSCONFDIR/navette/(replicate|verify|canary)-%i\.env$" "$f" &&
+	grep -qE "^EnvironmentFile=$NV_SYSCONFDIR/navette/(replicate|verify|drill|canary)-%i\.env$" "$f" &&
 		ok "$u: its secrets come from an EnvironmentFile named by the instance" ||
 		not_ok "$u: its secrets come from an EnvironmentFile named by the instance"
 	exec_line=$(grep '^ExecStart=' "$f")
@@ -100,6 +102,7 @@ analyze_verify() {
 # OnFailure= handler make
 for u in navette-replicate@ovh-to-sftp.timer navette-replicate@ovh-to-sftp.service \
 	navette-verify@sftp-archive.timer navette-verify@sftp-archive.service \
+	navette-drill@photos.timer navette-drill@photos.service \
 	navette-canary@sftp-archive.timer navette-canary@sftp-archive.service \
 	navette-alert@navette-replicate@ovh-to-sftp.service.service; do
 	if analyze_verify "$u"; then ok "systemd-analyze verify $u"; else
@@ -121,7 +124,8 @@ security() {
 	systemd-analyze security --offline=yes --root="$root" --threshold="$t10" "$1" \
 		>"$NV_TMP/security" 2>&1
 }
-for s in navette-replicate@x.service navette-verify@x.service navette-canary@x.service \
+for s in navette-replicate@x.service navette-verify@x.service navette-drill@x.service \
+	navette-canary@x.service \
 	navette-alert@x.service; do
 	security "$s"; rc=$?
 	level=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' "$NV_TMP/security")
@@ -141,7 +145,8 @@ grep -q 'Overall exposure level for navette-broken@x.service' "$NV_TMP/security"
 
 # The units' command lines, run as systemd would run them (an EnvironmentFile's
 # variables; $VAR split at blanks, ${VAR} one word) with the staged program, on local
-# vaults: a replication, a verification of the replica, then a stale heartbeat.
+# vaults: a replication, a verification of the replica, then a stale heartbeat; a
+# drill of the replica (its reports where %S/navette, the state, would be).
 exec_of() { sed -n "s|^ExecStart=$NV_BINDIR/navette ||p" "$unitdir/$1"; }
 # run_unit UNIT ENVFILE: the unit's ExecStart with the variables of ENVFILE
 run_unit() (
@@ -151,7 +156,7 @@ run_unit() (
 		case $w in
 		'${'*'}') n=${w:2:${#w}-3}; args+=("${!n:-}") ;;
 		'$'*) n=${w:1}; args+=(${!n:-}) ;;
-		*) args+=("$w") ;;
+		*) w=${w//'%S'/$NV_TMP/S}; args+=("${w//'%i'/x}") ;;
 		esac
 	done
 	export NAVETTE_STATE_DIR="$NV_TMP/state" NAVETTE_CONFIG="$NV_TMP/navette.conf"
@@ -178,6 +183,13 @@ printf 'OPTIONS="--max-age 1s"\n' >>"$NV_TMP/verify-x.env"
 expect_exit 1 "a stale heartbeat fails it (exit 1; OPTIONS override the age)" \
 	run_unit navette-verify@.service "$NV_TMP/verify-x.env"
 expect_err "stale heartbeat" "...and says so"
+mkdir -p "$NV_TMP/S/navette"
+printf 'VAULT=backup:%s\nNAVETTE_IDENTITY=%s\n' "$v/replica" "$v/owner.key" >"$NV_TMP/drill-x.env"
+expect_exit 0 "drill unit's command line, on the replica" run_unit navette-drill@.service "$NV_TMP/drill-x.env"
+check "...its JSON report where the unit says, passed" \
+	grep -q '"result":"passed"' "$NV_TMP/S/navette/drill-x.json"
+check "...and its Markdown report" grep -qx "# navette disaster-recovery drill: PASSED" \
+	"$NV_TMP/S/navette/drill-x.md"
 # the canary drill's, with a drill key only, on the replica (the drill document and
 # the canary files came with the replication)
 (export NAVETTE_STATE_DIR="$NV_TMP/pusher"
@@ -189,7 +201,7 @@ expect_err "stale heartbeat" "...and says so"
 printf 'VAULT=backup:%s\nNAVETTE_IDENTITY=%s\n' "$v/replica" "$v/drill.key" >"$NV_TMP/canary-x.env"
 expect_exit 0 "canary unit's command line, with the drill key only" \
 	run_unit navette-canary@.service "$NV_TMP/canary-x.env"
-expect_err "canary drill of backup:.*: ok: .* 3 canary files" "...drills the canary files"
+expect_err "drill of backup:.*: passed: 3 of 3 files checked" "...drills the canary files"
 
 # The dedicated user: systemd-sysusers creates it in the staged tree.
 if [ "$NV_SYSUSERSDIR" = no ]; then
@@ -249,6 +261,8 @@ fi
 cron=$(find "$root" -name navette.cron)
 [ -n "$cron" ] && grep -q "^30 .* navette .*$NV_BINDIR/navette -q replicate" "$cron" &&
 	ok "cron example installed, with the installed program" || not_ok "cron example installed"
-grep -q "^0 .* 7 .* navette .*$NV_BINDIR/navette -q drill --canary --max-age 26h" "$cron" &&
+[ -n "$cron" ] && grep -q "^0 .* 1 .* navette .*$NV_BINDIR/navette -q drill --max-age 26h" "$cron" &&
+	ok "cron example: the monthly drill" || not_ok "cron example: the monthly drill"
+grep -q "^30 .* 7 .* navette .*$NV_BINDIR/navette -q drill --canary --max-age 26h" "$cron" &&
 	ok "cron example: the daily canary drill" || not_ok "cron example: the daily canary drill"
 nv_done

@@ -108,10 +108,17 @@ check "canary ids: HMAC-SHA256 under HMAC-SHA256(K_id, label + drill recipients)
 # ---- the drill, on a host with the drill key and the signing public key only ----
 expect_exit 2 "first contact needs the signing public key" drill_host drill --canary "$V" "${DK[@]}"
 expect_exit 0 "drill --canary with the drill key" drill_host drill --canary "$V" "${DK[@]}" \
-	--signing-pubkey "$K/sign.pub" --max-age 1h
+	--signing-pubkey "$K/sign.pub" --max-age 1h --report "$NV_TMP/canary-report.json"
 n2=$(($(head -n 1 "$m2" | jq .objects)))
-expect_err "ok: generation 2 .*3 canary files \(271361 bytes\).*, $n2 objects good, 2 manifests verified, .*0 problems" \
-	"...3 canaries, every one of the $n2 objects good"
+expect_err "drill of .*: passed: 3 of 3 files checked, 0 failures" "...3 canary files"
+check "...the $((n2 - 4)) other objects' stored bytes good, 2 manifests verified (stdout)" \
+	grep -Eq "objects +$((n2 - 4)) of the $((n2 - 4)) the canary files do not use" "$NV_TMP/out"
+check "...271361 bytes, 2 manifests" grep -Eq "^  bytes +271361 of 271361" "$NV_TMP/out"
+check "...2 manifests" grep -Eq "^  manifests +2 verified" "$NV_TMP/out"
+check "...its JSON report: mode canary, the drill document's serial, the other objects" \
+	jq -e --argjson n "$((n2 - 4))" '.mode == "canary" and .result == "passed" and
+		.canary == {"drill_serial":1,"other_objects":$n,"other_objects_good":$n} and
+		.files.checked == 3' "$NV_TMP/canary-report.json"
 expect_exit 0 "drill --canary --to DIR" drill_host drill --canary "$V" "${DK[@]}" --to "$NV_TMP/restored"
 (cd "$NV_TMP/restored" && tail -n +2 "$NV_TMP/canary.jsonl" | jq -r '"\(.sha256)  \(.path)"' |
 	sha256sum -c --quiet) >/dev/null 2>&1
@@ -145,7 +152,7 @@ fresh
 nv_flip_byte "$T/$cobj" 5000
 expect_exit 1 "a canary file tampered" drill_host drill --canary "$T" "${DK[@]}"
 expect_err "mismatch canary-65536.bin" "...named"
-expect_err "FAILED: generation 3 .*2 canary files" "...the two others pass"
+expect_err "drill of .*: failed: 2 of 3 files checked, 1 failure$" "...the two others pass"
 real=$(tail -n +2 "$m3" | jq -r .name | grep -vxF -f <(tail -n +2 "$NV_TMP/canary3.jsonl" | jq -r .object; echo "$can3") | head -n 1)
 fresh
 nv_flip_byte "$T/$real" 100
@@ -219,7 +226,7 @@ R="$NV_TMP/replica"
 expect_exit 0 "replicate the vault" "$NAVETTE" replicate "$V" "$R"
 check "...with its drill document, byte for byte" cmp -s "$V/navette-drill.json" "$R/navette-drill.json"
 expect_exit 0 "drill --canary of the replica" drill_host drill --canary "$R" "${DK[@]}"
-expect_err "ok: generation 6 .*2 canary files" "...passes"
+expect_err "passed: 2 of 2 files checked" "...passes"
 cp "$NV_TMP/drill-1.json" "$R/navette-drill.json"; cp "$NV_TMP/drill-1.json.sig" "$R/navette-drill.json.sig"
 expect_exit 1 "the replica serving serial 1: refused by the drill host" drill_host drill --canary "$R" "${DK[@]}"
 expect_exit 0 "replicate again" "$NAVETTE" replicate "$V" "$R"
