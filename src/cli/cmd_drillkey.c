@@ -105,19 +105,21 @@ int nv_cmd_drillkey(nv_cli *c)
 	if ((rc = nv_vault_open(&v, loc, nv_keys_signing_pubkey(c))))
 		goto out;
 	rc = nv_drill_load(v, &cur);
-	if (rc == NV_ENOTFOUND && !list) {
+	if (rc == NV_ENOTFOUND) {
+		if (list)
+			nv_log(NV_LOG_NOTICE, "%s", nv_error_msg()); /* none: nothing to list */
 		nv_error_clear();
-		rc = 0; /* the first document */
+		rc = 0; /* add: the first document */
 	}
 	if (rc)
 		goto out;
-	if (list) {
+	if (list && cur.serial) {
 		for (size_t i = 0; i < cur.n_recipients; i++)
 			printf("%s\n", cur.recipients[i]); /* checked age1... keys: nothing to escape */
 		nv_log(NV_LOG_NOTICE, "%s: drill document serial %llu, %zu drill recipient%s",
 		       loc->text, (unsigned long long)cur.serial, cur.n_recipients,
 		       cur.n_recipients == 1 ? "" : "s");
-	} else {
+	} else if (!list) {
 		rc = nv_drillkey_change(c, v, add, &cur);
 	}
 out:

@@ -43,6 +43,9 @@ expect_exit 1 "drill --canary of a generation without canary files" \
 expect_err "generation 1 has no canary files" "...says so"
 
 # ---- the drill document, and the canary files of the next push ----
+expect_exit 0 "drill-key list without a drill document" "$NAVETTE" drill-key list "$V"
+check "...lists nothing" test ! -s "$NV_TMP/out"
+expect_exit 2 "drill-key frobnicate" "$NAVETTE" drill-key frobnicate "$V"
 expect_exit 2 "drill-key add needs the signing key" "$NAVETTE" drill-key add "$V" \
 	--recipients-file "$K/drill.pub"
 expect_exit 0 "drill-key add" "$NAVETTE" drill-key add "$V" --recipients-file "$K/drill.pub" "${S[@]}"
