@@ -70,13 +70,27 @@ static int az_prepare(void *ctx, nv_http_req *req, unsigned attempt)
 	return rc;
 }
 
-/* Azure: 408, 500, 503 (ServerBusy) and the gateway errors; never 403. */
+/* A 400 refusing the body's Content-MD5: Azure's Md5Mismatch, or Azurite's
+ * InvalidOperation "Provided contentMD5 doesn't match". */
+static int az_md5_refused(const char *code, const char *message)
+{
+	return strcmp(code, "Md5Mismatch") == 0 ||
+	       (strcmp(code, "InvalidOperation") == 0 && strstr(message, "contentMD5"));
+}
+
+/* Azure: 408, 500, 503 (ServerBusy) and the gateway errors; never 403. And a
+ * refused Content-MD5: the body was damaged on its way; ours is in memory, whole. */
 static int az_retryable(void *ctx, const nv_http_resp *r)
 {
+	nv_xml_error e = { 0 };
+
 	(void)ctx;
 	switch (r->status) {
 	case 408: case 429: case 500: case 502: case 503: case 504:
 		return 1;
+	case 400:
+		nv_xml_error_parse(&e, r->body, r->body_len);
+		return az_md5_refused(e.code, e.message);
 	default:
 		return 0;
 	}
@@ -176,7 +190,9 @@ int nv_az_error(const struct nv_conn *c, const nv_http_resp *resp, const char *m
 		nv = NV_EAUTH;
 	else if (st == 403)
 		nv = NV_EPERM; /* AuthorizationPermissionMismatch and the like */
-	else if (st == 400 && (az_code_is(code, "Md5Mismatch") || az_code_is(code, "InvalidMd5")))
+	else if (st == 400 && az_md5_refused(code, e.message))
+		nv = NV_ERETRY; /* damaged on its way: sent again while the budget lasts */
+	else if (st == 400 && az_code_is(code, "InvalidMd5"))
 		nv = NV_EMISMATCH;
 	else if (st == 400 || st == 413 || st == 416)
 		nv = NV_EINVAL;

@@ -81,9 +81,12 @@ static int s3_retryable(void *ctx, const nv_http_resp *r)
 	case 408: case 429: case 500: case 502: case 503: case 504:
 		return 1;
 	}
+	/* BadDigest, XAmzContentSHA256Mismatch: the body we signed is not the one
+	 * that arrived; ours is still in memory, whole: send it again. */
 	if (r->status >= 400 && nv_xml_error_parse(&e, r->body, r->body_len))
 		return strcmp(e.code, "SlowDown") == 0 || strcmp(e.code, "RequestTimeout") == 0 ||
-		       strcmp(e.code, "InternalError") == 0;
+		       strcmp(e.code, "InternalError") == 0 || strcmp(e.code, "BadDigest") == 0 ||
+		       strcmp(e.code, "XAmzContentSHA256Mismatch") == 0;
 	return 0;
 }
 
@@ -150,8 +153,8 @@ static int s3_code_to_err(long status, const char *code)
 		{ "AllAccessDisabled", NV_EPERM }, { "AccountProblem", NV_EPERM },
 		{ "NoSuchBucket", NV_ENOTFOUND }, { "NoSuchKey", NV_ENOTFOUND },
 		{ "NoSuchUpload", NV_ENOTFOUND }, { "PreconditionFailed", NV_EEXISTS },
-		{ "ConditionalRequestConflict", NV_ERETRY }, { "BadDigest", NV_EMISMATCH },
-		{ "InvalidDigest", NV_EMISMATCH }, { "XAmzContentSHA256Mismatch", NV_EMISMATCH },
+		{ "ConditionalRequestConflict", NV_ERETRY }, { "BadDigest", NV_ERETRY },
+		{ "InvalidDigest", NV_EMISMATCH }, { "XAmzContentSHA256Mismatch", NV_ERETRY },
 		{ "IncompleteBody", NV_ERETRY }, { "SlowDown", NV_ERETRY },
 		{ "RequestTimeout", NV_ERETRY }, { "InternalError", NV_ERETRY },
 		{ "ServiceUnavailable", NV_ERETRY }, { "EntityTooLarge", NV_ENOSPC },

@@ -9,6 +9,8 @@
 #include "util/exit.h"
 #include "util/metrics.h"
 
+#include <stdio.h>
+
 
 #define NV_CLI_MAX_LIST 32
 
@@ -46,7 +48,7 @@ typedef struct nv_cli {
 	 * heartbeat's age there too */
 	const char *to;        /* --to DIR: restore there and keep it */
 	int no_keep;           /* --no-keep: stream, write nothing */
-	const char *report;    /* --report FILE (JSON) */
+	const char *report;    /* --report FILE: drill (JSON); check, copy, sync (JSON Lines) */
 	const char *report_md; /* --report-md FILE (Markdown) */
 	int canary;            /* drill --canary: the canary files, with a drill key */
 	/* copy, sync, check: what is considered (engine/filter.h), in option order */
@@ -61,11 +63,16 @@ typedef struct nv_cli {
 	const char *metrics_file; /* --metrics-file */
 	nv_metrics *metrics;  /* open while the command runs, with --metrics-file */
 	const char *sample, *seed; /* verify --sample, --seed, as given */
+	const char *hashes_from; /* check --hashes-from REPORT */
 } nv_cli;
 
 int nv_cli_main(int argc, char **argv);
 /* Parses args[i] as a location with the command's config; prints the error. */
 int nv_cli_location(nv_cli *c, int i, nv_location **out);
+
+/* The filter options (--include ... --min-age, --max-age as a file age) into
+ * c->eng.filter; 0, or an exit code with the error logged (cli_location.c). */
+int nv_cli_filter(nv_cli *c);
 
 /* --metrics-file (cli_metrics.c): the report is opened before the command
  * runs; the command adds its end-of-run figures under the location it wrote
@@ -78,6 +85,23 @@ void nv_cli_metrics_total(nv_cli *c, const char *dest, int code);
 /* Writes the file (a bare series when the command added none: it stopped
  * before any figure); returns code, or 4 when the file could not be written. */
 int nv_cli_metrics_end(nv_cli *c, int code);
+
+/* The command table (cli_commands.c): a command's entry point, how many
+ * arguments it takes and which long options it accepts; its usage and help. */
+typedef struct nv_command {
+	const char *name;
+	int (*run)(nv_cli *c);
+	int min_args, max_args;  /* max -1: any */
+	const char *options;     /* long options it accepts, space-separated */
+	const char *usage;
+	const char *help;
+} nv_command;
+/* The command called name, or NULL. */
+const nv_command *nv_command_find(const char *name);
+/* Every command's usage line, the global options and the exit codes. */
+void nv_print_usage(FILE *f);
+/* One command's usage, help and options, on stdout. */
+void nv_print_command_help(const nv_command *c);
 
 /* "90s", "30m", "26h", "7d" (plain number: seconds); -1 if malformed. */
 int nv_parse_duration(const char *s, long long *out);

@@ -113,9 +113,11 @@ static int nv_verify_all(nv_cli *c, const nv_verify_opts *o)
 		nv_log_field x[] = { NV_LF_U("vaults", n), NV_LF_U("good", n - bad) };
 		nv_summary s = { .failed = bad, .generation = -1, .exit_code = code,
 				 .extra = x, .n_extra = NV_LF_COUNT(x) };
+		char *shown = nv_location_public(c->args[0]);
 
 		nv_log_summary(code ? NV_LOG_ERROR : NV_LOG_NOTICE, &s, "verify --all %s: %zu "
-			       "vaults, %zu good, %zu failed", c->args[0], n, n - bad, bad);
+			       "vaults, %zu good, %zu failed", shown ? shown : "?", n, n - bad, bad);
+		free(shown);
 	}
 	nv_cli_metrics_total(c, c->args[0], code);
 	return code;

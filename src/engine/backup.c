@@ -46,10 +46,9 @@ int nv_backup_place(const nv_location *dst, const nv_location *bak, char *hide, 
 
 int nv_backup_one(nv_xfer_ctx *x, nv_store *bak, const char *key, const nv_entry *e)
 {
-	unsigned char sha[NV_SHA256_LEN];
 	nv_xfer_ctx b = *x;
+	nv_xfer_result res;
 	nv_entry now;
-	uint64_t bytes;
 	int rc;
 
 	if (!e) {
@@ -59,7 +58,6 @@ int nv_backup_one(nv_xfer_ctx *x, nv_store *bak, const char *key, const nv_entry
 	}
 	b.src = x->dst; /* the destination's copy is the source of its backup */
 	b.dst = bak;
-	b.want_sha = 0;
-	rc = nv_xfer_copy(&b, key, e, &bytes, sha);
+	rc = nv_xfer_copy(&b, key, e, &res);
 	return rc ? nv_error_wrap(rc, "backing up %s", key) : 0;
 }

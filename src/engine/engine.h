@@ -9,6 +9,7 @@
 #include "driver/driver.h"
 #include "filter.h"
 #include "guard.h"
+#include "report.h"
 
 typedef enum nv_engine_mode {
 	NV_ENGINE_COPY,  /* copy new and changed files, never delete */
@@ -38,6 +39,9 @@ typedef struct nv_engine_opts {
 	int delete_excluded;      /* sync --delete --delete-excluded */
 	nv_guard_opts guard;      /* the delete guard (guard.h) */
 	const nv_location *backup; /* may be NULL: --backup-dir */
+	/* --- reports (report.h) --- */
+	nv_report *report;        /* may be NULL: --report, a line per file */
+	const nv_hashbook *recorded; /* may be NULL: check --hashes-from */
 } nv_engine_opts;
 
 typedef struct nv_engine_stats {
@@ -45,6 +49,10 @@ typedef struct nv_engine_stats {
 	uint64_t identical, differ, missing, extra; /* check mode */
 	uint64_t backed_up;   /* files copied to --backup-dir before their removal or
 			       * replacement */
+	/* Of the files copied: whose SHA-256 was computed as they were sent (every
+	 * one), whose stored size and MD5 the destination confirmed, and which
+	 * were read back with the same SHA-256 (--verify reread). */
+	uint64_t hashed, size_confirmed, md5_confirmed, reread;
 	int noticed;          /* the source listed opts.notice_key */
 	double seconds;
 } nv_engine_stats;

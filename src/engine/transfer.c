@@ -1,8 +1,10 @@
 /* transfer.c: pipeline stage 3 — read → hash → write → verify for one object,
  * in the worker's own bounded buffer (a file of any size costs the same). */
 #include "transfer.h"
+#include "util/log.h"
 #include "util/progress.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int nv_xfer_hash(nv_xfer_ctx *x, nv_store *s, const char *key, uint64_t *bytes,
@@ -51,39 +53,59 @@ static int nv_xfer_source_unchanged(nv_xfer_ctx *x, const char *key, const nv_en
 	return 0;
 }
 
+/* The stored copy read back is not what was sent. It must not stay: it has
+ * the source's size and mtime, so the next run would take it as unchanged. */
+static int nv_xfer_differs(nv_xfer_ctx *x, const char *key, nv_xfer_result *res,
+			   uint64_t n, const unsigned char back[NV_SHA256_LEN])
+{
+	char sent[NV_SHA256_HEX], got[NV_SHA256_HEX], why[512];
+	int rc;
+
+	nv_hex(sent, res->sha, NV_SHA256_LEN);
+	nv_hex(got, back, NV_SHA256_LEN);
+	res->confirmed |= NV_XFER_DIFFERS;
+	rc = nv_drv_remove(x->dst, key);
+	snprintf(why, sizeof(why), "%s", rc ? nv_error_msg() : "");
+	return nv_error_set(NV_EMISMATCH, "read back, the stored copy (%llu bytes, SHA-256 %s) "
+			    "differs from the bytes sent (%llu, SHA-256 %s): %s%s",
+			    (unsigned long long)n, got, (unsigned long long)res->bytes, sent,
+			    rc ? "could not remove it, the next run may take it as unchanged "
+				 "(use --checksum): " : "removed it, so that the next run "
+							"copies it again", why);
+}
+
 static int nv_xfer_confirm(nv_xfer_ctx *x, const char *key, const nv_commit_info *ci,
-			   uint64_t bytes, const unsigned char sha[NV_SHA256_LEN])
+			   nv_xfer_result *res)
 {
 	unsigned char back[NV_SHA256_LEN];
 	uint64_t size = ci->size, n;
 	nv_entry e;
 	int rc;
 
+	res->confirmed = ci->confirmed;
 	if (!(ci->confirmed & NV_CONFIRM_SIZE)) {
 		if ((rc = nv_drv_stat(x->dst, key, &e)))
 			return nv_error_wrap(rc, "%s: checking the stored copy", key);
 		size = e.size;
+		res->confirmed |= NV_CONFIRM_SIZE;
 	}
-	if (size != bytes)
+	if (size != res->bytes)
 		return nv_error_set(NV_EMISMATCH, "%s: the destination holds %llu bytes, %llu "
 				    "were sent", key, (unsigned long long)size,
-				    (unsigned long long)bytes);
+				    (unsigned long long)res->bytes);
 	if (!x->verify_reread)
 		return 0;
 	if ((rc = nv_xfer_hash(x, x->dst, key, &n, back)))
 		return nv_error_wrap(rc, "%s: reading the stored copy back", key);
-	if (n != bytes || memcmp(back, sha, NV_SHA256_LEN) != 0)
-		return nv_error_set(NV_EMISMATCH, "%s: the stored copy's SHA-256 differs from "
-				    "what was sent", key);
+	if (n != res->bytes || memcmp(back, res->sha, NV_SHA256_LEN) != 0)
+		return nv_xfer_differs(x, key, res, n, back);
+	res->confirmed |= NV_XFER_REREAD;
 	return 0;
 }
 
-int nv_xfer_copy(nv_xfer_ctx *x, const char *key, const nv_entry *se, uint64_t *bytes,
-		 unsigned char sha[NV_SHA256_LEN])
+int nv_xfer_copy(nv_xfer_ctx *x, const char *key, const nv_entry *se, nv_xfer_result *res)
 {
 	nv_write_opts wo = { .size = (int64_t)se->size };
-	/* Hashing costs as much CPU per byte as SSH's MAC: only when someone reads it. */
-	int hashing = x->want_sha || x->verify_reread;
 	nv_commit_info ci;
 	nv_wstream *w;
 	uint64_t off = 0;
@@ -99,32 +121,74 @@ int nv_xfer_copy(nv_xfer_ctx *x, const char *key, const nv_entry *se, uint64_t *
 		wo.mode = se->mode;
 		wo.flags |= NV_WRITE_HAS_MODE;
 	}
-	memset(sha, 0, NV_SHA256_LEN);
+	memset(res, 0, sizeof(*res));
 	if ((rc = nv_drv_write_open(&w, x->dst, key, &wo)))
 		return rc;
+	/* The SHA-256 is taken here, on this worker's thread, from the buffer the
+	 * bytes pass through anyway: no second read of the source, no copy. */
 	for (;;) {
 		rc = nv_drv_read(x->src, key, off, x->buf, x->buf_size, &got);
 		if (rc)
 			goto out_abort;
 		nv_progress_stream(got);
-		if (hashing)
-			nv_sha256_update(x->sha, x->buf, got);
+		nv_sha256_update(x->sha, x->buf, got);
 		if (got && (rc = nv_drv_write(w, x->buf, got)))
 			goto out_abort;
 		off += got;
 		if (got < x->buf_size || off > se->size)
 			break;
 	}
-	if (hashing)
-		nv_sha256_final(x->sha, sha);
-	if ((rc = nv_xfer_source_unchanged(x, key, se, off)))
-		goto out_abort;
+	nv_sha256_final(x->sha, res->sha);
+	res->bytes = off;
+	if ((rc = nv_xfer_source_unchanged(x, key, se, off))) {
+		nv_drv_write_abort(w);
+		return rc;
+	}
 	if ((rc = nv_drv_write_commit(w, &ci)))
 		return rc;
-	*bytes = off;
-	return nv_xfer_confirm(x, key, &ci, off, sha);
+	return nv_xfer_confirm(x, key, &ci, res);
 out_abort:
-	nv_sha256_final(x->sha, sha); /* resets the context for the next object */
+	nv_sha256_final(x->sha, res->sha); /* resets the context for the next object */
+	memset(res->sha, 0, NV_SHA256_LEN);
 	nv_drv_write_abort(w);
 	return rc;
+}
+
+/* "confirmed" of a copied item: what the destination vouched for, joined by
+ * '+' ("size+md5+reread"). */
+static void nv_confirm_text(char out[32], unsigned c)
+{
+	static const struct { unsigned bit; const char *name; } names[] = {
+		{ NV_CONFIRM_SIZE, "size" }, { NV_CONFIRM_MD5, "md5" },
+		{ NV_CONFIRM_SHA256, "sha256" }, { NV_XFER_REREAD, "reread" },
+	};
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (c & names[i].bit)
+			n += (size_t)snprintf(out + n, 32 - n, "%s%s", n ? "+" : "", names[i].name);
+}
+
+int nv_xfer_report(nv_xfer_tally *t, const char *key, int rc, const nv_xfer_result *res)
+{
+	char conf[32];
+	nv_log_field f[] = { NV_LF_S("confirmed", conf) };
+
+	if (rc) {
+		if (rc != NV_EMISMATCH || !(res->confirmed & NV_XFER_DIFFERS))
+			return 0;
+		nv_progress_error();
+		atomic_fetch_add(&t->differs, 1);
+		nv_log_item_sha_x(NV_LOG_ERROR, "mismatch", key, res->sha, nv_error_msg(), NULL, 0);
+		return 1;
+	}
+	atomic_fetch_add(&t->copied, 1);
+	atomic_fetch_add(&t->bytes, res->bytes);
+	atomic_fetch_add(&t->size, !!(res->confirmed & NV_CONFIRM_SIZE));
+	atomic_fetch_add(&t->md5, !!(res->confirmed & NV_CONFIRM_MD5));
+	atomic_fetch_add(&t->reread, !!(res->confirmed & NV_XFER_REREAD));
+	nv_confirm_text(conf, res->confirmed);
+	nv_log_item_sha_x(NV_LOG_INFO, "copied", key, res->sha, NULL, f, NV_LF_COUNT(f));
+	return 1;
 }

@@ -175,36 +175,48 @@ void nv_log_record(enum nv_log_level lvl, const char *event, const nv_log_field 
 }
 
 static void nv_log_item_any(enum nv_log_level lvl, const char *action, const char *path,
-			    const char *sha_hex, const char *reason)
+			    const char *sha_hex, const char *reason, const nv_log_field *extra,
+			    size_t n_extra)
 {
-	nv_log_field f[] = {
-		NV_LF_S("action", action), NV_LF_S("path", path), NV_LF_S("sha256", sha_hex),
-		NV_LF_S("reason", reason),
+	nv_log_field f[4] = {
+		NV_LF_S("action", action), NV_LF_S("path", path),
 	};
+	size_t n = 2;
 	nv_sb human = { 0 };
 
 	if (!nv_log_enabled(lvl))
 		return;
-	nv_sb_addf(&human, "%s %s%s%s", action, path, reason ? ": " : "", reason ? reason : "");
 	/* absent values are left out rather than written as null */
-	nv_log_emit(lvl, "item", f, 2, sha_hex ? &f[2] : &f[3], (size_t)!!sha_hex + !!reason,
-		    nv_sb_str(&human), NULL);
+	if (sha_hex)
+		f[n++] = (nv_log_field)NV_LF_S("sha256", sha_hex);
+	if (reason)
+		f[n++] = (nv_log_field)NV_LF_S("reason", reason);
+	nv_sb_addf(&human, "%s %s%s%s", action, path, reason ? ": " : "", reason ? reason : "");
+	nv_log_emit(lvl, "item", f, n, extra, n_extra, nv_sb_str(&human), NULL);
 	nv_sb_free(&human);
 }
 
 void nv_log_item(enum nv_log_level lvl, const char *action, const char *path,
 		 const char *reason)
 {
-	nv_log_item_any(lvl, action, path, NULL, reason);
+	nv_log_item_any(lvl, action, path, NULL, reason, NULL, 0);
 }
 
 void nv_log_item_sha(enum nv_log_level lvl, const char *action, const char *path,
 		     const unsigned char sha[NV_SHA256_LEN])
 {
+	nv_log_item_sha_x(lvl, action, path, sha, NULL, NULL, 0);
+}
+
+void nv_log_item_sha_x(enum nv_log_level lvl, const char *action, const char *path,
+		       const unsigned char sha[NV_SHA256_LEN], const char *reason,
+		       const nv_log_field *extra, size_t n_extra)
+{
 	char hex[NV_SHA256_HEX];
 
-	nv_hex(hex, sha, NV_SHA256_LEN);
-	nv_log_item_any(lvl, action, path, hex, NULL);
+	if (sha)
+		nv_hex(hex, sha, NV_SHA256_LEN);
+	nv_log_item_any(lvl, action, path, sha ? hex : NULL, reason, extra, n_extra);
 }
 
 void nv_log_start(const char *command, const char *const *locations, size_t n)

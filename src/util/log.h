@@ -63,6 +63,12 @@ typedef struct nv_log_field {
 void nv_log_record(enum nv_log_level lvl, const char *event, const nv_log_field *f, size_t nf,
 		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* nv_log_item with the SHA-256 (may be NULL), a reason (may be NULL) and
+ * fields of its own after them, all in the JSON form only but the reason. */
+void nv_log_item_sha_x(enum nv_log_level lvl, const char *action, const char *path,
+		       const unsigned char sha[NV_SHA256_LEN], const char *reason,
+		       const nv_log_field *extra, size_t n_extra);
+
 /* The run began: JSON only (event "start": the command and its location
  * arguments, as the caller gives them: credentials already stripped, see
  * nv_location_public). Also starts the clock of the summary. */

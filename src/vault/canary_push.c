@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 struct nv_canary_set {
 	nv_push_state *ps;
@@ -25,6 +26,7 @@ struct nv_canary_set {
 	nv_push_file **f;            /* sorted by path */
 	size_t n, cap;               /* cap: as many as the setting names, at most */
 	uint64_t uploaded;
+	int dry_run;                 /* store nothing, write no state */
 };
 
 void nv_canary_free(nv_canary_set *c)
@@ -65,7 +67,7 @@ static int nv_canary_object(nv_canary_set *c, const unsigned char *plain, size_t
 
 	nv_object_id(id, c->key, sha);
 	r = nv_manifest_find_id(c->prev, id);
-	if (!r && (r = nv_push_landed_find(c->ps, id)) &&
+	if (!r && (r = nv_push_landed_find(c->ps, id)) && strcmp(r->name, NV_PUSH_DRY_NAME) &&
 	    (nv_drv_stat(c->s, r->name, &e) != 0 || e.size != r->size)) {
 		nv_error_clear();
 		r = NULL;
@@ -74,10 +76,17 @@ static int nv_canary_object(nv_canary_set *c, const unsigned char *plain, size_t
 		*out = *r;
 		return (out->name = strdup(r->name)) ? 0 : nv_error_set(NV_ERR, "out of memory");
 	}
-	if ((rc = nv_vault_put_object(c->s, id, plain, len, c->recips, c->n_recips, out)))
+	if (c->dry_run) { /* counted, with the size the object would have */
+		memset(out, 0, sizeof(*out));
+		out->size = nv_age_ciphertext_size(len, c->n_recips);
+		if (!(out->name = strdup(NV_PUSH_DRY_NAME)))
+			return nv_error_set(NV_ERR, "out of memory");
+	} else if ((rc = nv_vault_put_object(c->s, id, plain, len, c->recips, c->n_recips,
+					     out))) {
 		return nv_error_wrap(rc, "storing a canary object");
+	}
 	c->uploaded++;
-	return nv_push_landed_add(c->ps, id, out);
+	return nv_push_landed_add(c->ps, id, out); /* a dry run's: in memory only */
 }
 
 /* One canary file: its catalog line and its object. */
@@ -108,7 +117,7 @@ static int nv_canary_add(nv_canary_set *c, const char *path, const unsigned char
 
 /* The generated canaries: random bytes of NV_CANARY_SIZES, made once under
  * push/<vault_id>/canary/ and kept, so that an unchanged tree still publishes
- * nothing. */
+ * nothing. A dry run makes the missing ones in memory only, dated now. */
 static int nv_canary_generated(nv_canary_set *c, const char *vault_id)
 {
 	static const unsigned sizes[] = NV_CANARY_SIZES;
@@ -121,6 +130,7 @@ static int nv_canary_generated(nv_canary_set *c, const char *vault_id)
 		unsigned char *buf = NULL;
 		size_t len = 0;
 		struct stat st;
+		int fresh = 0;
 
 		snprintf(name, sizeof(name), "canary-%u.bin", sizes[i]);
 		snprintf(rel, sizeof(rel), "%s/%s", dir, name);
@@ -132,12 +142,15 @@ static int nv_canary_generated(nv_canary_set *c, const char *vault_id)
 			if (!(buf = malloc(sizes[i])))
 				return nv_error_set(NV_ERR, "out of memory");
 			len = sizes[i];
+			fresh = 1;
 			if (RAND_bytes(buf, (int)len) != 1)
 				rc = nv_error_set(NV_ERR, "no randomness");
-			else
+			else if (!c->dry_run)
 				rc = nv_state_write(path, buf, len);
 		}
-		if (!rc && stat(path, &st) != 0)
+		if (!rc && fresh && c->dry_run)
+			clock_gettime(CLOCK_REALTIME, &st.st_mtim);
+		else if (!rc && stat(path, &st) != 0)
 			rc = nv_error_errno(errno, "%s", path);
 		if (!rc)
 			rc = nv_canary_add(c, name, buf, len, 0600, (int64_t)st.st_mtim.tv_sec,
@@ -263,7 +276,7 @@ static int nv_canary_setup(nv_canary_set *c, nv_vault *v, const nv_location *src
 }
 
 int nv_canary_prepare(nv_canary_set **out, nv_vault *v, nv_push_state *ps, nv_store *s,
-		      const nv_location *src, const nv_manifest *prev)
+		      const nv_location *src, const nv_manifest *prev, int dry_run)
 {
 	nv_canary_set *c;
 	nv_drill_doc d;
@@ -291,6 +304,7 @@ int nv_canary_prepare(nv_canary_set **out, nv_vault *v, nv_push_state *ps, nv_st
 	c->ps = ps;
 	c->s = s;
 	c->prev = prev;
+	c->dry_run = dry_run;
 	rc = nv_canary_setup(c, v, src, &d);
 	nv_drill_doc_clear(&d);
 	if (rc) {

@@ -24,16 +24,18 @@ typedef struct nv_canary_set nv_canary_set;
  * canary files (canary = p1, p2 in the vault location's settings: paths
  * relative to the pushed directory src; else the generated ones, kept in this
  * host's state) and stores each object not already in prev or landed,
- * through s (this thread's connection to the vault). */
+ * through s (this thread's connection to the vault). A dry run stores none
+ * and writes no generated canary into the state: it counts the objects it
+ * would store (nv_canary_uploaded) and names them NV_PUSH_DRY_NAME. */
 int nv_canary_prepare(nv_canary_set **out, nv_vault *v, nv_push_state *ps, nv_store *s,
-		      const nv_location *src, const nv_manifest *prev);
+		      const nv_location *src, const nv_manifest *prev, int dry_run);
 /* The canary files with their catalog lines and objects, sorted by path. */
 nv_push_file *const *nv_canary_files(const nv_canary_set *c, size_t *n);
 /* Stores a canary catalog's plaintext as an object of the canary domain,
  * encrypted to the owner's and the drill recipients. */
 int nv_canary_put_catalog(const nv_canary_set *c, const void *plain, size_t len,
 			  nv_obj_rec *out);
-/* How many canary objects this push uploaded. */
+/* How many canary objects this push uploaded (a dry run: would upload). */
 uint64_t nv_canary_uploaded(const nv_canary_set *c);
 /* Accepts NULL. */
 void nv_canary_free(nv_canary_set *c);

@@ -220,19 +220,34 @@ out:
 	return rc;
 }
 
+/* The catalogs of generation prev_gen + 1: the real one and, with canary
+ * files (FORMAT.md 2.8), the canary one. */
+typedef struct nv_push_cats {
+	nv_catalog head;
+	char *cat, *ccat;     /* malloc'd; ccat NULL without canary files */
+	size_t clen, cclen;
+	nv_push_file *const *cf; /* the canary files, cf[0..nc) */
+	size_t nc;
+	char body_hex[NV_SHA256_HEX]; /* what push/<vault_id>/last records */
+	int same;             /* the body is the last one published on top of prev_gen */
+} nv_push_cats;
+
+static void nv_push_cats_free(nv_push_cats *c)
+{
+	free(c->cat);
+	free(c->ccat);
+}
+
 /* The canary catalog of head's generation (FORMAT.md 2.8). body_sha, the
  * catalog's body hash on entry, becomes the SHA-256 of both bodies' hashes:
  * a change of the canaries (new drill recipients) is a change too. */
-static int nv_canary_catalog(const nv_publisher *pb, const nv_catalog *head, char **out,
-			     size_t *len, unsigned char body_sha[NV_SHA256_LEN])
+static int nv_canary_catalog(const nv_catalog *head, nv_push_file *const *cf, size_t nc,
+			     char **out, size_t *len, unsigned char body_sha[NV_SHA256_LEN])
 {
 	nv_catalog ch = *head;
 	unsigned char both[2 * NV_SHA256_LEN];
-	nv_push_file *const *cf;
-	size_t nc;
 	int rc;
 
-	cf = nv_canary_files(pb->canary, &nc);
 	ch.type = NV_CANARY_CATALOG_TYPE;
 	memcpy(both, body_sha, NV_SHA256_LEN);
 	if ((rc = nv_catalog_build(&ch, cf, nc, out, len, both + NV_SHA256_LEN)))
@@ -241,49 +256,74 @@ static int nv_canary_catalog(const nv_publisher *pb, const nv_catalog *head, cha
 	return 0;
 }
 
+/* Builds c's catalogs of generation prev_gen + 1 (c zeroed first; free with
+ * nv_push_cats_free even on error), and tells whether their body is the last
+ * one this host published on top of prev_gen: then nothing changed. Both the
+ * push and its dry run decide by this. */
+static int nv_push_catalog(const nv_publisher *pb, nv_push_file *const *files, size_t n,
+			   uint64_t prev_gen, nv_push_cats *c)
+{
+	char last_hex[NV_SHA256_HEX];
+	unsigned char body_sha[NV_SHA256_LEN];
+	uint64_t last_gen = 0;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	memcpy(c->head.vault_id, nv_vault_descriptor(pb->v)->vault_id, NV_VAULT_ID_HEX);
+	c->head.generation = prev_gen + 1;
+	if ((rc = nv_catalog_build(&c->head, files, n, &c->cat, &c->clen, body_sha)))
+		return rc;
+	if (pb->canary) {
+		c->cf = nv_canary_files(pb->canary, &c->nc);
+		if ((rc = nv_canary_catalog(&c->head, c->cf, c->nc, &c->ccat, &c->cclen,
+					    body_sha)))
+			return rc;
+	}
+	nv_hex(c->body_hex, body_sha, NV_SHA256_LEN);
+	nv_push_last_get(pb->ps, &last_gen, last_hex);
+	c->same = prev_gen && last_gen == prev_gen && strcmp(last_hex, c->body_hex) == 0;
+	return 0;
+}
+
+int nv_push_would_publish(const nv_publisher *pb, nv_push_file *const *files, size_t n,
+			  uint64_t prev_gen, int *publish)
+{
+	nv_push_cats c;
+	int rc = nv_push_catalog(pb, files, n, prev_gen, &c);
+
+	nv_push_cats_free(&c);
+	*publish = !c.same;
+	return rc;
+}
+
 int nv_push_publish(const nv_publisher *pb, nv_push_file *const *files, size_t n,
 		    uint64_t prev_gen, const unsigned char prev_sha[NV_SHA256_LEN], uint64_t *gen,
 		    int *published)
 {
-	nv_catalog head;
+	nv_push_cats c;
 	nv_manifest m;
-	char *cat = NULL, *catname = NULL, body_hex[NV_SHA256_HEX], last_hex[NV_SHA256_HEX];
-	char *ccat = NULL, *cname = NULL;
-	unsigned char body_sha[NV_SHA256_LEN];
-	nv_push_file *const *cf = NULL;
-	size_t clen = 0, cclen = 0, nc = 0;
-	uint64_t last_gen = 0;
+	char *catname = NULL, *cname = NULL;
 	int rc;
 
 	*gen = prev_gen;
 	*published = 0;
 	memset(&m, 0, sizeof(m));
-	memset(&head, 0, sizeof(head));
-	memcpy(head.vault_id, nv_vault_descriptor(pb->v)->vault_id, NV_VAULT_ID_HEX);
-	head.generation = prev_gen + 1;
-	if ((rc = nv_catalog_build(&head, files, n, &cat, &clen, body_sha)))
-		return rc;
-	if (pb->canary) {
-		cf = nv_canary_files(pb->canary, &nc);
-		if ((rc = nv_canary_catalog(pb, &head, &ccat, &cclen, body_sha)))
-			goto out;
-	}
-	nv_hex(body_hex, body_sha, sizeof(body_sha));
-	nv_push_last_get(pb->ps, &last_gen, last_hex);
-	if (prev_gen && last_gen == prev_gen && strcmp(last_hex, body_hex) == 0) {
+	if ((rc = nv_push_catalog(pb, files, n, prev_gen, &c)))
+		goto out;
+	if (c.same) {
 		/* nothing changed: no new generation, only a fresh heartbeat */
 		rc = nv_push_heartbeat(pb, prev_gen, prev_sha);
 		if (!rc)
 			rc = nv_drv_flush(pb->s);
 		goto out;
 	}
-	if ((rc = nv_manifest_objects(&m, files, n, cf, nc)) ||
-	    (rc = nv_put_object_buf(pb, (unsigned char *)cat, clen, &m.objs[m.n])))
+	if ((rc = nv_manifest_objects(&m, files, n, c.cf, c.nc)) ||
+	    (rc = nv_put_object_buf(pb, (unsigned char *)c.cat, c.clen, &m.objs[m.n])))
 		goto out;
 	m.catalog = catname = m.objs[m.n].name;
 	m.n++;
 	if (pb->canary) {
-		if ((rc = nv_canary_put_catalog(pb->canary, ccat, cclen, &m.objs[m.n])))
+		if ((rc = nv_canary_put_catalog(pb->canary, c.ccat, c.cclen, &m.objs[m.n])))
 			goto out;
 		m.canary = cname = m.objs[m.n].name;
 		m.n++;
@@ -291,8 +331,8 @@ int nv_push_publish(const nv_publisher *pb, nv_push_file *const *files, size_t n
 	/* every object durable before anything names it */
 	if ((rc = nv_drv_flush(pb->s)))
 		goto out;
-	memcpy(m.vault_id, head.vault_id, NV_VAULT_ID_HEX);
-	m.generation = head.generation;
+	memcpy(m.vault_id, c.head.vault_id, NV_VAULT_ID_HEX);
+	m.generation = c.head.generation;
 	nv_time_format(m.time, time(NULL));
 	if (prev_gen)
 		nv_hex(m.previous, prev_sha, NV_SHA256_LEN);
@@ -300,15 +340,14 @@ int nv_push_publish(const nv_publisher *pb, nv_push_file *const *files, size_t n
 		goto out;
 	*gen = m.generation;
 	*published = 1;
-	nv_vault_set_seen(head.vault_id, m.generation);
-	nv_push_last_set(pb->ps, m.generation, body_hex);
+	nv_vault_set_seen(c.head.vault_id, m.generation);
+	nv_push_last_set(pb->ps, m.generation, c.body_hex);
 	/* the landed objects are now named by a published manifest */
 	nv_push_landed_reset(pb->ps);
 out:
 	free(catname);
 	free(cname);
 	free(m.objs);
-	free(cat);
-	free(ccat);
+	nv_push_cats_free(&c);
 	return rc;
 }

@@ -1,5 +1,5 @@
 /* push_state.h: what the pushing host keeps for one vault (docs/FORMAT.md 4):
- * the push lock, K_id, the plaintext cache, the objects landed but not yet
+ * K_id, the plaintext cache, the objects landed but not yet
  * published, the pending manifest and the last catalog body published.
  * Called by vault_push.c, push_publish.c, canary_push.c and vault.c (init);
  * calls none of them. */
@@ -24,12 +24,13 @@ typedef struct nv_push_file {
 /* Keeps K_id for vault_id on this host (init). */
 int nv_push_kid_save(const char *vault_id, const unsigned char kid[NV_KID_LEN]);
 
-/* Takes the push lock of vault_id (NV_EEXISTS when another push holds it;
- * where names the vault in that message), loads K_id (NV_EINVAL when this host
- * has none), the cache and the landed objects, and opens landed.tsv for
- * appending. *out to nv_push_state_close. */
-int nv_push_state_open(nv_push_state **out, const char *vault_id, const char *where);
-/* Accepts NULL. Wipes K_id, releases the lock. */
+/* Loads K_id (NV_EINVAL when this host has none), the cache and the landed
+ * objects, and opens landed.tsv for appending, unless readonly (a dry run:
+ * objects added are then kept in memory only). The caller holds the push lock
+ * (push/<vault_id>/lock, taken with the vault's lock and lease by
+ * vault_push.c), except for a dry run. *out to nv_push_state_close. */
+int nv_push_state_open(nv_push_state **out, const char *vault_id, int readonly);
+/* Accepts NULL. Wipes K_id. */
 void nv_push_state_close(nv_push_state *s);
 
 /* This vault's K_id (for keys derived from it: canary.h). */
@@ -48,6 +49,10 @@ int nv_push_cache_save(nv_push_state *s, nv_push_file *const *files, size_t n);
 /* Objects uploaded by this push or an interrupted one of this host, by id.
  * Not thread-safe: the caller serialises these three. */
 const nv_obj_rec *nv_push_landed_find(const nv_push_state *s, const char *id);
+/* A dry run's stand-in for the name of an object it would upload (recorded
+ * in memory only): no object name starts with '(' (format.h), so a later file
+ * with the same contents finds it "already stored" as it would in a real push. */
+#define NV_PUSH_DRY_NAME "(would be uploaded)"
 /* Records rec (in memory and appended to landed.tsv: a killed push loses none). */
 int nv_push_landed_add(nv_push_state *s, const char *id, const nv_obj_rec *rec);
 /* A manifest naming them was published: landed.tsv starts over. */

@@ -23,6 +23,9 @@ typedef struct nv_replicate_opts {
 	unsigned retries;
 	nv_rverify verify;
 	long long wait_lock_ms;     /* --wait-lock */
+	int dry_run;                /* say what would be copied and published; write
+				     * nothing (no lock, no lease; the caller also sets
+				     * util/state.h's nv_state_readonly) */
 } nv_replicate_opts;
 
 typedef struct nv_replicate_stats {
@@ -31,6 +34,8 @@ typedef struct nv_replicate_stats {
 	uint64_t copied, copied_bytes, present, repaired;
 	uint64_t generations;       /* manifests published at the destination */
 	int heartbeat;              /* 1: the destination's heartbeat was replaced */
+	/* (a dry run: copied, copied_bytes, generations and heartbeat are what
+	 * would be; repaired counts objects that would be replaced) */
 	uint64_t failed, differ;
 	double seconds;
 } nv_replicate_stats;

@@ -1,5 +1,5 @@
 /* sample.c: the seeded sample (sample.h; the rule is docs/FORMAT.md section
- * 11). Pure arithmetic over the items it is given: no store, no clock but
+ * 12). Pure arithmetic over the items it is given: no store, no clock but
  * nv_sample_today. Called by vault_verify.c and drill. */
 #include "sample.h"
 #include "util/error.h"

@@ -2,7 +2,7 @@
  * items of a list one run checks, decided from the seed and each item's
  * identity alone, so that any host and any later version picks the same ones
  * and consecutive seeds rotate through the whole list (docs/FORMAT.md section
- * 11 is the rule, with test vectors). Called by vault_verify.c and drill. */
+ * 12 is the rule, with test vectors). Called by vault_verify.c and drill. */
 #ifndef NV_SAMPLE_H
 #define NV_SAMPLE_H
 
@@ -23,7 +23,7 @@ typedef struct nv_sample_spec {
 	nv_sample_kind kind;
 	uint32_t num, den;  /* FRACTION: num/den in lowest terms, 0 < num < den */
 	uint64_t count;     /* COUNT: at least 1 */
-	uint64_t seed;      /* the run's window (FORMAT.md 11); default nv_sample_today() */
+	uint64_t seed;      /* the run's window (FORMAT.md 12); default nv_sample_today() */
 	char text[24];      /* the --sample value as given, for summaries */
 } nv_sample_spec;
 

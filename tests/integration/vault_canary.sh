@@ -61,6 +61,22 @@ expect_exit 0 "drill-key list" "$NAVETTE" drill-key list "$V"
 check "...prints the drill recipient" test "$(cat "$NV_TMP/out")" = "$(cat "$K/drill.pub")"
 cp "$V/navette-drill.json" "$NV_TMP/drill-1.json"; cp "$V/navette-drill.json.sig" "$NV_TMP/drill-1.json.sig"
 
+# A dry run with a drill recipient: the canaries counted, nothing generated
+# into the state, nothing stored (snapshot as in dry_run.sh).
+snapshot() {
+	(cd "$1" && find . -printf '%p %y %m %s %T@\n' | LC_ALL=C sort &&
+		find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum)
+}
+before() { snapshot "$V" >"$NV_TMP/before.vault"; snapshot "$NAVETTE_STATE_DIR" >"$NV_TMP/before.state"; }
+unchanged() { snapshot "$1" | cmp -s - "$NV_TMP/before.$2"; }
+before
+expect_exit 0 "push --dry-run with a drill recipient" "$NAVETTE" push "$D" "$V" "${S[@]}" --dry-run
+expect_err "dry run: would publish generation 2: 3 files, 0 read, 0 to upload .*; 3 canary files \(3 to store\)$" \
+	"...would publish generation 2 with 3 canary files to store"
+check "...no canary generated into the state" test ! -e "$NAVETTE_STATE_DIR/push/$vid/canary"
+check "...the state directory unchanged" unchanged "$NAVETTE_STATE_DIR" state
+check "...the vault unchanged" unchanged "$V" vault
+
 expect_exit 0 "push an unchanged tree with a drill recipient" "$NAVETTE" push "$D" "$V" "${S[@]}"
 expect_err "published generation 2: 3 files, 0 read, 0 uploaded .*; 3 canary files \(3 stored now\)" \
 	"...publishes generation 2 with 3 canary files"
@@ -142,6 +158,12 @@ expect_err "published generation 3: 4 files, 1 read, 1 uploaded" "...it is uploa
 expect_exit 0 "unchanged again: nothing published" "$NAVETTE" push "$D" "$V" "${S[@]}"
 expect_err "no change, refreshed the heartbeat of generation 3: .*3 canary files \(0 stored now\)" \
 	"...canaries reused"
+before
+expect_exit 0 "unchanged: a dry run" "$NAVETTE" push "$D" "$V" "${S[@]}" --dry-run
+expect_err "dry run: no change, would refresh the heartbeat of generation 3: .*3 canary files \(0 to store\)$" \
+	"...would publish nothing: the canary catalog is the one published"
+check "...the state directory unchanged" unchanged "$NAVETTE_STATE_DIR" state
+check "...the vault unchanged" unchanged "$V" vault
 check "the descriptor did not change" cmp -s "$V/navette-vault.json" "$NV_TMP/descriptor"
 
 # ---- tampering ----

@@ -3,6 +3,7 @@
 # of runs (navette(1), SAMPLING), the summary says the share, and a damaged
 # object is found by the run whose share holds it.
 . "$NV_SRCDIR/tests/lib/common.sh"
+jqt() { jq -e "$@" >/dev/null; }   # a jq test, its value unprinted
 . "$NV_SRCDIR/tests/lib/vault.sh"
 command -v jq >/dev/null || nv_need "jq"
 
@@ -45,7 +46,7 @@ check "a shifted seed reads others" sh -c '! cmp -s "$1/read.1000" "$1/read.1001
 
 n=$(wc -l <"$NV_TMP/read.1001")
 check "JSON summary: the share, the seed, the counts and the runs to cover" \
-	jq -se --argjson n "$n" --argjson t "$total" 'map(select(.event == "summary"))[0] |
+	jqt -s --argjson n "$n" --argjson t "$total" 'map(select(.event == "summary"))[0] |
 		.sample == "1/4" and .seed == 1001 and .sampled_objects == $n and
 		.sample_of == $t and .runs_to_cover == 4 and .files == $n and
 		(.coverage - ($n / $t) | fabs) < 0.001 and .sample_of_bytes > .sampled_bytes' "$NV_TMP/log.1001"
@@ -69,7 +70,7 @@ expect_err "mismatch $bad" "the damaged object named"
 
 # count: 10 objects a run, ceil(41/10) = 5 runs
 expect_exit 0 "--sample 10" "$NAVETTE" verify --level hash --sample 10 --seed 0 "$V" --log-json
-check "--sample 10: 5 runs to cover" jq -se 'map(select(.event == "summary"))[0] | .runs_to_cover == 5 and .sampled_objects >= 10' "$NV_TMP/err"
+check "--sample 10: 5 runs to cover" jqt -s 'map(select(.event == "summary"))[0] | .runs_to_cover == 5 and .sampled_objects >= 10' "$NV_TMP/err"
 
 # the default seed is the day number, printed
 expect_exit 0 "--sample without --seed" "$NAVETTE" verify --level hash --sample 50% "$V"

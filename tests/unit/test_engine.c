@@ -100,21 +100,34 @@ static void test_delete_in_batches(void **state)
 	assert_int_equal(nv_fake_keys(x->dst, ""), 5);
 }
 
-static void test_no_delete_after_failed_copy(void **state)
+/* Three files to copy and one to delete, one worker (the fault's count is
+ * then f00's), the fault set: the run's exit code. */
+static int fx_sync_delete_one(fx *x, const char *fault)
 {
-	fx *x = *state;
-
 	fx_put_files(x->src, "f", 3);
 	nv_fake_put_str(x->dst, "extra", "only here");
 	x->o.delete_extra = 1;
 	x->o.transfers = 1;
-	x->o.retries = 0;
-	nv_fault_set("write_commit@1=io");
-	assert_int_equal(fx_run(x), 3);
-	assert_int_equal(x->st.failed, 1);
-	assert_int_equal(x->st.copied, 2);
-	assert_int_equal(fx_removals(x->dst), 0);
+	nv_fault_set(fault);
+	return fx_run(x);
+}
+
+/* After fx_sync_delete_one: copied and failed as given, nothing deleted. */
+static void fx_kept_extra(fx *x, uint64_t copied, uint64_t failed)
+{
+	assert_int_equal(x->st.copied, copied);
+	assert_int_equal(x->st.failed, failed);
+	assert_int_equal(nv_fake_key_calls(x->dst, NV_FAKE_REMOVE, "extra"), 0);
 	assert_int_equal(nv_fake_keys(x->dst, "extra"), 1);
+}
+
+static void test_no_delete_after_failed_copy(void **state)
+{
+	fx *x = *state;
+
+	x->o.retries = 0;
+	assert_int_equal(fx_sync_delete_one(x, "write_commit@1=io"), 3);
+	fx_kept_extra(x, 2, 1);
 	assert_int_equal(nv_fake_keys(x->dst, "f"), 2);
 }
 
@@ -142,6 +155,56 @@ static void test_never_deletes_on_disorder(void **state)
 	assert_int_equal(nv_fake_key_calls(x->dst, NV_FAKE_REMOVE, "x"), 1);
 	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_REMOVE, ""), 1);
 	assert_int_equal(nv_fake_keys(x->dst, ""), 3);
+}
+
+/* Every copy is hashed in the pass that sends it (one read of the source), its
+ * stored size confirmed, and nothing read back unless asked. */
+static void test_every_copy_hashed_once(void **state)
+{
+	fx *x = *state;
+
+	fx_put_files(x->src, "f", 5);
+	assert_int_equal(fx_run(x), 0);
+	assert_int_equal(x->st.copied, 5);
+	assert_int_equal(x->st.hashed, 5);
+	assert_int_equal(x->st.size_confirmed, 5);
+	assert_int_equal(x->st.reread, 0);
+	assert_int_equal(nv_fake_calls(x->src, NV_FAKE_READ, ""), 5);
+	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_READ, ""), 0);
+	/* --verify reread: one read back each, the source still read once */
+	x->o.verify_reread = 1;
+	nv_fake_put_str(x->src, "f02", "new contents of f02");
+	nv_fake_reset_calls(x->src);
+	nv_fake_reset_calls(x->dst);
+	assert_int_equal(fx_run(x), 0);
+	assert_int_equal(x->st.copied, 1);
+	assert_int_equal(x->st.reread, 1);
+	assert_int_equal(nv_fake_calls(x->src, NV_FAKE_READ, ""), 1);
+	assert_int_equal(nv_fake_key_calls(x->dst, NV_FAKE_READ, "f02"), 1);
+	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_READ, ""), 1);
+}
+
+/* A stored copy that reads back other bytes is a verification failure (exit
+ * 1), is removed so the next run copies it again (its size and mtime are the
+ * source's: it would be skipped), and blocks the deletions of sync --delete. */
+static void test_reread_mismatch_removed(void **state)
+{
+	fx *x = *state;
+
+	x->o.verify_reread = 1;
+	/* read 2: the read back of f00 */
+	assert_int_equal(fx_sync_delete_one(x, "read@2=flip"), 1);
+	assert_int_equal(x->st.mismatched, 1);
+	fx_kept_extra(x, 2, 0);
+	assert_int_equal(nv_fake_key_calls(x->dst, NV_FAKE_COMMIT, "f00"), 1); /* not retried */
+	assert_int_equal(nv_fake_keys(x->dst, "f00"), 0);
+	nv_fault_set("");
+	assert_int_equal(fx_run(x), 0);
+	assert_int_equal(x->st.copied, 1);
+	assert_int_equal(x->st.skipped, 2);
+	assert_int_equal(x->st.reread, 1);
+	assert_int_equal(x->st.deleted, 1);
+	fx_assert_same(x->src, x->dst, "f00");
 }
 
 static void test_transient_commit_retried(void **state)
@@ -313,6 +376,8 @@ int main(void)
 		T(test_delete_in_batches),
 		T(test_no_delete_after_failed_copy),
 		T(test_never_deletes_on_disorder),
+		T(test_every_copy_hashed_once),
+		T(test_reread_mismatch_removed),
 		T(test_transient_commit_retried),
 		T(test_persistent_commit_fails_one),
 		T(test_nospc_stops_the_run),

@@ -1,5 +1,5 @@
 /* test_sample.c: unit tests of src/vault/sample.c, the seeded sample of
- * verify --sample (docs/FORMAT.md section 11): the parse, the positions'
+ * verify --sample (docs/FORMAT.md section 12): the parse, the positions'
  * test vectors, reproducibility, and that consecutive seeds read everything. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -70,7 +70,7 @@ static void test_parse(void **state)
 	assert_int_equal(nv_sample_seed_parse(&seed, "7x"), NV_EINVAL);
 }
 
-/* docs/FORMAT.md section 11: the first 4 bytes of SHA-256("navette-sample-v1\0" id). */
+/* docs/FORMAT.md section 12: the first 4 bytes of SHA-256("navette-sample-v1\0" id). */
 static void test_vectors(void **state)
 {
 	size_t len;

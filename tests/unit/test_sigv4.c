@@ -292,7 +292,12 @@ static void test_error_mapping(void **state)
 	assert_non_null(strstr(m, "404: not found (request id R2)"));
 	assert_int_equal(map_error(412, "<Error><Code>PreconditionFailed</Code></Error>", NULL, m,
 				   sizeof(m)), NV_EEXISTS);
+	/* the body was damaged on its way: sent again (it is in memory, whole) */
 	assert_int_equal(map_error(400, "<Error><Code>BadDigest</Code></Error>", NULL, m,
+				   sizeof(m)), NV_ERETRY);
+	assert_int_equal(map_error(400, "<Error><Code>XAmzContentSHA256Mismatch</Code></Error>",
+				   NULL, m, sizeof(m)), NV_ERETRY);
+	assert_int_equal(map_error(400, "<Error><Code>InvalidDigest</Code></Error>", NULL, m,
 				   sizeof(m)), NV_EMISMATCH);
 	assert_int_equal(map_error(503, "<Error><Code>SlowDown</Code></Error>", NULL, m,
 				   sizeof(m)), NV_ERETRY);
