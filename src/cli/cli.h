@@ -9,8 +9,6 @@
 #include "util/exit.h"
 #include "util/metrics.h"
 
-#include <stdio.h>
-
 
 #define NV_CLI_MAX_LIST 32
 
@@ -86,37 +84,9 @@ void nv_cli_metrics_total(nv_cli *c, const char *dest, int code);
  * before any figure); returns code, or 4 when the file could not be written. */
 int nv_cli_metrics_end(nv_cli *c, int code);
 
-/* The command table (cli_commands.c): a command's entry point, how many
- * arguments it takes and which long options it accepts; its usage and help. */
-typedef struct nv_command {
-	const char *name;
-	int (*run)(nv_cli *c);
-	int min_args, max_args;  /* max -1: any */
-	const char *options;     /* long options it accepts, space-separated */
-	const char *usage;
-	const char *help;
-} nv_command;
-/* The command called name, or NULL. */
-const nv_command *nv_command_find(const char *name);
-/* Every command's usage line, the global options and the exit codes. */
-void nv_print_usage(FILE *f);
-/* One command's usage, help and options, on stdout. */
-void nv_print_command_help(const nv_command *c);
-
 /* "90s", "30m", "26h", "7d" (plain number: seconds); -1 if malformed. */
 int nv_parse_duration(const char *s, long long *out);
 
-int nv_cmd_ls(nv_cli *c);
-int nv_cmd_copy(nv_cli *c);  /* copy, sync and check */
-int nv_cmd_keygen(nv_cli *c);
-int nv_cmd_init(nv_cli *c);
-int nv_cmd_push(nv_cli *c);
-int nv_cmd_pull(nv_cli *c);
-int nv_cmd_verify(nv_cli *c);
-int nv_cmd_drill(nv_cli *c);
-int nv_cmd_log(nv_cli *c);
-int nv_cmd_replicate(nv_cli *c);
-int nv_cmd_unlock(nv_cli *c);
-int nv_cmd_drillkey(nv_cli *c);
+/* The commands' entry points are declared in cli_commands.h, beside their table. */
 
 #endif

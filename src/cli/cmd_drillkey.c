@@ -2,6 +2,7 @@
  * recipients of a vault's drill document (vault/canary.h), which the holder
  * of the vault's signing key signs. Called by the dispatcher in cli.c. */
 #include "cli.h"
+#include "cli_commands.h"
 #include "keys.h"
 #include "util/log.h"
 #include "vault/canary.h"
