@@ -29,6 +29,7 @@ enum {
 	OPT_BACKUP_DIR,
 	OPT_BWLIMIT, OPT_MAX_TRANSFER, OPT_METRICS_FILE,
 	OPT_TO, OPT_NO_KEEP, OPT_SAMPLE, OPT_SEED, OPT_REPORT, OPT_REPORT_MD, OPT_HASHES_FROM,
+	OPT_CANARY,
 };
 
 static const struct option nv_long_options[] = {
@@ -85,6 +86,7 @@ static const struct option nv_long_options[] = {
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "report-md", required_argument, NULL, OPT_REPORT_MD },
 	{ "hashes-from", required_argument, NULL, OPT_HASHES_FROM },
+	{ "canary", no_argument, NULL, OPT_CANARY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -263,6 +265,7 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 	case OPT_REPORT: c->report = arg; break;
 	case OPT_REPORT_MD: c->report_md = arg; break;
 	case OPT_HASHES_FROM: c->hashes_from = arg; break;
+	case OPT_CANARY: c->canary = 1; break;
 	case OPT_BWLIMIT:
 		if (nv_bw_table_parse(&c->bw, arg))
 			return nv_usage_error("%s", nv_error_msg());

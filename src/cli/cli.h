@@ -48,6 +48,7 @@ typedef struct nv_cli {
 	int no_keep;           /* --no-keep: stream, write nothing */
 	const char *report;    /* --report FILE: drill (JSON); check, copy, sync (JSON Lines) */
 	const char *report_md; /* --report-md FILE (Markdown) */
+	int canary;            /* drill --canary: the canary files, with a drill key */
 	/* copy, sync, check: what is considered (engine/filter.h), in option order */
 	nv_filter *filter;    /* NULL until a filter option is given */
 	long long min_age_seconds; /* --min-age; -1: not given. --max-age is verify's

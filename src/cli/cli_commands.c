@@ -119,10 +119,11 @@ const nv_command nv_commands[] = {
 	  "consecutive daily runs read every object (navette(1), SAMPLING).\n\n"
 	  NV_HELP_METRICS },
 	{ "drill", nv_cmd_drill, 1, 1,
-	  "identity passphrase-file signing-pubkey to no-keep sample seed report report-md "
+	  "identity passphrase-file signing-pubkey to no-keep sample seed report report-md canary "
 	  "max-age transfers buffer-size retries fsync timeout progress bwlimit metrics-file",
 	  "drill VAULT --identity FILE [--to DIR|--no-keep] [--sample PCT%|N] [--seed S]\n"
-	  "    [--report FILE] [--report-md FILE] [--max-age DURATION]",
+	  "    [--report FILE] [--report-md FILE] [--max-age DURATION]\n"
+	  "  navette drill VAULT --canary --identity DRILL-KEY (see drill-key)",
 	  "A disaster-recovery drill: restore VAULT's newest generation (or a seeded sample\n"
 	  "of its files: always the largest and one per top-level directory) into a scratch\n"
 	  "directory under the state directory, removed afterwards (--to DIR: into DIR,\n"
@@ -131,7 +132,13 @@ const nv_command nv_commands[] = {
 	  "manifest chain checked back to generation 1. Prints files and bytes checked,\n"
 	  "failures, the time to restore (RTO) and the ages of the last push (heartbeat)\n"
 	  "and of the generation (RPO); --report FILE writes them as JSON, --report-md\n"
-	  "FILE as Markdown. Exit 1 on any failure or a heartbeat older than --max-age." },
+	  "FILE as Markdown. Exit 1 on any failure or a heartbeat older than --max-age.\n"
+	  "--canary: a scheduled drill with a drill key: the canary files only, and every\n"
+	  "other object's stored SHA-256 (nothing else decrypted)." },
+	{ "drill-key", nv_cmd_drillkey, 2, 2, "recipient recipients-file signing-key "
+	  "signing-pubkey timeout", "drill-key add|remove|list VAULT [--recipient age1...]",
+	  "List, add or remove the drill recipients of VAULT (its navette-drill.json, signed\n"
+	  "with --signing-key): pushes encrypt the canary files to them as well." },
 	{ "log", nv_cmd_log, 1, 1, "json signing-pubkey timeout", "log VAULT",
 	  "List VAULT's generations: number, time, objects, stored bytes." },
 	{ "replicate", nv_cmd_replicate, 2, 2,

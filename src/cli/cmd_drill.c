@@ -29,11 +29,15 @@ static int nv_drill_options(nv_cli *c, nv_drill_opts *o, nv_drill_report *r)
 {
 	int rc = 0;
 
-	o->mode = c->sample ? NV_DRILL_SAMPLE : NV_DRILL_FULL;
+	o->mode = c->canary ? NV_DRILL_CANARY : c->sample ? NV_DRILL_SAMPLE : NV_DRILL_FULL;
 	o->max_age = r->max_age = c->max_age ? c->max_age_seconds : -1;
 	o->workers = c->eng.transfers;
 	o->buf_size = c->eng.buffer_size;
 	o->retries = c->eng.retries;
+	if (c->canary && c->sample) {
+		rc = nv_error_set(NV_EINVAL, "--canary drills the canary files: not a --sample");
+		goto usage;
+	}
 	if (c->seed && !c->sample) {
 		rc = nv_error_set(NV_EINVAL, "--seed goes with --sample");
 		goto usage;
@@ -202,12 +206,19 @@ static void nv_drill_print(const nv_drill_report *r)
 			      "check every file)", r->sample_arg, (unsigned long long)r->seed,
 			      (unsigned long long)r->seed, (unsigned long long)(r->seed +
 			      (r->sample_runs ? r->sample_runs - 1 : 0)));
-	nv_drill_line(&b, "files", "%llu of %llu %s (%llu in the generation)",
+	nv_drill_line(&b, r->mode == NV_DRILL_CANARY ? "canary files" : "files",
+		      "%llu of %llu %s (%llu in the generation)",
 		      (unsigned long long)r->files_checked, (unsigned long long)r->files_selected,
 		      r->restore_path ? "restored and checked" : "streamed and checked",
 		      (unsigned long long)r->files_total);
 	nv_drill_line(&b, "bytes", "%llu of %llu", (unsigned long long)r->bytes_checked,
 		      (unsigned long long)r->bytes_selected);
+	if (r->mode == NV_DRILL_CANARY)
+		nv_drill_line(&b, "objects", "%llu of the %llu the canary files do not use: stored "
+			      "SHA-256 good (not decrypted); drill document serial %llu",
+			      (unsigned long long)r->objects_hashed,
+			      (unsigned long long)r->objects_other,
+			      (unsigned long long)r->drill_serial);
 	if (r->rto >= 0)
 		nv_drill_line(&b, "RTO", "%.3f s (%.1f MB/s)", r->rto, r->rto > 0 ?
 			      (double)r->bytes_checked / r->rto / 1e6 : 0.0);

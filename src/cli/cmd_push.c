@@ -5,19 +5,21 @@
 #include "util/log.h"
 #include "vault/vault_push.h"
 
+#include <stdio.h>
 #include <string.h>
 
-/* A dry run's summary: what would be uploaded and published. */
-static void nv_push_dry_summary(const nv_push_stats *st, nv_summary *s)
+/* A dry run's summary: what would be uploaded and published; canaries is
+ * the canary files' part of it ("" when the vault has no drill recipient). */
+static void nv_push_dry_summary(const nv_push_stats *st, nv_summary *s, const char *canaries)
 {
 	nv_log_summary(NV_LOG_NOTICE, s, "dry run: %s %llu: %llu files, %llu read, %llu to "
-		       "upload (%.1f MiB), %llu already stored, in %.2f s",
+		       "upload (%.1f MiB), %llu already stored, in %.2f s%s",
 		       st->would_publish ? "would publish generation"
 					 : "no change, would refresh the heartbeat of generation",
 		       (unsigned long long)st->generation, (unsigned long long)st->files,
 		       (unsigned long long)st->hashed, (unsigned long long)st->uploaded,
 		       (double)st->uploaded_bytes / (1 << 20), (unsigned long long)st->reused,
-		       st->seconds);
+		       st->seconds, canaries);
 }
 
 /* The summary, or the error that stopped the push as the summary's message. */
@@ -36,21 +38,29 @@ static void nv_push_summary(const nv_push_stats *st, int dry_run)
 		.n_extra = dry_run ? NV_LF_COUNT(x) : NV_LF_COUNT(x) - 2,
 	};
 
+	char canaries[96] = "";
+
 	if (s.exit_code) {
 		nv_log_summary(NV_LOG_ERROR, &s, "%s", nv_error_msg());
 		return;
 	}
+	/* said only when the vault has drill recipients: otherwise as before */
+	if (st->canaries)
+		snprintf(canaries, sizeof(canaries), "; %llu canary files (%llu %s)",
+			 (unsigned long long)st->canaries,
+			 (unsigned long long)st->canaries_uploaded,
+			 dry_run ? "to store" : "stored now");
 	if (dry_run) {
-		nv_push_dry_summary(st, &s);
+		nv_push_dry_summary(st, &s, canaries);
 		return;
 	}
 	nv_log_summary(NV_LOG_NOTICE, &s, "%s generation %llu: %llu files, %llu read, %llu "
-		       "uploaded (%.1f MiB), %llu already stored, in %.2f s",
+		       "uploaded (%.1f MiB), %llu already stored, in %.2f s%s",
 		       st->published ? "published" : "no change, refreshed the heartbeat of",
 		       (unsigned long long)st->generation, (unsigned long long)st->files,
 		       (unsigned long long)st->hashed, (unsigned long long)st->uploaded,
 		       (double)st->uploaded_bytes / (1 << 20), (unsigned long long)st->reused,
-		       st->seconds);
+		       st->seconds, canaries);
 }
 
 int nv_cmd_push(nv_cli *c)

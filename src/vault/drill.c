@@ -3,6 +3,7 @@
  * the heartbeat (vault_verify.h), each problem kept for the report. Called
  * through drill.h. */
 #include "drill.h"
+#include "canary_drill.h"
 #include "util/log.h"
 #include "vault_pull.h"
 #include "vault_verify.h"
@@ -127,6 +128,26 @@ static int nv_drill_sample(nv_drill_report *r, const nv_catalog *cat,
 	return rc;
 }
 
+/* A canary drill's catalog: the canary catalog, opened with the drill key,
+ * after the drill document was checked. A generation without one is a
+ * failure, not a stop: every object's stored bytes are still checked. cat is
+ * left empty (no vault id) then; NV_EAUTH for a key that opens none. */
+static int nv_drill_canary_plan(nv_drill_run *d, nv_vault *v, const nv_manifest *m,
+				const nv_drill_opts *o, nv_catalog *cat)
+{
+	char key[NV_MANIFEST_NAME_MAX];
+	int rc = nv_canary_check_doc(v, o->id, &d->r->drill_serial);
+
+	if (rc && rc != NV_ENOTFOUND)
+		nv_drill_fail(d, "drill-document", NV_VAULT_DRILL, "%s", nv_error_msg());
+	if ((rc = nv_canary_catalog(v, m, o->id, cat)) && rc != NV_EAUTH) {
+		nv_manifest_name(key, m->generation);
+		nv_drill_fail(d, "canary", m->canary ? m->canary : key, "%s", nv_error_msg());
+		return 0;
+	}
+	return rc;
+}
+
 /* The plan of the mode: which catalog, which of its files. A catalog that
  * cannot be trusted is a failure (the chain and heartbeat are still
  * checked); an identity that opens none stops the drill (NV_EAUTH). *sel is
@@ -137,7 +158,10 @@ static int nv_drill_plan(nv_drill_run *d, nv_vault *v, const nv_manifest *m,
 	nv_drill_report *r = d->r;
 	int rc;
 
-	if ((rc = nv_vault_catalog(v, m, o->id, cat))) {
+	if (o->mode == NV_DRILL_CANARY) {
+		if ((rc = nv_drill_canary_plan(d, v, m, o, cat)) || !cat->vault_id[0])
+			return rc;
+	} else if ((rc = nv_vault_catalog(v, m, o->id, cat))) {
 		if (rc == NV_EAUTH)
 			return rc;
 		nv_drill_fail(d, "catalog", m->catalog, "%s", nv_error_msg());
@@ -152,20 +176,22 @@ static int nv_drill_plan(nv_drill_run *d, nv_vault *v, const nv_manifest *m,
 	case NV_DRILL_SAMPLE:
 		return nv_drill_sample(r, cat, &o->sample, *sel);
 	case NV_DRILL_FULL:
+	case NV_DRILL_CANARY:
 		memset(*sel, 1, cat->n);
 		break;
 	}
 	return 0;
 }
 
-/* The restore (or the stream) of the jobs on the reader pool; the RTO is
- * the time from the drill's start to its end, the target flushed. */
-static int nv_drill_restore(nv_drill_run *d, nv_vault *v, const nv_drill_opts *o,
-			    const nv_vread_job *jobs, size_t n)
+/* Runs jobs on the reader pool in mode, their failures counted in the
+ * report; then the error that stopped the pool, if one did. */
+static int nv_drill_pool(nv_drill_run *d, nv_vault *v, const nv_drill_opts *o,
+			 nv_vread_mode mode, const nv_vread_job *jobs, size_t n,
+			 nv_vread_stats *st)
 {
 	nv_drill_report *r = d->r;
 	nv_vread_opts ro = {
-		.mode = o->target ? NV_VREAD_RESTORE : NV_VREAD_DEEP,
+		.mode = mode,
 		.vault = nv_vault_location(v),
 		.target = o->target,
 		.id = o->id,
@@ -175,21 +201,58 @@ static int nv_drill_restore(nv_drill_run *d, nv_vault *v, const nv_drill_opts *o
 		.note = nv_drill_note,
 		.note_ctx = d,
 	};
+	int rc;
+
+	if ((rc = nv_vread_run(&ro, jobs, n, st)))
+		return rc;
+	r->out.failed += st->out.failed;
+	r->out.differ += st->out.differ;
+	return 0;
+}
+
+static int nv_drill_stopped(nv_drill_report *r, const nv_vread_stats *st)
+{
+	if (!st->out.fatal)
+		return 0;
+	r->out.fatal = st->out.fatal;
+	return nv_error_set(st->out.fatal, "%s", st->fatal_msg);
+}
+
+/* The restore (or the stream) of the jobs on the reader pool; the RTO is
+ * the time from the drill's start to its end, the target flushed. */
+static int nv_drill_restore(nv_drill_run *d, nv_vault *v, const nv_drill_opts *o,
+			    const nv_vread_job *jobs, size_t n)
+{
+	nv_drill_report *r = d->r;
 	nv_vread_stats st;
 	int rc;
 
-	if ((rc = nv_vread_run(&ro, jobs, n, &st)))
+	if ((rc = nv_drill_pool(d, v, o, o->target ? NV_VREAD_RESTORE : NV_VREAD_DEEP, jobs, n,
+				&st)))
 		return rc;
 	r->rto = nv_drill_clock() - o->t0;
 	r->files_checked = st.done;
 	r->bytes_checked = st.bytes;
-	r->out.failed += st.out.failed;
-	r->out.differ += st.out.differ;
-	if (st.out.fatal) {
-		r->out.fatal = st.out.fatal;
-		return nv_error_set(st.out.fatal, "%s", st.fatal_msg);
+	return nv_drill_stopped(r, &st);
+}
+
+/* A canary drill also checks the stored bytes of every object its canary
+ * files do not use, against the signed manifest: it holds no key to them. */
+static int nv_drill_others(nv_drill_run *d, nv_vault *v, const nv_drill_opts *o,
+			   const nv_manifest *m, const nv_catalog *cat)
+{
+	nv_vread_job *jobs = NULL;
+	nv_vread_stats st;
+	size_t n = 0;
+	int rc = nv_canary_others(m, cat, &jobs, &n);
+
+	d->r->objects_other = n;
+	if (!rc && n && !(rc = nv_drill_pool(d, v, o, NV_VREAD_HASH, jobs, n, &st))) {
+		d->r->objects_hashed = st.done;
+		rc = nv_drill_stopped(d->r, &st);
 	}
-	return 0;
+	free(jobs);
+	return rc;
 }
 
 /* The manifests back to generation 1 and the heartbeat, as verify checks
@@ -248,6 +311,8 @@ int nv_vault_drill(nv_vault *v, const nv_manifest *m, const unsigned char sha[NV
 		rc = nv_drill_jobs(&d, m, &cat, sel, &jobs, &n);
 	if (!rc && sel)
 		rc = nv_drill_restore(&d, v, o, jobs, n);
+	if (!rc && m->generation && o->mode == NV_DRILL_CANARY)
+		rc = nv_drill_others(&d, v, o, m, &cat);
 	if (!rc)
 		rc = nv_drill_history(&d, v, m, sha, o);
 	r->out.differ += d.vr.problems - d.vr.failed;

@@ -17,9 +17,8 @@
 typedef enum nv_drill_mode {
 	NV_DRILL_FULL,   /* every file of the generation */
 	NV_DRILL_SAMPLE, /* a seeded sample of the files (sample.h) */
-	/* A canary drill (issue 13) selects the canary catalog's files, opened
-	 * with the drill key, plus a stored-bytes job for every other object:
-	 * its plan goes beside the others in drill.c (nv_drill_plan). */
+	NV_DRILL_CANARY, /* the canary files, opened with a drill key, and the stored
+	                  * bytes of every other object (canary_drill.h, FORMAT.md 2.8) */
 } nv_drill_mode;
 
 typedef struct nv_drill_opts {
@@ -76,6 +75,9 @@ typedef struct nv_drill_report {
 	uint64_t files_selected, bytes_selected; /* what the drill set out to check */
 	uint64_t sample_runs;     /* consecutive seeds from this one that check every file */
 	uint64_t files_checked, bytes_checked;   /* restored (or streamed) and matching */
+	uint64_t drill_serial;    /* canary: the drill document's serial; 0: none */
+	uint64_t objects_other;   /* canary: the objects no canary uses */
+	uint64_t objects_hashed;  /* canary: of those, stored bytes that matched */
 	double rto;               /* seconds from t0 to the last file restored and
 	                           * flushed; < 0: no restore ran */
 	nv_drill_failure *failures; /* the first NV_DRILL_FAILURES_KEPT */

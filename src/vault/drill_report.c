@@ -21,6 +21,7 @@ const char *nv_drill_mode_name(nv_drill_mode m)
 {
 	switch (m) {
 	case NV_DRILL_SAMPLE: return "sample";
+	case NV_DRILL_CANARY: return "canary";
 	case NV_DRILL_FULL: break;
 	}
 	return "full";
@@ -144,6 +145,13 @@ void nv_drill_json(nv_sb *b, const nv_drill_report *r)
 			   r->rto > 0 ? (double)r->bytes_checked / r->rto : 0.0);
 	else
 		nv_sb_add(b, ",\"rto\":null");
+	if (r->mode == NV_DRILL_CANARY)
+		nv_sb_addf(b, ",\"canary\":{\"drill_serial\":%llu,\"other_objects\":%llu,"
+			   "\"other_objects_good\":%llu}", (unsigned long long)r->drill_serial,
+			   (unsigned long long)r->objects_other,
+			   (unsigned long long)r->objects_hashed);
+	else
+		nv_sb_add(b, ",\"canary\":null");
 	nv_js_failures(b, r);
 	nv_sb_add(b, "}\n");
 }
@@ -275,8 +283,15 @@ void nv_drill_markdown(nv_sb *b, const nv_drill_report *r)
 	nv_md_escape(b, r->vault ? r->vault : "");
 	nv_sb_addf(b, " |\n| Vault id | %s |\n", r->vault_id[0] ? r->vault_id : "unknown");
 	nv_md_row(b, "Drill", "%s, from %s to %s (%s)", r->mode == NV_DRILL_SAMPLE ?
-		  "a seeded sample of the files" : "every file of the generation", started,
+		  "a seeded sample of the files" : r->mode == NV_DRILL_CANARY ?
+		  "the canary files, with a drill key" : "every file of the generation", started,
 		  finished, took);
+	if (r->mode == NV_DRILL_CANARY)
+		nv_md_row(b, "Other objects", "%llu of %llu with the stored size and SHA-256 of "
+			  "the signed manifest (not decrypted); drill document serial %llu",
+			  (unsigned long long)r->objects_hashed,
+			  (unsigned long long)r->objects_other,
+			  (unsigned long long)r->drill_serial);
 	if (r->mode == NV_DRILL_SAMPLE) {
 		nv_sb_add(b, "| Sample | ");
 		nv_md_escape(b, r->sample_arg ? r->sample_arg : "");

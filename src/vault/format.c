@@ -8,6 +8,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NV_HEXDIGITS "0123456789abcdef"
@@ -27,6 +28,32 @@ void nv_object_id(char id[NV_OBJECT_ID_HEX], const unsigned char kid[NV_KID_LEN]
 
 	HMAC(EVP_sha256(), kid, NV_KID_LEN, sha, NV_SHA256_LEN, mac, &n);
 	nv_hex(id, mac, NV_SHA256_LEN);
+}
+
+void nv_canary_key(unsigned char out[NV_KID_LEN], const unsigned char kid[NV_KID_LEN],
+		   const char *const *recipients, size_t n)
+{
+	static const char label[] = "navette-canary-v1\n";
+	size_t len = sizeof(label) - 1, off;
+	unsigned int maclen = 0;
+	char *msg;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(recipients[i]) + 1;
+	/* Out of memory leaves a key of zeros, which the pusher refuses. */
+	memset(out, 0, NV_KID_LEN);
+	if (!(msg = malloc(len)))
+		return;
+	memcpy(msg, label, off = sizeof(label) - 1);
+	for (size_t i = 0; i < n; i++) {
+		size_t k = strlen(recipients[i]);
+
+		memcpy(msg + off, recipients[i], k);
+		msg[off + k] = '\n';
+		off += k + 1;
+	}
+	HMAC(EVP_sha256(), kid, NV_KID_LEN, (unsigned char *)msg, len, out, &maclen);
+	free(msg);
 }
 
 int nv_object_prefix(char out[NV_OBJECT_PREFIX_MAX], const char *id)
@@ -154,6 +181,7 @@ int nv_vstate_name(char *out, size_t cap, nv_vstate which, const char *arg)
 		[NV_VSTATE_KID] = "kid",         [NV_VSTATE_CACHE] = "cache.tsv",
 		[NV_VSTATE_LANDED] = "landed.tsv", [NV_VSTATE_PENDING] = "pending",
 		[NV_VSTATE_LAST] = "last",       [NV_VSTATE_LOCK] = "lock",
+		[NV_VSTATE_CANARY] = "canary",
 	};
 	size_t want = which == NV_VSTATE_BOUND ? 64 : NV_VAULT_ID_HEX - 1;
 	int n;
@@ -173,6 +201,9 @@ int nv_vstate_name(char *out, size_t cap, nv_vstate which, const char *arg)
 		break;
 	case NV_VSTATE_BOUND:
 		n = snprintf(out, cap, "bound/%s", arg);
+		break;
+	case NV_VSTATE_DRILL:
+		n = snprintf(out, cap, "pins/%s.drill", arg); /* beside the descriptor's pin */
 		break;
 	default:
 		if ((unsigned)which >= sizeof(push_file) / sizeof(*push_file))

@@ -16,6 +16,8 @@
  * a push signs (ssh/sshsig.h). */
 #define NV_VAULT_DESCRIPTOR "navette-vault.json"
 #define NV_VAULT_HEARTBEAT "heartbeat.json"
+/* The drill document (section 2.8), signed in NV_SSHSIG_NS_DRILL. */
+#define NV_VAULT_DRILL "navette-drill.json"
 #define NV_VAULT_SIG_SUFFIX ".sig"
 #define NV_VAULT_OBJECTS "objects/"     /* listing prefix of every object */
 #define NV_VAULT_MANIFESTS "manifests/" /* listing prefix of the manifests */
@@ -40,6 +42,12 @@ int nv_hex_ok(const char *s, size_t n);
  * catalog is an object like any other: its name comes from here too. */
 void nv_object_id(char id[NV_OBJECT_ID_HEX], const unsigned char kid[NV_KID_LEN],
 		  const unsigned char sha[NV_SHA256_LEN]);
+/* The key of the canary domain (section 2.8): HMAC-SHA256(K_id, "navette-canary-v1\n"
+ * then each drill recipient and "\n", in the drill document's order). Canary ids are
+ * nv_object_id under it: never equal to a real file's id, unlinkable to one without
+ * K_id, and new whenever the drill recipients change. */
+void nv_canary_key(unsigned char out[NV_KID_LEN], const unsigned char kid[NV_KID_LEN],
+		   const char *const *recipients, size_t n);
 /* "objects/ab/<id>.": what every object holding id's contents starts with
  * (names sort by it, so a sorted manifest finds an id by this prefix).
  * NV_EINVAL when id is not 64 lower-case hex digits. */
@@ -82,6 +90,8 @@ typedef enum nv_vstate {
 	NV_VSTATE_PENDING, /* push/<vault_id>/pending    the manifest being published */
 	NV_VSTATE_LAST,    /* push/<vault_id>/last       the last catalog body published */
 	NV_VSTATE_LOCK,    /* push/<vault_id>/lock */
+	NV_VSTATE_CANARY,  /* push/<vault_id>/canary     the canary files push made */
+	NV_VSTATE_DRILL,   /* pins/<vault_id>.drill  the drill document pinned: serial, SHA-256 */
 } nv_vstate;
 
 /* The state file's name relative to the state root. NV_EINVAL when arg is not

@@ -15,27 +15,14 @@ static int nv_put_object_buf(const nv_publisher *pb, const unsigned char *plain,
 			     nv_obj_rec *out)
 {
 	const nv_age_recipient *recips;
-	unsigned char sha[NV_SHA256_LEN], *ct;
-	char id[NV_OBJECT_ID_HEX], name[NV_OBJECT_NAME_MAX];
-	size_t clen, n_recips;
-	int rc;
+	unsigned char sha[NV_SHA256_LEN];
+	char id[NV_OBJECT_ID_HEX];
+	size_t n_recips;
 
 	nv_vault_recipients(pb->v, &recips, &n_recips);
 	nv_sha256_buf(sha, plain, plen);
 	nv_push_object_id(pb->ps, sha, id);
-	if ((rc = nv_object_name_new(name, id)) ||
-	    (rc = nv_age_encrypt_buf(&ct, &clen, plain, plen, recips, n_recips)))
-		return rc;
-	rc = nv_drv_put_buf(pb->s, name, ct, clen, NV_WRITE_EXCLUSIVE);
-	if (!rc) {
-		nv_sha256_buf(out->sha256, ct, clen);
-		out->size = clen;
-		out->name = strdup(name);
-		if (!out->name)
-			rc = nv_error_set(NV_ERR, "out of memory");
-	}
-	free(ct);
-	return rc;
+	return nv_vault_put_object(pb->s, id, plain, plen, recips, n_recips, out);
 }
 
 /* The store holds exactly buf under key, else NV_EEXISTS (exit 4). */
@@ -173,16 +160,21 @@ static int nv_obj_name_cmp(const void *a, const void *b)
 	return strcmp(((const nv_obj_rec *)a)->name, ((const nv_obj_rec *)b)->name);
 }
 
-/* The files' objects, one each even when several files share one, sorted by
- * name, with room for the catalog's after them. m->objs malloc'd. */
-static int nv_manifest_objects(nv_manifest *m, nv_push_file *const *files, size_t n)
+/* The objects of files and of the canary files cf, one each even when several
+ * files share one, sorted by name, with room for the two catalogs' after them.
+ * m->objs malloc'd. */
+static int nv_manifest_objects(nv_manifest *m, nv_push_file *const *files, size_t n,
+			       nv_push_file *const *cf, size_t nc)
 {
 	size_t k = 0;
 
-	if (!(m->objs = calloc(n + 1, sizeof(*m->objs))))
+	if (!(m->objs = calloc(n + nc + 2, sizeof(*m->objs))))
 		return nv_error_set(NV_ERR, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		m->objs[i] = files[i]->obj;
+	for (size_t i = 0; i < nc; i++)
+		m->objs[n + i] = cf[i]->obj;
+	n += nc;
 	qsort(m->objs, n, sizeof(*m->objs), nv_obj_name_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (!k || strcmp(m->objs[k - 1].name, m->objs[i].name) != 0)
@@ -228,40 +220,79 @@ out:
 	return rc;
 }
 
-/* The catalog of generation prev_gen + 1 (head filled, *cat malloc'd), and
- * whether its body is the last one this host published on top of prev_gen:
- * then nothing changed. */
+/* The catalogs of generation prev_gen + 1: the real one and, with canary
+ * files (FORMAT.md 2.8), the canary one. */
+typedef struct nv_push_cats {
+	nv_catalog head;
+	char *cat, *ccat;     /* malloc'd; ccat NULL without canary files */
+	size_t clen, cclen;
+	nv_push_file *const *cf; /* the canary files, cf[0..nc) */
+	size_t nc;
+	char body_hex[NV_SHA256_HEX]; /* what push/<vault_id>/last records */
+	int same;             /* the body is the last one published on top of prev_gen */
+} nv_push_cats;
+
+static void nv_push_cats_free(nv_push_cats *c)
+{
+	free(c->cat);
+	free(c->ccat);
+}
+
+/* The canary catalog of head's generation (FORMAT.md 2.8). body_sha, the
+ * catalog's body hash on entry, becomes the SHA-256 of both bodies' hashes:
+ * a change of the canaries (new drill recipients) is a change too. */
+static int nv_canary_catalog(const nv_catalog *head, nv_push_file *const *cf, size_t nc,
+			     char **out, size_t *len, unsigned char body_sha[NV_SHA256_LEN])
+{
+	nv_catalog ch = *head;
+	unsigned char both[2 * NV_SHA256_LEN];
+	int rc;
+
+	ch.type = NV_CANARY_CATALOG_TYPE;
+	memcpy(both, body_sha, NV_SHA256_LEN);
+	if ((rc = nv_catalog_build(&ch, cf, nc, out, len, both + NV_SHA256_LEN)))
+		return rc;
+	nv_sha256_buf(body_sha, both, sizeof(both));
+	return 0;
+}
+
+/* Builds c's catalogs of generation prev_gen + 1 (c zeroed first; free with
+ * nv_push_cats_free even on error), and tells whether their body is the last
+ * one this host published on top of prev_gen: then nothing changed. Both the
+ * push and its dry run decide by this. */
 static int nv_push_catalog(const nv_publisher *pb, nv_push_file *const *files, size_t n,
-			   uint64_t prev_gen, nv_catalog *head, char **cat, size_t *clen,
-			   char body_hex[NV_SHA256_HEX], int *same)
+			   uint64_t prev_gen, nv_push_cats *c)
 {
 	char last_hex[NV_SHA256_HEX];
 	unsigned char body_sha[NV_SHA256_LEN];
 	uint64_t last_gen = 0;
 	int rc;
 
-	memset(head, 0, sizeof(*head));
-	memcpy(head->vault_id, nv_vault_descriptor(pb->v)->vault_id, NV_VAULT_ID_HEX);
-	head->generation = prev_gen + 1;
-	if ((rc = nv_catalog_build(head, files, n, cat, clen, body_sha)))
+	memset(c, 0, sizeof(*c));
+	memcpy(c->head.vault_id, nv_vault_descriptor(pb->v)->vault_id, NV_VAULT_ID_HEX);
+	c->head.generation = prev_gen + 1;
+	if ((rc = nv_catalog_build(&c->head, files, n, &c->cat, &c->clen, body_sha)))
 		return rc;
-	nv_hex(body_hex, body_sha, NV_SHA256_LEN);
+	if (pb->canary) {
+		c->cf = nv_canary_files(pb->canary, &c->nc);
+		if ((rc = nv_canary_catalog(&c->head, c->cf, c->nc, &c->ccat, &c->cclen,
+					    body_sha)))
+			return rc;
+	}
+	nv_hex(c->body_hex, body_sha, NV_SHA256_LEN);
 	nv_push_last_get(pb->ps, &last_gen, last_hex);
-	*same = prev_gen && last_gen == prev_gen && strcmp(last_hex, body_hex) == 0;
+	c->same = prev_gen && last_gen == prev_gen && strcmp(last_hex, c->body_hex) == 0;
 	return 0;
 }
 
 int nv_push_would_publish(const nv_publisher *pb, nv_push_file *const *files, size_t n,
 			  uint64_t prev_gen, int *publish)
 {
-	nv_catalog head;
-	char *cat = NULL, body_hex[NV_SHA256_HEX];
-	size_t clen = 0;
-	int same = 0, rc = nv_push_catalog(pb, files, n, prev_gen, &head, &cat, &clen, body_hex,
-					   &same);
+	nv_push_cats c;
+	int rc = nv_push_catalog(pb, files, n, prev_gen, &c);
 
-	free(cat);
-	*publish = !same;
+	nv_push_cats_free(&c);
+	*publish = !c.same;
 	return rc;
 }
 
@@ -269,34 +300,39 @@ int nv_push_publish(const nv_publisher *pb, nv_push_file *const *files, size_t n
 		    uint64_t prev_gen, const unsigned char prev_sha[NV_SHA256_LEN], uint64_t *gen,
 		    int *published)
 {
-	nv_catalog head;
+	nv_push_cats c;
 	nv_manifest m;
-	char *cat = NULL, *catname = NULL, body_hex[NV_SHA256_HEX];
-	size_t clen = 0;
-	int rc, same = 0;
+	char *catname = NULL, *cname = NULL;
+	int rc;
 
 	*gen = prev_gen;
 	*published = 0;
 	memset(&m, 0, sizeof(m));
-	if ((rc = nv_push_catalog(pb, files, n, prev_gen, &head, &cat, &clen, body_hex, &same)))
-		return rc;
-	if (same) {
+	if ((rc = nv_push_catalog(pb, files, n, prev_gen, &c)))
+		goto out;
+	if (c.same) {
 		/* nothing changed: no new generation, only a fresh heartbeat */
 		rc = nv_push_heartbeat(pb, prev_gen, prev_sha);
 		if (!rc)
 			rc = nv_drv_flush(pb->s);
 		goto out;
 	}
-	if ((rc = nv_manifest_objects(&m, files, n)) ||
-	    (rc = nv_put_object_buf(pb, (unsigned char *)cat, clen, &m.objs[m.n])))
+	if ((rc = nv_manifest_objects(&m, files, n, c.cf, c.nc)) ||
+	    (rc = nv_put_object_buf(pb, (unsigned char *)c.cat, c.clen, &m.objs[m.n])))
 		goto out;
 	m.catalog = catname = m.objs[m.n].name;
 	m.n++;
+	if (pb->canary) {
+		if ((rc = nv_canary_put_catalog(pb->canary, c.ccat, c.cclen, &m.objs[m.n])))
+			goto out;
+		m.canary = cname = m.objs[m.n].name;
+		m.n++;
+	}
 	/* every object durable before anything names it */
 	if ((rc = nv_drv_flush(pb->s)))
 		goto out;
-	memcpy(m.vault_id, head.vault_id, NV_VAULT_ID_HEX);
-	m.generation = head.generation;
+	memcpy(m.vault_id, c.head.vault_id, NV_VAULT_ID_HEX);
+	m.generation = c.head.generation;
 	nv_time_format(m.time, time(NULL));
 	if (prev_gen)
 		nv_hex(m.previous, prev_sha, NV_SHA256_LEN);
@@ -304,13 +340,14 @@ int nv_push_publish(const nv_publisher *pb, nv_push_file *const *files, size_t n
 		goto out;
 	*gen = m.generation;
 	*published = 1;
-	nv_vault_set_seen(head.vault_id, m.generation);
-	nv_push_last_set(pb->ps, m.generation, body_hex);
+	nv_vault_set_seen(c.head.vault_id, m.generation);
+	nv_push_last_set(pb->ps, m.generation, c.body_hex);
 	/* the landed objects are now named by a published manifest */
 	nv_push_landed_reset(pb->ps);
 out:
 	free(catname);
+	free(cname);
 	free(m.objs);
-	free(cat);
+	nv_push_cats_free(&c);
 	return rc;
 }

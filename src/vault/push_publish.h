@@ -1,10 +1,12 @@
 /* push_publish.h: the end of a push (docs/FORMAT.md 2.6): the catalog object,
  * the manifest that claims the generation, its signature and the heartbeat;
  * and the completion of a generation a killed push left unsigned.
- * Called by vault_push.c; calls push_state.c and vault.c, never vault_push.c. */
+ * Called by vault_push.c; calls push_state.c, canary_push.c and vault.c, never
+ * vault_push.c. */
 #ifndef NV_PUSH_PUBLISH_H
 #define NV_PUSH_PUBLISH_H
 
+#include "canary_push.h"
 #include "push_state.h"
 #include "ssh/sshkey.h"
 #include "vault.h"
@@ -14,6 +16,7 @@ typedef struct nv_publisher {
 	nv_store *s;          /* the vault's store, this thread's connection */
 	const nv_sshkey *sk;  /* the vault's signing key */
 	nv_push_state *ps;
+	const nv_canary_set *canary; /* NULL: no canary files (no drill recipient) */
 } nv_publisher;
 
 /* If the newest manifest is the one this host recorded as pending but is
@@ -22,7 +25,8 @@ typedef struct nv_publisher {
 int nv_push_complete_pending(const nv_publisher *pb);
 
 /* Publishes files[0..n) (sorted by path, none failed) as generation
- * prev_gen + 1, chained to the manifest of prev_gen whose SHA-256 is prev_sha.
+ * prev_gen + 1, chained to the manifest of prev_gen whose SHA-256 is prev_sha;
+ * with pb->canary, also the canary files and their catalog (FORMAT.md 2.8).
  * A tree equal to the last one published only refreshes the heartbeat:
  * *published is then 0 and *gen prev_gen. NV_EEXISTS when another pusher
  * claimed the generation meanwhile. */

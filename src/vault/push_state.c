@@ -83,6 +83,11 @@ static int nv_push_kid_load(nv_push_state *s)
 	return rc;
 }
 
+const unsigned char *nv_push_kid(const nv_push_state *s)
+{
+	return s->kid;
+}
+
 void nv_push_object_id(const nv_push_state *s, const unsigned char sha[NV_SHA256_LEN],
 		       char id[NV_OBJECT_ID_HEX])
 {

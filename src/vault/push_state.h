@@ -1,7 +1,8 @@
 /* push_state.h: what the pushing host keeps for one vault (docs/FORMAT.md 4):
  * K_id, the plaintext cache, the objects landed but not yet
  * published, the pending manifest and the last catalog body published.
- * Called by vault_push.c, push_publish.c and vault.c (init); calls none of them. */
+ * Called by vault_push.c, push_publish.c, canary_push.c and vault.c (init);
+ * calls none of them. */
 #ifndef NV_PUSH_STATE_H
 #define NV_PUSH_STATE_H
 
@@ -32,6 +33,8 @@ int nv_push_state_open(nv_push_state **out, const char *vault_id, int readonly);
 /* Accepts NULL. Wipes K_id. */
 void nv_push_state_close(nv_push_state *s);
 
+/* This vault's K_id (for keys derived from it: canary.h). */
+const unsigned char *nv_push_kid(const nv_push_state *s);
 /* The object id of a plaintext whose SHA-256 is sha, under this vault's K_id. */
 void nv_push_object_id(const nv_push_state *s, const unsigned char sha[NV_SHA256_LEN],
 		       char id[NV_OBJECT_ID_HEX]);
@@ -46,6 +49,10 @@ int nv_push_cache_save(nv_push_state *s, nv_push_file *const *files, size_t n);
 /* Objects uploaded by this push or an interrupted one of this host, by id.
  * Not thread-safe: the caller serialises these three. */
 const nv_obj_rec *nv_push_landed_find(const nv_push_state *s, const char *id);
+/* A dry run's stand-in for the name of an object it would upload (recorded
+ * in memory only): no object name starts with '(' (format.h), so a later file
+ * with the same contents finds it "already stored" as it would in a real push. */
+#define NV_PUSH_DRY_NAME "(would be uploaded)"
 /* Records rec (in memory and appended to landed.tsv: a killed push loses none). */
 int nv_push_landed_add(nv_push_state *s, const char *id, const nv_obj_rec *rec);
 /* A manifest naming them was published: landed.tsv starts over. */

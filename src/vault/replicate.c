@@ -1,10 +1,11 @@
 /* replicate.c: `navette replicate`: verify the source (pin, signatures, hash
  * chain, rollback), compare with what the destination holds (same vault, no
  * fork, not ahead), copy the missing objects on the pool, then publish
- * catalogs, signatures before manifests, the descriptor and the heartbeat
- * last. Called by cmd_replicate.c. */
+ * catalogs, signatures before manifests, the descriptor, the drill document and
+ * the heartbeat last. Called by cmd_replicate.c. */
 #include "replicate.h"
 #include "replicate_int.h"
+#include "canary.h"
 #include "engine/dest_lock.h"
 #include "engine/leftovers.h"
 #include "engine/lister.h"
@@ -25,6 +26,8 @@ typedef struct nv_repl {
 	size_t n;
 	nv_rdoc desc, hb;         /* the source's descriptor and heartbeat (hb may be empty) */
 	nv_heartbeat hb_parsed;
+	nv_rdoc drill;            /* the source's drill document (may be empty) */
+	uint64_t drill_serial;
 	int dst_has_desc;
 	nv_robj *objs;
 	size_t nobjs, ncatalogs;  /* catalogs are the last ncatalogs of objs */
@@ -40,6 +43,7 @@ static void nv_repl_free(nv_repl *r)
 	free(r->g);
 	nv_rdoc_clear(&r->desc);
 	nv_rdoc_clear(&r->hb);
+	nv_rdoc_clear(&r->drill);
 	free(r->objs);
 	nv_drv_close(r->dst);
 	nv_vault_close(r->v);
@@ -70,6 +74,25 @@ static int nv_repl_load_gen(nv_repl *r, nv_rgen *g, const unsigned char prev[NV_
 				    "'previous' is not that manifest's SHA-256)", r->src_loc->text,
 				    key, (unsigned long long)(g->gen - 1));
 	return 0;
+}
+
+/* The drill document (FORMAT.md 2.8) goes with the vault: verified, and held
+ * against this host's pin as every reader does. */
+static int nv_repl_drill_source(nv_repl *r)
+{
+	nv_drill_doc d;
+	int rc = nv_rdoc_fetch(nv_vault_store(r->v), nv_vault_signer(r->v), NV_VAULT_DRILL,
+			       "navette-drill", NV_VAULT_DOC_MAX, &r->drill);
+
+	if (rc == NV_ENOTFOUND) {
+		nv_error_clear();
+		return 0;
+	}
+	if (!rc && !(rc = nv_drill_trust(r->v, r->drill.body, r->drill.body_len, &d))) {
+		r->drill_serial = d.serial;
+		nv_drill_doc_clear(&d);
+	}
+	return rc ? nv_error_wrap(rc, "%s", r->src_loc->text) : 0;
 }
 
 static int nv_repl_source(nv_repl *r)
@@ -109,7 +132,7 @@ static int nv_repl_source(nv_repl *r)
 		if ((rc = nv_repl_load_gen(r, &r->g[i], i ? r->g[i - 1].sha : zero)))
 			return rc;
 	}
-	if ((rc = nv_vault_set_seen(vid, newest)))
+	if ((rc = nv_vault_set_seen(vid, newest)) || (rc = nv_repl_drill_source(r)))
 		return rc;
 	if ((rc = nv_rdoc_fetch(nv_vault_store(r->v), nv_vault_signer(r->v), NV_VAULT_DESCRIPTOR,
 				"navette-vault", NV_VAULT_DOC_MAX, &r->desc)))
@@ -208,7 +231,8 @@ static int nv_robj_cmp(const void *a, const void *b)
 static int nv_is_catalog(const nv_repl *r, const char *name)
 {
 	for (size_t i = 0; i < r->n; i++)
-		if (strcmp(r->g[i].m.catalog, name) == 0)
+		if (strcmp(r->g[i].m.catalog, name) == 0 ||
+		    (r->g[i].m.canary && strcmp(r->g[i].m.canary, name) == 0))
 			return 1;
 	return 0;
 }
@@ -333,6 +357,30 @@ static int nv_repl_hb_newer(nv_repl *r)
 	return newer;
 }
 
+/* The source's drill document, unless the destination holds one of a serial
+ * as high (never one step back). */
+static int nv_repl_drill_publish(nv_repl *r)
+{
+	nv_drill_doc d;
+	nv_rdoc have;
+	int rc, newer = 1;
+
+	if (!r->drill.body)
+		return 0;
+	rc = nv_rdoc_fetch(r->dst, nv_vault_signer(r->v), NV_VAULT_DRILL, "navette-drill",
+			   NV_VAULT_DOC_MAX, &have);
+	if (!rc && nv_drill_doc_parse(&d, (const char *)have.body, have.body_len) == 0) {
+		newer = r->drill_serial > d.serial;
+		nv_drill_doc_clear(&d);
+	} else if (rc && rc != NV_ENOTFOUND) {
+		nv_log(NV_LOG_WARN, "%s: replacing a drill document that does not verify: %s",
+		       r->dst_loc->text, nv_error_msg());
+	}
+	nv_rdoc_clear(&have);
+	nv_error_clear();
+	return newer ? nv_rdoc_publish(r->dst, NV_VAULT_DRILL, &r->drill, 0) : 0;
+}
+
 static int nv_repl_publish(nv_repl *r)
 {
 	char key[NV_MANIFEST_NAME_MAX];
@@ -349,7 +397,8 @@ static int nv_repl_publish(nv_repl *r)
 		r->st->generations++;
 		nv_log_item(NV_LOG_INFO, "published", key, NULL);
 	}
-	if (!r->dst_has_desc && (rc = nv_rdoc_publish(r->dst, NV_VAULT_DESCRIPTOR, &r->desc, 1)))
+	if ((!r->dst_has_desc && (rc = nv_rdoc_publish(r->dst, NV_VAULT_DESCRIPTOR, &r->desc, 1))) ||
+	    (rc = nv_repl_drill_publish(r)))
 		return rc;
 	if (nv_repl_hb_newer(r)) {
 		if ((rc = nv_rdoc_publish(r->dst, NV_VAULT_HEARTBEAT, &r->hb, 0)))

@@ -68,6 +68,18 @@ int nv_vault_check_signature(nv_vault *v, const char *key, const char *ns, const
 	return 0;
 }
 
+int nv_vault_check_signing_key(const nv_vault *v, const nv_sshkey *sk)
+{
+	char *line = NULL;
+	int rc = nv_sshkey_format_public(&line, sk, NULL);
+
+	if (!rc && strcmp(line, v->desc.signing_key) != 0)
+		rc = nv_error_set(NV_EINVAL, "this signing key is not the vault's (the "
+				  "descriptor names %s)", v->desc.signing_key);
+	free(line);
+	return rc;
+}
+
 int nv_vault_put_signature(nv_vault *v, const nv_sshkey *k, const char *key, const char *ns,
 			   const void *buf, size_t len)
 {
@@ -498,21 +510,27 @@ int nv_vault_fetch_object(nv_vault *v, const nv_obj_rec *rec, unsigned char **ou
 int nv_vault_catalog(nv_vault *v, const nv_manifest *m, const nv_age_identity *id,
 		     nv_catalog *out)
 {
-	const nv_obj_rec *rec = nv_manifest_find(m, m->catalog);
+	return nv_vault_catalog_named(v, m, m->catalog, NV_CATALOG_TYPE, id, out);
+}
+
+int nv_vault_catalog_named(nv_vault *v, const nv_manifest *m, const char *name,
+			   const char *type, const nv_age_identity *id, nv_catalog *out)
+{
+	const nv_obj_rec *rec = nv_manifest_find(m, name);
 	unsigned char *ct, *pt;
 	size_t clen, plen;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!rec)
-		return nv_error_set(NV_EMISMATCH, "catalog %s not in the manifest", m->catalog);
+		return nv_error_set(NV_EMISMATCH, "catalog %s not in the manifest", name);
 	if ((rc = nv_vault_fetch_object(v, rec, &ct, &clen)))
 		return rc;
 	rc = nv_age_decrypt_buf(&pt, &plen, ct, clen, id);
 	free(ct);
 	if (rc)
-		return nv_error_wrap(rc, "decrypting the catalog %s", m->catalog);
-	rc = nv_catalog_parse(out, (const char *)pt, plen);
+		return nv_error_wrap(rc, "decrypting the catalog %s", name);
+	rc = nv_catalog_parse_type(out, (const char *)pt, plen, type);
 	OPENSSL_cleanse(pt, plen);
 	free(pt);
 	if (rc)
@@ -523,6 +541,28 @@ int nv_vault_catalog(nv_vault *v, const nv_manifest *m, const nv_age_identity *i
 				    "generation");
 	}
 	return 0;
+}
+
+int nv_vault_put_object(nv_store *s, const char *id, const void *plain, size_t plen,
+			const nv_age_recipient *r, size_t n, nv_obj_rec *out)
+{
+	char name[NV_OBJECT_NAME_MAX];
+	unsigned char *ct;
+	size_t clen;
+	int rc;
+
+	if ((rc = nv_object_name_new(name, id)) ||
+	    (rc = nv_age_encrypt_buf(&ct, &clen, plain, plen, r, n)))
+		return rc;
+	rc = nv_drv_put_buf(s, name, ct, clen, NV_WRITE_EXCLUSIVE);
+	if (!rc) {
+		nv_sha256_buf(out->sha256, ct, clen);
+		out->size = clen;
+		if (!(out->name = strdup(name)))
+			rc = nv_error_set(NV_ERR, "out of memory");
+	}
+	free(ct);
+	return rc;
 }
 
 int nv_vault_heartbeat(nv_vault *v, nv_heartbeat *out)

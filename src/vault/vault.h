@@ -53,6 +53,14 @@ int nv_vault_fetch_object(nv_vault *v, const nv_obj_rec *rec, unsigned char **ou
 /* Fetches, checks, decrypts and parses the catalog of manifest m. */
 int nv_vault_catalog(nv_vault *v, const nv_manifest *m, const nv_age_identity *id,
 		     nv_catalog *out);
+/* The same for the catalog object name of m whose header has this type (the
+ * canary catalog: m->canary, NV_CANARY_CATALOG_TYPE). */
+int nv_vault_catalog_named(nv_vault *v, const nv_manifest *m, const char *name,
+			   const char *type, const nv_age_identity *id, nv_catalog *out);
+/* Encrypts a small plaintext to r[0..n) into a new write-once object of s named
+ * after id (create-if-absent); out gets its name (malloc'd), size and SHA-256. */
+int nv_vault_put_object(nv_store *s, const char *id, const void *plain, size_t plen,
+			const nv_age_recipient *r, size_t n, nv_obj_rec *out);
 /* Verifies the signed heartbeat; NV_ENOTFOUND when there is none. */
 int nv_vault_heartbeat(nv_vault *v, nv_heartbeat *out);
 
@@ -65,6 +73,9 @@ int nv_vault_set_seen(const char *vault_id, uint64_t gen);
 int nv_vault_init(const nv_location *loc, const nv_age_recipient *r, size_t n,
 		  const nv_sshkey *signing_key, char vault_id_out[NV_VAULT_ID_HEX]);
 
+/* NV_EINVAL (naming the vault's key) unless sk is the vault's signing key: a
+ * reader would refuse whatever another key signs. */
+int nv_vault_check_signing_key(const nv_vault *v, const nv_sshkey *sk);
 /* Signs buf (namespace ns) and stores it under key + ".sig". */
 int nv_vault_put_signature(nv_vault *v, const nv_sshkey *k, const char *key, const char *ns,
 			   const void *buf, size_t len);

@@ -290,6 +290,8 @@ int nv_manifest_format(char **out, size_t *len, nv_manifest *m)
 	json_object_set_new(h, "time", json_string(m->time));
 	json_object_set_new(h, "previous", m->previous[0] ? json_string(m->previous) : json_null());
 	json_object_set_new(h, "catalog", json_string(m->catalog));
+	if (m->canary)
+		json_object_set_new(h, "canary", json_string(m->canary));
 	json_object_set_new(h, "objects", json_integer((json_int_t)m->n));
 	json_object_set_new(h, "bytes", json_integer((json_int_t)m->bytes));
 	if ((rc = nv_json_line(out, len, h)))
@@ -359,7 +361,7 @@ static int nv_object_line_fast(const char **p, const char *end, const char **nam
 
 int nv_manifest_parse(nv_manifest *out, const char *buf, size_t len)
 {
-	const char *p = buf, *end = buf + len, *prev, *cat, *tm;
+	const char *p = buf, *end = buf + len, *prev, *cat, *tm, *can;
 	json_t *h = nv_json_take_line(&p, end, "manifest");
 	uint64_t count = 0, bytes = 0, sum = 0;
 	size_t cap;
@@ -371,8 +373,10 @@ int nv_manifest_parse(nv_manifest *out, const char *buf, size_t len)
 	rc = nv_check_head(h, "manifest", "manifest", out->vault_id, &out->generation);
 	prev = json_is_null(json_object_get(h, "previous")) ? "" : nv_jstr(h, "previous");
 	cat = nv_jstr(h, "catalog");
+	can = nv_jstr(h, "canary");
 	tm = nv_jstr(h, "time");
 	if (!rc && (!prev || (*prev && !nv_hex_ok(prev, 64)) || !cat || !tm ||
+		    (json_object_get(h, "canary") && (!can || strcmp(can, cat) == 0)) ||
 		    nv_juint(h, "objects", &count) || nv_juint(h, "bytes", &bytes) ||
 		    (out->generation == 1) != (*prev == '\0') || out->generation == 0 ||
 		    count > len / 40))
@@ -381,9 +385,10 @@ int nv_manifest_parse(nv_manifest *out, const char *buf, size_t len)
 		memcpy(out->previous, prev, strlen(prev) + 1);
 		snprintf(out->time, sizeof(out->time), "%s", tm);
 		out->catalog = strdup(cat);
+		out->canary = can ? strdup(can) : NULL;
 		cap = (size_t)count;
 		out->objs = calloc(cap ? cap : 1, sizeof(*out->objs));
-		if (!out->catalog || !out->objs)
+		if (!out->catalog || !out->objs || (can && !out->canary))
 			rc = nv_error_set(NV_ERR, "out of memory");
 	}
 	json_decref(h);
@@ -431,7 +436,8 @@ int nv_manifest_parse(nv_manifest *out, const char *buf, size_t len)
 		rc = nv_error_set(NV_EMISMATCH, "manifest: %zu objects and %llu bytes listed, "
 				  "header says %llu and %llu", out->n, (unsigned long long)sum,
 				  (unsigned long long)count, (unsigned long long)bytes);
-	if (!rc && !nv_manifest_find(out, out->catalog))
+	if (!rc && (!nv_manifest_find(out, out->catalog) ||
+		    (out->canary && !nv_manifest_find(out, out->canary))))
 		rc = nv_error_set(NV_EMISMATCH, "manifest: its catalog is not among its objects");
 	out->bytes = sum;
 	if (rc)
@@ -445,6 +451,7 @@ void nv_manifest_clear(nv_manifest *m)
 		free(m->objs[i].name);
 	free(m->objs);
 	free(m->catalog);
+	free(m->canary);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -485,7 +492,8 @@ char *nv_catalog_line(const nv_catalog *head, const nv_cat_entry *e)
 	json_t *o = json_object();
 
 	if (!e) {
-		json_object_set_new(o, "type", json_string("catalog"));
+		json_object_set_new(o, "type", json_string(head->type ? head->type :
+							   NV_CATALOG_TYPE));
 		json_object_set_new(o, "version", json_integer(1));
 		json_object_set_new(o, "vault_id", json_string(head->vault_id));
 		json_object_set_new(o, "generation", json_integer((json_int_t)head->generation));
@@ -517,6 +525,11 @@ static int nv_is_parent(const char *a, const char *b)
 
 int nv_catalog_parse(nv_catalog *out, const char *buf, size_t len)
 {
+	return nv_catalog_parse_type(out, buf, len, NV_CATALOG_TYPE);
+}
+
+int nv_catalog_parse_type(nv_catalog *out, const char *buf, size_t len, const char *type)
+{
 	const char *p = buf, *end = buf + len;
 	json_t *h = nv_json_take_line(&p, end, "catalog");
 	size_t cap = 0;
@@ -525,7 +538,7 @@ int nv_catalog_parse(nv_catalog *out, const char *buf, size_t len)
 	memset(out, 0, sizeof(*out));
 	if (!h)
 		return NV_EMISMATCH;
-	rc = nv_check_head(h, "catalog", "catalog", out->vault_id, &out->generation);
+	rc = nv_check_head(h, type, "catalog", out->vault_id, &out->generation);
 	json_decref(h);
 	while (!rc && p < end) {
 		json_t *o = nv_json_take_line(&p, end, "catalog");

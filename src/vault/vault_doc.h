@@ -41,6 +41,7 @@ typedef struct nv_manifest {
 	char time[32];
 	char previous[NV_SHA256_HEX]; /* "" for generation 1 */
 	char *catalog;
+	char *canary;                 /* the canary catalog (section 2.8), or NULL */
 	nv_obj_rec *objs;             /* sorted by name */
 	size_t n;
 	uint64_t bytes;
@@ -49,7 +50,8 @@ typedef struct nv_manifest {
 /* Sorts m->objs by name (refusing duplicates) and writes the JSON Lines. */
 int nv_manifest_format(char **out, size_t *len, nv_manifest *m);
 /* Strict parse: header first, objects sorted and unique, counts and byte total
- * matching, the catalog among the objects. */
+ * matching, the catalog (and the canary catalog, if named) among the objects.
+ * Other header fields are ignored: that is how older readers read newer vaults. */
 int nv_manifest_parse(nv_manifest *out, const char *buf, size_t len);
 void nv_manifest_clear(nv_manifest *m);
 const nv_obj_rec *nv_manifest_find(const nv_manifest *m, const char *name);
@@ -66,7 +68,12 @@ typedef struct nv_cat_entry {
 	char *object;
 } nv_cat_entry;
 
+/* The header's type of the catalog and of the canary catalog (section 2.8). */
+#define NV_CATALOG_TYPE "catalog"
+#define NV_CANARY_CATALOG_TYPE "canary-catalog"
+
 typedef struct nv_catalog {
+	const char *type;  /* writing: NULL for NV_CATALOG_TYPE */
 	char vault_id[NV_VAULT_ID_HEX];
 	uint64_t generation;
 	nv_cat_entry *e;   /* sorted by path */
@@ -78,6 +85,8 @@ char *nv_catalog_line(const nv_catalog *head, const nv_cat_entry *e);
 /* Strict parse: header, paths valid keys, sorted, unique, no file that is also
  * a directory of another path. */
 int nv_catalog_parse(nv_catalog *out, const char *buf, size_t len);
+/* The same for a catalog whose header has this type. */
+int nv_catalog_parse_type(nv_catalog *out, const char *buf, size_t len, const char *type);
 void nv_catalog_clear(nv_catalog *c);
 
 typedef struct nv_heartbeat {

@@ -8,6 +8,7 @@
 #include "engine/lister.h"
 #include "engine/pool.h"
 #include "engine/transfer.h"
+#include "canary_push.h"
 #include "push_publish.h"
 #include "push_state.h"
 #include "util/escape.h"
@@ -28,6 +29,7 @@ typedef struct nv_push {
 	const nv_age_recipient *recips;
 	size_t n_recips;
 	nv_push_state *ps;
+	nv_canary_set *canary; /* NULL: the vault has no drill recipient */
 	nv_manifest prev;      /* the generation this push chains from */
 	nv_pool *pool;
 	pthread_mutex_t mu;    /* ps's landed objects and inflight */
@@ -38,11 +40,6 @@ typedef struct nv_push {
 	_Atomic uint64_t hashed, uploaded, uploaded_bytes, reused;
 	uint64_t unlisted;     /* names the listing skipped as unsafe */
 } nv_push;
-
-/* A dry run's stand-in for the name of an object it would upload: no object
- * name starts with '(' (format.h), so a later file with the same contents
- * finds it "already stored" as it would in a real push. */
-#define NV_PUSH_DRY_NAME "(would be uploaded)"
 
 /* ---- dedup ---- */
 
@@ -433,19 +430,6 @@ out:
 
 /* ---- the whole push ---- */
 
-/* The key must be the vault's own: a reader would reject anything else. */
-static int nv_push_check_key(nv_vault *v, const nv_sshkey *sk)
-{
-	char *line = NULL;
-	int rc = nv_sshkey_format_public(&line, sk, NULL);
-
-	if (!rc && strcmp(line, nv_vault_descriptor(v)->signing_key) != 0)
-		rc = nv_error_set(NV_EINVAL, "this signing key is not the vault's (the "
-				  "descriptor names %s)", nv_vault_descriptor(v)->signing_key);
-	free(line);
-	return rc;
-}
-
 /* The walk feeds the pool; 0 when every file is ready to publish. A file
  * that failed (or differed) fails the push: no generation is published, what
  * landed is kept. out gets the pool's counts. */
@@ -478,6 +462,13 @@ static void nv_push_stats_fill(const nv_push *p, const nv_joblist *jl, nv_push_s
 	st->uploaded = p->uploaded;
 	st->uploaded_bytes = p->uploaded_bytes;
 	st->reused = p->reused;
+	if (p->canary) {
+		size_t nc = 0;
+
+		nv_canary_files(p->canary, &nc);
+		st->canaries = nc;
+		st->canaries_uploaded = nv_canary_uploaded(p->canary);
+	}
 }
 
 /* This host's locks on the vault (its location's and push/<vault_id>/lock,
@@ -511,7 +502,9 @@ static int nv_push_finish(nv_push *p, nv_publisher *pb, nv_joblist *jl, uint64_t
 	if (p->o->dry_run) {
 		st->generation = prev_gen;
 		st->would_publish = 1;
-		if (!p->uploaded &&
+		/* an object to upload, a canary's too, is a new generation; else the
+		 * catalogs (the canary one included) say whether anything changed */
+		if (!p->uploaded && !(p->canary && nv_canary_uploaded(p->canary)) &&
 		    (rc = nv_push_would_publish(pb, jl->j, jl->n, prev_gen, &st->would_publish)))
 			return rc;
 		if (st->would_publish)
@@ -565,7 +558,7 @@ int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,
 		goto out;
 	}
 	nv_vault_recipients(v, &p->recips, &p->n_recips);
-	if ((rc = nv_push_check_key(v, sk)) || (rc = nv_push_lock(p, &lock)) ||
+	if ((rc = nv_vault_check_signing_key(v, sk)) || (rc = nv_push_lock(p, &lock)) ||
 	    (rc = nv_push_state_open(&p->ps, nv_vault_descriptor(v)->vault_id, o->dry_run)) ||
 	    (rc = nv_drv_open(&pb.s, nv_vault_location(v))))
 		goto out;
@@ -576,7 +569,10 @@ int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,
 		nv_leftovers_clean(pb.s, NULL);
 	if ((!o->dry_run && (rc = nv_push_complete_pending(&pb))) ||
 	    (rc = nv_vault_current(v, -1, &p->prev, prev_sha, &prev_gen)) ||
-	    (rc = nv_push_files(p, &jl, &st->out)))
+	    (rc = nv_canary_prepare(&p->canary, v, p->ps, pb.s, src, &p->prev, o->dry_run)))
+		goto out;
+	pb.canary = p->canary;
+	if ((rc = nv_push_files(p, &jl, &st->out)))
 		goto out;
 	rc = nv_push_finish(p, &pb, &jl, prev_gen, prev_sha, lock, st);
 out:
@@ -591,6 +587,7 @@ out:
 		free(jl.j[i]);
 	}
 	free(jl.j);
+	nv_canary_free(p->canary);
 	nv_manifest_clear(&p->prev);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->landed_cv);

@@ -9,6 +9,8 @@
 
 typedef struct nv_push_stats {
 	uint64_t files, hashed, uploaded, uploaded_bytes, reused;
+	uint64_t canaries;     /* canary files of the generation (0: no drill recipient) */
+	uint64_t canaries_uploaded; /* canary objects this push stored (a dry run: would) */
 	uint64_t generation;   /* published, or the current one when nothing changed */
 	int published;         /* a new generation was published */
 	int would_publish;     /* a dry run: one would be (generation is its number) */

@@ -35,7 +35,7 @@ out=$(bash -c '. "$1" && complete -p navette' _ "$comp" 2>&1)
 	not_ok "complete -p navette ($out)"
 
 # What navette's own help says, read here with sed, apart from the completion's reading.
-commands=$("$NAVETTE" --help | sed -n '/^commands:/,/^$/s/^  navette \([a-z]*\).*/\1/p' | sort -u)
+commands=$("$NAVETTE" --help | sed -n '/^commands:/,/^$/s/^  navette \([a-z][a-z-]*\).*/\1/p' | sort -u)
 globals=$("$NAVETTE" --help | sed -n '/^global options:/,/^$/s/^  \(-[a-zA-Z], \)\{0,1\}\(--[a-z-]*\).*/\2/p')
 [ "$(echo $commands | wc -w)" -ge 10 ] && [ "$(echo $globals | wc -w)" -ge 4 ] &&
 	ok "navette --help lists commands and global options" ||

@@ -75,7 +75,7 @@ check "json: restored into a scratch directory, removed" \
 check "the scratch directory is gone" test ! -e "$(j .restore.path)"
 check "nothing left under the state's drill/" test -z "$(ls -A "$NAVETTE_STATE_DIR/drill")"
 check "json: the schema's keys, in order" test "$(j 'keys_unsorted | join(" ")')" = \
-	"format version navette result exit_code error vault vault_id mode started finished duration_seconds restore sample generation heartbeat rpo manifests_verified files bytes rto failures failures_total"
+	"format version navette result exit_code error vault vault_id mode started finished duration_seconds restore sample generation heartbeat rpo manifests_verified files bytes rto canary failures failures_total"
 check "json: format and version" test "$(j '.format, .version' | tr '\n' ' ')" = "navette-drill-report 1 "
 check "json: the nested keys" test "$(jq -c '[(.restore, .generation, .heartbeat, .rpo, .files, .bytes, .rto) | keys_unsorted]' "$R/ok.json")" = \
 	'[["to","path","kept"],["number","time","age_seconds"],["generation","time","age_seconds"],["exceeded","heartbeat_age_seconds","generation_age_seconds","max_age_seconds"],["total","selected","checked"],["total","selected","checked"],["seconds","bytes_per_second"]]'

@@ -26,7 +26,8 @@ else
 	not_ok "make install DESTDIR="; tail -20 "$NV_TMP/install.log"; nv_done; exit 1
 fi
 units="navette-replicate@.service navette-verify@.service navette-alert@.service
-	navette-replicate@.timer navette-verify@.timer navette-drill@.service navette-drill@.timer"
+	navette-replicate@.timer navette-verify@.timer navette-drill@.service navette-drill@.timer
+	navette-canary@.service navette-canary@.timer"
 for u in $units; do
 	check "installed $u" test -f "$unitdir/$u"
 done
@@ -40,7 +41,8 @@ else
 fi
 
 # What the units promise, read from the installed files.
-for u in navette-replicate@.service navette-verify@.service navette-drill@.service; do
+for u in navette-replicate@.service navette-verify@.service navette-drill@.service \
+	navette-canary@.service; do
 	f=$unitdir/$u
 	for line in "User=navette" "NoNewPrivileges=yes" "ProtectSystem=strict" \
 		"ReadWritePaths=%S/navette" "StateDirectory=navette" \
@@ -49,7 +51,7 @@ for u in navette-replicate@.service navette-verify@.service navette-drill@.servi
 		"OnFailure=navette-alert@%n.service"; do
 		grep -qxF "$line" "$f" && ok "$u: $line" || not_ok "$u: $line"
 	done
-	grep -qE "^EnvironmentFile=$NV_SYSCONFDIR/navette/(replicate|verify|drill)-%i\.env$" "$f" &&
+	grep -qE "^EnvironmentFile=$NV_SYSCONFDIR/navette/(replicate|verify|drill|canary)-%i\.env$" "$f" &&
 		ok "$u: its secrets come from an EnvironmentFile named by the instance" ||
 		not_ok "$u: its secrets come from an EnvironmentFile named by the instance"
 	exec_line=$(grep '^ExecStart=' "$f")
@@ -66,6 +68,9 @@ done
 grep -qxF "ExecStart=$NV_BINDIR/navette verify --level hash --max-age 26h \$OPTIONS \${VAULT}" \
 	"$unitdir/navette-verify@.service" && ok "verify: --level hash --max-age 26h" ||
 	not_ok "verify: --level hash --max-age 26h"
+grep -qxF "ExecStart=$NV_BINDIR/navette drill --canary --max-age 26h \$OPTIONS \${VAULT}" \
+	"$unitdir/navette-canary@.service" && ok "canary: drill --canary --max-age 26h" ||
+	not_ok "canary: drill --canary --max-age 26h"
 
 # systemd-analyze verify and security, on the installed files under --root: they
 # resolve ExecStart= programs in the staged tree, and need systemd's own targets
@@ -98,6 +103,7 @@ analyze_verify() {
 for u in navette-replicate@ovh-to-sftp.timer navette-replicate@ovh-to-sftp.service \
 	navette-verify@sftp-archive.timer navette-verify@sftp-archive.service \
 	navette-drill@photos.timer navette-drill@photos.service \
+	navette-canary@sftp-archive.timer navette-canary@sftp-archive.service \
 	navette-alert@navette-replicate@ovh-to-sftp.service.service; do
 	if analyze_verify "$u"; then ok "systemd-analyze verify $u"; else
 		not_ok "systemd-analyze verify $u"; sed 's/^/    /' "$NV_TMP/verify"; fi
@@ -119,6 +125,7 @@ security() {
 		>"$NV_TMP/security" 2>&1
 }
 for s in navette-replicate@x.service navette-verify@x.service navette-drill@x.service \
+	navette-canary@x.service \
 	navette-alert@x.service; do
 	security "$s"; rc=$?
 	level=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' "$NV_TMP/security")
@@ -183,6 +190,18 @@ check "...its JSON report where the unit says, passed" \
 	grep -q '"result":"passed"' "$NV_TMP/S/navette/drill-x.json"
 check "...and its Markdown report" grep -qx "# navette disaster-recovery drill: PASSED" \
 	"$NV_TMP/S/navette/drill-x.md"
+# the canary drill's, with a drill key only, on the replica (the drill document and
+# the canary files came with the replication)
+(export NAVETTE_STATE_DIR="$NV_TMP/pusher"
+ "$NAVETTE" keygen -o "$v/drill.key" >"$v/drill.pub" 2>/dev/null &&
+ "$NAVETTE" drill-key add "$v/src" --recipients-file "$v/drill.pub" --signing-key "$v/push.key" &&
+ "$NAVETTE" push "$v/data" "$v/src" --signing-key "$v/push.key" &&
+ "$NAVETTE" replicate "$v/src" "$v/replica") >"$NV_TMP/vault.log" 2>&1 ||
+	{ cat "$NV_TMP/vault.log"; nv_die "could not add canary files"; }
+printf 'VAULT=backup:%s\nNAVETTE_IDENTITY=%s\n' "$v/replica" "$v/drill.key" >"$NV_TMP/canary-x.env"
+expect_exit 0 "canary unit's command line, with the drill key only" \
+	run_unit navette-canary@.service "$NV_TMP/canary-x.env"
+expect_err "drill of backup:.*: passed: 3 of 3 files checked" "...drills the canary files"
 
 # The dedicated user: systemd-sysusers creates it in the staged tree.
 if [ "$NV_SYSUSERSDIR" = no ]; then
@@ -244,4 +263,6 @@ cron=$(find "$root" -name navette.cron)
 	ok "cron example installed, with the installed program" || not_ok "cron example installed"
 [ -n "$cron" ] && grep -q "^0 .* 1 .* navette .*$NV_BINDIR/navette -q drill --max-age 26h" "$cron" &&
 	ok "cron example: the monthly drill" || not_ok "cron example: the monthly drill"
+grep -q "^30 .* 7 .* navette .*$NV_BINDIR/navette -q drill --canary --max-age 26h" "$cron" &&
+	ok "cron example: the daily canary drill" || not_ok "cron example: the daily canary drill"
 nv_done
