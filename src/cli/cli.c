@@ -29,8 +29,10 @@ typedef struct nv_command {
 #define NV_FILTER_OPTS "exclude include exclude-from files-from min-age max-age"
 /* Options of the commands that move data, for unattended runs. */
 #define NV_MOVE_OPTS " bwlimit max-transfer metrics-file"
+/* Sharded runs (cli_shard.c); push parses them to refuse them. */
+#define NV_SHARD_OPTS " shard shard-count run"
 #define NV_SYNC_OPTS "dry-run checksum transfers buffer-size retries verify progress fsync timeout " \
-	NV_FILTER_OPTS " wait-lock backup-dir" NV_MOVE_OPTS
+	NV_FILTER_OPTS " wait-lock backup-dir" NV_MOVE_OPTS NV_SHARD_OPTS
 #define NV_HELP_MOVE \
 	"\n\nUnattended runs: --bwlimit RATE reads and writes at most RATE bytes/s each\n" \
 	"(10M = 10 MiB/s, 512K, off; one bucket for the whole run), or follows a\n" \
@@ -82,7 +84,7 @@ static const nv_command nv_commands[] = {
 	  "unless --delete-excluded. Locks and filters as for copy."
 	  NV_HELP_MOVE },
 	{ "check", nv_cmd_copy, 2, 2, "size-only transfers buffer-size retries timeout "
-	  "metrics-file progress " NV_FILTER_OPTS, "check SRC DST",
+	  "metrics-file progress " NV_FILTER_OPTS NV_SHARD_OPTS, "check SRC DST",
 	  "Compare SRC and DST by SHA-256 (or --size-only): report files that differ,\n"
 	  "are missing at DST or only at DST. Exit 1 when anything differs. Filters as\n"
 	  "for copy; takes no lock (it writes nothing).\n\n"
@@ -97,13 +99,14 @@ static const nv_command nv_commands[] = {
 	  "Create an encrypted vault at VAULT and pin its id, recipients and signing key\n"
 	  "on this host. Keeps the vault id key K_id in this host's state for push." },
 	{ "push", nv_cmd_push, 2, 2,
-	  "signing-key transfers buffer-size retries fsync timeout progress" NV_MOVE_OPTS,
+	  "signing-key transfers buffer-size retries fsync timeout progress" NV_MOVE_OPTS
+	  NV_SHARD_OPTS,
 	  "push DIR VAULT [--signing-key FILE]",
 	  "Encrypt DIR's files into VAULT as a new signed generation: unchanged files are\n"
 	  "not re-read, equal contents stored once; needs no identity." NV_HELP_MOVE },
 	{ "pull", nv_cmd_pull, 2, -1,
 	  "identity passphrase-file signing-pubkey generation transfers buffer-size retries "
-	  "fsync timeout keep-modes progress" NV_MOVE_OPTS,
+	  "fsync timeout keep-modes progress" NV_MOVE_OPTS NV_SHARD_OPTS,
 	  "pull VAULT DIR [--generation N] [PATH...] --identity FILE",
 	  "Restore VAULT's newest generation (or N) into DIR, all of it or the PATHs given.\n"
 	  "Each object is read once, hashed and decrypted in one pass; a file is renamed\n"
@@ -111,7 +114,7 @@ static const nv_command nv_commands[] = {
 	  "the signed catalog." NV_HELP_MOVE },
 	{ "verify", nv_cmd_verify, 1, 1,
 	  "level max-age identity passphrase-file signing-pubkey signing-pubkeys all transfers "
-	  "timeout metrics-file progress",
+	  "timeout metrics-file progress" NV_SHARD_OPTS,
 	  "verify VAULT [--level list|hash|deep] [--max-age DURATION]\n"
 	  "  navette verify --all PREFIX [--signing-pubkeys FILE] [--level list|hash]",
 	  "Check VAULT: signatures and the hash chain of every manifest, every object of\n"
@@ -123,7 +126,7 @@ static const nv_command nv_commands[] = {
 	  "List VAULT's generations: number, time, objects, stored bytes." },
 	{ "replicate", nv_cmd_replicate, 2, 2,
 	  "signing-pubkey signing-pubkeys all transfers buffer-size retries verify fsync timeout "
-	  "wait-lock progress" NV_MOVE_OPTS,
+	  "wait-lock progress" NV_MOVE_OPTS NV_SHARD_OPTS,
 	  "replicate SRC-VAULT DST-VAULT [--signing-pubkey KEY] [--verify size|reread|hash]\n"
 	  "  navette replicate --all SRC-PREFIX DST-PREFIX [--signing-pubkeys FILE]",
 	  "Copy a vault to another location without any key: the source's descriptor,\n"
@@ -153,6 +156,7 @@ enum {
 	OPT_FILES_FROM, OPT_MIN_AGE, OPT_DELETE_EXCLUDED, OPT_ALLOW_EMPTY_SOURCE, OPT_MAX_DELETE,
 	OPT_BACKUP_DIR,
 	OPT_BWLIMIT, OPT_MAX_TRANSFER, OPT_METRICS_FILE,
+	OPT_SHARD, OPT_SHARD_COUNT, OPT_RUN,
 };
 
 static const struct option nv_long_options[] = {
@@ -202,6 +206,9 @@ static const struct option nv_long_options[] = {
 	{ "bwlimit", required_argument, NULL, OPT_BWLIMIT },
 	{ "max-transfer", required_argument, NULL, OPT_MAX_TRANSFER },
 	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "shard-count", required_argument, NULL, OPT_SHARD_COUNT },
+	{ "run", required_argument, NULL, OPT_RUN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -373,6 +380,11 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 					      "or 7d, not '%s'", arg);
 		break;
 	case OPT_METRICS_FILE: c->metrics_file = arg; break;
+	case OPT_SHARD: c->shard_arg = arg; break;
+	case OPT_SHARD_COUNT:
+		return nv_parse_count("shard-count", arg, NV_SHARD_MAX, &c->shard_count) ?
+		       NV_EXIT_USAGE : 0;
+	case OPT_RUN: c->run = arg; break;
 	case OPT_BWLIMIT:
 		if (nv_bw_table_parse(&c->bw, arg))
 			return nv_usage_error("%s", nv_error_msg());
@@ -609,7 +621,7 @@ static int nv_cli_run(nv_cli *c, int argc, char **argv)
 	 * go through the one bucket and the one cap (driver/driver.c). */
 	nv_bwlimit_set(c->bwlimit ? &c->bw : NULL, NULL);
 	nv_txcap_set(c->max_transfer);
-	if ((rc = nv_cli_metrics_begin(c)))
+	if ((rc = nv_cli_shard(c)) || (rc = nv_cli_metrics_begin(c)))
 		return rc;
 	return nv_cli_metrics_end(c, nv_cli_dispatch(c, cmd, config_path));
 }

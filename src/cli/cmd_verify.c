@@ -151,6 +151,7 @@ int nv_cmd_verify(nv_cli *c)
 	o.workers = c->eng.transfers;
 	o.buf_size = c->eng.buffer_size;
 	o.retries = c->eng.retries;
+	o.shard = c->eng.shard;
 	if (c->all)
 		return nv_verify_all(c, &o);
 	if ((rc = nv_vread_open(&s, c, 0, o.level == NV_VERIFY_DEEP ? NV_VREAD_IDENTITY : 0)))

@@ -58,7 +58,7 @@ static int nv_dest_lock_path(const char *canon, char *path, size_t cap)
 	nv_sha256_buf(sha, canon, strlen(canon));
 	nv_hex(hex, sha, sizeof(sha));
 	snprintf(rel, sizeof(rel), "locks/%.32s.lock", hex);
-	return nv_state_path(path, cap, rel);
+	return nv_state_own_path(path, cap, rel);
 }
 
 static long long nv_now_ms(void)
@@ -72,7 +72,17 @@ static long long nv_now_ms(void)
 int nv_dest_lock_take(nv_dest_lock **out, const nv_location *dst, const char *command,
 		      long long wait_ms)
 {
-	nv_lease_opts lo = { .mode = NV_LEASE_EXCLUSIVE, .command = command };
+	return nv_dest_lock_take_shard(out, dst, command, wait_ms, NULL);
+}
+
+int nv_dest_lock_take_shard(nv_dest_lock **out, const nv_location *dst, const char *command,
+			    long long wait_ms, const nv_shard *shard)
+{
+	/* Shared under the run id; a shard without one (never from the CLI) has
+	 * nothing to share with and holds the destination alone. */
+	int shared = shard && shard->run[0];
+	nv_lease_opts lo = { .mode = shared ? NV_LEASE_SHARED : NV_LEASE_EXCLUSIVE,
+			     .run_id = shared ? shard->run : NULL, .command = command };
 	nv_dest_lock *l = calloc(1, sizeof(*l));
 	char canon[4200], path[4400], holder[4600], when[NV_TIME_LEN];
 	long long t0 = nv_now_ms();
@@ -87,8 +97,9 @@ int nv_dest_lock_take(nv_dest_lock **out, const nv_location *dst, const char *co
 	if ((rc = nv_location_canon(dst, canon, sizeof(canon))) ||
 	    (rc = nv_dest_lock_path(canon, path, sizeof(path))))
 		goto fail;
-	snprintf(holder, sizeof(holder), "navette %s (pid %ld, started %s, writing to %s)",
-		 command, (long)getpid(), when, canon);
+	snprintf(holder, sizeof(holder), "navette %s (pid %ld, started %s, writing to %s%s%s%s%s)",
+		 command, (long)getpid(), when, canon, shard ? ", shard " : "",
+		 shard ? shard->label : "", shard ? " of run " : "", shard ? shard->run : "");
 	if ((rc = nv_state_lock_named(&l->fd, path, dst->text, holder, wait_ms)))
 		goto fail;
 	lo.wait_ms = wait_ms > 0 ? wait_ms - (nv_now_ms() - t0) : 0;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "driver/driver.h"
+#include "shard.h"
 
 typedef struct nv_dest_lock nv_dest_lock;
 
@@ -23,6 +24,12 @@ int nv_location_canon(const nv_location *loc, char *buf, size_t cap);
  * holder. command ("sync", "copy") names this run to others. */
 int nv_dest_lock_take(nv_dest_lock **out, const nv_location *dst, const char *command,
 		      long long wait_ms);
+/* The same for one shard of a sharded run (shard.h; NULL: nv_dest_lock_take):
+ * the local lock is the shard's own (its state folder), the lease is taken in
+ * shared mode under the run id: the shards of one run hold the destination
+ * together, any other run (sharded or not) is refused and refuses them. */
+int nv_dest_lock_take_shard(nv_dest_lock **out, const nv_location *dst, const char *command,
+			    long long wait_ms, const nv_shard *shard);
 /* 1 once the lease could not be renewed: the run must stop writing. */
 int nv_dest_lock_lost(const nv_dest_lock *l);
 /* Releases the lease, then the local lock. Accepts NULL. */

@@ -51,6 +51,7 @@ typedef struct nv_run {
 	uint64_t unlisted;         /* source names skipped as unsafe */
 	uint64_t queued;           /* jobs made by the planner (its thread only) */
 	int noticed;               /* the source listed o->notice_key */
+	int mine;                  /* the key being planned is this shard's */
 	nv_outcome out;            /* what the passes counted (failures, differences, fatal) */
 } nv_run;
 
@@ -394,6 +395,10 @@ static int nv_plan_one(void *ctx, nv_action act, const char *key, const nv_entry
 	r->dst_files += dst != NULL;
 	if (src && o->notice_key && strcmp(key, o->notice_key) == 0)
 		r->noticed = 1;
+	if (!r->mine) { /* another shard's: counted for the guard only */
+		r->ndeletes += act == NV_ACT_DELETE;
+		return 0;
+	}
 	if (o->mode == NV_ENGINE_CHECK) {
 		if (act == NV_ACT_EXTRA) {
 			atomic_fetch_add(&r->extra, 1);
@@ -439,7 +444,8 @@ static int nv_plan_one(void *ctx, nv_action act, const char *key, const nv_entry
 }
 
 /* The planner's callback: nv_plan_one, counted for the progress report (a
- * source file that goes to no worker is done once planned). */
+ * source file that goes to no worker is done once planned; another shard's
+ * file is not this run's to report). */
 static int nv_on_plan(void *ctx, nv_action act, const char *key, const nv_entry *src,
 		      const nv_entry *dst)
 {
@@ -447,10 +453,11 @@ static int nv_on_plan(void *ctx, nv_action act, const char *key, const nv_entry 
 	uint64_t queued = r->queued;
 	int rc;
 
-	if (src)
+	r->mine = nv_shard_mine(r->o->shard, key);
+	if (src && r->mine)
 		nv_progress_known(1, 0);
 	rc = nv_plan_one(ctx, act, key, src, dst);
-	if (src && r->queued == queued)
+	if (src && r->mine && r->queued == queued)
 		nv_progress_done(1, 0);
 	return rc;
 }
@@ -645,7 +652,7 @@ static int nv_engine_prepare(nv_run *r)
 		return rc;
 	if (!o->lock || o->dry_run || o->mode == NV_ENGINE_CHECK)
 		return 0;
-	return nv_dest_lock_take(&r->lock, r->dst_loc, o->lock, o->wait_lock_ms);
+	return nv_dest_lock_take_shard(&r->lock, r->dst_loc, o->lock, o->wait_lock_ms, o->shard);
 }
 
 int nv_engine_run(const nv_location *src, const nv_location *dst, const nv_engine_opts *o,

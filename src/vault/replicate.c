@@ -270,6 +270,8 @@ static int nv_repl_plan(nv_repl *r)
 			more = (rc = nv_sorted_next(l, &e)) == 0;
 		if (!more && rc != NV_EOF)
 			break;
+		if (!nv_shard_mine(r->o->shard, all[i].rec->name))
+			continue; /* another shard's */
 		all[i].act = NV_ROBJ_COPY;
 		if (more && c == 0) {
 			if (e.size != all[i].rec->size)
@@ -374,7 +376,8 @@ static int nv_repl_run(nv_repl *r, nv_dest_lock **lease)
 	if ((rc = nv_repl_dst_descriptor(r)))
 		return rc;
 	/* This host's lock on the destination, then the lease there. */
-	if ((rc = nv_dest_lock_take(lease, r->dst_loc, "replicate", r->o->wait_lock_ms)))
+	if ((rc = nv_dest_lock_take_shard(lease, r->dst_loc, "replicate", r->o->wait_lock_ms,
+					  r->o->shard)))
 		return rc;
 	if ((rc = nv_repl_dst_manifests(r)) || (rc = nv_repl_plan(r)))
 		return rc;
@@ -397,6 +400,8 @@ static int nv_repl_run(nv_repl *r, nv_dest_lock **lease)
 		       "copied", r->dst_loc->text);
 		return 0;
 	}
+	if (r->o->shard) /* publication needs every shard's objects */
+		return nv_drv_flush(r->dst);
 	return nv_repl_publish(r);
 }
 

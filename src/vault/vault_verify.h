@@ -5,6 +5,7 @@
 #ifndef NV_VAULT_VERIFY_H
 #define NV_VAULT_VERIFY_H
 
+#include "engine/shard.h"
 #include "util/exit.h"
 #include "vault.h"
 
@@ -21,6 +22,10 @@ typedef struct nv_verify_opts {
 	unsigned workers;
 	size_t buf_size;
 	unsigned retries;
+	/* --shard: the objects of one shard, keyed by their stored names (every
+	 * level, the catalog too); the signatures, the chain and the heartbeat
+	 * are checked by every shard. NULL: every object. */
+	const nv_shard *shard;
 } nv_verify_opts;
 
 typedef struct nv_verify_report {
