@@ -9,16 +9,12 @@
 # name the shard and the run; push refuses --shard.
 . "$NV_SRCDIR/tests/lib/common.sh"
 . "$NV_SRCDIR/tests/lib/tree.sh"
+. "$NV_SRCDIR/tests/lib/shard.sh"
 export NAVETTE_STATE_DIR="$NV_TMP/state" NAVETTE_LEASE_SETTLE_MS=0
 
 expect_line() {
 	if grep -Fxq -- "$1" "$NV_TMP/err"; then ok "$2"; else
 		not_ok "$2 (no line '$1')"; sed 's/^/    /' "$NV_TMP/err" | head -20; fi
-}
-# same DESCRIPTION A B: two files hold the same lines.
-same() {
-	if diff "$2" "$3" >"$NV_TMP/diff"; then ok "$1"; else
-		not_ok "$1"; head -20 "$NV_TMP/diff" | sed 's/^/    /'; fi
 }
 A="$NV_TMP/awkward"; B="$NV_TMP/small"
 nv_awkward_tree "$A"
@@ -27,37 +23,18 @@ nv_tree_paths "$A" >"$NV_TMP/A.paths"
 nv_tree_paths "$B" >"$NV_TMP/B.paths"
 check "the awkward tree holds 34 files" test "$(wc -l <"$NV_TMP/A.paths")" -eq 34
 
-# shards CMD SRC DST N RUN [OPTIONS...]: shards 0..N-1 of one run, one after
-# the other, each with its log in $NV_TMP/log.K; every exit code in $NV_TMP/rcs.
-shards() {
-	local cmd=$1 src=$2 dst=$3 n=$4 run=$5 k; shift 5
-	: >"$NV_TMP/rcs"; rm -f "$NV_TMP"/log.*
-	for k in $(seq 0 $((n - 1))); do
-		"$NAVETTE" "$cmd" --shard "$k/$n" --run "$run" -v --log-json "$@" "$src" "$dst" \
-			2>"$NV_TMP/log.$k"
-		echo $? >>"$NV_TMP/rcs"
-	done
-}
-# summed FIELD: that field of every shard's summary, added up.
-summed() {
-	local t=0 f
-	for f in "$NV_TMP"/log.*; do t=$((t + $(nv_json_event summary "$1" "$f"))); done
-	echo "$t"
-}
-all_exit() { test "$(sort -u "$NV_TMP/rcs")" = "$1"; }
-
 for T in A B; do
 	src=$([ "$T" = A ] && echo "$A" || echo "$B")
 	for n in 1 3 8; do
 		D="$NV_TMP/dst-$T-$n"
-		shards sync "$src" "$D" "$n" "run-$T-$n"
-		check "$T, $n shards: every shard exits 0" all_exit 0
+		nv_shards sync "$n" "run-$T-$n" "$src" "$D"
+		check "$T, $n shards: every shard exits 0" nv_all_exit 0
 		nv_json_paths copied "$NV_TMP"/log.* >"$NV_TMP/copied"
-		same "$T, $n shards: the copied items are the tree, each once" \
+		nv_same "$T, $n shards: the copied items are the tree, each once" \
 			"$NV_TMP/$T.paths" "$NV_TMP/copied"
 		check "$T, $n shards: the destination is the tree" diff -r "$src" "$D"
 		check "$T, $n shards: the summaries' files add up" \
-			test "$(summed files)" -eq "$(wc -l <"$NV_TMP/$T.paths")"
+			test "$(nv_summed files)" -eq "$(wc -l <"$NV_TMP/$T.paths")"
 		k=$((n - 1))
 		check "$T, $n shards: the summary names shard $k/$n and the run" test \
 			"$(nv_json_event summary shard "$NV_TMP/log.$k") $(nv_json_event summary run "$NV_TMP/log.$k")" \
@@ -65,16 +42,16 @@ for T in A B; do
 		check "$T, $n shards: the start too" test \
 			"$(nv_json_event start shard "$NV_TMP/log.0") $(nv_json_event start run "$NV_TMP/log.0")" \
 			= "0/$n run-$T-$n"
-		shards check "$src" "$D" "$n" "run-$T-$n-check"
-		check "$T, $n shards: check finds no difference in any shard" all_exit 0
+		nv_shards check "$n" "run-$T-$n-check" "$src" "$D"
+		check "$T, $n shards: check finds no difference in any shard" nv_all_exit 0
 		check "$T, $n shards: check's identical files add up" \
-			test "$(summed identical)" -eq "$(wc -l <"$NV_TMP/$T.paths")"
+			test "$(nv_summed identical)" -eq "$(wc -l <"$NV_TMP/$T.paths")"
 	done
 done
-shards sync "$A" "$NV_TMP/dst-A-3" 3 again
-check "a second sharded sync: every shard exits 0" all_exit 0
+nv_shards sync 3 again "$A" "$NV_TMP/dst-A-3"
+check "a second sharded sync: every shard exits 0" nv_all_exit 0
 check "and copies nothing" test -z "$(nv_json_paths copied "$NV_TMP"/log.*)"
-check "its unchanged files add up" test "$(summed unchanged)" -eq 34
+check "its unchanged files add up" test "$(nv_summed unchanged)" -eq 34
 
 # ---- the delete guard, on the whole tree in every shard ----
 S="$NV_TMP/fewer"; D="$NV_TMP/dst-B-3"
@@ -103,10 +80,10 @@ for k in 0 1 2; do
 	expect_line "navette: error: sync --delete refused: $NV_TMP/empty lists no files: all 1000 files at $D would be deleted (a mistyped path or prefix lists as empty); if that is meant, add --allow-empty-source; nothing deleted" \
 		"shard $k/3 names the whole destination"
 done
-shards sync "$S" "$D" 3 g2 --delete --max-delete 60%
-check "--max-delete 60%: every shard deletes" all_exit 0
+nv_shards sync 3 g2 --delete --max-delete 60% "$S" "$D"
+check "--max-delete 60%: every shard deletes" nv_all_exit 0
 nv_json_paths deleted "$NV_TMP"/log.* >"$NV_TMP/deleted"
-same "the shards deleted what the source lacks, each file once" "$NV_TMP/gone" "$NV_TMP/deleted"
+nv_same "the shards deleted what the source lacks, each file once" "$NV_TMP/gone" "$NV_TMP/deleted"
 check "the destination is the source" diff -r "$S" "$D"
 
 # ---- --shard auto: a Slurm job array, a Kubernetes Indexed Job ----
@@ -125,7 +102,7 @@ for id in 1 2 3; do
 		= "$((id - 1))/3 777"
 done
 nv_json_paths copied "$NV_TMP"/log.* >"$NV_TMP/copied"
-same "the array's tasks copied the tree, each file once" "$NV_TMP/A.paths" "$NV_TMP/copied"
+nv_same "the array's tasks copied the tree, each file once" "$NV_TMP/A.paths" "$NV_TMP/copied"
 expect_exit 2 "a sparse array (--array=0,3,5) is refused" slurm 3 3 0 5 1 \
 	"$NAVETTE" sync --shard auto "$A" "$D"
 expect_line "navette: error: --shard auto: a sparse Slurm array (3 tasks, indices 0 to 5) leaves shards without a task: give every index, e.g. --array=0-2" \
@@ -140,7 +117,7 @@ for k in 0 1 2 3; do
 	cp "$NV_TMP/err" "$NV_TMP/log.$k"
 done
 nv_json_paths copied "$NV_TMP"/log.* >"$NV_TMP/copied"
-same "the Indexed Job's pods copied the tree, each file once" "$NV_TMP/A.paths" "$NV_TMP/copied"
+nv_same "the Indexed Job's pods copied the tree, each file once" "$NV_TMP/A.paths" "$NV_TMP/copied"
 expect_exit 0 "the run id from \$JOB_NAME" env JOB_COMPLETION_INDEX=1 JOB_NAME=migrate-7 \
 	"$NAVETTE" check --shard auto --shard-count 4 --log-json "$A" "$D"
 check "is the summary's run" test "$(nv_json_event summary run "$NV_TMP/err")" = migrate-7

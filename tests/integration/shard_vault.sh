@@ -9,13 +9,10 @@
 . "$NV_SRCDIR/tests/lib/common.sh"
 . "$NV_SRCDIR/tests/lib/vault.sh"
 . "$NV_SRCDIR/tests/lib/tree.sh"
+. "$NV_SRCDIR/tests/lib/shard.sh"
 command -v jq >/dev/null || nv_need "jq"
 export NAVETTE_STATE_DIR="$NV_TMP/state" NAVETTE_LEASE_SETTLE_MS=0
 
-same() {
-	if diff "$2" "$3" >"$NV_TMP/diff"; then ok "$1"; else
-		not_ok "$1"; head -20 "$NV_TMP/diff" | sed 's/^/    /'; fi
-}
 hexlines() { python3 -c 'import sys; [print(l.rstrip("\n").encode().hex()) for l in sys.stdin]' | LC_ALL=C sort; }
 
 K="$NV_TMP/keys"; nv_keys "$K" || nv_die "keygen"
@@ -34,55 +31,40 @@ for m in "$V"/manifests/*.json; do tail -n +2 "$m" | jq -r .name; done | sort -u
 nobj=$(wc -l <"$NV_TMP/newest.objects")
 I=(--identity "$K/id.txt")
 
-# shards CMD N RUN ARGS...: shards 0..N-1, logs in $NV_TMP/log.K, exit codes in $NV_TMP/rcs.
-shards() {
-	local cmd=$1 n=$2 run=$3 k; shift 3
-	: >"$NV_TMP/rcs"; rm -f "$NV_TMP"/log.*
-	for k in $(seq 0 $((n - 1))); do
-		"$NAVETTE" "$cmd" --shard "$k/$n" --run "$run" -v --log-json "$@" 2>"$NV_TMP/log.$k"
-		echo $? >>"$NV_TMP/rcs"
-	done
-}
-summed() {
-	local t=0 f
-	for f in "$NV_TMP"/log.*; do t=$((t + $(nv_json_event summary "$1" "$f"))); done
-	echo "$t"
-}
-all_exit() { test "$(sort -u "$NV_TMP/rcs")" = "$1"; }
 
 for n in 1 3 8; do
 	P="$NV_TMP/pull-$n"
-	shards pull "$n" "pull-$n" "$V" "$P" "${I[@]}"
-	check "pull, $n shards: every shard exits 0" all_exit 0
+	nv_shards pull "$n" "pull-$n" "$V" "$P" "${I[@]}"
+	check "pull, $n shards: every shard exits 0" nv_all_exit 0
 	nv_json_paths restored "$NV_TMP"/log.* >"$NV_TMP/restored"
-	same "pull, $n shards: every file restored once" "$NV_TMP/tree.paths" "$NV_TMP/restored"
+	nv_same "pull, $n shards: every file restored once" "$NV_TMP/tree.paths" "$NV_TMP/restored"
 	check "pull, $n shards: the restore is the tree" diff -r "$T" "$P"
 	check "pull, $n shards: the summary names the shard" \
 		test "$(nv_json_event summary shard "$NV_TMP/log.0")" = "0/$n"
 
-	shards verify "$n" "verify-$n" "$V" --level hash
-	check "verify hash, $n shards: every shard exits 0" all_exit 0
+	nv_shards verify "$n" "verify-$n" "$V" --level hash
+	check "verify hash, $n shards: every shard exits 0" nv_all_exit 0
 	nv_json_paths verified "$NV_TMP"/log.* >"$NV_TMP/verified"
-	same "verify hash, $n shards: every object of the newest generation once" \
+	nv_same "verify hash, $n shards: every object of the newest generation once" \
 		"$NV_TMP/newest.objects" "$NV_TMP/verified"
-	shards verify "$n" "deep-$n" "$V" --level deep "${I[@]}"
-	check "verify deep, $n shards: every shard exits 0" all_exit 0
-	check "verify deep, $n shards: the objects found good add up" test "$(summed files)" -eq "$nobj"
-	shards verify "$n" "list-$n" "$V"
-	check "verify list, $n shards: every shard exits 0" all_exit 0
-	check "verify list, $n shards: the objects found good add up" test "$(summed files)" -eq "$nobj"
-	check "verify list, $n shards: so do the older objects" test "$(summed older_objects)" -eq \
+	nv_shards verify "$n" "deep-$n" "$V" --level deep "${I[@]}"
+	check "verify deep, $n shards: every shard exits 0" nv_all_exit 0
+	check "verify deep, $n shards: the objects found good add up" test "$(nv_summed files)" -eq "$nobj"
+	nv_shards verify "$n" "list-$n" "$V"
+	check "verify list, $n shards: every shard exits 0" nv_all_exit 0
+	check "verify list, $n shards: the objects found good add up" test "$(nv_summed files)" -eq "$nobj"
+	check "verify list, $n shards: so do the older objects" test "$(nv_summed older_objects)" -eq \
 		"$(( $(wc -l <"$NV_TMP/all.objects") - nobj ))"
 
 	R="$NV_TMP/replica-$n"
-	shards replicate "$n" "repl-$n" "$V" "$R"
-	check "replicate, $n shards: every shard exits 0" all_exit 0
+	nv_shards replicate "$n" "repl-$n" "$V" "$R"
+	check "replicate, $n shards: every shard exits 0" nv_all_exit 0
 	nv_json_paths replicated "$NV_TMP"/log.* >"$NV_TMP/replicated"
-	same "replicate, $n shards: every object of every generation once" \
+	nv_same "replicate, $n shards: every object of every generation once" \
 		"$NV_TMP/all.objects" "$NV_TMP/replicated"
 	check "replicate, $n shards: nothing published" \
 		test ! -e "$R/manifests" -a ! -e "$R/navette-vault.json" -a ! -e "$R/heartbeat.json"
-	check "replicate, $n shards: no shard published a manifest" test "$(summed manifests_published)" -eq 0
+	check "replicate, $n shards: no shard published a manifest" test "$(nv_summed manifests_published)" -eq 0
 	expect_exit 0 "replicate, $n shards: then an unsharded replicate" "$NAVETTE" replicate --log-json "$V" "$R"
 	check "copies nothing" test "$(nv_json_event summary files "$NV_TMP/err")" -eq 0
 	check "and publishes both generations" test "$(nv_json_event summary manifests_published "$NV_TMP/err")" -eq 2
@@ -94,7 +76,7 @@ grep -q "objects only, nothing published; once every shard of run repl-8 is done
 # ---- a damaged object is reported by its one shard ----
 obj=$(tail -n +2 "$newest" | jq -r .name | grep -v "$(head -n 1 "$newest" | jq -r .catalog)" | head -n 1)
 nv_flip_byte "$V/$obj" 20
-shards verify 3 damaged "$V" --level hash
+nv_shards verify 3 damaged "$V" --level hash
 check "one shard exits 1, two exit 0" test "$(sort "$NV_TMP/rcs" | tr '\n' ' ')" = "0 0 1 "
 check "the damaged object is reported once" test "$(nv_json_paths mismatch "$NV_TMP"/log.*)" = \
 	"$(printf '%s' "$obj" | hexlines)"
