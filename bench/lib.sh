@@ -4,10 +4,10 @@ export LC_ALL=C
 
 declare -a BENCH_CASES=()          # every registered case, in registration order
 declare -a BENCH_DEFAULT_CASES=()  # the cases run when none is named
-declare -A CASE_DATA CASE_TOOLS CASE_DESC CASE_TARGET CASE_RSS CASE_HOOKS CASE_COMMANDS
+declare -A CASE_DATA CASE_TOOLS CASE_DESC CASE_TARGET CASE_RSS CASE_HOOKS CASE_COMMANDS CASE_REF
 
 # bench_case NAME data=A|B|C|R tools="navette ... rclone" [target=R] [rss=MIB]
-#            [hooks=PREFIX] [default=no] desc="...": registers a case.
+#            [hooks=PREFIX] [ref=TOOL] [default=no] desc="...": registers a case.
 # Its functions are named PREFIX_<hook>, PREFIX being case_<NAME with - as _> unless
 # hooks= names a prefix shared by several cases:
 #   PREFIX_<tool> or PREFIX_run TOOL: the timed run; calls bench_run exactly once;
@@ -16,16 +16,20 @@ declare -A CASE_DATA CASE_TOOLS CASE_DESC CASE_TARGET CASE_RSS CASE_HOOKS CASE_C
 #   PREFIX_prepare TOOL (optional): before each run, untimed;
 #   PREFIX_check TOOL (optional): after the first run, untimed: the result is right.
 # They see $SRC (the data set), $RUN (a fresh directory per run) and $STATE (kept
-# across the runs of one tool). target: the throughput ratio over rclone that navette
-# (at equal durability) must reach; rss: the max RSS in MiB it must stay under.
+# across the runs of one tool). ref: the tool the navette rows are compared with
+# (default rclone; the drill cases compare with navette_pull). target: the throughput
+# ratio over the ref that navette (at equal durability) must reach; rss: the max RSS
+# in MiB it must stay under.
 bench_case() {
 	local name=$1 kv default=yes
 	shift
 	CASE_TARGET[$name]=""
 	CASE_RSS[$name]=""
 	CASE_HOOKS[$name]=case_${name//-/_}
+	CASE_REF[$name]=rclone
 	for kv in "$@"; do
 		case $kv in
+		ref=*) CASE_REF[$name]=${kv#ref=} ;;
 		hooks=*) CASE_HOOKS[$name]=${kv#hooks=} ;;
 		data=*) CASE_DATA[$name]=${kv#data=} ;;
 		tools=*) CASE_TOOLS[$name]=${kv#tools=} ;;
@@ -415,7 +419,7 @@ bench_row_skip() { bench_out "| $1 | $2 | - | - | - | - | - | - | - | - | - | $3
 
 bench_row() {
 	local c=$1 tool=$2 f=$BENCH_DIR/work/$1/$2/runs n wall lo hi rss cpu oth thr unit ratio="" verdict=""
-	local rthr srv rsrv="" cratio="" rf=$BENCH_DIR/work/$1/rclone/runs
+	local rthr srv rsrv="" cratio="" ref=${CASE_REF[$1]} rf=$BENCH_DIR/work/$1/${CASE_REF[$1]}/runs
 	n=$(wc -l <"$f")
 	wall=$(bench_stat "$c" "$tool" 1)
 	lo=$(awk '{print $1}' "$f" | sort -g | head -n 1)
@@ -426,9 +430,9 @@ bench_row() {
 	srv=$(awk '{print ($6 == "" ? -1 : $6)}' "$f" | bench_median | xargs printf '%.2f')
 	read -r thr unit < <(bench_throughput "$c" "$wall")
 	if [ "${tool#navette}" != "$tool" ] && [ -s "$rf" ]; then
-		read -r rthr _ < <(bench_throughput "$c" "$(bench_stat "$c" rclone 1)")
+		read -r rthr _ < <(bench_throughput "$c" "$(bench_stat "$c" "$ref" 1)")
 		ratio=$(awk -v a="$thr" -v b="$rthr" 'BEGIN {printf "%.2fx", a / b}')
-		cratio=$(awk -v a="$cpu" -v b="$(bench_stat "$c" rclone 3)" 'BEGIN {printf "%.2fx", b / a}')
+		cratio=$(awk -v a="$cpu" -v b="$(bench_stat "$c" "$ref" 3)" 'BEGIN {printf "%.2fx", b / a}')
 		rsrv=$(awk '{print ($6 == "" ? -1 : $6)}' "$rf" | bench_median)
 	fi
 	if [ "$tool" = navette ]; then
@@ -483,6 +487,10 @@ bench_report_footer() {
 		echo "is the median user+sys of the tool; CPU vs rclone = rclone's CPU s over navette's;"
 		echo "server cores = the case's server's CPU over the run (median); others' cores = CPU"
 		echo "everything else used meanwhile (the server included)."
+		for k in "${!CASE_REF[@]}"; do
+			[ "${CASE_REF[$k]}" = rclone ] || [ -z "${CASE_COMMANDS[$k|navette]:-}" ] ||
+				echo "In $k, \"vs rclone\" and \"CPU vs rclone\" compare with ${CASE_REF[$k]}, not rclone."
+		done
 	} | tee -a "$BENCH_RESULTS"
 	bench_log "appended to $BENCH_RESULTS"
 }

@@ -308,4 +308,7 @@ const nv_driver nv_driver_azure = {
 	.write_abort = nv_az_write_abort,
 	.remove = nv_az_remove,
 	.flush = NULL,
+	/* version 4: no leftovers slots. An interrupted write leaves only
+	 * uncommitted blocks, which no listing shows and the service itself
+	 * discards after 7 days. */
 };

@@ -85,6 +85,8 @@ void nv_az_entry_times(nv_entry *e, const char *meta_mtime, const char *meta_mod
 int nv_az_list_open(struct nv_list **out, struct nv_conn *c, const char *prefix);
 int nv_az_list_next(struct nv_list *it, nv_entry *out);
 void nv_az_list_close(struct nv_list *it);
+/* One List Blobs page's body parsed into it, as a fetch does (for the fuzz test). */
+int nv_az_list_parse(struct nv_list *it, const void *body, size_t len);
 /* azure_read.c */
 int nv_az_stat(struct nv_conn *c, const char *key, nv_entry *out);
 int nv_az_read(struct nv_conn *c, const char *key, uint64_t offset, void *buf, size_t len,

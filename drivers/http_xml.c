@@ -148,10 +148,12 @@ int nv_xml_feed(nv_xml *x, const void *data, size_t len, int final)
 		}
 		if (x->err)
 			return x->err;
-		data = (const char *)data + chunk;
-		len -= (size_t)chunk;
+		/* before the pointer moves: the final call has data NULL, and NULL + 0
+		 * is undefined (clang's UBSan stops there) */
 		if (last)
 			break;
+		data = (const char *)data + chunk;
+		len -= (size_t)chunk;
 	}
 	return 0;
 }

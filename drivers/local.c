@@ -13,9 +13,13 @@
  *   itself are the user's choice and are followed.
  * - Only regular files are objects: directories, devices, fifos and sockets are
  *   skipped by listing and are missing to stat and read.
- * - A write goes to ".navette-tmp.<random>" beside its target, renamed into
- *   place at commit: a reader sees the old file or the whole new one. Listing
- *   skips that prefix; keys whose last component starts with it are refused.
+ * - A write goes to ".navette-tmp.<run id>.<random>" beside its target
+ *   (driver/tmpname.h), renamed into place at commit: a reader sees the old
+ *   file or the whole new one. Listing skips that prefix; keys whose last
+ *   component starts with it are refused. The writer holds a lock on its temp
+ *   file (an open file description lock, which NFS passes to the server) until
+ *   the rename: a clean-up never removes the temp file of a live writer, and
+ *   one that nobody holds is dead (local_leftover.c).
  * - The root may not exist at open: the first write creates it (mkdir -p);
  *   until then stat and read find nothing, remove succeeds, and listing gives
  *   NV_ENOTFOUND (the engine reads a missing destination as an empty one).
@@ -95,6 +99,7 @@ static void local_close(struct nv_conn *c)
 		return;
 	nv_local_read_forget(c);
 	nv_local_wdir_drop(c);
+	nv_walk_seen_free(c->seen);
 	if (c->root >= 0)
 		close(c->root);
 	for (size_t i = 0; i < c->nfs; i++)
@@ -169,4 +174,9 @@ const nv_driver nv_driver_local = {
 	.write_abort = nv_local_write_abort,
 	.remove = nv_local_remove,
 	.flush = local_flush,
+	/* version 4: temp files of interrupted writes, and their writers' locks */
+	.leftovers_open = nv_local_leftovers_open,
+	.leftovers_next = nv_walk_leftovers_next,
+	.leftovers_close = nv_walk_leftovers_close,
+	.leftover_remove = nv_local_leftover_remove,
 };

@@ -1,6 +1,7 @@
 /* local_int.h: the local driver's connection and what its files share.
  * Private to drivers/local*.c. Calls go one way: local.c (table, open, close,
- * flush) -> local_list, local_read, local_write, local_remove -> local_path;
+ * flush) -> local_list, local_read, local_write, local_remove, local_leftover
+ * -> local_path; local_leftover also uses local_list's walk;
  * local_write and local_remove also use local_read's cache, local_write
  * local_remove's pruning. */
 #ifndef NV_LOCAL_INT_H
@@ -12,9 +13,9 @@
 #include <sys/types.h>
 
 #include "driver/driver.h"
+#include "driver/tmpname.h"
 
-#define LOCAL_TMP_PREFIX ".navette-tmp."
-#define LOCAL_TMP_PREFIX_LEN (sizeof(LOCAL_TMP_PREFIX) - 1)
+#define LOCAL_TMP_PREFIX NV_TMP_PREFIX
 
 enum local_fsync { LOCAL_FSYNC_BATCH, LOCAL_FSYNC_EACH, LOCAL_FSYNC_NONE };
 
@@ -39,11 +40,12 @@ struct nv_conn {
 	struct local_wdir *wdir; /* the last directory written to, kept open */
 	char *rd_key;           /* the last key read and its open fd, so streaming */
 	int rd_fd;              /* a big file is not one open per chunk */
+	struct nv_walk_seen *seen; /* temp files the listings skipped (walk.h) */
 };
 
 static inline int local_is_tmp_name(const char *name)
 {
-	return strncmp(name, LOCAL_TMP_PREFIX, LOCAL_TMP_PREFIX_LEN) == 0;
+	return nv_tmp_reserved(name);
 }
 
 static inline const char *local_leaf(const char *key)
@@ -88,8 +90,14 @@ int nv_local_sync_dir(int dir, const char *what);
 int nv_local_lookup_errno(const struct nv_conn *c, int errnum, const char *what,
 			  const char *key);
 
-/* local_list.c: the slot (list_next and list_close are walk.c's). */
+/* local_list.c: the slot (list_next and list_close are walk.c's), and the
+ * same walk over what interrupted writes left (our temp names, nothing else). */
 int nv_local_list_open(struct nv_list **out, struct nv_conn *c, const char *prefix);
+int nv_local_walk_leftovers(struct nv_list **out, struct nv_conn *c);
+
+/* local_leftover.c: the leftovers slots. */
+int nv_local_leftovers_open(struct nv_leftovers **out, struct nv_conn *c);
+int nv_local_leftover_remove(struct nv_conn *c, const nv_leftover *lo, int proven);
 
 /* local_read.c: the slots, and the cached read fd. */
 int nv_local_stat(struct nv_conn *c, const char *key, nv_entry *out);

@@ -1,6 +1,8 @@
 /* local_write.c: the local driver's writes: a temp file beside the target,
  * renamed into place at commit; the directory of the last write kept open.
- * Called by local.c (its table and close) only. */
+ * The writer holds an open-file-description lock on its temp file until it is
+ * renamed or removed, which tells a clean-up (local_leftover.c) that it is
+ * alive. Called by local.c (its table and close) only. */
 #include "local_int.h"
 #include "util/log.h"
 #include "util/times.h"
@@ -29,11 +31,13 @@ struct nv_writer {
 	struct local_wdir *wdir; /* the target's directory; NULL for the root */
 	int dir;                /* its fd (c->root when wdir is NULL) */
 	int fd;                 /* the temp file, -1 once closed */
+	int lockfd;             /* a duplicate keeping its lock past close(fd), or -1 */
+	int locked;             /* fd holds the lock (the file system has locks) */
 	int created;            /* directories made for this write: pruned on abort */
 	int failed;             /* a write failed: commit must not publish */
 	char *key;
 	const char *leaf;       /* last component, inside key */
-	char tmp[LOCAL_TMP_PREFIX_LEN + 17];
+	char tmp[NV_TMP_NAME_SIZE];
 	nv_write_opts opts;
 	uint64_t written;
 };
@@ -115,9 +119,28 @@ static void local_writer_free(struct nv_writer *w)
 {
 	if (w->fd >= 0)
 		close(w->fd);
+	if (w->lockfd >= 0)
+		close(w->lockfd); /* after the rename or unlink: the lock goes last */
 	local_wdir_put(w->wdir);
 	free(w->key);
 	free(w);
+}
+
+/* Locks the new temp file (write lock, whole file, owned by the open file
+ * description: no other fd of this process releases it). 1 when a clean-up
+ * got to the name between its creation and this lock: it holds the lock, or
+ * already removed the file; the writer then takes another name. Without locks
+ * on this file system the file is written unlocked (a clean-up then has no
+ * proof of its own that its writer is gone). */
+static int local_tmp_lock(struct nv_writer *w)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct stat st;
+
+	if (fcntl(w->fd, F_OFD_SETLK, &fl) < 0)
+		return errno == EAGAIN || errno == EACCES;
+	w->locked = 1;
+	return fstat(w->fd, &st) == 0 && st.st_nlink == 0;
 }
 
 /* Creates the temp file in w->dir; returns -1 with errno on failure. */
@@ -129,12 +152,20 @@ static int local_tmp_create(struct nv_writer *w)
 	mode_t mode = (w->opts.flags & NV_WRITE_HAS_MODE) ? 0600 : 0666;
 
 	for (int i = 0; i < 8; i++) {
-		snprintf(w->tmp, sizeof(w->tmp), "%s%016llx", LOCAL_TMP_PREFIX,
-			 (unsigned long long)w->c->tmp_next++);
+		nv_tmp_name(w->tmp, w->c->tmp_next++);
 		w->fd = openat(w->dir, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 			       O_CLOEXEC, mode);
-		if (w->fd >= 0 || errno != EEXIST)
+		if (w->fd < 0) {
+			if (errno != EEXIST)
+				break;
+			continue;
+		}
+		if (!local_tmp_lock(w))
 			break;
+		close(w->fd); /* the clean-up that holds it removes it */
+		w->fd = -1;
+		w->locked = 0;
+		errno = EEXIST;
 	}
 	if (w->fd < 0)
 		w->tmp[0] = '\0';
@@ -161,6 +192,7 @@ int nv_local_write_open(struct nv_writer **out, struct nv_conn *c, const char *k
 	}
 	w->c = c;
 	w->fd = -1;
+	w->lockfd = -1;
 	w->leaf = w->key + (leaf - key);
 	w->opts = opts ? *opts : (nv_write_opts){ .size = -1 };
 	/* The directory may be gone since it was cached, or pruned by a concurrent
@@ -222,11 +254,8 @@ void nv_local_write_abort(struct nv_writer *w)
 {
 	if (!w)
 		return;
-	if (w->fd >= 0)
-		close(w->fd);
-	w->fd = -1;
 	if (w->tmp[0])
-		unlinkat(w->dir, w->tmp, 0);
+		unlinkat(w->dir, w->tmp, 0); /* still locked: no clean-up races this */
 	if (w->created)
 		nv_local_wdir_drop(w->c); /* about to be pruned */
 	nv_local_prune(w->c, w->key, w->created);
@@ -270,6 +299,10 @@ static int local_tmp_finish(struct nv_writer *w)
 	}
 	if (w->c->fsync == LOCAL_FSYNC_EACH && fsync(fd) < 0)
 		goto fail;
+	/* The lock must outlive fd until the rename: a duplicate keeps the open
+	 * file description, and so the lock, while close(fd) still reports. */
+	if (w->locked)
+		w->lockfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	/* close() is where some filesystems (NFS) report a failed write. */
 	if (close(fd) < 0)
 		return nv_error_errno(errno, "writing %s/%s", w->c->root_path, w->key);

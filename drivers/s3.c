@@ -1,7 +1,7 @@
 /* s3.c: the S3 storage driver (AWS, OVH, Scaleway, Ceph, MinIO; SigV4): its table,
  * settings, open and close. No code but src/driver.c calls the slots.
- * The other files call down, never back here: s3_list.c, s3_read.c, s3_write.c and
- * s3_delete.c use s3_request.c (signed requests, the one error mapping), which uses
+ * The other files call down, never back here: s3_list.c, s3_read.c, s3_write.c,
+ * s3_delete.c and s3_uploads.c use s3_request.c (signed requests, the one error mapping), which uses
  * s3_sign.c (SigV4) and http.c.
  *
  * Settings (config key / environment fallback), read through nv_settings_get:
@@ -280,4 +280,9 @@ const nv_driver nv_driver_s3 = {
 	/* version 2: DeleteObjects, at most 1000 keys a request (S3's limit) */
 	.max_remove_batch = NV_S3_DELETE_MAX,
 	.remove_many = nv_s3_remove_many,
+	/* version 4: incomplete multipart uploads (ListMultipartUploads, Abort) */
+	.leftovers_open = nv_s3_leftovers_open,
+	.leftovers_next = nv_s3_leftovers_next,
+	.leftovers_close = nv_s3_leftovers_close,
+	.leftover_remove = nv_s3_leftover_remove,
 };

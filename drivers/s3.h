@@ -71,6 +71,23 @@ struct s3_delete_result {
 int nv_s3_delete_parse(struct s3_delete_result *out, const char *body, size_t len);
 void nv_s3_delete_result_free(struct s3_delete_result *r);
 
+/* ListMultipartUploads (s3_uploads.c): one page of incomplete uploads. */
+struct s3_upload {
+	char *key;              /* bucket-relative */
+	char *id;               /* UploadId */
+	int64_t initiated;      /* Unix seconds; 0 when the date could not be read */
+};
+struct s3_uploads_page {
+	struct s3_upload *u;    /* entries without a key or an id are left out */
+	size_t n, cap;
+	int truncated;
+	char *next_key, *next_id; /* NextKeyMarker, NextUploadIdMarker; NULL when absent */
+};
+/* Parses a whole ListMultipartUploadsResult; NV_ERR (nothing kept) when it is
+ * not XML. */
+int nv_s3_uploads_parse(struct s3_uploads_page *out, const char *body, size_t len);
+void nv_s3_uploads_page_free(struct s3_uploads_page *p);
+
 /* x-amz-meta-mtime as rclone writes it: float seconds, "1700000000.123456789"
  * (s3_request.c). */
 void nv_s3_fmt_mtime(char out[32], int64_t sec, int32_t nsec);

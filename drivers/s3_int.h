@@ -35,6 +35,8 @@ int nv_s3_list_open(struct nv_list **out, struct nv_conn *c, const char *prefix)
 int nv_s3_list_next(struct nv_list *it, nv_entry *out);
 void nv_s3_list_close(struct nv_list *it);
 int nv_s3_list_probe(struct nv_conn *c);
+/* One ListObjectsV2 page's body parsed into it, as a fetch does (for the fuzz test). */
+int nv_s3_list_parse(struct nv_list *it, const void *body, size_t len);
 
 /* s3_read.c: stat and read. */
 int nv_s3_stat(struct nv_conn *c, const char *key, nv_entry *out);
@@ -52,5 +54,11 @@ void nv_s3_write_abort(struct nv_writer *w);
 int nv_s3_remove(struct nv_conn *c, const char *key);
 int nv_s3_remove_many(struct nv_conn *c, const char *const *keys, size_t n, int *results,
 		      char **msgs);
+
+/* s3_uploads.c: the leftovers slots (incomplete multipart uploads). */
+int nv_s3_leftovers_open(struct nv_leftovers **out, struct nv_conn *c);
+int nv_s3_leftovers_next(struct nv_leftovers *it, nv_leftover *out);
+void nv_s3_leftovers_close(struct nv_leftovers *it);
+int nv_s3_leftover_remove(struct nv_conn *c, const nv_leftover *lo, int proven);
 
 #endif

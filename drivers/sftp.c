@@ -18,8 +18,10 @@
  *                        id_ecdsa and id_rsa are tried, after the agent, when present
  *   key_passphrase       passphrase of key_file (or key_passphrase_file: a file holding it)
  *   password             for "password" or "keyboard-interactive" authentication; from
- *                        the config file or the environment only (also $SSHPASS);
- *                        never prompted for, never logged
+ *                        the config file or the environment (also $SSHPASS), or a
+ *                        URL's user:password@ (which others on the host may see on the
+ *                        command line: the config is better); never prompted for,
+ *                        never logged, stripped from every location navette prints
  *   (ssh-agent)          used when $SSH_AUTH_SOCK is set, after key_file
  *   known_hosts          default ~/.ssh/known_hosts; hashed entries and [host]:port work
  *   host_key_checking    yes (default): an unknown or changed host key is refused with
@@ -42,7 +44,9 @@
  *                        into place (fsync@openssh.com, one round trip per file);
  *                        batch (the default) and none: no fsync, SFTP has no batch
  *                        barrier, so durability is the server's own
- * Writes go to ".navette-tmp.<random>" in the target directory, then are renamed.
+ * Writes go to ".navette-tmp.<run id>.<random>" in the target directory, then are
+ * renamed. SFTP has no locks: a clean-up removes another run's temp files only on
+ * the caller's proof that their writer is dead (the lease, their age).
  * SFTP v3 rename refuses an existing target, which makes NV_WRITE_EXCLUSIVE atomic;
  * a plain overwrite is remove-then-rename (libssh2 1.10 has no posix-rename), so for
  * that short window a reader finds no file under the key (never a partial one).
@@ -91,6 +95,7 @@ static void sftp_conn_free(struct nv_conn *c)
 	sftp_secret_free(c->passphrase);
 	sftp_secret_free(c->password);
 	free(c->known_hosts);
+	nv_walk_seen_free(c->seen);
 	free(c);
 }
 
@@ -126,17 +131,21 @@ static char *sftp_unescape(const char *s, size_t n)
 	return out;
 }
 
-/* "user@host:port", "host", "[v6::addr]:port" */
+/* "user@host:port", "user:password@host", "host", "[v6::addr]:port". A
+ * password is a secret: kept for authentication, never in a message. */
 static int sftp_parse_authority(struct nv_conn *c, const char *a)
 {
 	const char *at = strrchr(a, '@'), *h = at ? at + 1 : a, *hend, *colon;
+	const char *pw = at ? memchr(a, ':', (size_t)(at - a)) : NULL;
 
-	if (at && !(c->user = sftp_unescape(a, (size_t)(at - a))))
+	if (at && !(c->user = sftp_unescape(a, (size_t)((pw ? pw : at) - a))))
+		return nv_error_set(NV_ERR, "out of memory");
+	if (pw && !(c->password = sftp_unescape(pw + 1, (size_t)(at - pw - 1))))
 		return nv_error_set(NV_ERR, "out of memory");
 	if (*h == '[') {
 		hend = strchr(h, ']');
 		if (!hend)
-			return nv_error_set(NV_EINVAL, "sftp: bad address in '%s'", a);
+			return nv_error_set(NV_EINVAL, "sftp: bad address in '%s'", h);
 		colon = hend[1] == ':' ? hend + 1 : NULL;
 		c->host = strndup(h + 1, (size_t)(hend - h - 1));
 	} else {
@@ -150,7 +159,7 @@ static int sftp_parse_authority(struct nv_conn *c, const char *a)
 		unsigned long p = strtoul(colon + 1, &end, 10);
 
 		if (*end || p == 0 || p > 65535)
-			return nv_error_set(NV_EINVAL, "sftp: bad port in '%s'", a);
+			return nv_error_set(NV_EINVAL, "sftp: bad port in '%s'", h);
 		c->port = (unsigned)p;
 	}
 	return 0;
@@ -248,7 +257,8 @@ static int sftp_settings_auth(struct nv_conn *c, const nv_location *loc)
 	free(pass_file);
 	if (rc)
 		return rc;
-	c->password = sftp_setting(loc, "password", "SSHPASS");
+	if (!c->password) /* one in the URL comes first */
+		c->password = sftp_setting(loc, "password", "SSHPASS");
 	c->known_hosts = sftp_path_setting(loc, "known_hosts");
 	if (!c->known_hosts) {
 		if (!home || asprintf(&c->known_hosts, "%s/.ssh/known_hosts", home) < 0) {
@@ -370,6 +380,23 @@ static int sftp_remove(struct nv_conn *c, const char *key)
 	return rc;
 }
 
+static int sftp_leftovers_open(struct nv_leftovers **out, struct nv_conn *c)
+{
+	int rc;
+
+	*out = NULL;
+	NV_SFTP_RETRY(c, rc, nv_sftp_leftovers_open(out, c));
+	return rc;
+}
+
+static int sftp_leftover_remove(struct nv_conn *c, const nv_leftover *lo, int proven)
+{
+	int rc;
+
+	NV_SFTP_RETRY(c, rc, nv_sftp_leftover_remove(c, lo, proven));
+	return rc;
+}
+
 const nv_driver nv_driver_sftp = {
 	.version = NV_DRIVER_VERSION,
 	.name = "sftp",
@@ -390,4 +417,9 @@ const nv_driver nv_driver_sftp = {
 	.write_abort = nv_sftp_write_abort,
 	.remove = sftp_remove,
 	.flush = NULL,
+	/* version 4: temp files of interrupted writes */
+	.leftovers_open = sftp_leftovers_open,
+	.leftovers_next = nv_walk_leftovers_next,
+	.leftovers_close = nv_walk_leftovers_close,
+	.leftover_remove = sftp_leftover_remove,
 };

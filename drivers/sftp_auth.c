@@ -61,22 +61,36 @@ static int sftp_auth_defaults(struct nv_conn *c, char *tried, char *detail, size
 	return 0;
 }
 
-static int sftp_auth_agent(struct nv_conn *c)
+/* 1 when the server accepted one of the agent's keys; 0 otherwise, with what
+ * happened appended to tried: an agent that is not there, holds no key, or
+ * whose keys were all refused are three different fixes for the user. */
+static int sftp_auth_agent(struct nv_conn *c, char *tried, size_t size)
 {
 	LIBSSH2_AGENT *agent = libssh2_agent_init(c->ssh);
 	struct libssh2_agent_publickey *id = NULL, *prev = NULL;
-	int ok = 0;
+	size_t used = strlen(tried);
+	int ok = 0, keys = 0;
 
-	if (!agent)
-		return 0;
-	if (libssh2_agent_connect(agent) == 0 && libssh2_agent_list_identities(agent) == 0) {
+	if (!agent || libssh2_agent_connect(agent) != 0) {
+		snprintf(tried + used, size - used, " ssh-agent (none reachable at $SSH_AUTH_SOCK)");
+	} else if (libssh2_agent_list_identities(agent) != 0) {
+		snprintf(tried + used, size - used, " ssh-agent (did not list its keys)");
+	} else {
 		while (!ok && libssh2_agent_get_identity(agent, &id, prev) == 0) {
 			ok = libssh2_agent_userauth(agent, c->user, id) == 0;
 			prev = id;
+			keys++;
 		}
+		if (!keys)
+			snprintf(tried + used, size - used, " ssh-agent (holds no keys)");
+		else if (!ok)
+			snprintf(tried + used, size - used, " ssh-agent (%d key%s refused)", keys,
+				 keys == 1 ? "" : "s");
 	}
-	libssh2_agent_disconnect(agent);
-	libssh2_agent_free(agent);
+	if (agent) {
+		libssh2_agent_disconnect(agent);
+		libssh2_agent_free(agent);
+	}
 	return ok;
 }
 
@@ -139,9 +153,8 @@ int nv_sftp_auth(struct nv_conn *c)
 		strcat(tried, " key_file");
 	}
 	if (strstr(methods, "publickey") && getenv("SSH_AUTH_SOCK")) {
-		if (sftp_auth_agent(c))
+		if (sftp_auth_agent(c, tried, sizeof(tried)))
 			return 0;
-		strcat(tried, " ssh-agent");
 	}
 	if (strstr(methods, "publickey") && !c->key_file) {
 		rc = sftp_auth_defaults(c, tried, detail, sizeof(detail));

@@ -3,7 +3,8 @@
  *
  * Calls go down only, never back up:
  *   sftp.c          the table, settings, open/close, each slot's reconnect loop
- *   sftp_io.c, sftp_list.c, sftp_write.c    the requests of each slot
+ *   sftp_io.c, sftp_list.c, sftp_write.c, sftp_leftover.c
+ *                   the requests of each slot
  *   sftp_connect.c  connection life: bring a session up, keep one up, close it
  *   sftp_auth.c, sftp_hostkey.c             used by sftp_connect.c to come up
  *   sftp_request.c  the one error mapping and the teardown a failure causes;
@@ -20,10 +21,12 @@
 #include <libssh2_sftp.h>
 
 #include "driver/driver.h"
+#include "driver/tmpname.h"
 #include "util/retry.h"
 
-/* Temporary files are named with this prefix in the target directory; listings skip them. */
-#define NV_SFTP_TMP_PREFIX ".navette-tmp."
+/* Temporary files are named with this prefix in the target directory
+ * (driver/tmpname.h); listings skip them. */
+#define NV_SFTP_TMP_PREFIX NV_TMP_PREFIX
 /* libssh2 1.10 cuts reads and writes into requests of at most this many bytes. */
 #define NV_SFTP_REQ_BYTES 30000u
 
@@ -63,6 +66,7 @@ struct nv_conn {
 	struct nv_sftp_tmp *tmps;   /* temp files being written, dropped at teardown */
 	char **orphans;             /* temp files left by a dropped session */
 	size_t norphans;
+	struct nv_walk_seen *seen;  /* temp files the listings skipped (walk.h) */
 };
 
 /* A temp file being written. Its handle belongs to the session: a teardown
@@ -133,6 +137,13 @@ int nv_sftp_remove(struct nv_conn *c, const char *key);
 
 /* ---- sftp_list.c (list_next and list_close are walk.c's) ---- */
 int nv_sftp_list_open(struct nv_list **out, struct nv_conn *c, const char *prefix);
+/* The same walk over the temp files that interrupted writes left. */
+int nv_sftp_walk_leftovers(struct nv_list **out, struct nv_conn *c);
+
+/* ---- sftp_leftover.c: the leftovers slots (sftp.c gives open and remove
+ * their reconnect loops) ---- */
+int nv_sftp_leftovers_open(struct nv_leftovers **out, struct nv_conn *c);
+int nv_sftp_leftover_remove(struct nv_conn *c, const nv_leftover *lo, int proven);
 
 /* ---- sftp_write.c ---- */
 int nv_sftp_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,

@@ -1,5 +1,6 @@
 /* sftp_io.c: stat, ranged reads (one handle kept open across sequential reads
- * so libssh2's read-ahead keeps requests in flight) and remove.
+ * so libssh2's read-ahead keeps requests in flight) and remove (with the
+ * directories it empties).
  * Called by sftp.c (slots) only. */
 #include "sftp_int.h"
 
@@ -93,6 +94,22 @@ int nv_sftp_read(struct nv_conn *c, const char *key, uint64_t offset, void *buf,
 	return 0;
 }
 
+/* Removes the parent directories of path (root/key) that the removal left
+ * empty, deepest first, never the root; stops at the first that is not empty
+ * (the server refuses it). As the local driver does: a directory is no object,
+ * and none is left behind by what removed its last file (a lease, a sync
+ * --delete). Best effort: no error is set, the caller's result stands. */
+static void nv_sftp_prune(struct nv_conn *c, char *path, size_t root_len)
+{
+	char *slash;
+
+	while ((slash = strrchr(path, '/')) && (size_t)(slash - path) > root_len) {
+		*slash = '\0';
+		if (libssh2_sftp_rmdir_ex(c->sftp, path, (unsigned)strlen(path)) != 0)
+			return;
+	}
+}
+
 int nv_sftp_remove(struct nv_conn *c, const char *key)
 {
 	char *path;
@@ -106,6 +123,8 @@ int nv_sftp_remove(struct nv_conn *c, const char *key)
 	if (c->rkey && strcmp(c->rkey, key) == 0)
 		nv_sftp_read_forget(c);
 	rc = libssh2_sftp_unlink_ex(c->sftp, path, (unsigned)strlen(path));
+	if (!rc)
+		nv_sftp_prune(c, path, strlen(path) - strlen(key));
 	free(path);
 	if (rc) {
 		rc = nv_sftp_fail(c, rc, "removing %s", key);

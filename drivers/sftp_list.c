@@ -1,6 +1,7 @@
 /* sftp_list.c: the recursive listing, through drivers/walk.c's sorted walk
  * (global byte order of keys, memory O(depth x widest directory)): this file
- * reads one directory with its attributes. Called by sftp.c only. */
+ * reads one directory with its attributes; the same walk finds the temp files
+ * interrupted writes left. Called by sftp.c and sftp_leftover.c only. */
 #include "sftp_int.h"
 #include "walk.h"
 
@@ -8,29 +9,48 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Keeps files and directories; skips our temp files, symlinks and special
- * files (the walk skips "." and ".."). */
-static int sftp_list_add(nv_walk_dir *d, const char *name, const LIBSSH2_SFTP_ATTRIBUTES *a)
+/* Keeps files and directories; skips our temp files (the walk skips "." and
+ * ".."); symlinks and special files are listed as no file (driver.h), noting the temp files of our exact
+ * names for the clean-up of leftovers (walk.h). Walking leftovers, the files
+ * kept are those temp files only. *lease notes a navette-lease/ directory. */
+static int sftp_list_add(struct nv_conn *c, nv_walk_dir *d, const char *prefix,
+			 const char *name, const LIBSSH2_SFTP_ATTRIBUTES *a, int leftovers,
+			 int *lease)
 {
+	int dir = (a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a->permissions);
 	nv_entry e;
 
-	if (strncmp(name, NV_SFTP_TMP_PREFIX, strlen(NV_SFTP_TMP_PREFIX)) == 0)
-		return 0;
-	if ((a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a->permissions))
+	if (!leftovers && nv_tmp_reserved(name)) {
+		if (dir || nv_tmp_parse(name, NULL) == NV_TMP_NOT_OURS || nv_sftp_attrs_entry(&e, a))
+			return 0;
+		return nv_walk_seen_file(&c->seen, prefix, name, e.size, e.mtime_sec);
+	}
+	if (dir) {
+		if (!strcmp(name, NV_LEASE_DIRNAME))
+			*lease = 1;
 		return nv_walk_add(d, name, NV_WALK_DIR, NULL);
-	if (nv_sftp_attrs_entry(&e, a))
+	}
+	if (leftovers && nv_tmp_parse(name, NULL) == NV_TMP_NOT_OURS)
 		return 0;
+	if (nv_sftp_attrs_entry(&e, a)) {
+		if (leftovers)
+			return 0;
+		memset(&e, 0, sizeof(e));
+		e.flags = S_ISLNK(a->permissions) ? NV_ENTRY_SYMLINK : NV_ENTRY_SPECIAL;
+	}
 	return nv_walk_add(d, name, NV_WALK_FILE, &e);
 }
 
 /* Reads directory prefix whole: readdir brings each name's attributes along,
- * so files need no stat of their own. */
-static int sftp_read_dir(struct nv_conn *c, nv_walk_dir *d, const char *prefix)
+ * so files need no stat of their own. Walking leftovers, a subdirectory
+ * holding a navette-lease/ of its own is another location's root: skipped
+ * whole (NV_ENOTFOUND). */
+static int sftp_read_dir(struct nv_conn *c, nv_walk_dir *d, const char *prefix, int leftovers)
 {
 	LIBSSH2_SFTP_ATTRIBUTES a;
 	size_t plen = strlen(prefix);
 	char name[1100], *dir, *path;
-	int rc = 0;
+	int rc = 0, lease = 0;
 	ssize_t n;
 
 	dir = strndup(prefix, plen ? plen - 1 : 0);
@@ -44,31 +64,51 @@ static int sftp_read_dir(struct nv_conn *c, nv_walk_dir *d, const char *prefix)
 	if (!c->dh)
 		return nv_sftp_fail(c, libssh2_session_last_errno(c->ssh), "listing '%s'", prefix);
 	while ((n = libssh2_sftp_readdir_ex(c->dh, name, sizeof(name), NULL, 0, &a)) > 0)
-		if ((rc = sftp_list_add(d, name, &a)))
+		if ((rc = sftp_list_add(c, d, prefix, name, &a, leftovers, &lease)))
 			break;
 	if (n < 0)
 		rc = nv_sftp_fail(c, (int)n, "listing '%s'", prefix); /* a teardown closes dh */
 	if (c->dh)
 		libssh2_sftp_close_handle(c->dh);
 	c->dh = NULL;
+	if (!rc && lease && plen && !leftovers)
+		rc = nv_walk_seen_nested(&c->seen, prefix);
+	else if (!rc && lease && plen)
+		rc = nv_error_set(NV_ENOTFOUND, "sftp %s: %s is another location's root",
+				  c->where, prefix);
 	return rc;
 }
 
 /* The walk's "list this directory". The first one is read under the retry loop
  * of list_open's slot; a subdirectory reconnects and reads again here, so a
  * dropped connection resumes the walk where it was. */
+static int sftp_list_dir_as(struct nv_conn *c, nv_walk_dir *d, const char *prefix,
+			    const char *name, int leftovers)
+{
+	int rc;
+
+	if (leftovers && nv_walk_seen_covers(c->seen, prefix))
+		return nv_error_set(NV_ENOTFOUND, "sftp %s: '%s' listed already", c->where, prefix);
+	if (!name)
+		return sftp_read_dir(c, d, prefix, leftovers);
+	NV_SFTP_RETRY(c, rc, sftp_read_dir(c, d, prefix, leftovers));
+	return rc;
+}
+
 static int sftp_list_dir(void *ctx, nv_walk_dir *d, const char *prefix, intptr_t parent,
 			 const char *name, intptr_t *handle)
 {
-	struct nv_conn *c = ctx;
-	int rc;
-
 	(void)parent;
 	(void)handle;
-	if (!name)
-		return sftp_read_dir(c, d, prefix);
-	NV_SFTP_RETRY(c, rc, sftp_read_dir(c, d, prefix));
-	return rc;
+	return sftp_list_dir_as(ctx, d, prefix, name, 0);
+}
+
+static int sftp_leftover_dir(void *ctx, nv_walk_dir *d, const char *prefix, intptr_t parent,
+			     const char *name, intptr_t *handle)
+{
+	(void)parent;
+	(void)handle;
+	return sftp_list_dir_as(ctx, d, prefix, name, 1);
 }
 
 /* The walk's "this file's entry": the attributes readdir gave. */
@@ -83,9 +123,23 @@ static int sftp_list_file(void *ctx, intptr_t dir, const char *name, const char 
 	return 0;
 }
 
+static void sftp_list_done(void *ctx, const char *prefix, int clean)
+{
+	struct nv_conn *c = ctx;
+
+	nv_walk_seen_done(&c->seen, prefix, clean);
+}
+
 static const nv_walk_ops sftp_walk_ops = {
 	.file_data = sizeof(nv_entry),
 	.list = sftp_list_dir,
+	.file = sftp_list_file,
+	.done = sftp_list_done,
+};
+
+static const nv_walk_ops sftp_leftover_walk_ops = {
+	.file_data = sizeof(nv_entry),
+	.list = sftp_leftover_dir,
 	.file = sftp_list_file,
 };
 
@@ -106,6 +160,17 @@ static int sftp_root_missing(struct nv_conn *c)
 		return nv_error_set(NV_ENOTFOUND, "sftp %s: the root is not a directory",
 				    c->where);
 	return 0;
+}
+
+/* The whole tree's temp files; a root that does not exist has none. */
+int nv_sftp_walk_leftovers(struct nv_list **out, struct nv_conn *c)
+{
+	int rc = nv_walk_open(out, &sftp_leftover_walk_ops, c, "");
+
+	if (rc != NV_ENOTFOUND)
+		return rc;
+	nv_error_clear();
+	return nv_walk_empty(out);
 }
 
 int nv_sftp_list_open(struct nv_list **out, struct nv_conn *c, const char *prefix)

@@ -203,7 +203,7 @@ int nv_sftp_is_tmp(const char *key)
 	const char *leaf = strrchr(key, '/');
 
 	leaf = leaf ? leaf + 1 : key;
-	return strncmp(leaf, NV_SFTP_TMP_PREFIX, strlen(NV_SFTP_TMP_PREFIX)) == 0;
+	return nv_tmp_reserved(leaf);
 }
 
 int nv_sftp_attrs_entry(nv_entry *e, const LIBSSH2_SFTP_ATTRIBUTES *a)

@@ -1,4 +1,4 @@
-/* sftp_write.c: streaming writes to ".navette-tmp.<random>" beside the target,
+/* sftp_write.c: streaming writes to ".navette-tmp.<run id>.<random>" beside the target,
  * with a window of write requests kept in flight, then setstat and rename.
  * Called by sftp.c (slots) only. */
 #include "sftp_int.h"
@@ -30,18 +30,18 @@ static void sftp_writer_free(struct nv_writer *w)
 	free(w);
 }
 
-/* "dir/.navette-tmp.<16 hex>" beside path */
+/* "dir/.navette-tmp.<run id>.<16 random hex>" beside path (driver/tmpname.h) */
 static char *sftp_tmp_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	unsigned char r[8];
+	char name[NV_TMP_NAME_SIZE];
+	uint64_t r;
 	char *t;
 
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
 		return NULL;
-	if (asprintf(&t, "%.*s" NV_SFTP_TMP_PREFIX "%02x%02x%02x%02x%02x%02x%02x%02x",
-		     slash ? (int)(slash - path + 1) : 0, path, r[0], r[1], r[2], r[3], r[4],
-		     r[5], r[6], r[7]) < 0)
+	nv_tmp_name(name, r);
+	if (asprintf(&t, "%.*s%s", slash ? (int)(slash - path + 1) : 0, path, name) < 0)
 		return NULL;
 	return t;
 }
@@ -90,30 +90,30 @@ static LIBSSH2_SFTP_HANDLE *sftp_create(struct nv_writer *w)
 				    LIBSSH2_SFTP_OPENFILE);
 }
 
+/* Creates the temp file, making its directory when missing. Again if that
+ * directory vanished meanwhile: a removal elsewhere prunes the directories it
+ * empties (sftp_io.c), and one may have just emptied this one. */
 static int sftp_create_tmp(struct nv_writer *w)
 {
 	struct nv_conn *c = w->c;
-	char *slash;
+	char *slash = strrchr(w->tmp.path, '/');
 	int rc;
 
-	w->tmp.h = sftp_create(w);
-	if (w->tmp.h)
-		return 0;
-	rc = nv_sftp_fail(c, libssh2_session_last_errno(c->ssh), "creating a temp file for %s",
-			  w->key);
-	slash = strrchr(w->tmp.path, '/');
-	if (rc != NV_ENOTFOUND || !slash)
-		return rc;
-	*slash = '\0';
-	rc = sftp_mkdirs(c, slash == w->tmp.path ? "/" : w->tmp.path);
-	*slash = '/';
-	if (rc)
-		return rc;
-	w->tmp.h = sftp_create(w);
-	if (!w->tmp.h)
-		return nv_sftp_fail(c, libssh2_session_last_errno(c->ssh),
-				    "creating a temp file for %s", w->key);
-	return 0;
+	for (int tries = 0;; tries++) {
+		w->tmp.h = sftp_create(w);
+		if (w->tmp.h)
+			return 0;
+		rc = nv_sftp_fail(c, libssh2_session_last_errno(c->ssh),
+				  "creating a temp file for %s", w->key);
+		if (rc != NV_ENOTFOUND || !slash || tries == 3)
+			return rc;
+		nv_error_clear();
+		*slash = '\0';
+		rc = sftp_mkdirs(c, slash == w->tmp.path ? "/" : w->tmp.path);
+		*slash = '/';
+		if (rc)
+			return rc;
+	}
 }
 
 int nv_sftp_write_open(struct nv_writer **out, struct nv_conn *c, const char *key,

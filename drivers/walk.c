@@ -27,6 +27,8 @@ struct nv_list {
 	size_t depth, cap;
 	char *key;         /* the current key: the top directory's prefix, then a name */
 	size_t keycap;
+	char *start;       /* the prefix it started at (for ops->done) */
+	int eof, failed;   /* reached its end; returned an error on the way */
 };
 
 #define NV_WALK_ALIGN alignof(max_align_t)
@@ -153,6 +155,9 @@ void nv_walk_close(nv_walk *w)
 {
 	if (!w)
 		return;
+	if (w->ops && w->ops->done && w->start)
+		w->ops->done(w->ctx, w->start, w->eof && !w->failed);
+	free(w->start);
 	while (w->depth > 0)
 		nv_walk_dir_free(w, &w->stack[--w->depth]);
 	free(w->stack);
@@ -173,6 +178,10 @@ int nv_walk_open(nv_walk **out, const nv_walk_ops *ops, void *ctx, const char *p
 	}
 	w->ops = ops;
 	w->ctx = ctx;
+	if (!(w->start = strdup(prefix))) {
+		nv_walk_close(w);
+		return nv_error_set(NV_ERR, "out of memory");
+	}
 	memcpy(w->key, prefix, plen + 1);
 	if ((rc = nv_walk_push(w, plen, 0, NULL))) {
 		nv_walk_close(w);
@@ -213,7 +222,7 @@ int nv_walk_next(nv_walk *w, nv_entry *out)
 		name = d->names[d->next++];
 		nlen = strlen(name);
 		if ((rc = nv_walk_key_room(w, keylen + nlen + 1)))
-			return rc;
+			return w->failed = rc;
 		memcpy(w->key + keylen, name, nlen + 1);
 		if (name[nlen - 1] == '/') {
 			name[nlen - 1] = '\0'; /* the driver gets the bare name */
@@ -222,7 +231,7 @@ int nv_walk_next(nv_walk *w, nv_entry *out)
 			if (rc == NV_ENOTFOUND)
 				nv_error_clear(); /* gone since its parent was listed */
 			else if (rc)
-				return rc;
+				return w->failed = rc;
 			continue;
 		}
 		memset(out, 0, sizeof(*out));
@@ -231,9 +240,189 @@ int nv_walk_next(nv_walk *w, nv_entry *out)
 		if (rc == 1)
 			continue;
 		if (rc)
-			return rc;
+			return w->failed = rc;
 		out->key = w->key;
 		return 0;
 	}
+	w->eof = 1;
 	return NV_EOF;
+}
+
+/* ---- leftovers ---- */
+
+struct nv_seen_file {
+	char *name;
+	uint64_t size;
+	int64_t mtime;
+};
+
+struct nv_walk_seen {
+	struct nv_seen_file *f;
+	size_t nf, capf;
+	char **nested, **covered; /* prefixes, each ending in '/' (covered: or "") */
+	size_t nnested, ncovered;
+};
+
+static nv_walk_seen *nv_seen_get(nv_walk_seen **s)
+{
+	if (!*s)
+		*s = calloc(1, sizeof(**s));
+	return *s;
+}
+
+/* Appends a copy of prefix to *v (n of them), unless it is there already. */
+static int nv_seen_prefix_add(char ***v, size_t *n, const char *prefix)
+{
+	char **g;
+
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*v)[i], prefix))
+			return 0;
+	if (!(g = realloc(*v, (*n + 1) * sizeof(*g))) || !(g[*n] = strdup(prefix))) {
+		if (g)
+			*v = g;
+		return nv_error_set(NV_ERR, "out of memory");
+	}
+	*v = g;
+	(*n)++;
+	return 0;
+}
+
+/* 1 when key lies under one of v's prefixes. */
+static int nv_seen_under(char *const *v, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strncmp(key, v[i], strlen(v[i])))
+			return 1;
+	return 0;
+}
+
+static int nv_seen_has(const nv_walk_seen *s, const char *name)
+{
+	for (size_t i = 0; s && i < s->nf; i++)
+		if (!strcmp(s->f[i].name, name))
+			return 1;
+	return 0;
+}
+
+int nv_walk_seen_file(nv_walk_seen **sp, const char *prefix, const char *name, uint64_t size,
+		      int64_t mtime)
+{
+	nv_walk_seen *s = nv_seen_get(sp);
+	char *full;
+
+	if (!s || !(full = malloc(strlen(prefix) + strlen(name) + 1)))
+		return nv_error_set(NV_ERR, "out of memory");
+	strcpy(full, prefix);
+	strcat(full, name);
+	if (nv_seen_has(s, full)) {
+		free(full);
+		return 0;
+	}
+	if (s->nf == s->capf) {
+		size_t cap = s->capf ? 2 * s->capf : 8;
+		struct nv_seen_file *g = realloc(s->f, cap * sizeof(*g));
+
+		if (!g) {
+			free(full);
+			return nv_error_set(NV_ERR, "out of memory");
+		}
+		s->f = g;
+		s->capf = cap;
+	}
+	s->f[s->nf++] = (struct nv_seen_file){ full, size, mtime };
+	return 0;
+}
+
+int nv_walk_seen_nested(nv_walk_seen **sp, const char *prefix)
+{
+	nv_walk_seen *s = nv_seen_get(sp);
+
+	if (!s)
+		return nv_error_set(NV_ERR, "out of memory");
+	return nv_seen_prefix_add(&s->nested, &s->nnested, prefix);
+}
+
+void nv_walk_seen_done(nv_walk_seen **sp, const char *prefix, int clean)
+{
+	nv_walk_seen *s;
+
+	/* Best effort: without the note the clean-up walks that prefix again. */
+	if (clean && (s = nv_seen_get(sp)) &&
+	    nv_seen_prefix_add(&s->covered, &s->ncovered, prefix))
+		nv_error_clear();
+}
+
+int nv_walk_seen_covers(const nv_walk_seen *s, const char *prefix)
+{
+	return s && nv_seen_under(s->covered, s->ncovered, prefix);
+}
+
+void nv_walk_seen_free(nv_walk_seen *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nf; i++)
+		free(s->f[i].name);
+	for (size_t i = 0; i < s->nnested; i++)
+		free(s->nested[i]);
+	for (size_t i = 0; i < s->ncovered; i++)
+		free(s->covered[i]);
+	free(s->f);
+	free(s->nested);
+	free(s->covered);
+	free(s);
+}
+
+struct nv_leftovers {
+	const nv_walk_seen *seen;
+	size_t next;  /* the next of seen's files to give */
+	nv_walk *w;   /* then the walk's */
+};
+
+int nv_walk_leftovers_wrap(struct nv_leftovers **out, nv_walk *w, const nv_walk_seen *seen)
+{
+	if (!(*out = calloc(1, sizeof(**out)))) {
+		nv_walk_close(w);
+		return nv_error_set(NV_ERR, "out of memory");
+	}
+	(*out)->w = w;
+	(*out)->seen = seen;
+	return 0;
+}
+
+int nv_walk_leftovers_next(struct nv_leftovers *it, nv_leftover *out)
+{
+	const nv_walk_seen *s = it->seen;
+	nv_entry e;
+	int rc;
+
+	while (s && it->next < s->nf) {
+		const struct nv_seen_file *f = &s->f[it->next++];
+
+		if (nv_seen_under(s->nested, s->nnested, f->name))
+			continue; /* another location's root: its business */
+		out->name = f->name;
+		out->size = f->size;
+		out->time_sec = f->mtime;
+		return 0;
+	}
+	do {
+		if (!it->w)
+			return NV_EOF;
+		if ((rc = nv_walk_next(it->w, &e)))
+			return rc;
+	} while (nv_seen_has(s, e.key)); /* given already */
+	out->name = e.key;
+	out->size = e.size;
+	out->time_sec = e.mtime_sec;
+	return 0;
+}
+
+void nv_walk_leftovers_close(struct nv_leftovers *it)
+{
+	if (!it)
+		return;
+	nv_walk_close(it->w);
+	free(it);
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "driver/driver.h"
+#include "driver/tmpname.h"
 
 enum nv_walk_kind {
 	NV_WALK_FILE = 1, /* yielded, through ops->file */
@@ -49,6 +50,9 @@ typedef struct nv_walk_ops {
 		    nv_entry *out);
 	/* may be NULL. Releases a directory's handle when the walk leaves it. */
 	void (*release)(void *ctx, intptr_t handle);
+	/* may be NULL. Called as the walk closes: prefix is where it started,
+	 * clean 1 when it reached its end without an error on the way. */
+	void (*done)(void *ctx, const char *prefix, int clean);
 } nv_walk_ops;
 
 /* From ops->list: adds name (one path component) of the directory being
@@ -68,5 +72,31 @@ int nv_walk_empty(nv_walk **out);
 int nv_walk_next(nv_walk *w, nv_entry *out);
 /* Accepts NULL; may be called before the end. */
 void nv_walk_close(nv_walk *w);
+
+/* ---- Leftovers: the temp files of interrupted writes (local, sftp) ---- */
+
+/* What a driver's listings saw of them: a listing skips temp files, and notes
+ * here those of an exact name (driver/tmpname.h), the subdirectories that are
+ * another location's root (they hold a navette-lease/ of their own), and the
+ * prefixes whose listing ended clean. A clean-up after a whole listing then
+ * walks nothing again. Owned by the connection (NULL until something is seen). */
+typedef struct nv_walk_seen nv_walk_seen;
+int nv_walk_seen_file(nv_walk_seen **s, const char *prefix, const char *name, uint64_t size,
+		      int64_t mtime);
+int nv_walk_seen_nested(nv_walk_seen **s, const char *prefix);
+/* From ops->done: a clean walk of prefix covers it (and all below). */
+void nv_walk_seen_done(nv_walk_seen **s, const char *prefix, int clean);
+/* 1 when prefix ("" or "a/b/") lies under one a clean listing covered. */
+int nv_walk_seen_covers(const nv_walk_seen *s, const char *prefix);
+void nv_walk_seen_free(nv_walk_seen *s);
+
+/* The leftovers iterator of such a driver: what seen holds outside other
+ * locations' roots, then what w yields (a walk over the prefixes no clean
+ * listing covered, yielding temp files only; NULL for none). wrap takes w,
+ * also when it fails; seen must outlive the iterator. next and close are the
+ * drivers' leftovers_next and leftovers_close slots. */
+int nv_walk_leftovers_wrap(struct nv_leftovers **out, nv_walk *w, const nv_walk_seen *seen);
+int nv_walk_leftovers_next(struct nv_leftovers *it, nv_leftover *out);
+void nv_walk_leftovers_close(struct nv_leftovers *it);
 
 #endif

@@ -4,14 +4,18 @@
 #   scripts/install-deps.sh --test   also the stock tools and real servers the tests use
 #                                    (systemd for systemd-analyze and systemd-sysusers,
 #                                    which check the installed units offline: no running
-#                                    systemd needed), and jscpd for scripts/check-structure.sh
+#                                    systemd needed), jscpd for scripts/check-structure.sh,
+#                                    and clang with libFuzzer for make fuzz
 set -euo pipefail
 build_pkgs=(build-essential autoconf automake pkg-config
 	libssl-dev libcurl4-openssl-dev libssh2-1-dev libjansson-dev libexpat1-dev
 	libcmocka-dev)
 # prometheus: its promtool checks what --metrics-file writes (tests/integration/metrics.sh)
+# clang + libclang-rt-14-dev: make fuzz (libFuzzer's runtime is in the second, which
+# clang only recommends)
 test_pkgs=(age openssh-server openssh-client rclone restic nodejs npm time valgrind
-	openssl ca-certificates procps iproute2 python3 jq util-linux systemd prometheus)
+	openssl ca-certificates procps iproute2 python3 jq util-linux systemd prometheus
+	clang libclang-rt-14-dev)
 pkgs=("${build_pkgs[@]}")
 [ "${1:-}" = --test ] && pkgs+=("${test_pkgs[@]}")
 

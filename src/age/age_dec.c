@@ -26,7 +26,7 @@ struct nv_age_dec {
 	int failed; /* sticky error code, 0 while healthy */
 	char failmsg[256];
 	unsigned char *hdr;
-	size_t hdrlen, scanned;
+	size_t hdrlen, hdrcap, scanned;
 	unsigned char file_key[NV_AGE_FILE_KEY]; /* from header to nonce, then wiped */
 	unsigned char nonce[NV_AGE_NONCE];
 	size_t noncelen;
@@ -110,9 +110,20 @@ static int nv_age_dec_header(nv_age_dec *d, const unsigned char **p, size_t *n)
 	long end;
 	int rc;
 
-	if (!(nh = realloc(d->hdr, d->hdrlen + take)))
-		return nv_error_set(NV_ERR, "out of memory");
-	d->hdr = nh;
+	/* Grown by doubling: fed a few bytes at a time (a network read can be that
+	 * small), growing by each call's bytes copied the header once per call. */
+	if (d->hdrlen + take > d->hdrcap) {
+		size_t cap = d->hdrcap ? 2 * d->hdrcap : NV_AGE_HDR_STEP;
+
+		if (cap > NV_AGE_HEADER_MAX + NV_AGE_HDR_STEP) /* the most it ever holds */
+			cap = NV_AGE_HEADER_MAX + NV_AGE_HDR_STEP;
+		if (cap < d->hdrlen + take)
+			cap = d->hdrlen + take;
+		if (!(nh = realloc(d->hdr, cap)))
+			return nv_error_set(NV_ERR, "out of memory");
+		d->hdr = nh;
+		d->hdrcap = cap;
+	}
 	memcpy(d->hdr + d->hdrlen, *p, take);
 	d->hdrlen += take;
 	*p += take;

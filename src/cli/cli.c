@@ -10,142 +10,13 @@
 #include "util/escape.h"
 #include "util/log.h"
 #include "util/progress.h"
+#include "util/state.h"
 
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct nv_command {
-	const char *name;
-	int (*run)(nv_cli *c);
-	int min_args, max_args;  /* max -1: any */
-	const char *options;     /* long options it accepts, space-separated */
-	const char *usage;
-	const char *help;
-} nv_command;
-
-#define NV_FILTER_OPTS "exclude include exclude-from files-from min-age max-age"
-/* Options of the commands that move data, for unattended runs. */
-#define NV_MOVE_OPTS " bwlimit max-transfer metrics-file"
-/* Sharded runs (cli_shard.c); push parses them to refuse them. */
-#define NV_SHARD_OPTS " shard shard-count run"
-#define NV_SYNC_OPTS "dry-run checksum transfers buffer-size retries verify progress fsync timeout " \
-	NV_FILTER_OPTS " wait-lock backup-dir" NV_MOVE_OPTS NV_SHARD_OPTS
-#define NV_HELP_MOVE \
-	"\n\nUnattended runs: --bwlimit RATE reads and writes at most RATE bytes/s each\n" \
-	"(10M = 10 MiB/s, 512K, off; one bucket for the whole run), or follows a\n" \
-	"timetable such as \"08:00,10M 19:00,off\" (local time; Mon-08:00 for one day).\n" \
-	"--max-transfer SIZE stops once SIZE bytes were written (exit 3): the file in\n" \
-	"flight is abandoned, nothing half-committed; the next run goes on from there.\n" \
-	NV_HELP_METRICS
-#define NV_HELP_METRICS \
-	"--metrics-file PATH writes the run's figures (last success time, duration,\n" \
-	"bytes, objects, failures, generation, exit code) in the Prometheus text format\n" \
-	"for node_exporter's textfile collector: atomically, mode 0644, one file per job."
-
-static const nv_command nv_commands[] = {
-	{ "ls", nv_cmd_ls, 1, 1, "json generation identity passphrase-file signing-pubkey",
-	  "ls LOCATION|VAULT [--generation N]",
-	  "List the files at LOCATION: size, modification time (UTC) and path. For a\n"
-	  "vault, list the files of its newest generation (or N); needs --identity." },
-	{ "copy", nv_cmd_copy, 2, 2, NV_SYNC_OPTS, "copy SRC DST",
-	  "Copy new and changed files from SRC to DST; never deletes. Unchanged files\n"
-	  "(same size and mtime, or same SHA-256 with --checksum) are skipped.\n"
-	  "Every copied file's SHA-256 is computed from the bytes as they are sent (one\n"
-	  "read of SRC; in the JSON log's items, -v --log-json), and DST confirms what it\n"
-	  "can: local, sftp: the stored size (every write acknowledged). s3: each PUT and\n"
-	  "each part carries its Content-MD5 and signed SHA-256 (x-amz-content-sha256),\n"
-	  "which AWS checks (not every S3 server does); an ETag equal to the MD5 sent\n"
-	  "confirms those bytes are stored, else a HEAD confirms the size. No server\n"
-	  "checks a multipart object's SHA-256 (S3's x-amz-checksum-sha256 of one is a\n"
-	  "checksum of its parts' checksums). azure: each Put Blob and Put Block carries\n"
-	  "its Content-MD5, which the service checks; the blob's MD5 is stored as\n"
-	  "x-ms-blob-content-md5. A body refused for its digest is sent again.\n"
-	  "--verify reread also reads the stored copy back and compares its SHA-256: a\n"
-	  "difference fails the file (exit 1) and removes the copy, for the next run.\n"
-	  "Holds DST's local lock and lease (another run: exit 4 naming it, unless\n"
-	  "--wait-lock DURATION); --backup-dir LOCATION first keeps what it overwrites.\n"
-	  "Filters (--exclude, --include, --exclude-from FILE, --files-from FILE, rclone's\n"
-	  "glob rules, first match wins; --min-age/--max-age DURATION: file age) choose\n"
-	  "the files considered on both sides."
-	  NV_HELP_MOVE },
-	{ "sync", nv_cmd_copy, 2, 2,
-	  NV_SYNC_OPTS " delete delete-excluded allow-empty-source max-delete",
-	  "sync SRC DST [--delete [--max-delete N|N%] [--allow-empty-source]]",
-	  "Make DST like SRC: copy as `copy` does, and with --delete remove files that\n"
-	  "SRC lacks, once every transfer succeeded and both listings ended in order.\n"
-	  "The delete guard refuses (exit 4, nothing deleted) when SRC lists no files\n"
-	  "(--allow-empty-source overrides) or when more than --max-delete N files or\n"
-	  "N% of DST would go (default: 50%); --dry-run says what it would decide.\n"
-	  "--backup-dir LOCATION moves what would be deleted or overwritten there\n"
-	  "(LOCATION/key) instead. Files a filter excludes are never deleted at DST\n"
-	  "unless --delete-excluded. Locks and filters as for copy."
-	  NV_HELP_MOVE },
-	{ "check", nv_cmd_copy, 2, 2, "size-only transfers buffer-size retries timeout "
-	  "metrics-file progress " NV_FILTER_OPTS NV_SHARD_OPTS, "check SRC DST",
-	  "Compare SRC and DST by SHA-256 (or --size-only): report files that differ,\n"
-	  "are missing at DST or only at DST. Exit 1 when anything differs. Filters as\n"
-	  "for copy; takes no lock (it writes nothing).\n\n"
-	  NV_HELP_METRICS },
-	{ "keygen", nv_cmd_keygen, 0, 0, "output signing", "keygen [-o FILE] [--signing]",
-	  "Make one key: an age identity (printed, or written to FILE; its public key\n"
-	  "age1... goes to stdout), or with --signing an OpenSSH Ed25519 signing key\n"
-	  "written to FILE and FILE.pub. The decryption identity and the signing key are\n"
-	  "separate, so they need never share a machine." },
-	{ "init", nv_cmd_init, 1, 1, "recipient recipients-file signing-key fsync timeout",
-	  "init VAULT --recipient age1... | --recipients-file FILE --signing-key FILE",
-	  "Create an encrypted vault at VAULT and pin its id, recipients and signing key\n"
-	  "on this host. Keeps the vault id key K_id in this host's state for push." },
-	{ "push", nv_cmd_push, 2, 2,
-	  "signing-key transfers buffer-size retries fsync timeout progress" NV_MOVE_OPTS
-	  NV_SHARD_OPTS,
-	  "push DIR VAULT [--signing-key FILE]",
-	  "Encrypt DIR's files into VAULT as a new signed generation: unchanged files are\n"
-	  "not re-read, equal contents stored once; needs no identity." NV_HELP_MOVE },
-	{ "pull", nv_cmd_pull, 2, -1,
-	  "identity passphrase-file signing-pubkey generation transfers buffer-size retries "
-	  "fsync timeout keep-modes progress" NV_MOVE_OPTS NV_SHARD_OPTS,
-	  "pull VAULT DIR [--generation N] [PATH...] --identity FILE",
-	  "Restore VAULT's newest generation (or N) into DIR, all of it or the PATHs given.\n"
-	  "Each object is read once, hashed and decrypted in one pass; a file is renamed\n"
-	  "into place only when its object matches the signed manifest and its plaintext\n"
-	  "the signed catalog." NV_HELP_MOVE },
-	{ "verify", nv_cmd_verify, 1, 1,
-	  "level max-age identity passphrase-file signing-pubkey signing-pubkeys all transfers "
-	  "timeout metrics-file progress" NV_SHARD_OPTS,
-	  "verify VAULT [--level list|hash|deep] [--max-age DURATION]\n"
-	  "  navette verify --all PREFIX [--signing-pubkeys FILE] [--level list|hash]",
-	  "Check VAULT: signatures and the hash chain of every manifest, every object of\n"
-	  "the newest generation present with its size (list), its stored SHA-256 (hash),\n"
-	  "or decrypted and checked against the catalog (deep, needs --identity). With\n"
-	  "--max-age, the signed heartbeat must be younger than DURATION (30m, 26h, 7d).\n\n"
-	  NV_HELP_METRICS },
-	{ "log", nv_cmd_log, 1, 1, "json signing-pubkey timeout", "log VAULT",
-	  "List VAULT's generations: number, time, objects, stored bytes." },
-	{ "replicate", nv_cmd_replicate, 2, 2,
-	  "signing-pubkey signing-pubkeys all transfers buffer-size retries verify fsync timeout "
-	  "wait-lock progress" NV_MOVE_OPTS NV_SHARD_OPTS,
-	  "replicate SRC-VAULT DST-VAULT [--signing-pubkey KEY] [--verify size|reread|hash]\n"
-	  "  navette replicate --all SRC-PREFIX DST-PREFIX [--signing-pubkeys FILE]",
-	  "Copy a vault to another location without any key: the source's descriptor,\n"
-	  "manifests (signatures and hash chain) and heartbeat are verified against the\n"
-	  "pin first; every object is checked against the signed manifest as it streams;\n"
-	  "the destination gets objects, then catalogs, then each manifest's signature\n"
-	  "before the manifest, then the heartbeat: a reader of the replica always sees a\n"
-	  "complete vault. Incremental and resumable; --verify hash also re-hashes what\n"
-	  "the destination holds and repairs a bad object. Holds the lease at DST.\n"
-	  "--all replicates every vault found under SRC-PREFIX to the same place under\n"
-	  "DST-PREFIX, each under its own pin (or its line of --signing-pubkeys FILE:\n"
-	  "'<vault id> ssh-ed25519 AAAA...'); one failing vault does not stop the others."
-	  NV_HELP_MOVE },
-	{ "unlock", nv_cmd_unlock, 1, 1, "remove-all timeout", "unlock LOCATION [--remove-all]",
-	  "Remove stale leases at LOCATION: those that stay unchanged for a full TTL while\n"
-	  "watched (up to the TTL); with --remove-all, every lease at once (make sure no\n"
-	  "run is still writing)." },
-	{ NULL, NULL, 0, 0, NULL, NULL, NULL },
-};
 
 enum {
 	OPT_CONFIG = 1000, OPT_LOG_JSON, OPT_JSON, OPT_FSYNC, OPT_TRANSFERS, OPT_BUFFER,
@@ -157,6 +28,7 @@ enum {
 	OPT_BACKUP_DIR,
 	OPT_BWLIMIT, OPT_MAX_TRANSFER, OPT_METRICS_FILE,
 	OPT_SHARD, OPT_SHARD_COUNT, OPT_RUN,
+	OPT_TO, OPT_NO_KEEP, OPT_SAMPLE, OPT_SEED, OPT_REPORT, OPT_REPORT_MD, OPT_HASHES_FROM,
 };
 
 static const struct option nv_long_options[] = {
@@ -209,50 +81,15 @@ static const struct option nv_long_options[] = {
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "shard-count", required_argument, NULL, OPT_SHARD_COUNT },
 	{ "run", required_argument, NULL, OPT_RUN },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "no-keep", no_argument, NULL, OPT_NO_KEEP },
+	{ "sample", required_argument, NULL, OPT_SAMPLE },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "report-md", required_argument, NULL, OPT_REPORT_MD },
+	{ "hashes-from", required_argument, NULL, OPT_HASHES_FROM },
 	{ NULL, 0, NULL, 0 },
 };
-
-static const nv_command *nv_command_find(const char *name)
-{
-	for (const nv_command *c = nv_commands; c->name; c++)
-		if (strcmp(c->name, name) == 0)
-			return c;
-	return NULL;
-}
-
-static void nv_print_usage(FILE *f)
-{
-	fputs("usage: navette [OPTIONS] COMMAND [ARGS]\n\ncommands:\n", f);
-	for (const nv_command *c = nv_commands; c->name; c++)
-		fprintf(f, "  navette %s\n", c->usage);
-	fputs("\nglobal options:\n"
-	      "  --config FILE     config file (default ~/.config/navette/navette.conf)\n"
-	      "  --log-json        log as JSON Lines on stderr\n"
-	      "  -v, --verbose     say more (each copied/deleted file)\n"
-	      "  -q, --quiet       errors only\n"
-	      "  -h, --help        this help; `navette help COMMAND` for one command\n"
-	      "  -V, --version     version and compiled-in drivers\n"
-	      "\nexit codes: 0 success, 1 differences or verification failure, 2 usage or\n"
-	      "configuration error, 3 partial (some items failed), 4 fatal error\n", f);
-}
-
-static void nv_print_command_help(const nv_command *c)
-{
-	printf("usage: navette %s\n\n%s\n", c->usage, c->help);
-	if (c->options[0]) {
-		const char *p = c->options;
-
-		printf("\noptions:");
-		while (*p) {
-			size_t n = strcspn(p, " ");
-
-			printf(" --%.*s", (int)n, p);
-			p += n + (p[n] == ' ');
-		}
-		printf("\n");
-	}
-	printf("(see navette(1) for every option)\n");
-}
 
 static void nv_print_version(void)
 {
@@ -385,6 +222,13 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 		return nv_parse_count("shard-count", arg, NV_SHARD_MAX, &c->shard_count) ?
 		       NV_EXIT_USAGE : 0;
 	case OPT_RUN: c->run = arg; break;
+	case OPT_TO: c->to = arg; break;
+	case OPT_NO_KEEP: c->no_keep = 1; break;
+	case OPT_SAMPLE: c->sample = arg; break;
+	case OPT_SEED: c->seed = arg; break;
+	case OPT_REPORT: c->report = arg; break;
+	case OPT_REPORT_MD: c->report_md = arg; break;
+	case OPT_HASHES_FROM: c->hashes_from = arg; break;
 	case OPT_BWLIMIT:
 		if (nv_bw_table_parse(&c->bw, arg))
 			return nv_usage_error("%s", nv_error_msg());
@@ -490,16 +334,6 @@ static const char *nv_option_name(int ch)
 		if (o->val == ch)
 			return o->name;
 	return "?";
-}
-
-static int nv_option_allowed(const nv_command *cmd, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = cmd->options; (p = strstr(p, name)); p += n)
-		if ((p == cmd->options || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
-			return 1;
-	return 0;
 }
 
 /* Runs the command between its start and its summary (util/log.h), with a
@@ -620,6 +454,7 @@ static int nv_cli_run(nv_cli *c, int argc, char **argv)
 	/* Process-wide, before any worker starts: every driver's reads and writes
 	 * go through the one bucket and the one cap (driver/driver.c). */
 	nv_bwlimit_set(c->bwlimit ? &c->bw : NULL, NULL);
+	nv_state_readonly(c->eng.dry_run); /* a dry run leaves the state dir as it is */
 	nv_txcap_set(c->max_transfer);
 	if ((rc = nv_cli_shard(c)) || (rc = nv_cli_metrics_begin(c)))
 		return rc;

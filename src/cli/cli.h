@@ -3,6 +3,8 @@
 #ifndef NV_CLI_H
 #define NV_CLI_H
 
+#include <stdio.h>
+
 #include "util/config.h"
 #include "driver/bwtable.h"
 #include "engine/engine.h"
@@ -42,6 +44,12 @@ typedef struct nv_cli {
 	int remove_all;       /* unlock --remove-all */
 	int all;              /* replicate/verify --all: every vault under a prefix */
 	const char *signing_pubkeys; /* --signing-pubkeys FILE: vault id + key lines */
+	/* drill (checked by cmd_drill.c), with --sample and --seed; --max-age is the
+	 * heartbeat's age there too */
+	const char *to;        /* --to DIR: restore there and keep it */
+	int no_keep;           /* --no-keep: stream, write nothing */
+	const char *report;    /* --report FILE: drill (JSON); check, copy, sync (JSON Lines) */
+	const char *report_md; /* --report-md FILE (Markdown) */
 	/* copy, sync, check: what is considered (engine/filter.h), in option order */
 	nv_filter *filter;    /* NULL until a filter option is given */
 	long long min_age_seconds; /* --min-age; -1: not given. --max-age is verify's
@@ -58,11 +66,17 @@ typedef struct nv_cli {
 	unsigned shard_count; /* --shard-count; 0: not given */
 	const char *run;      /* --run */
 	nv_shard shard;
+	const char *sample, *seed; /* verify --sample, --seed, as given */
+	const char *hashes_from; /* check --hashes-from REPORT */
 } nv_cli;
 
 int nv_cli_main(int argc, char **argv);
 /* Parses args[i] as a location with the command's config; prints the error. */
 int nv_cli_location(nv_cli *c, int i, nv_location **out);
+
+/* The filter options (--include ... --min-age, --max-age as a file age) into
+ * c->eng.filter; 0, or an exit code with the error logged (cli_location.c). */
+int nv_cli_filter(nv_cli *c);
 
 /* --metrics-file (cli_metrics.c): the report is opened before the command
  * runs; the command adds its end-of-run figures under the location it wrote
@@ -91,8 +105,29 @@ int nv_cmd_init(nv_cli *c);
 int nv_cmd_push(nv_cli *c);
 int nv_cmd_pull(nv_cli *c);
 int nv_cmd_verify(nv_cli *c);
+int nv_cmd_drill(nv_cli *c);
 int nv_cmd_log(nv_cli *c);
 int nv_cmd_replicate(nv_cli *c);
 int nv_cmd_unlock(nv_cli *c);
+
+/* The table of commands (cli_commands.c): name, handler, arguments, the long
+ * options each accepts, usage and help; for cli.c. */
+typedef struct nv_command {
+	const char *name;
+	int (*run)(nv_cli *c);
+	int min_args, max_args;  /* max -1: any */
+	const char *options;     /* long options it accepts, space-separated */
+	const char *usage;
+	const char *help;
+} nv_command;
+
+/* The command named name; NULL when there is none. */
+const nv_command *nv_command_find(const char *name);
+/* Every command's usage line and the global options, to f. */
+void nv_print_usage(FILE *f);
+/* One command's usage, help and options, to stdout. */
+void nv_print_command_help(const nv_command *c);
+/* 1 when the command takes the long option name (without its dashes). */
+int nv_option_allowed(const nv_command *cmd, const char *name);
 
 #endif

@@ -2,6 +2,7 @@
  * the PATHs given) beneath a directory. Called by the dispatcher in cli.c. */
 #include "cli.h"
 #include "cmd_vault.h"
+#include "engine/dest_lock.h"
 #include "util/log.h"
 #include "vault/vault_pull.h"
 #include "vault/vault_select.h"
@@ -36,6 +37,11 @@ int nv_cmd_pull(nv_cli *c)
 	nv_vread_job *jobs = NULL;
 	nv_vread_stats st = { 0 };
 	nv_vread_opts o = { .mode = NV_VREAD_RESTORE };
+	/* This host's lock on the restore target, no lease: a restore target
+	 * gets the vault's files and nothing else. */
+	nv_dest_lock_opts lo = { .command = "pull", .wait_ms = c->wait_lock_ms,
+				 .local_only = 1 };
+	nv_dest_lock *lock = NULL;
 	size_t n = 0;
 	int rc;
 
@@ -50,6 +56,11 @@ int nv_cmd_pull(nv_cli *c)
 	n = nv_vread_shard(jobs, n, c->eng.shard); /* --shard: its files only */
 	if (nv_cli_location(c, 1, &dst)) {
 		rc = NV_EXIT_USAGE;
+		goto out;
+	}
+	if (nv_dest_lock_take_opts(&lock, dst, &lo)) {
+		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
+		rc = nv_exit_for_error(nv_error_code());
 		goto out;
 	}
 	o.vault = s.loc;
@@ -77,6 +88,7 @@ int nv_cmd_pull(nv_cli *c)
 		.bytes = st.bytes, .objects = st.done,
 		.failures = st.failed + st.mismatched + st.missing, .generation = s.gen }, rc);
 out:
+	nv_dest_lock_release(lock);
 	free(jobs);
 	nv_location_free(dst);
 	nv_vread_close(&s);

@@ -28,10 +28,11 @@ static void nv_replicate_metrics(nv_cli *c, const char *dst, const nv_replicate_
 	NV_LF_U("refused", (st)->differ), NV_LF_U("manifests_published", (st)->generations), \
 	NV_LF_B("heartbeat_updated", (st)->heartbeat)
 
-__attribute__((format(printf, 3, 4)))
-static void nv_replicate_summary(const nv_replicate_stats *st, int code, const char *fmt, ...)
+__attribute__((format(printf, 4, 5)))
+static void nv_replicate_summary(const nv_replicate_stats *st, int code, int dry_run,
+				 const char *fmt, ...)
 {
-	nv_log_field x[] = { NV_REPLICATE_FIELDS(st) };
+	nv_log_field x[] = { NV_REPLICATE_FIELDS(st), NV_LF_B("dry_run", dry_run) };
 	nv_summary s = {
 		.files = st->copied, .bytes = st->copied_bytes, .failed = st->failed + st->differ,
 		.seconds = st->seconds, .generation = st->vault_id[0] ? (int64_t)st->generation : -1,
@@ -55,6 +56,7 @@ int nv_cmd_replicate(nv_cli *c)
 					 : c->eng.verify_reread ? NV_RVERIFY_REREAD : NV_RVERIFY_SIZE,
 		.wait_lock_ms = c->wait_lock_ms,
 		.shard = c->eng.shard,
+		.dry_run = c->eng.dry_run,
 	};
 	nv_location *src = NULL, *dst = NULL;
 	nv_replicate_stats st = { 0 };
@@ -71,10 +73,11 @@ int nv_cmd_replicate(nv_cli *c)
 		goto out;
 	}
 	code = nv_replicate(src, dst, &o, &st);
-	nv_replicate_summary(&st, code, "replicate %s -> %s: vault %s generation "
+	nv_replicate_summary(&st, code, o.dry_run, "%sreplicate %s -> %s: vault %s generation "
 	       "%llu: %llu objects copied (%.1f MiB), %llu already there, %llu repaired, %llu "
 	       "failed, %llu refused by verification; %llu manifests published%s, in %.2f s",
-	       src->text, dst->text, st.vault_id[0] ? st.vault_id : "?",
+	       o.dry_run ? "dry run: " : "", src->text, dst->text,
+	       st.vault_id[0] ? st.vault_id : "?",
 	       (unsigned long long)st.generation, (unsigned long long)st.copied,
 	       (double)st.copied_bytes / (1 << 20), (unsigned long long)st.present,
 	       (unsigned long long)st.repaired, (unsigned long long)st.failed,
@@ -84,7 +87,8 @@ int nv_cmd_replicate(nv_cli *c)
 		nv_log(NV_LOG_NOTICE, "shard %s: objects only, nothing published; once every "
 		       "shard of run %s is done, replicate without --shard to publish",
 		       c->eng.shard->label, c->eng.shard->run);
-	nv_replicate_metrics(c, c->args[1], &st, code);
+	if (!o.dry_run) /* a dry run moved nothing */
+		nv_replicate_metrics(c, c->args[1], &st, code);
 out:
 	nv_location_free(src);
 	nv_location_free(dst);
@@ -156,7 +160,7 @@ out:
 				      (unsigned long long)st.copied,
 				      (unsigned long long)st.generations);
 	}
-	if (dt_text)
+	if (dt_text && !o.dry_run)
 		nv_replicate_metrics(c, dt_text, &st, code);
 	free(key);
 	free(st_text);
@@ -178,10 +182,13 @@ static int nv_cmd_replicate_all(nv_cli *c, const nv_replicate_opts *o)
 	nv_log_field x[] = { NV_LF_U("vaults", n), NV_LF_U("replicated", n - failed) };
 	nv_summary s = { .failed = failed, .generation = -1, .exit_code = code,
 			 .extra = x, .n_extra = NV_LF_COUNT(x) };
+	char *from = nv_location_public(c->args[0]), *to = nv_location_public(c->args[1]);
 
 	nv_log_summary(code ? NV_LOG_ERROR : NV_LOG_NOTICE, &s, "replicate --all %s -> %s: "
-		       "%zu vaults, %zu replicated, %zu failed", c->args[0], c->args[1], n,
-		       n - failed, failed);
+		       "%zu vaults, %zu replicated, %zu failed", from ? from : "?", to ? to : "?",
+		       n, n - failed, failed);
+	free(from);
+	free(to);
 	nv_cli_metrics_total(c, c->args[1], code);
 	return code;
 }

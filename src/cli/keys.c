@@ -18,7 +18,9 @@ static int nv_prompt_passphrase(char *buf, size_t cap, const char *what)
 
 	if (!isatty(STDIN_FILENO))
 		return nv_error_set(NV_EINVAL, "%s is passphrase-protected: give "
-				    "--passphrase-file (stdin is not a terminal)", what);
+				    "--passphrase-file (stdin is not a terminal), or set "
+				    "NAVETTE_PASSPHRASE_FILE or passphrase_file = in [navette] of "
+				    "the config", what);
 	fprintf(stderr, "Passphrase for %s: ", what);
 	tcgetattr(STDIN_FILENO, &old);
 	quiet = old;
@@ -33,6 +35,23 @@ static int nv_prompt_passphrase(char *buf, size_t cap, const char *what)
 	return 0;
 }
 
+/* A key, recipients or passphrase file named on this host is the user's
+ * configuration: whatever keeps it from loading (missing, readable by others,
+ * encrypted where that is not supported) is NV_EINVAL, so the run exits 2, not
+ * 4 as a failure of the store would. what says which file it was (NULL: the
+ * message says so already). */
+static int nv_keys_config_error(int rc, const char *what)
+{
+	char msg[1024];
+
+	if (rc == NV_ERR)
+		return rc;
+	if (what)
+		return nv_error_wrap(NV_EINVAL, "%s", what);
+	snprintf(msg, sizeof(msg), "%s", nv_error_msg()); /* it names the file already */
+	return nv_error_set(NV_EINVAL, "%s", msg);
+}
+
 static int nv_read_passphrase_file(nv_cli *c, char **out)
 {
 	const char *f = c->passphrase_file ? c->passphrase_file :
@@ -44,22 +63,37 @@ static int nv_read_passphrase_file(nv_cli *c, char **out)
 	if (!f)
 		return 0;
 	if ((rc = nv_read_private_file(f, out, &len)))
-		return rc;
+		return nv_keys_config_error(rc, "passphrase file");
 	(*out)[strcspn(*out, "\r\n")] = '\0'; /* the first line is the passphrase */
 	return 0;
 }
 
-static int nv_identity_one(nv_cli *c, const char *path, nv_age_identity **out)
+/* Loads one key file of either kind; pass NULL when none was given. */
+typedef int (*nv_key_loader)(void *out, const char *path, const char *pass);
+
+static int nv_load_identity(void *out, const char *path, const char *pass)
+{
+	return nv_age_identity_load(out, path, pass);
+}
+
+static int nv_load_signing_key(void *out, const char *path, const char *pass)
+{
+	return nv_sshkey_load_private_pass(out, path, pass);
+}
+
+/* The one passphrase route for every key: the passphrase file (option,
+ * variable, config), else the terminal once the file proves encrypted. */
+static int nv_load_with_passphrase(nv_cli *c, const char *path, nv_key_loader load, void *out)
 {
 	char *pass = NULL, typed[1024];
 	int rc;
 
 	if ((rc = nv_read_passphrase_file(c, &pass)))
 		return rc;
-	rc = nv_age_identity_load(out, path, pass);
+	rc = load(out, path, pass);
 	if (rc == NV_EAUTH && !pass && strstr(nv_error_msg(), "passphrase")) {
 		if ((rc = nv_prompt_passphrase(typed, sizeof(typed), path)) == 0)
-			rc = nv_age_identity_load(out, path, typed);
+			rc = load(out, path, typed);
 		OPENSSL_cleanse(typed, sizeof(typed));
 	}
 	if (pass) {
@@ -80,7 +114,7 @@ int nv_keys_identity(nv_cli *c, nv_age_identity **out)
 				    "(or NAVETTE_IDENTITY, or identity = in [navette] of the config)");
 	if (c->n_identity_files > 1)
 		return nv_error_set(NV_EINVAL, "give one --identity file (it may hold several keys)");
-	return nv_identity_one(c, f, out);
+	return nv_load_with_passphrase(c, f, nv_load_identity, out);
 }
 
 int nv_keys_recipients(nv_cli *c, nv_age_recipient **out, size_t *n)
@@ -108,8 +142,10 @@ int nv_keys_recipients(nv_cli *c, nv_age_recipient **out, size_t *n)
 	for (int i = 0; i < nfiles; i++) {
 		nv_age_recipient *r;
 
-		if ((rc = nv_age_recipients_load(&r, &k, files[i])))
+		if ((rc = nv_age_recipients_load(&r, &k, files[i]))) {
+			rc = nv_keys_config_error(rc, NULL);
 			goto fail;
+		}
 		more = realloc(all, (total + k) * sizeof(*all));
 		if (!more) {
 			free(r);
@@ -138,12 +174,15 @@ int nv_keys_signing_key(nv_cli *c, nv_sshkey **out)
 {
 	const char *f = c->signing_key ? c->signing_key :
 			nv_config_global(c->cfg, "signing_key", "NAVETTE_SIGNING_KEY");
+	int rc;
 
 	*out = NULL;
 	if (!f)
 		return nv_error_set(NV_EINVAL, "a signing key is needed: --signing-key FILE (an "
 				    "OpenSSH Ed25519 key, e.g. from navette keygen --signing)");
-	return nv_sshkey_load_private(out, f);
+	if ((rc = nv_load_with_passphrase(c, f, nv_load_signing_key, out)))
+		return nv_keys_config_error(rc, "signing key");
+	return 0;
 }
 
 const char *nv_keys_signing_pubkey(nv_cli *c)

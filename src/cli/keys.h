@@ -15,7 +15,9 @@ int nv_keys_identity(nv_cli *c, nv_age_identity **out);
 /* --recipient / --recipients-file, else $NAVETTE_RECIPIENTS_FILE, else config
  * "recipients_file". *out malloc'd. */
 int nv_keys_recipients(nv_cli *c, nv_age_recipient **out, size_t *n);
-/* --signing-key FILE, else $NAVETTE_SIGNING_KEY, else config "signing_key". */
+/* --signing-key FILE, else $NAVETTE_SIGNING_KEY, else config "signing_key".
+ * A passphrase-protected key (ssh-keygen -N) takes its passphrase as the
+ * identity does (nv_keys_identity). Every failure is NV_EINVAL (exit 2). */
 int nv_keys_signing_key(nv_cli *c, nv_sshkey **out);
 /* --signing-pubkey, else $NAVETTE_SIGNING_PUBKEY, else config
  * "signing_pubkey"; NULL when none (pins alone must then do). */

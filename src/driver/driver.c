@@ -33,12 +33,19 @@ struct nv_store {
 struct nv_lister {
 	nv_store *s;
 	struct nv_list *it;
+	nv_list_skip_fn skip; /* may be NULL: what is no file goes unsaid */
+	void *skip_ctx;
 };
 
 struct nv_wstream {
 	nv_store *s;
 	struct nv_writer *w;
 	char *key;
+};
+
+struct nv_leftover_list {
+	nv_store *s;
+	struct nv_leftovers *it;
 };
 
 const nv_driver *const *nv_drivers(void)
@@ -135,6 +142,7 @@ static int nv_is_remote_name(const char *s, size_t n)
 	return 1;
 }
 
+/* Parses text into loc; messages name loc->text (credentials stripped). */
 static int nv_location_fill(nv_location *loc, const char *text, const nv_config *cfg)
 {
 	const char *sep = strstr(text, "://"), *colon = strchr(text, ':');
@@ -143,7 +151,7 @@ static int nv_location_fill(nv_location *loc, const char *text, const nv_config 
 	if (strncmp(text, "file://", 7) == 0) {
 		if (text[7] != '/')
 			return nv_error_set(NV_EINVAL, "location '%s': file:// URLs need an "
-					    "absolute path (file:///dir)", text);
+					    "absolute path (file:///dir)", loc->text);
 		loc->driver = &nv_driver_local;
 		loc->path = nv_path_absolute(text + 7);
 	} else if (sep && (!slash || sep < slash)) {
@@ -153,12 +161,12 @@ static int nv_location_fill(nv_location *loc, const char *text, const nv_config 
 		if (!loc->driver)
 			return nv_error_set(NV_EINVAL, "location '%s': unknown scheme '%.*s' "
 					    "(see navette --version for the drivers built in)",
-					    text, (int)(sep - text), text);
+					    loc->text, (int)(sep - text), text);
 		loc->authority = rest ? strndup(auth, (size_t)(rest - auth)) : strdup(auth);
 		loc->path = strdup(rest ? rest : "");
 		if (loc->authority && !loc->authority[0])
 			return nv_error_set(NV_EINVAL, "location '%s': nothing between '://' "
-					    "and the path", text);
+					    "and the path", loc->text);
 	} else if (colon && (!slash || colon < slash) &&
 		   nv_is_remote_name(text, (size_t)(colon - text))) {
 		const char *type;
@@ -170,7 +178,7 @@ static int nv_location_fill(nv_location *loc, const char *text, const nv_config 
 		if (!type)
 			return nv_error_set(NV_EINVAL, "location '%s': no remote named '%s' in the "
 					    "config file (for a local path holding ':', write "
-					    "./%s)", text, loc->remote, text);
+					    "./%s)", loc->text, loc->remote, loc->text);
 		loc->driver = nv_driver_find(type);
 		if (!loc->driver)
 			return nv_error_set(NV_EINVAL, "remote '%s' has unknown type '%s' "
@@ -184,7 +192,7 @@ static int nv_location_fill(nv_location *loc, const char *text, const nv_config 
 		loc->path = nv_path_absolute(text);
 	}
 	if (!loc->path)
-		return nv_error_set(NV_ERR, "location '%s': cannot resolve the path", text);
+		return nv_error_set(NV_ERR, "location '%s': cannot resolve the path", loc->text);
 	loc->settings = nv_settings_new(cfg, loc->remote);
 	if (!loc->settings)
 		return nv_error_set(NV_ERR, "out of memory");
@@ -200,7 +208,8 @@ int nv_location_parse(nv_location **out, const char *text, const nv_config *cfg)
 	if (!text || !*text)
 		return nv_error_set(NV_EINVAL, "empty location");
 	loc = calloc(1, sizeof(*loc));
-	if (!loc || !(loc->text = strdup(text))) {
+	/* What every message, log line and label shows: never a password. */
+	if (!loc || !(loc->text = nv_location_public(text))) {
 		free(loc);
 		return nv_error_set(NV_ERR, "out of memory");
 	}
@@ -287,8 +296,22 @@ int nv_drv_list_open(nv_lister **out, nv_store *s, const char *prefix)
 
 int nv_drv_list_next(nv_lister *l, nv_entry *out)
 {
-	memset(out, 0, sizeof(*out)); /* fields a driver of an older version does not know */
-	return l->s->d->list_next(l->it, out);
+	int rc;
+
+	for (;;) {
+		memset(out, 0, sizeof(*out)); /* fields a driver of an older version does not know */
+		rc = l->s->d->list_next(l->it, out);
+		if (rc || !(out->flags & NV_ENTRY_NOT_FILE))
+			return rc;
+		if (l->skip)
+			l->skip(l->skip_ctx, out);
+	}
+}
+
+void nv_drv_list_observe(nv_lister *l, nv_list_skip_fn fn, void *ctx)
+{
+	l->skip = fn;
+	l->skip_ctx = ctx;
 }
 
 void nv_drv_list_close(nv_lister *l)
@@ -514,6 +537,61 @@ int nv_drv_flush(nv_store *s)
 	if (rc)
 		return rc;
 	return s->d->flush ? s->d->flush(s->c) : 0;
+}
+
+/* The leftovers slots, from a version 4 table that fills them. */
+static int nv_drv_has_leftovers(const nv_driver *d)
+{
+	return d->version >= 4 && d->leftovers_open && d->leftovers_next &&
+	       d->leftovers_close && d->leftover_remove;
+}
+
+int nv_drv_leftovers_open(nv_leftover_list **out, nv_store *s)
+{
+	nv_leftover_list *l;
+	int rc;
+
+	*out = NULL;
+	if (!nv_drv_has_leftovers(s->d))
+		return nv_error_set(NV_ENOTSUP, "the %s driver leaves no temporary files",
+				    s->d->name);
+	if ((rc = nv_fault_check(NV_FAULT_LEFTOVERS)))
+		return rc;
+	if (!(l = calloc(1, sizeof(*l))))
+		return nv_error_set(NV_ERR, "out of memory");
+	l->s = s;
+	if ((rc = s->d->leftovers_open(&l->it, s->c))) {
+		free(l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+int nv_drv_leftovers_next(nv_leftover_list *l, nv_leftover *out)
+{
+	memset(out, 0, sizeof(*out));
+	return l->s->d->leftovers_next(l->it, out);
+}
+
+void nv_drv_leftovers_close(nv_leftover_list *l)
+{
+	if (!l)
+		return;
+	l->s->d->leftovers_close(l->it);
+	free(l);
+}
+
+int nv_drv_leftover_remove(nv_store *s, const nv_leftover *lo, int proven)
+{
+	int rc;
+
+	if (!nv_drv_has_leftovers(s->d))
+		return nv_error_set(NV_ENOTSUP, "the %s driver leaves no temporary files",
+				    s->d->name);
+	if ((rc = nv_fault_check(NV_FAULT_LEFTOVERS)))
+		return rc;
+	return s->d->leftover_remove(s->c, lo, proven);
 }
 
 int nv_drv_put_buf(nv_store *s, const char *key, const void *buf, size_t len,

@@ -14,11 +14,13 @@
 struct nv_conn;   /* one connection: a session, a curl handle, a root fd */
 struct nv_list;   /* one listing in progress */
 struct nv_writer; /* one object being written */
+struct nv_leftovers; /* one listing of leftovers in progress (version 4) */
 
 /* A parsed location. Built by nv_location_parse(); drivers only read it. */
 typedef struct nv_location {
 	const struct nv_driver *driver;
-	char *text;      /* as the user wrote it (for messages; holds no secrets) */
+	char *text;      /* as the user wrote it, credentials stripped
+	                  * (nv_location_public): for messages, holds no secret */
 	char *remote;    /* config remote name for NAME:path, NULL for URL/path forms */
 	char *authority; /* URL form: text between "scheme://" and the next '/'
 	                  * (user@host:port, bucket, account); NULL otherwise */
@@ -33,7 +35,12 @@ enum nv_entry_flags {
 	NV_ENTRY_HAS_MODE = 1 << 1,
 	NV_ENTRY_HAS_CTIME = 1 << 2, /* ctime_sec/ctime_nsec are the file's inode change time */
 	NV_ENTRY_HAS_INODE = 1 << 3, /* inode (with dev) identifies the file on its file system */
+	/* Not a file (list_next only): what a walk leaves out, named so that a
+	 * report can say so; driver.c passes them to nv_drv_list_observe only. */
+	NV_ENTRY_SYMLINK = 1 << 4,   /* a symbolic link (never followed) */
+	NV_ENTRY_SPECIAL = 1 << 5,   /* a device, fifo or socket */
 };
+#define NV_ENTRY_NOT_FILE (NV_ENTRY_SYMLINK | NV_ENTRY_SPECIAL)
 
 /* One object. In listings, key points into iterator memory valid until the
  * next list_next()/list_close(); from stat, key is left NULL. */
@@ -76,6 +83,18 @@ typedef struct nv_commit_info {
 	unsigned confirmed; /* enum nv_confirm: what the store itself vouched for */
 } nv_commit_info;
 
+/* What an interrupted write left behind (driver version 4): a temporary file
+ * (local, sftp) or an incomplete multipart upload (s3). In listings, the
+ * strings point into iterator memory valid until the next call. */
+typedef struct nv_leftover {
+	const char *name;    /* temp file: its path under the root, last component a
+	                      * name of driver/tmpname.h; upload: the key it was for */
+	const char *upload;  /* upload: its id; NULL for a temp file */
+	uint64_t size;       /* bytes it holds; 0 when the store does not say */
+	int64_t time_sec;    /* temp file: last written; upload: initiated (Unix
+	                      * seconds, the store's clock); 0 when unknown */
+} nv_leftover;
+
 enum nv_caps {
 	NV_CAP_EXCLUSIVE = 1 << 0,   /* NV_WRITE_EXCLUSIVE is atomic (no race window) */
 	NV_CAP_MTIME = 1 << 1,       /* keeps the mtime given at write, lists it back */
@@ -85,8 +104,11 @@ enum nv_caps {
 };
 
 /* 3: nv_entry has ctime and inode (drivers of versions 1 and 2 still load:
- * driver.c clears every entry before a driver fills it). */
-#define NV_DRIVER_VERSION 3
+ * driver.c clears every entry before a driver fills it).
+ * 4: the leftovers slots (drivers of versions 1 to 3 still load: driver.c
+ * reads them only from a version 4 table, and a driver without them has
+ * nothing to clean up). */
+#define NV_DRIVER_VERSION 4
 
 /* The driver table. Fields are only ever appended; each version is marked.
  * Return values: 0 on success, a negative enum nv_err on failure with the
@@ -115,7 +137,10 @@ typedef struct nv_driver {
 	 * internally and never holds the whole listing. A missing prefix lists
 	 * nothing; a missing root is NV_ENOTFOUND. */
 	int (*list_open)(struct nv_list **out, struct nv_conn *c, const char *prefix);
-	/* must provide. 0 with *out filled, NV_EOF at the end, or an error. */
+	/* must provide. 0 with *out filled, NV_EOF at the end, or an error. May
+	 * also give, in key order, an entry flagged NV_ENTRY_SYMLINK or
+	 * NV_ENTRY_SPECIAL (key set, the rest may be zero) for a name it leaves
+	 * out: driver.c hands those to an observer, never to a caller as a file. */
 	int (*list_next)(struct nv_list *it, nv_entry *out);
 	/* must provide. Accepts NULL; may be called before the end. */
 	void (*list_close)(struct nv_list *it);
@@ -141,7 +166,9 @@ typedef struct nv_driver {
 	 * without commit (never after it); accepts NULL. */
 	void (*write_abort)(struct nv_writer *w);
 
-	/* must provide. Removing a missing key is not an error (returns 0). */
+	/* must provide. Removing a missing key is not an error (returns 0). A
+	 * store with directories (local, sftp) also removes the ones the removal
+	 * left empty, up to the root (never the root itself). */
 	int (*remove)(struct nv_conn *c, const char *key);
 	/* may be NULL. Durability barrier: returns once everything committed
 	 * through this connection survives a power cut. */
@@ -161,6 +188,28 @@ typedef struct nv_driver {
 	 * and every msgs[i] stays NULL. */
 	int (*remove_many)(struct nv_conn *c, const char *const *keys, size_t n, int *results,
 			   char **msgs);
+
+	/* --- version 4 (driver.c reads these only when version >= 4) --- */
+	/* may be NULL, all four or none: nothing of an interrupted write stays
+	 * (azure: the service drops uncommitted blocks after 7 days by itself).
+	 * Lists, in any order, what interrupted writes may have left anywhere
+	 * under the root: every file whose name is one of tmpname.h's exact forms
+	 * (NV_TMP_RUN or NV_TMP_OLD, nothing else), or every incomplete multipart
+	 * upload. A missing root lists nothing; NV_ENOTSUP: the server cannot
+	 * list them. A directory that holds a navette-lease/ of its own (another
+	 * location's root, below this one) is that location's business: left out. */
+	int (*leftovers_open)(struct nv_leftovers **out, struct nv_conn *c);
+	/* 0 with *out filled, NV_EOF at the end, or an error. */
+	int (*leftovers_next)(struct nv_leftovers *it, nv_leftover *out);
+	/* Accepts NULL; may be called before the end. */
+	void (*leftovers_close)(struct nv_leftovers *it);
+	/* Removes lo, as listed by leftovers_next, unless the driver can tell that
+	 * a live writer holds it: NV_EEXISTS then, and nothing is touched. proven:
+	 * the caller knows that its writer is dead (the lease, its age); 0: remove
+	 * it only if the driver can tell that itself (local: every writer of an
+	 * NV_TMP_RUN name holds a lock on it), else NV_ENOTSUP. Gone already:
+	 * NV_ENOTFOUND. */
+	int (*leftover_remove)(struct nv_conn *c, const nv_leftover *lo, int proven);
 } nv_driver;
 
 /* ---- Registry and locations (src/driver.c) ---- */
@@ -196,6 +245,11 @@ const nv_location *nv_drv_location(const nv_store *s);
 typedef struct nv_lister nv_lister;
 int nv_drv_list_open(nv_lister **out, nv_store *s, const char *prefix);
 int nv_drv_list_next(nv_lister *l, nv_entry *out);
+/* fn(ctx, e) is called, during nv_drv_list_next, for each entry the listing
+ * leaves out as no file (e->flags has NV_ENTRY_SYMLINK or NV_ENTRY_SPECIAL;
+ * e->key valid during the call): check --report names what it did not compare. */
+typedef void (*nv_list_skip_fn)(void *ctx, const nv_entry *e);
+void nv_drv_list_observe(nv_lister *l, nv_list_skip_fn fn, void *ctx);
 void nv_drv_list_close(nv_lister *l);
 
 int nv_drv_stat(nv_store *s, const char *key, nv_entry *out);
@@ -224,6 +278,15 @@ int nv_drv_remove_many(nv_store *s, const char *const *keys, size_t n, int *resu
 /* How many keys a remove_many call of driver d takes at once: 1 without one. */
 size_t nv_drv_remove_batch(const nv_driver *d);
 int nv_drv_flush(nv_store *s);
+
+/* What interrupted writes left at s (driver version 4; see the slots).
+ * NV_ENOTSUP from open: the driver or the server keeps no such list. Fault
+ * injection counts one "leftovers" per open and per remove. */
+typedef struct nv_leftover_list nv_leftover_list;
+int nv_drv_leftovers_open(nv_leftover_list **out, nv_store *s);
+int nv_drv_leftovers_next(nv_leftover_list *l, nv_leftover *out);
+void nv_drv_leftovers_close(nv_leftover_list *l);
+int nv_drv_leftover_remove(nv_store *s, const nv_leftover *lo, int proven);
 
 /* Convenience built on the slots: whole small objects (manifests, descriptors). */
 int nv_drv_put_buf(nv_store *s, const char *key, const void *buf, size_t len,

@@ -5,22 +5,25 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { NV_FAULT_UNREAD, NV_FAULT_OFF, NV_FAULT_ON };
-enum { NV_FAULT_RULES_MAX = 64, NV_FAULT_KILL = 2 };
+enum { NV_FAULT_RULES_MAX = 64, NV_FAULT_KILL = 2, NV_FAULT_STOP = 3, NV_FAULT_HOLD = 4 };
 
 typedef struct nv_fault_rule {
 	enum nv_fault_slot slot;
 	unsigned lo, hi; /* calls lo..hi fail (hi UINT_MAX: every call from lo on) */
-	int code;        /* an nv_err, NV_FAULT_FLIP or NV_FAULT_KILL */
+	int code;        /* an nv_err, NV_FAULT_FLIP, NV_FAULT_KILL, NV_FAULT_STOP or NV_FAULT_HOLD */
 } nv_fault_rule;
 
 static const char *const nv_fault_names[NV_FAULT_SLOTS] = {
 	"open", "list", "read", "write", "write_commit", "remove", "flush", "stat",
+	"leftovers",
 };
 
 /* Read without the lock on every driver call: while it says OFF nothing else is touched. */
@@ -29,13 +32,19 @@ static pthread_mutex_t nv_fault_mu = PTHREAD_MUTEX_INITIALIZER; /* guards the ru
 static nv_fault_rule nv_fault_rules[NV_FAULT_RULES_MAX];
 static size_t nv_fault_nrules;
 static atomic_uint nv_fault_count[NV_FAULT_SLOTS];
+static _Thread_local int nv_fault_exempt; /* this thread's calls are not counted */
+
+void nv_fault_exempt_thread(void)
+{
+	nv_fault_exempt = 1;
+}
 
 static int nv_fault_code(const char *name)
 {
 	static const struct { const char *n; int code; } codes[] = {
 		{ "io", NV_EIO }, { "retry", NV_ERETRY }, { "nospc", NV_ENOSPC },
 		{ "auth", NV_EAUTH }, { "perm", NV_EPERM }, { "kill", NV_FAULT_KILL },
-		{ "flip", NV_FAULT_FLIP },
+		{ "flip", NV_FAULT_FLIP }, { "stop", NV_FAULT_STOP }, { "hold", NV_FAULT_HOLD },
 	};
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
 		if (strncmp(name, codes[i].n, strlen(codes[i].n)) == 0)
@@ -134,7 +143,7 @@ int nv_fault_check(enum nv_fault_slot slot)
 
 	if (state == NV_FAULT_UNREAD)
 		state = nv_fault_from_env();
-	if (state != NV_FAULT_ON)
+	if (state != NV_FAULT_ON || nv_fault_exempt)
 		return 0;
 	n = atomic_fetch_add(&nv_fault_count[slot], 1) + 1;
 	pthread_mutex_lock(&nv_fault_mu);
@@ -147,6 +156,18 @@ int nv_fault_check(enum nv_fault_slot slot)
 		return 0;
 	if (code == NV_FAULT_KILL) /* die as a crash would, for crash-safety tests */
 		_exit(137);
+	if (code == NV_FAULT_STOP) { /* hold still at this call until SIGCONT, then go on */
+		raise(SIGSTOP);
+		return 0;
+	}
+	if (code == NV_FAULT_HOLD) { /* a run held at a known point, for a test */
+		const char *f = getenv("NAVETTE_FAULT_HOLD");
+		struct timespec pause = { 0, 50 * 1000000L };
+
+		while (f && access(f, F_OK) == 0)
+			nanosleep(&pause, NULL);
+		return 0;
+	}
 	if (code == NV_FAULT_FLIP) /* the caller alters what it returns */
 		return slot == NV_FAULT_READ ? NV_FAULT_FLIP
 					     : nv_error_set(NV_EINVAL, "flip applies to read");

@@ -1,8 +1,11 @@
 /* engine.c: runs copy, sync and check: the planner on this thread feeds a
  * bounded queue; N workers, each with its own connections, transfer and verify. */
 #include "engine.h"
+#include "engine_int.h"
 #include "backup.h"
 #include "dest_lock.h"
+#include "leftovers.h"
+#include "report.h"
 #include "util/exit.h"
 #include "lister.h"
 #include "util/log.h"
@@ -19,41 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef struct nv_job {
-	nv_action act;
-	char *key;         /* NV_ACT_DELETE: NULL, keys[] instead */
-	nv_entry src, dst; /* .key left NULL */
-	char **keys;       /* NV_ACT_DELETE: one batch (nv_drv_remove_batch keys at most) */
-	size_t nkeys;
-	int has_dst;       /* the key exists at the destination: an overwrite */
-	int backed_up;     /* its old version is in --backup-dir: not again on a retry,
-			    * which could copy the new version over it */
-	nv_xfer_result res; /* of its copy, for nv_xfer_report */
-} nv_job;
-
-/* A worker's own context: the transfer's, and its --backup-dir connection. */
-typedef struct nv_worker {
-	nv_xfer_ctx x;
-	nv_store *bak;     /* NULL without --backup-dir */
-} nv_worker;
-
-typedef struct nv_run {
-	const nv_engine_opts *o;
-	const nv_location *src_loc, *dst_loc;
-	nv_pool *pool;
-	FILE *deletes;             /* dst-only keys, applied once both listings ended sorted */
-	uint64_t src_files, dst_files, ndeletes; /* as planned, filters applied: the guard's */
-	nv_dest_lock *lock;        /* copy, sync: the destination's lock and lease */
-	char hide[4200];           /* a --backup-dir inside DST: its key prefix there */
-	nv_xfer_tally copies;      /* what the copies did (and a dry run's "would copy") */
-	_Atomic uint64_t skipped, deleted, backed_up;
-	_Atomic uint64_t identical, differ, missing, extra;
-	uint64_t unlisted;         /* source names skipped as unsafe */
-	uint64_t queued;           /* jobs made by the planner (its thread only) */
-	int noticed;               /* the source listed o->notice_key */
-	int mine;                  /* the key being planned is this shard's */
-	nv_outcome out;            /* what the passes counted (failures, differences, fatal) */
-} nv_run;
 
 void nv_engine_defaults(nv_engine_opts *o)
 {
@@ -100,6 +68,17 @@ static int nv_job_backup(nv_run *r, nv_worker *w, nv_job *j, const nv_entry *old
 	return 0;
 }
 
+/* check found a difference: counted, logged, and an error of the progress
+ * report (progress.h: an item that failed or differed), as verify's are. Returns 0. */
+static int nv_check_found(_Atomic uint64_t *counter, const char *verb, const char *key,
+			  const char *why)
+{
+	atomic_fetch_add(counter, 1);
+	nv_log_item(NV_LOG_WARN, verb, key, why);
+	nv_progress_error();
+	return 0;
+}
+
 /* One attempt at a plain job (pool.h: the pool retries it from the start). */
 static int nv_job_attempt(nv_run *r, nv_worker *w, nv_job *j)
 {
@@ -108,7 +87,7 @@ static int nv_job_attempt(nv_run *r, nv_worker *w, nv_job *j)
 	const nv_entry *old = &j->dst;
 	uint64_t na, nb;
 	nv_entry now;
-	int rc;
+	int rc, rec;
 
 	switch (j->act) {
 	case NV_ACT_STAT:
@@ -117,23 +96,31 @@ static int nv_job_attempt(nv_run *r, nv_worker *w, nv_job *j)
 			return rc;
 		if (!(now.flags & NV_ENTRY_HAS_MTIME) || nv_mtime_equal(&j->src, &now)) {
 			atomic_fetch_add(&r->skipped, 1);
+			nv_report_sizes(r->o->report, j->key, "unchanged", &j->src, &now);
 			return 0;
 		}
 		old = &now;
 		break;
 	case NV_ACT_HASH:
-		if ((rc = nv_xfer_hash(x, x->src, j->key, &na, a)) ||
-		    (rc = nv_xfer_hash(x, x->dst, j->key, &nb, b)))
+		/* --hashes-from spares a read of the source unchanged since its copy */
+		j->reading_dst = 0;
+		if (!(rec = nv_hashbook_find(r->o->recorded, j->key, &j->src, a)) &&
+		    (rc = nv_xfer_hash(x, x->src, j->key, &na, a)))
+			return rc;
+		na = rec ? j->src.size : na;
+		j->reading_dst = 1;
+		if ((rc = nv_xfer_hash(x, x->dst, j->key, &nb, b)))
 			return rc;
 		if (na == nb && memcmp(a, b, sizeof(a)) == 0) {
 			atomic_fetch_add(r->o->mode == NV_ENGINE_CHECK ? &r->identical
 								   : &r->skipped, 1);
+			nv_report_hashes(r->o->report, j->key, r->o->mode == NV_ENGINE_CHECK ?
+					 "identical" : "unchanged", &j->src, a, rec, &j->dst, b);
 			return 0;
 		}
 		if (r->o->mode == NV_ENGINE_CHECK) {
-			atomic_fetch_add(&r->differ, 1);
-			nv_log_item(NV_LOG_WARN, "differ", j->key, "SHA-256 differs");
-			return 0;
+			nv_report_hashes(r->o->report, j->key, "differ", &j->src, a, rec, &j->dst, b);
+			return nv_check_found(&r->differ, "differ", j->key, "SHA-256 differs");
 		}
 		break;
 	default:
@@ -144,92 +131,8 @@ static int nv_job_attempt(nv_run *r, nv_worker *w, nv_job *j)
 	if ((rc = nv_xfer_copy(x, j->key, &j->src, &j->res)))
 		return rc;
 	nv_xfer_report(&r->copies, j->key, 0, &j->res);
+	nv_report_copied(r->o->report, j->key, &j->src, &j->res);
 	return 0;
-}
-
-/* One attempt at a batch of deletions: one request where the driver batches
- * (S3 DeleteObjects), each key counted and logged as a delete of its own.
- * Keys refused for good are counted here; the ones refused with NV_ERETRY stay
- * in the job, in order, and the attempt returns NV_ERETRY so that the pool
- * sends them again after its backoff. */
-/* --backup-dir: each key of the batch goes to the backup, then one barrier
- * makes them all durable before any is removed. A key that cannot be backed
- * up fails on its own and stays; a transient error keeps the whole batch for
- * the next attempt (backing up again is harmless: the key is unchanged). */
-static int nv_delete_backup(nv_run *r, nv_worker *w, nv_job *j)
-{
-	size_t keep = 0, i;
-	int rc = 0;
-
-	for (i = 0; i < j->nkeys && !rc; i++) {
-		rc = nv_backup_one(&w->x, w->bak, j->keys[i], NULL);
-		if (rc == NV_ENOTFOUND) { /* already gone: its removal is harmless */
-			nv_error_clear();
-			rc = 0;
-		}
-		if (rc == NV_ERETRY)
-			break;
-		if (rc) {
-			nv_pool_count(r->pool, j->keys[i], rc);
-			free(j->keys[i]);
-			rc = nv_pool_stopped(r->pool) ? NV_ECANCEL : 0;
-			continue;
-		}
-		atomic_fetch_add(&r->backed_up, 1);
-		nv_log_item(NV_LOG_INFO, "backed up", j->keys[i], NULL);
-		j->keys[keep++] = j->keys[i];
-	}
-	memmove(j->keys + keep, j->keys + i, (j->nkeys - i) * sizeof(*j->keys));
-	j->nkeys = keep + (j->nkeys - i);
-	if (!rc && keep)
-		rc = nv_drv_flush(w->bak);
-	return rc;
-}
-
-static int nv_delete_attempt(nv_run *r, nv_worker *w, nv_job *j)
-{
-	nv_xfer_ctx *x = &w->x;
-	size_t n, left = 0, i;
-	int *res, rc;
-	char **msgs;
-
-	if (w->bak && (rc = nv_delete_backup(r, w, j)))
-		return rc;
-	if (!(n = j->nkeys))
-		return 0;
-	res = calloc(n, sizeof(*res));
-	msgs = calloc(n, sizeof(*msgs));
-	if (!res || !msgs) {
-		free(res);
-		free(msgs);
-		return nv_error_set(NV_ERR, "out of memory");
-	}
-	rc = nv_drv_remove_many(x->dst, (const char *const *)j->keys, n, res, msgs);
-	for (i = 0; !rc && i < n; i++) {
-		char *key = j->keys[i];
-
-		j->keys[i] = NULL;
-		if (res[i] == NV_ERETRY) {
-			nv_error_set(res[i], "%s", msgs[i] ? msgs[i] : nv_error_name(res[i]));
-			j->keys[left++] = key; /* kept for the next attempt, in order */
-			key = NULL;
-		} else if (res[i] == 0) {
-			atomic_fetch_add(&r->deleted, 1);
-			nv_log_item(NV_LOG_INFO, "deleted", key, NULL);
-		} else {
-			nv_error_set(res[i], "%s", msgs[i] ? msgs[i] : nv_error_name(res[i]));
-			nv_pool_count(r->pool, key, res[i]);
-		}
-		free(key);
-		free(msgs[i]);
-	}
-	if (!rc) {
-		j->nkeys = left;
-		rc = left ? NV_ERETRY : 0;
-	}
-	free(res);
-	free(msgs);
-	return rc;
 }
 
 static int nv_engine_attempt(void *run, void *w, void *item)
@@ -242,6 +145,13 @@ static int nv_engine_attempt(void *run, void *w, void *item)
 	return j->act == NV_ACT_DELETE ? nv_delete_attempt(run, w, j) : nv_job_attempt(run, w, j);
 }
 
+/* The bytes a job reads, for the progress report: a comparison by SHA-256
+ * reads both sides (check showed "3.0 MiB of 2.0 MiB" counting one). */
+static uint64_t nv_job_bytes(const nv_job *j)
+{
+	return j->act == NV_ACT_HASH ? j->src.size + j->dst.size : j->src.size;
+}
+
 /* A batch of deletions counts its keys one by one; the rest the pool counts. */
 static int nv_engine_done(void *run, void *w, void *item, int rc)
 {
@@ -250,7 +160,10 @@ static int nv_engine_done(void *run, void *w, void *item, int rc)
 
 	(void)w;
 	if (j->act != NV_ACT_DELETE) {
-		nv_progress_done(1, j->src.size);
+		nv_progress_done(1, nv_job_bytes(j));
+		if (rc && !(rc == NV_ECANCEL && nv_pool_stopped(r->pool)))
+			nv_report_failed(r->o->report, j->key, &j->src,
+					 r->o->mode == NV_ENGINE_CHECK ? 1 + j->reading_dst : 0);
 		/* a stored copy read back different, or the pool's to count */
 		return rc == NV_EMISMATCH && nv_xfer_report(&r->copies, j->key, rc, &j->res);
 	}
@@ -272,17 +185,6 @@ static const char *nv_engine_name(void *run, void *item)
 
 	(void)run;
 	return j->act == NV_ACT_DELETE ? (j->nkeys ? j->keys[0] : "") : j->key;
-}
-
-static void nv_job_free(nv_job *j)
-{
-	if (!j)
-		return;
-	for (size_t i = 0; i < j->nkeys; i++)
-		free(j->keys[i]);
-	free(j->keys);
-	free(j->key);
-	free(j);
 }
 
 static void nv_engine_free_item(void *run, void *item)
@@ -361,7 +263,7 @@ static int nv_enqueue(nv_run *r, nv_action act, const char *key, const nv_entry 
 	j->has_dst = dst != NULL;
 	j->src.key = j->dst.key = NULL;
 	r->queued++;
-	nv_progress_known(0, j->src.size);
+	nv_progress_known(0, nv_job_bytes(j));
 	if (!r->pool || nv_pool_submit(r->pool, j) != 0) {
 		nv_job_free(j);
 		return NV_ECANCEL;
@@ -401,28 +303,27 @@ static int nv_plan_one(void *ctx, nv_action act, const char *key, const nv_entry
 	}
 	if (o->mode == NV_ENGINE_CHECK) {
 		if (act == NV_ACT_EXTRA) {
-			atomic_fetch_add(&r->extra, 1);
-			nv_log_item(NV_LOG_WARN, "extra", key, "only at the destination");
-			return 0;
+			nv_report_sizes(o->report, key, "extra", NULL, dst);
+			return nv_check_found(&r->extra, "extra", key, "only at the destination");
 		}
 		if (!dst) {
-			atomic_fetch_add(&r->missing, 1);
-			nv_log_item(NV_LOG_WARN, "missing", key, "not at the destination");
-			return 0;
+			nv_report_sizes(o->report, key, "missing", src, NULL);
+			return nv_check_found(&r->missing, "missing", key, "not at the destination");
 		}
 		if (act == NV_ACT_COPY) {
-			atomic_fetch_add(&r->differ, 1);
-			nv_log_item(NV_LOG_WARN, "differ", key, "sizes differ");
-			return 0;
+			nv_report_sizes(o->report, key, "differ", src, dst);
+			return nv_check_found(&r->differ, "differ", key, "sizes differ");
 		}
 		if (o->size_only) {
 			atomic_fetch_add(&r->identical, 1);
+			nv_report_sizes(o->report, key, "identical", src, dst);
 			return 0;
 		}
 		return nv_enqueue(r, NV_ACT_HASH, key, src, dst);
 	}
 	if (act == NV_ACT_SKIP) {
 		atomic_fetch_add(&r->skipped, 1);
+		nv_report_sizes(o->report, key, "unchanged", src, dst);
 		return 0;
 	}
 	if (act == NV_ACT_EXTRA)
@@ -462,53 +363,6 @@ static int nv_on_plan(void *ctx, nv_action act, const char *key, const nv_entry 
 	return rc;
 }
 
-/* Hands a batch of deletions to the workers; *j is theirs (or freed) after. */
-static int nv_push_deletes(nv_run *r, nv_job **j)
-{
-	int rc = 0;
-
-	if (*j && (*j)->nkeys && nv_pool_submit(r->pool, *j) == 0)
-		*j = NULL;
-	else if (*j && (*j)->nkeys)
-		rc = NV_ECANCEL;
-	nv_job_free(*j);
-	*j = NULL;
-	return rc;
-}
-
-/* Queues the recorded deletions in batches as large as the destination's
- * driver removes in one request (1 for drivers without remove_many). */
-static int nv_apply_deletes(nv_run *r)
-{
-	size_t batch = nv_drv_remove_batch(r->dst_loc->driver);
-	nv_job *j = NULL;
-	char line[4096];
-	int rc = 0;
-
-	rewind(r->deletes);
-	while (!rc && fgets(line, sizeof(line), r->deletes)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (r->o->dry_run) {
-			nv_log_item(NV_LOG_WARN, "would delete", line, NULL);
-			atomic_fetch_add(&r->deleted, 1);
-			continue;
-		}
-		if (!j && (j = calloc(1, sizeof(*j))))
-			j->keys = calloc(batch, sizeof(*j->keys));
-		if (!j || !j->keys || !(j->keys[j->nkeys] = strdup(line))) {
-			rc = nv_error_set(NV_ERR, "out of memory");
-			break;
-		}
-		j->act = NV_ACT_DELETE;
-		if (++j->nkeys == batch)
-			rc = nv_push_deletes(r, &j);
-	}
-	if (!rc)
-		rc = nv_push_deletes(r, &j);
-	nv_job_free(j);
-	return rc;
-}
-
 /* Plans the whole tree (and records deletions), with workers consuming. */
 static int nv_engine_plan(nv_run *r)
 {
@@ -534,11 +388,19 @@ static int nv_engine_plan(nv_run *r)
 		nv_error_wrap(rc, "listing %s", r->dst_loc->text);
 		goto out;
 	}
+	nv_report_observe(r->o->report, s, d, r->o->filter); /* what no file is */
 	rc = nv_plan_run(s, d, &rules, nv_on_plan, r);
 	if (rc == NV_ECANCEL && r->pool && nv_pool_stopped(r->pool))
 		rc = 0; /* a worker's error, reported as such */
 	if (!rc)
 		r->unlisted += nv_sorted_skipped(s);
+	nv_sorted_close(d);
+	d = NULL;
+	/* What interrupted runs left at the destination, while the lease is ours:
+	 * the listing just noted their temp files, so nothing is walked again
+	 * (engine/leftovers.h; this run's own temp files carry its run id). */
+	if (!rc && r->lock)
+		nv_leftovers_clean(ld, NULL);
 out:
 	nv_sorted_close(s);
 	nv_sorted_close(d);
@@ -652,7 +514,8 @@ static int nv_engine_prepare(nv_run *r)
 		return rc;
 	if (!o->lock || o->dry_run || o->mode == NV_ENGINE_CHECK)
 		return 0;
-	return nv_dest_lock_take_shard(&r->lock, r->dst_loc, o->lock, o->wait_lock_ms, o->shard);
+	return nv_dest_lock_take_opts(&r->lock, r->dst_loc, &(nv_dest_lock_opts){
+		.command = o->lock, .wait_ms = o->wait_lock_ms, .shard = o->shard });
 }
 
 int nv_engine_run(const nv_location *src, const nv_location *dst, const nv_engine_opts *o,

@@ -9,6 +9,7 @@
 #include "driver/driver.h"
 #include "filter.h"
 #include "guard.h"
+#include "report.h"
 #include "shard.h"
 
 typedef enum nv_engine_mode {
@@ -44,6 +45,9 @@ typedef struct nv_engine_opts {
 	 * every shard decides alike; each deletes only its own keys. The lock is
 	 * shared with the run's other shards (dest_lock.h). */
 	const nv_shard *shard;
+	/* --- reports (report.h) --- */
+	nv_report *report;        /* may be NULL: --report, a line per file */
+	const nv_hashbook *recorded; /* may be NULL: check --hashes-from */
 } nv_engine_opts;
 
 typedef struct nv_engine_stats {

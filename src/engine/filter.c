@@ -14,6 +14,7 @@
 typedef struct nv_rule {
 	int include;
 	nv_glob *glob;
+	char *text;          /* the pattern as given, for nv_filter_describe */
 } nv_rule;
 
 struct nv_filter {
@@ -42,8 +43,10 @@ void nv_filter_free(nv_filter *f)
 {
 	if (!f)
 		return;
-	for (size_t i = 0; i < f->nrules; i++)
+	for (size_t i = 0; i < f->nrules; i++) {
 		nv_glob_free(f->rules[i].glob);
+		free(f->rules[i].text);
+	}
 	for (size_t i = 0; i < f->nfiles; i++)
 		free(f->files[i]);
 	free(f->rules);
@@ -61,6 +64,10 @@ int nv_filter_add(nv_filter *f, int include, const char *pattern)
 	f->rules = r;
 	if ((rc = nv_glob_compile(&r[f->nrules].glob, pattern)))
 		return rc;
+	if (!(r[f->nrules].text = strdup(pattern))) {
+		nv_glob_free(r[f->nrules].glob);
+		return nv_error_set(NV_ERR, "out of memory");
+	}
 	r[f->nrules++].include = include;
 	f->any_include |= include;
 	return 0;
@@ -171,6 +178,38 @@ int nv_filter_check(const nv_filter *f)
 		return nv_error_set(NV_EINVAL, "--min-age (%llds) is larger than --max-age "
 				    "(%llds): no file could pass", f->min_age, f->max_age);
 	return 0;
+}
+
+void nv_filter_describe(const nv_filter *f, void (*fn)(void *ctx, const char *rule),
+			void *ctx)
+{
+	char line[64];
+
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->nrules; i++) {
+		char *r = malloc(strlen(f->rules[i].text) + 9);
+
+		if (!r) {
+			fn(ctx, "(out of memory)");
+			continue;
+		}
+		sprintf(r, "%s %s", f->rules[i].include ? "include" : "exclude", f->rules[i].text);
+		fn(ctx, r);
+		free(r);
+	}
+	if (f->files_given) {
+		snprintf(line, sizeof(line), "files-from (%zu keys)", f->nfiles);
+		fn(ctx, line);
+	}
+	if (f->min_age >= 0) {
+		snprintf(line, sizeof(line), "min-age %llds", f->min_age);
+		fn(ctx, line);
+	}
+	if (f->max_age >= 0) {
+		snprintf(line, sizeof(line), "max-age %llds", f->max_age);
+		fn(ctx, line);
+	}
 }
 
 int nv_filter_active(const nv_filter *f)

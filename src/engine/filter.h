@@ -46,6 +46,12 @@ void nv_filter_set_age(nv_filter *f, long long min_age, long long max_age, int64
 /* NV_EINVAL with a message when the options given do not go together. */
 int nv_filter_check(const nv_filter *f);
 
+/* Calls fn once per rule, in the order given, with its text: "exclude *.tmp",
+ * "include /photos/" (an --exclude-from file's rules one by one),
+ * "files-from (N keys)", "min-age 3600s", "max-age 604800s": what a report
+ * records of the filter (engine/report.h). f may be NULL: no call. */
+void nv_filter_describe(const nv_filter *f, void (*fn)(void *ctx, const char *rule),
+			void *ctx);
 /* 1 when anything is filtered at all (f may be NULL: nothing is). */
 int nv_filter_active(const nv_filter *f);
 /* 1 when key passes the rules and --files-from (ages are not looked at). */

@@ -4,6 +4,8 @@
 #include "lease.h"
 #include "lister.h"
 #include "driver/bwlimit.h"
+#include "driver/fault.h"
+#include "driver/tmpname.h"
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/log.h"
@@ -52,7 +54,46 @@ struct nv_lease {
 	pthread_cond_t cv;
 	int stop;
 	atomic_int lost;
+	struct nv_lease *next_held; /* in nv_held, while held */
 };
+
+/* The exclusive leases this process holds (nv_lease_held). */
+static pthread_mutex_t nv_held_mu = PTHREAD_MUTEX_INITIALIZER;
+static nv_lease *nv_held;
+
+static void nv_held_add(nv_lease *l)
+{
+	if (l->mode != NV_LEASE_EXCLUSIVE)
+		return;
+	pthread_mutex_lock(&nv_held_mu);
+	l->next_held = nv_held;
+	nv_held = l;
+	pthread_mutex_unlock(&nv_held_mu);
+}
+
+static void nv_held_remove(nv_lease *l)
+{
+	pthread_mutex_lock(&nv_held_mu);
+	for (nv_lease **p = &nv_held; *p; p = &(*p)->next_held)
+		if (*p == l) {
+			*p = l->next_held;
+			break;
+		}
+	pthread_mutex_unlock(&nv_held_mu);
+}
+
+int nv_lease_held(const nv_location *loc)
+{
+	int held = 0;
+
+	pthread_mutex_lock(&nv_held_mu);
+	for (nv_lease *l = nv_held; l && !held; l = l->next_held)
+		held = (l->loc == loc || (l->loc->driver == loc->driver &&
+					  strcmp(l->loc->text, loc->text) == 0)) &&
+		       !atomic_load(&l->lost);
+	pthread_mutex_unlock(&nv_held_mu);
+	return held;
+}
 
 static double nv_mono(void)
 {
@@ -176,8 +217,9 @@ static int nv_lease_list(nv_store *s, const char *own, nv_lease_rec **out, size_
 		size_t len;
 		char *key;
 
-		if (own && strcmp(e.key, own) == 0)
-			continue;
+		if ((own && strcmp(e.key, own) == 0) ||
+		    strncmp(e.key, NV_LEASE_PROBE, strlen(NV_LEASE_PROBE)) == 0)
+			continue; /* the probe is no holder */
 		if (!(key = strdup(e.key))) {
 			rc = nv_error_set(NV_ERR, "out of memory");
 			break;
@@ -388,6 +430,7 @@ static void *nv_lease_renewer(void *arg)
 	/* A renewal must go out within the TTL: never queued behind --bwlimit's
 	 * waits, never refused by --max-transfer. */
 	nv_bwlimit_exempt_thread();
+	nv_fault_exempt_thread(); /* and counted by no test's fault rule */
 	pthread_mutex_lock(&l->mu);
 	while (!l->stop) {
 		clock_gettime(CLOCK_REALTIME, &until);
@@ -430,7 +473,8 @@ static int nv_lease_init(nv_lease *l, const nv_location *loc, const nv_lease_opt
 	snprintf(l->holder, sizeof(l->holder), "%s pid %ld", host, (long)getpid());
 	snprintf(l->key, sizeof(l->key), NV_LEASE_DIR "%s.%ld.%s.json", host, (long)getpid(),
 		 hex);
-	snprintf(l->run, sizeof(l->run), "%s", o->run_id ? o->run_id : hex);
+	/* The run id that this process's temporary files carry too. */
+	snprintf(l->run, sizeof(l->run), "%s", o->run_id ? o->run_id : nv_run_id());
 	/* Sub-second start times order two holders that started in one second. */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	nv_time_utc(when, ts.tv_sec);
@@ -452,6 +496,14 @@ int nv_lease_acquire(nv_lease **out, const nv_location *loc, const nv_lease_opts
 		return nv_error_set(NV_ERR, "out of memory");
 	if ((rc = nv_lease_init(l, loc, o)) || (rc = nv_drv_open(&l->store, loc)))
 		goto fail;
+	if (o->dead_key && strncmp(o->dead_key, NV_LEASE_DIR, strlen(NV_LEASE_DIR)) == 0) {
+		/* Left by a run of this caller that died (or lost its store at the
+		 * end): no other holder can be waiting on it to go stale. */
+		if ((rc = nv_drv_remove(l->store, o->dead_key)))
+			goto fail;
+		nv_log(NV_LOG_NOTICE, "removed the lease %s that an earlier run of this host "
+		       "left at %s", o->dead_key, loc->text);
+	}
 	for (;;) {
 		if ((rc = nv_lease_write(l, l->store, NV_WRITE_EXCLUSIVE)))
 			goto fail;
@@ -475,6 +527,7 @@ int nv_lease_acquire(nv_lease **out, const nv_location *loc, const nv_lease_opts
 	nv_seen_free(seen, nseen);
 	if (pthread_create(&l->renewer, NULL, nv_lease_renewer, l) == 0)
 		l->renewing = 1;
+	nv_held_add(l);
 	*out = l;
 	return 0;
 fail_remove:
@@ -488,17 +541,45 @@ fail:
 	return rc;
 }
 
+int nv_lease_probe(nv_lease *l)
+{
+	static const char body[] = "create-if-absent probe\n";
+	unsigned char rnd[8];
+	char key[64], hex[17];
+	int rc;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return nv_error_set(NV_ERR, "no randomness for a probe name");
+	nv_hex(hex, rnd, sizeof(rnd));
+	snprintf(key, sizeof(key), NV_LEASE_PROBE "%s", hex);
+	if ((rc = nv_drv_put_buf(l->store, key, body, sizeof(body) - 1, NV_WRITE_EXCLUSIVE)))
+		return rc;
+	rc = nv_drv_put_buf(l->store, key, body, sizeof(body) - 1, NV_WRITE_EXCLUSIVE);
+	nv_drv_remove(l->store, key);
+	if (rc == NV_EEXISTS) {
+		nv_error_clear();
+		return 0;
+	}
+	return rc ? rc : 1;
+}
+
 int nv_lease_lost(const nv_lease *l)
 {
 	return l && atomic_load(&l->lost);
 }
 
-void nv_lease_release(nv_lease *l)
+const char *nv_lease_key(const nv_lease *l)
+{
+	return l->key;
+}
+
+int nv_lease_release(nv_lease *l)
 {
 	int rc;
 
 	if (!l)
-		return;
+		return 0;
+	nv_held_remove(l);
 	if (l->renewing) {
 		pthread_mutex_lock(&l->mu);
 		l->stop = 1;
@@ -517,6 +598,7 @@ void nv_lease_release(nv_lease *l)
 	pthread_mutex_destroy(&l->mu);
 	pthread_cond_destroy(&l->cv);
 	free(l);
+	return rc;
 }
 
 int nv_lease_unlock(const nv_location *loc, int remove_all, long long watch_ms,

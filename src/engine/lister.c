@@ -15,6 +15,8 @@ struct nv_sorted {
 	unsigned long skipped;
 	const char *where;
 	int hide_leases;      /* a whole-location listing: skip NV_LEASE_DIR */
+	nv_sorted_skip_fn skip; /* may be NULL */
+	void *skip_ctx;
 };
 
 int nv_sorted_open(nv_sorted **out, nv_store *s, const char *prefix, int missing_ok)
@@ -66,6 +68,8 @@ static void nv_lister_skip(nv_sorted *l, const char *key)
 	nv_log_record(NV_LOG_WARN, "item", f, NV_LF_COUNT(f), "%s: skipping unsafe name: %s",
 		      l->where, nv_error_msg());
 	nv_progress_error(); /* a failure of the run (exit 3) */
+	if (l->skip)
+		l->skip(l->skip_ctx, key, "unsafe-name", nv_error_msg());
 }
 
 int nv_sorted_next(nv_sorted *l, nv_entry *out)
@@ -99,6 +103,25 @@ int nv_sorted_next(nv_sorted *l, nv_entry *out)
 }
 
 unsigned long nv_sorted_skipped(const nv_sorted *l) { return l->skipped; }
+
+static void nv_sorted_not_file(void *ctx, const nv_entry *e)
+{
+	nv_sorted *l = ctx;
+
+	if (l->hide_leases && !strncmp(e->key, NV_LEASE_DIR, strlen(NV_LEASE_DIR)))
+		return;
+	l->skip(l->skip_ctx, e->key, e->flags & NV_ENTRY_SYMLINK ? "symlink" : "special",
+		e->flags & NV_ENTRY_SYMLINK ? "a symbolic link: not followed, not compared"
+					    : "a device, fifo or socket: not compared");
+}
+
+void nv_sorted_observe(nv_sorted *l, nv_sorted_skip_fn fn, void *ctx)
+{
+	l->skip = fn;
+	l->skip_ctx = ctx;
+	if (l->l)
+		nv_drv_list_observe(l->l, fn ? nv_sorted_not_file : NULL, l);
+}
 
 void nv_sorted_close(nv_sorted *l)
 {

@@ -1,4 +1,4 @@
-/* shard.c: the shard of a key (FORMAT.md section 11) and K/N and the run id
+/* shard.c: the shard of a key (FORMAT.md section 14) and K/N and the run id
  * from --shard K/N or a scheduler's environment. Called through shard.h. */
 #include "shard.h"
 #include "util/error.h"

@@ -1,6 +1,6 @@
 /* shard.h: deterministic shards (--shard K/N): which shard a key belongs to,
  * by a hash that is the same on every host and version (docs/FORMAT.md,
- * section 11), and K/N and the run id from the command line or a scheduler.
+ * section 14), and K/N and the run id from the command line or a scheduler.
  * Called by the CLI, the engine and the vault readers and replicator. */
 #ifndef NV_SHARD_H
 #define NV_SHARD_H

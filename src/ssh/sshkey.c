@@ -17,6 +17,7 @@
 #include "util/config.h"
 #include "util/error.h"
 #include "sshbuf.h"
+#include "sshkey_crypt.h"
 
 #define ED25519_KEY_TYPE "ssh-ed25519"
 #define ED25519_LEN 32
@@ -431,8 +432,11 @@ static int keyv1_dearmor(unsigned char **blob, size_t *blen, const char *text, s
 	return 0;
 }
 
-/* The private section: check integers, key, comment, 1,2,3... padding. */
-static int keyv1_read_private(nv_sshkey *k, const unsigned char *p, size_t n, const char *name)
+/* The private section: check integers, key, comment, 1,2,3... padding to the
+ * cipher's block. Once decrypted, check integers that differ are what a wrong
+ * passphrase gives (the cipher has no tag to say so). */
+static int keyv1_read_private(nv_sshkey *k, const unsigned char *p, size_t n, size_t block,
+			      int encrypted, const char *name)
 {
 	const unsigned char *pk, *sk, *comment, *pad;
 	size_t pkl, skl, cl, i, left;
@@ -442,10 +446,12 @@ static int keyv1_read_private(nv_sshkey *k, const unsigned char *p, size_t n, co
 	int rc;
 
 	nv_sshrd_init(&r, p, n);
-	if (n % KEYV1_BLOCK)
+	if (n % block)
 		return nv_error_set(NV_EINVAL, "%s: private section is not padded", name);
 	if (nv_sshrd_u32(&r, &c1) || nv_sshrd_u32(&r, &c2))
 		return nv_error_set(NV_EINVAL, "%s: private section is truncated", name);
+	if (c1 != c2 && encrypted)
+		return nv_error_set(NV_EAUTH, "%s: wrong passphrase", name);
 	if (c1 != c2)
 		return nv_error_set(NV_EINVAL, "%s: private key check integers differ (damaged "
 				    "file)", name);
@@ -457,7 +463,7 @@ static int keyv1_read_private(nv_sshkey *k, const unsigned char *p, size_t n, co
 	if (pkl != ED25519_LEN || skl != 2 * ED25519_LEN)
 		return nv_error_set(NV_EINVAL, "%s: malformed ssh-ed25519 private key", name);
 	left = nv_sshrd_left(&r);
-	if (left >= KEYV1_BLOCK || nv_sshrd_bytes(&r, &pad, left))
+	if (left >= block || nv_sshrd_bytes(&r, &pad, left))
 		return nv_error_set(NV_EINVAL, "%s: bad private section padding", name);
 	for (i = 0; i < left; i++)
 		if (pad[i] != (unsigned char)(i + 1))
@@ -475,12 +481,55 @@ static int keyv1_read_private(nv_sshkey *k, const unsigned char *p, size_t n, co
 	return 0;
 }
 
-static int keyv1_parse(nv_sshkey *k, const unsigned char *blob, size_t blen, const char *name)
+/* Decrypts a copy of the private section (secret, wiped) and reads it. */
+static int keyv1_decrypt_private(nv_sshkey *k, const unsigned char *priv, size_t privn,
+				 const unsigned char *tag, const unsigned char *hdr[3],
+				 const size_t hdrn[3], size_t block, const char *pass,
+				 const char *name)
 {
-	const unsigned char *magic, *cipher, *kdf, *kdfopt, *pub, *priv;
-	size_t cn, kn, on, pubn, privn;
+	unsigned char *plain = malloc(privn ? privn : 1);
+	int rc;
+
+	if (!plain)
+		return nv_error_set(NV_ERR, "out of memory");
+	memcpy(plain, priv, privn);
+	rc = nv_keyv1_decrypt(plain, privn, tag, hdr[0], hdrn[0], hdr[1], hdrn[1], hdr[2],
+			      hdrn[2], pass, name);
+	if (!rc)
+		rc = keyv1_read_private(k, plain, privn, block, 1, name);
+	OPENSSL_cleanse(plain, privn);
+	free(plain);
+	return rc;
+}
+
+/* hdr: cipher, kdf, kdf options. Sets *block and *authlen for the cipher;
+ * an encrypted key without a passphrase is NV_EAUTH. */
+static int keyv1_check_cipher(const unsigned char *hdr[3], const size_t hdrn[3], size_t *block,
+			      size_t *authlen, const char *pass, const char *name)
+{
+	int rc;
+
+	*block = KEYV1_BLOCK;
+	*authlen = 0;
+	if (hdrn[0] == 4 && memcmp(hdr[0], "none", 4) == 0) {
+		if (hdrn[1] != 4 || memcmp(hdr[1], "none", 4) != 0 || hdrn[2] != 0)
+			return nv_error_set(NV_EINVAL, "%s: unencrypted key with a KDF set", name);
+		return 0;
+	}
+	if ((rc = nv_keyv1_cipher(hdr[0], hdrn[0], block, authlen, name)))
+		return rc;
+	if (!pass)
+		return nv_error_set(NV_EAUTH, "%s is passphrase-protected: a passphrase is needed",
+				    name);
+	return 0;
+}
+
+static int keyv1_parse(nv_sshkey *k, const unsigned char *blob, size_t blen, const char *name,
+		       const char *pass)
+{
+	const unsigned char *magic, *hdr[3], *pub, *priv, *tag;
+	size_t hdrn[3], pubn, privn, block, authlen;
 	uint32_t nkeys;
-	char shown[48];
 	nv_sshrd r, rp;
 	int rc;
 
@@ -488,21 +537,16 @@ static int keyv1_parse(nv_sshkey *k, const unsigned char *blob, size_t blen, con
 	if (nv_sshrd_bytes(&r, &magic, sizeof(KEYV1_MAGIC)) ||
 	    memcmp(magic, KEYV1_MAGIC, sizeof(KEYV1_MAGIC)) != 0)
 		return nv_error_set(NV_EINVAL, "%s: not an openssh-key-v1 private key", name);
-	if (nv_sshrd_string(&r, &cipher, &cn) || nv_sshrd_string(&r, &kdf, &kn) ||
-	    nv_sshrd_string(&r, &kdfopt, &on) || nv_sshrd_u32(&r, &nkeys))
+	if (nv_sshrd_string(&r, &hdr[0], &hdrn[0]) || nv_sshrd_string(&r, &hdr[1], &hdrn[1]) ||
+	    nv_sshrd_string(&r, &hdr[2], &hdrn[2]) || nv_sshrd_u32(&r, &nkeys))
 		return nv_error_set(NV_EINVAL, "%s: private key header is truncated", name);
-	if (cn != 4 || memcmp(cipher, "none", 4) != 0) {
-		nv_sshbuf_printable(shown, sizeof(shown), cipher, cn);
-		return nv_error_set(NV_ENOTSUP, "passphrase-protected signing keys are not "
-				    "supported: %s is encrypted (cipher %s); use a key made with "
-				    "`ssh-keygen -t ed25519 -N ''`", name, shown);
-	}
-	if (kn != 4 || memcmp(kdf, "none", 4) != 0 || on != 0)
-		return nv_error_set(NV_EINVAL, "%s: unencrypted key with a KDF set", name);
+	if ((rc = keyv1_check_cipher(hdr, hdrn, &block, &authlen, pass, name)))
+		return rc;
 	if (nkeys != 1)
 		return nv_error_set(NV_ENOTSUP, "%s holds %u keys; exactly one is supported", name,
 				    (unsigned)nkeys);
-	if (nv_sshrd_string(&r, &pub, &pubn) || nv_sshrd_string(&r, &priv, &privn))
+	if (nv_sshrd_string(&r, &pub, &pubn) || nv_sshrd_string(&r, &priv, &privn) ||
+	    nv_sshrd_bytes(&r, &tag, authlen)) /* an AEAD cipher's tag follows */
 		return nv_error_set(NV_EINVAL, "%s: private key is truncated", name);
 	if (nv_sshrd_left(&r))
 		return nv_error_set(NV_EINVAL, "%s: data after the private key", name);
@@ -511,10 +555,18 @@ static int keyv1_parse(nv_sshkey *k, const unsigned char *blob, size_t blen, con
 		return nv_error_wrap(rc, "%s", name);
 	if (nv_sshrd_left(&rp))
 		return nv_error_set(NV_EINVAL, "%s: malformed public key", name);
-	return keyv1_read_private(k, priv, privn, name);
+	if (hdrn[0] == 4 && memcmp(hdr[0], "none", 4) == 0)
+		return keyv1_read_private(k, priv, privn, block, 0, name);
+	return keyv1_decrypt_private(k, priv, privn, tag, hdr, hdrn, block, pass, name);
 }
 
 int nv_sshkey_parse_private(nv_sshkey **out, const char *text, size_t len, const char *name)
+{
+	return nv_sshkey_parse_private_pass(out, text, len, name, NULL);
+}
+
+int nv_sshkey_parse_private_pass(nv_sshkey **out, const char *text, size_t len,
+				 const char *name, const char *pass)
 {
 	unsigned char *blob;
 	size_t blen;
@@ -526,7 +578,7 @@ int nv_sshkey_parse_private(nv_sshkey **out, const char *text, size_t len, const
 		return rc;
 	if (!(k = sshkey_new())) {
 		rc = NV_ERR;
-	} else if ((rc = keyv1_parse(k, blob, blen, name))) {
+	} else if ((rc = keyv1_parse(k, blob, blen, name, pass))) {
 		nv_sshkey_free(k);
 	} else {
 		*out = k;
@@ -538,6 +590,11 @@ int nv_sshkey_parse_private(nv_sshkey **out, const char *text, size_t len, const
 
 int nv_sshkey_load_private(nv_sshkey **out, const char *path)
 {
+	return nv_sshkey_load_private_pass(out, path, NULL);
+}
+
+int nv_sshkey_load_private_pass(nv_sshkey **out, const char *path, const char *pass)
+{
 	char *text;
 	size_t len;
 	int rc;
@@ -545,7 +602,7 @@ int nv_sshkey_load_private(nv_sshkey **out, const char *path)
 	*out = NULL;
 	if ((rc = nv_read_private_file(path, &text, &len)))
 		return rc;
-	rc = nv_sshkey_parse_private(out, text, len, path);
+	rc = nv_sshkey_parse_private_pass(out, text, len, path, pass);
 	OPENSSL_cleanse(text, len);
 	free(text);
 	return rc;

@@ -1,5 +1,5 @@
-/* sshkey.h: OpenSSH Ed25519 keys (private key files, .pub lines, fingerprints)
- * in the formats stock ssh-keygen reads and writes. Everyone may call. */
+/* sshkey.h: OpenSSH Ed25519 keys (private key files, plain or passphrase-protected,
+ * .pub lines, fingerprints) as stock ssh-keygen writes them. Everyone may call. */
 #ifndef NV_SSHKEY_H
 #define NV_SSHKEY_H
 
@@ -15,17 +15,26 @@ typedef struct nv_sshkey nv_sshkey;
 /* Makes a new random key (with its private part). */
 int nv_sshkey_generate(nv_sshkey **out);
 
-/* Loads an unencrypted "openssh-key-v1" private key file, as
- * `ssh-keygen -t ed25519 -N ''` writes it. Refused with a clear message:
- * a file readable or writable by group or others (NV_EINVAL), an encrypted key
- * (NV_ENOTSUP, "passphrase-protected signing keys are not supported: ..."),
- * another key type or file format (NV_ENOTSUP), a damaged file or one whose
- * check integers or public half disagree (NV_EINVAL). A missing file gives
- * NV_ENOTFOUND. */
+/* Loads an "openssh-key-v1" private key file, as `ssh-keygen -t ed25519`
+ * writes it: unencrypted (-N ''), or passphrase-protected (KDF bcrypt; cipher
+ * aes256-ctr, ssh-keygen's default, or with -Z aes128/192/256-ctr or -cbc,
+ * aes128/256-gcm@openssh.com, chacha20-poly1305@openssh.com) when pass is
+ * given. Refused with a clear message: a file readable or writable by group or
+ * others (NV_EINVAL), an encrypted key without pass (NV_EAUTH "... is
+ * passphrase-protected: a passphrase is needed") or with a wrong one (NV_EAUTH
+ * "...: wrong passphrase"), another cipher, KDF, key type or file format
+ * (NV_ENOTSUP), more bcrypt rounds than NV_SSHKEY_MAX_ROUNDS (sshkey_crypt.h),
+ * a damaged file or one whose check integers or public half disagree
+ * (NV_EINVAL). A missing file gives NV_ENOTFOUND. */
+int nv_sshkey_load_private_pass(nv_sshkey **out, const char *path, const char *pass);
+/* nv_sshkey_load_private_pass without a passphrase. */
 int nv_sshkey_load_private(nv_sshkey **out, const char *path);
 
-/* Parses the text of a private key file (as nv_sshkey_load_private does, but
- * without the file and its permission check). name appears in messages. */
+/* Parses the text of a private key file (as nv_sshkey_load_private_pass does,
+ * but without the file and its permission check). name appears in messages. */
+int nv_sshkey_parse_private_pass(nv_sshkey **out, const char *text, size_t len,
+				 const char *name, const char *pass);
+/* nv_sshkey_parse_private_pass without a passphrase. */
 int nv_sshkey_parse_private(nv_sshkey **out, const char *text, size_t len, const char *name);
 
 /* Writes k's private key file text exactly as `ssh-keygen -t ed25519 -N ''`

@@ -10,6 +10,7 @@
 /* Namespaces navette signs in (ssh-keygen -n). */
 #define NV_SSHSIG_NS_MANIFEST "navette-manifest"
 #define NV_SSHSIG_NS_VAULT "navette-vault"
+#define NV_SSHSIG_NS_REPORT "navette-report" /* check --report's FILE.sig */
 
 /* Signs msg in namespace ns (1 to 256 bytes) with k's private part, hashing
  * with SHA-512 as ssh-keygen does. *out_armored is the malloc'd,

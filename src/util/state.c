@@ -14,6 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A dry run's promise, kept in one place: nothing under the state root changes. */
+static int nv_state_ro;
+
+void nv_state_readonly(int on)
+{
+	nv_state_ro = on;
+}
+
 int nv_state_root(char *buf, size_t cap)
 {
 	const char *env = getenv("NAVETTE_STATE_DIR"), *xdg = getenv("XDG_STATE_HOME");
@@ -60,7 +68,7 @@ int nv_state_path(char *buf, size_t cap, const char *rel)
 	n = snprintf(buf, cap, "%s/%s", root, rel);
 	if (n < 0 || (size_t)n >= cap)
 		return nv_error_set(NV_EINVAL, "state path too long");
-	return nv_mkdirs(buf);
+	return nv_state_ro ? 0 : nv_mkdirs(buf);
 }
 
 static char nv_state_scope[64];
@@ -117,6 +125,8 @@ int nv_state_write(const char *path, const void *buf, size_t len)
 	char tmp[4200];
 	int fd, e;
 
+	if (nv_state_ro)
+		return 0; /* a dry run: what would be written is known, not kept */
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -132,24 +142,6 @@ int nv_state_write(const char *path, const void *buf, size_t len)
 		e = errno;
 		unlink(tmp);
 		return nv_error_errno(e, "renaming %s", tmp);
-	}
-	return 0;
-}
-
-int nv_state_lock(int *fd, const char *path, const char *what)
-{
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (*fd < 0)
-		return nv_error_errno(errno, "opening lock %s", path);
-	if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
-		int e = errno;
-
-		close(*fd);
-		*fd = -1;
-		if (e == EWOULDBLOCK)
-			return nv_error_set(NV_EEXISTS, "another navette is already working on %s "
-					    "(lock %s held)", what, path);
-		return nv_error_errno(e, "locking %s", path);
 	}
 	return 0;
 }

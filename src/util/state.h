@@ -9,6 +9,10 @@
 /* The state root: $NAVETTE_STATE_DIR, else $XDG_STATE_HOME/navette, else
  * ~/.local/state/navette. Written into buf (cap bytes). */
 int nv_state_root(char *buf, size_t cap);
+/* A dry run (process-wide, set before anything runs): nv_state_path creates
+ * no directory and nv_state_write writes nothing (and returns 0), so that the
+ * state directory is left exactly as it was. Locks are not taken at all. */
+void nv_state_readonly(int on);
 /* Builds root/rel into buf, creating the parent directories (mode 0700). */
 int nv_state_path(char *buf, size_t cap, const char *rel);
 /* A sharded run (engine/shard.h) keeps its locks and caches apart from the
@@ -24,11 +28,8 @@ int nv_state_own_path(char *buf, size_t cap, const char *rel);
 int nv_state_read(const char *path, char **out, size_t *len);
 /* Writes a state file atomically (temp + fsync + rename), mode 0600. */
 int nv_state_write(const char *path, const void *buf, size_t len);
-/* Takes an exclusive flock on path (created 0600) without waiting: NV_EEXISTS
- * with a clear message when another process holds it. *fd to nv_state_unlock. */
-int nv_state_lock(int *fd, const char *path, const char *what);
-/* The same, waiting up to wait_ms (0: not at all) for another holder, and
- * naming holders: once taken, the file says holder (one line, "navette sync,
+/* Takes an exclusive flock on path (created 0600), waiting up to wait_ms
+ * (0: not at all) for another holder, and naming holders: once taken, the file says holder (one line, "navette sync,
  * pid 42, started ..."); refused, the NV_EEXISTS message quotes what the
  * other holder wrote there. */
 int nv_state_lock_named(int *fd, const char *path, const char *what, const char *holder,

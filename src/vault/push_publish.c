@@ -228,29 +228,59 @@ out:
 	return rc;
 }
 
+/* The catalog of generation prev_gen + 1 (head filled, *cat malloc'd), and
+ * whether its body is the last one this host published on top of prev_gen:
+ * then nothing changed. */
+static int nv_push_catalog(const nv_publisher *pb, nv_push_file *const *files, size_t n,
+			   uint64_t prev_gen, nv_catalog *head, char **cat, size_t *clen,
+			   char body_hex[NV_SHA256_HEX], int *same)
+{
+	char last_hex[NV_SHA256_HEX];
+	unsigned char body_sha[NV_SHA256_LEN];
+	uint64_t last_gen = 0;
+	int rc;
+
+	memset(head, 0, sizeof(*head));
+	memcpy(head->vault_id, nv_vault_descriptor(pb->v)->vault_id, NV_VAULT_ID_HEX);
+	head->generation = prev_gen + 1;
+	if ((rc = nv_catalog_build(head, files, n, cat, clen, body_sha)))
+		return rc;
+	nv_hex(body_hex, body_sha, NV_SHA256_LEN);
+	nv_push_last_get(pb->ps, &last_gen, last_hex);
+	*same = prev_gen && last_gen == prev_gen && strcmp(last_hex, body_hex) == 0;
+	return 0;
+}
+
+int nv_push_would_publish(const nv_publisher *pb, nv_push_file *const *files, size_t n,
+			  uint64_t prev_gen, int *publish)
+{
+	nv_catalog head;
+	char *cat = NULL, body_hex[NV_SHA256_HEX];
+	size_t clen = 0;
+	int same = 0, rc = nv_push_catalog(pb, files, n, prev_gen, &head, &cat, &clen, body_hex,
+					   &same);
+
+	free(cat);
+	*publish = !same;
+	return rc;
+}
+
 int nv_push_publish(const nv_publisher *pb, nv_push_file *const *files, size_t n,
 		    uint64_t prev_gen, const unsigned char prev_sha[NV_SHA256_LEN], uint64_t *gen,
 		    int *published)
 {
 	nv_catalog head;
 	nv_manifest m;
-	char *cat = NULL, *catname = NULL, body_hex[NV_SHA256_HEX], last_hex[NV_SHA256_HEX];
-	unsigned char body_sha[NV_SHA256_LEN];
+	char *cat = NULL, *catname = NULL, body_hex[NV_SHA256_HEX];
 	size_t clen = 0;
-	uint64_t last_gen = 0;
-	int rc;
+	int rc, same = 0;
 
 	*gen = prev_gen;
 	*published = 0;
 	memset(&m, 0, sizeof(m));
-	memset(&head, 0, sizeof(head));
-	memcpy(head.vault_id, nv_vault_descriptor(pb->v)->vault_id, NV_VAULT_ID_HEX);
-	head.generation = prev_gen + 1;
-	if ((rc = nv_catalog_build(&head, files, n, &cat, &clen, body_sha)))
+	if ((rc = nv_push_catalog(pb, files, n, prev_gen, &head, &cat, &clen, body_hex, &same)))
 		return rc;
-	nv_hex(body_hex, body_sha, sizeof(body_sha));
-	nv_push_last_get(pb->ps, &last_gen, last_hex);
-	if (prev_gen && last_gen == prev_gen && strcmp(last_hex, body_hex) == 0) {
+	if (same) {
 		/* nothing changed: no new generation, only a fresh heartbeat */
 		rc = nv_push_heartbeat(pb, prev_gen, prev_sha);
 		if (!rc)

@@ -30,4 +30,10 @@ int nv_push_publish(const nv_publisher *pb, nv_push_file *const *files, size_t n
 		    uint64_t prev_gen, const unsigned char prev_sha[NV_SHA256_LEN], uint64_t *gen,
 		    int *published);
 
+/* A dry run's question: would nv_push_publish publish files[0..n) as a new
+ * generation (1 in *publish), or only refresh the heartbeat (0)? Every file
+ * must name its object already (none would be uploaded). Writes nothing. */
+int nv_push_would_publish(const nv_publisher *pb, nv_push_file *const *files, size_t n,
+			  uint64_t prev_gen, int *publish);
+
 #endif

@@ -30,7 +30,6 @@ typedef struct nv_landed {
 
 struct nv_push_state {
 	char vault_id[NV_VAULT_ID_HEX];
-	int lockfd;
 	unsigned char kid[NV_KID_LEN];
 	nv_cache_rec *cache;   /* sorted by path */
 	size_t n_cache;
@@ -289,7 +288,7 @@ int nv_push_landed_add(nv_push_state *s, const char *id, const nv_obj_rec *rec)
 	char hex[NV_SHA256_HEX];
 	int rc = nv_landed_insert(s, id, rec);
 
-	if (rc)
+	if (rc || !s->landed_log) /* a dry run keeps it in memory only */
 		return rc;
 	nv_hex(hex, rec->sha256, NV_SHA256_LEN);
 	fprintf(s->landed_log, "%s\t%s\t%llu\t%s\n", id, rec->name,
@@ -304,7 +303,7 @@ void nv_push_landed_reset(nv_push_state *s)
 		nv_log(NV_LOG_WARN, "cannot reset landed.tsv");
 }
 
-static int nv_push_landed_load(nv_push_state *s)
+static int nv_push_landed_load(nv_push_state *s, int readonly)
 {
 	char path[4200], *buf, *line, *save = NULL;
 	size_t len;
@@ -328,6 +327,8 @@ static int nv_push_landed_load(nv_push_state *s)
 		free(buf);
 	}
 	nv_error_clear();
+	if (readonly)
+		return 0;
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	s->landed_log = fd >= 0 ? fdopen(fd, "a") : NULL;
 	if (!s->landed_log) {
@@ -415,20 +416,17 @@ int nv_push_last_set(nv_push_state *s, uint64_t gen, const char body_hex[NV_SHA2
 
 /* ---- the whole ---- */
 
-int nv_push_state_open(nv_push_state **out, const char *vault_id, const char *where)
+int nv_push_state_open(nv_push_state **out, const char *vault_id, int readonly)
 {
 	nv_push_state *s = calloc(1, sizeof(*s));
-	char lock[4200];
 	int rc;
 
 	*out = NULL;
 	if (!s)
 		return nv_error_set(NV_ERR, "out of memory");
-	s->lockfd = -1;
 	snprintf(s->vault_id, sizeof(s->vault_id), "%s", vault_id);
-	if ((rc = nv_ps_path(s, NV_VSTATE_LOCK, lock, sizeof(lock))) ||
-	    (rc = nv_state_lock(&s->lockfd, lock, where)) || (rc = nv_push_kid_load(s)) ||
-	    (rc = nv_push_cache_load(s)) || (rc = nv_push_landed_load(s))) {
+	if ((rc = nv_push_kid_load(s)) || (rc = nv_push_cache_load(s)) ||
+	    (rc = nv_push_landed_load(s, readonly))) {
 		nv_push_state_close(s);
 		return rc;
 	}
@@ -450,6 +448,5 @@ void nv_push_state_close(nv_push_state *s)
 	if (s->landed_log)
 		fclose(s->landed_log);
 	OPENSSL_cleanse(s->kid, sizeof(s->kid));
-	nv_state_unlock(s->lockfd);
 	free(s);
 }

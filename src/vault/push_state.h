@@ -1,5 +1,5 @@
 /* push_state.h: what the pushing host keeps for one vault (docs/FORMAT.md 4):
- * the push lock, K_id, the plaintext cache, the objects landed but not yet
+ * K_id, the plaintext cache, the objects landed but not yet
  * published, the pending manifest and the last catalog body published.
  * Called by vault_push.c, push_publish.c and vault.c (init); calls none of them. */
 #ifndef NV_PUSH_STATE_H
@@ -23,12 +23,13 @@ typedef struct nv_push_file {
 /* Keeps K_id for vault_id on this host (init). */
 int nv_push_kid_save(const char *vault_id, const unsigned char kid[NV_KID_LEN]);
 
-/* Takes the push lock of vault_id (NV_EEXISTS when another push holds it;
- * where names the vault in that message), loads K_id (NV_EINVAL when this host
- * has none), the cache and the landed objects, and opens landed.tsv for
- * appending. *out to nv_push_state_close. */
-int nv_push_state_open(nv_push_state **out, const char *vault_id, const char *where);
-/* Accepts NULL. Wipes K_id, releases the lock. */
+/* Loads K_id (NV_EINVAL when this host has none), the cache and the landed
+ * objects, and opens landed.tsv for appending, unless readonly (a dry run:
+ * objects added are then kept in memory only). The caller holds the push lock
+ * (push/<vault_id>/lock, taken with the vault's lock and lease by
+ * vault_push.c), except for a dry run. *out to nv_push_state_close. */
+int nv_push_state_open(nv_push_state **out, const char *vault_id, int readonly);
+/* Accepts NULL. Wipes K_id. */
 void nv_push_state_close(nv_push_state *s);
 
 /* The object id of a plaintext whose SHA-256 is sha, under this vault's K_id. */

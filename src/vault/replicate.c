@@ -6,6 +6,7 @@
 #include "replicate.h"
 #include "replicate_int.h"
 #include "engine/dest_lock.h"
+#include "engine/leftovers.h"
 #include "engine/lister.h"
 #include "util/log.h"
 
@@ -360,10 +361,41 @@ static int nv_repl_publish(nv_repl *r)
 	return nv_drv_flush(r->dst);
 }
 
+/* ---- a dry run: the plan said, nothing written ---- */
+
+static int nv_repl_dry(nv_repl *r)
+{
+	static const char *const verb[] = {
+		[NV_ROBJ_COPY] = "would copy", [NV_ROBJ_CHECK] = "would check",
+		[NV_ROBJ_REPAIR] = "would repair",
+	};
+
+	for (size_t i = 0; i < r->nobjs; i++) {
+		nv_log_item(NV_LOG_WARN, verb[r->objs[i].act], r->objs[i].rec->name, NULL);
+		if (r->objs[i].act == NV_ROBJ_CHECK)
+			continue;
+		r->st->copied++;
+		r->st->copied_bytes += r->objs[i].rec->size;
+		r->st->repaired += r->objs[i].act == NV_ROBJ_REPAIR;
+	}
+	for (size_t i = 0; i < r->n; i++)
+		if (!r->g[i].at_dst) {
+			char key[NV_MANIFEST_NAME_MAX];
+
+			nv_manifest_name(key, r->g[i].gen);
+			nv_log_item(NV_LOG_WARN, "would publish", key, NULL);
+			r->st->generations++;
+		}
+	r->st->heartbeat = nv_repl_hb_newer(r);
+	return 0;
+}
+
 /* ---- the run ---- */
 
 static int nv_repl_run(nv_repl *r, nv_dest_lock **lease)
 {
+	nv_dest_lock_opts lo = { .command = "replicate", .wait_ms = r->o->wait_lock_ms,
+				 .probe = 1, .shard = r->o->shard };
 	nv_outcome part = { 0 };
 	int rc;
 
@@ -375,12 +407,17 @@ static int nv_repl_run(nv_repl *r, nv_dest_lock **lease)
 		return nv_error_wrap(rc, "%s", r->dst_loc->text);
 	if ((rc = nv_repl_dst_descriptor(r)))
 		return rc;
-	/* This host's lock on the destination, then the lease there. */
-	if ((rc = nv_dest_lock_take_shard(lease, r->dst_loc, "replicate", r->o->wait_lock_ms,
-					  r->o->shard)))
+	/* This host's lock on the destination, then the lease there; a dry run
+	 * writes nothing, not even those. */
+	if (!r->o->dry_run && (rc = nv_dest_lock_take_opts(lease, r->dst_loc, &lo)))
 		return rc;
 	if ((rc = nv_repl_dst_manifests(r)) || (rc = nv_repl_plan(r)))
 		return rc;
+	if (r->o->dry_run)
+		return nv_repl_dry(r);
+	/* Holding the lease, before any write: what interrupted runs left (the
+	 * listings of manifests/ and objects/ noted theirs: engine/leftovers.h). */
+	nv_leftovers_clean(r->dst, NULL);
 	/* Objects, then catalogs, each pass on the pool. */
 	rc = nv_replicate_objects(r->src_loc, r->dst_loc, r->objs, r->nobjs - r->ncatalogs,
 				  r->o, r->st, &part);

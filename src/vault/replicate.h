@@ -27,9 +27,12 @@ typedef struct nv_replicate_opts {
 	/* --shard: copies the objects of one shard (keyed by their stored names)
 	 * under the run's shared lease, and publishes nothing: a manifest must
 	 * never show before every shard's objects are there. A final unsharded
-	 * run then finds them all and publishes (FORMAT.md section 11). NULL:
+	 * run then finds them all and publishes (FORMAT.md section 14). NULL:
 	 * the whole vault, published. */
 	const nv_shard *shard;
+	int dry_run;                /* say what would be copied and published; write
+				     * nothing (no lock, no lease; the caller also sets
+				     * util/state.h's nv_state_readonly) */
 } nv_replicate_opts;
 
 typedef struct nv_replicate_stats {
@@ -38,6 +41,8 @@ typedef struct nv_replicate_stats {
 	uint64_t copied, copied_bytes, present, repaired;
 	uint64_t generations;       /* manifests published at the destination */
 	int heartbeat;              /* 1: the destination's heartbeat was replaced */
+	/* (a dry run: copied, copied_bytes, generations and heartbeat are what
+	 * would be; repaired counts objects that would be replaced) */
 	uint64_t failed, differ;
 	double seconds;
 } nv_replicate_stats;

@@ -2,6 +2,7 @@
  * each object read once (object_read.h): stored bytes checked, decrypted,
  * checked and (for pull) restored in one pass. Called through vault_pull.h. */
 #include "vault_pull.h"
+#include "engine/leftovers.h"
 #include "engine/pool.h"
 #include "object_read.h"
 #include "util/log.h"
@@ -109,6 +110,8 @@ static int nv_vread_done(void *run, void *wp, void *item, int rc)
 			atomic_fetch_add(&p->stopped, 1);
 	}
 	nv_log_item(NV_LOG_ERROR, event, what, msg);
+	if (p->o->note)
+		p->o->note(p->o->note_ctx, event, what, msg);
 	if (nv_err_classify(rc) == NV_CLASS_FATAL)
 		nv_pool_stop(p->pool, rc);
 	return 1;
@@ -160,6 +163,20 @@ static const nv_pool_ops nv_vread_ops = {
 	.name = nv_vread_name,
 };
 
+/* What interrupted pulls left in the target, before this one writes there:
+ * a pull takes no lease, so the local driver's locks and the age decide
+ * (engine/leftovers.h). A target that cannot be opened fails in the workers. */
+static void nv_vread_clean_target(const nv_vread_opts *o)
+{
+	nv_store *s;
+
+	if (nv_drv_open(&s, o->target) == 0) {
+		nv_leftovers_clean(s, NULL);
+		nv_drv_close(s);
+	}
+	nv_error_clear();
+}
+
 int nv_vread_run(const nv_vread_opts *o, const nv_vread_job *jobs, size_t n,
 		 nv_vread_stats *st)
 {
@@ -170,6 +187,8 @@ int nv_vread_run(const nv_vread_opts *o, const nv_vread_job *jobs, size_t n,
 	memset(st, 0, sizeof(*st));
 	if ((size_t)po.workers > n)
 		po.workers = n ? (unsigned)n : 1;
+	if (o->mode == NV_VREAD_RESTORE)
+		nv_vread_clean_target(o);
 	if ((rc = nv_pool_start(&p.pool, &po, &nv_vread_ops, &p)))
 		return rc;
 	for (size_t i = 0; i < n; i++)

@@ -23,6 +23,12 @@ typedef struct nv_vread_job {
 	const nv_cat_entry *entry; /* the file it holds; NULL: stored bytes only */
 } nv_vread_job;
 
+/* Told of each problem as it is logged (kind: the log's event, such as
+ * "mismatch"; what: the file, object or document; msg: why), for a caller that
+ * keeps them (drill reports). Called from the pool's worker threads. */
+typedef void (*nv_vread_note_fn)(void *ctx, const char *kind, const char *what,
+				 const char *msg);
+
 typedef struct nv_vread_opts {
 	nv_vread_mode mode;
 	const nv_location *vault;  /* each worker opens its own connection */
@@ -32,6 +38,8 @@ typedef struct nv_vread_opts {
 	size_t buf_size;           /* per worker, for the stored bytes */
 	unsigned retries;          /* per job, for transient errors (util/retry.h) */
 	int keep_modes;            /* RESTORE: 07777 instead of 0777 */
+	nv_vread_note_fn note;     /* may be NULL; with note_ctx */
+	void *note_ctx;
 } nv_vread_opts;
 
 typedef struct nv_vread_stats {

@@ -3,6 +3,8 @@
  * for), deduplicate by keyed id and encrypt+upload the rest; then publication
  * (push_publish.c). The host's state is push_state.c's. Called by cmd_push.c. */
 #include "vault_push.h"
+#include "engine/dest_lock.h"
+#include "engine/leftovers.h"
 #include "engine/lister.h"
 #include "engine/pool.h"
 #include "engine/transfer.h"
@@ -36,6 +38,11 @@ typedef struct nv_push {
 	_Atomic uint64_t hashed, uploaded, uploaded_bytes, reused;
 	uint64_t unlisted;     /* names the listing skipped as unsafe */
 } nv_push;
+
+/* A dry run's stand-in for the name of an object it would upload: no object
+ * name starts with '(' (format.h), so a later file with the same contents
+ * finds it "already stored" as it would in a real push. */
+#define NV_PUSH_DRY_NAME "(would be uploaded)"
 
 /* ---- dedup ---- */
 
@@ -75,6 +82,8 @@ static int nv_push_find(nv_push *p, unsigned slot, nv_store *dst, const char *id
 	if ((r = nv_push_landed_find(p->ps, id))) {
 		*out = *r;
 		pthread_mutex_unlock(&p->mu);
+		if (strcmp(out->name, NV_PUSH_DRY_NAME) == 0)
+			return 1;
 		if (nv_drv_stat(dst, out->name, &e) == 0 && e.size == out->size)
 			return 1;
 		nv_error_clear();
@@ -188,6 +197,26 @@ out:
 	return rc;
 }
 
+/* A dry run's upload: counted and said, nothing written. The bytes are those
+ * the object would hold (age's exact ciphertext size). */
+static int nv_dry_upload(nv_pworker *w, nv_push_file *j, const char *id, nv_obj_rec *out)
+{
+	nv_push *p = w->p;
+	uint64_t stored = nv_age_ciphertext_size(j->cat.size, p->n_recips);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->size = stored;
+	if (!(out->name = strdup(NV_PUSH_DRY_NAME)))
+		return nv_error_set(NV_ERR, "out of memory");
+	pthread_mutex_lock(&p->mu);
+	rc = nv_push_landed_add(p->ps, id, out);
+	pthread_mutex_unlock(&p->mu);
+	atomic_fetch_add(&p->uploaded, 1);
+	atomic_fetch_add(&p->uploaded_bytes, stored);
+	return rc;
+}
+
 /* The catalog line of j from its listing, and its plaintext SHA-256: from
  * the cache when the listing shows the very file cached, else read. A retry
  * (attempt > 0) first asks the source again: the file changed since it was
@@ -237,11 +266,14 @@ static int nv_pjob_run_once(nv_pworker *w, nv_push_file *j, unsigned attempt)
 			return nv_error_set(NV_ERR, "out of memory");
 		atomic_fetch_add(&p->reused, 1);
 	} else {
-		rc = nv_upload(w, j, id, &j->obj);
+		rc = p->o->dry_run ? nv_dry_upload(w, j, id, &j->obj) : nv_upload(w, j, id, &j->obj);
 		nv_push_inflight(p, w->slot, NULL);
 		if (rc)
 			return rc;
-		nv_log_item_sha(NV_LOG_INFO, "pushed", j->path, j->cat.sha256);
+		if (p->o->dry_run)
+			nv_log_item_sha(NV_LOG_WARN, "would upload", j->path, j->cat.sha256);
+		else
+			nv_log_item_sha(NV_LOG_INFO, "pushed", j->path, j->cat.sha256);
 	}
 	j->cat.object = j->obj.name;
 	return 0;
@@ -374,6 +406,10 @@ static int nv_push_walk(nv_push *p, nv_joblist *jl)
 	if ((rc = nv_drv_open(&s, p->src)) || (rc = nv_sorted_open(&l, s, "", 0)))
 		goto out;
 	while (!nv_pool_stopped(p->pool) && (rc = nv_sorted_next(l, &e)) == 0) {
+		/* A filtered push publishes the files that pass, as a push of the
+		 * smaller tree would (README.md, "Filters"). */
+		if (!nv_filter_entry(p->o->filter, &e))
+			continue;
 		if ((rc = nv_joblist_add(jl, &e, &j)))
 			break;
 		nv_progress_known(1, e.size);
@@ -444,12 +480,71 @@ static void nv_push_stats_fill(const nv_push *p, const nv_joblist *jl, nv_push_s
 	st->reused = p->reused;
 }
 
+/* This host's locks on the vault (its location's and push/<vault_id>/lock,
+ * which guards this host's files of the vault), then the lease there: two
+ * hosts pushing to one vault never interleave, even on a store that does not
+ * enforce create-if-absent. A dry run takes none: it writes nothing. */
+static int nv_push_lock(nv_push *p, nv_dest_lock **lock)
+{
+	const char *vid = nv_vault_descriptor(p->v)->vault_id;
+	char path[4200], what[80];
+	nv_dest_lock_opts lo = { .command = "push", .wait_ms = p->o->wait_lock_ms,
+				 .also_path = path, .also_what = what, .probe = 1 };
+	int rc;
+
+	*lock = NULL;
+	if (p->o->dry_run)
+		return 0;
+	if ((rc = nv_vstate_path(path, sizeof(path), NV_VSTATE_LOCK, vid)))
+		return rc;
+	snprintf(what, sizeof(what), "vault %s", vid);
+	return nv_dest_lock_take_opts(lock, nv_vault_location(p->v), &lo);
+}
+
+/* After the files: publish, or for a dry run say whether it would. */
+static int nv_push_finish(nv_push *p, nv_publisher *pb, nv_joblist *jl, uint64_t prev_gen,
+			  const unsigned char prev_sha[NV_SHA256_LEN], nv_dest_lock *lock,
+			  nv_push_stats *st)
+{
+	int rc;
+
+	if (p->o->dry_run) {
+		st->generation = prev_gen;
+		st->would_publish = 1;
+		if (!p->uploaded &&
+		    (rc = nv_push_would_publish(pb, jl->j, jl->n, prev_gen, &st->would_publish)))
+			return rc;
+		if (st->would_publish)
+			st->generation = prev_gen + 1;
+		return 0;
+	}
+	if (nv_dest_lock_lost(lock))
+		return nv_error_set(NV_ECANCEL, "the lease at %s was lost (not renewed in time): "
+				    "nothing published", nv_vault_location(p->v)->text);
+	if ((rc = nv_push_publish(pb, jl->j, jl->n, prev_gen, prev_sha, &st->generation,
+				  &st->published)))
+		return rc;
+	return nv_push_cache_save(p->ps, jl->j, jl->n);
+}
+
+/* Releases the locks; the message of an error that stopped the push survives. */
+static void nv_push_unlock(nv_dest_lock *lock, int rc)
+{
+	char msg[9000];
+
+	snprintf(msg, sizeof(msg), "%s", rc ? nv_error_msg() : "");
+	nv_dest_lock_release(lock);
+	if (rc)
+		nv_error_set(rc, "%s", msg);
+}
+
 int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,
 		  const nv_engine_opts *o, nv_push_stats *st)
 {
 	nv_push *p = calloc(1, sizeof(*p));
 	nv_joblist jl = { 0 };
 	nv_publisher pb = { .v = v, .sk = sk };
+	nv_dest_lock *lock = NULL;
 	unsigned char prev_sha[NV_SHA256_LEN];
 	uint64_t prev_gen = 0;
 	struct timespec t0, t1;
@@ -470,19 +565,20 @@ int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,
 		goto out;
 	}
 	nv_vault_recipients(v, &p->recips, &p->n_recips);
-	if ((rc = nv_push_check_key(v, sk)) ||
-	    (rc = nv_push_state_open(&p->ps, nv_vault_descriptor(v)->vault_id,
-				     nv_vault_location(v)->text)) ||
+	if ((rc = nv_push_check_key(v, sk)) || (rc = nv_push_lock(p, &lock)) ||
+	    (rc = nv_push_state_open(&p->ps, nv_vault_descriptor(v)->vault_id, o->dry_run)) ||
 	    (rc = nv_drv_open(&pb.s, nv_vault_location(v))))
 		goto out;
 	pb.ps = p->ps;
-	if ((rc = nv_push_complete_pending(&pb)) ||
+	/* What interrupted pushes left, before this one writes (engine/leftovers.h:
+	 * holding the vault's lease, the local driver's locks and the age tell). */
+	if (!o->dry_run)
+		nv_leftovers_clean(pb.s, NULL);
+	if ((!o->dry_run && (rc = nv_push_complete_pending(&pb))) ||
 	    (rc = nv_vault_current(v, -1, &p->prev, prev_sha, &prev_gen)) ||
-	    (rc = nv_push_files(p, &jl, &st->out)) ||
-	    (rc = nv_push_publish(&pb, jl.j, jl.n, prev_gen, prev_sha, &st->generation,
-				  &st->published)))
+	    (rc = nv_push_files(p, &jl, &st->out)))
 		goto out;
-	rc = nv_push_cache_save(p->ps, jl.j, jl.n);
+	rc = nv_push_finish(p, &pb, &jl, prev_gen, prev_sha, lock, st);
 out:
 	if (rc && !st->out.fatal && !st->out.failed && !st->out.differ)
 		st->out.fatal = rc;
@@ -501,6 +597,7 @@ out:
 	free(p->inflight);
 	nv_drv_close(pb.s);
 	nv_push_state_close(p->ps);
+	nv_push_unlock(lock, rc);
 	free(p);
 	return rc;
 }

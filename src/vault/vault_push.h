@@ -11,13 +11,18 @@ typedef struct nv_push_stats {
 	uint64_t files, hashed, uploaded, uploaded_bytes, reused;
 	uint64_t generation;   /* published, or the current one when nothing changed */
 	int published;         /* a new generation was published */
+	int would_publish;     /* a dry run: one would be (generation is its number) */
 	double seconds;
 	nv_outcome out;        /* for nv_exit_code: files that failed or differed, or
 	                        * the error that stopped the push */
 } nv_push_stats;
 
 /* Pushes the tree at src into v, signing with sk (which must be the vault's
- * signing key). Uses o->transfers workers, o->buffer_size, o->retries.
+ * signing key). Uses o->transfers workers, o->buffer_size, o->retries, the
+ * files o->filter passes, o->wait_lock_ms for the vault's locks and lease;
+ * o->dry_run writes nothing anywhere (no lock, no lease, no object, no state:
+ * the caller also sets util/state.h's nv_state_readonly) and says what would
+ * be uploaded.
  * Returns 0, or an error code with the message set (nothing published);
  * st is filled either way. */
 int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,

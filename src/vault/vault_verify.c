@@ -12,23 +12,32 @@
 #include <string.h>
 #include <time.h>
 
+void nv_verify_vproblem(nv_verify_report *r, const char *kind, const char *what,
+			const char *fmt, va_list ap)
+{
+	char msg[1536];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	nv_log_item(NV_LOG_ERROR, kind, what, msg);
+	if (r->note)
+		r->note(r->note_ctx, kind, what, msg);
+	r->problems++;
+}
+
 __attribute__((format(printf, 4, 5)))
 static void nv_problem(nv_verify_report *r, const char *kind, const char *what,
 		       const char *fmt, ...)
 {
-	char msg[1536];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	nv_verify_vproblem(r, kind, what, fmt, ap);
 	va_end(ap);
-	nv_log_item(NV_LOG_ERROR, kind, what, msg);
-	r->problems++;
 }
 
 /* Every manifest's signature, and each link of the hash chain: manifest g
  * must name the SHA-256 of manifest g-1's bytes; a gap is a missing manifest. */
-static int nv_verify_chain(nv_vault *v, nv_verify_report *r)
+int nv_verify_chain(nv_vault *v, nv_verify_report *r)
 {
 	unsigned char sha[NV_SHA256_LEN], prev[NV_SHA256_LEN];
 	char key[NV_MANIFEST_NAME_MAX], hex[NV_SHA256_HEX];
@@ -280,9 +289,9 @@ static int nv_verify_objects(nv_vault *v, const nv_manifest *m, const unsigned c
 	return rc;
 }
 
-static void nv_verify_heartbeat(nv_vault *v, const nv_verify_opts *o, uint64_t newest,
-				const unsigned char newest_sha[NV_SHA256_LEN],
-				nv_verify_report *r)
+void nv_verify_heartbeat(nv_vault *v, long long max_age, uint64_t newest,
+			 const unsigned char newest_sha[NV_SHA256_LEN], nv_verify_report *r,
+			 nv_heartbeat *out)
 {
 	const char *vid = nv_vault_descriptor(v)->vault_id;
 	char hex[NV_SHA256_HEX];
@@ -290,6 +299,8 @@ static void nv_verify_heartbeat(nv_vault *v, const nv_verify_opts *o, uint64_t n
 	time_t t, now = time(NULL);
 	int rc = nv_vault_heartbeat(v, &hb);
 
+	if (out)
+		*out = rc ? (nv_heartbeat){ 0 } : hb;
 	if (rc == NV_ENOTFOUND) {
 		nv_problem(r, "heartbeat", NV_VAULT_HEARTBEAT, "no heartbeat: no push has "
 			   "completed");
@@ -319,10 +330,10 @@ static void nv_verify_heartbeat(nv_vault *v, const nv_verify_opts *o, uint64_t n
 			   "generation %llu than the one stored", (unsigned long long)newest);
 		return;
 	}
-	if (now - t > o->max_age)
+	if (max_age >= 0 && now - t > max_age)
 		nv_problem(r, "stale", NV_VAULT_HEARTBEAT, "the last push was at %s, %lld "
 			   "seconds ago: older than --max-age (%lld seconds)", hb.time,
-			   (long long)(now - t), o->max_age);
+			   (long long)(now - t), max_age);
 }
 
 int nv_vault_verify(nv_vault *v, const nv_verify_opts *o, nv_verify_report *r)
@@ -348,7 +359,8 @@ int nv_vault_verify(nv_vault *v, const nv_verify_opts *o, nv_verify_report *r)
 	if (gen) {
 		if (!(ok = calloc(m.n ? m.n : 1, 1))) {
 			rc = nv_error_set(NV_ERR, "out of memory");
-		} else if ((rc = nv_verify_list(v, &m, o->shard, ok, r)) == 0) {
+		} else if ((rc = nv_verify_list(v, &m, o->shard, ok, r)) == 0 && (!o->sample ||
+			   !(rc = nv_sample_manifest(o->sample, &m, o->shard, ok, &r->sample)))) {
 			if (o->level == NV_VERIFY_LIST)
 				for (size_t i = 0; i < m.n; i++)
 					r->objects += ok[i];
@@ -361,7 +373,7 @@ int nv_vault_verify(nv_vault *v, const nv_verify_opts *o, nv_verify_report *r)
 			goto fatal;
 	}
 	if (o->max_age >= 0)
-		nv_verify_heartbeat(v, o, gen, sha, r);
+		nv_verify_heartbeat(v, o->max_age, gen, sha, r, NULL);
 	return 0;
 fatal:
 	if (!r->fatal)

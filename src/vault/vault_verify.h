@@ -5,9 +5,13 @@
 #ifndef NV_VAULT_VERIFY_H
 #define NV_VAULT_VERIFY_H
 
+#include <stdarg.h>
+
 #include "engine/shard.h"
 #include "util/exit.h"
+#include "sample.h"
 #include "vault.h"
+#include "vault_pull.h"
 
 typedef enum nv_verify_level {
 	NV_VERIFY_LIST, /* every object present with its stored size */
@@ -26,6 +30,9 @@ typedef struct nv_verify_opts {
 	 * level, the catalog too); the signatures, the chain and the heartbeat
 	 * are checked by every shard. NULL: every object. */
 	const nv_shard *shard;
+	const nv_sample_spec *sample; /* NULL: every object; else HASH and DEEP read
+				       * only the sample's (sample.h), LIST sees all;
+				       * with shard, the sample's objects of that shard */
 } nv_verify_opts;
 
 typedef struct nv_verify_report {
@@ -37,6 +44,10 @@ typedef struct nv_verify_report {
 	uint64_t failed;     /* of which objects that could not be read (I/O): not
 	                      * differences, the check is incomplete */
 	int fatal;           /* the nv_err that stopped the check before its end */
+	nv_vread_note_fn note; /* may be NULL: told of each problem as it is logged
+	                        * (nv_vault_verify clears it: for its parts below) */
+	void *note_ctx;
+	nv_sample_result sample; /* with opts.sample: what the sample chose */
 } nv_verify_report;
 
 /* Runs every check the level asks for; problems are logged and counted,
@@ -44,6 +55,21 @@ typedef struct nv_verify_report {
  * (r->fatal then holds it). The exit code is nv_exit_code over r->fatal,
  * r->failed and the other problems (nv_verify_outcome). */
 int nv_vault_verify(nv_vault *v, const nv_verify_opts *o, nv_verify_report *r);
+/* Parts of nv_vault_verify, for other readers (drill). The manifests: every
+ * signature and each link of the hash chain back to generation 1 (r->manifests
+ * counts those that verified). Returns 0, or the listing's error. */
+int nv_verify_chain(nv_vault *v, nv_verify_report *r);
+/* The signed heartbeat against the newest generation (newest, its manifest's
+ * SHA-256 newest_sha): present, signed, not rolled back, naming that manifest
+ * and, when max_age >= 0, at most max_age seconds old. hb (may be NULL) gets
+ * the heartbeat once its signature verified (zeroed otherwise). */
+void nv_verify_heartbeat(nv_vault *v, long long max_age, uint64_t newest,
+			 const unsigned char newest_sha[NV_SHA256_LEN], nv_verify_report *r,
+			 nv_heartbeat *hb);
+/* One problem: logged (an item: kind, what, the message), told to r->note,
+ * counted. */
+void nv_verify_vproblem(nv_verify_report *r, const char *kind, const char *what,
+			const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 /* The report as the one exit rule (util/exit.h) sees it. */
 void nv_verify_outcome(const nv_verify_report *r, nv_outcome *out);
 

@@ -39,7 +39,7 @@ fault_item() {
 NAVETTE_FAULT="write@3-=nospc" expect_exit 4 "sync --transfers 1: a full disk stops the run" \
 	"$NAVETTE" sync --transfers 1 "$S" "$NV_TMP/d1"
 expect_err "^failed f02: injected fault in write \(call 3\)$" "the failed file is named"
-expect_err "^navette: 1 copied \(0\.0 MiB, [0-9.]+ MiB/s\), 0 unchanged, 0 deleted, 1 failed, 0 failed verification, in [0-9.]+ s$" \
+expect_err "^navette: 1 copied \(0\.0 MiB, [0-9.]+ MiB/s\), 0 unchanged, 0 deleted, 1 failed, 0 failed verification, in [0-9.]+ s; SHA-256 computed for 1, size confirmed for 1, MD5 for 0, read back for 0$" \
 	"the summary counts the file that stopped the run (was 0 failed)"
 NAVETTE_FAULT="write@3-=nospc" expect_exit 4 "sync --transfers 1 --log-json" \
 	"$NAVETTE" -v --log-json sync --transfers 1 "$S" "$NV_TMP/d2"

@@ -26,7 +26,7 @@ else
 	not_ok "make install DESTDIR="; tail -20 "$NV_TMP/install.log"; nv_done; exit 1
 fi
 units="navette-replicate@.service navette-verify@.service navette-alert@.service
-	navette-replicate@.timer navette-verify@.timer"
+	navette-replicate@.timer navette-verify@.timer navette-drill@.service navette-drill@.timer"
 for u in $units; do
 	check "installed $u" test -f "$unitdir/$u"
 done
@@ -40,7 +40,7 @@ else
 fi
 
 # What the units promise, read from the installed files.
-for u in navette-replicate@.service navette-verify@.service; do
+for u in navette-replicate@.service navette-verify@.service navette-drill@.service; do
 	f=$unitdir/$u
 	for line in "User=navette" "NoNewPrivileges=yes" "ProtectSystem=strict" \
 		"ReadWritePaths=%S/navette" "StateDirectory=navette" \
@@ -49,7 +49,7 @@ for u in navette-replicate@.service navette-verify@.service; do
 		"OnFailure=navette-alert@%n.service"; do
 		grep -qxF "$line" "$f" && ok "$u: $line" || not_ok "$u: $line"
 	done
-	grep -qE "^EnvironmentFile=$NV_SYSCONFDIR/navette/(replicate|verify)-%i\.env$" "$f" &&
+	grep -qE "^EnvironmentFile=$NV_SYSCONFDIR/navette/(replicate|verify|drill)-%i\.env$" "$f" &&
 		ok "$u: its secrets come from an EnvironmentFile named by the instance" ||
 		not_ok "$u: its secrets come from an EnvironmentFile named by the instance"
 	exec_line=$(grep '^ExecStart=' "$f")
@@ -97,6 +97,7 @@ analyze_verify() {
 # OnFailure= handler make
 for u in navette-replicate@ovh-to-sftp.timer navette-replicate@ovh-to-sftp.service \
 	navette-verify@sftp-archive.timer navette-verify@sftp-archive.service \
+	navette-drill@photos.timer navette-drill@photos.service \
 	navette-alert@navette-replicate@ovh-to-sftp.service.service; do
 	if analyze_verify "$u"; then ok "systemd-analyze verify $u"; else
 		not_ok "systemd-analyze verify $u"; sed 's/^/    /' "$NV_TMP/verify"; fi
@@ -117,7 +118,8 @@ security() {
 	systemd-analyze security --offline=yes --root="$root" --threshold="$t10" "$1" \
 		>"$NV_TMP/security" 2>&1
 }
-for s in navette-replicate@x.service navette-verify@x.service navette-alert@x.service; do
+for s in navette-replicate@x.service navette-verify@x.service navette-drill@x.service \
+	navette-alert@x.service; do
 	security "$s"; rc=$?
 	level=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' "$NV_TMP/security")
 	if [ "$rc" -eq 0 ] && [ -n "$level" ]; then
@@ -136,7 +138,8 @@ grep -q 'Overall exposure level for navette-broken@x.service' "$NV_TMP/security"
 
 # The units' command lines, run as systemd would run them (an EnvironmentFile's
 # variables; $VAR split at blanks, ${VAR} one word) with the staged program, on local
-# vaults: a replication, a verification of the replica, then a stale heartbeat.
+# vaults: a replication, a verification of the replica, then a stale heartbeat; a
+# drill of the replica (its reports where %S/navette, the state, would be).
 exec_of() { sed -n "s|^ExecStart=$NV_BINDIR/navette ||p" "$unitdir/$1"; }
 # run_unit UNIT ENVFILE: the unit's ExecStart with the variables of ENVFILE
 run_unit() (
@@ -146,7 +149,7 @@ run_unit() (
 		case $w in
 		'${'*'}') n=${w:2:${#w}-3}; args+=("${!n:-}") ;;
 		'$'*) n=${w:1}; args+=(${!n:-}) ;;
-		*) args+=("$w") ;;
+		*) w=${w//'%S'/$NV_TMP/S}; args+=("${w//'%i'/x}") ;;
 		esac
 	done
 	export NAVETTE_STATE_DIR="$NV_TMP/state" NAVETTE_CONFIG="$NV_TMP/navette.conf"
@@ -173,6 +176,13 @@ printf 'OPTIONS="--max-age 1s"\n' >>"$NV_TMP/verify-x.env"
 expect_exit 1 "a stale heartbeat fails it (exit 1; OPTIONS override the age)" \
 	run_unit navette-verify@.service "$NV_TMP/verify-x.env"
 expect_err "stale heartbeat" "...and says so"
+mkdir -p "$NV_TMP/S/navette"
+printf 'VAULT=backup:%s\nNAVETTE_IDENTITY=%s\n' "$v/replica" "$v/owner.key" >"$NV_TMP/drill-x.env"
+expect_exit 0 "drill unit's command line, on the replica" run_unit navette-drill@.service "$NV_TMP/drill-x.env"
+check "...its JSON report where the unit says, passed" \
+	grep -q '"result":"passed"' "$NV_TMP/S/navette/drill-x.json"
+check "...and its Markdown report" grep -qx "# navette disaster-recovery drill: PASSED" \
+	"$NV_TMP/S/navette/drill-x.md"
 
 # The dedicated user: systemd-sysusers creates it in the staged tree.
 if [ "$NV_SYSUSERSDIR" = no ]; then
@@ -232,4 +242,6 @@ fi
 cron=$(find "$root" -name navette.cron)
 [ -n "$cron" ] && grep -q "^30 .* navette .*$NV_BINDIR/navette -q replicate" "$cron" &&
 	ok "cron example installed, with the installed program" || not_ok "cron example installed"
+[ -n "$cron" ] && grep -q "^0 .* 1 .* navette .*$NV_BINDIR/navette -q drill --max-age 26h" "$cron" &&
+	ok "cron example: the monthly drill" || not_ok "cron example: the monthly drill"
 nv_done

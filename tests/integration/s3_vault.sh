@@ -114,7 +114,13 @@ for _ in $(seq 1 300); do
 done
 nv_stop_s3rver "$S3_PID" KILL
 wait "$pid"; rc=$?
-check "push cut by the server's death fails (exit $rc)" test "$rc" -ne 0
+# The large file fails alone (--retries 0), so nothing is published: exit 3.
+check "push cut by the server's death: that file fails (exit $rc, wanted 3)" test "$rc" -eq 3
+grep -v '^http: ' "$NV_TMP/p.err" >"$NV_TMP/err"
+expect_err "^failed img/large\.bin: s3: (PUT|POST) http://127\.0\.0\.1:$S3_PORT/bkt/vaults/one/objects/.*uploadId=" \
+	"  the message names the file and the multipart request that broke"
+expect_err "^navette: error: 1 file\(s\) could not be pushed: no generation published \(what landed is kept for the next push\)\$" \
+	"  and says that nothing was published"
 check "generation 3 not published by the cut push" \
 	test ! -e "$(store_file manifests/00000000000000000003.json)"
 nv_restart_s3rver

@@ -1,6 +1,7 @@
 # sftp_auth.sh: authentication and permissions against a real sshd: wrong key,
 # unreadable or too-open key file, passphrase-protected key, a non-root user
-# refused by a directory's permissions, home-relative paths.
+# refused by a directory's permissions, home-relative paths; passwords (config,
+# environment, URL) that appear in no output.
 . "$NV_SRCDIR/tests/lib/common.sh"
 . "$NV_SRCDIR/tests/servers/sshd.sh"
 NV_SSHD_PASSWORD_AUTH=yes nv_start_sshd
@@ -73,11 +74,10 @@ expect_exit 0 "URL form /~/ is home-relative" env NAVETTE_KEY_FILE="$NV_SSHD_KEY
 check "/~/ listing found the file" grep -q 'hello$' "$NV_TMP/out"
 "$NAVETTE" --config "$C" copy "$NV_TMP/src" "u:$NV_SSHD_DIR/locked/dst" >"$NV_TMP/out" 2>"$NV_TMP/err"
 rc=$?
-# Exit 4 since copy takes the lease at DST first: that write is refused.
-# (The check reads both codes: `check ... [ 3 ] || [ 4 ]` passed on 3 only.)
-check "copy into a directory the user may not write fails (exit $rc)" \
-	sh -c '[ "$1" = 3 ] || [ "$1" = 4 ]' sh "$rc"
-expect_err "[Pp]ermission denied" "message says permission denied"
+# Exit 4 since copy takes the lease at DST first: making DST is refused.
+check "copy into a directory the user may not write stops (exit $rc, wanted 4)" [ "$rc" = 4 ]
+expect_err "^navette: error: sftp $U@127\.0\.0\.1:$NV_SSHD_PORT: creating directory $NV_SSHD_DIR/locked/dst: permission denied\$" \
+	"message names the user, the directory and permission denied"
 check "nothing was created there" [ -z "$(ls -A "$NV_SSHD_DIR/locked")" ]
 expect_exit 0 "the same user may write its own directory" \
 	"$NAVETTE" --config "$C" copy "$NV_TMP/src" "u:run.$$/mine/up"
@@ -100,6 +100,47 @@ check "the password never appears in messages" lacks 'Tr0ub4dor' "$NV_TMP/err"
 echo "password = $pw" >>"$C"
 expect_exit 0 "password from the config file" "$NAVETTE" --config "$C" ls "pw:run.$$/mine"
 check "the password never appears in output" lacks "$pw" "$NV_TMP/out" "$NV_TMP/err"
+
+# A password in the URL (user:password@host) logs in, and appears in no
+# message, log line, metrics label or lock file: every location is printed
+# without it.
+url() { echo "sftp://$U:$1@127.0.0.1:$NV_SSHD_PORT/~/run.$$/$2"; }
+export NAVETTE_KNOWN_HOSTS="$NV_SSHD_KNOWN"
+expect_exit 2 "a wrong password in the URL is refused" "$NAVETTE" ls "$(url Tr0ub4dor-guess mine)"
+expect_err "$U@127.0.0.1:$NV_SSHD_PORT" "the message names user, host and port"
+check "and not the password" lacks 'Tr0ub4dor' "$NV_TMP/err"
+expect_exit 0 "the password in the URL logs in" "$NAVETTE" ls "$(url "$pw" mine)"
+check "ls output without it" lacks "$pw" "$NV_TMP/out" "$NV_TMP/err"
+mkdir -p "$NV_TMP/empty"
+expect_exit 4 "a refused sync names the destination" "$NAVETTE" sync --delete "$NV_TMP/empty" "$(url "$pw" mine)"
+expect_err " at sftp://127.0.0.1:$NV_SSHD_PORT/~/run.$$/mine would be deleted" \
+	"without user:password@ (as in every message: nv_location_public)"
+check "the guard's message lacks it" lacks "$pw" "$NV_TMP/err"
+expect_exit 0 "a sync, logged as JSON, with metrics" "$NAVETTE" --log-json -v sync "$NV_TMP/src" \
+	"$(url "$pw" up2)" --metrics-file "$NV_TMP/m.prom"
+check "the JSON log lacks it" lacks "$pw" "$NV_TMP/err"
+check "the metrics file lacks it" lacks "$pw" "$NV_TMP/m.prom"
+expect_exit 2 "a bad port" "$NAVETTE" ls "sftp://$U:$pw@127.0.0.1:99999/x"
+check "its message lacks it" lacks "$pw" "$NV_TMP/err"
+# a run held at its first file (after its lock and lease): the lock file and
+# a second run's refusal name the holder and the place, not the password
+touch "$NV_TMP/hold"; echo more >"$NV_TMP/src/more"
+NAVETTE_FAULT=write_commit@2=hold NAVETTE_FAULT_HOLD="$NV_TMP/hold" \
+	"$NAVETTE" sync "$NV_TMP/src" "$(url "$pw" up2)" 2>/dev/null &
+holder=$!
+for _ in $(seq 1 100); do
+	[ -s "$(ls "$HOME"/.local/state/navette/locks/*.lock 2>/dev/null | head -1)" ] && break
+	sleep 0.1
+done
+check "the lock names the place without the password" \
+	grep -q "writing to sftp://$U@127.0.0.1:$NV_SSHD_PORT/~/run.$$/up2)" "$HOME"/.local/state/navette/locks/*.lock
+check "the lock file lacks it" lacks -r "$pw" "$HOME/.local/state/navette/locks"
+expect_exit 4 "a second sync while the first holds the lock" "$NAVETTE" sync "$NV_TMP/src" "$(url "$pw" up2)"
+expect_err "is locked by navette sync" "the holder named"
+check "the refusal lacks it" lacks "$pw" "$NV_TMP/err"
+rm "$NV_TMP/hold"; wait "$holder"; rc=$?
+check "the held run then finished (exit $rc)" test "$rc" -eq 0
+unset NAVETTE_KNOWN_HOSTS
 usermod -p '*' "$U"
 rm -rf "$H"
 nv_done

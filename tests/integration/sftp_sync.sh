@@ -1,5 +1,7 @@
 # sftp_sync.sh: navette ls / copy / sync to and from a real sshd: global key order,
-# unicode and spaces, mtime and mode kept, unchanged re-run, --delete, sftp -> local.
+# unicode and spaces, mtime and mode kept, unchanged re-run, --delete, sftp -> local;
+# no directory left empty by a removal (the lease's navette-lease/, a deleted
+# file's folder), as on a local disk.
 . "$NV_SRCDIR/tests/lib/common.sh"
 . "$NV_SRCDIR/tests/servers/sshd.sh"
 nv_start_sshd
@@ -29,8 +31,8 @@ head -c 5000000 /dev/urandom >"$S/z/big.bin"
 chmod 600 "$S/empty"; chmod 755 "$S/z/big.bin"
 touch -d '2001-02-03 04:05:06' "$S/dir one/a file.txt"
 expect_exit 0 "copy local -> sftp" "$NAVETTE" copy "$S" "ssh:$R/dst"
-# The SFTP driver leaves the emptied navette-lease/ folder of the run's lease.
-check "tree arrived intact" diff -r -x navette-lease "$S" "$R/dst"
+check "tree arrived intact" diff -r "$S" "$R/dst"
+check "the lease's folder went with the lease" test ! -e "$R/dst/navette-lease"
 check "mtime kept" [ "$(stat -c %Y "$R/dst/dir one/a file.txt")" = "$(stat -c %Y "$S/dir one/a file.txt")" ]
 check "mode kept (0600)" [ "$(stat -c %a "$R/dst/empty")" = 600 ]
 check "mode kept (0755)" [ "$(stat -c %a "$R/dst/z/big.bin")" = 755 ]
@@ -41,9 +43,13 @@ check "unchanged files skipped" grep -q ' 0 copied' "$NV_TMP/err"
 
 printf 'changed\n' >"$S/dir one/a file.txt"
 rm "$S/empty"
-expect_exit 0 "sync --delete after a change and a removal" "$NAVETTE" sync --delete "$S" "ssh:$R/dst"
+mv "$S/dir one/sous-répertoire/café ☕.txt" "$S/dir one/"; rmdir "$S/dir one/sous-répertoire"
+expect_exit 0 "sync --delete after a change and a removal" "$NAVETTE" sync --delete --max-delete 100% "$S" "ssh:$R/dst"
 check "changed file replaced" cmp -s "$S/dir one/a file.txt" "$R/dst/dir one/a file.txt"
 check "removed file deleted" [ ! -e "$R/dst/empty" ]
+check "the folder it emptied removed" [ ! -e "$R/dst/dir one/sous-répertoire" ]
+check "the folders still holding files kept" [ -d "$R/dst/dir one" ] && [ -d "$R/dst/z" ]
+check "the same tree" diff -r "$S" "$R/dst"
 
 expect_exit 0 "copy sftp -> local" "$NAVETTE" copy "ssh:$R/dst" "$NV_TMP/back"
 check "round trip identical" diff -r "$S" "$NV_TMP/back"
@@ -51,7 +57,7 @@ check "mtime kept on the way back" \
 	[ "$(stat -c %Y "$NV_TMP/back/z/big.bin")" = "$(stat -c %Y "$S/z/big.bin")" ]
 
 expect_exit 0 "copy sftp -> sftp" "$NAVETTE" copy "ssh:$R/dst" "ssh:$R/dst2"
-check "sftp -> sftp identical" diff -r -x navette-lease "$S" "$R/dst2"
+check "sftp -> sftp identical" diff -r "$S" "$R/dst2"
 
 expect_exit 0 "check finds no difference" "$NAVETTE" check "$S" "ssh:$R/dst"
 

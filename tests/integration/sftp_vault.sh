@@ -59,7 +59,13 @@ kill -STOP "$pid" 2>/dev/null
 nv_stop_sshd KILL
 kill -CONT "$pid" 2>/dev/null
 wait "$pid"; rc=$?
-check "push cut by the server's death fails (exit $rc)" [ "$rc" -ne 0 ]
+# The large file fails alone (--retries 0), so nothing is published: exit 3.
+check "push cut by the server's death: that file fails (exit $rc, wanted 3)" [ "$rc" -eq 3 ]
+cp "$NV_TMP/p.err" "$NV_TMP/err"
+expect_err "^failed img/large\.bin: sftp root@127\.0\.0\.1:$NV_SSHD_PORT: writing objects/" \
+	"  the message names the file, the server and the object being written"
+expect_err "^navette: error: 1 file\(s\) could not be pushed: no generation published \(what landed is kept for the next push\)\$" \
+	"  and says that nothing was published"
 check "generation 3 not published by the cut push" \
 	[ ! -e "$R/vault/manifests/00000000000000000003.json" ]
 nv_start_sshd

@@ -76,8 +76,8 @@ cp skey loose && chmod 644 loose
 expect_exit 1 "a private key readable by others is refused" "$TOOL" pubkey loose
 expect_err "group or others" "  with a clear message"
 ssh-keygen -q -t ed25519 -N 'a passphrase' -f ekey
-expect_exit 1 "a passphrase-protected key is refused" "$TOOL" pubkey ekey
-expect_err "passphrase-protected signing keys are not supported" "  with a clear message"
+expect_exit 1 "a passphrase-protected key needs its passphrase" "$TOOL" pubkey ekey
+expect_err "ekey is passphrase-protected: a passphrase is needed" "  with a clear message"
 ssh-keygen -q -t ecdsa -N '' -f eckey
 expect_exit 1 "an ECDSA key is refused" "$TOOL" pubkey eckey
 expect_err "only ssh-ed25519" "  naming the supported type"

@@ -77,25 +77,34 @@ expect_exit 0 "push to the new vault there" "$NAVETTE" push "$D" "$NV_TMP/vault2
 
 # one push at a time
 vid=$(jq -r .vault_id "$V/navette-vault.json")
-flock "$pusher/state/push/$vid/lock" sleep 3 &
-sleep 0.5
+# The lock is held until the test says so, and the push starts only once it is
+# (a fixed "sleep 3" holder and a 0.5 s head start raced on a loaded machine).
+lock="$pusher/state/push/$vid/lock"
+flock "$lock" sh -c 'while [ ! -e "$1" ]; do sleep 0.05; done' sh "$NV_TMP/release" &
+holder=$!
+for _ in $(seq 1 600); do flock -n "$lock" true || break; sleep 0.05; done
 expect_exit 4 "a second concurrent push is refused" "$NAVETTE" push "$D" "$V" --signing-key "$pusher/sign"
-expect_err "already working" "lock named"
-wait
+expect_err "vault $vid is locked by a process that has not said who it is yet on this host" "lock named"
+touch "$NV_TMP/release"; wait "$holder"
 
 # killed at several points: the previous generation stays restorable, the
 # next push completes without uploading again what landed
+# (Counted after the lease and the create-if-absent probe: three commits. The
+# next push removes the lease the dead one left, at once: it holds this host's
+# lock on the vault, so it knows that run is over.)
 for point in 2 5 6 7 8; do
 	head -c 100000 /dev/urandom >"$D/k1"; head -c 100000 /dev/urandom >"$D/k2"
 	head -c 100000 /dev/urandom >"$D/k3"; head -c 100000 /dev/urandom >"$D/k4"
 	before=$(ls "$V"/manifests/*.json | tail -n 1)
-	NAVETTE_FAULT="write_commit@$point=kill" "$NAVETTE" push "$D" "$V" --signing-key "$pusher/sign" --transfers 1 >/dev/null 2>&1
+	NAVETTE_FAULT="write_commit@$((point + 3))=kill" "$NAVETTE" push "$D" "$V" --signing-key "$pusher/sign" --transfers 1 >/dev/null 2>&1
 	rc=$?
 	check "kill at commit $point: process died" test "$rc" -eq 137
 	gen=$(basename "$before" .json | sed 's/^0*//')
 	rm -rf "$NV_TMP/rk"
 	check "kill at commit $point: generation $gen still restorable" nv_manual_restore "$V" "$owner/id.txt" "$owner/sign.pub" "$NV_TMP/rk" "$gen"
 	expect_exit 0 "kill at commit $point: next push completes" "$NAVETTE" push "$D" "$V" --signing-key "$pusher/sign" --transfers 1
+	expect_err "^navette: removed the lease navette-lease/[^ ]+ that an earlier run of this host left at $V$" \
+		"kill at commit $point: the dead push's lease removed"
 	uploaded=$(sed -n 's/.* \([0-9]*\) uploaded.*/\1/p' "$NV_TMP/err")
 	landed=$((point - 1)); [ "$landed" -gt 4 ] && landed=4
 	check "kill at commit $point: $landed object(s) not uploaded again ($uploaded uploaded)" test "$uploaded" -eq $((4 - landed))
@@ -103,6 +112,7 @@ for point in 2 5 6 7 8; do
 	check "kill at commit $point: newest restorable" nv_manual_restore "$V" "$owner/id.txt" "$owner/sign.pub" "$NV_TMP/rk"
 	check "kill at commit $point: restore identical" diff -r "$D" "$NV_TMP/rk"
 done
+check "no lease left" test -z "$(ls -A "$V/navette-lease" 2>/dev/null)"
 
 # a file that changes while it is read is reported, never stored
 head -c 20000000 /dev/urandom >"$D/moving"

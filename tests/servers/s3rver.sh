@@ -8,6 +8,8 @@
 #   nv_stop_s3rver [PID [SIG]]  stops it (also done at exit)
 #   nv_restart_s3rver           starts it again on the same port and store ($S3_DIR)
 #   nv_s3rver_rclone_conf FILE  writes an rclone config with remote "s3r" for it
+#   nv_s3rver_remote FILE NAME [LINE...]  appends a navette remote NAME for it
+#                               (and the extra "key = value" LINEs) to FILE, 0600
 S3_KEY=S3RVER
 S3_SECRET=S3RVER
 
@@ -69,4 +71,15 @@ region = us-east-1
 force_path_style = true
 EOF
 	chmod 600 "$1"
+}
+
+nv_s3rver_remote() {
+	local file=$1 name=$2 line
+	shift 2
+	{
+		printf '[%s]\ntype = s3\nendpoint = %s\nregion = us-east-1\n' "$name" "$S3_ENDPOINT"
+		printf 'access_key_id = %s\nsecret_access_key = %s\n' "$S3_KEY" "$S3_SECRET"
+		for line in "$@"; do printf '%s\n' "$line"; done
+	} >>"$file"
+	chmod 600 "$file"
 }

@@ -301,6 +301,30 @@ static void test_lease_transient_errors(void **state)
 	assert_int_equal(nv_fake_keys(x->dst, NV_LEASE_DIR), 0);
 }
 
+/* A lease a run could not remove (its store gone at the end, or the run
+ * killed) is removed by the next run that holds the same local lock: that
+ * run is over. Another host's lease is never touched that way. */
+static void test_own_dead_lease_removed(void **state)
+{
+	fx *x = *state;
+	nv_dest_lock *l;
+
+	fx_put_files(x->src, "f", 2);
+	x->o.lock = "sync";
+	assert_int_equal(nv_dest_lock_take(&l, nv_fake_location(x->dst), "test", 0), 0);
+	nv_fault_set("remove@1-=io"); /* the store refuses the removal, every retry */
+	nv_dest_lock_release(l);
+	nv_fault_set(NULL);
+	assert_int_equal(nv_fake_keys(x->dst, NV_LEASE_DIR), 1);
+	assert_int_equal(fx_run(x), 0); /* no wait: not another run's lease */
+	assert_int_equal(x->st.copied, 2);
+	assert_int_equal(nv_fake_keys(x->dst, NV_LEASE_DIR), 0);
+	/* and only once: the next run finds nothing to clean */
+	nv_fake_reset_calls(x->dst);
+	assert_int_equal(fx_run(x), 0);
+	assert_int_equal(nv_fake_calls(x->dst, NV_FAKE_REMOVE, NV_LEASE_DIR), 1);
+}
+
 static void put_foreign_lease(nv_fake *f, const char *ttl)
 {
 	char text[512];
@@ -383,6 +407,7 @@ int main(void)
 		T(test_lease_transient_errors),
 		T(test_lease_held_elsewhere),
 		T(test_lease_lost_stops_the_run),
+		T(test_own_dead_lease_removed),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);

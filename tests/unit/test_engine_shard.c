@@ -177,12 +177,16 @@ static void test_lock_shared_by_one_run(void **state)
 	shard(&s1, 1, 3, "run-a");
 	shard(&other, 2, 3, "run-b");
 	nv_state_set_scope("shard-0-of-3");
-	assert_int_equal(nv_dest_lock_take_shard(&held, nv_fake_location(x->dst), "sync", 0,
-						 &s0), 0);
+	assert_int_equal(nv_dest_lock_take_opts(&held, nv_fake_location(x->dst),
+						&(nv_dest_lock_opts){ .command = "sync",
+								      .shard = &s0 }), 0);
 	nv_state_set_scope("shard-1-of-3");
 	x->o.shard = &s1;
 	assert_int_equal(fx_run(x), 0);
 	assert_int_equal(x->st.copied, mine(&s1, 6));
+	/* Its lease record is its own: shard 1 took shard 0's live lease for no
+	 * dead one of an earlier run of this host (dest_lock.c). */
+	assert_int_equal(nv_fake_keys(x->dst, NV_LEASE_DIR), 1);
 	nv_state_set_scope(NULL);
 	x->o.shard = NULL;
 	assert_int_equal(fx_run(x), 4);

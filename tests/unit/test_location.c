@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "driver/driver.h"
+#include "engine/dest_lock.h" /* nv_location_canon */
 
 static void test_local_forms(void **state)
 {
@@ -134,6 +135,25 @@ static void test_public_text(void **state)
 	}
 }
 
+/* A parsed location prints no password: loc->text is the public form, its
+ * parse errors quote that form, the lock's canonical name keeps the user. */
+static void test_parsed_text(void **state)
+{
+	nv_location *loc;
+	char canon[256];
+
+	(void)state;
+	assert_int_equal(nv_location_parse(&loc, "sftp://bob:s3cret@host//srv/", NULL), 0);
+	assert_string_equal(loc->text, "sftp://host//srv/");
+	assert_string_equal(loc->authority, "bob:s3cret@host"); /* the driver's to use */
+	assert_int_equal(nv_location_canon(loc, canon, sizeof(canon)), 0);
+	assert_string_equal(canon, "sftp://bob@host/srv");
+	nv_location_free(loc);
+	assert_int_equal(nv_location_parse(&loc, "nosuch://bob:s3cret@host/x", NULL), NV_EINVAL);
+	assert_null(strstr(nv_error_msg(), "s3cret"));
+	assert_non_null(strstr(nv_error_msg(), "'nosuch://host/x'"));
+}
+
 static void test_key_check(void **state)
 {
 	static const char *const good[] = { "a", "a/b", "a b/ü+c", "a..b", ".hidden", "x/.y" };
@@ -177,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_url_forms),
 		cmocka_unit_test(test_remote_form),
 		cmocka_unit_test(test_public_text),
+		cmocka_unit_test(test_parsed_text),
 		cmocka_unit_test(test_key_check),
 		cmocka_unit_test(test_list_prefix),
 	};

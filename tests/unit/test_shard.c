@@ -1,5 +1,5 @@
 /* test_shard.c: the shard of a key (engine/shard.h) against the test vectors
- * of docs/FORMAT.md section 11, K/N parsing, --shard auto from Slurm and
+ * of docs/FORMAT.md section 14, K/N parsing, --shard auto from Slurm and
  * Kubernetes environments, and N shards covering every key exactly once. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 #include "engine/shard.h"
 #include "util/error.h"
 
-/* FORMAT.md section 11: key, first 8 bytes of its SHA-256, shard of 3, of 8. */
+/* FORMAT.md section 14: key, first 8 bytes of its SHA-256, shard of 3, of 8. */
 static const struct {
 	const char *key;
 	uint64_t hash;

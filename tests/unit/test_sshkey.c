@@ -284,20 +284,27 @@ static void test_private_file_mode_refused(void **state)
 	}
 }
 
-static void test_encrypted_key_refused(void **state)
+/* An encrypted key needs its passphrase (test_bcrypt_pbkdf.c tests the rest). */
+static void test_encrypted_key_needs_passphrase(void **state)
 {
 	nv_sshkey *k = NULL;
+	const char *path = write_file("enc", vec_priv_encrypted, 0600);
 	int rc;
 
 	(void)state;
 	k = parse_priv(vec_priv_encrypted, &rc);
-	assert_int_equal(rc, NV_ENOTSUP);
+	assert_int_equal(rc, NV_EAUTH);
 	assert_null(k);
-	assert_true(strncmp(nv_error_msg(), "passphrase-protected signing keys are not supported: ",
-			    53) == 0);
-	assert_int_equal(nv_sshkey_load_private(&k, write_file("enc", vec_priv_encrypted, 0600)),
-			 NV_ENOTSUP);
-	assert_non_null(strstr(nv_error_msg(), "passphrase-protected"));
+	assert_string_equal(nv_error_msg(), "test-key is passphrase-protected: a passphrase is needed");
+	assert_int_equal(nv_sshkey_load_private(&k, path), NV_EAUTH);
+	assert_int_equal(nv_sshkey_load_private_pass(&k, path, "wrong"), NV_EAUTH);
+	assert_non_null(strstr(nv_error_msg(), ": wrong passphrase"));
+	assert_int_equal(nv_sshkey_load_private_pass(&k, path, "secretpw"), 0);
+	assert_true(nv_sshkey_has_private(k));
+	nv_sshkey_free(k);
+	chmod(path, 0640);
+	assert_int_equal(nv_sshkey_load_private_pass(&k, path, "secretpw"), NV_EINVAL);
+	assert_null(k);
 }
 
 static void test_other_key_types_refused(void **state)
@@ -479,7 +486,7 @@ int main(void)
 		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test(test_load_files),
 		cmocka_unit_test(test_private_file_mode_refused),
-		cmocka_unit_test(test_encrypted_key_refused),
+		cmocka_unit_test(test_encrypted_key_needs_passphrase),
 		cmocka_unit_test(test_other_key_types_refused),
 		cmocka_unit_test(test_damaged_private_refused),
 		cmocka_unit_test(test_hostile_private_text),

@@ -21,6 +21,7 @@
 #include "fake_driver.h"
 #include "util/exit.h"
 #include "vault/object_read.h"
+#include "util/state.h"
 #include "vault/vault_pull.h"
 #include "vault/vault_push.h"
 #include "vault/vault_verify.h"
@@ -186,11 +187,40 @@ static void test_second_push_uploads_nothing(void **state)
 	assert_int_equal(commits(x, "objects/"), 2);
 }
 
+/* A dry run writes nothing at all to the store (no object, no lease, no
+ * probe, no manifest, no heartbeat) and says what the real push then does. */
+static void test_push_dry_run_writes_nothing(void **state)
+{
+	fx *x = *state;
+	uint64_t bytes;
+
+	x->o.dry_run = 1;
+	nv_state_readonly(1);
+	assert_int_equal(push(x), 0);
+	nv_state_readonly(0);
+	x->o.dry_run = 0;
+	assert_int_equal(nv_fake_calls(x->store, NV_FAKE_WRITE_OPEN, ""), 0);
+	assert_int_equal(nv_fake_calls(x->store, NV_FAKE_REMOVE, ""), 0);
+	assert_int_equal(nv_fake_calls(x->store, NV_FAKE_FLUSH, ""), 0);
+	assert_false(x->st.published);
+	assert_true(x->st.would_publish);
+	assert_int_equal(x->st.generation, 1);
+	assert_int_equal(x->st.uploaded, NCONTENTS);
+	assert_int_equal(x->st.reused, NFILES - NCONTENTS);
+	bytes = x->st.uploaded_bytes;
+	assert_int_equal(push(x), 0);
+	assert_true(x->st.published);
+	assert_int_equal(x->st.uploaded, NCONTENTS);
+	assert_int_equal(x->st.uploaded_bytes, bytes);
+}
+
 static void test_push_transient_commit_retried(void **state)
 {
 	fx *x = *state;
 
-	nv_fault_set("write_commit@2=retry"); /* an object's: the catalog comes last */
+	/* After the lease's (1) and the create-if-absent probe's (2, 3): an
+	 * object's; the catalog comes last. */
+	nv_fault_set("write_commit@5=retry");
 	assert_int_equal(push(x), 0);
 	assert_true(x->st.published);
 	assert_int_equal(x->st.uploaded, NCONTENTS);
@@ -205,16 +235,16 @@ static void test_push_persistent_fault_publishes_nothing(void **state)
 	fx *x = *state;
 	int rc;
 
-	/* One worker: a is commit 1, b's three attempts 2 to 4, c/d reuses a's
-	 * object, e is commit 5. */
+	/* One worker, after the lease's and the probe's commits (1 to 3): a is
+	 * commit 4, b's three attempts 5 to 7, c/d reuses a's object, e is 8. */
 	x->o.transfers = 1;
-	nv_fault_set("write_commit@2-4=retry");
+	nv_fault_set("write_commit@5-7=retry");
 	rc = push(x);
 	assert_int_not_equal(rc, 0);
 	assert_int_equal(x->st.out.failed, 1);
 	assert_int_equal(push_exit(rc, &x->st), NV_EXIT_PARTIAL);
 	assert_false(x->st.published);
-	assert_int_equal(nv_fault_calls(NV_FAULT_COMMIT), 5);
+	assert_int_equal(nv_fault_calls(NV_FAULT_COMMIT), 8);
 	assert_int_equal(nv_fake_calls(x->store, NV_FAKE_WRITE_OPEN, "manifests/"), 0);
 	assert_int_equal(nv_fake_keys(x->store, "manifests/"), 0);
 	/* what landed is kept: the next push uploads only b, and the catalog */
@@ -622,6 +652,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_push_uploads_each_content_once),
 		T(test_second_push_uploads_nothing),
+		T(test_push_dry_run_writes_nothing),
 		T(test_push_transient_commit_retried),
 		T(test_push_persistent_fault_publishes_nothing),
 		T(test_push_unreadable_file),
