@@ -378,6 +378,8 @@ static int nv_repl_dry(nv_repl *r)
 		r->st->copied_bytes += r->objs[i].rec->size;
 		r->st->repaired += r->objs[i].act == NV_ROBJ_REPAIR;
 	}
+	if (r->o->shard) /* a shard publishes nothing, dry or not (nv_repl_run) */
+		return 0;
 	for (size_t i = 0; i < r->n; i++)
 		if (!r->g[i].at_dst) {
 			char key[NV_MANIFEST_NAME_MAX];

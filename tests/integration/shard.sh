@@ -6,10 +6,13 @@
 # (sparse arrays and steps refused); two shards of one run hold the
 # destination together while an unsharded run and another run's shard are
 # refused; the start and summary events, the human summary and the metrics
-# name the shard and the run; push refuses --shard.
+# name the shard and the run; check --report in shards writes each file in
+# one shard's report, its header naming the shard and the run; push refuses
+# --shard.
 . "$NV_SRCDIR/tests/lib/common.sh"
 . "$NV_SRCDIR/tests/lib/tree.sh"
 . "$NV_SRCDIR/tests/lib/shard.sh"
+command -v jq >/dev/null || nv_need "jq"
 export NAVETTE_STATE_DIR="$NV_TMP/state" NAVETTE_LEASE_SETTLE_MS=0
 
 expect_line() {
@@ -168,6 +171,30 @@ check "the shard keeps its last success in its own state folder" \
 if command -v promtool >/dev/null; then
 	check "promtool accepts them" sh -c 'promtool check metrics <"$1" >/dev/null 2>&1' sh "$NV_TMP/m.prom"
 fi
+
+# ---- check --report: each file in one shard's report, the header naming it ----
+R="$NV_TMP/rsrc"; cp -a "$A" "$R"; ln -s plain.txt "$R/link"
+expect_exit 0 "check --report, unsharded" "$NAVETTE" check "$R" "$NV_TMP/dst-A-3" --report "$NV_TMP/rep.all"
+: >"$NV_TMP/rcs"
+for k in 0 1 2; do
+	"$NAVETTE" check --shard "$k/3" --run rep "$R" "$NV_TMP/dst-A-3" --report "$NV_TMP/rep.$k" 2>/dev/null
+	echo $? >>"$NV_TMP/rcs"
+done
+check "check --report, 3 shards: every shard exits 0" nv_all_exit 0
+lines() { jq -c 'select(.type != "header" and .type != "summary") |
+	[.type, .path, .path_hex, .verdict, .kind, .source.sha256]' "$@" | LC_ALL=C sort; }
+lines "$NV_TMP/rep.all" >"$NV_TMP/lines.all"
+lines "$NV_TMP"/rep.[012] >"$NV_TMP/lines.3"
+check "check --report: 34 files and the symlink" test "$(wc -l <"$NV_TMP/lines.all")" -eq 35
+nv_same "check --report, 3 shards: every file and the symlink once across the reports" \
+	"$NV_TMP/lines.all" "$NV_TMP/lines.3"
+check "check --report, 3 shards: each header names its shard and the run" \
+	jq -e -s '.[0].shard == "2/3" and .[0].run == "rep"' "$NV_TMP/rep.2"
+check "check --report, unsharded: shard null" jq -e -s '.[0].shard == null' "$NV_TMP/rep.all"
+expect_exit 0 "a shard without a run" "$NAVETTE" check --shard 0/3 "$R" "$NV_TMP/dst-A-3" \
+	--report "$NV_TMP/rep.norun"
+check "names a null run" jq -e -s '.[0].shard == "0/3" and .[0].run == null and (.[0] | has("run"))' \
+	"$NV_TMP/rep.norun"
 
 # ---- usage ----
 expect_exit 2 "push refuses --shard" "$NAVETTE" push --shard 0/2 --run r "$A" "$NV_TMP/vault"

@@ -5,7 +5,9 @@
 # verify (hash, deep, list) checks every object exactly once, and a damaged
 # object is reported by its one shard; a sharded replicate copies every
 # object exactly once and publishes nothing, and the unsharded replicate
-# after it copies nothing and publishes.
+# after it copies nothing and publishes. verify --sample in shards reads the
+# unsharded sample, each object once; check --report of a vault pair in
+# shards writes each line in one shard's report, its header naming the shard.
 . "$NV_SRCDIR/tests/lib/common.sh"
 . "$NV_SRCDIR/tests/lib/vault.sh"
 . "$NV_SRCDIR/tests/lib/tree.sh"
@@ -72,6 +74,55 @@ for n in 1 3 8; do
 done
 grep -q "objects only, nothing published; once every shard of run repl-8 is done, replicate without --shard to publish" "$NV_TMP/log.0" &&
 	ok "a replicate shard says how publication is done" || not_ok "a replicate shard says how publication is done"
+
+# ---- verify --sample: the unsharded run's sample, each shard reading its own ----
+S=(--level hash --sample 1/3 --seed 7)
+expect_exit 0 "verify --sample, unsharded" "$NAVETTE" verify "$V" "${S[@]}" -v --log-json
+nv_json_paths verified "$NV_TMP/err" >"$NV_TMP/sampled"
+kept=$(nv_json_event summary sampled_objects "$NV_TMP/err")
+check "verify --sample, unsharded: reads a share" test "$kept" -gt 0 -a "$kept" -lt "$nobj"
+nv_shards verify 3 sample "$V" "${S[@]}"
+check "verify --sample, 3 shards: every shard exits 0" nv_all_exit 0
+nv_json_paths verified "$NV_TMP"/log.* >"$NV_TMP/sampled3"
+nv_same "verify --sample, 3 shards: together they read the unsharded sample, each object once" \
+	"$NV_TMP/sampled" "$NV_TMP/sampled3"
+check "verify --sample, 3 shards: their sampled objects add up to the sample" \
+	test "$(nv_summed sampled_objects)" -eq "$kept"
+check "verify --sample, 3 shards: each counts its own objects" test "$(nv_summed sample_of)" -eq "$nobj"
+
+# ---- check --report of a vault pair: each line in one shard's report ----
+C="$NV_TMP/replica-3"
+echo stray >"$C/objects/stray"
+echo orphan >"$V/objects/orphan" # no object is named so
+expect_exit 1 "check --report of the replica, unsharded (an extra file)" \
+	"$NAVETTE" check "$V" "$C" --report "$NV_TMP/rep.all"
+: >"$NV_TMP/rcs"
+for k in 0 1 2; do
+	"$NAVETTE" check --shard "$k/3" --run chk "$V" "$C" --report "$NV_TMP/rep.$k" 2>/dev/null
+	echo $? >>"$NV_TMP/rcs"
+done
+check "check --report, 3 shards: the one with the extra file exits 1" \
+	test "$(sort "$NV_TMP/rcs" | tr '\n' ' ')" = "0 0 1 "
+lines() { jq -c 'select(.type != "header" and .type != "summary") | [.type, .path, .verdict, .kind]' "$@" |
+	LC_ALL=C sort; }
+lines "$NV_TMP/rep.all" >"$NV_TMP/lines.all"
+check "check --report: the unsharded report names the unreferenced file" \
+	grep -q '"not_compared","objects/orphan",null,"unreferenced"' "$NV_TMP/lines.all"
+lines "$NV_TMP"/rep.[012] >"$NV_TMP/lines.3"
+nv_same "check --report, 3 shards: every object, document, extra and unreferenced name once" \
+	"$NV_TMP/lines.all" "$NV_TMP/lines.3"
+check "check --report, 3 shards: the header names the shard and the run" \
+	jq -e -s '.[0].shard == "1/3" and .[0].run == "chk" and .[0].compare == "objects"' "$NV_TMP/rep.1"
+check "check --report, unsharded: shard null, no run" \
+	jq -e -s '.[0].shard == null and (.[0] | has("run") | not)' "$NV_TMP/rep.all"
+rm "$C/objects/stray" "$V/objects/orphan"
+
+# ---- a sharded dry run of replicate would publish nothing either ----
+expect_exit 0 "replicate --dry-run, one shard" "$NAVETTE" replicate --dry-run --shard 1/3 --run dry \
+	-v --log-json "$V" "$NV_TMP/dry"
+check "it would copy its objects" test "$(nv_json_paths "would copy" "$NV_TMP/err" | wc -l)" -gt 0
+check "it would publish nothing" test "$(nv_json_paths "would publish" "$NV_TMP/err" | wc -l)" -eq 0
+check "and wrote nothing" test ! -e "$NV_TMP/dry"
 
 # ---- a damaged object is reported by its one shard ----
 obj=$(tail -n +2 "$newest" | jq -r .name | grep -v "$(head -n 1 "$newest" | jq -r .catalog)" | head -n 1)
