@@ -3,6 +3,7 @@
 #include "nv_autoconf.h"
 
 #include "cli.h"
+#include "cli_commands.h"
 #include "util/retry.h"
 #include "driver/bwlimit.h"
 #include "driver/driver.h"
@@ -90,6 +91,48 @@ static const struct option nv_long_options[] = {
 	{ "hashes-from", required_argument, NULL, OPT_HASHES_FROM },
 	{ NULL, 0, NULL, 0 },
 };
+
+static const nv_command *nv_command_find(const char *name)
+{
+	for (const nv_command *c = nv_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static void nv_print_usage(FILE *f)
+{
+	fputs("usage: navette [OPTIONS] COMMAND [ARGS]\n\ncommands:\n", f);
+	for (const nv_command *c = nv_commands; c->name; c++)
+		fprintf(f, "  navette %s\n", c->usage);
+	fputs("\nglobal options:\n"
+	      "  --config FILE     config file (default ~/.config/navette/navette.conf)\n"
+	      "  --log-json        log as JSON Lines on stderr\n"
+	      "  -v, --verbose     say more (each copied/deleted file)\n"
+	      "  -q, --quiet       errors only\n"
+	      "  -h, --help        this help; `navette help COMMAND` for one command\n"
+	      "  -V, --version     version and compiled-in drivers\n"
+	      "\nexit codes: 0 success, 1 differences or verification failure, 2 usage or\n"
+	      "configuration error, 3 partial (some items failed), 4 fatal error\n", f);
+}
+
+static void nv_print_command_help(const nv_command *c)
+{
+	printf("usage: navette %s\n\n%s\n", c->usage, c->help);
+	if (c->options[0]) {
+		const char *p = c->options;
+
+		printf("\noptions:");
+		while (*p) {
+			size_t n = strcspn(p, " ");
+
+			printf(" --%.*s", (int)n, p);
+			p += n + (p[n] == ' ');
+		}
+		printf("\n");
+	}
+	printf("(see navette(1) for every option)\n");
+}
 
 static void nv_print_version(void)
 {
@@ -334,6 +377,16 @@ static const char *nv_option_name(int ch)
 		if (o->val == ch)
 			return o->name;
 	return "?";
+}
+
+static int nv_option_allowed(const nv_command *cmd, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = cmd->options; (p = strstr(p, name)); p += n)
+		if ((p == cmd->options || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+	return 0;
 }
 
 /* Runs the command between its start and its summary (util/log.h), with a

@@ -3,8 +3,6 @@
 #ifndef NV_CLI_H
 #define NV_CLI_H
 
-#include <stdio.h>
-
 #include "util/config.h"
 #include "driver/bwtable.h"
 #include "engine/engine.h"
@@ -98,36 +96,6 @@ int nv_cli_shard(nv_cli *c);
 /* "90s", "30m", "26h", "7d" (plain number: seconds); -1 if malformed. */
 int nv_parse_duration(const char *s, long long *out);
 
-int nv_cmd_ls(nv_cli *c);
-int nv_cmd_copy(nv_cli *c);  /* copy, sync and check */
-int nv_cmd_keygen(nv_cli *c);
-int nv_cmd_init(nv_cli *c);
-int nv_cmd_push(nv_cli *c);
-int nv_cmd_pull(nv_cli *c);
-int nv_cmd_verify(nv_cli *c);
-int nv_cmd_drill(nv_cli *c);
-int nv_cmd_log(nv_cli *c);
-int nv_cmd_replicate(nv_cli *c);
-int nv_cmd_unlock(nv_cli *c);
-
-/* The table of commands (cli_commands.c): name, handler, arguments, the long
- * options each accepts, usage and help; for cli.c. */
-typedef struct nv_command {
-	const char *name;
-	int (*run)(nv_cli *c);
-	int min_args, max_args;  /* max -1: any */
-	const char *options;     /* long options it accepts, space-separated */
-	const char *usage;
-	const char *help;
-} nv_command;
-
-/* The command named name; NULL when there is none. */
-const nv_command *nv_command_find(const char *name);
-/* Every command's usage line and the global options, to f. */
-void nv_print_usage(FILE *f);
-/* One command's usage, help and options, to stdout. */
-void nv_print_command_help(const nv_command *c);
-/* 1 when the command takes the long option name (without its dashes). */
-int nv_option_allowed(const nv_command *cmd, const char *name);
+/* The commands' entry points are declared in cli_commands.h, beside their table. */
 
 #endif

@@ -1,10 +1,9 @@
-/* cli_commands.c: the table of commands (cli.h's nv_command): each one's
- * arguments, options, usage and help, and the help printed from it.
- * Called by cli.c only. */
-#include "cli.h"
+/* cli_commands.c: the table of navette's commands with their options, usage and
+ * help text (what `navette help CMD` prints). Read by cli.c only. */
+#include "cli_commands.h"
 
-#include <stdio.h>
-#include <string.h>
+#include <stddef.h>
+
 
 #define NV_FILTER_OPTS "exclude include exclude-from files-from min-age max-age"
 /* Options of the commands that move data, for unattended runs. */
@@ -25,7 +24,7 @@
 	"bytes, objects, failures, generation, exit code) in the Prometheus text format\n" \
 	"for node_exporter's textfile collector: atomically, mode 0644, one file per job."
 
-static const nv_command nv_commands[] = {
+const nv_command nv_commands[] = {
 	{ "ls", nv_cmd_ls, 1, 1, "json generation identity passphrase-file signing-pubkey",
 	  "ls LOCATION|VAULT [--generation N]",
 	  "List the files at LOCATION: size, modification time (UTC) and path. For a\n"
@@ -160,55 +159,3 @@ static const nv_command nv_commands[] = {
 	  "run is still writing)." },
 	{ NULL, NULL, 0, 0, NULL, NULL, NULL },
 };
-
-const nv_command *nv_command_find(const char *name)
-{
-	for (const nv_command *c = nv_commands; c->name; c++)
-		if (strcmp(c->name, name) == 0)
-			return c;
-	return NULL;
-}
-
-void nv_print_usage(FILE *f)
-{
-	fputs("usage: navette [OPTIONS] COMMAND [ARGS]\n\ncommands:\n", f);
-	for (const nv_command *c = nv_commands; c->name; c++)
-		fprintf(f, "  navette %s\n", c->usage);
-	fputs("\nglobal options:\n"
-	      "  --config FILE     config file (default ~/.config/navette/navette.conf)\n"
-	      "  --log-json        log as JSON Lines on stderr\n"
-	      "  -v, --verbose     say more (each copied/deleted file)\n"
-	      "  -q, --quiet       errors only\n"
-	      "  -h, --help        this help; `navette help COMMAND` for one command\n"
-	      "  -V, --version     version and compiled-in drivers\n"
-	      "\nexit codes: 0 success, 1 differences or verification failure, 2 usage or\n"
-	      "configuration error, 3 partial (some items failed), 4 fatal error\n", f);
-}
-
-void nv_print_command_help(const nv_command *c)
-{
-	printf("usage: navette %s\n\n%s\n", c->usage, c->help);
-	if (c->options[0]) {
-		const char *p = c->options;
-
-		printf("\noptions:");
-		while (*p) {
-			size_t n = strcspn(p, " ");
-
-			printf(" --%.*s", (int)n, p);
-			p += n + (p[n] == ' ');
-		}
-		printf("\n");
-	}
-	printf("(see navette(1) for every option)\n");
-}
-
-int nv_option_allowed(const nv_command *cmd, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = cmd->options; (p = strstr(p, name)); p += n)
-		if ((p == cmd->options || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
-			return 1;
-	return 0;
-}

@@ -1,6 +1,7 @@
 /* cmd_copy.c: the copy, sync and check commands over plain trees.
  * Called by the dispatcher in cli.c. */
 #include "cli.h"
+#include "cli_commands.h"
 #include "cli_report.h"
 #include "cmd_vault.h"
 #include "keys.h"

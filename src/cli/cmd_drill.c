@@ -3,6 +3,7 @@
  * DIR or nothing (--no-keep), removes the scratch, prints the summary on
  * stdout and writes the reports. Called by the dispatcher in cli.c. */
 #include "cli.h"
+#include "cli_commands.h"
 #include "cmd_vault.h"
 #include "keys.h"
 #include "util/escape.h"

@@ -1,6 +1,7 @@
 /* cmd_init.c: the init command: creates a vault and pins it on this host.
  * Called by the dispatcher in cli.c. */
 #include "cli.h"
+#include "cli_commands.h"
 #include "keys.h"
 #include "util/log.h"
 #include "vault/vault.h"

@@ -1,6 +1,7 @@
 /* cmd_keygen.c: the keygen command: one age identity, or one OpenSSH Ed25519
  * signing key, per call. Called by the dispatcher in cli.c. */
 #include "cli.h"
+#include "cli_commands.h"
 #include "keys.h"
 #include "util/log.h"
 

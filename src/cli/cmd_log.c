@@ -1,6 +1,7 @@
 /* cmd_log.c: the log command: one line per generation (number, time, objects,
  * stored bytes, signature). Needs no identity. Called by cli.c. */
 #include "cli.h"
+#include "cli_commands.h"
 #include "cmd_vault.h"
 #include "util/escape.h"
 #include "util/log.h"

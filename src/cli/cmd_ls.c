@@ -1,6 +1,7 @@
 /* cmd_ls.c: the ls command: a location's files, streamed in key order, or
  * a vault's files from its catalog. Called by the dispatcher in cli.c. */
 #include "cli.h"
+#include "cli_commands.h"
 #include "cmd_vault.h"
 #include "engine/lister.h"
 #include "util/escape.h"

@@ -1,6 +1,7 @@
 /* cmd_pull.c: the pull command: restores a generation of a vault (all of it or
  * the PATHs given) beneath a directory. Called by the dispatcher in cli.c. */
 #include "cli.h"
+#include "cli_commands.h"
 #include "cmd_vault.h"
 #include "engine/dest_lock.h"
 #include "util/log.h"

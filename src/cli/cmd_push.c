@@ -1,5 +1,6 @@
 /* cmd_push.c: the push command. Called by the dispatcher in cli.c. */
 #include "cli.h"
+#include "cli_commands.h"
 #include "keys.h"
 #include "util/log.h"
 #include "vault/vault_push.h"

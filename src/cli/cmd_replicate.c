@@ -1,6 +1,7 @@
 /* cmd_replicate.c: the replicate and unlock commands. Called by the
  * dispatcher in cli.c. */
 #include "cli.h"
+#include "cli_commands.h"
 #include "cmd_vault.h"
 #include "engine/lease.h"
 #include "util/log.h"

@@ -1,6 +1,7 @@
 /* cmd_verify.c: the verify command: signatures, hash chain, objects at the
  * level asked, heartbeat age. Called by the dispatcher in cli.c. */
 #include "cli.h"
+#include "cli_commands.h"
 #include "cmd_vault.h"
 #include "util/log.h"
 #include "util/strbuf.h"

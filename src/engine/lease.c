@@ -499,10 +499,19 @@ int nv_lease_acquire(nv_lease **out, const nv_location *loc, const nv_lease_opts
 	if (o->dead_key && strncmp(o->dead_key, NV_LEASE_DIR, strlen(NV_LEASE_DIR)) == 0) {
 		/* Left by a run of this caller that died (or lost its store at the
 		 * end): no other holder can be waiting on it to go stale. */
-		if ((rc = nv_drv_remove(l->store, o->dead_key)))
+		nv_entry dead;
+
+		/* gone already (unlock removed it): nothing to say; an S3 DELETE of a
+		 * missing key succeeds, so only a stat tells */
+		rc = nv_drv_stat(l->store, o->dead_key, &dead);
+		if (rc == NV_ENOTFOUND) {
+			nv_error_clear();
+		} else if (rc || (rc = nv_drv_remove(l->store, o->dead_key))) {
 			goto fail;
-		nv_log(NV_LOG_NOTICE, "removed the lease %s that an earlier run of this host "
-		       "left at %s", o->dead_key, loc->text);
+		} else {
+			nv_log(NV_LOG_NOTICE, "removed the lease %s that an earlier run of this "
+			       "host left at %s", o->dead_key, loc->text);
+		}
 	}
 	for (;;) {
 		if ((rc = nv_lease_write(l, l->store, NV_WRITE_EXCLUSIVE)))

@@ -41,7 +41,7 @@ is() {
 	if [ "$got" -eq "$1" ]; then ok "$2"; else
 		not_ok "$2 ($got calls, wanted $1)"; sed 's/^/    /' "$3" | head -30; fi
 }
-T='\.navette-tmp\.[0-9a-f]+'   # a temporary file's name
+T='\.navette-tmp\.[0-9a-f.]+'   # a temporary file's name
 L=$NV_TMP/log
 
 # ---- copy: 7 files in three directories, one worker ----
@@ -170,7 +170,7 @@ inject "$L.inj" fsync "$n" -- "$NAVETTE" copy --fsync each --transfers 1 "$NV_TM
 	>"$NV_TMP/out" 2>"$NV_TMP/err"; rc=$?
 check "copy each: the injected fault hit sub/x's temporary file, and nothing else" \
 	test "$(grep -c INJECTED "$L.inj")" = 1 -a \
-	"$(grep -Ec "fsync\([0-9]+<$NV_TMP/e2/sub/\.navette-tmp\.[0-9a-f]+>\) += -1 EIO .*INJECTED" "$L.inj")" = 1
+	"$(grep -Ec "fsync\([0-9]+<$NV_TMP/e2/sub/\.navette-tmp\.[0-9a-f.]+>\) += -1 EIO .*INJECTED" "$L.inj")" = 1
 check "copy each: a file whose fsync fails fails alone (exit $rc, wanted 3)" test "$rc" -eq 3
 expect_err "^failed sub/x: finishing $NV_TMP/e2/sub/x: Input/output error\$" "  the file and the cause are named"
 expect_err "8 copied .* 1 failed" "  the summary counts it"

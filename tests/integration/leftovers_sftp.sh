@@ -61,7 +61,7 @@ nv_keys "$owner" || nv_die "keygen"
 V="ssh:$R/vault"
 expect_exit 0 "init on sftp" "$NAVETTE" init "$V" --recipients-file "$owner/id.pub" \
 	--signing-key "$owner/sign"
-expect_exit 137 "a push to sftp killed mid-transfer" env NAVETTE_FAULT=write@4=kill \
+expect_exit 137 "a push to sftp killed mid-transfer" env NAVETTE_FAULT=write@7=kill \
 	"$NAVETTE" push --transfers 1 "$S" "$V" --signing-key "$owner/sign"
 left=$(ours "$R/vault")
 check "it left one temporary file holding data on the server" \
