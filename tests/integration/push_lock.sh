@@ -23,7 +23,7 @@ cp "$NV_TMP/host1/push/$vid/kid" "$NV_TMP/host2/push/$vid/kid"
 host2() { NAVETTE_STATE_DIR="$NV_TMP/host2" "$NAVETTE" "$@"; }
 host2 log "$V" --signing-pubkey "$K/sign.pub" >/dev/null 2>&1 || nv_die "pin on host2"
 manifests() { ls "$V/manifests" | grep -c '\.json$'; }
-leases() { ls -A "$1/navette-lease" 2>/dev/null | wc -l; }
+leases() { ls -A "$1/navette-lease" 2>/dev/null | grep -c '\.json$'; }   # (a renewer's temp file is no lease)
 # wait_for CMD...: up to 60 s for a held run to reach its point
 wait_for() { for _ in $(seq 1 600); do "$@" && return 0; sleep 0.1; done; return 1; }
 has_lease() { [ -n "$(ls "$1/navette-lease" 2>/dev/null)" ]; }
