@@ -28,6 +28,7 @@ enum {
 	OPT_FILES_FROM, OPT_MIN_AGE, OPT_DELETE_EXCLUDED, OPT_ALLOW_EMPTY_SOURCE, OPT_MAX_DELETE,
 	OPT_BACKUP_DIR,
 	OPT_BWLIMIT, OPT_MAX_TRANSFER, OPT_METRICS_FILE,
+	OPT_SHARD, OPT_SHARD_COUNT, OPT_RUN,
 	OPT_TO, OPT_NO_KEEP, OPT_SAMPLE, OPT_SEED, OPT_REPORT, OPT_REPORT_MD, OPT_HASHES_FROM,
 	OPT_CANARY,
 };
@@ -79,6 +80,9 @@ static const struct option nv_long_options[] = {
 	{ "bwlimit", required_argument, NULL, OPT_BWLIMIT },
 	{ "max-transfer", required_argument, NULL, OPT_MAX_TRANSFER },
 	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "shard-count", required_argument, NULL, OPT_SHARD_COUNT },
+	{ "run", required_argument, NULL, OPT_RUN },
 	{ "to", required_argument, NULL, OPT_TO },
 	{ "no-keep", no_argument, NULL, OPT_NO_KEEP },
 	{ "sample", required_argument, NULL, OPT_SAMPLE },
@@ -258,6 +262,11 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 					      "or 7d, not '%s'", arg);
 		break;
 	case OPT_METRICS_FILE: c->metrics_file = arg; break;
+	case OPT_SHARD: c->shard_arg = arg; break;
+	case OPT_SHARD_COUNT:
+		return nv_parse_count("shard-count", arg, NV_SHARD_MAX, &c->shard_count) ?
+		       NV_EXIT_USAGE : 0;
+	case OPT_RUN: c->run = arg; break;
 	case OPT_TO: c->to = arg; break;
 	case OPT_NO_KEEP: c->no_keep = 1; break;
 	case OPT_SAMPLE: c->sample = arg; break;
@@ -503,7 +512,7 @@ static int nv_cli_run(nv_cli *c, int argc, char **argv)
 	nv_bwlimit_set(c->bwlimit ? &c->bw : NULL, NULL);
 	nv_state_readonly(c->eng.dry_run); /* a dry run leaves the state dir as it is */
 	nv_txcap_set(c->max_transfer);
-	if ((rc = nv_cli_metrics_begin(c)))
+	if ((rc = nv_cli_shard(c)) || (rc = nv_cli_metrics_begin(c)))
 		return rc;
 	return nv_cli_metrics_end(c, nv_cli_dispatch(c, cmd, config_path));
 }

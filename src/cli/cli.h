@@ -60,6 +60,11 @@ typedef struct nv_cli {
 	uint64_t max_transfer; /* --max-transfer; 0: none */
 	const char *metrics_file; /* --metrics-file */
 	nv_metrics *metrics;  /* open while the command runs, with --metrics-file */
+	/* sharded runs (cli_shard.c): c->eng.shard points at shard once resolved */
+	const char *shard_arg; /* --shard K/N or auto, as given */
+	unsigned shard_count; /* --shard-count; 0: not given */
+	const char *run;      /* --run */
+	nv_shard shard;
 	const char *sample, *seed; /* verify --sample, --seed, as given */
 	const char *hashes_from; /* check --hashes-from REPORT */
 } nv_cli;
@@ -83,6 +88,11 @@ void nv_cli_metrics_total(nv_cli *c, const char *dest, int code);
 /* Writes the file (a bare series when the command added none: it stopped
  * before any figure); returns code, or 4 when the file could not be written. */
 int nv_cli_metrics_end(nv_cli *c, int code);
+
+/* --shard, --shard-count and --run (cli_shard.c): resolves K/N and the run id,
+ * gives the shard its own state folder, labels the log and the metrics.
+ * Returns 0 (also when not sharded) or an exit code, the error logged. */
+int nv_cli_shard(nv_cli *c);
 
 /* "90s", "30m", "26h", "7d" (plain number: seconds); -1 if malformed. */
 int nv_parse_duration(const char *s, long long *out);

@@ -8,8 +8,10 @@
 #define NV_FILTER_OPTS "exclude include exclude-from files-from min-age max-age"
 /* Options of the commands that move data, for unattended runs. */
 #define NV_MOVE_OPTS " bwlimit max-transfer metrics-file"
+/* Sharded runs (cli_shard.c); push parses them to refuse them. */
+#define NV_SHARD_OPTS " shard shard-count run"
 #define NV_SYNC_OPTS "dry-run checksum transfers buffer-size retries verify progress fsync timeout " \
-	NV_FILTER_OPTS " wait-lock backup-dir report" NV_MOVE_OPTS
+	NV_FILTER_OPTS " wait-lock backup-dir report" NV_MOVE_OPTS NV_SHARD_OPTS
 #define NV_HELP_MOVE \
 	"\n\nUnattended runs: --bwlimit RATE reads and writes at most RATE bytes/s each\n" \
 	"(10M = 10 MiB/s, 512K, off; one bucket for the whole run), or follows a\n" \
@@ -63,7 +65,7 @@ const nv_command nv_commands[] = {
 	  NV_HELP_MOVE },
 	{ "check", nv_cmd_copy, 2, 2, "size-only transfers buffer-size retries timeout "
 	  "metrics-file progress report signing-key signing-pubkey hashes-from "
-	  NV_FILTER_OPTS, "check SRC DST [--report FILE [--signing-key KEY]]",
+	  NV_FILTER_OPTS NV_SHARD_OPTS, "check SRC DST [--report FILE [--signing-key KEY]]",
 	  "Compare SRC and DST by SHA-256 (or --size-only): report files that differ,\n"
 	  "are missing at DST or only at DST. Exit 1 when anything differs. Filters as\n"
 	  "for copy; takes no lock (it writes nothing). --report FILE writes the proof\n"
@@ -87,7 +89,7 @@ const nv_command nv_commands[] = {
 	  "on this host. Keeps the vault id key K_id in this host's state for push." },
 	{ "push", nv_cmd_push, 2, 2,
 	  "signing-key passphrase-file transfers buffer-size retries fsync timeout progress "
-	  "dry-run wait-lock " NV_FILTER_OPTS NV_MOVE_OPTS,
+	  "dry-run wait-lock " NV_FILTER_OPTS NV_MOVE_OPTS NV_SHARD_OPTS,
 	  "push DIR VAULT [--signing-key FILE] [--passphrase-file FILE] [--dry-run]",
 	  "Encrypt DIR's files into VAULT as a new signed generation: unchanged files are\n"
 	  "not re-read, equal contents stored once; needs no identity. Holds VAULT's\n"
@@ -98,7 +100,7 @@ const nv_command nv_commands[] = {
 	  "the config), else from the terminal." NV_HELP_MOVE },
 	{ "pull", nv_cmd_pull, 2, -1,
 	  "identity passphrase-file signing-pubkey generation transfers buffer-size retries "
-	  "fsync timeout keep-modes progress wait-lock" NV_MOVE_OPTS,
+	  "fsync timeout keep-modes progress wait-lock" NV_MOVE_OPTS NV_SHARD_OPTS,
 	  "pull VAULT DIR [--generation N] [PATH...] --identity FILE",
 	  "Restore VAULT's newest generation (or N) into DIR, all of it or the PATHs given.\n"
 	  "Each object is read once, hashed and decrypted in one pass; a file is renamed\n"
@@ -107,7 +109,7 @@ const nv_command nv_commands[] = {
 	  "written there but files)." NV_HELP_MOVE },
 	{ "verify", nv_cmd_verify, 1, 1,
 	  "level max-age identity passphrase-file signing-pubkey signing-pubkeys all transfers "
-	  "timeout metrics-file progress sample seed",
+	  "timeout metrics-file progress sample seed" NV_SHARD_OPTS,
 	  "verify VAULT [--level list|hash|deep] [--max-age DURATION] [--sample PCT|N [--seed S]]\n"
 	  "  navette verify --all PREFIX [--signing-pubkeys FILE] [--level list|hash]",
 	  "Check VAULT: signatures and the hash chain of every manifest, every object of\n"
@@ -143,7 +145,7 @@ const nv_command nv_commands[] = {
 	  "List VAULT's generations: number, time, objects, stored bytes." },
 	{ "replicate", nv_cmd_replicate, 2, 2,
 	  "signing-pubkey signing-pubkeys all transfers buffer-size retries verify fsync timeout "
-	  "wait-lock progress dry-run" NV_MOVE_OPTS,
+	  "wait-lock progress dry-run" NV_MOVE_OPTS NV_SHARD_OPTS,
 	  "replicate SRC-VAULT DST-VAULT [--signing-pubkey KEY] [--verify size|reread|hash]\n"
 	  "  navette replicate --all SRC-PREFIX DST-PREFIX [--signing-pubkeys FILE]",
 	  "Copy a vault to another location without any key: the source's descriptor,\n"

@@ -12,7 +12,9 @@ int nv_cli_metrics_begin(nv_cli *c)
 {
 	if (!c->metrics_file)
 		return 0;
-	if (nv_metrics_new(&c->metrics, c->metrics_file, c->command)) {
+	if (nv_metrics_new(&c->metrics, c->metrics_file, c->command) ||
+	    (c->eng.shard && nv_metrics_set_shard(c->metrics, c->eng.shard->label,
+						  c->eng.shard->run))) {
 		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
 		return NV_EXIT_FATAL;
 	}

@@ -50,7 +50,7 @@ int nv_cli_report_open(nv_cli *c, nv_cli_report *cr, const nv_location *src,
 	nv_report_head h = {
 		.command = c->command, .compare = compare, .source = src,
 		.destination = dst, .filter = c->eng.filter, .size_only = c->eng.size_only,
-		.hashes_from = c->hashes_from, .vault_id = vault_id,
+		.hashes_from = c->hashes_from, .vault_id = vault_id, .shard = c->eng.shard,
 	};
 
 	if (!c->report)

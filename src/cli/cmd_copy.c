@@ -118,7 +118,7 @@ static int nv_check_vault(nv_cli *c, const nv_location *src, const nv_location *
 	}
 	if (!(code = nv_cli_report_open(c, cr, src, dst, "objects", nv_vcheck_vault_id(vc)))) {
 		if (nv_vcheck_run(vc, c->eng.transfers, c->eng.buffer_size, c->eng.retries,
-				  cr->rep, &st))
+				  c->eng.shard, cr->rep, &st))
 			nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
 		code = nv_cli_report_end(c, cr, nv_exit_code(&st.out));
 		nv_log_field x[] = {

@@ -54,6 +54,7 @@ int nv_cmd_pull(nv_cli *c)
 		rc = nv_exit_for_error(rc);
 		goto out;
 	}
+	n = nv_vread_shard(jobs, n, c->eng.shard); /* --shard: its files only */
 	if (nv_cli_location(c, 1, &dst)) {
 		rc = NV_EXIT_USAGE;
 		goto out;

@@ -56,6 +56,7 @@ int nv_cmd_replicate(nv_cli *c)
 		.verify = c->verify_hash ? NV_RVERIFY_HASH
 					 : c->eng.verify_reread ? NV_RVERIFY_REREAD : NV_RVERIFY_SIZE,
 		.wait_lock_ms = c->wait_lock_ms,
+		.shard = c->eng.shard,
 		.dry_run = c->eng.dry_run,
 	};
 	nv_location *src = NULL, *dst = NULL;
@@ -83,6 +84,10 @@ int nv_cmd_replicate(nv_cli *c)
 	       (unsigned long long)st.repaired, (unsigned long long)st.failed,
 	       (unsigned long long)st.differ, (unsigned long long)st.generations,
 	       st.heartbeat ? ", heartbeat updated" : "", st.seconds);
+	if (c->eng.shard && code == 0)
+		nv_log(NV_LOG_NOTICE, "shard %s: objects only, nothing published; once every "
+		       "shard of run %s is done, replicate without --shard to publish",
+		       c->eng.shard->label, c->eng.shard->run);
 	if (!o.dry_run) /* a dry run moved nothing */
 		nv_replicate_metrics(c, c->args[1], &st, code);
 out:

@@ -211,6 +211,7 @@ int nv_cmd_verify(nv_cli *c)
 	o.workers = c->eng.transfers;
 	o.buf_size = c->eng.buffer_size;
 	o.retries = c->eng.retries;
+	o.shard = c->eng.shard;
 	if ((rc = nv_verify_sample_opts(c, &o, &sample)))
 		return rc;
 	if (c->all)

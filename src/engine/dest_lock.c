@@ -75,7 +75,8 @@ static int nv_dest_lock_path(const char *canon, const char *ext, char *path, siz
 	nv_sha256_buf(sha, canon, strlen(canon));
 	nv_hex(hex, sha, sizeof(sha));
 	snprintf(rel, sizeof(rel), "locks/%.32s.%s", hex, ext);
-	return nv_state_path(path, cap, rel);
+	/* A shard's own (state.h): a sibling shard's lease is no dead one. */
+	return nv_state_own_path(path, cap, rel);
 }
 
 /* The lease an earlier run left at this destination: its name was recorded
@@ -148,7 +149,11 @@ static void nv_dest_lock_probe(nv_dest_lock *l, const nv_location *dst)
 int nv_dest_lock_take_opts(nv_dest_lock **out, const nv_location *dst,
 			   const nv_dest_lock_opts *o)
 {
-	nv_lease_opts lo = { .mode = NV_LEASE_EXCLUSIVE, .command = o->command };
+	/* A shard's lease is shared under its run id; a shard without one (never
+	 * from the CLI) has nothing to share with and holds the destination alone. */
+	const nv_shard *shard = o->shard && o->shard->run[0] ? o->shard : NULL;
+	nv_lease_opts lo = { .mode = shard ? NV_LEASE_SHARED : NV_LEASE_EXCLUSIVE,
+			     .run_id = shard ? shard->run : NULL, .command = o->command };
 	nv_dest_lock *l = calloc(1, sizeof(*l));
 	char canon[4200], path[4400], holder[4600], when[NV_TIME_LEN];
 	long long t0 = nv_now_ms();
@@ -164,8 +169,10 @@ int nv_dest_lock_take_opts(nv_dest_lock **out, const nv_location *dst,
 	    (rc = nv_dest_lock_path(canon, "lock", path, sizeof(path))) ||
 	    (rc = nv_dest_lock_path(canon, "lease", l->rec, sizeof(l->rec))))
 		goto fail;
-	snprintf(holder, sizeof(holder), "navette %s (pid %ld, started %s, writing to %s)",
-		 o->command, (long)getpid(), when, canon);
+	snprintf(holder, sizeof(holder), "navette %s (pid %ld, started %s, writing to %s%s%s%s%s)",
+		 o->command, (long)getpid(), when, canon, o->shard ? ", shard " : "",
+		 o->shard ? o->shard->label : "", o->shard && o->shard->run[0] ? " of run " : "",
+		 o->shard ? o->shard->run : "");
 	if ((rc = nv_state_lock_named(&l->fd, path, dst->text, holder, o->wait_ms)))
 		goto fail;
 	lo.wait_ms = nv_wait_left(o->wait_ms, t0);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "driver/driver.h"
+#include "shard.h"
 
 typedef struct nv_dest_lock nv_dest_lock;
 
@@ -32,6 +33,12 @@ typedef struct nv_dest_lock_opts {
 				* is held that the store refuses a second create of
 				* one name, and warn once per process if it does not
 				* (nv_lease_probe); nothing is changed by the answer */
+	const nv_shard *shard; /* NULL, or one shard of a sharded run (shard.h): its
+				* local lock and lease record are its own (its
+				* state folder), its lease is shared under the run
+				* id: the shards of one run hold the destination
+				* together, any other run is refused and refuses
+				* them. Named in the holder text. */
 } nv_dest_lock_opts;
 
 /* Takes the local lock (state dir: locks/<SHA-256 of the canonical

@@ -297,6 +297,10 @@ static int nv_plan_one(void *ctx, nv_action act, const char *key, const nv_entry
 	r->dst_files += dst != NULL;
 	if (src && o->notice_key && strcmp(key, o->notice_key) == 0)
 		r->noticed = 1;
+	if (!r->mine) { /* another shard's: counted for the guard only */
+		r->ndeletes += act == NV_ACT_DELETE;
+		return 0;
+	}
 	if (o->mode == NV_ENGINE_CHECK) {
 		if (act == NV_ACT_EXTRA) {
 			nv_report_sizes(o->report, key, "extra", NULL, dst);
@@ -341,7 +345,8 @@ static int nv_plan_one(void *ctx, nv_action act, const char *key, const nv_entry
 }
 
 /* The planner's callback: nv_plan_one, counted for the progress report (a
- * source file that goes to no worker is done once planned). */
+ * source file that goes to no worker is done once planned; another shard's
+ * file is not this run's to report). */
 static int nv_on_plan(void *ctx, nv_action act, const char *key, const nv_entry *src,
 		      const nv_entry *dst)
 {
@@ -349,10 +354,11 @@ static int nv_on_plan(void *ctx, nv_action act, const char *key, const nv_entry 
 	uint64_t queued = r->queued;
 	int rc;
 
-	if (src)
+	r->mine = nv_shard_mine(r->o->shard, key);
+	if (src && r->mine)
 		nv_progress_known(1, 0);
 	rc = nv_plan_one(ctx, act, key, src, dst);
-	if (src && r->queued == queued)
+	if (src && r->mine && r->queued == queued)
 		nv_progress_done(1, 0);
 	return rc;
 }
@@ -508,7 +514,8 @@ static int nv_engine_prepare(nv_run *r)
 		return rc;
 	if (!o->lock || o->dry_run || o->mode == NV_ENGINE_CHECK)
 		return 0;
-	return nv_dest_lock_take(&r->lock, r->dst_loc, o->lock, o->wait_lock_ms);
+	return nv_dest_lock_take_opts(&r->lock, r->dst_loc, &(nv_dest_lock_opts){
+		.command = o->lock, .wait_ms = o->wait_lock_ms, .shard = o->shard });
 }
 
 int nv_engine_run(const nv_location *src, const nv_location *dst, const nv_engine_opts *o,

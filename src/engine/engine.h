@@ -10,6 +10,7 @@
 #include "filter.h"
 #include "guard.h"
 #include "report.h"
+#include "shard.h"
 
 typedef enum nv_engine_mode {
 	NV_ENGINE_COPY,  /* copy new and changed files, never delete */
@@ -39,6 +40,11 @@ typedef struct nv_engine_opts {
 	int delete_excluded;      /* sync --delete --delete-excluded */
 	nv_guard_opts guard;      /* the delete guard (guard.h) */
 	const nv_location *backup; /* may be NULL: --backup-dir */
+	/* --shard K/N (shard.h): the keys of one shard are worked on; NULL: all.
+	 * Both listings are read whole, so the guard counts the whole tree and
+	 * every shard decides alike; each deletes only its own keys. The lock is
+	 * shared with the run's other shards (dest_lock.h). */
+	const nv_shard *shard;
 	/* --- reports (report.h) --- */
 	nv_report *report;        /* may be NULL: --report, a line per file */
 	const nv_hashbook *recorded; /* may be NULL: check --hashes-from */

@@ -47,6 +47,7 @@ typedef struct nv_run {
 	uint64_t unlisted;         /* source names skipped as unsafe */
 	uint64_t queued;           /* jobs made by the planner (its thread only) */
 	int noticed;               /* the source listed o->notice_key */
+	int mine;                  /* the key being planned is this shard's */
 	nv_outcome out;            /* what the passes counted (failures, differences, fatal) */
 } nv_run;
 

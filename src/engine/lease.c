@@ -43,7 +43,7 @@ struct nv_lease {
 	const nv_location *loc;
 	nv_store *store;       /* the renewal thread's own connection */
 	char key[256];
-	char run[40], start[32], holder[300];
+	char run[72], start[32], holder[300];
 	const char *command;
 	nv_lease_mode mode;
 	unsigned ttl;

@@ -38,6 +38,7 @@ struct nv_report {
 	uint64_t bytes[2];
 	int werr;                   /* errno of the first failed write */
 	const nv_filter *filter;    /* nv_report_observe's */
+	const nv_shard *shard;      /* NULL, or --shard: what nv_report_observe lists */
 };
 
 /* "2026-12-03T01:02:03.456Z" */
@@ -94,7 +95,16 @@ static void nv_report_header(nv_report *r, const nv_report_head *h)
 	nv_json_field(&b, "started", r->started);
 	nv_sb_add(&b, ",\"filters\":[");
 	nv_filter_describe(h->filter, nv_report_rule, &rc);
-	nv_sb_addf(&b, "],\"size_only\":%s,\"shard\":null", h->size_only ? "true" : "false");
+	nv_sb_addf(&b, "],\"size_only\":%s", h->size_only ? "true" : "false");
+	if (h->shard) { /* as the log's start and summary name it */
+		nv_json_field(&b, "shard", h->shard->label);
+		if (h->shard->run[0])
+			nv_json_field(&b, "run", h->shard->run);
+		else
+			nv_sb_add(&b, ",\"run\":null");
+	} else {
+		nv_sb_add(&b, ",\"shard\":null");
+	}
 	if (h->hashes_from)
 		nv_json_field(&b, "hashes_from", h->hashes_from);
 	else
@@ -132,6 +142,7 @@ int nv_report_open(nv_report **out, const char *path, const nv_report_head *h)
 	pthread_mutex_init(&r->mu, NULL);
 	r->check = strcmp(h->command, "check") == 0;
 	r->full = !nv_filter_active(h->filter) && !h->size_only;
+	r->shard = h->shard;
 	r->path = strdup(path);
 	r->part = malloc(strlen(path) + 6);
 	r->source = nv_report_location(h->source);
@@ -290,7 +301,7 @@ void nv_report_failed(nv_report *r, const char *path, const nv_entry *src, int r
 static void nv_report_seen(nv_report *r, const char *side, const char *key, const char *kind,
 			   const char *why)
 {
-	if (nv_filter_key(r->filter, key))
+	if (nv_filter_key(r->filter, key) && nv_shard_mine(r->shard, key))
 		nv_report_skip(r, side, key, kind, why);
 }
 

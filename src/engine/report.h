@@ -13,6 +13,7 @@
 #include "driver/driver.h"
 #include "filter.h"
 #include "lister.h"
+#include "shard.h"
 #include "util/hash.h"
 
 typedef struct nv_report nv_report;
@@ -49,6 +50,9 @@ typedef struct nv_report_head {
 	int size_only;
 	const char *hashes_from;  /* may be NULL */
 	const char *vault_id;     /* may be NULL */
+	const nv_shard *shard;    /* NULL, or --shard: named in the header ("shard",
+				   * "run"); names not compared are listed by the
+				   * shard whose key they are */
 } nv_report_head;
 
 /* How a report names a location: a local one by its absolute path, any
@@ -80,7 +84,8 @@ void nv_report_copied(nv_report *r, const char *path, const nv_entry *src,
  * the source or the destination ("unreadable", not compared). */
 void nv_report_failed(nv_report *r, const char *path, const nv_entry *src, int reading);
 /* Names, as not compared, what the listings src and dst (either may be NULL)
- * leave out (lister.h), unless the filter f leaves them out too. r may be NULL. */
+ * leave out (lister.h), unless the filter f leaves them out too or they are
+ * another shard's. r may be NULL. */
 void nv_report_observe(nv_report *r, nv_sorted *src, nv_sorted *dst, const nv_filter *f);
 /* A name that was not compared (kind: symlink, special, unsafe-name,
  * unreadable), on side "source" or "destination". r may be NULL. */

@@ -24,6 +24,7 @@ static const char *nv_run_command = "";
 static struct timespec nv_run_t0;
 static int nv_run_started, nv_run_summarised;
 static void (*nv_before_summary)(void);
+static char nv_run_shard[24], nv_run_id[72]; /* a sharded run's "K/N" and run id */
 
 static const char *const nv_level_names[] = { "error", "warning", "notice", "info", "debug" };
 
@@ -219,6 +220,23 @@ void nv_log_item_sha_x(enum nv_log_level lvl, const char *action, const char *pa
 	nv_log_item_any(lvl, action, path, sha ? hex : NULL, reason, extra, n_extra);
 }
 
+void nv_log_set_shard(const char *shard, const char *run)
+{
+	snprintf(nv_run_shard, sizeof(nv_run_shard), "%s", shard ? shard : "");
+	snprintf(nv_run_id, sizeof(nv_run_id), "%s", run ? run : "");
+}
+
+/* A sharded run's fields of the start and the summary: "shard", then "run"
+ * (null when none was given); nothing when not sharded. Returns how many. */
+static size_t nv_log_shard_fields(nv_log_field *f)
+{
+	if (!nv_run_shard[0])
+		return 0;
+	f[0] = (nv_log_field)NV_LF_S("shard", nv_run_shard);
+	f[1] = (nv_log_field)NV_LF_S("run", nv_run_id[0] ? nv_run_id : NULL);
+	return 2;
+}
+
 void nv_log_start(const char *command, const char *const *locations, size_t n)
 {
 	nv_sb b = { 0 };
@@ -240,7 +258,13 @@ void nv_log_start(const char *command, const char *const *locations, size_t n)
 		else
 			nv_sb_add(&b, "null"); /* out of memory */
 	}
-	nv_sb_addf(&b, "],\"pid\":%ld}\n", (long)getpid());
+	nv_sb_addf(&b, "],\"pid\":%ld", (long)getpid());
+	{
+		nv_log_field f[2];
+
+		nv_json_fields(&b, f, nv_log_shard_fields(f));
+	}
+	nv_sb_add(&b, "}\n");
 	nv_log_write(&b, 0);
 	nv_sb_free(&b);
 }
@@ -256,6 +280,17 @@ static double nv_run_seconds(void)
 	       (double)(now.tv_nsec - nv_run_t0.tv_nsec) / 1e9;
 }
 
+__attribute__((format(printf, 5, 6)))
+static void nv_log_summary_msg(enum nv_log_level lvl, const nv_log_field *f, size_t nf,
+			       const nv_summary *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	nv_log_vrecord(lvl, "summary", f, nf, s->extra, s->n_extra, fmt, ap);
+	va_end(ap);
+}
+
 void nv_log_vsummary(enum nv_log_level lvl, const nv_summary *s, const char *fmt, va_list ap)
 {
 	nv_log_field f[] = {
@@ -267,15 +302,28 @@ void nv_log_vsummary(enum nv_log_level lvl, const nv_summary *s, const char *fmt
 		NV_LF_D("duration", s->seconds > 0 ? s->seconds : nv_run_seconds()),
 		NV_LF_I("generation", s->generation),
 		NV_LF_I("exit", s->exit_code),
+		NV_LF_NULL_("shard"), NV_LF_NULL_("run"), /* filled when sharded */
 	};
+	size_t nf = 8 + nv_log_shard_fields(f + 8);
+	nv_sb msg = { 0 };
 
 	nv_run_summarised = 1;
 	if (nv_before_summary)
 		nv_before_summary();
 	if (s->generation < 0)
 		f[6] = (nv_log_field)NV_LF_NULL_("generation");
-	if (nv_log_enabled(lvl))
-		nv_log_vrecord(lvl, "summary", f, NV_LF_COUNT(f), s->extra, s->n_extra, fmt, ap);
+	if (!nv_log_enabled(lvl))
+		return;
+	if (!fmt || nf == 8) {
+		nv_log_vrecord(lvl, "summary", f, nf, s->extra, s->n_extra, fmt, ap);
+		return;
+	}
+	/* A shard's summary says which shard it is, in both forms. */
+	nv_sb_addf(&msg, "shard %s%s%s: ", nv_run_shard, nv_run_id[0] ? " of run " : "",
+		   nv_run_id);
+	nv_sb_vaddf(&msg, fmt, ap);
+	nv_log_summary_msg(lvl, f, nf, s, "%s", nv_sb_str(&msg));
+	nv_sb_free(&msg);
 }
 
 void nv_log_summary(enum nv_log_level lvl, const nv_summary *s, const char *fmt, ...)

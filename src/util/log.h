@@ -69,6 +69,11 @@ void nv_log_item_sha_x(enum nv_log_level lvl, const char *action, const char *pa
 		       const unsigned char sha[NV_SHA256_LEN], const char *reason,
 		       const nv_log_field *extra, size_t n_extra);
 
+/* A sharded run (--shard): its start and summary events carry "shard" ("K/N")
+ * and "run" (the run id, null when none), and the human summary begins
+ * "shard K/N of run ID: ". NULL shard: not sharded. Set before the start. */
+void nv_log_set_shard(const char *shard, const char *run);
+
 /* The run began: JSON only (event "start": the command and its location
  * arguments, as the caller gives them: credentials already stripped, see
  * nv_location_public). Also starts the clock of the summary. */

@@ -29,6 +29,7 @@ typedef struct nv_series {
 
 struct nv_metrics {
 	char *path, *command;
+	char *shard, *run;  /* a sharded run's labels; NULL: none */
 	nv_series *s;
 	size_t n, cap;
 	double start, mark; /* monotonic seconds */
@@ -90,7 +91,20 @@ void nv_metrics_free(nv_metrics *m)
 	free(m->s);
 	free(m->path);
 	free(m->command);
+	free(m->shard);
+	free(m->run);
 	free(m);
+}
+
+int nv_metrics_set_shard(nv_metrics *m, const char *shard, const char *run)
+{
+	if (!m)
+		return 0;
+	free(m->shard);
+	free(m->run);
+	m->shard = nv_metrics_label(shard);
+	m->run = nv_metrics_label(run ? run : "");
+	return m->shard && m->run ? 0 : nv_error_set(NV_ERR, "out of memory");
 }
 
 size_t nv_metrics_count(const nv_metrics *m)
@@ -198,7 +212,8 @@ char *nv_metrics_label(const char *value)
 	return out;
 }
 
-/* metrics/<SHA-256 of "command\0destination"> under the state root. */
+/* metrics/<SHA-256 of "command\0destination"> under the state root (in a
+ * sharded run, the shard's own folder: each shard has its own last success). */
 static int nv_metrics_state_path(char *buf, size_t cap, const char *command, const char *dest)
 {
 	size_t a = strlen(command) + 1, b = strlen(dest);
@@ -213,7 +228,7 @@ static int nv_metrics_state_path(char *buf, size_t cap, const char *command, con
 	free(key);
 	nv_hex(hex, sha, sizeof(sha));
 	snprintf(rel, sizeof(rel), "metrics/%s", hex);
-	return nv_state_path(buf, cap, rel);
+	return nv_state_own_path(buf, cap, rel);
 }
 
 /* The series' last success: now when it succeeded (and recorded), else what
@@ -280,8 +295,12 @@ static int nv_metrics_format(const nv_metrics *m, char **out, size_t *len)
 					nv_metric_defs[k].help, nv_metric_defs[k].name);
 			ok = (dest = nv_metrics_label(m->s[i].destination)) != NULL;
 			if (ok)
-				fprintf(f, "%s{command=\"%s\",destination=\"%s\"} ",
-					nv_metric_defs[k].name, cmd, dest);
+				fprintf(f, "%s{command=\"%s\",destination=\"%s\"", nv_metric_defs[k].name,
+					cmd, dest);
+			if (ok && m->shard)
+				fprintf(f, ",shard=\"%s\",run=\"%s\"", m->shard, m->run);
+			if (ok)
+				fputs("} ", f);
 			free(dest);
 			ok = ok && nv_metrics_value(f, k, &m->s[i]) > 0 && fputc('\n', f) != EOF;
 		}

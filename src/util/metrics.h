@@ -34,6 +34,10 @@ int nv_metrics_add(nv_metrics *m, const char *destination, const nv_metrics_figu
  * left out), timed from the start of the run. */
 int nv_metrics_add_total(nv_metrics *m, const char *destination, int exit_code);
 size_t nv_metrics_count(const nv_metrics *m);
+/* A sharded run: every series is also labelled {shard="K/N", run="ID"} (run
+ * "" when none was given). Each shard keeps its own last success (its state
+ * folder, util/state.h). */
+int nv_metrics_set_shard(nv_metrics *m, const char *shard, const char *run);
 
 /* Records each successful series' time in the state directory, reads back the
  * last success of the others, and writes the file. */

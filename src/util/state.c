@@ -71,6 +71,23 @@ int nv_state_path(char *buf, size_t cap, const char *rel)
 	return nv_state_ro ? 0 : nv_mkdirs(buf);
 }
 
+static char nv_state_scope[64];
+
+void nv_state_set_scope(const char *sub)
+{
+	snprintf(nv_state_scope, sizeof(nv_state_scope), "%s", sub ? sub : "");
+}
+
+int nv_state_own_path(char *buf, size_t cap, const char *rel)
+{
+	char scoped[4200];
+
+	if (!nv_state_scope[0])
+		return nv_state_path(buf, cap, rel);
+	snprintf(scoped, sizeof(scoped), "%s/%s", nv_state_scope, rel);
+	return nv_state_path(buf, cap, scoped);
+}
+
 int nv_state_read(const char *path, char **out, size_t *len)
 {
 	struct stat st;

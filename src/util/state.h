@@ -15,6 +15,14 @@ int nv_state_root(char *buf, size_t cap);
 void nv_state_readonly(int on);
 /* Builds root/rel into buf, creating the parent directories (mode 0700). */
 int nv_state_path(char *buf, size_t cap, const char *rel);
+/* A sharded run (engine/shard.h) keeps its locks and caches apart from the
+ * other shards' (several may share one home over NFS) in the folder sub of
+ * the root ("shard-0-of-8"); NULL: none. Process-wide, set before any use. */
+void nv_state_set_scope(const char *sub);
+/* nv_state_path for what a shard keeps to itself (locks/, metrics/): under
+ * the scope when one is set. Trust (pins/, seen/, bound/) stays at the root,
+ * shared by every shard: nv_state_path. */
+int nv_state_own_path(char *buf, size_t cap, const char *rel);
 /* Reads a whole state file (at most 64 MiB); NV_ENOTFOUND when absent; refused
  * when group or others may read it. *out is malloc'd and NUL-terminated. */
 int nv_state_read(const char *path, char **out, size_t *len);

@@ -295,6 +295,8 @@ static int nv_repl_plan(nv_repl *r)
 			more = (rc = nv_sorted_next(l, &e)) == 0;
 		if (!more && rc != NV_EOF)
 			break;
+		if (!nv_shard_mine(r->o->shard, all[i].rec->name))
+			continue; /* another shard's */
 		all[i].act = NV_ROBJ_COPY;
 		if (more && c == 0) {
 			if (e.size != all[i].rec->size)
@@ -425,6 +427,8 @@ static int nv_repl_dry(nv_repl *r)
 		r->st->copied_bytes += r->objs[i].rec->size;
 		r->st->repaired += r->objs[i].act == NV_ROBJ_REPAIR;
 	}
+	if (r->o->shard) /* a shard publishes nothing, dry or not (nv_repl_run) */
+		return 0;
 	for (size_t i = 0; i < r->n; i++)
 		if (!r->g[i].at_dst) {
 			char key[NV_MANIFEST_NAME_MAX];
@@ -442,7 +446,7 @@ static int nv_repl_dry(nv_repl *r)
 static int nv_repl_run(nv_repl *r, nv_dest_lock **lease)
 {
 	nv_dest_lock_opts lo = { .command = "replicate", .wait_ms = r->o->wait_lock_ms,
-				 .probe = 1 };
+				 .probe = 1, .shard = r->o->shard };
 	nv_outcome part = { 0 };
 	int rc;
 
@@ -484,6 +488,8 @@ static int nv_repl_run(nv_repl *r, nv_dest_lock **lease)
 		       "copied", r->dst_loc->text);
 		return 0;
 	}
+	if (r->o->shard) /* publication needs every shard's objects */
+		return nv_drv_flush(r->dst);
 	return nv_repl_publish(r);
 }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "driver/driver.h"
+#include "engine/shard.h"
 
 typedef enum nv_rverify {
 	NV_RVERIFY_SIZE,   /* a present object counts when its size is the manifest's */
@@ -23,6 +24,12 @@ typedef struct nv_replicate_opts {
 	unsigned retries;
 	nv_rverify verify;
 	long long wait_lock_ms;     /* --wait-lock */
+	/* --shard: copies the objects of one shard (keyed by their stored names)
+	 * under the run's shared lease, and publishes nothing: a manifest must
+	 * never show before every shard's objects are there. A final unsharded
+	 * run then finds them all and publishes (FORMAT.md section 14). NULL:
+	 * the whole vault, published. */
+	const nv_shard *shard;
 	int dry_run;                /* say what would be copied and published; write
 				     * nothing (no lock, no lease; the caller also sets
 				     * util/state.h's nv_state_readonly) */

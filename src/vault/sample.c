@@ -271,8 +271,23 @@ int nv_sample_select(const nv_sample_spec *s, const nv_sample_item *items, size_
 	return 0;
 }
 
-int nv_sample_manifest(const nv_sample_spec *s, const nv_manifest *m, unsigned char *ok,
-		       nv_sample_result *res)
+/* A shard's share of the sample: what res says of the shard's objects. */
+static void nv_sample_shard(const nv_manifest *m, const nv_shard *shard,
+			    const unsigned char *keep, nv_sample_result *res)
+{
+	res->items = res->bytes = res->kept = res->kept_bytes = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		if (!nv_shard_mine(shard, m->objs[i].name))
+			continue;
+		res->items++;
+		res->bytes += m->objs[i].size;
+		res->kept += keep[i];
+		res->kept_bytes += keep[i] ? m->objs[i].size : 0;
+	}
+}
+
+int nv_sample_manifest(const nv_sample_spec *s, const nv_manifest *m, const nv_shard *shard,
+		       unsigned char *ok, nv_sample_result *res)
 {
 	nv_sample_item *it = calloc(m->n ? m->n : 1, sizeof(*it));
 	unsigned char *keep = malloc(m->n ? m->n : 1);
@@ -283,9 +298,12 @@ int nv_sample_manifest(const nv_sample_spec *s, const nv_manifest *m, unsigned c
 	for (size_t i = 0; !rc && i < m->n; i++)
 		it[i] = (nv_sample_item){ .id = m->objs[i].name, .size = m->objs[i].size,
 					  .always = strcmp(m->objs[i].name, m->catalog) == 0 };
-	if (!rc && (rc = nv_sample_select(s, it, m->n, keep, res)) == 0)
+	if (!rc && (rc = nv_sample_select(s, it, m->n, keep, res)) == 0) {
 		for (size_t i = 0; i < m->n; i++)
-			ok[i] &= keep[i];
+			ok[i] &= keep[i]; /* another shard's ok[i] is 0 already */
+		if (shard)
+			nv_sample_shard(m, shard, keep, res);
+	}
 	free(it);
 	free(keep);
 	return rc;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/shard.h"
 #include "vault_doc.h"
 
 #define NV_SAMPLE_DEN_MAX (1u << 20) /* finest fraction: keeps a x den in 64 bits */
@@ -64,8 +65,11 @@ const char *nv_sample_group(const char *path, size_t *len);
 int nv_sample_select(const nv_sample_spec *s, const nv_sample_item *items, size_t n,
 		     unsigned char *keep, nv_sample_result *res);
 /* verify's use: the objects of manifest m, its catalog always; clears ok[i]
- * of the objects left out (the deeper checks read only ok ones). */
-int nv_sample_manifest(const nv_sample_spec *s, const nv_manifest *m, unsigned char *ok,
-		       nv_sample_result *res);
+ * of the objects left out (the deeper checks read only ok ones). shard (NULL:
+ * none): the sample is still chosen from all of m, as an unsharded run
+ * chooses it, so that the shards of one run read that sample together, each
+ * its own objects; res then counts the shard's objects only (runs unchanged). */
+int nv_sample_manifest(const nv_sample_spec *s, const nv_manifest *m, const nv_shard *shard,
+		       unsigned char *ok, nv_sample_result *res);
 
 #endif

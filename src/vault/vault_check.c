@@ -30,6 +30,8 @@ struct nv_vcheck {
 	size_t n, cap, nobj;
 	uint64_t generations;
 	nv_report *r;
+	const nv_shard *shard;  /* NULL, or --shard: the items keyed so are checked */
+	uint64_t objects, documents; /* items submitted */
 	nv_pool *pool;
 	unsigned buf_size;
 	_Atomic uint64_t identical, differ, missing;
@@ -293,7 +295,7 @@ static int nv_vc_list_source(nv_vcheck *vc)
 	while ((rc = nv_sorted_next(l, &e)) == 0) {
 		if (strncmp(e.key, NV_VAULT_OBJECTS, olen) != 0)
 			rc = nv_vc_add(vc, e.key, NULL, 0);
-		else if (!nv_vc_find(vc, vc->nobj, e.key))
+		else if (!nv_vc_find(vc, vc->nobj, e.key) && nv_shard_mine(vc->shard, e.key))
 			nv_report_skip(vc->r, "source", e.key, "unreferenced",
 				       "an object no manifest names (a push that did not finish)");
 		if (rc)
@@ -317,7 +319,7 @@ static int nv_vc_list_destination(nv_vcheck *vc, nv_store *s, uint64_t *extra)
 		return nv_error_wrap(rc, "listing %s", vc->dst->text);
 	nv_report_observe(vc->r, NULL, l, NULL);
 	while ((rc = nv_sorted_next(l, &e)) == 0)
-		if (!nv_vc_find(vc, vc->n, e.key)) {
+		if (!nv_vc_find(vc, vc->n, e.key) && nv_shard_mine(vc->shard, e.key)) {
 			(*extra)++;
 			nv_log_item(NV_LOG_WARN, "extra", e.key, "only at the destination");
 			nv_report_sizes(vc->r, e.key, "extra", NULL, &e);
@@ -329,11 +331,14 @@ static int nv_vc_list_destination(nv_vcheck *vc, nv_store *s, uint64_t *extra)
 static int nv_vc_submit(nv_vcheck *vc)
 {
 	for (size_t i = 0; i < vc->n; i++) {
-		nv_vc_job *j = calloc(1, sizeof(*j));
+		nv_vc_job *j;
 
-		if (!j)
+		if (!nv_shard_mine(vc->shard, vc->it[i].name))
+			continue; /* another shard's */
+		if (!(j = calloc(1, sizeof(*j))))
 			return nv_error_set(NV_ERR, "out of memory");
 		j->it = &vc->it[i];
+		*(j->it->object ? &vc->objects : &vc->documents) += 1;
 		nv_progress_known(1, j->it->object ? j->it->rec.size : 0);
 		if (nv_pool_submit(vc->pool, j)) {
 			free(j);
@@ -344,7 +349,7 @@ static int nv_vc_submit(nv_vcheck *vc)
 }
 
 int nv_vcheck_run(nv_vcheck *vc, unsigned workers, size_t buf_size, unsigned retries,
-		  nv_report *r, nv_vcheck_stats *st)
+		  const nv_shard *shard, nv_report *r, nv_vcheck_stats *st)
 {
 	nv_pool_opts po = { .workers = workers, .retries = retries };
 	struct timespec t0, t1;
@@ -355,6 +360,7 @@ int nv_vcheck_run(nv_vcheck *vc, unsigned workers, size_t buf_size, unsigned ret
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	vc->r = r;
 	vc->buf_size = (unsigned)buf_size;
+	vc->shard = shard;
 	if (!(rc = nv_vc_list_source(vc)) && !(rc = nv_drv_open(&ds, vc->dst)))
 		rc = nv_vc_list_destination(vc, ds, &st->extra);
 	nv_drv_close(ds);
@@ -370,8 +376,8 @@ int nv_vcheck_run(nv_vcheck *vc, unsigned workers, size_t buf_size, unsigned ret
 	st->identical = vc->identical;
 	st->differ = vc->differ;
 	st->missing = vc->missing;
-	st->objects = vc->nobj;
-	st->documents = vc->n - vc->nobj;
+	st->objects = vc->objects;
+	st->documents = vc->documents;
 	st->generations = vc->generations;
 	st->out.differ += st->differ + st->missing + st->extra;
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -14,7 +14,8 @@ typedef struct nv_vcheck nv_vcheck;
 
 typedef struct nv_vcheck_stats {
 	uint64_t identical, differ, missing, extra; /* objects and documents */
-	uint64_t objects, documents;                /* what the source names */
+	uint64_t objects, documents;                /* what the source names (and a
+						     * shard's: its own), checked */
 	uint64_t generations;
 	nv_outcome out;                             /* for nv_exit_code */
 	double seconds;
@@ -26,10 +27,11 @@ int nv_vcheck_open(nv_vcheck **out, const nv_location *src, const nv_location *d
 		   const char *signing_pubkey);
 const char *nv_vcheck_vault_id(const nv_vcheck *vc);
 /* Reads both sides on `workers` workers and writes a line per object and
- * document to r; st gets the counts. Returns 0, or the error that stopped it
- * (also in st->out.fatal). */
+ * document to r; st gets the counts. shard (NULL: all): only the objects,
+ * documents and extra files whose names are its keys (engine/shard.h).
+ * Returns 0, or the error that stopped it (also in st->out.fatal). */
 int nv_vcheck_run(nv_vcheck *vc, unsigned workers, size_t buf_size, unsigned retries,
-		  nv_report *r, nv_vcheck_stats *st);
+		  const nv_shard *shard, nv_report *r, nv_vcheck_stats *st);
 void nv_vcheck_free(nv_vcheck *vc);
 
 #endif

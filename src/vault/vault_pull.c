@@ -212,3 +212,16 @@ int nv_vread_run(const nv_vread_opts *o, const nv_vread_job *jobs, size_t n,
 	st->out.differ += p.mismatched + p.missing;
 	return 0;
 }
+
+size_t nv_vread_shard(nv_vread_job *jobs, size_t n, const nv_shard *s)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *key = jobs[i].entry ? jobs[i].entry->path : jobs[i].rec->name;
+
+		if (nv_shard_mine(s, key))
+			jobs[keep++] = jobs[i];
+	}
+	return keep;
+}

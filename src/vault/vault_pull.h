@@ -8,6 +8,7 @@
 
 #include "age/age.h"
 #include "driver/driver.h"
+#include "engine/shard.h"
 #include "util/exit.h"
 #include "vault_doc.h"
 
@@ -63,5 +64,10 @@ typedef struct nv_vread_stats {
  * flushed before a clean run returns. */
 int nv_vread_run(const nv_vread_opts *o, const nv_vread_job *jobs, size_t n,
 		 nv_vread_stats *st);
+
+/* pull --shard (engine/shard.h): keeps, in order, the jobs of shard s, each
+ * keyed by its catalog path (a job without a file: its object's name).
+ * Returns how many are kept. */
+size_t nv_vread_shard(nv_vread_job *jobs, size_t n, const nv_shard *s);
 
 #endif

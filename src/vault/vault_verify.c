@@ -82,9 +82,10 @@ int nv_verify_chain(nv_vault *v, nv_verify_report *r)
 
 /* One sorted listing of objects/ merged with the sorted manifest: every
  * object present with its size, without one stat per object. ok[i] says
- * which records passed (the deeper levels read only those). */
-static int nv_verify_list(nv_vault *v, const nv_manifest *m, unsigned char *ok,
-			  nv_verify_report *r)
+ * which records passed (the deeper levels read only those); another shard's
+ * objects are neither reported nor passed. */
+static int nv_verify_list(nv_vault *v, const nv_manifest *m, const nv_shard *shard,
+			  unsigned char *ok, nv_verify_report *r)
 {
 	nv_sorted *l;
 	nv_entry e;
@@ -97,7 +98,12 @@ static int nv_verify_list(nv_vault *v, const nv_manifest *m, unsigned char *ok,
 	while (rc == 0 || (rc == NV_EOF && i < m->n)) {
 		c = rc == NV_EOF ? 1 : i == m->n ? -1 : strcmp(e.key, m->objs[i].name);
 		if (c < 0) {
-			r->extra++; /* older generations' objects, or landed before a crash */
+			/* older generations' objects, or landed before a crash */
+			r->extra += nv_shard_mine(shard, e.key);
+		} else if (!nv_shard_mine(shard, m->objs[i].name)) {
+			i++; /* another shard's */
+			if (c > 0)
+				continue; /* absent: the listing stays where it is */
 		} else if (c > 0) {
 			nv_problem(r, "missing", m->objs[i].name, "object missing from the store");
 			i++;
@@ -154,13 +160,15 @@ static int nv_verify_kid(nv_vault *v, const nv_age_identity *id,
  * plaintext SHA-256): a push deduplicates by that name, so a wrongly named
  * object would later stand in for other contents. */
 static void nv_verify_names(const nv_catalog *cat, const unsigned char kid[NV_KID_LEN],
-			    nv_verify_report *r)
+			    const nv_shard *shard, nv_verify_report *r)
 {
 	char want[NV_OBJECT_ID_HEX], id[NV_OBJECT_ID_HEX];
 
 	for (size_t i = 0; i < cat->n; i++) {
 		const nv_cat_entry *e = &cat->e[i];
 
+		if (!nv_shard_mine(shard, e->object))
+			continue;
 		nv_object_id(want, kid, e->sha256);
 		/* the catalog parser checked the name already: this cannot fail */
 		if (nv_object_name_parse(e->object, id, NULL) || strcmp(id, want) != 0)
@@ -175,7 +183,7 @@ static void nv_verify_names(const nv_catalog *cat, const unsigned char kid[NV_KI
  * listing; the catalog itself only when it could not be loaded (loading it
  * checked its stored bytes and decrypted it: one read). *jobs malloc'd. */
 static int nv_verify_deep_jobs(nv_vault *v, const nv_manifest *m, const unsigned char *ok,
-			       const nv_age_identity *id, nv_catalog *cat, nv_vread_job **jobs,
+			       const nv_verify_opts *o, nv_catalog *cat, nv_vread_job **jobs,
 			       size_t *n, nv_verify_report *r)
 {
 	const nv_cat_entry **byobj;
@@ -183,7 +191,7 @@ static int nv_verify_deep_jobs(nv_vault *v, const nv_manifest *m, const unsigned
 	unsigned char *named;
 	int rc, loaded;
 
-	rc = nv_vault_catalog(v, m, id, cat);
+	rc = nv_vault_catalog(v, m, o->id, cat);
 	if (!(loaded = rc == 0)) {
 		nv_problem(r, rc == NV_EAUTH ? "identity" : "catalog", m->catalog, "%s",
 			   nv_error_msg());
@@ -209,6 +217,8 @@ static int nv_verify_deep_jobs(nv_vault *v, const nv_manifest *m, const unsigned
 	for (size_t i = 0; i < cat->n; i++) {
 		const nv_obj_rec *rec = nv_manifest_find(m, byobj[i]->object);
 
+		if (!nv_shard_mine(o->shard, byobj[i]->object))
+			continue; /* another shard's object */
 		if (i && nv_entry_obj_cmp(&byobj[i - 1], &byobj[i]) == 0 &&
 		    byobj[i - 1]->size == byobj[i]->size)
 			continue;
@@ -249,12 +259,12 @@ static int nv_verify_objects(nv_vault *v, const nv_manifest *m, const unsigned c
 	if (o->level == NV_VERIFY_DEEP) {
 		unsigned char kid[NV_KID_LEN];
 
-		rc = nv_verify_deep_jobs(v, m, ok, o->id, &cat, &jobs, &n, r);
+		rc = nv_verify_deep_jobs(v, m, ok, o, &cat, &jobs, &n, r);
 		if (!rc && cat.n) {
 			if (nv_verify_kid(v, o->id, kid))
 				nv_problem(r, "descriptor", NV_VAULT_DESCRIPTOR, "%s", nv_error_msg());
 			else
-				nv_verify_names(&cat, kid, r);
+				nv_verify_names(&cat, kid, o->shard, r);
 			OPENSSL_cleanse(kid, sizeof(kid));
 		}
 	} else if (!(jobs = calloc(m->n + 1, sizeof(*jobs)))) {
@@ -349,8 +359,8 @@ int nv_vault_verify(nv_vault *v, const nv_verify_opts *o, nv_verify_report *r)
 	if (gen) {
 		if (!(ok = calloc(m.n ? m.n : 1, 1))) {
 			rc = nv_error_set(NV_ERR, "out of memory");
-		} else if ((rc = nv_verify_list(v, &m, ok, r)) == 0 && (!o->sample ||
-			   !(rc = nv_sample_manifest(o->sample, &m, ok, &r->sample)))) {
+		} else if ((rc = nv_verify_list(v, &m, o->shard, ok, r)) == 0 && (!o->sample ||
+			   !(rc = nv_sample_manifest(o->sample, &m, o->shard, ok, &r->sample)))) {
 			if (o->level == NV_VERIFY_LIST)
 				for (size_t i = 0; i < m.n; i++)
 					r->objects += ok[i];

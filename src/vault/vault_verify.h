@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 
+#include "engine/shard.h"
 #include "util/exit.h"
 #include "sample.h"
 #include "vault.h"
@@ -25,8 +26,13 @@ typedef struct nv_verify_opts {
 	unsigned workers;
 	size_t buf_size;
 	unsigned retries;
+	/* --shard: the objects of one shard, keyed by their stored names (every
+	 * level, the catalog too); the signatures, the chain and the heartbeat
+	 * are checked by every shard. NULL: every object. */
+	const nv_shard *shard;
 	const nv_sample_spec *sample; /* NULL: every object; else HASH and DEEP read
-				       * only the sample's (sample.h), LIST sees all */
+				       * only the sample's (sample.h), LIST sees all;
+				       * with shard, the sample's objects of that shard */
 } nv_verify_opts;
 
 typedef struct nv_verify_report {

@@ -12,6 +12,28 @@
 #include "driver/txcap.h"
 #include "engine_fx.h"
 
+static char fx_state_dir[64];
+
+int fx_group_setup(void **state)
+{
+	(void)state;
+	snprintf(fx_state_dir, sizeof(fx_state_dir), "/tmp/nv-test-engine.XXXXXX");
+	if (!mkdtemp(fx_state_dir))
+		return -1;
+	setenv("NAVETTE_STATE_DIR", fx_state_dir, 1);
+	setenv("NAVETTE_LEASE_SETTLE_MS", "0", 1);
+	return 0;
+}
+
+int fx_group_teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx_state_dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
 int fx_setup(void **state)
 {
 	fx *x = calloc(1, sizeof(*x));

@@ -19,6 +19,11 @@ typedef struct fx {
  * counted (none injected). */
 int fx_setup(void **state);
 int fx_teardown(void **state);
+/* cmocka group setup/teardown: a private state directory (the local lock
+ * lives there, removed at the end) and no settle pause before a lease's
+ * listing. */
+int fx_group_setup(void **state);
+int fx_group_teardown(void **state);
 /* "<prefix>NN" into out. */
 void fx_key(char *out, size_t cap, const char *prefix, int i);
 /* n keys "<prefix>00".. holding "contents of <key>", mtime 1000. */

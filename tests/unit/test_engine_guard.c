@@ -20,29 +20,6 @@
 #include "engine_fx.h"
 #include "util/error.h"
 
-static char state_dir[64];
-
-/* The local lock lives in the state directory: a private one for the group. */
-static int group_setup(void **state)
-{
-	(void)state;
-	snprintf(state_dir, sizeof(state_dir), "/tmp/nv-test-guard.XXXXXX");
-	if (!mkdtemp(state_dir))
-		return -1;
-	setenv("NAVETTE_STATE_DIR", state_dir, 1);
-	setenv("NAVETTE_LEASE_SETTLE_MS", "0", 1);
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state_dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 static void assert_msg(const char *want)
 {
 	if (!strstr(nv_error_msg(), want))
@@ -433,5 +410,5 @@ int main(void)
 		T(test_own_dead_lease_removed),
 	};
 #undef T
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }
