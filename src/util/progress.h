@@ -27,8 +27,8 @@ void nv_progress_listed(void);
  * progress before it is done). */
 void nv_progress_stream(uint64_t bytes);
 /* Work finished (copied, unchanged, failed: each file once), with its whole
- * size: what nv_progress_stream counted for it on this thread (retries and
- * second reads included) is replaced by that size. */
+ * size: what nv_progress_stream counted for it on this thread (a retry's
+ * bytes included) is replaced by that size. */
 void nv_progress_done(uint64_t files, uint64_t bytes);
 /* An item failed (or differed). */
 void nv_progress_error(void);

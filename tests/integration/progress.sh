@@ -24,9 +24,8 @@ for i in 1 2 3 4 5 6; do echo "small $i" >"src/s$i"; done    # 2097200 bytes in 
 # lines FILE COMMAND-WORD: checks every progress report in FILE (plain lines or
 # in-place ones, \r...\e[K, as a terminal gets them) and prints how many there
 # were, then the last one with its rate as RATE. Fails on a malformed line, an
-# ETA while the listing is not complete, more files done than known, or (but
-# for pull and verify deep, whose large objects are read twice: util/progress.h)
-# more bytes done than known.
+# ETA while the listing is not complete, more files or more bytes done than
+# known (every command reads each object once: no retry happens here).
 lines() {
 	python3 - "$@" <<'EOF'
 import re, sys
@@ -54,7 +53,7 @@ for part in re.split(r"[\r\n]+", text):
         sys.exit("an ETA before the listing is complete: %r" % line)
     if int(fd) > int(fk):
         sys.exit("more files done than known: %r" % line)
-    if cmd not in ("pull", "deep") and n(bd) > n(bk):
+    if n(bd) > n(bk):
         sys.exit("more bytes done than known: %r" % line)
     if (word == "error") != (errs == "1"):
         sys.exit("error count and word disagree: %r" % line)
