@@ -9,6 +9,7 @@
 #include "util/log.h"
 #include "util/progress.h"
 #include "util/retry.h"
+#include "util/sha_pair.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -74,7 +75,8 @@ typedef struct nv_pworker {
 	unsigned char *buf, *ct;
 	size_t buf_size, ct_size;
 	size_t held;           /* w->buf holds the whole file (this many bytes) */
-	nv_sha256 *sha, *sha2, *sha_ct;
+	nv_sha256 *sha;        /* the first of two reads */
+	nv_sha_pair *pair;     /* a plaintext and its ciphertext, side by side */
 } nv_pworker;
 
 /* How a file's contents are read (nv_pjob_plan). */
@@ -91,27 +93,36 @@ enum nv_pread {
  * was before. */
 #define NV_PUSH_RACY_SEC 2
 
+/* What an object's encryption wrote: its byte counts and digests. */
+typedef struct nv_enc_out {
+	uint64_t plain, stored;
+	unsigned char plain_sha[NV_SHA256_LEN];  /* of what was read (nothing when held) */
+	unsigned char stored_sha[NV_SHA256_LEN];
+} nv_enc_out;
+
 /* Encrypts j's plaintext (w->held bytes already in w->buf, else read to its
- * end, w->buf at a time) into the open object ws; *plain and *stored count
- * the bytes, w->sha2 (what is read only) and w->sha_ct hash them. */
+ * end, w->buf at a time) into the open object ws; counts the bytes in eo,
+ * w->pair hashes what is read and what is stored. */
 static int nv_encrypt_stream(nv_pworker *w, const nv_push_file *j, nv_age_enc *enc,
-			     nv_wstream *ws, uint64_t *plain, uint64_t *stored)
+			     nv_wstream *ws, nv_enc_out *eo)
 {
-	size_t got = w->held, n;
+	size_t got = w->held, fresh, n;
 	int rc;
 
 	for (;;) {
+		fresh = 0;
 		if (got == SIZE_MAX) {
-			if ((rc = nv_drv_read(w->src, j->path, *plain, w->buf, w->buf_size, &got)))
+			if ((rc = nv_drv_read(w->src, j->path, eo->plain, w->buf, w->buf_size,
+					      &got)))
 				return rc;
 			nv_progress_stream(got);
-			nv_sha256_update(w->sha2, w->buf, got);
+			fresh = got;
 		}
-		*plain += got;
+		eo->plain += got;
 		if ((rc = nv_age_enc_update(enc, w->buf, got, w->ct, &n)))
 			return rc;
-		nv_sha256_update(w->sha_ct, w->ct, n);
-		*stored += n;
+		nv_sha_pair_update(w->pair, fresh ? w->buf : NULL, fresh, n ? w->ct : NULL, n);
+		eo->stored += n;
 		if (n && (rc = nv_drv_write(ws, w->ct, n)))
 			return rc;
 		if (got < w->buf_size)
@@ -120,61 +131,56 @@ static int nv_encrypt_stream(nv_pworker *w, const nv_push_file *j, nv_age_enc *e
 	}
 	if ((rc = nv_age_enc_final(enc, w->ct, &n)))
 		return rc;
-	nv_sha256_update(w->sha_ct, w->ct, n);
-	*stored += n;
+	nv_sha_pair_update(w->pair, NULL, 0, w->ct, n);
+	eo->stored += n;
 	return n ? nv_drv_write(ws, w->ct, n) : 0;
 }
 
-/* Opens a new object for j's ciphertext under name and encrypts j into it. */
+/* Opens a new object for j's ciphertext under name and encrypts j into it;
+ * its digests in eo (w->pair starts afresh, also after a failure). */
 static int nv_encrypt_open(nv_pworker *w, const nv_push_file *j, const char *name,
-			   nv_wstream **ws, uint64_t *plain, uint64_t *stored)
+			   nv_wstream **ws, nv_enc_out *eo)
 {
 	nv_push *p = w->p;
 	nv_write_opts wo = { .flags = NV_WRITE_EXCLUSIVE };
 	nv_age_enc *enc = NULL;
 	int rc;
 
+	eo->plain = eo->stored = 0;
 	wo.size = (int64_t)nv_age_ciphertext_size(j->cat.size, p->n_recips);
 	if (!(rc = nv_age_enc_new(&enc, p->recips, p->n_recips)) &&
 	    !(rc = nv_drv_write_open(ws, w->dst, name, &wo)))
-		rc = nv_encrypt_stream(w, j, enc, *ws, plain, stored);
+		rc = nv_encrypt_stream(w, j, enc, *ws, eo);
 	nv_age_enc_free(enc);
+	nv_sha_pair_final(w->pair, eo->plain_sha, eo->stored_sha);
 	return rc;
 }
 
-/* Commits the object ws (stored bytes, hashed in w->sha_ct) under name, the
- * new object of id, and records it as landed in out. */
+/* Commits the object ws (eo: what it holds) under name, the new object of id,
+ * and records it as landed in out. */
 static int nv_upload_commit(nv_pworker *w, nv_wstream *ws, const char *name, const char *id,
-			    uint64_t stored, nv_obj_rec *out)
+			    const nv_enc_out *eo, nv_obj_rec *out)
 {
 	nv_push *p = w->p;
 	nv_commit_info ci;
 	int rc;
 
-	nv_sha256_final(w->sha_ct, out->sha256);
+	memcpy(out->sha256, eo->stored_sha, NV_SHA256_LEN);
 	if ((rc = nv_drv_write_commit(ws, &ci)))
 		return rc;
-	if ((ci.confirmed & NV_CONFIRM_SIZE) && ci.size != stored)
+	if ((ci.confirmed & NV_CONFIRM_SIZE) && ci.size != eo->stored)
 		return nv_error_set(NV_EMISMATCH, "%s: the store holds %llu bytes, %llu were sent",
-				    name, (unsigned long long)ci.size, (unsigned long long)stored);
-	out->size = stored;
+				    name, (unsigned long long)ci.size,
+				    (unsigned long long)eo->stored);
+	out->size = eo->stored;
 	if (!(out->name = strdup(name)))
 		return nv_error_set(NV_ERR, "out of memory");
 	pthread_mutex_lock(&p->mu);
 	rc = nv_push_landed_add(p->ps, id, out);
 	pthread_mutex_unlock(&p->mu);
 	atomic_fetch_add(&p->uploaded, 1);
-	atomic_fetch_add(&p->uploaded_bytes, stored);
+	atomic_fetch_add(&p->uploaded_bytes, eo->stored);
 	return rc;
-}
-
-/* After a failure mid-object: the hashes start afresh for the next one. */
-static void nv_pworker_reset(nv_pworker *w)
-{
-	unsigned char scratch[NV_SHA256_LEN];
-
-	nv_sha256_final(w->sha2, scratch);
-	nv_sha256_final(w->sha_ct, scratch);
 }
 
 /* Encrypts j into a new write-once object. Read again from the file, the
@@ -182,26 +188,22 @@ static void nv_pworker_reset(nv_pworker *w)
  * never stored under the old id. Held in w->buf, it is what was hashed. */
 static int nv_upload(nv_pworker *w, nv_push_file *j, const char *id, nv_obj_rec *out)
 {
-	unsigned char sha2[NV_SHA256_LEN];
 	char name[NV_OBJECT_NAME_MAX];
 	nv_wstream *ws = NULL;
-	uint64_t plain = 0, stored = 0;
+	nv_enc_out eo;
 	int rc;
 
 	if ((rc = nv_object_name_new(name, id)) ||
-	    (rc = nv_encrypt_open(w, j, name, &ws, &plain, &stored)))
+	    (rc = nv_encrypt_open(w, j, name, &ws, &eo)))
 		goto out;
-	nv_sha256_final(w->sha2, sha2);
-	if (plain != j->cat.size ||
-	    (w->held == SIZE_MAX && memcmp(sha2, j->cat.sha256, NV_SHA256_LEN) != 0)) {
+	if (eo.plain != j->cat.size ||
+	    (w->held == SIZE_MAX && memcmp(eo.plain_sha, j->cat.sha256, NV_SHA256_LEN) != 0)) {
 		rc = nv_error_set(NV_ERETRY, "%s changed while being pushed: not stored", j->path);
 		goto out;
 	}
-	rc = nv_upload_commit(w, ws, name, id, stored, out);
+	rc = nv_upload_commit(w, ws, name, id, &eo, out);
 	ws = NULL;
 out:
-	if (rc)
-		nv_pworker_reset(w);
 	nv_drv_write_abort(ws);
 	return rc;
 }
@@ -278,18 +280,16 @@ static int nv_pjob_once(nv_pworker *w, nv_push_file *j)
 	nv_push *p = w->p;
 	char id[NV_OBJECT_ID_HEX], name[NV_OBJECT_NAME_MAX];
 	nv_wstream *ws = NULL;
-	uint64_t plain = 0, stored = 0;
+	nv_enc_out eo;
 	int rc;
 
-	if ((rc = nv_encrypt_open(w, j, NV_OBJECT_UNNAMED, &ws, &plain, &stored)))
+	if ((rc = nv_encrypt_open(w, j, NV_OBJECT_UNNAMED, &ws, &eo)) ||
+	    (rc = nv_pjob_unchanged(w, j, eo.plain)))
 		goto out;
-	nv_sha256_final(w->sha2, j->cat.sha256);
-	if ((rc = nv_pjob_unchanged(w, j, plain)))
-		goto out;
+	memcpy(j->cat.sha256, eo.plain_sha, NV_SHA256_LEN);
 	atomic_fetch_add(&p->hashed, 1);
 	nv_push_object_id(p->ps, j->cat.sha256, id);
 	if (nv_push_find(p, w->slot, w->dst, id, &j->obj)) {
-		nv_pworker_reset(w);
 		nv_drv_write_abort(ws);
 		if (!(j->obj.name = strdup(j->obj.name)))
 			return nv_error_set(NV_ERR, "out of memory");
@@ -297,15 +297,13 @@ static int nv_pjob_once(nv_pworker *w, nv_push_file *j)
 		return 0;
 	}
 	if (!(rc = nv_object_name_new(name, id)) && !(rc = nv_drv_write_retarget(ws, name))) {
-		rc = nv_upload_commit(w, ws, name, id, stored, &j->obj);
+		rc = nv_upload_commit(w, ws, name, id, &eo, &j->obj);
 		ws = NULL;
 	}
 	nv_push_inflight(p, w->slot, NULL);
 	if (!rc)
 		nv_log_item_sha(NV_LOG_INFO, "pushed", j->path, j->cat.sha256);
 out:
-	if (rc)
-		nv_pworker_reset(w);
 	nv_drv_write_abort(ws);
 	return rc;
 }
@@ -432,8 +430,7 @@ static int nv_push_worker_close(void *run, void *wp, int ok)
 	nv_drv_close(w->src);
 	nv_drv_close(w->dst);
 	nv_sha256_free(w->sha);
-	nv_sha256_free(w->sha2);
-	nv_sha256_free(w->sha_ct);
+	nv_sha_pair_free(w->pair);
 	free(w->buf);
 	free(w->ct);
 	free(w);
@@ -455,9 +452,8 @@ static int nv_push_worker_open(void *run, void **out)
 	w->buf_size = p->o->buffer_size;
 	w->buf = malloc(w->buf_size);
 	w->sha = nv_sha256_new();
-	w->sha2 = nv_sha256_new();
-	w->sha_ct = nv_sha256_new();
-	if (!w->buf || !w->sha || !w->sha2 || !w->sha_ct)
+	w->pair = nv_sha_pair_new(0);
+	if (!w->buf || !w->sha || !w->pair)
 		return nv_error_set(NV_ERR, "out of memory");
 	if ((rc = nv_drv_open(&w->src, p->src)) ||
 	    (rc = nv_drv_open(&w->dst, nv_vault_location(p->v))) ||
