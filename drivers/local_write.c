@@ -279,33 +279,48 @@ void nv_local_write_abort(struct nv_writer *w)
 	local_writer_free(w);
 }
 
-int nv_local_write_retarget(struct nv_writer *w, const char *key)
+/* The directory w goes to at commit: key's, made if missing (again, after a
+ * concurrent prune: it holds nothing of w before the rename). */
+static int local_target_dir(struct nv_writer *w, const char *key)
 {
 	const char *leaf = local_leaf(key);
 	size_t dirlen = (size_t)(leaf - key) - (leaf != key);
 	struct local_wdir *d = NULL;
-	char *copy;
 	int made = 0, rc;
+
+	if ((rc = local_wdir_get(w->c, key, dirlen, &d, &made))) {
+		nv_local_prune(w->c, key, made);
+		return rc;
+	}
+	local_wdir_put(w->twdir);
+	w->twdir = d;
+	w->tdir = d ? d->fd : w->c->root;
+	w->tcreated += made;
+	return 0;
+}
+
+int nv_local_write_retarget(struct nv_writer *w, const char *key)
+{
+	const char *leaf = local_leaf(key);
+	char *copy, *was = w->target;
+	int was_created = w->tcreated, rc;
 
 	if (local_is_tmp_name(leaf))
 		return nv_error_set(NV_EINVAL, "key '%s': names starting with '%s' are kept for "
 				    "navette's temporary files", key, LOCAL_TMP_PREFIX);
 	if (!(copy = strdup(key)))
 		return nv_error_set(NV_ERR, "out of memory");
-	if ((rc = local_wdir_get(w->c, key, dirlen, &d, &made))) {
-		nv_local_prune(w->c, key, made);
+	w->tcreated = 0;
+	if ((rc = local_target_dir(w, key))) {
+		w->tcreated = was_created;
 		free(copy);
 		return rc;
 	}
-	if (w->target)
-		nv_local_prune(w->c, w->target, w->tcreated);
-	local_wdir_put(w->twdir);
-	free(w->target);
+	if (was)
+		nv_local_prune(w->c, was, was_created);
+	free(was);
 	w->target = copy;
 	w->tleaf = copy + (leaf - key);
-	w->twdir = d;
-	w->tdir = d ? d->fd : w->c->root;
-	w->tcreated = made;
 	return 0;
 }
 
@@ -364,34 +379,45 @@ fail:
 	}
 }
 
-/* Renames the temp file to the target; NV_WRITE_EXCLUSIVE never replaces. */
+/* Renames the temp file to leaf in to; NV_WRITE_EXCLUSIVE never replaces.
+ * -1 with errno set on failure. */
+static int local_rename_tmp(struct nv_writer *w, int to, const char *leaf)
+{
+	if (!(w->opts.flags & NV_WRITE_EXCLUSIVE))
+		return renameat(w->dir, w->tmp, to, leaf);
+	if (renameat2(w->dir, w->tmp, to, leaf, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* The filesystem cannot rename without replacing: a hard link is as atomic. */
+	if (linkat(w->dir, w->tmp, to, leaf, 0) < 0)
+		return -1;
+	unlinkat(w->dir, w->tmp, 0);
+	return 0;
+}
+
 static int local_publish(struct nv_writer *w)
 {
 	const char *root = w->c->root_path, *key = local_wkey(w);
-	const char *leaf = w->target ? w->tleaf : w->leaf;
-	int to = w->target ? w->tdir : w->dir;
 
-	if (!(w->opts.flags & NV_WRITE_EXCLUSIVE)) {
-		if (renameat(w->dir, w->tmp, to, leaf) < 0)
-			return nv_error_errno(errno, "renaming into %s/%s", root, key);
-		w->tmp[0] = '\0';
-		return 0;
-	}
-	if (renameat2(w->dir, w->tmp, to, leaf, RENAME_NOREPLACE) == 0) {
-		w->tmp[0] = '\0';
-		return 0;
-	}
-	if (errno == EEXIST)
-		return nv_error_set(NV_EEXISTS, "%s/%s already exists", root, key);
-	if (errno != EINVAL && errno != ENOSYS)
-		return nv_error_errno(errno, "renaming into %s/%s", root, key);
-	/* The filesystem cannot rename without replacing: a hard link is as atomic. */
-	if (linkat(w->dir, w->tmp, to, leaf, 0) < 0) {
+	for (int tries = 0;; tries++) {
+		if (local_rename_tmp(w, w->target ? w->tdir : w->dir,
+				     w->target ? w->tleaf : w->leaf) == 0)
+			break;
 		if (errno == EEXIST)
 			return nv_error_set(NV_EEXISTS, "%s/%s already exists", root, key);
-		return nv_error_errno(errno, "linking into %s/%s", root, key);
+		/* A retargeted write's directory held nothing of it: another
+		 * writer's abort may have pruned it meanwhile. */
+		if (errno == ENOENT && w->target && tries < LOCAL_WRITE_TRIES) {
+			int rc;
+
+			nv_local_wdir_drop(w->c);
+			if ((rc = local_target_dir(w, w->target)))
+				return rc;
+			continue;
+		}
+		return nv_error_errno(errno, "renaming into %s/%s", root, key);
 	}
-	unlinkat(w->dir, w->tmp, 0);
 	w->tmp[0] = '\0';
 	return 0;
 }

@@ -593,6 +593,15 @@ static void test_retarget(void **state)
 	assert_int_equal(e.size, 8);
 	assert_int_equal(count_entries(path_of(f, "objects")), 1);
 	assert_int_equal(count_entries(path_of(f, "objects/cd")), 1);
+	/* the new directory pruned by another writer before the commit: made again */
+	assert_int_equal(nv_drv_write_open(&w, f->s, "objects/unnamed", &o), 0);
+	assert_int_equal(nv_drv_write(w, "fourth", 6), 0);
+	assert_int_equal(nv_drv_write_retarget(w, "objects/gh/ghi"), 0);
+	assert_int_equal(rmdir(path_of(f, "objects/gh")), 0);
+	assert_int_equal(nv_drv_write_commit(w, NULL), 0);
+	assert_int_equal(nv_drv_stat(f->s, "objects/gh/ghi", &e), 0);
+	assert_int_equal(e.size, 6);
+	assert_int_equal(nv_drv_remove(f->s, "objects/gh/ghi"), 0);
 	/* keys are checked as every key is */
 	assert_int_equal(nv_drv_write_open(&w, f->s, "objects/unnamed", &o), 0);
 	assert_int_equal(nv_drv_write_retarget(w, "../x"), NV_EINVAL);
