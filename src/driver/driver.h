@@ -106,10 +106,10 @@ enum nv_caps {
 /* 3: nv_entry has ctime and inode (drivers of versions 1 and 2 still load:
  * driver.c clears every entry before a driver fills it).
  * 4: the leftovers slots (drivers of versions 1 to 3 still load: driver.c
- * reads them only from a version 4 table, and a driver without them has
- * nothing to clean up).
- * 5: write_retarget (older drivers still load: their keys stay fixed at
- * write_open). */
+ * reads them only from a table of version 4 or later, and a driver without
+ * them has nothing to clean up).
+ * 5: write_retarget (drivers of versions 1 to 4 still load: driver.c reads it
+ * only from a version 5 table, and their keys stay fixed at write_open). */
 #define NV_DRIVER_VERSION 5
 
 /* The driver table. Fields are only ever appended; each version is marked.
