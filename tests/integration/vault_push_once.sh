@@ -47,6 +47,19 @@ object_ids_keyed() {
 }
 check "object ids are the keyed hash of the plaintext" object_ids_keyed
 
+# a dry run hashes a new big file in one read too, and writes nothing: never an
+# object opened before its name is known (push_job.c, only where it uploads)
+head -c 2500000 /dev/urandom >"$D/new-big"
+settle
+find "$V" -printf '%p %s\n' | sort >"$NV_TMP/before"
+expect_exit 0 "dry run of a new big file" "$NAVETTE" push "$D" "$V" "${sign[@]}" \
+	--transfers 1 --dry-run
+expect_err "dry run: would publish generation 2: 6 files, 1 read, 1 to upload" \
+	"dry run: the new file read once, said"
+find "$V" -printf '%p %s\n' | sort >"$NV_TMP/after"
+check "dry run: the vault is as it was" diff "$NV_TMP/before" "$NV_TMP/after"
+rm "$D/new-big"
+
 # change_when_open PID FILE: PID stops at each read and stat (NAVETTE_FAULT
 # below); the first time it holds FILE open (its first read of it is done),
 # the last byte of FILE is inverted (same size), then PID goes on.
