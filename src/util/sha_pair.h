@@ -1,5 +1,6 @@
 /* sha_pair.h: two SHA-256 digests of two streams fed side by side (a push
- * hashes each plaintext and its ciphertext). On a CPU with the SHA extensions
+ * hashes each plaintext and its ciphertext, a vault reader each object's
+ * stored bytes and its plaintext). On a CPU with the SHA extensions
  * the two are computed interleaved, block by block: one digest alone waits on
  * the latency of each round instruction, two fill those waits (1.8 times the
  * bytes per second of one, measured on AMD EPYC). Elsewhere, OpenSSL's one
