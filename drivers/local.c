@@ -179,4 +179,6 @@ const nv_driver nv_driver_local = {
 	.leftovers_next = nv_walk_leftovers_next,
 	.leftovers_close = nv_walk_leftovers_close,
 	.leftover_remove = nv_local_leftover_remove,
+	/* version 5: a write's name may be decided after its last byte */
+	.write_retarget = nv_local_write_retarget,
 };

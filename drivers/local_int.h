@@ -118,6 +118,7 @@ int nv_local_write_open(struct nv_writer **out, struct nv_conn *c, const char *k
 int nv_local_write(struct nv_writer *w, const void *buf, size_t len);
 int nv_local_write_commit(struct nv_writer *w, nv_commit_info *out);
 void nv_local_write_abort(struct nv_writer *w);
+int nv_local_write_retarget(struct nv_writer *w, const char *key);
 /* Forgets the cached write directory (it may have been removed). */
 void nv_local_wdir_drop(struct nv_conn *c);
 

@@ -37,6 +37,12 @@ struct nv_writer {
 	int failed;             /* a write failed: commit must not publish */
 	char *key;
 	const char *leaf;       /* last component, inside key */
+	/* write_retarget: where the temp file goes at commit instead (target NULL:
+	 * key's own directory, as opened). The temp file stays in dir. */
+	char *target;
+	const char *tleaf;
+	struct local_wdir *twdir;
+	int tdir, tcreated;
 	char tmp[NV_TMP_NAME_SIZE];
 	nv_write_opts opts;
 	uint64_t written;
@@ -115,6 +121,12 @@ static int local_wdir_get(struct nv_conn *c, const char *key, size_t len,
 	return 0;
 }
 
+/* The key the write publishes under (what its messages name). */
+static const char *local_wkey(const struct nv_writer *w)
+{
+	return w->target ? w->target : w->key;
+}
+
 static void local_writer_free(struct nv_writer *w)
 {
 	if (w->fd >= 0)
@@ -122,7 +134,9 @@ static void local_writer_free(struct nv_writer *w)
 	if (w->lockfd >= 0)
 		close(w->lockfd); /* after the rename or unlink: the lock goes last */
 	local_wdir_put(w->wdir);
+	local_wdir_put(w->twdir);
 	free(w->key);
+	free(w->target);
 	free(w);
 }
 
@@ -194,6 +208,7 @@ int nv_local_write_open(struct nv_writer **out, struct nv_conn *c, const char *k
 	w->fd = -1;
 	w->lockfd = -1;
 	w->leaf = w->key + (leaf - key);
+	w->tdir = -1;
 	w->opts = opts ? *opts : (nv_write_opts){ .size = -1 };
 	/* The directory may be gone since it was cached, or pruned by a concurrent
 	 * remove between mkdir and the create: look it up again. */
@@ -256,10 +271,57 @@ void nv_local_write_abort(struct nv_writer *w)
 		return;
 	if (w->tmp[0])
 		unlinkat(w->dir, w->tmp, 0); /* still locked: no clean-up races this */
-	if (w->created)
+	if (w->created || w->tcreated)
 		nv_local_wdir_drop(w->c); /* about to be pruned */
+	if (w->target)
+		nv_local_prune(w->c, w->target, w->tcreated);
 	nv_local_prune(w->c, w->key, w->created);
 	local_writer_free(w);
+}
+
+/* The directory w goes to at commit: key's, made if missing (again, after a
+ * concurrent prune: it holds nothing of w before the rename). */
+static int local_target_dir(struct nv_writer *w, const char *key)
+{
+	const char *leaf = local_leaf(key);
+	size_t dirlen = (size_t)(leaf - key) - (leaf != key);
+	struct local_wdir *d = NULL;
+	int made = 0, rc;
+
+	if ((rc = local_wdir_get(w->c, key, dirlen, &d, &made))) {
+		nv_local_prune(w->c, key, made);
+		return rc;
+	}
+	local_wdir_put(w->twdir);
+	w->twdir = d;
+	w->tdir = d ? d->fd : w->c->root;
+	w->tcreated += made;
+	return 0;
+}
+
+int nv_local_write_retarget(struct nv_writer *w, const char *key)
+{
+	const char *leaf = local_leaf(key);
+	char *copy, *was = w->target;
+	int was_created = w->tcreated, rc;
+
+	if (local_is_tmp_name(leaf))
+		return nv_error_set(NV_EINVAL, "key '%s': names starting with '%s' are kept for "
+				    "navette's temporary files", key, LOCAL_TMP_PREFIX);
+	if (!(copy = strdup(key)))
+		return nv_error_set(NV_ERR, "out of memory");
+	w->tcreated = 0;
+	if ((rc = local_target_dir(w, key))) {
+		w->tcreated = was_created;
+		free(copy);
+		return rc;
+	}
+	if (was)
+		nv_local_prune(w->c, was, was_created);
+	free(was);
+	w->target = copy;
+	w->tleaf = copy + (leaf - key);
+	return 0;
 }
 
 /* A file system clamps a time it cannot hold (ext4 stops in 2446) and says
@@ -277,7 +339,8 @@ static void local_mtime_check(const struct nv_writer *w, int fd)
 		return;
 	nv_time_utc(g, got);
 	nv_time_utc(x, want);
-	nv_log(NV_LOG_WARN, "%s: the file system stored mtime %s instead of %s", w->key, g, x);
+	nv_log(NV_LOG_WARN, "%s: the file system stored mtime %s instead of %s", local_wkey(w), g,
+	       x);
 }
 
 /* Sets mode and mtime, syncs if asked, and closes the temp file. */
@@ -305,43 +368,56 @@ static int local_tmp_finish(struct nv_writer *w)
 		w->lockfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	/* close() is where some filesystems (NFS) report a failed write. */
 	if (close(fd) < 0)
-		return nv_error_errno(errno, "writing %s/%s", w->c->root_path, w->key);
+		return nv_error_errno(errno, "writing %s/%s", w->c->root_path, local_wkey(w));
 	return 0;
 fail:
 	{
-		int rc = nv_error_errno(errno, "finishing %s/%s", w->c->root_path, w->key);
+		int rc = nv_error_errno(errno, "finishing %s/%s", w->c->root_path, local_wkey(w));
 
 		close(fd);
 		return rc;
 	}
 }
 
-/* Renames the temp file to the target; NV_WRITE_EXCLUSIVE never replaces. */
+/* Renames the temp file to leaf in to; NV_WRITE_EXCLUSIVE never replaces.
+ * -1 with errno set on failure. */
+static int local_rename_tmp(struct nv_writer *w, int to, const char *leaf)
+{
+	if (!(w->opts.flags & NV_WRITE_EXCLUSIVE))
+		return renameat(w->dir, w->tmp, to, leaf);
+	if (renameat2(w->dir, w->tmp, to, leaf, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* The filesystem cannot rename without replacing: a hard link is as atomic. */
+	if (linkat(w->dir, w->tmp, to, leaf, 0) < 0)
+		return -1;
+	unlinkat(w->dir, w->tmp, 0);
+	return 0;
+}
+
 static int local_publish(struct nv_writer *w)
 {
-	const char *root = w->c->root_path;
+	const char *root = w->c->root_path, *key = local_wkey(w);
 
-	if (!(w->opts.flags & NV_WRITE_EXCLUSIVE)) {
-		if (renameat(w->dir, w->tmp, w->dir, w->leaf) < 0)
-			return nv_error_errno(errno, "renaming into %s/%s", root, w->key);
-		w->tmp[0] = '\0';
-		return 0;
-	}
-	if (renameat2(w->dir, w->tmp, w->dir, w->leaf, RENAME_NOREPLACE) == 0) {
-		w->tmp[0] = '\0';
-		return 0;
-	}
-	if (errno == EEXIST)
-		return nv_error_set(NV_EEXISTS, "%s/%s already exists", root, w->key);
-	if (errno != EINVAL && errno != ENOSYS)
-		return nv_error_errno(errno, "renaming into %s/%s", root, w->key);
-	/* The filesystem cannot rename without replacing: a hard link is as atomic. */
-	if (linkat(w->dir, w->tmp, w->dir, w->leaf, 0) < 0) {
+	for (int tries = 0;; tries++) {
+		if (local_rename_tmp(w, w->target ? w->tdir : w->dir,
+				     w->target ? w->tleaf : w->leaf) == 0)
+			break;
 		if (errno == EEXIST)
-			return nv_error_set(NV_EEXISTS, "%s/%s already exists", root, w->key);
-		return nv_error_errno(errno, "linking into %s/%s", root, w->key);
+			return nv_error_set(NV_EEXISTS, "%s/%s already exists", root, key);
+		/* A retargeted write's directory held nothing of it: another
+		 * writer's abort may have pruned it meanwhile. */
+		if (errno == ENOENT && w->target && tries < LOCAL_WRITE_TRIES) {
+			int rc;
+
+			nv_local_wdir_drop(w->c);
+			if ((rc = local_target_dir(w, w->target)))
+				return rc;
+			continue;
+		}
+		return nv_error_errno(errno, "renaming into %s/%s", root, key);
 	}
-	unlinkat(w->dir, w->tmp, 0);
 	w->tmp[0] = '\0';
 	return 0;
 }
@@ -353,17 +429,17 @@ int nv_local_write_commit(struct nv_writer *w, nv_commit_info *out)
 
 	if (w->failed)
 		rc = nv_error_set(NV_EIO, "%s/%s: not committed after a failed write",
-				  c->root_path, w->key);
+				  c->root_path, local_wkey(w));
 	else if (!(rc = local_tmp_finish(w)))
 		rc = local_publish(w);
 	if (rc) {
 		nv_local_write_abort(w);
 		return rc;
 	}
-	if (c->rd_key && !strcmp(c->rd_key, w->key))
+	if (c->rd_key && !strcmp(c->rd_key, local_wkey(w)))
 		nv_local_read_forget(c);
 	if (c->fsync == LOCAL_FSYNC_EACH)
-		rc = nv_local_sync_dir(w->dir, w->key);
+		rc = nv_local_sync_dir(w->target ? w->tdir : w->dir, local_wkey(w));
 	else if (c->fsync == LOCAL_FSYNC_BATCH)
 		c->dirty = 1;
 	if (out) {

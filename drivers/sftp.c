@@ -422,4 +422,6 @@ const nv_driver nv_driver_sftp = {
 	.leftovers_next = nv_walk_leftovers_next,
 	.leftovers_close = nv_walk_leftovers_close,
 	.leftover_remove = sftp_leftover_remove,
+	/* version 5: the temp file is renamed into another directory at commit */
+	.write_retarget = nv_sftp_write_retarget,
 };

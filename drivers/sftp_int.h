@@ -151,5 +151,6 @@ int nv_sftp_write_open(struct nv_writer **out, struct nv_conn *c, const char *ke
 int nv_sftp_write(struct nv_writer *w, const void *buf, size_t len);
 int nv_sftp_write_commit(struct nv_writer *w, nv_commit_info *out);
 void nv_sftp_write_abort(struct nv_writer *w);
+int nv_sftp_write_retarget(struct nv_writer *w, const char *key);
 
 #endif

@@ -18,6 +18,7 @@ struct nv_writer {
 	size_t cap, start, end;
 	size_t win;                /* push once this many bytes wait (<= cap) */
 	uint64_t acked;
+	int moved;                 /* retargeted: path's directory may not exist yet */
 };
 
 static void sftp_writer_free(struct nv_writer *w)
@@ -240,6 +241,43 @@ static int sftp_finish_handle(struct nv_writer *w)
 	return 0;
 }
 
+int nv_sftp_write_retarget(struct nv_writer *w, const char *key)
+{
+	char *k, *path;
+
+	if (nv_sftp_is_tmp(key))
+		return nv_error_set(NV_EINVAL, "key '%s': names starting with '%s' are kept for "
+				    "navette's temporary files", key, NV_SFTP_TMP_PREFIX);
+	k = strdup(key);
+	path = nv_sftp_path(w->c, key);
+	if (!k || !path) {
+		free(k);
+		free(path);
+		return nv_error_set(NV_ERR, "out of memory");
+	}
+	free(w->key);
+	free(w->path);
+	w->key = k;
+	w->path = path;
+	w->moved = 1;
+	return 0;
+}
+
+/* A retargeted write goes to a directory that may not exist: made at commit,
+ * when the rename says so (one round trip only where it is missing). */
+static int sftp_mkdir_target(struct nv_writer *w)
+{
+	char *slash = strrchr(w->path, '/');
+	int rc;
+
+	if (!slash || slash == w->path)
+		return NV_ENOTFOUND;
+	*slash = '\0';
+	rc = sftp_mkdirs(w->c, w->path);
+	*slash = '/';
+	return rc;
+}
+
 /* SFTP v3 rename: never replaces the target. */
 static int sftp_rename_v3(struct nv_writer *w)
 {
@@ -255,6 +293,11 @@ static int sftp_rename(struct nv_writer *w)
 	if (rc == 0)
 		return 0;
 	rc = nv_sftp_fail(c, rc, "renaming into %s", w->key);
+	if (rc == NV_ENOTFOUND && w->moved && sftp_mkdir_target(w) == 0) {
+		if ((rc = sftp_rename_v3(w)) == 0)
+			return 0;
+		rc = nv_sftp_fail(c, rc, "renaming into %s", w->key);
+	}
 	if (rc == NV_ERETRY)
 		return rc;
 	/* SFTP v3 rename never replaces: find out whether the target is why. */

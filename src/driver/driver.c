@@ -445,6 +445,32 @@ int nv_drv_write_commit(nv_wstream *w, nv_commit_info *out)
 	return rc;
 }
 
+int nv_drv_can_retarget(const nv_store *s)
+{
+	return s->d->version >= 5 && s->d->write_retarget != NULL;
+}
+
+int nv_drv_write_retarget(nv_wstream *w, const char *key)
+{
+	int rc = nv_key_check(key);
+	char *copy;
+
+	if (rc)
+		return rc;
+	if (!nv_drv_can_retarget(w->s))
+		return nv_error_set(NV_ENOTSUP, "%s: the %s driver cannot rename a write",
+				    key, w->s->d->name);
+	if (!(copy = strdup(key)))
+		return nv_error_set(NV_ERR, "out of memory");
+	if ((rc = w->s->d->write_retarget(w->w, key))) {
+		free(copy);
+		return rc;
+	}
+	free(w->key);
+	w->key = copy;
+	return 0;
+}
+
 void nv_drv_write_abort(nv_wstream *w)
 {
 	if (!w)

@@ -106,9 +106,11 @@ enum nv_caps {
 /* 3: nv_entry has ctime and inode (drivers of versions 1 and 2 still load:
  * driver.c clears every entry before a driver fills it).
  * 4: the leftovers slots (drivers of versions 1 to 3 still load: driver.c
- * reads them only from a version 4 table, and a driver without them has
- * nothing to clean up). */
-#define NV_DRIVER_VERSION 4
+ * reads them only from a table of version 4 or later, and a driver without
+ * them has nothing to clean up).
+ * 5: write_retarget (drivers of versions 1 to 4 still load: driver.c reads it
+ * only from a version 5 table, and their keys stay fixed at write_open). */
+#define NV_DRIVER_VERSION 5
 
 /* The driver table. Fields are only ever appended; each version is marked.
  * Return values: 0 on success, a negative enum nv_err on failure with the
@@ -210,6 +212,16 @@ typedef struct nv_driver {
 	 * NV_TMP_RUN name holds a lock on it), else NV_ENOTSUP. Gone already:
 	 * NV_ENOTFOUND. */
 	int (*leftover_remove)(struct nv_conn *c, const nv_leftover *lo, int proven);
+
+	/* --- version 5 (driver.c reads it only when version >= 5) --- */
+	/* may be NULL: where the key of a write is fixed once it started (s3,
+	 * azure: moving the bytes later is a server-side copy). Makes the open
+	 * write w publish under key instead of the key it was opened with; only
+	 * before commit, and at no cost in bytes (local, sftp: the temp file is
+	 * renamed to the new key at commit, from the directory it was created in).
+	 * A write whose contents name it (a vault object: its id is the hash of
+	 * what it holds) can so be written before its name is known. */
+	int (*write_retarget)(struct nv_writer *w, const char *key);
 } nv_driver;
 
 /* ---- Registry and locations (src/driver.c) ---- */
@@ -262,6 +274,12 @@ int nv_drv_write_open(nv_wstream **out, nv_store *s, const char *key,
 int nv_drv_write(nv_wstream *w, const void *buf, size_t len);
 int nv_drv_write_commit(nv_wstream *w, nv_commit_info *out);
 void nv_drv_write_abort(nv_wstream *w);
+/* 1 when the driver of s can retarget an open write (its write_retarget slot). */
+int nv_drv_can_retarget(const nv_store *s);
+/* The write w publishes under key instead (checked as every key is); NV_ENOTSUP
+ * when its driver cannot (nv_drv_can_retarget). On failure w stays open, for
+ * the caller to abort. */
+int nv_drv_write_retarget(nv_wstream *w, const char *key);
 
 int nv_drv_remove(nv_store *s, const char *key);
 /* Removes keys[0..n) with as few round trips as the driver allows (its

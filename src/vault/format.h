@@ -28,6 +28,11 @@
 #define NV_OBJECT_NONCE_HEX 17  /* 16 hex digits + NUL */
 #define NV_OBJECT_PREFIX_MAX 77 /* "objects/ab/<id>." + NUL */
 #define NV_OBJECT_NAME_MAX 97   /* "objects/ab/<id>.<nonce>.age" + NUL */
+/* The key a new object's write is opened under when its id (the hash of its
+ * plaintext) is known only after its last byte: the write is retargeted to
+ * its name before commit (driver.h, write_retarget), so nothing is ever
+ * stored under this key; only the temp file lives in its directory. */
+#define NV_OBJECT_UNNAMED "objects/unnamed"
 #define NV_GENERATION_DIGITS 20
 #define NV_GENERATION_MAX 21    /* 20 digits + NUL */
 #define NV_MANIFEST_NAME_MAX 36 /* "manifests/<20 digits>.json" + NUL */

@@ -2,8 +2,8 @@
  * hashed, decrypted and, for a restore, written to the target's temporary file
  * as they arrive; the commit waits for both hashes. Called through object_read.h. */
 #include "object_read.h"
-#include "util/hash.h"
 #include "util/progress.h"
+#include "util/sha_pair.h"
 #include "vault.h"
 
 #include <stdio.h>
@@ -13,7 +13,8 @@
 struct nv_objread {
 	unsigned char *in, *out; /* stored bytes; plaintext (wiped when freed) */
 	size_t in_size;
-	nv_sha256 *sha, *psha;   /* of the stored bytes; of the plaintext */
+	nv_sha_pair *pair;       /* the stored bytes (first), the plaintext (second),
+	                          * side by side: interleaved on SHA-NI */
 	char why[1024];          /* decryption's error, kept while the rest is hashed */
 };
 
@@ -26,6 +27,7 @@ typedef struct nv_objpass {
 	nv_wstream *ws;   /* restore: the target's temporary file */
 	uint64_t off;     /* stored bytes read */
 	uint64_t plain;   /* plaintext released */
+	size_t fresh;     /* plaintext released by the last step, in r->out */
 	int derr;         /* the decryption's first error (the vault's, not the target's) */
 	int tfail;        /* the target failed: the pass stops at once */
 } nv_objpass;
@@ -40,9 +42,8 @@ int nv_objread_new(nv_objread **out, size_t buf_size)
 	r->in_size = buf_size ? buf_size : (1u << 20);
 	r->in = malloc(r->in_size);
 	r->out = malloc(nv_age_dec_bound(r->in_size));
-	r->sha = nv_sha256_new();
-	r->psha = nv_sha256_new();
-	if (!r->in || !r->out || !r->sha || !r->psha)
+	r->pair = nv_sha_pair_new(0);
+	if (!r->in || !r->out || !r->pair)
 		return nv_error_set(NV_ERR, "out of memory");
 	return 0;
 }
@@ -51,8 +52,7 @@ void nv_objread_free(nv_objread *r)
 {
 	if (!r)
 		return;
-	nv_sha256_free(r->sha);
-	nv_sha256_free(r->psha);
+	nv_sha_pair_free(r->pair);
 	free(r->in);
 	if (r->out)
 		nv_age_wipe_free(r->out, nv_age_dec_bound(r->in_size));
@@ -79,7 +79,8 @@ static int nv_objread_age(const nv_obj_rec *rec, int rc)
 }
 
 /* Plaintext the decryptor released (each chunk after its tag verified):
- * counted, hashed, written to the temporary file when restoring. */
+ * counted and written to the temporary file when restoring (the pass hashes
+ * it beside the stored bytes it came from). */
 static int nv_objread_emit(nv_objpass *p, size_t len)
 {
 	int rc;
@@ -91,7 +92,6 @@ static int nv_objread_emit(nv_objpass *p, size_t len)
 		return nv_error_set(NV_EMISMATCH, "%s: the object decrypts to more than the "
 				    "catalog's %llu bytes", p->e->path,
 				    (unsigned long long)p->e->size);
-	nv_sha256_update(p->r->psha, p->r->out, len);
 	if (p->ws && (rc = nv_drv_write(p->ws, p->r->out, len))) {
 		p->tfail = 1;
 		return nv_objread_target_err(rc, "writing", p->e->path);
@@ -99,18 +99,15 @@ static int nv_objread_emit(nv_objpass *p, size_t len)
 	return 0;
 }
 
-/* Decrypts the next stored bytes. The vault's errors stop the decryption but
- * not the pass: the rest is still hashed, so that bytes other than the
+/* One step of the decryptor (rc its verdict, olen bytes released in r->out):
+ * emitted, and p->fresh says how many. The vault's errors stop the decryption
+ * but not the pass: the rest is still hashed, so that bytes other than the
  * manifest's are reported as such, not as the decryption error they cause. */
-static int nv_objread_feed(nv_objpass *p, const unsigned char *buf, size_t len)
+static int nv_objread_take(nv_objpass *p, int rc, size_t olen)
 {
-	size_t olen;
-	int rc;
-
-	if (!p->d)
-		return 0;
-	if (!(rc = nv_objread_age(p->rec, nv_age_dec_update(p->d, buf, len, p->r->out, &olen))))
-		rc = nv_objread_emit(p, olen);
+	p->fresh = 0;
+	if (!(rc = nv_objread_age(p->rec, rc)) && !(rc = nv_objread_emit(p, olen)))
+		p->fresh = olen;
 	if (!rc || p->tfail)
 		return rc;
 	p->derr = rc;
@@ -120,21 +117,44 @@ static int nv_objread_feed(nv_objpass *p, const unsigned char *buf, size_t len)
 	return 0;
 }
 
-/* After the stored bytes matched: the decryption's verdict. */
-static int nv_objread_finish(nv_objpass *p)
+/* Decrypts the next stored bytes. */
+static int nv_objread_feed(nv_objpass *p, const unsigned char *buf, size_t len)
 {
-	unsigned char psha[NV_SHA256_LEN];
-	size_t olen;
+	size_t olen = 0;
 	int rc;
 
+	p->fresh = 0;
+	if (!p->d || p->derr)
+		return 0;
+	rc = nv_age_dec_update(p->d, buf, len, p->r->out, &olen); /* olen set before it is read */
+	return nv_objread_take(p, rc, olen);
+}
+
+/* The decryptor's last chunk, hashed: before the digests are taken, so it
+ * comes before the stored bytes are checked (its verdict waits in derr). */
+static int nv_objread_last(nv_objpass *p)
+{
+	size_t olen = 0;
+	int rc;
+
+	p->fresh = 0;
+	if (!p->d || p->derr)
+		return 0;
+	rc = nv_age_dec_final(p->d, p->r->out, &olen);
+	rc = nv_objread_take(p, rc, olen);
+	if (!rc && p->fresh)
+		nv_sha_pair_update(p->r->pair, NULL, 0, p->r->out, p->fresh);
+	return rc;
+}
+
+/* After the stored bytes matched: the decryption's verdict (psha: the
+ * plaintext's SHA-256). */
+static int nv_objread_finish(nv_objpass *p, const unsigned char psha[NV_SHA256_LEN])
+{
 	if (p->derr)
 		return nv_error_set(p->derr, "%s", p->r->why);
 	if (!p->d)
 		return 0; /* stored bytes only */
-	if ((rc = nv_objread_age(p->rec, nv_age_dec_final(p->d, p->r->out, &olen))) ||
-	    (rc = nv_objread_emit(p, olen)))
-		return rc;
-	nv_sha256_final(p->r->psha, psha);
 	if (p->plain != p->e->size || memcmp(psha, p->e->sha256, NV_SHA256_LEN) != 0)
 		return nv_error_set(NV_EMISMATCH, "%s: object %s decrypts to %llu bytes with "
 				    "another SHA-256 than the catalog's (%llu bytes)", p->e->path,
@@ -149,7 +169,7 @@ static int nv_objread_pass(nv_objpass *p, nv_store *vault)
 {
 	nv_objread *r = p->r;
 	const nv_obj_rec *rec = p->rec;
-	unsigned char sha[NV_SHA256_LEN];
+	unsigned char sha[NV_SHA256_LEN], psha[NV_SHA256_LEN];
 	size_t got, want;
 	int rc;
 
@@ -162,32 +182,32 @@ static int nv_objread_pass(nv_objpass *p, nv_store *vault)
 			break;
 		}
 		nv_progress_stream(got);
-		nv_sha256_update(r->sha, r->in, got);
 		/* a byte past the manifest's size only shows the object grew */
 		if ((rc = nv_objread_feed(p, r->in, p->off + got > rec->size ?
 					  (size_t)(rec->size - p->off) : got)))
 			break;
+		nv_sha_pair_update(r->pair, r->in, got, p->fresh ? r->out : NULL, p->fresh);
 		p->off += got;
 		if (got < want || p->off > rec->size)
 			break;
 	}
-	nv_sha256_final(r->sha, sha); /* also resets the context for the next object */
+	if (!rc)
+		rc = nv_objread_last(p);
+	nv_sha_pair_final(r->pair, sha, psha); /* also resets both for the next object */
 	if (rc || (rc = nv_vault_check_stored(rec, p->off, sha)))
 		return rc;
-	return nv_objread_finish(p);
+	return nv_objread_finish(p, psha);
 }
 
 static int nv_objread_run(nv_objread *r, nv_store *vault, const nv_obj_rec *rec,
 			  const nv_age_identity *id, const nv_cat_entry *e, nv_wstream *ws)
 {
 	nv_objpass p = { .r = r, .rec = rec, .e = e, .ws = ws };
-	unsigned char junk[NV_SHA256_LEN];
 	int rc;
 
 	if (id && e && (rc = nv_age_dec_new(&p.d, id)))
 		return rc;
 	rc = nv_objread_pass(&p, vault);
-	nv_sha256_final(r->psha, junk); /* reset for the next object */
 	nv_age_dec_free(p.d);
 	return rc;
 }

@@ -10,8 +10,8 @@
 #include "vault_doc.h"
 
 /* A reader: buf_size bytes of stored bytes at a time (0: 1 MiB), their
- * plaintext, two SHA-256 contexts. One per thread, reused object after object;
- * memory is that, whatever the size of the objects. */
+ * plaintext, their two SHA-256 side by side (util/sha_pair.h). One per thread,
+ * reused object after object; memory is that, whatever the size of the objects. */
 typedef struct nv_objread nv_objread;
 
 int nv_objread_new(nv_objread **out, size_t buf_size);

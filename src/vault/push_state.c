@@ -38,6 +38,8 @@ struct nv_push_state {
 	size_t *landed_ix;     /* open-addressing index by id: slot = position + 1 */
 	size_t ix_cap;         /* a power of two, at least twice n_landed */
 	FILE *landed_log;
+	uint64_t *sizes;       /* open addressing, stored size + 1 (0: free) */
+	size_t n_sizes, sizes_cap; /* a power of two, at least twice n_sizes */
 };
 
 static int nv_ps_path(const nv_push_state *s, nv_vstate which, char *out, size_t cap)
@@ -253,6 +255,55 @@ const nv_obj_rec *nv_push_landed_find(const nv_push_state *s, const char *id)
 	return NULL;
 }
 
+/* ---- stored sizes: a set, so a file no object can hold is read only once ---- */
+
+static size_t nv_size_slot(uint64_t key, size_t cap)
+{
+	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 17) & (cap - 1);
+}
+
+/* The slot of key, or the free slot where it would go. */
+static size_t nv_size_find(const nv_push_state *s, uint64_t key)
+{
+	size_t i = nv_size_slot(key, s->sizes_cap);
+
+	while (s->sizes[i] && s->sizes[i] != key)
+		i = (i + 1) & (s->sizes_cap - 1);
+	return i;
+}
+
+int nv_push_size_seen(const nv_push_state *s, uint64_t stored_size)
+{
+	/* UINT64_MAX has no key: seen, so such a file is hashed first, as before */
+	return stored_size == UINT64_MAX ||
+	       (s->sizes_cap && s->sizes[nv_size_find(s, stored_size + 1)]);
+}
+
+int nv_push_size_add(nv_push_state *s, uint64_t stored_size)
+{
+	uint64_t key = stored_size + 1;
+
+	if (nv_push_size_seen(s, stored_size))
+		return 0;
+	if ((s->n_sizes + 1) * 2 > s->sizes_cap) {
+		size_t cap = s->sizes_cap ? s->sizes_cap * 2 : 256;
+		uint64_t *old = s->sizes, *grown = calloc(cap, sizeof(*grown));
+		size_t old_cap = s->sizes_cap;
+
+		if (!grown)
+			return nv_error_set(NV_ERR, "out of memory");
+		s->sizes = grown;
+		s->sizes_cap = cap;
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i])
+				s->sizes[nv_size_find(s, old[i])] = old[i];
+		free(old);
+	}
+	s->sizes[nv_size_find(s, key)] = key;
+	s->n_sizes++;
+	return 0;
+}
+
 static int nv_landed_insert(nv_push_state *s, const char *id, const nv_obj_rec *rec)
 {
 	nv_landed *l;
@@ -266,6 +317,8 @@ static int nv_landed_insert(nv_push_state *s, const char *id, const nv_obj_rec *
 		s->landed = g;
 		s->cap_landed = cap;
 	}
+	if (nv_push_size_add(s, rec->size))
+		return NV_ERR;
 	l = &s->landed[s->n_landed];
 	memcpy(l->id, id, NV_OBJECT_ID_HEX);
 	l->rec = *rec;
@@ -450,6 +503,7 @@ void nv_push_state_close(nv_push_state *s)
 		free(s->landed[i].rec.name);
 	free(s->landed);
 	free(s->landed_ix);
+	free(s->sizes);
 	if (s->landed_log)
 		fclose(s->landed_log);
 	OPENSSL_cleanse(s->kid, sizeof(s->kid));

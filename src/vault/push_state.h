@@ -55,6 +55,12 @@ const nv_obj_rec *nv_push_landed_find(const nv_push_state *s, const char *id);
 #define NV_PUSH_DRY_NAME "(would be uploaded)"
 /* Records rec (in memory and appended to landed.tsv: a killed push loses none). */
 int nv_push_landed_add(nv_push_state *s, const char *id, const nv_obj_rec *rec);
+/* The stored sizes of the objects a push could find its files among: those
+ * landed (added by nv_push_landed_add and at open) and those the caller adds
+ * (the manifest it chains from). A plaintext whose stored size is not among
+ * them cannot be stored yet. Not thread-safe either. */
+int nv_push_size_add(nv_push_state *s, uint64_t stored_size);
+int nv_push_size_seen(const nv_push_state *s, uint64_t stored_size);
 /* A manifest naming them was published: landed.tsv starts over. */
 void nv_push_landed_reset(nv_push_state *s);
 

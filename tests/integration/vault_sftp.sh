@@ -15,7 +15,13 @@ head -c 400000 /dev/urandom >"$D/sub/big"; echo a >"$D/a"; : >"$D/empty"
 I=(--identity "$K/id.txt")
 
 expect_exit 0 "init over sftp" "$NAVETTE" init "$V" --recipients-file "$K/id.pub" --signing-key "$K/sign"
-expect_exit 0 "push over sftp" "$NAVETTE" push "$D" "$V" --signing-key "$K/sign"
+# settled (push's racy window is 2 s) and with a 64 KiB buffer, sub/big is
+# read once, encrypted into objects/ and renamed into objects/XX/ at commit
+sleep 2.5
+expect_exit 0 "push over sftp" "$NAVETTE" push "$D" "$V" --signing-key "$K/sign" --buffer-size 64K
+expect_err "3 files, 3 read, 3 uploaded" "push read each file once"
+check "no temporary file and nothing named unnamed left" \
+	test -z "$(find "$R/vault" -name '.navette-tmp*' -o -name 'unnamed*')"
 expect_exit 0 "pull over sftp" "$NAVETTE" pull "$V" "$NV_TMP/r" "${I[@]}" --transfers 2
 check "restore identical" diff -r "$D" "$NV_TMP/r"
 for level in list hash deep; do

@@ -366,6 +366,14 @@ static int fake_commit(struct nv_writer *w, nv_commit_info *ci)
 	return rc;
 }
 
+/* A write's bytes wait in memory until commit: the key they go to is free. */
+static int fake_retarget(struct nv_writer *w, const char *key)
+{
+	free(w->key);
+	w->key = fake_strdup(key);
+	return 0;
+}
+
 static void fake_abort(struct nv_writer *w)
 {
 	if (!w)
@@ -427,6 +435,7 @@ static const nv_driver fake_template = {
 	.write_abort = fake_abort,
 	.remove = fake_remove,
 	.flush = fake_flush,
+	.write_retarget = fake_retarget,
 };
 
 /* ---- the tests' side ---- */

@@ -5,7 +5,8 @@
  *
  * What a store keeps: a key -> bytes map listed in byte order (one page),
  * mtime and mode per key, exclusive writes (NV_EEXISTS), remove and, when a
- * batch size is set, remove_many. It leaves out: ctime and inode, partial
+ * batch size is set, remove_many; a write may be retargeted to another key
+ * before its commit (the call is not counted). It leaves out: ctime and inode, partial
  * visibility (a commit is atomic and durable), credentials. One mutex guards
  * every store: the pool's workers call it at once. */
 #ifndef NV_FAKE_DRIVER_H

@@ -1,7 +1,8 @@
 /* test_fake_driver.c: the unit tests' in-memory store (fake_driver.h) keeps
  * the driver contract the engine and vault tests rely on: byte-order listing
  * by prefix, ranged reads, exclusive writes, kept mtime and mode, removal in
- * batches, separate stores by name, and the call counts. Through nv_drv_*. */
+ * batches, separate stores by name, the call counts, and which driver
+ * interface versions load with which slots. Through nv_drv_*. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,12 +150,56 @@ static void test_older_driver_loads(void **state)
 	nv_fake_free(f);
 }
 
+/* Version 5 added write_retarget: a version 4 table (leftovers slots, no
+ * retarget) still loads, and driver.c never reads the newer slot from it,
+ * even where the memory behind the table holds one; from a version 5 table
+ * it moves an open write to another key, checked as every key is. */
+static void test_v4_driver_no_retarget(void **state)
+{
+	nv_fake *f = nv_fake_new("v4");
+	nv_driver v4 = *nv_fake_location(f)->driver;
+	nv_location loc = *nv_fake_location(f);
+	nv_write_opts o = { .size = 1 };
+	nv_wstream *w;
+	nv_store *s;
+	char buf[4];
+	size_t got;
+
+	(void)state;
+	assert_non_null(v4.write_retarget); /* the fake's own table is the current one */
+	v4.version = 4;
+	loc.driver = &v4;
+	assert_int_equal(nv_drv_open(&s, &loc), 0);
+	assert_int_equal(nv_drv_can_retarget(s), 0);
+	assert_int_equal(nv_drv_write_open(&w, s, "a", &o), 0);
+	assert_int_equal(nv_drv_write_retarget(w, "b"), NV_ENOTSUP);
+	assert_int_equal(nv_drv_write(w, "x", 1), 0);
+	assert_int_equal(nv_drv_write_commit(w, NULL), 0); /* under the key it was opened with */
+	assert_int_equal(nv_drv_read(s, "a", 0, buf, sizeof(buf), &got), 0);
+	assert_int_equal(nv_fake_keys(f, ""), 1);
+	nv_drv_close(s);
+
+	assert_int_equal(nv_drv_open(&s, nv_fake_location(f)), 0);
+	assert_int_equal(nv_drv_can_retarget(s), 1);
+	assert_int_equal(nv_drv_write_open(&w, s, "c", &o), 0);
+	assert_int_equal(nv_drv_write_retarget(w, "../d"), NV_EINVAL);
+	assert_int_equal(nv_drv_write_retarget(w, "d"), 0);
+	assert_int_equal(nv_drv_write(w, "y", 1), 0);
+	assert_int_equal(nv_drv_write_commit(w, NULL), 0);
+	assert_int_equal(nv_drv_read(s, "d", 0, buf, sizeof(buf), &got), 0);
+	assert_int_equal(got, 1);
+	assert_int_equal(nv_fake_keys(f, ""), 2); /* a and d: nothing under c */
+	nv_drv_close(s);
+	nv_fake_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_contract),
 		cmocka_unit_test(test_removal_and_disorder),
 		cmocka_unit_test(test_older_driver_loads),
+		cmocka_unit_test(test_v4_driver_no_retarget),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -553,6 +553,64 @@ static void test_prune_and_abort(void **state)
 	assert_int_equal(access(path_of(f, "old"), F_OK), 0);
 }
 
+/* A write opened under one key and published under another (a vault object
+ * named by the hash of its bytes): the temp file is renamed from where it was
+ * made into the new key's directory, made if missing; nothing is ever under
+ * the first key; an abort after it leaves nothing, not even a new directory;
+ * an exclusive write does not replace what the new key holds. */
+static void test_retarget(void **state)
+{
+	struct fx *f = *state;
+	nv_write_opts o = { .size = -1, .flags = NV_WRITE_EXCLUSIVE };
+	nv_wstream *w;
+	nv_entry e;
+	int rc;
+
+	assert_true(nv_drv_can_retarget(f->s));
+	assert_int_equal(nv_drv_write_open(&w, f->s, "objects/unnamed", &o), 0);
+	assert_int_equal(nv_drv_write(w, "contents", 8), 0);
+	assert_int_equal(nv_drv_write_retarget(w, "objects/ab/abc"), 0);
+	assert_int_equal(nv_drv_write_retarget(w, "objects/cd/cde"), 0); /* the last one holds */
+	assert_int_equal(nv_drv_write_commit(w, NULL), 0);
+	assert_string_equal(list_all(f->s, "", &rc), "objects/cd/cde");
+	assert_int_equal(nv_drv_stat(f->s, "objects/cd/cde", &e), 0);
+	assert_int_equal(e.size, 8);
+	assert_int_equal(count_entries(path_of(f, "objects")), 1); /* no temp file, no ab/ */
+	/* abort after a retarget: the temp file and the directory made for it go */
+	assert_int_equal(nv_drv_write_open(&w, f->s, "objects/unnamed", &o), 0);
+	assert_int_equal(nv_drv_write(w, "other", 5), 0);
+	assert_int_equal(nv_drv_write_retarget(w, "objects/ef/efg"), 0);
+	assert_int_equal(access(path_of(f, "objects/ef"), F_OK), 0);
+	nv_drv_write_abort(w);
+	assert_int_equal(access(path_of(f, "objects/ef"), F_OK), -1);
+	assert_int_equal(count_entries(path_of(f, "objects")), 1);
+	/* exclusive: the key it goes to already exists */
+	assert_int_equal(nv_drv_write_open(&w, f->s, "objects/unnamed", &o), 0);
+	assert_int_equal(nv_drv_write(w, "third", 5), 0);
+	assert_int_equal(nv_drv_write_retarget(w, "objects/cd/cde"), 0);
+	assert_int_equal(nv_drv_write_commit(w, NULL), NV_EEXISTS);
+	assert_int_equal(nv_drv_stat(f->s, "objects/cd/cde", &e), 0);
+	assert_int_equal(e.size, 8);
+	assert_int_equal(count_entries(path_of(f, "objects")), 1);
+	assert_int_equal(count_entries(path_of(f, "objects/cd")), 1);
+	/* the new directory pruned by another writer before the commit: made again */
+	assert_int_equal(nv_drv_write_open(&w, f->s, "objects/unnamed", &o), 0);
+	assert_int_equal(nv_drv_write(w, "fourth", 6), 0);
+	assert_int_equal(nv_drv_write_retarget(w, "objects/gh/ghi"), 0);
+	assert_int_equal(rmdir(path_of(f, "objects/gh")), 0);
+	assert_int_equal(nv_drv_write_commit(w, NULL), 0);
+	assert_int_equal(nv_drv_stat(f->s, "objects/gh/ghi", &e), 0);
+	assert_int_equal(e.size, 6);
+	assert_int_equal(nv_drv_remove(f->s, "objects/gh/ghi"), 0);
+	/* keys are checked as every key is */
+	assert_int_equal(nv_drv_write_open(&w, f->s, "objects/unnamed", &o), 0);
+	assert_int_equal(nv_drv_write_retarget(w, "../x"), NV_EINVAL);
+	assert_int_equal(nv_drv_write_retarget(w, "objects/.navette-tmp.0123456789abcdef"),
+			 NV_EINVAL);
+	nv_drv_write_abort(w);
+	assert_int_equal(count_entries(path_of(f, "objects")), 1);
+}
+
 /* The directory of the last write is kept open: it must not outlive a removal. */
 static void test_write_dir_cache(void **state)
 {
@@ -663,6 +721,7 @@ int main(void)
 		T(test_unreadable_dir_fails_listing),
 		T(test_missing_root),
 		T(test_prune_and_abort),
+		T(test_retarget),
 		T(test_write_dir_cache),
 		T(test_not_a_directory),
 		T(test_special_files_skipped),

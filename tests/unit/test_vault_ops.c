@@ -15,11 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "driver/fault.h"
 #include "fake_driver.h"
 #include "util/exit.h"
+#include "vault/format.h"
 #include "vault/object_read.h"
 #include "util/state.h"
 #include "vault/vault_pull.h"
@@ -407,20 +409,24 @@ static unsigned char *big_bytes(unsigned seed)
 	return b;
 }
 
+static void write_big(fx *x, const char *name, unsigned seed)
+{
+	char path[128];
+	unsigned char *b = big_bytes(seed);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", x->src_dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(fwrite(b, 1, BIG, f), BIG);
+	fclose(f);
+	free(b);
+}
+
 /* big1 and big2: two contents of the same size, so their objects are too. */
 static void add_big_files(fx *x)
 {
-	for (unsigned k = 1; k <= 2; k++) {
-		char path[128];
-		unsigned char *b = big_bytes(k);
-		FILE *f;
-
-		snprintf(path, sizeof(path), "%s/big%u", x->src_dir, k);
-		assert_non_null(f = fopen(path, "w"));
-		assert_int_equal(fwrite(b, 1, BIG, f), BIG);
-		fclose(f);
-		free(b);
-	}
+	write_big(x, "big1", 1);
+	write_big(x, "big2", 2);
 }
 
 static const nv_vread_job *job_of(const reader *rd, const char *path)
@@ -646,6 +652,94 @@ static void test_pull_bytes_changed_mid_read_fail_clean(void **state)
 	reader_close(&rd);
 }
 
+/* ---- one read per new file (push_job.c, nv_pjob_plan) ---- */
+
+/* Waits until the tree's files are older than push's racy window (2 s:
+ * files changed just before their read are read twice). */
+static void settle(void)
+{
+	struct timespec ts = { 2, 300000000 };
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/* Reads of the source tree since the fault counts were reset: every read
+ * through a driver, less those that reached the vault's store. */
+static unsigned source_reads(fx *x)
+{
+	return nv_fault_calls(NV_FAULT_READ) - nv_fake_calls(x->store, NV_FAKE_READ, "");
+}
+
+/* One worker, a 64 KiB buffer (BIG is read in 4 pieces), a tree older than
+ * the racy window: a, b, big1, big2, big3 (big1's contents), c/d (a's), e. */
+static void test_push_reads_new_files_once(void **state)
+{
+	fx *x = *state;
+	nv_vread_stats st;
+	restore_dir t;
+	reader rd;
+
+	add_big_files(x);
+	write_big(x, "big3", 1);
+	x->o.transfers = 1;
+	x->o.buffer_size = 64 * 1024;
+	settle();
+	nv_fault_set("");
+	assert_int_equal(push(x), 0);
+	assert_int_equal(x->st.hashed, NFILES + 3);
+	assert_int_equal(x->st.uploaded, NCONTENTS + 2);
+	assert_int_equal(x->st.reused, 2);
+	/* a, b, c/d, e: held whole, 1 read each. big1: hashed as it is encrypted,
+	 * 4. big2 has big1's size: it could hold big1's contents, so it is hashed
+	 * first, then read again to encrypt, 8. big3, hashed, is big1's: 4. */
+	assert_int_equal(source_reads(x), 4 * 1 + 4 + 8 + 4);
+	/* big1's object was opened before its name was known, and named then */
+	assert_int_equal(nv_fake_key_calls(x->store, NV_FAKE_WRITE_OPEN, NV_OBJECT_UNNAMED), 1);
+	assert_int_equal(nv_fake_keys(x->store, NV_OBJECT_UNNAMED), 0);
+	assert_int_equal(nv_fake_keys(x->store, "objects/"), NCONTENTS + 2 + 1);
+	assert_int_equal(nv_fake_calls(x->store, NV_FAKE_ABORT, ""), 0);
+	reader_open(x, &rd);
+	assert_string_equal(rec_of(&rd, "big3")->name, rec_of(&rd, "big1")->name);
+	assert_int_equal(pull_all(x, &rd, &t, 2, &st), NV_EXIT_OK);
+	assert_int_equal(st.done, NFILES + 3);
+	assert_true(restored_big(&t, "big1", 1) && restored_big(&t, "big2", 2) &&
+		    restored_big(&t, "big3", 1));
+	restore_dir_close(&t);
+	reader_close(&rd);
+	/* a file changed since: read twice, as every file just changed is */
+	write_big(x, "big2", 3);
+	nv_fault_set("");
+	nv_fake_reset_calls(x->store);
+	assert_int_equal(push(x), 0);
+	assert_int_equal(x->st.hashed, 1);
+	assert_int_equal(source_reads(x), 8);
+}
+
+/* Two equal files read once each at the same time, by two workers: whichever
+ * is named first is stored, the other finds it and its own copy is dropped
+ * (or, done after the first landed, it is hashed first and reuses it). */
+static void test_push_once_equal_files_one_object(void **state)
+{
+	fx *x = *state;
+	char path[128];
+
+	for (int i = 0; i < NFILES; i++) {
+		snprintf(path, sizeof(path), "%s/%s", x->src_dir, tree[i].path);
+		assert_int_equal(unlink(path), 0);
+	}
+	write_big(x, "big1", 1);
+	write_big(x, "big3", 1);
+	x->o.buffer_size = 16 * 1024;
+	settle();
+	assert_int_equal(push(x), 0);
+	assert_int_equal(x->st.uploaded, 1);
+	assert_int_equal(x->st.reused, 1);
+	assert_int_equal(nv_fake_keys(x->store, "objects/"), 2); /* and the catalog */
+	assert_int_equal(nv_fake_keys(x->store, NV_OBJECT_UNNAMED), 0);
+	assert_int_equal(x->st.out.failed, 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -661,6 +755,8 @@ int main(void)
 		T(test_pull_and_deep_verify_read_each_object_once),
 		T(test_pull_second_get_never_happens),
 		T(test_pull_bytes_changed_mid_read_fail_clean),
+		T(test_push_reads_new_files_once),
+		T(test_push_once_equal_files_one_object),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
