@@ -45,6 +45,47 @@ static int nv_ps_path(const nv_push_state *s, nv_vstate which, char *out, size_t
 	return nv_vstate_path(out, cap, which, s->vault_id);
 }
 
+int nv_push_list_add(nv_push_list *l, nv_push_file *f)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 1024;
+		nv_push_file **g = realloc(l->j, cap * sizeof(*g));
+
+		if (!g)
+			return nv_error_set(NV_ERR, "out of memory");
+		l->j = g;
+		l->cap = cap;
+	}
+	l->j[l->n++] = f;
+	return 0;
+}
+
+void nv_push_list_free(nv_push_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->j[i]->path);
+		free(l->j[i]->obj.name);
+		free(l->j[i]);
+	}
+	free(l->j);
+	memset(l, 0, sizeof(*l));
+}
+
+int nv_push_lock_take(nv_dest_lock **out, const nv_location *loc, const char *vault_id,
+		      const char *command, long long wait_ms, const nv_shard *shard)
+{
+	char path[4200], what[80];
+	nv_dest_lock_opts lo = { .command = command, .wait_ms = wait_ms, .also_path = path,
+				 .also_what = what, .probe = 1, .shard = shard };
+	int rc;
+
+	*out = NULL;
+	if ((rc = nv_vstate_path(path, sizeof(path), NV_VSTATE_LOCK, vault_id)))
+		return rc;
+	snprintf(what, sizeof(what), "vault %s", vault_id);
+	return nv_dest_lock_take_opts(out, loc, &lo);
+}
+
 /* ---- K_id: push/<vault_id>/kid, 64 hex digits and a newline ---- */
 
 int nv_push_kid_save(const char *vault_id, const unsigned char kid[NV_KID_LEN])
