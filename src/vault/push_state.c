@@ -329,24 +329,53 @@ static int nv_landed_insert(nv_push_state *s, const char *id, const nv_obj_rec *
 	return 0;
 }
 
-int nv_push_landed_add(nv_push_state *s, const char *id, const nv_obj_rec *rec)
+/* One line of landed.tsv (a dry run has no file: nothing). */
+static void nv_landed_write(nv_push_state *s, const char *id, const nv_obj_rec *rec)
 {
 	char hex[NV_SHA256_HEX];
-	int rc = nv_landed_insert(s, id, rec);
 
-	if (rc || !s->landed_log) /* a dry run keeps it in memory only */
-		return rc;
+	if (!s->landed_log)
+		return;
 	nv_hex(hex, rec->sha256, NV_SHA256_LEN);
 	fprintf(s->landed_log, "%s\t%s\t%llu\t%s\n", id, rec->name,
 		(unsigned long long)rec->size, hex);
 	fflush(s->landed_log);
-	return 0;
+}
+
+int nv_push_landed_add(nv_push_state *s, const char *id, const nv_obj_rec *rec)
+{
+	int rc = nv_landed_insert(s, id, rec);
+
+	if (!rc)
+		nv_landed_write(s, id, rec);
+	return rc;
 }
 
 void nv_push_landed_reset(nv_push_state *s)
 {
 	if (s->landed_log && ftruncate(fileno(s->landed_log), 0) != 0)
 		nv_log(NV_LOG_WARN, "cannot reset landed.tsv");
+}
+
+void nv_push_landed_forget(nv_push_state *s, const nv_manifest *m)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < s->n_landed; i++) {
+		if (nv_manifest_find_id(m, s->landed[i].id))
+			free(s->landed[i].rec.name);
+		else
+			s->landed[k++] = s->landed[i];
+	}
+	if (k == s->n_landed)
+		return;
+	s->n_landed = k;
+	memset(s->landed_ix, 0, s->ix_cap * sizeof(*s->landed_ix));
+	nv_push_landed_reset(s);
+	for (size_t i = 0; i < k; i++) {
+		nv_landed_index(s, i);
+		nv_landed_write(s, s->landed[i].id, &s->landed[i].rec);
+	}
 }
 
 static int nv_push_landed_load(nv_push_state *s, int readonly)

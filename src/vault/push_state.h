@@ -79,6 +79,10 @@ const nv_obj_rec *nv_push_landed_find(const nv_push_state *s, const char *id);
 int nv_push_landed_add(nv_push_state *s, const char *id, const nv_obj_rec *rec);
 /* A manifest naming them was published: landed.tsv starts over. */
 void nv_push_landed_reset(nv_push_state *s);
+/* Drops the objects whose id m names (published by another host: a shard's,
+ * whose run publish published), so that a shard's landed.tsv holds what no
+ * generation names yet, as a push's does. */
+void nv_push_landed_forget(nv_push_state *s, const nv_manifest *m);
 
 /* The manifest recorded as being published: its generation and the hex
  * SHA-256 of its bytes. NV_ENOTFOUND when there is none (a malformed record

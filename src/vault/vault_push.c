@@ -586,6 +586,8 @@ int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,
 	     (rc = nv_canary_prepare(&p->canary, v, p->ps, pb.s, src, &p->prev, o->dry_run))))
 		goto out;
 	pb.canary = p->canary;
+	if (o->shard && !o->dry_run) /* publish, on another host, never resets it */
+		nv_push_landed_forget(p->ps, &p->prev);
 	if ((rc = nv_push_files(p, &jl, &st->out)))
 		goto out;
 	rc = nv_push_finish(p, &pb, &jl, prev_gen, prev_sha, lock, st);
