@@ -30,14 +30,7 @@ nv_tree_paths "$T" >"$NV_TMP/tree.paths"
 nfiles=$(wc -l <"$NV_TMP/tree.paths")
 S=(--signing-key "$K/sign")
 
-# catalog_of VAULT: the newest catalog's files (stock age), without their objects
-catalog_of() {
-	local m cat
-	m=$(ls "$1"/manifests/*.json | tail -n 1)
-	cat=$(head -n 1 "$m" | jq -r .catalog)
-	age -d -i "$K/id.txt" "$1/$cat" | tail -n +2 |
-		jq -c '{path, size, sha256, mode, mtime, mtime_ns}' | LC_ALL=C sort
-}
+catalog_of() { nv_catalog_files "$1" "$K/id.txt"; }
 # new_vault VAULT: made by this (the publishing) host; prints its id
 new_vault() {
 	"$NAVETTE" init "$1" --recipients-file "$K/id.pub" "${S[@]}" >/dev/null 2>&1 || nv_die "init $1"

@@ -28,14 +28,7 @@ nv_small_tree "$T/small" 200
 S=(--signing-key "$K/sign")
 V=s3://bkt/v
 
-# catalog_of DIR: the newest catalog's files of a vault copied to DIR (stock age)
-catalog_of() {
-	local m cat
-	m=$(ls "$1"/manifests/*.json | tail -n 1)
-	cat=$(head -n 1 "$m" | jq -r .catalog)
-	age -d -i "$K/id.txt" "$1/$cat" | tail -n +2 |
-		jq -c '{path, size, sha256, mode, mtime, mtime_ns}' | LC_ALL=C sort
-}
+catalog_of() { nv_catalog_files "$1" "$K/id.txt"; }
 
 "$NAVETTE" init "$NV_TMP/single" --recipients-file "$K/id.pub" "${S[@]}" >/dev/null 2>&1 || nv_die "init single"
 "$NAVETTE" push "$T" "$NV_TMP/single" "${S[@]}" 2>/dev/null || nv_die "single push"
