@@ -82,6 +82,21 @@ for n in 1 3 8; do
 		test "$(nv_json_event summary partial_catalog "$NV_TMP/log.0")" = true
 	check "$n shards: a partial catalog each" test "$(ls "$V/runs/p$n" | grep -c '^shard-.*\.age$')" -eq "$n"
 	check "$n shards: nothing published yet" test ! -e "$V/manifests"
+	if [ "$n" = 3 ]; then # FORMAT.md 2.9 by hand, with stock tools
+		echo "navette $(cut -d' ' -f1,2 "$K/sign.pub")" >"$NV_TMP/allowed"
+		check "the run's key verifies with ssh-keygen (namespace navette-run)" \
+			ssh-keygen -Y verify -f "$NV_TMP/allowed" -I navette -n navette-run \
+			-s "$V/runs/p3/run.json.sig" <"$V/runs/p3/run.json"
+		kp=$(printf 'navette-partial-v1\n' | openssl dgst -sha256 -mac HMAC \
+			-macopt "hexkey:$(cat "$NAVETTE_STATE_DIR/push/$vid/kid")" | awk '{print $NF}')
+		age -d -i "$NAVETTE_STATE_DIR/push/$vid/runs/p3.key" "$V/runs/p3/shard-2-of-3.age" \
+			>"$NV_TMP/partial" || not_ok "the partial catalog decrypts with stock age"
+		check "its MAC, by hand with openssl" test "$(head -n -1 "$NV_TMP/partial" |
+			openssl dgst -sha256 -mac HMAC -macopt "hexkey:$kp" | awk '{print $NF}')" = \
+			"$(tail -n 1 "$NV_TMP/partial" | jq -r .hmac)"
+		check "its header" test "$(head -n 1 "$NV_TMP/partial" | jq -c '[.type, .run, .shard, .shards]')" = \
+			'["partial-catalog","p3",2,3]'
+	fi
 	expect_exit 0 "$n shards: publish" "$NAVETTE" publish "$V" --run "p$n" "${S[@]}" --log-json
 	check "$n shards: publish names the shards and files" \
 		test "$(nv_json_event summary shards "$NV_TMP/err") $(nv_json_event summary files "$NV_TMP/err")" = "$n $nfiles"
