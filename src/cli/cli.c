@@ -30,7 +30,7 @@ enum {
 	OPT_BWLIMIT, OPT_MAX_TRANSFER, OPT_METRICS_FILE,
 	OPT_SHARD, OPT_SHARD_COUNT, OPT_RUN,
 	OPT_TO, OPT_NO_KEEP, OPT_SAMPLE, OPT_SEED, OPT_REPORT, OPT_REPORT_MD, OPT_HASHES_FROM,
-	OPT_CANARY,
+	OPT_CANARY, OPT_PREPARE, OPT_WAIT,
 };
 
 static const struct option nv_long_options[] = {
@@ -91,6 +91,8 @@ static const struct option nv_long_options[] = {
 	{ "report-md", required_argument, NULL, OPT_REPORT_MD },
 	{ "hashes-from", required_argument, NULL, OPT_HASHES_FROM },
 	{ "canary", no_argument, NULL, OPT_CANARY },
+	{ "prepare", no_argument, NULL, OPT_PREPARE },
+	{ "wait", required_argument, NULL, OPT_WAIT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -275,6 +277,7 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 	case OPT_REPORT_MD: c->report_md = arg; break;
 	case OPT_HASHES_FROM: c->hashes_from = arg; break;
 	case OPT_CANARY: c->canary = 1; break;
+	case OPT_PREPARE: c->prepare = 1; break;
 	case OPT_BWLIMIT:
 		if (nv_bw_table_parse(&c->bw, arg))
 			return nv_usage_error("%s", nv_error_msg());
@@ -286,13 +289,13 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 					      "not '%s'", arg);
 		c->max_transfer = sz;
 		break;
-	case OPT_WAIT_LOCK: {
+	case OPT_WAIT_LOCK: case OPT_WAIT: {
 		long long secs;
 
 		if (nv_parse_duration(arg, &secs))
-			return nv_usage_error("--wait-lock takes a duration such as 90s, 30m or "
-					      "2h, not '%s'", arg);
-		c->wait_lock_ms = secs * 1000;
+			return nv_usage_error("--%s takes a duration such as 90s, 30m or 2h, not "
+					      "'%s'", ch == OPT_WAIT ? "wait" : "wait-lock", arg);
+		*(ch == OPT_WAIT ? &c->wait_ms : &c->wait_lock_ms) = secs * 1000;
 		break;
 	}
 	case OPT_LEVEL:

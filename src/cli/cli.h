@@ -63,8 +63,10 @@ typedef struct nv_cli {
 	/* sharded runs (cli_shard.c): c->eng.shard points at shard once resolved */
 	const char *shard_arg; /* --shard K/N or auto, as given */
 	unsigned shard_count; /* --shard-count; 0: not given */
-	const char *run;      /* --run */
+	const char *run;      /* --run (publish's too) */
 	nv_shard shard;
+	int prepare;          /* publish --prepare */
+	long long wait_ms;    /* publish --wait DURATION */
 	const char *sample, *seed; /* verify --sample, --seed, as given */
 	const char *hashes_from; /* check --hashes-from REPORT */
 } nv_cli;

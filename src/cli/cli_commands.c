@@ -8,7 +8,7 @@
 #define NV_FILTER_OPTS "exclude include exclude-from files-from min-age max-age"
 /* Options of the commands that move data, for unattended runs. */
 #define NV_MOVE_OPTS " bwlimit max-transfer metrics-file"
-/* Sharded runs (cli_shard.c); push parses them to refuse them. */
+/* Sharded runs (cli_shard.c). */
 #define NV_SHARD_OPTS " shard shard-count run"
 #define NV_SYNC_OPTS "dry-run checksum transfers buffer-size retries verify progress fsync timeout " \
 	NV_FILTER_OPTS " wait-lock backup-dir report" NV_MOVE_OPTS NV_SHARD_OPTS
@@ -88,16 +88,37 @@ const nv_command nv_commands[] = {
 	  "Create an encrypted vault at VAULT and pin its id, recipients and signing key\n"
 	  "on this host. Keeps the vault id key K_id in this host's state for push." },
 	{ "push", nv_cmd_push, 2, 2,
-	  "signing-key passphrase-file transfers buffer-size retries fsync timeout progress "
-	  "dry-run wait-lock " NV_FILTER_OPTS NV_MOVE_OPTS NV_SHARD_OPTS,
-	  "push DIR VAULT [--signing-key FILE] [--passphrase-file FILE] [--dry-run]",
+	  "signing-key passphrase-file signing-pubkey transfers buffer-size retries fsync timeout "
+	  "progress dry-run wait-lock " NV_FILTER_OPTS NV_MOVE_OPTS NV_SHARD_OPTS,
+	  "push DIR VAULT [--signing-key FILE] [--passphrase-file FILE] [--dry-run]\n"
+	  "  navette push DIR VAULT --shard K/N|auto --run ID   (no signing key: see publish)",
 	  "Encrypt DIR's files into VAULT as a new signed generation: unchanged files are\n"
 	  "not re-read, equal contents stored once; needs no identity. Holds VAULT's\n"
 	  "local lock and lease (as copy). Filters as for copy: the generation holds the\n"
 	  "files that pass. --dry-run says what would be uploaded and writes nothing.\n"
 	  "A passphrase-protected signing key (ssh-keygen -N) reads its passphrase from\n"
 	  "--passphrase-file FILE (or $NAVETTE_PASSPHRASE_FILE, or passphrase_file in\n"
-	  "the config), else from the terminal." NV_HELP_MOVE },
+	  "the config), else from the terminal.\n"
+	  "--shard K/N --run ID: one shard of a push split across hosts, which hold no\n"
+	  "signing key (only K_id, and the vault's pin or --signing-pubkey): it uploads\n"
+	  "its files' objects and a partial catalog for the run's key (publish --prepare);\n"
+	  "navette publish then makes one generation of the run's shards." NV_HELP_MOVE },
+	{ "publish", nv_cmd_publish, 1, 1,
+	  "prepare run wait signing-key passphrase-file signing-pubkey transfers buffer-size "
+	  "retries timeout progress metrics-file",
+	  "publish VAULT --prepare --run ID --signing-key FILE\n"
+	  "  navette publish VAULT --run ID --signing-key FILE [--wait DURATION]",
+	  "A sharded push in one generation. --prepare writes the run's key into VAULT\n"
+	  "(an age key whose identity stays in this host's state, signed with the vault's\n"
+	  "signing key); then the shards push (push --shard K/N --run ID); then publish\n"
+	  "checks that shards 0..N-1 of the run all wrote an authentic partial catalog\n"
+	  "(a missing one: exit 4; a forged or altered one: exit 1, naming it), reads\n"
+	  "back every object they recorded (its stored size and SHA-256; a difference:\n"
+	  "exit 1, naming the shard), and publishes one signed generation, as one push\n"
+	  "of the whole tree would; then removes the run's files and key. Holds VAULT's\n"
+	  "lease exclusively: the shards must be over. --wait DURATION waits that long\n"
+	  "for shards still missing or running (a scheduler without job dependencies).\n\n"
+	  NV_HELP_METRICS },
 	{ "pull", nv_cmd_pull, 2, -1,
 	  "identity passphrase-file signing-pubkey generation transfers buffer-size retries "
 	  "fsync timeout keep-modes progress wait-lock" NV_MOVE_OPTS NV_SHARD_OPTS,

@@ -27,6 +27,7 @@ int nv_cmd_log(struct nv_cli *c);
 int nv_cmd_replicate(struct nv_cli *c);
 int nv_cmd_unlock(struct nv_cli *c);
 int nv_cmd_drillkey(struct nv_cli *c);
+int nv_cmd_publish(struct nv_cli *c);
 
 /* Every command, ended by an entry whose name is NULL. */
 extern const nv_command nv_commands[];

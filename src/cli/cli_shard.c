@@ -12,7 +12,7 @@
 static int nv_cli_shard_locks(const char *command)
 {
 	return !strcmp(command, "sync") || !strcmp(command, "copy") ||
-	       !strcmp(command, "replicate");
+	       !strcmp(command, "replicate") || !strcmp(command, "push");
 }
 
 static int nv_cli_shard_refuse(void)
@@ -27,13 +27,10 @@ int nv_cli_shard(nv_cli *c)
 	char dir[64];
 
 	if (!c->shard_arg) {
-		if (!c->shard_count && !c->run)
+		/* publish names the run it publishes; it is no shard */
+		if (!c->shard_count && (!c->run || strcmp(c->command, "publish") == 0))
 			return 0;
 		nv_error_set(NV_EINVAL, "--shard-count and --run go with --shard");
-		return nv_cli_shard_refuse();
-	}
-	if (strcmp(c->command, "push") == 0) {
-		nv_error_set(NV_EINVAL, "sharded push needs publish (not yet)");
 		return nv_cli_shard_refuse();
 	}
 	if (strcmp(c->shard_arg, "auto") == 0) {

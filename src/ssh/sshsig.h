@@ -12,6 +12,7 @@
 #define NV_SSHSIG_NS_VAULT "navette-vault"
 #define NV_SSHSIG_NS_DRILL "navette-drill"     /* the vault's drill document */
 #define NV_SSHSIG_NS_REPORT "navette-report" /* check --report's FILE.sig */
+#define NV_SSHSIG_NS_RUN "navette-run"       /* a sharded push's per-run key */
 
 /* Signs msg in namespace ns (1 to 256 bytes) with k's private part, hashing
  * with SHA-512 as ssh-keygen does. *out_armored is the malloc'd,

@@ -253,6 +253,13 @@ static int nv_canary_setup(nv_canary_set *c, nv_vault *v, const nv_location *src
 	const char *list = nv_settings_get(nv_vault_location(v)->settings, "canary", NULL);
 	int rc;
 
+	if (list && *list && !src) {
+		/* publish of a sharded push (FORMAT.md 2.9) has no pushed directory */
+		nv_log(NV_LOG_WARN, "canary = %s names files of the pushed directory, which "
+		       "publish does not have: this generation's canary files are the generated "
+		       "ones", list);
+		list = NULL;
+	}
 	c->cap = sizeof(sizes) / sizeof(*sizes);
 	if (list && *list)
 		for (const char *p = list, *comma; (comma = strchr(p, ',')); p = comma + 1)

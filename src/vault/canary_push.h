@@ -2,7 +2,8 @@
  * drill document names drill recipients, a few small files encrypted to the
  * owner's recipients and the drill recipients, under object ids of their own
  * domain, listed by a canary catalog the manifest names. Called by
- * vault_push.c (prepare, free) and push_publish.c (files, catalog). */
+ * vault_push.c and publish.c (prepare, free) and push_publish.c (files,
+ * catalog). */
 #ifndef NV_CANARY_PUSH_H
 #define NV_CANARY_PUSH_H
 
@@ -22,8 +23,8 @@ typedef struct nv_canary_set nv_canary_set;
  * that is missing is logged). A document that does not verify or is rolled
  * back is an error (NV_EMISMATCH): nothing is pushed. Otherwise takes the
  * canary files (canary = p1, p2 in the vault location's settings: paths
- * relative to the pushed directory src; else the generated ones, kept in this
- * host's state) and stores each object not already in prev or landed,
+ * relative to the pushed directory src; else, or when src is NULL (publish),
+ * the generated ones, kept in this host's state) and stores each object not already in prev or landed,
  * through s (this thread's connection to the vault). A dry run stores none
  * and writes no generated canary into the state: it counts the objects it
  * would store (nv_canary_uploaded) and names them NV_PUSH_DRY_NAME. */

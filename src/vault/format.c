@@ -173,6 +173,90 @@ int nv_signature_name(char out[NV_SIGNED_NAME_MAX], const char *name)
 	return 0;
 }
 
+/* ---- a sharded push's run ---- */
+
+int nv_run_id_check(const char *run)
+{
+	size_t n = strlen(run);
+
+	if (!n || n > NV_RUN_ID_MAX ||
+	    strspn(run, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") < n)
+		return nv_error_set(NV_EINVAL, "a run id is 1 to %d letters, digits, '.', '_' or "
+				    "'-', not '%.80s'", NV_RUN_ID_MAX, run);
+	/* it names a folder of the vault (runs/<run>/) */
+	if (strcmp(run, ".") == 0 || strcmp(run, "..") == 0)
+		return nv_error_set(NV_EINVAL, "the run id of a sharded push names a folder of "
+				    "the vault: not '%s'", run);
+	return 0;
+}
+
+int nv_run_doc_name(char out[NV_RUN_NAME_MAX], const char *run)
+{
+	int rc = nv_run_id_check(run);
+
+	if (!rc)
+		snprintf(out, NV_RUN_NAME_MAX, NV_VAULT_RUNS "%s/run.json", run);
+	return rc;
+}
+
+int nv_partial_name(char out[NV_RUN_NAME_MAX], const char *run, unsigned k, unsigned n)
+{
+	int rc = nv_run_id_check(run);
+
+	if (!rc)
+		snprintf(out, NV_RUN_NAME_MAX, NV_VAULT_RUNS "%s/shard-%u-of-%u.age", run, k, n);
+	return rc;
+}
+
+/* A decimal number at the start of p without a leading zero (but "0"), at
+ * most 9 digits, *end set past it; -1 when there is none. */
+static long nv_decimal(const char *p, const char **end)
+{
+	size_t n = strspn(p, "0123456789");
+	long v = 0;
+
+	if (!n || n > 9 || (n > 1 && p[0] == '0'))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (p[i] - '0');
+	*end = p + n;
+	return v;
+}
+
+int nv_partial_name_parse(const char *key, const char *run, unsigned *k, unsigned *n)
+{
+	char dir[NV_RUN_NAME_MAX];
+	const char *p;
+	long kk, nn;
+	int len = snprintf(dir, sizeof(dir), NV_VAULT_RUNS "%s/shard-", run);
+
+	if (len < 0 || (size_t)len >= sizeof(dir) || strncmp(key, dir, (size_t)len) != 0 ||
+	    (kk = nv_decimal(key + len, &p)) < 0 || strncmp(p, "-of-", 4) != 0 ||
+	    (nn = nv_decimal(p + 4, &p)) < 1 || kk >= nn || strcmp(p, ".age") != 0)
+		return nv_error_set(NV_EMISMATCH, "'%.120s' is not a partial catalog of run %s",
+				    key, run);
+	*k = (unsigned)kk;
+	*n = (unsigned)nn;
+	return 0;
+}
+
+void nv_partial_key(unsigned char out[NV_KID_LEN], const unsigned char kid[NV_KID_LEN])
+{
+	static const char label[] = "navette-partial-v1\n";
+	unsigned int n = 0;
+
+	HMAC(EVP_sha256(), kid, NV_KID_LEN, (const unsigned char *)label, sizeof(label) - 1, out,
+	     &n);
+}
+
+void nv_partial_mac(unsigned char out[NV_SHA256_LEN], const unsigned char key[NV_KID_LEN],
+		    const void *buf, size_t len)
+{
+	unsigned int n = 0;
+
+	HMAC(EVP_sha256(), key, NV_KID_LEN, buf, len, out, &n);
+}
+
 /* ---- this host's state ---- */
 
 int nv_vstate_name(char *out, size_t cap, nv_vstate which, const char *arg)
@@ -181,7 +265,7 @@ int nv_vstate_name(char *out, size_t cap, nv_vstate which, const char *arg)
 		[NV_VSTATE_KID] = "kid",         [NV_VSTATE_CACHE] = "cache.tsv",
 		[NV_VSTATE_LANDED] = "landed.tsv", [NV_VSTATE_PENDING] = "pending",
 		[NV_VSTATE_LAST] = "last",       [NV_VSTATE_LOCK] = "lock",
-		[NV_VSTATE_CANARY] = "canary",
+		[NV_VSTATE_CANARY] = "canary",   [NV_VSTATE_RUNS] = "runs",
 	};
 	size_t want = which == NV_VSTATE_BOUND ? 64 : NV_VAULT_ID_HEX - 1;
 	int n;
@@ -220,7 +304,15 @@ int nv_vstate_path(char *out, size_t cap, nv_vstate which, const char *arg)
 	char rel[128];
 	int rc = nv_vstate_name(rel, sizeof(rel), which, arg);
 
-	return rc ? rc : nv_state_path(out, cap, rel);
+	if (rc)
+		return rc;
+	switch (which) {
+	case NV_VSTATE_CACHE: case NV_VSTATE_LANDED: case NV_VSTATE_PENDING:
+	case NV_VSTATE_LAST: case NV_VSTATE_LOCK:
+		return nv_state_own_path(out, cap, rel); /* one push's own */
+	default:
+		return nv_state_path(out, cap, rel);
+	}
 }
 
 int nv_vstate_pin_parse(char vault_id[NV_VAULT_ID_HEX], const char *filename)

@@ -21,6 +21,10 @@
 #define NV_VAULT_SIG_SUFFIX ".sig"
 #define NV_VAULT_OBJECTS "objects/"     /* listing prefix of every object */
 #define NV_VAULT_MANIFESTS "manifests/" /* listing prefix of the manifests */
+/* A sharded push's run folders (section 2.9): runs/<run>/run.json (the per-run
+ * key, signed in NV_SSHSIG_NS_RUN) and runs/<run>/shard-<K>-of-<N>.age (the
+ * partial catalogs), until publish removes them. */
+#define NV_VAULT_RUNS "runs/"
 
 #define NV_VAULT_ID_HEX 33      /* vault id: 32 lower-case hex digits + NUL */
 #define NV_KID_LEN 32           /* K_id, the vault's object id key */
@@ -36,7 +40,9 @@
 #define NV_GENERATION_DIGITS 20
 #define NV_GENERATION_MAX 21    /* 20 digits + NUL */
 #define NV_MANIFEST_NAME_MAX 36 /* "manifests/<20 digits>.json" + NUL */
-#define NV_SIGNED_NAME_MAX 64   /* any key nv_signature_name is given, + ".sig" */
+#define NV_SIGNED_NAME_MAX 96   /* any key nv_signature_name is given, + ".sig" */
+#define NV_RUN_ID_MAX 64        /* bytes of a run id (engine/shard.h's NV_SHARD_RUN_MAX) */
+#define NV_RUN_NAME_MAX 96      /* "runs/<run>/shard-<K>-of-<N>.age" + NUL, and run.json */
 
 /* Is s exactly n lower-case hex digits (and nothing after them)? */
 int nv_hex_ok(const char *s, size_t n);
@@ -82,6 +88,26 @@ int nv_manifest_name_parse(uint64_t *gen, const char *name);
 /* name + ".sig": where the signature of name is stored. */
 int nv_signature_name(char out[NV_SIGNED_NAME_MAX], const char *name);
 
+/* ---- a sharded push's run (section 2.9) ---- */
+
+/* A run id usable as a folder of the vault: 1 to NV_RUN_ID_MAX letters,
+ * digits, '.', '_' or '-', and neither "." nor "..". NV_EINVAL saying why. */
+int nv_run_id_check(const char *run);
+/* "runs/<run>/run.json": the per-run key's document. */
+int nv_run_doc_name(char out[NV_RUN_NAME_MAX], const char *run);
+/* "runs/<run>/shard-<k>-of-<n>.age": shard k's partial catalog. */
+int nv_partial_name(char out[NV_RUN_NAME_MAX], const char *run, unsigned k, unsigned n);
+/* The shard a key of run's folder names as a partial catalog, exactly the
+ * form above (decimal numbers without leading zeros, k < n); NV_EMISMATCH for
+ * any other key. */
+int nv_partial_name_parse(const char *key, const char *run, unsigned *k, unsigned *n);
+/* The key that authenticates partial catalogs: HMAC-SHA256(K_id,
+ * "navette-partial-v1\n"). Its MAC of a catalog's body is HMAC-SHA256 under it. */
+void nv_partial_key(unsigned char out[NV_KID_LEN], const unsigned char kid[NV_KID_LEN]);
+/* HMAC-SHA256(key, buf): the partial catalog's MAC under nv_partial_key. */
+void nv_partial_mac(unsigned char out[NV_SHA256_LEN], const unsigned char key[NV_KID_LEN],
+		    const void *buf, size_t len);
+
 /* ---- this host's state (section 4), relative to the state root ---- */
 
 typedef enum nv_vstate {
@@ -97,13 +123,18 @@ typedef enum nv_vstate {
 	NV_VSTATE_LOCK,    /* push/<vault_id>/lock */
 	NV_VSTATE_CANARY,  /* push/<vault_id>/canary     the canary files push made */
 	NV_VSTATE_DRILL,   /* pins/<vault_id>.drill  the drill document pinned: serial, SHA-256 */
+	NV_VSTATE_RUNS,    /* push/<vault_id>/runs       the per-run identities publish keeps */
 } nv_vstate;
 
 /* The state file's name relative to the state root. NV_EINVAL when arg is not
  * a vault id (32 hex digits), or for BOUND 64 hex digits: a name from a
  * store never reaches outside its directory. */
 int nv_vstate_name(char *out, size_t cap, nv_vstate which, const char *arg);
-/* The same under the state root, its parent directories created (0700). */
+/* The same under the state root, its parent directories created (0700). What
+ * one push keeps to itself (cache, landed objects, pending, last, the push
+ * lock) is under a shard's own folder when one is set (util/state.h): the
+ * shards of one run never share it; K_id, the canaries and the per-run
+ * identities stay at the root. */
 int nv_vstate_path(char *out, size_t cap, nv_vstate which, const char *arg);
 /* The vault id a file name in the pins directory names ("<vault_id>.json");
  * NV_EMISMATCH for any other name. */

@@ -9,6 +9,7 @@
 #include "engine/pool.h"
 #include "canary_push.h"
 #include "push_state.h"
+#include "run_key.h"
 #include "vault.h"
 
 #include <pthread.h>
@@ -23,6 +24,8 @@ typedef struct nv_push {
 	size_t n_recips;
 	nv_push_state *ps;
 	nv_canary_set *canary; /* NULL: the vault has no drill recipient */
+	nv_run_doc run;        /* a shard (o->shard): its run's key, which its */
+	nv_age_recipient run_key; /* partial catalog is encrypted to */
 	nv_manifest prev;      /* the generation this push chains from */
 	nv_pool *pool;
 	int retarget;          /* the vault's driver can name an object after its last

@@ -285,6 +285,17 @@ static int nv_push_catalog(const nv_publisher *pb, nv_push_file *const *files, s
 	return 0;
 }
 
+/* The catalog as every reader parses it (FORMAT.md 3, rule 4). */
+static int nv_push_check_catalog(const nv_push_cats *c)
+{
+	nv_catalog cat;
+	int rc = nv_catalog_parse(&cat, c->cat, c->clen);
+
+	nv_catalog_clear(&cat);
+	return rc ? nv_error_wrap(rc, "the merged catalog would not be readable: nothing "
+				  "published") : 0;
+}
+
 int nv_push_would_publish(const nv_publisher *pb, nv_push_file *const *files, size_t n,
 			  uint64_t prev_gen, int *publish)
 {
@@ -308,7 +319,8 @@ int nv_push_publish(const nv_publisher *pb, nv_push_file *const *files, size_t n
 	*gen = prev_gen;
 	*published = 0;
 	memset(&m, 0, sizeof(m));
-	if ((rc = nv_push_catalog(pb, files, n, prev_gen, &c)))
+	if ((rc = nv_push_catalog(pb, files, n, prev_gen, &c)) ||
+	    (pb->check_catalog && (rc = nv_push_check_catalog(&c))))
 		goto out;
 	if (c.same) {
 		/* nothing changed: no new generation, only a fresh heartbeat */

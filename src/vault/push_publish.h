@@ -1,8 +1,8 @@
 /* push_publish.h: the end of a push (docs/FORMAT.md 2.6): the catalog object,
  * the manifest that claims the generation, its signature and the heartbeat;
  * and the completion of a generation a killed push left unsigned.
- * Called by vault_push.c; calls push_state.c, canary_push.c and vault.c, never
- * vault_push.c. */
+ * Called by vault_push.c and publish.c (a sharded push's one generation);
+ * calls push_state.c, canary_push.c and vault.c, never either caller. */
 #ifndef NV_PUSH_PUBLISH_H
 #define NV_PUSH_PUBLISH_H
 
@@ -17,6 +17,9 @@ typedef struct nv_publisher {
 	const nv_sshkey *sk;  /* the vault's signing key */
 	nv_push_state *ps;
 	const nv_canary_set *canary; /* NULL: no canary files (no drill recipient) */
+	int check_catalog;    /* parse the catalog as a reader would before storing it:
+			       * files merged from several hosts (publish) could name
+			       * one path as a file and a directory */
 } nv_publisher;
 
 /* If the newest manifest is the one this host recorded as pending but is

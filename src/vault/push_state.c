@@ -47,6 +47,47 @@ static int nv_ps_path(const nv_push_state *s, nv_vstate which, char *out, size_t
 	return nv_vstate_path(out, cap, which, s->vault_id);
 }
 
+int nv_push_list_add(nv_push_list *l, nv_push_file *f)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 1024;
+		nv_push_file **g = realloc(l->j, cap * sizeof(*g));
+
+		if (!g)
+			return nv_error_set(NV_ERR, "out of memory");
+		l->j = g;
+		l->cap = cap;
+	}
+	l->j[l->n++] = f;
+	return 0;
+}
+
+void nv_push_list_free(nv_push_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->j[i]->path);
+		free(l->j[i]->obj.name);
+		free(l->j[i]);
+	}
+	free(l->j);
+	memset(l, 0, sizeof(*l));
+}
+
+int nv_push_lock_take(nv_dest_lock **out, const nv_location *loc, const char *vault_id,
+		      const char *command, long long wait_ms, const nv_shard *shard)
+{
+	char path[4200], what[80];
+	nv_dest_lock_opts lo = { .command = command, .wait_ms = wait_ms, .also_path = path,
+				 .also_what = what, .probe = 1, .shard = shard };
+	int rc;
+
+	*out = NULL;
+	if ((rc = nv_vstate_path(path, sizeof(path), NV_VSTATE_LOCK, vault_id)))
+		return rc;
+	snprintf(what, sizeof(what), "vault %s", vault_id);
+	return nv_dest_lock_take_opts(out, loc, &lo);
+}
+
 /* ---- K_id: push/<vault_id>/kid, 64 hex digits and a newline ---- */
 
 int nv_push_kid_save(const char *vault_id, const unsigned char kid[NV_KID_LEN])
@@ -341,24 +382,53 @@ static int nv_landed_insert(nv_push_state *s, const char *id, const nv_obj_rec *
 	return 0;
 }
 
-int nv_push_landed_add(nv_push_state *s, const char *id, const nv_obj_rec *rec)
+/* One line of landed.tsv (a dry run has no file: nothing). */
+static void nv_landed_write(nv_push_state *s, const char *id, const nv_obj_rec *rec)
 {
 	char hex[NV_SHA256_HEX];
-	int rc = nv_landed_insert(s, id, rec);
 
-	if (rc || !s->landed_log) /* a dry run keeps it in memory only */
-		return rc;
+	if (!s->landed_log)
+		return;
 	nv_hex(hex, rec->sha256, NV_SHA256_LEN);
 	fprintf(s->landed_log, "%s\t%s\t%llu\t%s\n", id, rec->name,
 		(unsigned long long)rec->size, hex);
 	fflush(s->landed_log);
-	return 0;
+}
+
+int nv_push_landed_add(nv_push_state *s, const char *id, const nv_obj_rec *rec)
+{
+	int rc = nv_landed_insert(s, id, rec);
+
+	if (!rc)
+		nv_landed_write(s, id, rec);
+	return rc;
 }
 
 void nv_push_landed_reset(nv_push_state *s)
 {
 	if (s->landed_log && ftruncate(fileno(s->landed_log), 0) != 0)
 		nv_log(NV_LOG_WARN, "cannot reset landed.tsv");
+}
+
+void nv_push_landed_forget(nv_push_state *s, const nv_manifest *m)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < s->n_landed; i++) {
+		if (nv_manifest_find_id(m, s->landed[i].id))
+			free(s->landed[i].rec.name);
+		else
+			s->landed[k++] = s->landed[i];
+	}
+	if (k == s->n_landed)
+		return;
+	s->n_landed = k;
+	memset(s->landed_ix, 0, s->ix_cap * sizeof(*s->landed_ix));
+	nv_push_landed_reset(s);
+	for (size_t i = 0; i < k; i++) {
+		nv_landed_index(s, i);
+		nv_landed_write(s, s->landed[i].id, &s->landed[i].rec);
+	}
 }
 
 static int nv_push_landed_load(nv_push_state *s, int readonly)

@@ -7,6 +7,7 @@
 #define NV_PUSH_STATE_H
 
 #include "driver/driver.h"
+#include "engine/dest_lock.h"
 #include "vault_doc.h"
 
 typedef struct nv_push_state nv_push_state;
@@ -20,6 +21,27 @@ typedef struct nv_push_file {
 	nv_cat_entry cat;   /* .path and .object point into this record */
 	nv_obj_rec obj;     /* .name malloc'd */
 } nv_push_file;
+
+/* A growing list of files (a push's jobs, publish's files read from partial
+ * catalogs), each malloc'd with its .path and .obj.name. */
+typedef struct nv_push_list {
+	nv_push_file **j;
+	size_t n, cap;
+} nv_push_list;
+
+/* Appends f (which the list then owns). */
+int nv_push_list_add(nv_push_list *l, nv_push_file *f);
+/* Frees every file (path, object name) and the list. */
+void nv_push_list_free(nv_push_list *l);
+
+/* What a publisher of the vault at loc holds while it writes there (push,
+ * publish; the shards of a push): this host's lock on the location and its
+ * push/<vault_id>/lock (which guards this host's files of that vault), then
+ * the lease there, exclusive, or shared under the run id of shard (not NULL):
+ * two hosts never publish to one vault at once, even on a store that does
+ * not enforce create-if-absent. command names the holder to others. */
+int nv_push_lock_take(nv_dest_lock **out, const nv_location *loc, const char *vault_id,
+		      const char *command, long long wait_ms, const nv_shard *shard);
 
 /* Keeps K_id for vault_id on this host (init). */
 int nv_push_kid_save(const char *vault_id, const unsigned char kid[NV_KID_LEN]);
@@ -63,6 +85,10 @@ int nv_push_size_add(nv_push_state *s, uint64_t stored_size);
 int nv_push_size_seen(const nv_push_state *s, uint64_t stored_size);
 /* A manifest naming them was published: landed.tsv starts over. */
 void nv_push_landed_reset(nv_push_state *s);
+/* Drops the objects whose id m names (published by another host: a shard's,
+ * whose run publish published), so that a shard's landed.tsv holds what no
+ * generation names yet, as a push's does. */
+void nv_push_landed_forget(nv_push_state *s, const nv_manifest *m);
 
 /* The manifest recorded as being published: its generation and the hex
  * SHA-256 of its bytes. NV_ENOTFOUND when there is none (a malformed record

@@ -1,7 +1,8 @@
 /* vault_check.c: check --report on a vault pair (vault_check.h): the objects
  * of every signed manifest and the source's documents, each read on both
  * sides by the one pool; the destination's other files are extra, the
- * source's unreferenced objects not compared. Called by cmd_copy.c. */
+ * source's unreferenced objects (and a sharded push's runs/) not compared.
+ * Called by cmd_copy.c. */
 #include "vault_check.h"
 #include "engine/lister.h"
 #include "engine/pool.h"
@@ -293,6 +294,9 @@ static int nv_vc_list_source(nv_vcheck *vc)
 		return rc;
 	nv_report_observe(vc->r, l, NULL, NULL);
 	while ((rc = nv_sorted_next(l, &e)) == 0) {
+		/* a sharded push's run folder lives until publish: never replicated */
+		if (strncmp(e.key, NV_VAULT_RUNS, strlen(NV_VAULT_RUNS)) == 0)
+			continue;
 		if (strncmp(e.key, NV_VAULT_OBJECTS, olen) != 0)
 			rc = nv_vc_add(vc, e.key, NULL, 0);
 		else if (!nv_vc_find(vc, vc->nobj, e.key) && nv_shard_mine(vc->shard, e.key))

@@ -8,9 +8,13 @@
 #include "engine/lister.h"
 #include "engine/pool.h"
 #include "canary_push.h"
+#include "partial.h"
 #include "push_job.h"
 #include "push_publish.h"
 #include "push_state.h"
+#include "run_key.h"
+#include "util/escape.h"
+#include "util/log.h"
 #include "util/progress.h"
 
 #include <pthread.h>
@@ -20,25 +24,11 @@
 
 /* ---- walking the tree ---- */
 
-typedef struct nv_joblist {
-	nv_push_file **j;
-	size_t n, cap;
-} nv_joblist;
-
 /* A new job for a listed entry, appended to jl. */
-static int nv_joblist_add(nv_joblist *jl, const nv_entry *e, nv_push_file **out)
+static int nv_push_job_add(nv_push_list *jl, const nv_entry *e, nv_push_file **out)
 {
 	nv_push_file *j;
 
-	if (jl->n == jl->cap) {
-		size_t cap = jl->cap ? jl->cap * 2 : 1024;
-		nv_push_file **g = realloc(jl->j, cap * sizeof(*g));
-
-		if (!g)
-			return nv_error_set(NV_ERR, "out of memory");
-		jl->j = g;
-		jl->cap = cap;
-	}
 	if (!(j = calloc(1, sizeof(*j))) || !(j->path = strdup(e->key))) {
 		free(j);
 		return nv_error_set(NV_ERR, "out of memory");
@@ -46,12 +36,16 @@ static int nv_joblist_add(nv_joblist *jl, const nv_entry *e, nv_push_file **out)
 	/* size, times, inode and mode as the source driver listed them */
 	j->e = *e;
 	j->e.key = NULL;
-	jl->j[jl->n++] = j;
 	*out = j;
+	if (nv_push_list_add(jl, j)) {
+		free(j->path);
+		free(j);
+		return NV_ERR;
+	}
 	return 0;
 }
 
-static int nv_push_walk(nv_push *p, nv_joblist *jl)
+static int nv_push_walk(nv_push *p, nv_push_list *jl)
 {
 	nv_store *s = NULL;
 	nv_sorted *l = NULL;
@@ -63,10 +57,11 @@ static int nv_push_walk(nv_push *p, nv_joblist *jl)
 		goto out;
 	while (!nv_pool_stopped(p->pool) && (rc = nv_sorted_next(l, &e)) == 0) {
 		/* A filtered push publishes the files that pass, as a push of the
-		 * smaller tree would (README.md, "Filters"). */
-		if (!nv_filter_entry(p->o->filter, &e))
+		 * smaller tree would (README.md, "Filters"); a shard pushes its own
+		 * files (FORMAT.md 14: by path). */
+		if (!nv_filter_entry(p->o->filter, &e) || !nv_shard_mine(p->o->shard, e.key))
 			continue;
-		if ((rc = nv_joblist_add(jl, &e, &j)))
+		if ((rc = nv_push_job_add(jl, &e, &j)))
 			break;
 		nv_progress_known(1, e.size);
 		if (nv_pool_submit(p->pool, j) != 0) {
@@ -104,7 +99,7 @@ static int nv_push_sizes_seed(nv_push *p)
 /* The walk feeds the pool; 0 when every file is ready to publish. A file
  * that failed (or differed) fails the push: no generation is published, what
  * landed is kept. out gets the pool's counts. */
-static int nv_push_files(nv_push *p, nv_joblist *jl, nv_outcome *out)
+static int nv_push_files(nv_push *p, nv_push_list *jl, nv_outcome *out)
 {
 	nv_pool_opts po = { .workers = p->n_workers, .retries = p->o->retries };
 	int rc;
@@ -126,7 +121,7 @@ static int nv_push_files(nv_push *p, nv_joblist *jl, nv_outcome *out)
 	return 0;
 }
 
-static void nv_push_stats_fill(const nv_push *p, const nv_joblist *jl, nv_push_stats *st)
+static void nv_push_stats_fill(const nv_push *p, const nv_push_list *jl, nv_push_stats *st)
 {
 	st->files = jl->n;
 	st->hashed = p->hashed;
@@ -142,34 +137,46 @@ static void nv_push_stats_fill(const nv_push *p, const nv_joblist *jl, nv_push_s
 	}
 }
 
-/* This host's locks on the vault (its location's and push/<vault_id>/lock,
- * which guards this host's files of the vault), then the lease there: two
- * hosts pushing to one vault never interleave, even on a store that does not
- * enforce create-if-absent. A dry run takes none: it writes nothing. */
+/* This host's locks on the vault, then the lease there (push_state.h); a
+ * shard's lease is shared with the other shards of its run. A dry run takes
+ * none: it writes nothing. */
 static int nv_push_lock(nv_push *p, nv_dest_lock **lock)
 {
-	const char *vid = nv_vault_descriptor(p->v)->vault_id;
-	char path[4200], what[80];
-	nv_dest_lock_opts lo = { .command = "push", .wait_ms = p->o->wait_lock_ms,
-				 .also_path = path, .also_what = what, .probe = 1 };
-	int rc;
-
 	*lock = NULL;
 	if (p->o->dry_run)
 		return 0;
-	if ((rc = nv_vstate_path(path, sizeof(path), NV_VSTATE_LOCK, vid)))
+	return nv_push_lock_take(lock, nv_vault_location(p->v),
+				 nv_vault_descriptor(p->v)->vault_id, "push", p->o->wait_lock_ms,
+				 p->o->shard);
+}
+
+/* A shard's end: its objects durable, then its partial catalog (FORMAT.md
+ * 2.9), which names them, for publish. */
+static int nv_push_shard_finish(nv_push *p, nv_store *s, nv_push_list *jl, nv_push_stats *st)
+{
+	const nv_shard *sh = p->o->shard;
+	nv_partial_head h = { .shard = sh->k, .shards = sh->n };
+	int rc;
+
+	memcpy(h.vault_id, p->run.vault_id, NV_VAULT_ID_HEX);
+	memcpy(h.run, p->run.run, sizeof(h.run));
+	memcpy(h.recipient, p->run.recipient, sizeof(h.recipient));
+	if ((rc = nv_drv_flush(s)) ||
+	    (rc = nv_partial_write(s, nv_push_kid(p->ps), &h, &p->run_key, jl->j, jl->n)))
 		return rc;
-	snprintf(what, sizeof(what), "vault %s", vid);
-	return nv_dest_lock_take_opts(lock, nv_vault_location(p->v), &lo);
+	st->partial = 1;
+	return nv_push_cache_save(p->ps, jl->j, jl->n);
 }
 
 /* After the files: publish, or for a dry run say whether it would. */
-static int nv_push_finish(nv_push *p, nv_publisher *pb, nv_joblist *jl, uint64_t prev_gen,
+static int nv_push_finish(nv_push *p, nv_publisher *pb, nv_push_list *jl, uint64_t prev_gen,
 			  const unsigned char prev_sha[NV_SHA256_LEN], nv_dest_lock *lock,
 			  nv_push_stats *st)
 {
 	int rc;
 
+	if (p->o->dry_run && p->o->shard)
+		return 0; /* a shard publishes nothing: only its objects are said */
 	if (p->o->dry_run) {
 		st->generation = prev_gen;
 		st->would_publish = 1;
@@ -185,6 +192,8 @@ static int nv_push_finish(nv_push *p, nv_publisher *pb, nv_joblist *jl, uint64_t
 	if (nv_dest_lock_lost(lock))
 		return nv_error_set(NV_ECANCEL, "the lease at %s was lost (not renewed in time): "
 				    "nothing published", nv_vault_location(p->v)->text);
+	if (p->o->shard)
+		return nv_push_shard_finish(p, pb->s, jl, st);
 	if ((rc = nv_push_publish(pb, jl->j, jl->n, prev_gen, prev_sha, &st->generation,
 				  &st->published)))
 		return rc;
@@ -206,7 +215,7 @@ int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,
 		  const nv_engine_opts *o, nv_push_stats *st)
 {
 	nv_push *p = calloc(1, sizeof(*p));
-	nv_joblist jl = { 0 };
+	nv_push_list jl = { 0 };
 	nv_publisher pb = { .v = v, .sk = sk };
 	nv_dest_lock *lock = NULL;
 	unsigned char prev_sha[NV_SHA256_LEN];
@@ -229,7 +238,10 @@ int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,
 		goto out;
 	}
 	nv_vault_recipients(v, &p->recips, &p->n_recips);
-	if ((rc = nv_vault_check_signing_key(v, sk)) || (rc = nv_push_lock(p, &lock)) ||
+	/* A shard signs nothing: it needs the run's key instead of the signing key. */
+	if ((rc = o->shard ? nv_run_load(v, o->shard->run, &p->run, &p->run_key) :
+			     nv_vault_check_signing_key(v, sk)) ||
+	    (rc = nv_push_lock(p, &lock)) ||
 	    (rc = nv_push_state_open(&p->ps, nv_vault_descriptor(v)->vault_id, o->dry_run)) ||
 	    (rc = nv_drv_open(&pb.s, nv_vault_location(v))))
 		goto out;
@@ -240,12 +252,16 @@ int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,
 	 * holding the vault's lease, the local driver's locks and the age tell). */
 	if (!o->dry_run)
 		nv_leftovers_clean(pb.s, NULL);
-	if ((!o->dry_run && (rc = nv_push_complete_pending(&pb))) ||
+	/* The canary files of a sharded push are publish's (FORMAT.md 2.9). */
+	if ((!o->dry_run && !o->shard && (rc = nv_push_complete_pending(&pb))) ||
 	    (rc = nv_vault_current(v, -1, &p->prev, prev_sha, &prev_gen)) ||
 	    (rc = nv_push_sizes_seed(p)) ||
-	    (rc = nv_canary_prepare(&p->canary, v, p->ps, pb.s, src, &p->prev, o->dry_run)))
+	    (!o->shard &&
+	     (rc = nv_canary_prepare(&p->canary, v, p->ps, pb.s, src, &p->prev, o->dry_run))))
 		goto out;
 	pb.canary = p->canary;
+	if (o->shard && !o->dry_run) /* publish, on another host, never resets it */
+		nv_push_landed_forget(p->ps, &p->prev);
 	if ((rc = nv_push_files(p, &jl, &st->out)))
 		goto out;
 	rc = nv_push_finish(p, &pb, &jl, prev_gen, prev_sha, lock, st);
@@ -255,12 +271,7 @@ out:
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	st->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	nv_push_stats_fill(p, &jl, st);
-	for (size_t i = 0; i < jl.n; i++) {
-		free(jl.j[i]->path);
-		free(jl.j[i]->obj.name);
-		free(jl.j[i]);
-	}
-	free(jl.j);
+	nv_push_list_free(&jl);
 	nv_canary_free(p->canary);
 	nv_manifest_clear(&p->prev);
 	pthread_mutex_destroy(&p->mu);

@@ -197,8 +197,10 @@ check "names a null run" jq -e -s '.[0].shard == "0/3" and .[0].run == null and 
 	"$NV_TMP/rep.norun"
 
 # ---- usage ----
-expect_exit 2 "push refuses --shard" "$NAVETTE" push --shard 0/2 --run r "$A" "$NV_TMP/vault"
-expect_line "navette: error: sharded push needs publish (not yet)" "and says why"
+expect_exit 2 "a push shard needs a run id (publish.sh tests sharded push)" \
+	"$NAVETTE" push --shard 0/2 "$A" "$NV_TMP/vault"
+expect_line "navette: error: a sharded push needs --run ID, the same for every shard of the run: they hold the destination's lease together under it" \
+	"and says so"
 expect_exit 2 "a writing shard needs a run id" "$NAVETTE" sync --shard 0/2 "$A" "$D"
 expect_line "navette: error: a sharded sync needs --run ID, the same for every shard of the run: they hold the destination's lease together under it" \
 	"and says so"

@@ -30,3 +30,14 @@ nv_manual_restore() {
 	done
 	(cd "$out" && tail -n +2 "$NV_TMP/catalog.jsonl" | jq -r '"\(.sha256)  \(.path)"' | sha256sum -c --quiet)
 }
+
+# nv_catalog_files VAULT IDENTITY: the newest catalog of a local vault read
+# with stock age, one JSON line per file without its object (whose name
+# carries a random nonce): path, size, sha256, mode, mtime, mtime_ns, sorted.
+nv_catalog_files() {
+	local m cat
+	m=$(ls "$1"/manifests/*.json | tail -n 1)
+	cat=$(head -n 1 "$m" | jq -r .catalog)
+	age -d -i "$2" "$1/$cat" | tail -n +2 |
+		jq -c '{path, size, sha256, mode, mtime, mtime_ns}' | LC_ALL=C sort
+}
