@@ -19,8 +19,9 @@
 #define NV_MERGE_SIG_MAX 65536 /* nv_sshsig_verify's own limit */
 
 typedef struct nv_merge_sigs {
-	const nv_sshkey *signer; /* whose signature every report must carry */
-	nv_sshsig_ctx *ctx;      /* the report being read */
+	const nv_sshkey *signer; /* whose signature a signed report must carry */
+	nv_sshsig_ctx *ctx;      /* the report being read, when signed */
+	unsigned checked;        /* signatures found good */
 } nv_merge_sigs;
 
 /* REPORT.sig, malloc'd. */
@@ -55,14 +56,26 @@ out:
 	return rc;
 }
 
+/* 1 when path.sig exists. */
+static int nv_merge_signed(const char *path)
+{
+	char name[4200];
+	struct stat st;
+
+	snprintf(name, sizeof(name), "%s.sig", path);
+	return stat(name, &st) == 0;
+}
+
 static int nv_merge_sig_begin(void *ctx, const char *path)
 {
 	nv_merge_sigs *s = ctx;
 	size_t len = 0;
-	char *sig;
-	int rc = nv_merge_read_sig(path, &sig, &len);
+	char *sig = NULL;
+	int rc;
 
-	if (!rc && (rc = nv_sshsig_verify_begin(&s->ctx, sig, len, s->signer,
+	if (!nv_merge_signed(path)) /* accepted unsigned: nv_merge_sig_plan decided */
+		return 0;
+	if (!(rc = nv_merge_read_sig(path, &sig, &len)) && (rc = nv_sshsig_verify_begin(&s->ctx, sig, len, s->signer,
 						NV_SSHSIG_NS_REPORT)))
 		nv_error_wrap(rc, "%s.sig", path);
 	free(sig);
@@ -71,39 +84,46 @@ static int nv_merge_sig_begin(void *ctx, const char *path)
 
 static int nv_merge_sig_bytes(void *ctx, const void *p, size_t len)
 {
-	return nv_sshsig_update(((nv_merge_sigs *)ctx)->ctx, p, len);
+	nv_merge_sigs *s = ctx;
+
+	return s->ctx ? nv_sshsig_update(s->ctx, p, len) : 0;
 }
 
 static int nv_merge_sig_end(void *ctx, const char *path)
 {
 	nv_merge_sigs *s = ctx;
-	int rc = nv_sshsig_verify_end(s->ctx);
+	int rc;
 
+	if (!s->ctx)
+		return 0;
+	rc = nv_sshsig_verify_end(s->ctx);
 	s->ctx = NULL;
-	return rc ? nv_error_wrap(rc, "%s does not match its signature %s.sig (edited after it "
-				  "was signed?)", path, path) : 0;
+	if (rc)
+		return nv_error_wrap(rc, "%s does not match its signature %s.sig (edited after it "
+				     "was signed?)", path, path);
+	s->checked++;
+	return 0;
 }
 
-/* Signed or not, every report alike, and a key to check them with when
- * they are: said before anything is read. 0 or an exit code. */
-static int nv_merge_sig_plan(nv_cli *c, const nv_sshkey *signer)
+/* Which reports are checked, said before anything is read: a signed report
+ * always, which needs a key (--signing-pubkey, or --signing-key's public
+ * half); with --signing-pubkey every report must be signed. 0 or an exit code. */
+static int nv_merge_sig_plan(nv_cli *c, const nv_sshkey *signer, int all)
 {
-	struct stat st;
-	char name[4200];
-
 	for (int i = 0; i < c->nargs; i++) {
-		snprintf(name, sizeof(name), "%s.sig", c->args[i]);
-		if (signer && stat(name, &st) != 0) {
-			nv_log(NV_LOG_ERROR, "%s has no signature (%s): with --signing-pubkey or "
-			       "--signing-key every shard's report must be signed by that key",
-			       c->args[i], name);
+		int sig = nv_merge_signed(c->args[i]);
+
+		if (all && !sig) {
+			nv_log(NV_LOG_ERROR, "%s has no signature (%s.sig): with --signing-pubkey "
+			       "every shard's report must be signed by that key", c->args[i],
+			       c->args[i]);
 			return NV_EXIT_DIFF;
 		}
-		if (!signer && stat(name, &st) == 0) {
-			nv_log(NV_LOG_ERROR, "%s is signed (%s): give --signing-pubkey KEY.pub, the "
-			       "key that signed the shards' reports (or --signing-key, when that "
+		if (!signer && sig) {
+			nv_log(NV_LOG_ERROR, "%s is signed (%s.sig): give --signing-pubkey KEY.pub, "
+			       "the key that signed the shards' reports (or --signing-key, when that "
 			       "key signed them), so that the signatures are checked",
-			       c->args[i], name);
+			       c->args[i], c->args[i]);
 			return NV_EXIT_USAGE;
 		}
 	}
@@ -143,19 +163,24 @@ bad:
 	return NV_EXIT_USAGE;
 }
 
-static void nv_merge_summary(nv_cli *c, const nv_merge_result *r, int signed_, int code)
+static void nv_merge_summary(nv_cli *c, const nv_merge_result *r, unsigned checked,
+			     int signed_, int code)
 {
 	nv_log_field x[] = {
 		NV_LF_U("shards", r->shards), NV_LF_S("run", r->run),
 		NV_LF_U("not_compared", r->not_compared), NV_LF_S("result", r->result),
-		NV_LF_S("report", c->merge_reports),
+		NV_LF_S("report", c->merge_reports), NV_LF_U("signatures_checked", checked),
 	};
+	char sigs[64] = "";
 	nv_summary s = { .files = r->files, .generation = -1, .exit_code = code, .extra = x,
 			 .n_extra = NV_LF_COUNT(x) };
 
+	if (checked)
+		snprintf(sigs, sizeof(sigs), " (%u signature%s checked)", checked,
+			 checked == 1 ? "" : "s");
 	nv_log_summary(code ? NV_LOG_WARN : NV_LOG_NOTICE, &s, "merged the reports of the %u "
-		       "shards of run %s into %s%s%s%s: %llu files, %llu not compared: result %s",
-		       r->shards, r->run, c->merge_reports, signed_ ? ", signed in " : "",
+		       "shards of run %s%s into %s%s%s%s: %llu files, %llu not compared: result %s",
+		       r->shards, r->run, sigs, c->merge_reports, signed_ ? ", signed in " : "",
 		       signed_ ? c->merge_reports : "", signed_ ? ".sig" : "",
 		       (unsigned long long)r->files, (unsigned long long)r->not_compared,
 		       r->result);
@@ -172,7 +197,7 @@ int nv_cmd_merge_reports(nv_cli *c)
 	if ((code = nv_merge_keys(c, &key, &pub)))
 		goto out;
 	sigs.signer = pub ? pub : key;
-	if ((code = nv_merge_out_ok(c)) || (code = nv_merge_sig_plan(c, sigs.signer)))
+	if ((code = nv_merge_out_ok(c)) || (code = nv_merge_sig_plan(c, sigs.signer, pub != NULL)))
 		goto out;
 	if ((rc = nv_report_merge(c->merge_reports, (const char *const *)c->args,
 				  (size_t)c->nargs, sigs.signer ? &hooks : NULL, &res))) {
@@ -186,7 +211,7 @@ int nv_cmd_merge_reports(nv_cli *c)
 		code = NV_EXIT_FATAL;
 		goto out;
 	}
-	nv_merge_summary(c, &res, key != NULL, code);
+	nv_merge_summary(c, &res, sigs.checked, key != NULL, code);
 out:
 	nv_sshsig_ctx_free(sigs.ctx);
 	nv_sshkey_free(key);

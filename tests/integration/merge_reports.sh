@@ -170,8 +170,8 @@ for k in 0 1 2; do
 done
 expect_exit 0 "signed shards merged with --signing-key" "$NAVETTE" check --merge-reports "$NV_TMP/sm" \
 	--signing-key "$K/sign" $(reports s3 3)
-expect_line "navette: merged the reports of the 3 shards of run s3 into $NV_TMP/sm, signed in $NV_TMP/sm.sig: 34 files, 0 not compared: result identical" \
-	"the summary names the signature"
+expect_line "navette: merged the reports of the 3 shards of run s3 (3 signatures checked) into $NV_TMP/sm, signed in $NV_TMP/sm.sig: 34 files, 0 not compared: result identical" \
+	"the summary counts the signatures checked and names the new one"
 echo "navette $(cut -d' ' -f1,2 "$K/sign.pub")" >"$NV_TMP/allowed_signers"
 check "ssh-keygen verifies the merged report" sh -c 'ssh-keygen -Y verify -f "$1" -I navette \
 	-n navette-report -s "$2.sig" <"$2" >/dev/null 2>&1' sh "$NV_TMP/allowed_signers" "$NV_TMP/sm"
@@ -184,9 +184,19 @@ expect_err "s3.0 is signed \(.*s3.0.sig\): give --signing-pubkey" "says which ke
 expect_exit 1 "another key" "$NAVETTE" check --merge-reports "$NV_TMP/x" --signing-pubkey "$K/other.pub" \
 	$(reports s3 3)
 expect_err "s3.0.sig: signature was made by another key" "says so"
-expect_exit 1 "unsigned shards when a key is given" "$NAVETTE" check --merge-reports "$NV_TMP/x" \
-	--signing-key "$K/sign" $(reports r3 3)
-expect_err "r3.0 has no signature" "says so"
+expect_exit 1 "unsigned shards with --signing-pubkey: refused" "$NAVETTE" check --merge-reports \
+	"$NV_TMP/x" --signing-pubkey "$K/sign.pub" $(reports r3 3)
+expect_line "navette: error: $NV_TMP/r3.0 has no signature ($NV_TMP/r3.0.sig): with --signing-pubkey every shard's report must be signed by that key" \
+	"says so"
+mv "$NV_TMP/s3.2.sig" "$NV_TMP/s3.2.sig.away"
+expect_exit 1 "a signed run whose one signature was removed, with --signing-pubkey: refused" \
+	"$NAVETTE" check --merge-reports "$NV_TMP/x" --signing-pubkey "$K/sign.pub" $(reports s3 3)
+expect_err "s3.2 has no signature" "names it"
+mv "$NV_TMP/s3.2.sig.away" "$NV_TMP/s3.2.sig"
+expect_exit 0 "unsigned shards with --signing-key alone: merged and signed (nothing to check)" \
+	"$NAVETTE" check --merge-reports "$NV_TMP/us" --signing-key "$K/sign" $(reports r3 3)
+expect_line "navette: merged the reports of the 3 shards of run r3 into $NV_TMP/us, signed in $NV_TMP/us.sig: 34 files, 0 not compared: result identical" \
+	"no signature checked"
 cp "$NV_TMP/s3.1" "$NV_TMP/s3.1.orig"
 python3 - "$NV_TMP/s3.1" <<'PY'
 import sys
