@@ -30,8 +30,9 @@
 	"--merge-reports OUT merges the --report files of every shard of one run\n" \
 	"(check --shard K/N --run ID) into OUT, the report one unsharded check would\n" \
 	"have written; refused unless shards 0..N-1 of that run over the same two\n" \
-	"locations and options are each given once. Signed shard reports are checked\n" \
-	"with --signing-pubkey (or the public half of --signing-key, which signs OUT)."
+	"locations and options are each given once. A signed shard report (REPORT.sig)\n" \
+	"is checked with --signing-pubkey, which then every report needs, or with the\n" \
+	"public half of --signing-key; --signing-key signs OUT into OUT.sig."
 
 const nv_command nv_check_merge = {
 	"check", nv_cmd_merge_reports, 1, -1, "merge-reports signing-key signing-pubkey",
