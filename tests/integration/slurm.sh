@@ -21,8 +21,14 @@ nv_start_slurm
 SUBMIT=$NV_SRCDIR/conf/slurm/navette-submit
 cd "$NV_TMP" || nv_die "cd"  # where the jobs' output files go (sbatch --output)
 
-# the run id navette-submit named on stderr ("run N: ...")
-run_of() { sed -n 's/^navette-submit: run \([0-9]*\): .*/\1/p' "$NV_TMP/err" | head -n 1; }
+# submit WANT DESCRIPTION MODE ENVFILE: navette-submit MODE ENVFILE --wait exits
+# WANT; $run is the run id it named on stderr ("run N: ..."), the jobs' output
+# files are shown in the log.
+submit() {
+	expect_exit "$1" "$2" timeout 600 "$SUBMIT" "$3" "$4" --wait
+	run=$(sed -n 's/^navette-submit: run \([0-9]*\): .*/\1/p' "$NV_TMP/err" | head -n 1)
+	show navette-*.out
+}
 jqok() { jq -e "$@" >/dev/null; }
 # the jobs' output files, shown in the test's log
 show() { local f; for f in "$@"; do [ -e "$f" ] && sed "s|^|# $f: |" "$f"; done; }
@@ -42,10 +48,7 @@ EOF
 chmod 600 "$NV_TMP/mig.env"
 
 # ---- a sharded migration: 4 tasks, then the merged proof ----
-expect_exit 0 "navette-submit sync --wait: the 4 shards, then the merge" \
-	timeout 600 "$SUBMIT" sync "$NV_TMP/mig.env" --wait
-run=$(run_of)
-show navette-sync-*.out navette-merge-*.out
+submit 0 "navette-submit sync --wait: the 4 shards, then the merge" sync "$NV_TMP/mig.env"
 check "the run id is the array's job id ($run)" test -n "$run"
 check "the destination is the source" diff -r "$A" "$NV_TMP/dst"
 for k in 0 1 2 3; do
@@ -81,10 +84,9 @@ sed "s|^DST=.*|DST=$NV_TMP/dst2|" "$NV_TMP/mig.env" >"$NV_TMP/fail.env"
 cat >>"$NV_TMP/fail.env" <<'EOF'
 if [ "${SLURM_ARRAY_TASK_ID:-}" = 2 ]; then NAVETTE_FAULT=write@1-=perm; fi
 EOF
-rm -f navette-merge-*.out
-expect_exit 2 "navette-submit sync --wait, task 2 failing: the merge refuses (exit 2)" \
-	timeout 600 "$SUBMIT" sync "$NV_TMP/fail.env" --wait
-run2=$(run_of)
+rm -f navette-*.out
+submit 2 "navette-submit sync --wait, task 2 failing: the merge refuses (exit 2)" sync "$NV_TMP/fail.env"
+run2=$run
 check "task 2's sync failed, so it checked nothing and wrote no check report" sh -c \
 	'test -e "$1" && ! grep -q "identical" "$1" && test ! -e "$2"' sh "navette-sync-${run2}_2.out" \
 	"$R/check-$run2.2.jsonl"
@@ -118,9 +120,9 @@ if "$NAVETTE" help publish >/dev/null 2>&1; then
 	OPTIONS="--signing-pubkey $K/sign.pub --transfers 2"
 	EOF
 	chmod 600 "$NV_TMP/push.env"
-	expect_exit 0 "navette-submit push --wait: prepare, the 4 shards, then publish" \
-		timeout 600 "$SUBMIT" push "$NV_TMP/push.env" --wait
-	prun=$(run_of)
+	rm -f navette-*.out
+	submit 0 "navette-submit push --wait: prepare, the 4 shards, then publish" push "$NV_TMP/push.env"
+	prun=$run
 	check "4 shards pushed" test "$(grep -l "^navette push --shard auto --run $prun " "$NV_TMP"/env.* | wc -l)" -eq 4
 	check "no shard's environment held the signing key or an identity" sh -c \
 		'! grep -l "^navette push " "$@" | xargs -r grep -lE "^(NAVETTE_SIGNING_KEY|NAVETTE_IDENTITY|SIGNING_KEY)=|/sign$"' \
