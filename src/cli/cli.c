@@ -30,7 +30,7 @@ enum {
 	OPT_BWLIMIT, OPT_MAX_TRANSFER, OPT_METRICS_FILE,
 	OPT_SHARD, OPT_SHARD_COUNT, OPT_RUN,
 	OPT_TO, OPT_NO_KEEP, OPT_SAMPLE, OPT_SEED, OPT_REPORT, OPT_REPORT_MD, OPT_HASHES_FROM,
-	OPT_CANARY, OPT_PREPARE, OPT_WAIT,
+	OPT_CANARY, OPT_PREPARE, OPT_WAIT, OPT_MERGE_REPORTS,
 };
 
 static const struct option nv_long_options[] = {
@@ -93,6 +93,7 @@ static const struct option nv_long_options[] = {
 	{ "canary", no_argument, NULL, OPT_CANARY },
 	{ "prepare", no_argument, NULL, OPT_PREPARE },
 	{ "wait", required_argument, NULL, OPT_WAIT },
+	{ "merge-reports", required_argument, NULL, OPT_MERGE_REPORTS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -278,6 +279,7 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 	case OPT_HASHES_FROM: c->hashes_from = arg; break;
 	case OPT_CANARY: c->canary = 1; break;
 	case OPT_PREPARE: c->prepare = 1; break;
+	case OPT_MERGE_REPORTS: c->merge_reports = arg; break;
 	case OPT_BWLIMIT:
 		if (nv_bw_table_parse(&c->bw, arg))
 			return nv_usage_error("%s", nv_error_msg());
@@ -494,13 +496,16 @@ static int nv_cli_run(nv_cli *c, int argc, char **argv)
 		nv_print_command_help(cmd);
 		return NV_EXIT_OK;
 	}
+	if (c->merge_reports && strcmp(cmd->name, "check") == 0)
+		cmd = &nv_check_merge; /* check --merge-reports OUT REPORT...: its own arguments */
 	for (int i = 0; i < nseen; i++) {
 		int global = 0;
 
 		for (size_t g = 0; g < sizeof(globals) / sizeof(globals[0]); g++)
 			global |= seen[i] == globals[g];
 		if (!global && !nv_option_allowed(cmd, nv_option_name(seen[i])))
-			return nv_usage_error("this command does not take --%s",
+			return nv_usage_error("%s does not take --%s", cmd == &nv_check_merge ?
+					      "check --merge-reports" : "this command",
 					      nv_option_name(seen[i]));
 	}
 	if (c->nargs < cmd->min_args || (cmd->max_args >= 0 && c->nargs > cmd->max_args)) {

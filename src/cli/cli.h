@@ -69,6 +69,7 @@ typedef struct nv_cli {
 	long long wait_ms;    /* publish --wait DURATION */
 	const char *sample, *seed; /* verify --sample, --seed, as given */
 	const char *hashes_from; /* check --hashes-from REPORT */
+	const char *merge_reports; /* check --merge-reports OUT (cmd_merge.c) */
 } nv_cli;
 
 int nv_cli_main(int argc, char **argv);

@@ -24,6 +24,21 @@
 	"bytes, objects, failures, generation, exit code) in the Prometheus text format\n" \
 	"for node_exporter's textfile collector: atomically, mode 0644, one file per job."
 
+#define NV_MERGE_USAGE \
+	"check --merge-reports OUT [--signing-key KEY] [--signing-pubkey KEY.pub] REPORT..."
+#define NV_HELP_MERGE \
+	"--merge-reports OUT merges the --report files of every shard of one run\n" \
+	"(check --shard K/N --run ID) into OUT, the report one unsharded check would\n" \
+	"have written; refused unless shards 0..N-1 of that run over the same two\n" \
+	"locations and options are each given once. A signed shard report (REPORT.sig)\n" \
+	"is checked with --signing-pubkey, which then every report needs, or with the\n" \
+	"public half of --signing-key; --signing-key signs OUT into OUT.sig."
+
+const nv_command nv_check_merge = {
+	"check", nv_cmd_merge_reports, 1, -1, "merge-reports signing-key signing-pubkey",
+	NV_MERGE_USAGE, NV_HELP_MERGE
+};
+
 const nv_command nv_commands[] = {
 	{ "ls", nv_cmd_ls, 1, 1, "json generation identity passphrase-file signing-pubkey",
 	  "ls LOCATION|VAULT [--generation N]",
@@ -64,8 +79,9 @@ const nv_command nv_commands[] = {
 	  "unless --delete-excluded. Locks and filters as for copy."
 	  NV_HELP_MOVE },
 	{ "check", nv_cmd_copy, 2, 2, "size-only transfers buffer-size retries timeout "
-	  "metrics-file progress report signing-key signing-pubkey hashes-from "
-	  NV_FILTER_OPTS NV_SHARD_OPTS, "check SRC DST [--report FILE [--signing-key KEY]]",
+	  "metrics-file progress report signing-key signing-pubkey hashes-from merge-reports "
+	  NV_FILTER_OPTS NV_SHARD_OPTS, "check SRC DST [--report FILE [--signing-key KEY]]\n"
+	  "  navette " NV_MERGE_USAGE,
 	  "Compare SRC and DST by SHA-256 (or --size-only): report files that differ,\n"
 	  "are missing at DST or only at DST. Exit 1 when anything differs. Filters as\n"
 	  "for copy; takes no lock (it writes nothing). --report FILE writes the proof\n"
@@ -74,8 +90,8 @@ const nv_command nv_commands[] = {
 	  "--signing-key KEY signs it into FILE.sig (SSHSIG, namespace navette-report).\n"
 	  "--hashes-from REPORT takes SRC's SHA-256 from a copy's --report where the file\n"
 	  "is unchanged since, instead of reading SRC again. For a vault pair, --report\n"
-	  "checks every object the source's signed manifests name, on both sides.\n\n"
-	  NV_HELP_METRICS },
+	  "checks every object the source's signed manifests name, on both sides.\n"
+	  NV_HELP_MERGE "\n\n" NV_HELP_METRICS },
 	{ "keygen", nv_cmd_keygen, 0, 0, "output signing", "keygen [-o FILE] [--signing]",
 	  "Make one key: an age identity (printed, or written to FILE; its public key\n"
 	  "age1... goes to stdout), or with --signing an OpenSSH Ed25519 signing key\n"

@@ -28,8 +28,12 @@ int nv_cmd_replicate(struct nv_cli *c);
 int nv_cmd_unlock(struct nv_cli *c);
 int nv_cmd_drillkey(struct nv_cli *c);
 int nv_cmd_publish(struct nv_cli *c);
+int nv_cmd_merge_reports(struct nv_cli *c); /* check --merge-reports */
 
 /* Every command, ended by an entry whose name is NULL. */
 extern const nv_command nv_commands[];
+/* check --merge-reports OUT REPORT...: check's entry once that option is
+ * given (its arguments and options are not a check's). */
+extern const nv_command nv_check_merge;
 
 #endif

@@ -1,6 +1,7 @@
 /* cli_report.c: --report, --hashes-from and --signing-key of check, copy and
  * sync (cli_report.h): a report is written whole, then signed from its bytes
- * on disk, so FILE.sig covers exactly what an auditor reads. Called by cmd_copy.c. */
+ * on disk, so FILE.sig covers exactly what an auditor reads. Called by cmd_copy.c
+ * and cmd_merge.c. */
 #include "cli_report.h"
 #include "keys.h"
 #include "ssh/sshsig.h"
@@ -64,7 +65,7 @@ int nv_cli_report_open(nv_cli *c, nv_cli_report *cr, const nv_location *src,
 }
 
 /* FILE.sig: the armored SSHSIG of FILE's bytes, written whole then renamed. */
-static int nv_cli_report_sign(const char *path, const nv_sshkey *k)
+int nv_cli_report_sign(const char *path, const nv_sshkey *k)
 {
 	char buf[65536], *armored = NULL, *sig = NULL, *part = NULL;
 	nv_sshsig_ctx *ctx = NULL;
