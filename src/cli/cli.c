@@ -28,7 +28,7 @@ typedef struct nv_command {
 
 #define NV_FILTER_OPTS "exclude include exclude-from files-from min-age max-age"
 /* Options of the commands that move data, for unattended runs. */
-#define NV_MOVE_OPTS " bwlimit max-transfer metrics-file"
+#define NV_MOVE_OPTS " bwlimit max-transfer metrics-file max-memory"
 #define NV_SYNC_OPTS "dry-run checksum transfers buffer-size retries verify progress fsync timeout " \
 	NV_FILTER_OPTS " wait-lock backup-dir" NV_MOVE_OPTS
 #define NV_HELP_MOVE \
@@ -82,7 +82,7 @@ static const nv_command nv_commands[] = {
 	  "unless --delete-excluded. Locks and filters as for copy."
 	  NV_HELP_MOVE },
 	{ "check", nv_cmd_copy, 2, 2, "size-only transfers buffer-size retries timeout "
-	  "metrics-file progress " NV_FILTER_OPTS, "check SRC DST",
+	  "metrics-file progress max-memory " NV_FILTER_OPTS, "check SRC DST",
 	  "Compare SRC and DST by SHA-256 (or --size-only): report files that differ,\n"
 	  "are missing at DST or only at DST. Exit 1 when anything differs. Filters as\n"
 	  "for copy; takes no lock (it writes nothing).\n\n"
@@ -111,7 +111,7 @@ static const nv_command nv_commands[] = {
 	  "the signed catalog." NV_HELP_MOVE },
 	{ "verify", nv_cmd_verify, 1, 1,
 	  "level max-age identity passphrase-file signing-pubkey signing-pubkeys all transfers "
-	  "timeout metrics-file progress sample seed",
+	  "timeout metrics-file progress sample seed max-memory",
 	  "verify VAULT [--level list|hash|deep] [--max-age DURATION] [--sample PCT|N [--seed S]]\n"
 	  "  navette verify --all PREFIX [--signing-pubkeys FILE] [--level list|hash]",
 	  "Check VAULT: signatures and the hash chain of every manifest, every object of\n"
@@ -124,7 +124,8 @@ static const nv_command nv_commands[] = {
 	  NV_HELP_METRICS },
 	{ "drill", nv_cmd_drill, 1, 1,
 	  "identity passphrase-file signing-pubkey to no-keep sample seed report report-md "
-	  "max-age transfers buffer-size retries fsync timeout progress bwlimit metrics-file",
+	  "max-age transfers buffer-size retries fsync timeout progress bwlimit metrics-file "
+	  "max-memory",
 	  "drill VAULT --identity FILE [--to DIR|--no-keep] [--sample PCT%|N] [--seed S]\n"
 	  "    [--report FILE] [--report-md FILE] [--max-age DURATION]",
 	  "A disaster-recovery drill: restore VAULT's newest generation (or a seeded sample\n"
@@ -170,7 +171,7 @@ enum {
 	OPT_FILES_FROM, OPT_MIN_AGE, OPT_DELETE_EXCLUDED, OPT_ALLOW_EMPTY_SOURCE, OPT_MAX_DELETE,
 	OPT_BACKUP_DIR,
 	OPT_BWLIMIT, OPT_MAX_TRANSFER, OPT_METRICS_FILE,
-	OPT_TO, OPT_NO_KEEP, OPT_SAMPLE, OPT_SEED, OPT_REPORT, OPT_REPORT_MD,
+	OPT_TO, OPT_NO_KEEP, OPT_SAMPLE, OPT_SEED, OPT_REPORT, OPT_REPORT_MD, OPT_MAX_MEMORY,
 };
 
 static const struct option nv_long_options[] = {
@@ -226,6 +227,7 @@ static const struct option nv_long_options[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "report-md", required_argument, NULL, OPT_REPORT_MD },
+	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -403,6 +405,7 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 	case OPT_SEED: c->seed = arg; break;
 	case OPT_REPORT: c->report = arg; break;
 	case OPT_REPORT_MD: c->report_md = arg; break;
+	case OPT_MAX_MEMORY: c->max_memory = arg; break;
 	case OPT_BWLIMIT:
 		if (nv_bw_table_parse(&c->bw, arg))
 			return nv_usage_error("%s", nv_error_msg());
@@ -536,6 +539,7 @@ static int nv_cli_run_logged(nv_cli *c, const nv_command *cmd)
 	if (progress)
 		nv_progress_begin(c->eng.progress);
 	rc = cmd->run(c);
+	nv_cli_memory_end();
 	if (progress)
 		nv_progress_end();
 	nv_log_finish(rc);
@@ -660,6 +664,8 @@ static int nv_cli_dispatch(nv_cli *c, const nv_command *cmd, const char *config_
 	nv_config_free(c->cfg);
 	c->cfg = c->cfg_file;
 	c->cfg_file = NULL;
+	if ((rc = nv_cli_memory_begin(c)))
+		return rc;
 	return nv_cli_run_logged(c, cmd);
 }
 

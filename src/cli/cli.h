@@ -60,6 +60,7 @@ typedef struct nv_cli {
 	const char *metrics_file; /* --metrics-file */
 	nv_metrics *metrics;  /* open while the command runs, with --metrics-file */
 	const char *sample, *seed; /* verify --sample, --seed, as given */
+	const char *max_memory; /* --max-memory as given */
 } nv_cli;
 
 int nv_cli_main(int argc, char **argv);
@@ -77,6 +78,12 @@ void nv_cli_metrics_total(nv_cli *c, const char *dest, int code);
 /* Writes the file (a bare series when the command added none: it stopped
  * before any figure); returns code, or 4 when the file could not be written. */
 int nv_cli_metrics_end(nv_cli *c, int code);
+
+/* The run's memory budget (cli_memory.c): --max-memory, else the config's
+ * max_memory (or $NAVETTE_MAX_MEMORY), else 48M; set before the command runs
+ * (0, or an exit code). The end warns when the budget was too small. */
+int nv_cli_memory_begin(nv_cli *c);
+void nv_cli_memory_end(void);
 
 /* "90s", "30m", "26h", "7d" (plain number: seconds); -1 if malformed. */
 int nv_parse_duration(const char *s, long long *out);

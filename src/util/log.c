@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "escape.h"
+#include "membudget.h"
 #include "times.h"
 
 #include <math.h>
@@ -267,6 +268,7 @@ void nv_log_vsummary(enum nv_log_level lvl, const nv_summary *s, const char *fmt
 		NV_LF_D("duration", s->seconds > 0 ? s->seconds : nv_run_seconds()),
 		NV_LF_I("generation", s->generation),
 		NV_LF_I("exit", s->exit_code),
+		NV_LF_U("peak_buffer_bytes", nv_membudget_peak()),
 	};
 
 	nv_run_summarised = 1;

@@ -32,7 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NV_MEMBUDGET_DEFAULT (64u << 20) /* --max-memory's default */
+#define NV_MEMBUDGET_DEFAULT (48u << 20) /* --max-memory's default: with the rest of
+                                         * the process, RSS stays under 64 MiB */
 
 /* The limit in bytes, before any worker starts; 0: no limit (only counted; the
  * default until set). Resets the peak and the overdraft. */
