@@ -56,6 +56,11 @@ int nv_mem_try(size_t want);
 /* Gives n bytes back to this thread's seat (the thread that took them). */
 void nv_mem_release(size_t n);
 
+/* The calling thread carries control traffic (lease renewals, a few hundred
+ * bytes that must go out on time): from now on its grants are made at once and
+ * not counted. */
+void nv_mem_exempt_thread(void);
+
 /* n bytes lent from the free budget: 1 when granted, 0 when they do not fit
  * or a seat waits. Any thread may give them back. */
 int nv_mem_lend(size_t n);

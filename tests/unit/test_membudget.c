@@ -1,7 +1,8 @@
 /* test_membudget.c: unit tests of src/util/membudget.c, the run's one memory
  * budget: seats kept per thread and given back when it ends, lent bytes only
  * from what is free and never past a waiting seat, a seat that waits for them,
- * smaller grants, the overdraft that replaces a deadlock, cancellation. */
+ * smaller grants, the overdraft that replaces a deadlock, cancellation, the
+ * lease renewer's exemption. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -212,6 +213,38 @@ static void test_try(void **state)
 	assert_true(ok);
 }
 
+/* An exempt thread (lease renewals) is never made to wait, even with every
+ * byte lent, and counts nothing. */
+static void *exempt_take(void *arg)
+{
+	size_t got = 0;
+	int *ok = arg;
+
+	nv_mem_exempt_thread();
+	*ok = nv_mem_acquire(MB, MB, NULL, &got) == 0 && got == MB && nv_mem_try(MB);
+	nv_mem_release(MB);
+	nv_mem_release(MB);
+	return NULL;
+}
+
+static void test_exempt_thread(void **state)
+{
+	uint64_t lent;
+	pthread_t th;
+	int ok = 0;
+
+	(void)state;
+	nv_membudget_set(10 * MB);
+	lent = 10 * MB - nv_membudget_used();
+	assert_true(nv_mem_lend(lent));
+	assert_int_equal(pthread_create(&th, NULL, exempt_take, &ok), 0);
+	pthread_join(th, NULL);
+	assert_true(ok);
+	assert_int_equal(nv_membudget_peak(), 10 * MB);
+	assert_int_equal(nv_membudget_overdraft(), 0);
+	nv_mem_unlend(lent);
+}
+
 /* No limit: everything is granted, and still counted. */
 static void test_no_limit(void **state)
 {
@@ -237,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_overdraft_not_deadlock),
 		cmocka_unit_test(test_cancel_while_waiting),
 		cmocka_unit_test(test_try),
+		cmocka_unit_test(test_exempt_thread),
 		cmocka_unit_test(test_no_limit),
 	};
 
