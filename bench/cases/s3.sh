@@ -1,8 +1,11 @@
 # s3.sh: S3 cases (issue 5): uploads of data sets A and B to one s3rver on loopback,
 # navette copy against rclone copy. Sourced by bench/run.sh.
-# Same work on both sides: 4 transfers, 8 MiB parts, 4 parts in flight per file, and
-# each tool checks the server's ETag against the MD5 of what it sent (rclone's default;
-# navette's commit check). s3rver (single-threaded node) is pinned to CPU 1 with taskset
+# Same work on both sides: 4 transfers, 8 MiB parts, up to 4 parts in flight per file
+# (navette: as many as its default memory budget, 48M, holds: each transfer's first
+# part, the others lent from what is left; rclone holds 4 x 4 chunks), and each tool
+# checks the server's ETag against the MD5 of what it sent (rclone's default; navette's
+# commit check). rss=64: navette's peak RSS at its defaults, whatever the file sizes
+# (s3-upload-C: one 4 GiB file). s3rver (single-threaded node) is pinned to CPU 1 with taskset
 # when there is one, and the tools to CPU 0: where the server uses >= 0.9 of a core for
 # both tools, the floor applies to client CPU seconds (the report shows both).
 
@@ -82,7 +85,9 @@ s3b_check() {
 	[ "$n" -eq "$DATA_FILES" ] || { echo "s3: $n objects stored, $DATA_FILES expected"; return 1; }
 }
 
-bench_case s3-upload-A data=A tools="navette rclone" target=1.5 hooks=s3b \
+bench_case s3-upload-A data=A tools="navette rclone" target=1.5 rss=64 hooks=s3b \
 	desc="copy of data set A (4 x 256 MiB) to s3rver, 8 MiB parts, 4 in flight; MB/s"
-bench_case s3-upload-B data=B tools="navette rclone" target=1.5 hooks=s3b \
+bench_case s3-upload-B data=B tools="navette rclone" target=1.5 rss=64 hooks=s3b \
 	desc="copy of data set B (10,000 x 4 KiB) to s3rver; files/s"
+bench_case s3-upload-C data=C tools="navette rclone" rss=64 hooks=s3b default=no \
+	desc="copy of data set C (1 x 4 GiB) to s3rver: memory on a big file; MB/s"

@@ -2,10 +2,31 @@
  * in the worker's own bounded buffer (a file of any size costs the same). */
 #include "transfer.h"
 #include "util/log.h"
+#include "util/membudget.h"
 #include "util/progress.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+int nv_xfer_buf_new(nv_xfer_ctx *x, size_t size)
+{
+	int rc = nv_mem_acquire(size, size, NULL, &x->buf_size);
+
+	if (rc)
+		return rc;
+	if (!(x->buf = malloc(x->buf_size)))
+		return nv_error_set(NV_ERR, "out of memory");
+	return 0;
+}
+
+void nv_xfer_buf_free(nv_xfer_ctx *x)
+{
+	free(x->buf);
+	nv_mem_release(x->buf_size);
+	x->buf = NULL;
+	x->buf_size = 0;
+}
 
 int nv_xfer_hash(nv_xfer_ctx *x, nv_store *s, const char *key, uint64_t *bytes,
 		 unsigned char sha[NV_SHA256_LEN])

@@ -6,6 +6,7 @@
 #include "engine/pool.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/membudget.h"
 #include "util/progress.h"
 
 #include <stdatomic.h>
@@ -29,12 +30,16 @@ static int nv_rw_open(void *run, void **out)
 {
 	nv_rcopy *c = run;
 	nv_rworker *w = calloc(1, sizeof(*w));
+	size_t want;
 	int rc;
 
 	*out = w;
 	if (!w)
 		return nv_error_set(NV_ERR, "out of memory");
-	w->buf_size = c->o->buffer_size ? c->o->buffer_size : (1u << 20);
+	/* the worker's buffer: its first draw on the run's budget (its seat) */
+	want = c->o->buffer_size ? c->o->buffer_size : (1u << 20);
+	if ((rc = nv_mem_acquire(want, want, NULL, &w->buf_size)))
+		return rc;
 	w->buf = malloc(w->buf_size);
 	w->sha = nv_sha256_new();
 	if (!w->buf || !w->sha)
@@ -59,6 +64,7 @@ static int nv_rw_close(void *run, void *wp, int ok)
 	nv_drv_close(w->dst);
 	nv_sha256_free(w->sha);
 	free(w->buf);
+	nv_mem_release(w->buf_size);
 	free(w);
 	return rc;
 }
