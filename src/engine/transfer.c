@@ -11,19 +11,15 @@
 
 int nv_xfer_buf_new(nv_xfer_ctx *x, size_t size)
 {
-	int rc = nv_mem_acquire(size, size, NULL, &x->buf_size);
-
-	if (rc)
-		return rc;
-	if (!(x->buf = malloc(x->buf_size)))
-		return nv_error_set(NV_ERR, "out of memory");
+	if (!(x->buf = nv_mem_alloc(size)))
+		return nv_error_code();
+	x->buf_size = size;
 	return 0;
 }
 
 void nv_xfer_buf_free(nv_xfer_ctx *x)
 {
-	free(x->buf);
-	nv_mem_release(x->buf_size);
+	nv_mem_free(x->buf, x->buf_size);
 	x->buf = NULL;
 	x->buf_size = 0;
 }

@@ -4,6 +4,7 @@
 #include "error.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <time.h>
 
 /* A thread's seat: size bytes set aside for it (counted in nv_mb.used), of
@@ -190,6 +191,28 @@ void nv_mem_release(size_t n)
 
 	if (!s->exempt)
 		s->held -= n <= s->held ? n : s->held;
+}
+
+void *nv_mem_alloc(size_t n)
+{
+	size_t got;
+	void *p;
+
+	if (nv_mem_acquire(n, n, NULL, &got))
+		return NULL;
+	if (!(p = malloc(n))) {
+		nv_mem_release(got);
+		nv_error_set(NV_ERR, "out of memory (%zu bytes)", n);
+	}
+	return p;
+}
+
+void nv_mem_free(void *p, size_t n)
+{
+	if (p) {
+		free(p);
+		nv_mem_release(n);
+	}
 }
 
 int nv_mem_lend(size_t n)

@@ -56,6 +56,13 @@ int nv_mem_try(size_t want);
 /* Gives n bytes back to this thread's seat (the thread that took them). */
 void nv_mem_release(size_t n);
 
+/* n bytes malloc'd and held in this thread's seat (nv_mem_acquire: may wait,
+ * never refused for want of budget): a worker's buffer. NULL with the error
+ * set when out of memory (nothing then held). nv_mem_free(p, n), on the same
+ * thread, frees them and gives them back; nothing for p NULL. */
+void *nv_mem_alloc(size_t n);
+void nv_mem_free(void *p, size_t n);
+
 /* The calling thread carries control traffic (lease renewals, a few hundred
  * bytes that must go out on time): from now on its grants are made at once and
  * not counted. */

@@ -30,17 +30,14 @@ static int nv_rw_open(void *run, void **out)
 {
 	nv_rcopy *c = run;
 	nv_rworker *w = calloc(1, sizeof(*w));
-	size_t want;
 	int rc;
 
 	*out = w;
 	if (!w)
 		return nv_error_set(NV_ERR, "out of memory");
 	/* the worker's buffer: its first draw on the run's budget (its seat) */
-	want = c->o->buffer_size ? c->o->buffer_size : (1u << 20);
-	if ((rc = nv_mem_acquire(want, want, NULL, &w->buf_size)))
-		return rc;
-	w->buf = malloc(w->buf_size);
+	w->buf_size = c->o->buffer_size ? c->o->buffer_size : (1u << 20);
+	w->buf = nv_mem_alloc(w->buf_size);
 	w->sha = nv_sha256_new();
 	if (!w->buf || !w->sha)
 		return nv_error_set(NV_ERR, "out of memory");
@@ -63,8 +60,7 @@ static int nv_rw_close(void *run, void *wp, int ok)
 	nv_drv_close(w->src);
 	nv_drv_close(w->dst);
 	nv_sha256_free(w->sha);
-	free(w->buf);
-	nv_mem_release(w->buf_size);
+	nv_mem_free(w->buf, w->buf_size);
 	free(w);
 	return rc;
 }

@@ -2,17 +2,21 @@
  * budget: seats kept per thread and given back when it ends, lent bytes only
  * from what is free and never past a waiting seat, a seat that waits for them,
  * smaller grants, the overdraft that replaces a deadlock, cancellation, the
- * lease renewer's exemption. */
+ * lease renewer's exemption; nv_mem_alloc's buffers, and the age encryptor's
+ * and decryptor's chunk buffers drawn from the thread's seat. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <cmocka.h>
 
+#include "age/age.h"
 #include "util/error.h"
 #include "util/membudget.h"
 
@@ -260,6 +264,89 @@ static void test_no_limit(void **state)
 	nv_mem_release(got);
 }
 
+/* nv_mem_alloc: the bytes held in the thread's seat, kept there when freed
+ * (a second buffer of that size costs the budget nothing), given back when
+ * the thread ends. */
+static void *alloc_free(void *arg)
+{
+	uint64_t *used = arg;
+	unsigned char *a = nv_mem_alloc(3 * MB), *b;
+
+	used[0] = nv_membudget_used();
+	memset(a, 1, 3 * MB);
+	nv_mem_free(a, 3 * MB);
+	used[1] = nv_membudget_used();
+	b = nv_mem_alloc(2 * MB);
+	used[2] = nv_membudget_used();
+	nv_mem_free(b, 2 * MB);
+	nv_mem_free(NULL, 2 * MB); /* nothing */
+	used[3] = nv_membudget_used();
+	return NULL;
+}
+
+static void test_alloc_free(void **state)
+{
+	uint64_t used[4], before;
+	pthread_t th;
+
+	(void)state;
+	nv_membudget_set(10 * MB);
+	before = nv_membudget_used();
+	assert_int_equal(pthread_create(&th, NULL, alloc_free, used), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(used[0], before + 3 * MB);
+	assert_int_equal(used[1], before + 3 * MB);
+	assert_int_equal(used[2], before + 3 * MB);
+	assert_int_equal(used[3], before + 3 * MB);
+	assert_int_equal(nv_membudget_used(), before);
+}
+
+/* The age encryptor and decryptor hold a 64 KiB chunk buffer each: from the
+ * seat of the thread that makes them (push's and pull's workers). */
+struct age_run {
+	nv_age_recipient r;
+	nv_age_identity *id;
+	uint64_t before, with_enc, with_both;
+	int rc;
+};
+
+static void *age_draws(void *arg)
+{
+	struct age_run *a = arg;
+	nv_age_enc *e = NULL;
+	nv_age_dec *d = NULL;
+
+	a->before = nv_membudget_used();
+	a->rc = nv_age_enc_new(&e, &a->r, 1);
+	a->with_enc = nv_membudget_used();
+	a->rc |= nv_age_dec_new(&d, a->id);
+	a->with_both = nv_membudget_used();
+	nv_age_enc_free(e);
+	nv_age_dec_free(d);
+	return NULL;
+}
+
+static void test_age_from_seat(void **state)
+{
+	struct age_run a = { 0 };
+	char *text = NULL, pub[NV_AGE_RECIPIENT_MAX];
+	pthread_t th;
+
+	(void)state;
+	assert_int_equal(nv_age_keygen(&text, pub, sizeof(pub)), 0);
+	assert_int_equal(nv_age_identity_parse(&a.id, text, strlen(text)), 0);
+	assert_int_equal(nv_age_recipient_parse(&a.r, pub), 0);
+	nv_age_wipe_free(text, strlen(text));
+	nv_membudget_set(10 * MB);
+	assert_int_equal(pthread_create(&th, NULL, age_draws, &a), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(a.rc, 0);
+	assert_true(a.with_enc >= a.before + 65536);
+	assert_true(a.with_both >= a.with_enc + 65536);
+	assert_int_equal(nv_membudget_used(), a.before); /* gone with its thread */
+	nv_age_identity_free(a.id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +359,8 @@ int main(void)
 		cmocka_unit_test(test_try),
 		cmocka_unit_test(test_exempt_thread),
 		cmocka_unit_test(test_no_limit),
+		cmocka_unit_test(test_alloc_free),
+		cmocka_unit_test(test_age_from_seat),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
