@@ -91,3 +91,46 @@ bench_case s3-upload-B data=B tools="navette rclone" target=1.5 rss=64 hooks=s3b
 	desc="copy of data set B (10,000 x 4 KiB) to s3rver; files/s"
 bench_case s3-upload-C data=C tools="navette rclone" rss=64 hooks=s3b default=no \
 	desc="copy of data set C (1 x 4 GiB) to s3rver: memory on a big file; MB/s"
+
+# Push of data set A into a fresh vault on s3rver (one recipient, --fsync none) against
+# rclone copy into a crypt remote over the same s3rver, the same parts on both sides:
+# push's buffers, the encryptor's and its upload's parts within navette's default memory
+# budget (rss=64: issue 16 measured 71 MiB before they were drawn from it). Helpers of
+# vault.sh; one signing key per vault (see vault_push_prepare).
+s3v_ready() { s3b_ready "$1" && vault_ready push "$1"; }
+s3v_setup() {
+	local crypt=""
+	if [ "$1" = rclone ]; then
+		vault_keys rclone && crypt=$(cat "$STATE/rclone.conf") || return 1
+	fi
+	s3b_setup "$1" || return 1
+	if [ "$1" = rclone ]; then printf '%s\n' "$crypt" >>"$STATE/rclone.conf"; else vault_keys "$1"; fi
+}
+s3v_prepare() {
+	s3b_prepare "$1"
+	[ "$1" = rclone ] && return 0
+	VAULT_SIGN=$RUN/sign
+	ssh-keygen -q -t ed25519 -N '' -C bench -f "$VAULT_SIGN" && vault_init "$1" "s3://bench/$S3B_PREFIX"
+}
+# s3v_crypt [RUNNER] FROM TO: rclone copy through the crypt remote of this run.
+s3v_crypt() {
+	local run=""
+	[ "$#" -eq 3 ] && { run=$1; shift; }
+	$run env -u AWS_CA_BUNDLE "$RCLONE" --config "$STATE/rclone.conf" copy "$@" \
+		--crypt-remote "benchs3:bench/$S3B_PREFIX" --transfers 4 --checkers 8 \
+		--s3-chunk-size 8M --s3-upload-concurrency 4 --s3-upload-cutoff 8M
+}
+s3v_run() {
+	case $1 in
+	navette) vault_push navette "s3://bench/$S3B_PREFIX" bench_run ;;
+	rclone) s3v_crypt bench_run "$SRC" benchcrypt: ;;
+	esac
+}
+s3v_check() {
+	case $1 in
+	navette) vault_pull navette "s3://bench/$S3B_PREFIX" "$RUN/check" ;;
+	rclone) s3v_crypt benchcrypt: "$RUN/check" ;;
+	esac && bench_same_tree "$SRC" "$RUN/check"
+}
+bench_case vault-push-s3-A data=A tools="navette rclone" target=1.5 rss=64 hooks=s3v \
+	desc="push of data set A into a fresh vault on s3rver (rclone: copy into a crypt remote on it); MB/s"
