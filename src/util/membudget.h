@@ -1,9 +1,11 @@
 /* membudget.h: the run's one memory budget (--max-memory): the buffers that grow
  * with parallelism are drawn from it. Everyone may call; the CLI sets it.
  *
- * Drawn from it: each worker's buffer (the engine's, replicate's, the readers' of
- * pull, verify and drill), the part buffers of S3 and Azure uploads, Azure's
- * read-ahead. Two kinds of grant keep every run moving:
+ * Drawn from it: each worker's buffers (the engine's, check's and replicate's;
+ * push's plaintext and ciphertext; the readers' of pull, verify and drill), the
+ * age encryptor's and decryptor's chunk, the part buffers of S3 and Azure
+ * uploads, SFTP's write buffer, Azure's read-ahead. Two kinds of grant keep
+ * every run moving:
  *
  * - A thread's *seat* (nv_mem_acquire, nv_mem_try, nv_mem_release): what a task
  *   cannot go on without: a worker's buffer, the first part buffer of an upload.
