@@ -20,8 +20,9 @@
  *   allow_http         plain http:// to a non-loopback host (default false)
  *   block_size         block size for Put Block (default 4M; part_size is an alias;
  *                      grown when a known size would need more than 50,000 blocks)
- *   upload_concurrency blocks uploading at once per object (default 4, max 64;
- *                      memory is this + 1 times block_size per writer)
+ *   upload_concurrency blocks uploading at once per object (default 4, max 64):
+ *                      the first block buffer is the writer's, the others come
+ *                      from the run's budget while it has room (--max-memory)
  *   list_page_size     List Blobs maxresults, 1..5000 (default 5000)
  *   timeout            seconds without progress before a request fails (default 120)
  * Retries: 408, 429, 500, 502, 503, 504 and connection errors (never 403) are
@@ -29,6 +30,7 @@
  * What it leaves out: containers are never created or deleted; uncommitted
  * blocks of an aborted write are left for the service to collect (7 days). */
 #include "azure_int.h"
+#include "util/membudget.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -65,6 +67,8 @@ static void azure_close(struct nv_conn *c)
 	free(c->container);
 	free(c->prefix);
 	nv_az_readahead_drop(c);
+	if (c->ra_buf)
+		nv_mem_release(NV_AZ_READAHEAD);
 	free(c->ra_buf);
 	free(c);
 }

@@ -34,7 +34,8 @@ struct nv_conn {
 	unsigned page_size;
 	unsigned concurrency;
 	/* read-ahead: one larger ranged GET serving sequential small reads */
-	unsigned char *ra_buf;     /* NV_AZ_READAHEAD bytes, made on first need */
+	unsigned char *ra_buf;     /* NV_AZ_READAHEAD bytes, made on first need when the
+	                            * run's memory budget has room (util/membudget.h) */
 	char *ra_key;              /* key cached, NULL when nothing is */
 	uint64_t ra_off;
 	size_t ra_len;

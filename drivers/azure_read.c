@@ -3,6 +3,7 @@
  * elsewhere through a read-ahead. Called via azure.c's table; calls down into
  * azure_request.c only. */
 #include "azure_int.h"
+#include "util/membudget.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -230,12 +231,16 @@ int nv_az_read(struct nv_conn *c, const char *key, uint64_t offset, void *buf, s
 	}
 	if (offset == 0)
 		return az_get_first(c, key, buf, len, got);
-	if (len >= NV_AZ_READAHEAD)
+	/* The read-ahead buffer is optional: made only while the run's memory
+	 * budget has room for it (kept until the connection closes). */
+	if (len >= NV_AZ_READAHEAD || (!c->ra_buf && !nv_mem_try(NV_AZ_READAHEAD)))
 		return az_get_range(c, key, offset, buf, len, got);
 	if (!az_readahead_hit(c, key, offset, len)) {
 		nv_az_readahead_drop(c);
-		if (!c->ra_buf && !(c->ra_buf = malloc(NV_AZ_READAHEAD)))
+		if (!c->ra_buf && !(c->ra_buf = malloc(NV_AZ_READAHEAD))) {
+			nv_mem_release(NV_AZ_READAHEAD);
 			return nv_error_set(NV_ERR, "out of memory");
+		}
 		rc = az_get_range(c, key, offset, c->ra_buf, NV_AZ_READAHEAD, &n);
 		if (rc < 0)
 			return rc;

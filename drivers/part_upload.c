@@ -1,6 +1,7 @@
 /* part_upload.c: the one parallel uploader of an object's parts (see part_upload.h):
  * a FIFO of filled parts, a few threads, a bounded set of buffers. Only drivers/. */
 #include "part_upload.h"
+#include "util/membudget.h"
 #include "util/retry.h"
 
 #include <pthread.h>
@@ -31,7 +32,9 @@ struct nv_pu {
 	nv_part **spare;        /* empty buffers */
 	size_t nspare;
 	nv_part *fill;          /* the writer's */
-	unsigned nbufs;         /* buffers allocated: at most threads + 1 */
+	unsigned nbufs;         /* buffers allocated: at most threads + 1, the first
+	                         * from the writer thread's seat, the others lent
+	                         * (util/membudget.h) */
 	unsigned busy;          /* parts being uploaded */
 	unsigned submitted;
 	int stop;
@@ -40,12 +43,18 @@ struct nv_pu {
 	nv_retry_scope scope;   /* the writer's item: its retry budget and cancel flag */
 };
 
+/* Frees p and gives its bytes back: lent ones to the budget, the first
+ * buffer's to the writer thread's seat (only that thread calls with seat). */
 static void part_free(nv_part *p)
 {
-	if (p) {
-		free(p->buf);
-		free(p);
-	}
+	if (!p)
+		return;
+	if (p->lent)
+		nv_mem_unlend(p->grant);
+	else
+		nv_mem_release(p->grant);
+	free(p->buf);
+	free(p);
 }
 
 /* The first failure only: later ones are consequences (or cancellations). */
@@ -124,7 +133,13 @@ static void *pu_thread_main(void *arg)
 			u->busy--;
 		}
 		p->len = 0;
-		u->spare[u->nspare++] = p;
+		if (p->lent && nv_mem_wanted()) {
+			/* a seat waits for memory: this part's bytes go back */
+			part_free(p);
+			u->nbufs--;
+		} else {
+			u->spare[u->nspare++] = p;
+		}
 		pthread_cond_broadcast(&u->cv);
 	}
 	pthread_mutex_unlock(&u->mu);
@@ -155,21 +170,36 @@ static void pu_stop(nv_pu *u)
 	u->nthreads = 0;
 }
 
-/* An empty buffer for the writer: a spare one, a new one while fewer than
- * threads + 1 exist, else the next to come back. */
+/* An empty buffer for the writer: a spare one; the first one (its bytes from
+ * the writer thread's seat, when it grows: nv_pu_reserve); a new one, while
+ * fewer than threads + 1 exist and the budget lends a part; else the next to
+ * come back. So an upload always has its first buffer, and its other parts
+ * go up in parallel only while the budget has room for them. */
 static int pu_take(nv_pu *u)
 {
 	nv_part *p = NULL;
-	int grow = 0;
+	int grow = 0, lent = 0;
 
 	pthread_mutex_lock(&u->mu);
-	while (!u->err && !u->nspare && u->nbufs > u->o.threads)
+	while (!u->err && !u->nspare) {
+		if (!u->nbufs) {
+			grow = 1;
+			break;
+		}
+		if (u->nbufs <= u->o.threads && nv_mem_lend(u->o.part_size)) {
+			grow = lent = 1;
+			break;
+		}
 		pthread_cond_wait(&u->cv, &u->mu);
+	}
 	if (!u->err) {
 		if (u->nspare)
 			p = u->spare[--u->nspare];
 		else
-			grow = 1, u->nbufs++;
+			u->nbufs++;
+	} else if (lent) {
+		nv_mem_unlend(u->o.part_size);
+		grow = 0;
 	}
 	pthread_mutex_unlock(&u->mu);
 	if (!p && !grow)
@@ -178,12 +208,34 @@ static int pu_take(nv_pu *u)
 		pthread_mutex_lock(&u->mu);
 		u->nbufs--;
 		pthread_mutex_unlock(&u->mu);
+		if (lent)
+			nv_mem_unlend(u->o.part_size);
 		return nv_error_set(NV_ERR, "out of memory");
+	}
+	if (lent) {
+		p->lent = 1;
+		p->grant = u->o.part_size;
 	}
 	p->extra = (char *)p + PU_HEAD;
 	memset(p->extra, 0, u->o.extra_size);
 	p->len = 0;
 	u->fill = p;
+	return 0;
+}
+
+/* Makes p's grant cover cap bytes: a lent part has a whole part already;
+ * the first buffer grows its thread's seat, waiting for lent bytes to come
+ * back when the budget is short (before any part of this upload is lent). */
+static int pu_grant(nv_pu *u, nv_part *p, size_t cap)
+{
+	size_t got;
+	int rc;
+
+	if (p->grant >= cap)
+		return 0;
+	if ((rc = nv_mem_acquire(cap - p->grant, cap - p->grant, u->scope.cancel, &got)))
+		return nv_error_wrap(rc, "%s", u->o.name);
+	p->grant += got;
 	return 0;
 }
 
@@ -208,6 +260,8 @@ int nv_pu_reserve(nv_pu *u, size_t want, nv_part **out)
 			if (cap > u->o.part_size)
 				cap = u->o.part_size;
 		}
+		if ((rc = pu_grant(u, p, cap)))
+			return rc;
 		if (!(b = realloc(p->buf, cap)))
 			return nv_error_set(NV_ERR, "out of memory (%zu-byte part)", cap);
 		p->buf = b;

@@ -3,9 +3,12 @@
  *
  * The writer fills one part buffer at a time and hands it over; `threads` threads
  * upload handed-over parts through the driver's callback while the writer fills
- * the next. At most threads + 1 buffers exist (threads uploading, one filling):
- * memory is (threads + 1) x part_size, and a writer that gets ahead waits for a
- * buffer to come back. The first failure wins: parts not yet started are dropped,
+ * the next. At most threads + 1 buffers exist (threads uploading, one filling),
+ * drawn from the run's budget (util/membudget.h): the first from the writer
+ * thread's seat (so an upload always goes on, one part at a time at worst), the
+ * others lent while the budget has room and given back, as they come back from
+ * their upload, when a seat waits. A writer that gets ahead waits for a buffer
+ * to come back. The first failure wins: parts not yet started are dropped,
  * and every later call returns that failure with its message. Threads start with
  * the first submitted part, so an object that fits in one part costs no thread:
  * the writer sends the part being filled itself. Not thread-safe: one writer
@@ -22,6 +25,8 @@ typedef struct nv_part {
 	unsigned index; /* 0, 1, ...: the order of nv_pu_submit (set by it) */
 	void *extra;    /* opts.extra_size bytes that are the driver's (a running MD5...);
 	                 * zeroed each time the part is handed out empty (len == 0) */
+	size_t grant;   /* bytes of the budget it holds (>= cap) */
+	int lent;       /* they are lent, else the writer thread's seat */
 } nv_part;
 
 /* Uploads part p. Runs on upload thread number `thread` (0 <= thread <

@@ -26,7 +26,9 @@
  *                                          with the listing; for s3rver, which walks its
  *                                          directories and skips keys past page ends)
  *   upload_concurrency  -                  parts uploading at once per object (default 4,
- *                                          max 32; memory (this + 1) x part_size)
+ *                                          max 32): the first part buffer is the
+ *                                          writer's, the others come from the run's
+ *                                          budget while it has room (--max-memory)
  *   conditional_writes  -                  the server honours If-None-Match: * (default
  *                                          true; false: exclusive writes check first, racy)
  *   stream_reads        -                  true (default): sequential reads of one object

@@ -39,7 +39,8 @@
  *   requests             read requests kept in flight per transfer, default 64 (each
  *                        carries up to 30000 bytes, libssh2's limit); writes keep a
  *                        quarter of that in flight (more overflows sshd's channel
- *                        window and stalls)
+ *                        window and stalls), from a buffer of twice that drawn from
+ *                        the run's memory budget (--max-memory)
  *   fsync                each: ask the server to fsync every file before it is renamed
  *                        into place (fsync@openssh.com, one round trip per file);
  *                        batch (the default) and none: no fsync, SFTP has no batch

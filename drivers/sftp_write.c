@@ -3,6 +3,7 @@
  * Called by sftp.c (slots) only. */
 #include "sftp_int.h"
 #include "util/log.h"
+#include "util/membudget.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ static void sftp_writer_free(struct nv_writer *w)
 	free(w->key);
 	free(w->path);
 	free(w->tmp.path);
-	free(w->buf);
+	nv_mem_free(w->buf, w->cap);
 	free(w);
 }
 
@@ -145,7 +146,7 @@ int nv_sftp_write_open(struct nv_writer **out, struct nv_conn *c, const char *ke
 	w->key = strdup(key);
 	w->path = nv_sftp_path(c, key);
 	w->tmp.path = w->path ? sftp_tmp_name(w->path) : NULL;
-	w->buf = malloc(w->cap);
+	w->buf = nv_mem_alloc(w->cap); /* from the writer thread's seat (util/membudget.h) */
 	if (!w->key || !w->tmp.path || !w->buf) {
 		sftp_writer_free(w);
 		return nv_error_set(NV_ERR, "out of memory");

@@ -1,7 +1,8 @@
 # azure.sh: Azure cases (issue 6): uploads and downloads of data sets A and B against
 # Azurite on loopback, navette copy against rclone copy. Sourced by bench/run.sh.
-# Same work on both sides: 4 transfers, 4 MiB blocks, 4 blocks in flight per file, an
-# MD5 on every block (rclone's default, navette's always). Azurite (single-threaded
+# Same work on both sides: 4 transfers, 4 MiB blocks, up to 4 blocks in flight per file
+# (navette: within its default memory budget, 48M), an MD5 on every block (rclone's
+# default, navette's always). rss=64: navette's peak RSS at its defaults. Azurite (single-threaded
 # node) is pinned to CPU 1 with taskset when there is one (the tools to CPU 0), and slows as it fills: every
 # upload run gets a fresh Azurite and --location; downloads read one store seeded once.
 # Where Azurite is the bottleneck for both tools, compare client CPU seconds instead.
@@ -117,11 +118,13 @@ azd_run() {
 }
 azd_check() { bench_same_tree "$SRC" "$RUN/out"; }
 
-bench_case azure-upload-A data=A tools="navette rclone" target=1.5 hooks=azu \
+bench_case azure-upload-A data=A tools="navette rclone" target=1.5 rss=64 hooks=azu \
 	desc="copy of data set A (4 x 256 MiB) to Azurite, 4 MiB blocks, 4 in flight; MB/s"
-bench_case azure-upload-B data=B tools="navette rclone" target=1.5 hooks=azu \
+bench_case azure-upload-B data=B tools="navette rclone" target=1.5 rss=64 hooks=azu \
 	desc="copy of data set B (10,000 x 4 KiB) to Azurite; files/s"
-bench_case azure-download-A data=A tools="navette navette_batch rclone" target=1.5 hooks=azd \
+bench_case azure-upload-C data=C tools="navette rclone" rss=64 hooks=azu default=no \
+	desc="copy of data set C (1 x 4 GiB) to Azurite: memory on a big file; MB/s"
+bench_case azure-download-A data=A tools="navette navette_batch rclone" target=1.5 rss=64 hooks=azd \
 	desc="copy of data set A from Azurite to local disk; MB/s"
-bench_case azure-download-B data=B tools="navette navette_batch rclone" target=1.5 hooks=azd \
+bench_case azure-download-B data=B tools="navette navette_batch rclone" target=1.5 rss=64 hooks=azd \
 	desc="copy of data set B from Azurite to local disk; files/s"

@@ -1,8 +1,11 @@
 # s3.sh: S3 cases (issue 5): uploads of data sets A and B to one s3rver on loopback,
 # navette copy against rclone copy. Sourced by bench/run.sh.
-# Same work on both sides: 4 transfers, 8 MiB parts, 4 parts in flight per file, and
-# each tool checks the server's ETag against the MD5 of what it sent (rclone's default;
-# navette's commit check). s3rver (single-threaded node) is pinned to CPU 1 with taskset
+# Same work on both sides: 4 transfers, 8 MiB parts, up to 4 parts in flight per file
+# (navette: as many as its default memory budget, 48M, holds: each transfer's first
+# part, the others lent from what is left; rclone holds 4 x 4 chunks), and each tool
+# checks the server's ETag against the MD5 of what it sent (rclone's default; navette's
+# commit check). rss=64: navette's peak RSS at its defaults, whatever the file sizes
+# (s3-upload-C: one 4 GiB file). s3rver (single-threaded node) is pinned to CPU 1 with taskset
 # when there is one, and the tools to CPU 0: where the server uses >= 0.9 of a core for
 # both tools, the floor applies to client CPU seconds (the report shows both).
 
@@ -82,7 +85,52 @@ s3b_check() {
 	[ "$n" -eq "$DATA_FILES" ] || { echo "s3: $n objects stored, $DATA_FILES expected"; return 1; }
 }
 
-bench_case s3-upload-A data=A tools="navette rclone" target=1.5 hooks=s3b \
+bench_case s3-upload-A data=A tools="navette rclone" target=1.5 rss=64 hooks=s3b \
 	desc="copy of data set A (4 x 256 MiB) to s3rver, 8 MiB parts, 4 in flight; MB/s"
-bench_case s3-upload-B data=B tools="navette rclone" target=1.5 hooks=s3b \
+bench_case s3-upload-B data=B tools="navette rclone" target=1.5 rss=64 hooks=s3b \
 	desc="copy of data set B (10,000 x 4 KiB) to s3rver; files/s"
+bench_case s3-upload-C data=C tools="navette rclone" rss=64 hooks=s3b default=no \
+	desc="copy of data set C (1 x 4 GiB) to s3rver: memory on a big file; MB/s"
+
+# Push of data set A into a fresh vault on s3rver (one recipient, --fsync none) against
+# rclone copy into a crypt remote over the same s3rver, the same parts on both sides:
+# push's buffers, the encryptor's and its upload's parts within navette's default memory
+# budget (rss=64: issue 16 measured 71 MiB before they were drawn from it). Helpers of
+# vault.sh; one signing key per vault (see vault_push_prepare).
+s3v_ready() { s3b_ready "$1" && vault_ready push "$1"; }
+s3v_setup() {
+	local crypt=""
+	if [ "$1" = rclone ]; then
+		vault_keys rclone && crypt=$(cat "$STATE/rclone.conf") || return 1
+	fi
+	s3b_setup "$1" || return 1
+	if [ "$1" = rclone ]; then printf '%s\n' "$crypt" >>"$STATE/rclone.conf"; else vault_keys "$1"; fi
+}
+s3v_prepare() {
+	s3b_prepare "$1"
+	[ "$1" = rclone ] && return 0
+	VAULT_SIGN=$RUN/sign
+	ssh-keygen -q -t ed25519 -N '' -C bench -f "$VAULT_SIGN" && vault_init "$1" "s3://bench/$S3B_PREFIX"
+}
+# s3v_crypt [RUNNER] FROM TO: rclone copy through the crypt remote of this run.
+s3v_crypt() {
+	local run=""
+	[ "$#" -eq 3 ] && { run=$1; shift; }
+	$run env -u AWS_CA_BUNDLE "$RCLONE" --config "$STATE/rclone.conf" copy "$@" \
+		--crypt-remote "benchs3:bench/$S3B_PREFIX" --transfers 4 --checkers 8 \
+		--s3-chunk-size 8M --s3-upload-concurrency 4 --s3-upload-cutoff 8M
+}
+s3v_run() {
+	case $1 in
+	navette) vault_push navette "s3://bench/$S3B_PREFIX" bench_run ;;
+	rclone) s3v_crypt bench_run "$SRC" benchcrypt: ;;
+	esac
+}
+s3v_check() {
+	case $1 in
+	navette) vault_pull navette "s3://bench/$S3B_PREFIX" "$RUN/check" ;;
+	rclone) s3v_crypt benchcrypt: "$RUN/check" ;;
+	esac && bench_same_tree "$SRC" "$RUN/check"
+}
+bench_case vault-push-s3-A data=A tools="navette rclone" target=1.5 rss=64 hooks=s3v \
+	desc="push of data set A into a fresh vault on s3rver (rclone: copy into a crypt remote on it); MB/s"

@@ -78,7 +78,9 @@ void nv_age_identity_free(nv_age_identity *id);
  *   the next byte is known to exist, so out may get nothing for a while.
  * final(): writes the last chunk (and the header when nothing came before);
  *   out must hold nv_age_enc_bound(e, 0) bytes. After final only free is allowed.
- * free(): wipes; allowed at any time, also without final; NULL is a no-op. */
+ * free(): wipes; allowed at any time, also without final; NULL is a no-op.
+ * Its chunk buffer (64 KiB) is held in the calling thread's seat of the run's
+ * memory budget (util/membudget.h): free it on the thread that made it. */
 typedef struct nv_age_enc nv_age_enc;
 int nv_age_enc_new(nv_age_enc **out, const nv_age_recipient *r, size_t n);
 size_t nv_age_enc_bound(const nv_age_enc *e, size_t inlen);
@@ -102,7 +104,9 @@ int nv_age_plaintext_size(uint64_t *out, uint64_t cipher_size, size_t n_recipien
  *   nv_age_dec_bound(0) = one chunk); NV_EMISMATCH when the input was truncated,
  *   the last chunk is missing or empty after a full one, or trailing data follows.
  *   Only after final returned 0 is the plaintext known complete.
- * free(): wipes; allowed at any time; NULL is a no-op. */
+ * free(): wipes; allowed at any time; NULL is a no-op.
+ * Its chunk buffer, as the encryptor's, is held in the calling thread's seat of
+ * the run's memory budget: free it on the thread that made it. */
 typedef struct nv_age_dec nv_age_dec;
 int nv_age_dec_new(nv_age_dec **out, const nv_age_identity *id);
 size_t nv_age_dec_bound(size_t inlen);

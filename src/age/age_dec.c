@@ -13,6 +13,7 @@
 #include "age_stanza.h"
 #include "age_stream.h"
 #include "util/error.h"
+#include "util/membudget.h"
 
 #define NV_AGE_HDR_STEP 4096
 
@@ -37,6 +38,16 @@ struct nv_age_dec {
 	unsigned char buf[NV_AGE_CHUNK_ENC];
 };
 
+/* A zeroed decryptor, its bytes from the thread's seat (util/membudget.h). */
+static nv_age_dec *nv_age_dec_alloc(void)
+{
+	nv_age_dec *d = nv_mem_alloc(sizeof(*d));
+
+	if (d)
+		memset(d, 0, sizeof(*d));
+	return d;
+}
+
 int nv_age_dec_new(nv_age_dec **out, const nv_age_identity *id)
 {
 	nv_age_dec *d;
@@ -44,7 +55,7 @@ int nv_age_dec_new(nv_age_dec **out, const nv_age_identity *id)
 	*out = NULL;
 	if (!id || id->n == 0)
 		return nv_error_set(NV_EINVAL, "age: no identity to decrypt with");
-	if (!(d = calloc(1, sizeof(*d))))
+	if (!(d = nv_age_dec_alloc()))
 		return nv_error_set(NV_ERR, "out of memory");
 	d->id = id;
 	*out = d;
@@ -56,8 +67,8 @@ int nv_age_dec_new_passphrase(nv_age_dec **out, const char *passphrase, int max_
 	nv_age_dec *d;
 
 	*out = NULL;
-	if (!(d = calloc(1, sizeof(*d))) || !(d->passphrase = strdup(passphrase))) {
-		free(d);
+	if (!(d = nv_age_dec_alloc()) || !(d->passphrase = strdup(passphrase))) {
+		nv_age_dec_free(d);
 		return nv_error_set(NV_ERR, "out of memory");
 	}
 	d->max_log2n = max_log2n;
@@ -79,7 +90,7 @@ void nv_age_dec_free(nv_age_dec *d)
 	nv_age_aead_free(d->aead);
 	free(d->hdr);
 	OPENSSL_cleanse(d, sizeof(*d));
-	free(d);
+	nv_mem_free(d, sizeof(*d));
 }
 
 static int nv_age_dec_file_key(nv_age_dec *d, const struct nv_age_header *h)

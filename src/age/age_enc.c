@@ -11,6 +11,7 @@
 #include "age_stanza.h"
 #include "age_stream.h"
 #include "util/error.h"
+#include "util/membudget.h"
 
 struct nv_age_enc {
 	unsigned char *hdr; /* header + payload nonce, written by the first call */
@@ -27,10 +28,12 @@ int nv_age_enc_new_raw(nv_age_enc **out, const unsigned char file_key[16],
 		       const char *stanzas, size_t len)
 {
 	unsigned char key[32];
-	nv_age_enc *e = calloc(1, sizeof(*e));
+	nv_age_enc *e = nv_mem_alloc(sizeof(*e));
 	int rc = NV_ERR;
 
 	*out = NULL;
+	if (e)
+		memset(e, 0, sizeof(*e));
 	if (!e || !(e->hdr = malloc(NV_AGE_INTRO_LEN + len + NV_AGE_MAC_LINE_LEN + NV_AGE_NONCE))) {
 		nv_error_set(NV_ERR, "out of memory");
 		goto out_free;
@@ -163,7 +166,7 @@ void nv_age_enc_free(nv_age_enc *e)
 	nv_age_aead_free(e->aead);
 	free(e->hdr);
 	OPENSSL_cleanse(e, sizeof(*e));
-	free(e);
+	nv_mem_free(e, sizeof(*e));
 }
 
 static uint64_t nv_age_header_size(size_t n)

@@ -30,7 +30,7 @@ enum {
 	OPT_BWLIMIT, OPT_MAX_TRANSFER, OPT_METRICS_FILE,
 	OPT_SHARD, OPT_SHARD_COUNT, OPT_RUN,
 	OPT_TO, OPT_NO_KEEP, OPT_SAMPLE, OPT_SEED, OPT_REPORT, OPT_REPORT_MD, OPT_HASHES_FROM,
-	OPT_CANARY, OPT_PREPARE, OPT_WAIT, OPT_MERGE_REPORTS,
+	OPT_CANARY, OPT_PREPARE, OPT_WAIT, OPT_MERGE_REPORTS, OPT_MAX_MEMORY,
 };
 
 static const struct option nv_long_options[] = {
@@ -94,6 +94,7 @@ static const struct option nv_long_options[] = {
 	{ "prepare", no_argument, NULL, OPT_PREPARE },
 	{ "wait", required_argument, NULL, OPT_WAIT },
 	{ "merge-reports", required_argument, NULL, OPT_MERGE_REPORTS },
+	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -280,6 +281,7 @@ static int nv_apply_option(nv_cli *c, int ch, const char *arg, int *verbosity, i
 	case OPT_CANARY: c->canary = 1; break;
 	case OPT_PREPARE: c->prepare = 1; break;
 	case OPT_MERGE_REPORTS: c->merge_reports = arg; break;
+	case OPT_MAX_MEMORY: c->max_memory = arg; break;
 	case OPT_BWLIMIT:
 		if (nv_bw_table_parse(&c->bw, arg))
 			return nv_usage_error("%s", nv_error_msg());
@@ -413,6 +415,7 @@ static int nv_cli_run_logged(nv_cli *c, const nv_command *cmd)
 	if (progress)
 		nv_progress_begin(c->eng.progress);
 	rc = cmd->run(c);
+	nv_cli_memory_end();
 	if (progress)
 		nv_progress_end();
 	nv_log_finish(rc);
@@ -541,6 +544,8 @@ static int nv_cli_dispatch(nv_cli *c, const nv_command *cmd, const char *config_
 	nv_config_free(c->cfg);
 	c->cfg = c->cfg_file;
 	c->cfg_file = NULL;
+	if ((rc = nv_cli_memory_begin(c)))
+		return rc;
 	return nv_cli_run_logged(c, cmd);
 }
 

@@ -70,6 +70,7 @@ typedef struct nv_cli {
 	const char *sample, *seed; /* verify --sample, --seed, as given */
 	const char *hashes_from; /* check --hashes-from REPORT */
 	const char *merge_reports; /* check --merge-reports OUT (cmd_merge.c) */
+	const char *max_memory; /* --max-memory as given */
 } nv_cli;
 
 int nv_cli_main(int argc, char **argv);
@@ -96,6 +97,12 @@ int nv_cli_metrics_end(nv_cli *c, int code);
  * gives the shard its own state folder, labels the log and the metrics.
  * Returns 0 (also when not sharded) or an exit code, the error logged. */
 int nv_cli_shard(nv_cli *c);
+
+/* The run's memory budget (cli_memory.c): --max-memory, else the config's
+ * max_memory (or $NAVETTE_MAX_MEMORY), else 48M; set before the command runs
+ * (0, or an exit code). The end warns when the budget was too small. */
+int nv_cli_memory_begin(nv_cli *c);
+void nv_cli_memory_end(void);
 
 /* "90s", "30m", "26h", "7d" (plain number: seconds); -1 if malformed. */
 int nv_parse_duration(const char *s, long long *out);

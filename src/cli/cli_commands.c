@@ -7,7 +7,7 @@
 
 #define NV_FILTER_OPTS "exclude include exclude-from files-from min-age max-age"
 /* Options of the commands that move data, for unattended runs. */
-#define NV_MOVE_OPTS " bwlimit max-transfer metrics-file"
+#define NV_MOVE_OPTS " bwlimit max-transfer metrics-file max-memory"
 /* Sharded runs (cli_shard.c). */
 #define NV_SHARD_OPTS " shard shard-count run"
 #define NV_SYNC_OPTS "dry-run checksum transfers buffer-size retries verify progress fsync timeout " \
@@ -80,8 +80,8 @@ const nv_command nv_commands[] = {
 	  NV_HELP_MOVE },
 	{ "check", nv_cmd_copy, 2, 2, "size-only transfers buffer-size retries timeout "
 	  "metrics-file progress report signing-key signing-pubkey hashes-from merge-reports "
-	  NV_FILTER_OPTS NV_SHARD_OPTS, "check SRC DST [--report FILE [--signing-key KEY]]\n"
-	  "  navette " NV_MERGE_USAGE,
+	  "max-memory " NV_FILTER_OPTS NV_SHARD_OPTS,
+	  "check SRC DST [--report FILE [--signing-key KEY]]\n  navette " NV_MERGE_USAGE,
 	  "Compare SRC and DST by SHA-256 (or --size-only): report files that differ,\n"
 	  "are missing at DST or only at DST. Exit 1 when anything differs. Filters as\n"
 	  "for copy; takes no lock (it writes nothing). --report FILE writes the proof\n"
@@ -121,7 +121,7 @@ const nv_command nv_commands[] = {
 	  "navette publish then makes one generation of the run's shards." NV_HELP_MOVE },
 	{ "publish", nv_cmd_publish, 1, 1,
 	  "prepare run wait signing-key passphrase-file signing-pubkey transfers buffer-size "
-	  "retries timeout progress metrics-file",
+	  "retries timeout progress metrics-file max-memory",
 	  "publish VAULT --prepare --run ID --signing-key FILE\n"
 	  "  navette publish VAULT --run ID --signing-key FILE [--wait DURATION]",
 	  "A sharded push in one generation. --prepare writes the run's key into VAULT\n"
@@ -146,7 +146,7 @@ const nv_command nv_commands[] = {
 	  "written there but files)." NV_HELP_MOVE },
 	{ "verify", nv_cmd_verify, 1, 1,
 	  "level max-age identity passphrase-file signing-pubkey signing-pubkeys all transfers "
-	  "timeout metrics-file progress sample seed" NV_SHARD_OPTS,
+	  "timeout metrics-file progress sample seed max-memory" NV_SHARD_OPTS,
 	  "verify VAULT [--level list|hash|deep] [--max-age DURATION] [--sample PCT|N [--seed S]]\n"
 	  "  navette verify --all PREFIX [--signing-pubkeys FILE] [--level list|hash]",
 	  "Check VAULT: signatures and the hash chain of every manifest, every object of\n"
@@ -159,7 +159,8 @@ const nv_command nv_commands[] = {
 	  NV_HELP_METRICS },
 	{ "drill", nv_cmd_drill, 1, 1,
 	  "identity passphrase-file signing-pubkey to no-keep sample seed report report-md canary "
-	  "max-age transfers buffer-size retries fsync timeout progress bwlimit metrics-file",
+	  "max-age transfers buffer-size retries fsync timeout progress bwlimit metrics-file "
+	  "max-memory",
 	  "drill VAULT --identity FILE [--to DIR|--no-keep] [--sample PCT%|N] [--seed S]\n"
 	  "    [--report FILE] [--report-md FILE] [--max-age DURATION]\n"
 	  "  navette drill VAULT --canary --identity DRILL-KEY (see drill-key)",

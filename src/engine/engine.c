@@ -203,11 +203,10 @@ static int nv_engine_worker_open(void *run, void **out)
 	*out = w;
 	if (!w)
 		return nv_error_set(NV_ERR, "out of memory");
-	x->buf_size = r->o->buffer_size;
 	x->verify_reread = r->o->verify_reread;
-	x->buf = malloc(x->buf_size);
-	x->sha = nv_sha256_new();
-	if (!x->buf || !x->sha)
+	if ((rc = nv_xfer_buf_new(x, r->o->buffer_size)))
+		return rc;
+	if (!(x->sha = nv_sha256_new()))
 		return nv_error_set(NV_ERR, "out of memory");
 	if ((rc = nv_drv_open(&x->src, r->src_loc)) || (rc = nv_drv_open(&x->dst, r->dst_loc)))
 		return nv_error_wrap(rc, "connecting");
@@ -232,7 +231,7 @@ static int nv_engine_worker_close(void *run, void *wk, int ok)
 	nv_drv_close(x->dst);
 	nv_drv_close(w->bak);
 	nv_sha256_free(x->sha);
-	free(x->buf);
+	nv_xfer_buf_free(x);
 	free(w);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/membudget.h"
 #include "util/retry.h"
 #include "util/times.h"
 
@@ -428,9 +429,10 @@ static void *nv_lease_renewer(void *arg)
 	int rc;
 
 	/* A renewal must go out within the TTL: never queued behind --bwlimit's
-	 * waits, never refused by --max-transfer. */
+	 * waits or the memory budget's, never refused by --max-transfer. */
 	nv_bwlimit_exempt_thread();
 	nv_fault_exempt_thread(); /* and counted by no test's fault rule */
+	nv_mem_exempt_thread();
 	pthread_mutex_lock(&l->mu);
 	while (!l->stop) {
 		clock_gettime(CLOCK_REALTIME, &until);

@@ -2,10 +2,27 @@
  * in the worker's own bounded buffer (a file of any size costs the same). */
 #include "transfer.h"
 #include "util/log.h"
+#include "util/membudget.h"
 #include "util/progress.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+int nv_xfer_buf_new(nv_xfer_ctx *x, size_t size)
+{
+	if (!(x->buf = nv_mem_alloc(size)))
+		return nv_error_code();
+	x->buf_size = size;
+	return 0;
+}
+
+void nv_xfer_buf_free(nv_xfer_ctx *x)
+{
+	nv_mem_free(x->buf, x->buf_size);
+	x->buf = NULL;
+	x->buf_size = 0;
+}
 
 int nv_xfer_hash(nv_xfer_ctx *x, nv_store *s, const char *key, uint64_t *bytes,
 		 unsigned char sha[NV_SHA256_LEN])

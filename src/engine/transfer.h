@@ -12,7 +12,7 @@
 
 typedef struct nv_xfer_ctx {
 	nv_store *src, *dst;
-	unsigned char *buf;   /* worker-owned buffer: memory is N x buf_size */
+	unsigned char *buf;   /* worker-owned buffer, drawn from the run's budget */
 	size_t buf_size;
 	nv_sha256 *sha;
 	int verify_reread;    /* read the stored copy back and compare its SHA-256 */
@@ -37,6 +37,12 @@ typedef struct nv_xfer_tally {
 	_Atomic uint64_t size, md5, reread; /* of those, what was confirmed */
 	_Atomic uint64_t differs;           /* copies whose read back differed */
 } nv_xfer_tally;
+
+/* The worker's buffer, size bytes: its first draw on the run's memory budget
+ * (util/membudget.h: the worker thread's seat). Then x->buf_size is what it
+ * holds; nv_xfer_buf_free, on the same thread, gives it back. */
+int nv_xfer_buf_new(nv_xfer_ctx *x, size_t size);
+void nv_xfer_buf_free(nv_xfer_ctx *x);
 
 /* Copies key; se is the source entry as listed. The SHA-256 of the bytes
  * sent is always computed, in the same pass (never a second read of the

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "escape.h"
+#include "membudget.h"
 #include "times.h"
 
 #include <math.h>
@@ -302,9 +303,10 @@ void nv_log_vsummary(enum nv_log_level lvl, const nv_summary *s, const char *fmt
 		NV_LF_D("duration", s->seconds > 0 ? s->seconds : nv_run_seconds()),
 		NV_LF_I("generation", s->generation),
 		NV_LF_I("exit", s->exit_code),
+		NV_LF_U("peak_buffer_bytes", nv_membudget_peak()),
 		NV_LF_NULL_("shard"), NV_LF_NULL_("run"), /* filled when sharded */
 	};
-	size_t nf = 8 + nv_log_shard_fields(f + 8);
+	size_t nf = 9 + nv_log_shard_fields(f + 9);
 	nv_sb msg = { 0 };
 
 	nv_run_summarised = 1;
@@ -314,7 +316,7 @@ void nv_log_vsummary(enum nv_log_level lvl, const nv_summary *s, const char *fmt
 		f[6] = (nv_log_field)NV_LF_NULL_("generation");
 	if (!nv_log_enabled(lvl))
 		return;
-	if (!fmt || nf == 8) {
+	if (!fmt || nf == 9) {
 		nv_log_vrecord(lvl, "summary", f, nf, s->extra, s->n_extra, fmt, ap);
 		return;
 	}

@@ -2,6 +2,7 @@
  * hashed, decrypted and, for a restore, written to the target's temporary file
  * as they arrive; the commit waits for both hashes. Called through object_read.h. */
 #include "object_read.h"
+#include "util/membudget.h"
 #include "util/progress.h"
 #include "util/sha_pair.h"
 #include "vault.h"
@@ -13,6 +14,7 @@
 struct nv_objread {
 	unsigned char *in, *out; /* stored bytes; plaintext (wiped when freed) */
 	size_t in_size;
+	size_t grant;            /* both buffers' bytes, from the thread's seat */
 	nv_sha_pair *pair;       /* the stored bytes (first), the plaintext (second),
 	                          * side by side: interleaved on SHA-NI */
 	char why[1024];          /* decryption's error, kept while the rest is hashed */
@@ -40,6 +42,9 @@ int nv_objread_new(nv_objread **out, size_t buf_size)
 	if (!r)
 		return nv_error_set(NV_ERR, "out of memory");
 	r->in_size = buf_size ? buf_size : (1u << 20);
+	r->grant = r->in_size + nv_age_dec_bound(r->in_size);
+	if (nv_mem_acquire(r->grant, r->grant, NULL, &r->grant))
+		return nv_error_code();
 	r->in = malloc(r->in_size);
 	r->out = malloc(nv_age_dec_bound(r->in_size));
 	r->pair = nv_sha_pair_new(0);
@@ -56,6 +61,7 @@ void nv_objread_free(nv_objread *r)
 	free(r->in);
 	if (r->out)
 		nv_age_wipe_free(r->out, nv_age_dec_bound(r->in_size));
+	nv_mem_release(r->grant);
 	free(r);
 }
 

@@ -7,6 +7,7 @@
 #include "engine/transfer.h"
 #include "util/escape.h"
 #include "util/log.h"
+#include "util/membudget.h"
 #include "util/progress.h"
 #include "util/retry.h"
 #include "util/sha_pair.h"
@@ -457,8 +458,8 @@ static int nv_push_worker_close(void *run, void *wp, int ok)
 	nv_drv_close(w->dst);
 	nv_sha256_free(w->sha);
 	nv_sha_pair_free(w->pair);
-	free(w->buf);
-	free(w->ct);
+	nv_mem_free(w->buf, w->buf_size);
+	nv_mem_free(w->ct, w->ct_size);
 	free(w);
 	return 0;
 }
@@ -476,7 +477,7 @@ static int nv_push_worker_open(void *run, void **out)
 	w->p = p;
 	w->slot = atomic_fetch_add(&p->n_slots_taken, 1);
 	w->buf_size = p->o->buffer_size;
-	w->buf = malloc(w->buf_size);
+	w->buf = nv_mem_alloc(w->buf_size); /* both from the run's budget (util/membudget.h) */
 	w->sha = nv_sha256_new();
 	w->pair = nv_sha_pair_new(0);
 	if (!w->buf || !w->sha || !w->pair)
@@ -487,7 +488,7 @@ static int nv_push_worker_open(void *run, void **out)
 		return rc;
 	w->ct_size = nv_age_enc_bound(probe, w->buf_size);
 	nv_age_enc_free(probe);
-	if (!(w->ct = malloc(w->ct_size)))
+	if (!(w->ct = nv_mem_alloc(w->ct_size)))
 		return nv_error_set(NV_ERR, "out of memory");
 	return 0;
 }

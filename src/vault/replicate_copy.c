@@ -6,6 +6,7 @@
 #include "engine/pool.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/membudget.h"
 #include "util/progress.h"
 
 #include <stdatomic.h>
@@ -34,8 +35,9 @@ static int nv_rw_open(void *run, void **out)
 	*out = w;
 	if (!w)
 		return nv_error_set(NV_ERR, "out of memory");
+	/* the worker's buffer: its first draw on the run's budget (its seat) */
 	w->buf_size = c->o->buffer_size ? c->o->buffer_size : (1u << 20);
-	w->buf = malloc(w->buf_size);
+	w->buf = nv_mem_alloc(w->buf_size);
 	w->sha = nv_sha256_new();
 	if (!w->buf || !w->sha)
 		return nv_error_set(NV_ERR, "out of memory");
@@ -58,7 +60,7 @@ static int nv_rw_close(void *run, void *wp, int ok)
 	nv_drv_close(w->src);
 	nv_drv_close(w->dst);
 	nv_sha256_free(w->sha);
-	free(w->buf);
+	nv_mem_free(w->buf, w->buf_size);
 	free(w);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include "engine/pool.h"
 #include "engine/transfer.h"
 #include "util/log.h"
+#include "util/membudget.h"
 #include "util/progress.h"
 #include "vault.h"
 
@@ -158,7 +159,7 @@ static int nv_vc_worker_open(void *run, void **out)
 	if (!x)
 		return nv_error_set(NV_ERR, "out of memory");
 	x->buf_size = vc->buf_size;
-	x->buf = malloc(x->buf_size);
+	x->buf = nv_mem_alloc(x->buf_size); /* from the run's budget (util/membudget.h) */
 	x->sha = nv_sha256_new();
 	if (!x->buf || !x->sha)
 		return nv_error_set(NV_ERR, "out of memory");
@@ -178,7 +179,7 @@ static int nv_vc_worker_close(void *run, void *w, int ok)
 	nv_drv_close(x->src);
 	nv_drv_close(x->dst);
 	nv_sha256_free(x->sha);
-	free(x->buf);
+	nv_mem_free(x->buf, x->buf_size);
 	free(x);
 	return 0;
 }

@@ -256,7 +256,8 @@ static void test_log_start_summary(void **state)
 	assert_non_null(strstr(out, "\"locations\":[\"sftp://host:22/dir\",\"caf\xc3\xa9\\n\"]"));
 	assert_non_null(strstr(out, "\"event\":\"summary\",\"command\":\"sync\",\"files\":3,"
 				    "\"bytes\":42,\"failed\":1,\"deleted\":2,\"duration\":1.500,"
-				    "\"generation\":null,\"exit\":3,\"unchanged\":7,"
+				    "\"generation\":null,\"exit\":3,\"peak_buffer_bytes\":0,"
+				    "\"unchanged\":7,"
 				    "\"msg\":\"3 copied\"}\n"));
 	/* one summary, and it is the last line */
 	assert_ptr_equal(strstr(out, "\"event\":\"summary\""),
@@ -278,7 +279,7 @@ static void test_log_finish_adds_summary(void **state)
 	out = nv_capture_json(nv_emit_nothing_then_finish);
 	assert_non_null(strstr(out, "\"level\":\"error\",\"event\":\"summary\",\"command\":\"ls\","
 				    "\"files\":0,"));
-	assert_non_null(strstr(out, "\"generation\":null,\"exit\":2}\n"));
+	assert_non_null(strstr(out, "\"generation\":null,\"exit\":2,\"peak_buffer_bytes\":0}\n"));
 	free(out);
 	/* human: nothing of the kind */
 	out = nv_capture(nv_emit_nothing_then_finish);

@@ -1,8 +1,11 @@
 /* test_part_upload.c: unit tests of drivers/part_upload.c, the parallel part
  * uploader S3 and Azure share: every part once with its bytes, at most threads + 1
- * buffers, the first failure stops the rest, small objects start no thread. */
+ * buffers, the first failure stops the rest, small objects start no thread; under
+ * the memory budget: extra buffers only while it has room, one buffer always, and
+ * lent parts given back to a waiting seat mid-upload. */
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +17,7 @@
 
 #include "../../drivers/part_upload.h"
 #include "util/error.h"
+#include "util/membudget.h"
 
 #define PARTS_MAX 64
 
@@ -29,6 +33,8 @@ struct fake {
 	unsigned threads_seen;           /* bit i: thread i uploaded something */
 	int fail_index;                  /* this part fails (-1: none) */
 	unsigned delay_ms;
+	const atomic_int *gate;          /* set: parts from gate_from on wait for it */
+	unsigned gate_from;
 };
 
 static void nap(unsigned ms)
@@ -61,6 +67,8 @@ static int fake_upload(void *ctx, unsigned thread, nv_part *p)
 		f->bufs[f->nbufs++] = p->buf;
 	pthread_mutex_unlock(&f->mu);
 	nap(f->delay_ms);
+	while (f->gate && p->index >= f->gate_from && !atomic_load(f->gate))
+		nap(1);
 	pthread_mutex_lock(&f->mu);
 	f->in_flight--;
 	pthread_mutex_unlock(&f->mu);
@@ -200,6 +208,151 @@ static void test_free_mid_upload(void **state)
 	pthread_mutex_destroy(&f.mu);
 }
 
+/* An upload of n parts of 1000 bytes on a thread of its own (a fresh seat,
+ * given back when it ends), threads part threads. */
+struct thread_upload {
+	struct fake *f;
+	unsigned n, threads;
+	int rc;
+};
+
+static void *upload_on_thread(void *arg)
+{
+	struct thread_upload *t = arg;
+	nv_pu_opts o = { .name = "t", .part_size = 1000, .threads = t->threads,
+			 .upload = fake_upload, .ctx = t->f };
+	nv_pu *u;
+	nv_part *p;
+	int rc = nv_pu_new(&u, &o);
+
+	for (unsigned i = 0; !rc && i < t->n; i++) {
+		if (!(rc = nv_pu_reserve(u, 1000, &p))) {
+			memset(p->buf, (int)i, 1000);
+			p->len = 1000;
+			rc = nv_pu_submit(u);
+		}
+	}
+	if (!rc)
+		rc = nv_pu_finish(u);
+	nv_pu_free(u);
+	t->rc = rc;
+	return NULL;
+}
+
+static void run_upload_thread(struct fake *f, unsigned n, unsigned threads)
+{
+	struct thread_upload t = { .f = f, .n = n, .threads = threads };
+	pthread_t th;
+
+	assert_int_equal(pthread_create(&th, NULL, upload_on_thread, &t), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(t.rc, 0);
+	assert_int_equal(f->calls, n);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(f->seen[i], 1);
+}
+
+/* Room for 2.5 parts: the first buffer and one lent, never more, every part
+ * uploaded; all of it back once the thread ended. */
+static void test_budget_limits_buffers(void **state)
+{
+	struct fake f;
+	uint64_t base = nv_membudget_used();
+
+	(void)state;
+	nv_membudget_set(base + 2500);
+	fake_init(&f);
+	f.delay_ms = 2;
+	run_upload_thread(&f, 20, 4);
+	assert_true(f.nbufs <= 2);
+	assert_true(nv_membudget_peak() <= base + 2500);
+	assert_int_equal(nv_membudget_overdraft(), 0);
+	assert_int_equal(nv_membudget_used(), base);
+	nv_membudget_set(0);
+	pthread_mutex_destroy(&f.mu);
+}
+
+/* A budget smaller than one part: the upload still goes on, one buffer at a
+ * time (its seat, over the limit, counted). */
+static void test_budget_below_one_part(void **state)
+{
+	struct fake f;
+
+	(void)state;
+	fake_init(&f);
+	nv_membudget_set(nv_membudget_used() + 500);
+	run_upload_thread(&f, 10, 4);
+	assert_int_equal(f.nbufs, 1);
+	assert_int_equal(nv_membudget_overdraft(), 500);
+	nv_membudget_set(0);
+	pthread_mutex_destroy(&f.mu);
+}
+
+/* A seat that waits while an upload holds lent parts gets them as they come
+ * back, long before that upload ends: parts from 6 on are held back by the
+ * fake until the seat got its bytes, so waiting for the upload's end would
+ * never end. */
+struct seat_taker {
+	size_t got;
+	int rc;
+	atomic_int done;
+};
+
+/* Waits (no time limit: the machine may be slow) until a seat waits or done. */
+static void until_wanted_or(const atomic_int *done)
+{
+	while (!nv_mem_wanted() && !atomic_load(done))
+		nap(2);
+}
+
+static void *take_seat(void *arg)
+{
+	struct seat_taker *t = arg;
+
+	t->rc = nv_mem_acquire(1000, 1000, NULL, &t->got);
+	if (!t->rc)
+		nv_mem_release(t->got);
+	atomic_store(&t->done, 1);
+	return NULL;
+}
+
+static void test_lent_parts_go_to_waiting_seat(void **state)
+{
+	struct fake f;
+	struct seat_taker t = { 0 };
+	pthread_t th;
+	nv_pu *u;
+	nv_part *p;
+	uint64_t limit;
+
+	(void)state;
+	nv_membudget_set(0);
+	u = start(&f, 1000, 4, 5);
+	f.gate = &t.done;
+	f.gate_from = 6;
+	/* the first buffer granted, then room for exactly two lent parts */
+	assert_int_equal(nv_pu_reserve(u, 1000, &p), 0);
+	limit = nv_membudget_used() + 2000;
+	nv_membudget_set(limit);
+	memset(p->buf, 0, 1000);
+	p->len = 1000;
+	assert_int_equal(nv_pu_submit(u), 0);
+	assert_int_equal(write_parts(u, 1000, 2, 1000), 0); /* both lent, out */
+	assert_int_equal(pthread_create(&th, NULL, take_seat, &t), 0);
+	until_wanted_or(&t.done);
+	assert_int_equal(write_parts(u, 1000, 10, 1000), 0);
+	assert_int_equal(nv_pu_finish(u), 0);
+	nv_pu_free(u);
+	pthread_join(th, NULL);
+	assert_int_equal(t.rc, 0);
+	assert_int_equal(t.got, 1000);
+	assert_int_equal(f.calls, 13);
+	assert_true(nv_membudget_peak() <= limit);
+	assert_int_equal(nv_membudget_overdraft(), 0);
+	nv_membudget_set(0);
+	pthread_mutex_destroy(&f.mu);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +360,9 @@ int main(void)
 		cmocka_unit_test(test_first_failure_stops),
 		cmocka_unit_test(test_small_object),
 		cmocka_unit_test(test_free_mid_upload),
+		cmocka_unit_test(test_budget_limits_buffers),
+		cmocka_unit_test(test_budget_below_one_part),
+		cmocka_unit_test(test_lent_parts_go_to_waiting_seat),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
