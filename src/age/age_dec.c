@@ -3,6 +3,7 @@
  * Calls the crypto, header and stanza layers. Called through age.h by everyone
  * (age_stream.h: src/age/). */
 #include <openssl/crypto.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +34,22 @@ struct nv_age_dec {
 	nv_age_aead *aead;
 	unsigned long long counter;
 	size_t buflen;
+	size_t bufhw; /* how much of buf was ever filled: what free wipes */
 	/* Holds the latest chunk until the next byte shows whether it is the last. */
 	unsigned char buf[NV_AGE_CHUNK_ENC];
 };
+
+/* A decryptor per file pulled: buf (64 KiB) is neither zeroed when made nor
+ * wiped beyond what it held, which for a small file cost more than its
+ * decryption. */
+static nv_age_dec *nv_age_dec_alloc(void)
+{
+	nv_age_dec *d = malloc(sizeof(*d));
+
+	if (d)
+		memset(d, 0, offsetof(nv_age_dec, buf));
+	return d;
+}
 
 int nv_age_dec_new(nv_age_dec **out, const nv_age_identity *id)
 {
@@ -44,7 +58,7 @@ int nv_age_dec_new(nv_age_dec **out, const nv_age_identity *id)
 	*out = NULL;
 	if (!id || id->n == 0)
 		return nv_error_set(NV_EINVAL, "age: no identity to decrypt with");
-	if (!(d = calloc(1, sizeof(*d))))
+	if (!(d = nv_age_dec_alloc()))
 		return nv_error_set(NV_ERR, "out of memory");
 	d->id = id;
 	*out = d;
@@ -56,7 +70,7 @@ int nv_age_dec_new_passphrase(nv_age_dec **out, const char *passphrase, int max_
 	nv_age_dec *d;
 
 	*out = NULL;
-	if (!(d = calloc(1, sizeof(*d))) || !(d->passphrase = strdup(passphrase))) {
+	if (!(d = nv_age_dec_alloc()) || !(d->passphrase = strdup(passphrase))) {
 		free(d);
 		return nv_error_set(NV_ERR, "out of memory");
 	}
@@ -78,7 +92,8 @@ void nv_age_dec_free(nv_age_dec *d)
 		nv_age_wipe_free(d->passphrase, strlen(d->passphrase));
 	nv_age_aead_free(d->aead);
 	free(d->hdr);
-	OPENSSL_cleanse(d, sizeof(*d));
+	OPENSSL_cleanse(d->buf, d->bufhw);
+	OPENSSL_cleanse(d, offsetof(nv_age_dec, buf));
 	free(d);
 }
 
@@ -228,6 +243,8 @@ static int nv_age_dec_payload(nv_age_dec *d, const unsigned char **p, size_t *n,
 	take = NV_AGE_CHUNK_ENC - d->buflen < *n ? NV_AGE_CHUNK_ENC - d->buflen : *n;
 	memcpy(d->buf + d->buflen, *p, take);
 	d->buflen += take;
+	if (d->buflen > d->bufhw)
+		d->bufhw = d->buflen;
 	*p += take;
 	*n -= take;
 	return 0;
