@@ -40,6 +40,7 @@ struct nv_conn {
 	struct local_wdir *wdir; /* the last directory written to, kept open */
 	char *rd_key;           /* the last key read and its open fd, so streaming */
 	int rd_fd;              /* a big file is not one open per chunk */
+	uint64_t rd_size;       /* its size when opened: a short read there is its end */
 	struct nv_walk_seen *seen; /* temp files the listings skipped (walk.h) */
 };
 
