@@ -90,6 +90,7 @@ static int teardown(void **state)
 	nv_location_free(f->loc);
 	nv_config_free(f->cfg);
 	unsetenv("NAVETTE_LOCAL_NO_OPENAT2");
+	unsetenv("NAVETTE_LOCAL_NO_TMPFILE");
 	rm_rf(f->dir);
 	free(f);
 	return 0;
@@ -264,14 +265,49 @@ static void test_temp_files_invisible(void **state)
 
 	write_file(path_of(f, ".navette-tmp.0000leftover"), "stale");
 	assert_int_equal(nv_drv_put_buf(f->s, "sub/done", "ok", 2, 0), 0);
-	assert_int_equal(nv_drv_write_open(&w, f->s, "sub/pending", &o), 0);
-	assert_int_equal(nv_drv_write(w, "half", 4), 0);
-	assert_int_equal(count_entries(path_of(f, "sub")), 2); /* done + the temp file */
-	assert_string_equal(list_all(f->s, "", &rc), "sub/done");
-	assert_int_equal(nv_drv_stat(f->s, "sub/pending", &e), NV_ENOTFOUND);
-	assert_int_equal(nv_drv_stat(f->s, ".navette-tmp.0000leftover", &e), NV_ENOTFOUND);
-	nv_drv_write_abort(w);
-	assert_int_equal(count_entries(path_of(f, "sub")), 1);
+	/* An O_TMPFILE (the default) has no name at all until its commit; a
+	 * named temp file (the test hook, or a file system without O_TMPFILE)
+	 * is skipped by listings and stat. */
+	for (int named = 0; named < 2; named++) {
+		if (named) {
+			setenv("NAVETTE_LOCAL_NO_TMPFILE", "1", 1);
+			assert_int_equal(open_at(f, f->root, NULL), 0);
+		}
+		assert_int_equal(nv_drv_write_open(&w, f->s, "sub/pending", &o), 0);
+		assert_int_equal(nv_drv_write(w, "half", 4), 0);
+		assert_int_equal(count_entries(path_of(f, "sub")), 1 + named);
+		assert_string_equal(list_all(f->s, "", &rc), "sub/done");
+		assert_int_equal(nv_drv_stat(f->s, "sub/pending", &e), NV_ENOTFOUND);
+		assert_int_equal(nv_drv_stat(f->s, ".navette-tmp.0000leftover", &e), NV_ENOTFOUND);
+		nv_drv_write_abort(w);
+		assert_int_equal(count_entries(path_of(f, "sub")), 1);
+	}
+}
+
+/* The O_TMPFILE path when the target exists: replaced through a temp name
+ * (nothing of it left), or refused when exclusive (the old file kept). */
+static void test_tmpfile_replace(void **state)
+{
+	struct fx *f = *state;
+	nv_write_opts o = { .size = -1 }, x = { .size = -1, .flags = NV_WRITE_EXCLUSIVE };
+	nv_wstream *w;
+	char buf[8];
+	size_t got;
+
+	assert_int_equal(nv_drv_put_buf(f->s, "r/k", "old", 3, 0), 0);
+	assert_int_equal(nv_drv_write_open(&w, f->s, "r/k", &o), 0);
+	assert_int_equal(nv_drv_write(w, "newer", 5), 0);
+	assert_int_equal(nv_drv_write_commit(w, NULL), 0);
+	assert_int_equal(nv_drv_read(f->s, "r/k", 0, buf, sizeof(buf), &got), 0);
+	assert_int_equal(got, 5);
+	assert_memory_equal(buf, "newer", 5);
+	assert_int_equal(count_entries(path_of(f, "r")), 1);
+	assert_int_equal(nv_drv_write_open(&w, f->s, "r/k", &x), 0);
+	assert_int_equal(nv_drv_write(w, "other", 5), 0);
+	assert_int_equal(nv_drv_write_commit(w, NULL), NV_EEXISTS);
+	assert_int_equal(nv_drv_read(f->s, "r/k", 0, buf, sizeof(buf), &got), 0);
+	assert_memory_equal(buf, "newer", 5);
+	assert_int_equal(count_entries(path_of(f, "r")), 1);
 }
 
 static void test_mtime_mode_kept(void **state)
@@ -655,6 +691,7 @@ int main(void)
 		T(test_symlinks_openat2),
 		T(test_symlinks_walk),
 		T(test_temp_files_invisible),
+		T(test_tmpfile_replace),
 		T(test_mtime_mode_kept),
 		T(test_ctime_inode),
 		T(test_fsync_modes),
