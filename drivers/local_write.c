@@ -353,6 +353,24 @@ fail:
 	}
 }
 
+/* The directory of an O_TMPFILE was removed since the file was made in it:
+ * another write's abort pruned the directories it made, which looked empty (a
+ * file without a name keeps no entry there). Made again for the link. */
+static int local_dir_again(struct nv_writer *w)
+{
+	size_t dirlen = (size_t)(w->leaf - w->key) - (w->leaf != w->key);
+	int made = 0, rc;
+
+	local_wdir_put(w->wdir);
+	w->wdir = NULL;
+	nv_local_wdir_drop(w->c);
+	if ((rc = local_wdir_get(w->c, w->key, dirlen, &w->wdir, &made)))
+		return rc;
+	w->created |= made;
+	w->dir = w->wdir ? w->wdir->fd : w->c->root;
+	return 0;
+}
+
 /* Links the O_TMPFILE under the target's name, or (the target exists and
  * may be replaced) under a temp name first, locked as any, which is then
  * renamed over it. Closes the file. */
@@ -364,8 +382,14 @@ static int local_link(struct nv_writer *w)
 	int rc = 0, i;
 
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", w->fd);
-	if (linkat(AT_FDCWD, proc, w->dir, w->leaf, AT_SYMLINK_FOLLOW) == 0)
-		goto out_close;
+	for (i = 0;; i++) {
+		if (linkat(AT_FDCWD, proc, w->dir, w->leaf, AT_SYMLINK_FOLLOW) == 0)
+			goto out_close;
+		if (errno != ENOENT || i == LOCAL_WRITE_TRIES)
+			break;
+		if ((rc = local_dir_again(w)))
+			goto out_close;
+	}
 	if (errno != EEXIST) {
 		rc = nv_error_errno(errno, "linking into %s/%s", root, w->key);
 		goto out_close;

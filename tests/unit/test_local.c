@@ -284,6 +284,29 @@ static void test_temp_files_invisible(void **state)
 	}
 }
 
+/* Two writes into a directory the first one made: the first is aborted and
+ * prunes it, which an O_TMPFILE (no entry) does not keep from looking empty.
+ * The second still lands (drill_s3.sh met this with a tampered object). */
+static void test_tmpfile_dir_pruned(void **state)
+{
+	struct fx *f = *state;
+	nv_write_opts o = { .size = -1 };
+	nv_wstream *a, *b;
+	char buf[8];
+	size_t got;
+
+	assert_int_equal(nv_drv_write_open(&a, f->s, "p/q/a", &o), 0);
+	assert_int_equal(nv_drv_write_open(&b, f->s, "p/q/b", &o), 0);
+	assert_int_equal(nv_drv_write(a, "aa", 2), 0);
+	assert_int_equal(nv_drv_write(b, "bb", 2), 0);
+	nv_drv_write_abort(a);
+	assert_int_equal(nv_drv_write_commit(b, NULL), 0);
+	assert_int_equal(nv_drv_read(f->s, "p/q/b", 0, buf, sizeof(buf), &got), 0);
+	assert_int_equal(got, 2);
+	assert_memory_equal(buf, "bb", 2);
+	assert_int_equal(count_entries(path_of(f, "p/q")), 1);
+}
+
 /* The O_TMPFILE path when the target exists: replaced through a temp name
  * (nothing of it left), or refused when exclusive (the old file kept). */
 static void test_tmpfile_replace(void **state)
@@ -692,6 +715,7 @@ int main(void)
 		T(test_symlinks_walk),
 		T(test_temp_files_invisible),
 		T(test_tmpfile_replace),
+		T(test_tmpfile_dir_pruned),
 		T(test_mtime_mode_kept),
 		T(test_ctime_inode),
 		T(test_fsync_modes),
