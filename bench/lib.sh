@@ -117,29 +117,29 @@ bench_gen_A() {
 	done
 }
 
-# bench_gen_B DIR: 10,000 files x 4 KiB in 100 directories (500 in 10 when quick).
-bench_gen_B() {
-	local dirs=100 per=100 d
-	[ "$QUICK" = 1 ] && { dirs=10; per=50; }
-	for ((d = 0; d < dirs; d++)); do
+# bench_gen_files DIR DIRS PER SIZE DIGITS: DIRS directories d00.. of PER random files
+# of SIZE bytes each (f000.bin.., DIGITS digits), every file different.
+bench_gen_files() {
+	local d
+	for ((d = 0; d < $2; d++)); do
 		mkdir -p "$1/d$(printf %02d "$d")" || return 1
-		openssl rand $((per * 4096)) |
-			split -b 4096 -d -a 2 --additional-suffix=.bin - "$1/d$(printf %02d "$d")/f" ||
+		openssl rand $(($3 * $4)) |
+			split -b "$4" -d -a "$5" --additional-suffix=.bin - "$1/d$(printf %02d "$d")/f" ||
 			return 1
 	done
+}
+
+# bench_gen_B DIR: 10,000 files x 4 KiB in 100 directories (500 in 10 when quick).
+bench_gen_B() {
+	if [ "$QUICK" = 1 ]; then bench_gen_files "$1" 10 50 4096 2
+	else bench_gen_files "$1" 100 100 4096 2; fi
 }
 
 # bench_gen_D DIR: 100,000 unique files x 60 bytes in 100 directories (1,000 in 10
 # when quick): per-file costs at scale (issue 16), nothing else.
 bench_gen_D() {
-	local dirs=100 per=1000 d
-	[ "$QUICK" = 1 ] && { dirs=10; per=100; }
-	for ((d = 0; d < dirs; d++)); do
-		mkdir -p "$1/d$(printf %02d "$d")" || return 1
-		openssl rand $((per * 60)) |
-			split -b 60 -d -a 3 --additional-suffix=.bin - "$1/d$(printf %02d "$d")/f" ||
-			return 1
-	done
+	if [ "$QUICK" = 1 ]; then bench_gen_files "$1" 10 100 60 3
+	else bench_gen_files "$1" 100 1000 60 3; fi
 }
 
 # bench_gen_C DIR: one 4 GiB file (64 MiB when quick), for memory bounds on big files.
