@@ -6,7 +6,7 @@ declare -a BENCH_CASES=()          # every registered case, in registration orde
 declare -a BENCH_DEFAULT_CASES=()  # the cases run when none is named
 declare -A CASE_DATA CASE_TOOLS CASE_DESC CASE_TARGET CASE_RSS CASE_HOOKS CASE_COMMANDS CASE_REF
 
-# bench_case NAME data=A|B|C|R tools="navette ... rclone" [target=R] [rss=MIB]
+# bench_case NAME data=A|B|C|D|R tools="navette ... rclone" [target=R] [rss=MIB]
 #            [hooks=PREFIX] [ref=TOOL] [default=no] desc="...": registers a case.
 # Its functions are named PREFIX_<hook>, PREFIX being case_<NAME with - as _> unless
 # hooks= names a prefix shared by several cases:
@@ -117,16 +117,29 @@ bench_gen_A() {
 	done
 }
 
-# bench_gen_B DIR: 10,000 files x 4 KiB in 100 directories (500 in 10 when quick).
-bench_gen_B() {
-	local dirs=100 per=100 d
-	[ "$QUICK" = 1 ] && { dirs=10; per=50; }
-	for ((d = 0; d < dirs; d++)); do
+# bench_gen_files DIR DIRS PER SIZE DIGITS: DIRS directories d00.. of PER random files
+# of SIZE bytes each (f000.bin.., DIGITS digits), every file different.
+bench_gen_files() {
+	local d
+	for ((d = 0; d < $2; d++)); do
 		mkdir -p "$1/d$(printf %02d "$d")" || return 1
-		openssl rand $((per * 4096)) |
-			split -b 4096 -d -a 2 --additional-suffix=.bin - "$1/d$(printf %02d "$d")/f" ||
+		openssl rand $(($3 * $4)) |
+			split -b "$4" -d -a "$5" --additional-suffix=.bin - "$1/d$(printf %02d "$d")/f" ||
 			return 1
 	done
+}
+
+# bench_gen_B DIR: 10,000 files x 4 KiB in 100 directories (500 in 10 when quick).
+bench_gen_B() {
+	if [ "$QUICK" = 1 ]; then bench_gen_files "$1" 10 50 4096 2
+	else bench_gen_files "$1" 100 100 4096 2; fi
+}
+
+# bench_gen_D DIR: 100,000 unique files x 60 bytes in 100 directories (1,000 in 10
+# when quick): per-file costs at scale (issue 16), nothing else.
+bench_gen_D() {
+	if [ "$QUICK" = 1 ]; then bench_gen_files "$1" 10 100 60 3
+	else bench_gen_files "$1" 100 1000 60 3; fi
 }
 
 # bench_gen_C DIR: one 4 GiB file (64 MiB when quick), for memory bounds on big files.
@@ -445,10 +458,10 @@ bench_row() {
 }
 
 # bench_throughput CASE WALL: "N MB/s" (10^6 bytes) for the big-file sets, "N files/s"
-# for B.
+# for B and D.
 bench_throughput() {
 	bench_data "${CASE_DATA[$1]}" || return 1
-	if [ "${CASE_DATA[$1]}" = B ]; then
+	if [ "${CASE_DATA[$1]}" = B ] || [ "${CASE_DATA[$1]}" = D ]; then
 		awk -v n="$DATA_FILES" -v w="$2" 'BEGIN {printf "%.0f files/s\n", n / w}'
 	else
 		awk -v n="$DATA_BYTES" -v w="$2" 'BEGIN {printf "%.0f MB/s\n", n / 1e6 / w}'

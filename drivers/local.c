@@ -13,13 +13,18 @@
  *   itself are the user's choice and are followed.
  * - Only regular files are objects: directories, devices, fifos and sockets are
  *   skipped by listing and are missing to stat and read.
- * - A write goes to ".navette-tmp.<run id>.<random>" beside its target
- *   (driver/tmpname.h), renamed into place at commit: a reader sees the old
- *   file or the whole new one. Listing skips that prefix; keys whose last
- *   component starts with it are refused. The writer holds a lock on its temp
- *   file (an open file description lock, which NFS passes to the server) until
- *   the rename: a clean-up never removes the temp file of a live writer, and
- *   one that nobody holds is dead (local_leftover.c).
+ * - A write goes to a file without a name (O_TMPFILE) in its target's
+ *   directory, linked under the target's name at commit: a reader sees the old
+ *   file or the whole new one, and a writer that dies leaves nothing. Where the
+ *   file system has no O_TMPFILE (NFS), /proc is missing, or the target exists
+ *   and is replaced, it goes to ".navette-tmp.<run id>.<random>" beside its
+ *   target (driver/tmpname.h), renamed into place at commit. Listing skips that
+ *   prefix; keys whose last component starts with it are refused. The writer
+ *   holds a lock on its temp file (an open file description lock, which NFS
+ *   passes to the server) until the rename: a clean-up never removes the temp
+ *   file of a live writer, and one that nobody holds is dead (local_leftover.c).
+ *   A write retargeted before its commit (write_retarget) is linked or renamed
+ *   into the new key's directory instead.
  * - The root may not exist at open: the first write creates it (mkdir -p);
  *   until then stat and read find nothing, remove succeeds, and listing gives
  *   NV_ENOTFOUND (the engine reads a missing destination as an empty one).
@@ -27,7 +32,8 @@
  *   a directory's files in a row). Like any writer holding a directory fd
  *   (rsync, tar), it follows that directory if someone moves it meanwhile.
  * - Durability, setting "fsync": each | batch (default) | none; see local_flush.
- * - Test hook: NAVETTE_LOCAL_NO_OPENAT2=1 forces the component walk.
+ * - Test hooks: NAVETTE_LOCAL_NO_OPENAT2=1 forces the component walk,
+ *   NAVETTE_LOCAL_NO_TMPFILE=1 named temp files for every write.
  */
 #include "local_int.h"
 #include "walk.h"
@@ -78,6 +84,7 @@ static int local_open(struct nv_conn **out, const nv_location *loc)
 	c->rd_fd = -1;
 	c->fsync = mode;
 	c->walk = getenv("NAVETTE_LOCAL_NO_OPENAT2") != NULL;
+	c->anon = getenv("NAVETTE_LOCAL_NO_TMPFILE") ? -1 : 0;
 	/* Random per connection so that workers and concurrent runs do not collide
 	 * (a collision only costs a retry: temp files are made O_EXCL). */
 	if (getrandom(&c->tmp_next, sizeof(c->tmp_next), 0) != (ssize_t)sizeof(c->tmp_next))

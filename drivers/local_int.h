@@ -37,9 +37,11 @@ struct nv_conn {
 	size_t nfs;
 	int walk;               /* resolve by component walk (test hook), not openat2 */
 	uint64_t tmp_next;      /* temp names: a random start, then counted up */
+	int anon;               /* writes to O_TMPFILE files: 1 yes, -1 no, 0 not known yet */
 	struct local_wdir *wdir; /* the last directory written to, kept open */
 	char *rd_key;           /* the last key read and its open fd, so streaming */
 	int rd_fd;              /* a big file is not one open per chunk */
+	uint64_t rd_size;       /* its size when opened: a short read there is its end */
 	struct nv_walk_seen *seen; /* temp files the listings skipped (walk.h) */
 };
 

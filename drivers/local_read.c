@@ -88,6 +88,7 @@ static int local_read_open(struct nv_conn *c, const char *key)
 	if (st.st_size > LOCAL_BIG_FILE) /* small files: the default readahead does */
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	c->rd_fd = fd;
+	c->rd_size = (uint64_t)st.st_size;
 	return 0;
 }
 
@@ -120,6 +121,12 @@ int nv_local_read(struct nv_conn *c, const char *key, uint64_t offset, void *buf
 		if (n == 0)
 			break;
 		*got += (size_t)n;
+		/* A short read that reached the size seen at open is the end: the
+		 * pread that would only confirm it (one per small file) is saved. A
+		 * file that grows meanwhile is caught by the caller's sizes and
+		 * hashes, as it would be one call later. */
+		if (*got < len && offset + *got >= c->rd_size)
+			break;
 	}
 	return 0;
 }

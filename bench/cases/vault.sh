@@ -140,3 +140,24 @@ bench_case vault-push-B data=B tools="$VAULT_TOOLS" target=1.5 rss=64 hooks=vaul
 # A single 4 GiB file: memory must not grow with file size (issue 3: max RSS <= 64 MiB).
 bench_case vault-push-C data=C tools="navette rclone" rss=64 hooks=vault_push default=no \
 	desc="push of one 4 GiB file $VAULT_PUSH_DESC; MB/s and max RSS"
+
+# Small files at scale (issue 16): data set D, 100,000 unique 60-byte files, pushed
+# into a fresh vault and pulled from one; the no-change re-push of B and D onto a
+# vault (crypt remote) that already holds them. restic packs small files (another
+# design): left out here, see vault-push-B.
+VAULT_SMALL_TOOLS="navette navette_batch rclone"
+bench_case vault-push-D data=D tools="$VAULT_SMALL_TOOLS" target=2 rss=64 hooks=vault_push \
+	desc="push of data set D (100,000 x 60 B) $VAULT_PUSH_DESC; files/s"
+bench_case vault-pull-D data=D tools="$VAULT_SMALL_TOOLS" target=2 rss=64 hooks=vault_pull \
+	desc="pull of data set D from a local vault into an empty directory (rclone: copy out of a crypt remote); files/s"
+
+# Re-push onto what the tool itself stored once (untimed): nothing changed.
+vault_repush_ready() { vault_ready push "$1"; }
+vault_repush_setup() { vault_pull_setup "$1"; }
+vault_repush_run() { vault_push "$1" "$STATE/vault" bench_run; }
+bench_case vault-repush-B data=B tools="$VAULT_SMALL_TOOLS" target=3 rss=64 hooks=vault_repush \
+	desc="no-change re-push of data set B onto a vault that holds it (rclone: copy onto a crypt remote that holds it); files/s"
+bench_case vault-repush-D data=D tools="$VAULT_SMALL_TOOLS" target=3 rss=64 hooks=vault_repush \
+	desc="no-change re-push of data set D onto a vault that holds it (rclone: copy onto a crypt remote that holds it); files/s"
+# The signing key of the tool whose turn it is (setup ran for every tool first).
+vault_repush_prepare() { VAULT_SIGN=$STATE/sign; }

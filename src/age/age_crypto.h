@@ -6,6 +6,14 @@
 #include <stddef.h>
 
 int nv_age_random(void *buf, size_t n);
+/* An X25519 private key imported once (an identity's), for many derivations:
+ * the import costs a scalar multiplication, as much as a derivation. pub gets
+ * its public key (or NULL). May be used by several threads at once. */
+typedef struct nv_age_xkey nv_age_xkey;
+int nv_age_xkey_new(nv_age_xkey **out, const unsigned char sk[32], unsigned char pub[32]);
+/* Refuses (NV_EMISMATCH) an all-zero result: the peer share has low order. */
+int nv_age_xkey_derive(unsigned char out[32], const nv_age_xkey *x, const unsigned char peer[32]);
+void nv_age_xkey_free(nv_age_xkey *x);
 int nv_age_x25519_public(unsigned char pub[32], const unsigned char sk[32]);
 /* Refuses (NV_EMISMATCH) an all-zero result: the peer share has low order. */
 int nv_age_x25519(unsigned char out[32], const unsigned char sk[32], const unsigned char peer[32],

@@ -2,6 +2,7 @@
  * memory, and the exact ciphertext size. Calls the crypto, header and X25519
  * stanza layers. Called through age.h by everyone (age_stream.h: src/age/). */
 #include <openssl/crypto.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ struct nv_age_enc {
 	nv_age_aead *aead;
 	unsigned long long counter;
 	size_t buflen;
+	size_t bufhw; /* how much of buf ever held plaintext: what free wipes */
 	/* A chunk is sealed only once the next byte exists: the last one is flagged. */
 	unsigned char buf[NV_AGE_CHUNK_SIZE];
 };
@@ -28,12 +30,16 @@ int nv_age_enc_new_raw(nv_age_enc **out, const unsigned char file_key[16],
 		       const char *stanzas, size_t len)
 {
 	unsigned char key[32];
+	/* One per file pushed, from the thread's seat (util/membudget.h): buf
+	 * (64 KiB) is neither zeroed here nor wiped beyond what it held, which
+	 * for a small file cost more than sealing it. Nothing reads buf past
+	 * buflen, which only ever counts bytes copied in. */
 	nv_age_enc *e = nv_mem_alloc(sizeof(*e));
 	int rc = NV_ERR;
 
 	*out = NULL;
 	if (e)
-		memset(e, 0, sizeof(*e));
+		memset(e, 0, offsetof(nv_age_enc, buf));
 	if (!e || !(e->hdr = malloc(NV_AGE_INTRO_LEN + len + NV_AGE_MAC_LINE_LEN + NV_AGE_NONCE))) {
 		nv_error_set(NV_ERR, "out of memory");
 		goto out_free;
@@ -134,6 +140,8 @@ int nv_age_enc_update(nv_age_enc *e, const void *in, size_t inlen, void *out, si
 		take = NV_AGE_CHUNK_SIZE - e->buflen < inlen ? NV_AGE_CHUNK_SIZE - e->buflen : inlen;
 		memcpy(e->buf + e->buflen, p, take);
 		e->buflen += take;
+		if (e->buflen > e->bufhw)
+			e->bufhw = e->buflen;
 		p += take;
 		inlen -= take;
 	}
@@ -165,7 +173,8 @@ void nv_age_enc_free(nv_age_enc *e)
 		return;
 	nv_age_aead_free(e->aead);
 	free(e->hdr);
-	OPENSSL_cleanse(e, sizeof(*e));
+	OPENSSL_cleanse(e->buf, e->bufhw);
+	OPENSSL_cleanse(e, offsetof(nv_age_enc, buf));
 	nv_mem_free(e, sizeof(*e));
 }
 

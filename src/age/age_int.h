@@ -36,11 +36,14 @@
 #define NV_AGE_SCRYPT_LABEL "age-encryption.org/v1/scrypt"
 #define NV_AGE_SCRYPT_SALT 16
 
-/* Made and freed by age_keys.c; read by the X25519 stanza and the decryptor. */
+/* Made and freed by age_keys.c; read by the X25519 stanza and the decryptor.
+ * xk holds each key imported once (age_crypto.h), for all the files a pull
+ * decrypts with it. */
 struct nv_age_identity {
 	size_t n;
 	unsigned char (*sk)[32];
 	unsigned char (*pk)[32];
+	struct nv_age_xkey **xk;
 };
 
 #endif

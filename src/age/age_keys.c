@@ -199,7 +199,7 @@ static int nv_age_identity_add(nv_age_identity *id, const char *line, size_t len
 {
 	char tmp[NV_AGE_IDENTITY_MAX];
 	unsigned char data[40];
-	void *sk, *pk;
+	void *sk, *pk, *xk;
 	size_t n = 0;
 	int bad;
 
@@ -218,7 +218,12 @@ static int nv_age_identity_add(nv_age_identity *id, const char *line, size_t len
 	/* Grown by hand, not realloc: the old block of secrets is wiped before free. */
 	sk = malloc((id->n + 1) * 32);
 	pk = sk ? realloc(id->pk, (id->n + 1) * 32) : NULL;
-	if (!sk || !pk) {
+	if (pk)
+		id->pk = pk;
+	xk = pk ? realloc(id->xk, (id->n + 1) * sizeof(*id->xk)) : NULL;
+	if (xk)
+		id->xk = xk;
+	if (!sk || !pk || !xk) {
 		free(sk);
 		OPENSSL_cleanse(data, sizeof(data));
 		return nv_error_set(NV_ERR, "out of memory");
@@ -227,11 +232,11 @@ static int nv_age_identity_add(nv_age_identity *id, const char *line, size_t len
 		memcpy(sk, id->sk, id->n * 32);
 	nv_age_wipe_free(id->sk, id->n * 32);
 	id->sk = sk;
-	id->pk = pk;
 	memcpy(id->sk[id->n], data, 32);
 	OPENSSL_cleanse(data, sizeof(data));
+	id->xk[id->n] = NULL;
 	id->n++;
-	return nv_age_x25519_public(id->pk[id->n - 1], id->sk[id->n - 1]);
+	return nv_age_xkey_new(&id->xk[id->n - 1], id->sk[id->n - 1], id->pk[id->n - 1]);
 }
 
 int nv_age_identity_parse(nv_age_identity **out, const char *text, size_t len)
@@ -334,6 +339,9 @@ void nv_age_identity_free(nv_age_identity *id)
 {
 	if (!id)
 		return;
+	for (size_t i = 0; i < id->n; i++)
+		nv_age_xkey_free(id->xk[i]);
+	free(id->xk);
 	nv_age_wipe_free(id->sk, id->n * 32);
 	free(id->pk);
 	free(id);

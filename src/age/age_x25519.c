@@ -61,7 +61,7 @@ int nv_age_x25519_unwrap(unsigned char file_key[16], const struct nv_age_stanza 
 		return nv_error_set(NV_EMISMATCH,
 				    "age header: X25519 share is not 32 bytes of canonical base64");
 	for (i = 0; i < id->n && rc == 1; i++) {
-		if ((rc = nv_age_x25519(shared, id->sk[i], share, NULL)) < 0 ||
+		if ((rc = nv_age_xkey_derive(shared, id->xk[i], share)) < 0 ||
 		    (rc = nv_age_x25519_key(key, shared, share, id->pk[i])) < 0)
 			break;
 		rc = nv_age_unwrap(file_key, key, s->body, s->bodylen);

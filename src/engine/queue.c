@@ -45,8 +45,12 @@ void nv_queue_free(nv_queue *q)
 int nv_queue_push(nv_queue *q, void *item)
 {
 	pthread_mutex_lock(&q->mu);
-	while (q->len == q->cap && !q->closed)
-		pthread_cond_wait(&q->not_full, &q->mu);
+	/* A full queue takes items again once half of it was worked off, not at
+	 * each pop: a producer faster than the workers (a pull submits pointers)
+	 * would otherwise sleep and be woken once per item. */
+	if (q->len == q->cap)
+		while (q->len > q->cap / 2 && !q->closed)
+			pthread_cond_wait(&q->not_full, &q->mu);
 	if (q->closed) {
 		pthread_mutex_unlock(&q->mu);
 		return -1;
@@ -69,7 +73,8 @@ void *nv_queue_pop(nv_queue *q)
 		item = q->items[q->head];
 		q->head = (q->head + 1) % q->cap;
 		q->len--;
-		pthread_cond_signal(&q->not_full);
+		if (q->len == q->cap / 2)
+			pthread_cond_broadcast(&q->not_full);
 	}
 	pthread_mutex_unlock(&q->mu);
 	return item;

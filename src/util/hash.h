@@ -17,6 +17,10 @@ void nv_sha256_update(nv_sha256 *h, const void *buf, size_t len);
 void nv_sha256_final(nv_sha256 *h, unsigned char out[NV_SHA256_LEN]);
 void nv_sha256_free(nv_sha256 *h);
 void nv_sha256_buf(unsigned char out[NV_SHA256_LEN], const void *buf, size_t len);
+/* HMAC-SHA256 of the concatenation of n pieces (msg[i], len[i] bytes), on a
+ * context the calling thread keeps: 0, or -1 when OpenSSL failed. */
+int nv_hmac_sha256_v(unsigned char out[NV_SHA256_LEN], const void *key, size_t keylen,
+		     const void *const *msg, const size_t *len, size_t n);
 
 void nv_hex(char *out, const unsigned char *in, size_t len); /* out: 2*len+1 */
 int nv_unhex(unsigned char *out, size_t outlen, const char *hex); /* exact length */

@@ -216,6 +216,8 @@ void nv_log_item_sha_x(enum nv_log_level lvl, const char *action, const char *pa
 {
 	char hex[NV_SHA256_HEX];
 
+	if (!nv_log_enabled(lvl))
+		return; /* called per file: no hex for a line nobody asked for */
 	if (sha)
 		nv_hex(hex, sha, NV_SHA256_LEN);
 	nv_log_item_any(lvl, action, path, sha ? hex : NULL, reason, extra, n_extra);

@@ -23,10 +23,12 @@ int nv_hex_ok(const char *s, size_t n)
 void nv_object_id(char id[NV_OBJECT_ID_HEX], const unsigned char kid[NV_KID_LEN],
 		  const unsigned char sha[NV_SHA256_LEN])
 {
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
+	unsigned char mac[NV_SHA256_LEN] = { 0 };
+	const void *msg = sha;
+	size_t len = NV_SHA256_LEN;
 
-	HMAC(EVP_sha256(), kid, NV_KID_LEN, sha, NV_SHA256_LEN, mac, &n);
+	/* once per file pushed: on the thread's HMAC context (util/hash.h) */
+	nv_hmac_sha256_v(mac, kid, NV_KID_LEN, &msg, &len, 1);
 	nv_hex(id, mac, NV_SHA256_LEN);
 }
 

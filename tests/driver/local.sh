@@ -17,6 +17,8 @@ check "fsync=each" env NAVETTE_FSYNC=each "$conf" "$NV_TMP/each"
 check "fsync=none" env NAVETTE_FSYNC=none "$conf" "$NV_TMP/none"
 check "without openat2 (component walk)" env NAVETTE_LOCAL_NO_OPENAT2=1 "$conf" "$NV_TMP/walk"
 check "walk run leaves nothing" leaves_nothing "$NV_TMP/walk"
+check "named temp files (no O_TMPFILE)" env NAVETTE_LOCAL_NO_TMPFILE=1 "$conf" "$NV_TMP/named"
+check "named run leaves nothing" leaves_nothing "$NV_TMP/named"
 expect_exit 1 "a bad fsync value fails" env NAVETTE_FSYNC=sometimes "$conf" "$NV_TMP/bad"
 expect_err "fsync" "the error names the fsync setting"
 nv_done

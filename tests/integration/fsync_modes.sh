@@ -41,7 +41,7 @@ is() {
 	if [ "$got" -eq "$1" ]; then ok "$2"; else
 		not_ok "$2 ($got calls, wanted $1)"; sed 's/^/    /' "$3" | head -30; fi
 }
-T='\.navette-tmp\.[0-9a-f.]+'   # a temporary file's name
+T='(\.navette-tmp\.[0-9a-f.]+|#[0-9]+)'   # a temporary file: named, or an O_TMPFILE
 L=$NV_TMP/log
 
 # ---- copy: 7 files in three directories, one worker ----
@@ -160,9 +160,9 @@ mkdir -p "$NV_TMP/one/sub"; echo one >"$NV_TMP/one/sub/x"
 for i in 1 2 3 4 5 6 7 8; do echo "$i" >"$NV_TMP/one/a$i"; done
 mkdir -p "$NV_TMP/e1"
 traced "$L" "$NAVETTE" copy --fsync each --transfers 1 "$NV_TMP/one" "$NV_TMP/e1" >/dev/null 2>&1
-tid=$(sed -nE "s|^([0-9]+) +fsync\([0-9]+<$NV_TMP/e1/sub/\.navette-tmp\..*|\1|p" "$L.raw")
+tid=$(sed -nE "s|^([0-9]+) +fsync\([0-9]+<$NV_TMP/e1/sub/(\.navette-tmp\.\|#[0-9]).*|\1|p" "$L.raw")
 [ -n "$tid" ] || nv_die "no fsync of sub/x's temporary file in: $(cat "$L.raw")"
-n=$(grep -E "^$tid +fsync\(" "$L.raw" | grep -n "<$NV_TMP/e1/sub/\.navette-tmp\." | cut -d: -f1)
+n=$(grep -E "^$tid +fsync\(" "$L.raw" | grep -En "<$NV_TMP/e1/sub/(\.navette-tmp\.|#[0-9])" | cut -d: -f1)
 most=$(grep -E '^[0-9]+ +fsync\(' "$L.raw" | grep -v "^$tid " | cut -d' ' -f1 | sort | uniq -c |
 	sort -n | tail -n 1 | awk '{print $1}')
 [ "${most:-0}" -lt "$n" ] || nv_die "another thread makes $most fsync calls, sub/x's is the worker's $n-th"
@@ -170,7 +170,7 @@ inject "$L.inj" fsync "$n" -- "$NAVETTE" copy --fsync each --transfers 1 "$NV_TM
 	>"$NV_TMP/out" 2>"$NV_TMP/err"; rc=$?
 check "copy each: the injected fault hit sub/x's temporary file, and nothing else" \
 	test "$(grep -c INJECTED "$L.inj")" = 1 -a \
-	"$(grep -Ec "fsync\([0-9]+<$NV_TMP/e2/sub/\.navette-tmp\.[0-9a-f.]+>\) += -1 EIO .*INJECTED" "$L.inj")" = 1
+	"$(grep -Ec "fsync\([0-9]+<$NV_TMP/e2/sub/$T>(\(deleted\))?\) += -1 EIO .*INJECTED" "$L.inj")" = 1
 check "copy each: a file whose fsync fails fails alone (exit $rc, wanted 3)" test "$rc" -eq 3
 expect_err "^failed sub/x: finishing $NV_TMP/e2/sub/x: Input/output error\$" "  the file and the cause are named"
 expect_err "8 copied .* 1 failed" "  the summary counts it"

@@ -35,8 +35,10 @@ check "uploaded file is whole" cmp -s "$S/big" "$R/up/big"
 check "the dead session's temp file was cleaned up" \
 	[ -z "$(find "$R/up" -name '.navette-tmp.*')" ]
 
-# Download: killed mid-read, resumed after reconnecting.
-"$NAVETTE" copy --retries 6 "ssh:$R/up" "$NV_TMP/down" >"$NV_TMP/dn.out" 2>"$NV_TMP/dn.err" &
+# Download: killed mid-read, resumed after reconnecting. The local temp file,
+# named here (driver test hook: an O_TMPFILE has no name), shows it started.
+NAVETTE_LOCAL_NO_TMPFILE=1 "$NAVETTE" copy --retries 6 "ssh:$R/up" "$NV_TMP/down" \
+	>"$NV_TMP/dn.out" 2>"$NV_TMP/dn.err" &
 pid=$!
 check "download started writing its temp file" wait_for "$NV_TMP/down/.navette-tmp.*"
 nv_stop_sshd KILL

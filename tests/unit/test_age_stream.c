@@ -124,6 +124,38 @@ static int teardown_keys(void **state)
 	return 0;
 }
 
+static void unhex(unsigned char *out, const char *hex)
+{
+	for (size_t i = 0; hex[2 * i]; i++)
+		assert_int_equal(sscanf(hex + 2 * i, "%2hhx", &out[i]), 1);
+}
+
+/* HKDF-SHA256 is built on the thread's HMAC context (two HMACs, RFC 5869):
+ * the RFC's test cases 1 (42 bytes: two blocks) and 3 (no salt, no info). */
+static void test_hkdf_rfc5869(void **state)
+{
+	unsigned char ikm[22], salt[13], okm[42], want[42];
+
+	(void)state;
+	memset(ikm, 0x0b, sizeof(ikm));
+	unhex(salt, "000102030405060708090a0b0c");
+	assert_int_equal(nv_age_hkdf(okm, 42, ikm, 22, salt, 13, "\xf0\xf1\xf2\xf3\xf4\xf5\xf6"
+				     "\xf7\xf8\xf9"), 0);
+	unhex(want, "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
+		    "34007208d5b887185865");
+	assert_memory_equal(okm, want, 42);
+	assert_int_equal(nv_age_hkdf(okm, 42, ikm, 22, NULL, 0, ""), 0);
+	unhex(want, "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d"
+		    "9d201395faa4b61a96c8");
+	assert_memory_equal(okm, want, 42);
+	/* and HMAC-SHA256 itself (RFC 4231 case 2), which a key cleared after
+	 * each use must not disturb */
+	assert_int_equal(nv_age_hmac(okm, (const unsigned char *)"Jefe", 4,
+				     "what do ya want for nothing?", 28), 0);
+	unhex(want, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	assert_memory_equal(okm, want, 32);
+}
+
 static void test_round_trips(void **state)
 {
 	static const size_t sizes[] = {0, 1, 15, 16, 65535, 65536, 65537, 131072, 131073,
@@ -462,6 +494,7 @@ static void test_key_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hkdf_rfc5869),
 		cmocka_unit_test(test_round_trips),
 		cmocka_unit_test(test_two_recipients),
 		cmocka_unit_test(test_wrong_identity),

@@ -90,6 +90,7 @@ static int teardown(void **state)
 	nv_location_free(f->loc);
 	nv_config_free(f->cfg);
 	unsetenv("NAVETTE_LOCAL_NO_OPENAT2");
+	unsetenv("NAVETTE_LOCAL_NO_TMPFILE");
 	rm_rf(f->dir);
 	free(f);
 	return 0;
@@ -264,14 +265,72 @@ static void test_temp_files_invisible(void **state)
 
 	write_file(path_of(f, ".navette-tmp.0000leftover"), "stale");
 	assert_int_equal(nv_drv_put_buf(f->s, "sub/done", "ok", 2, 0), 0);
-	assert_int_equal(nv_drv_write_open(&w, f->s, "sub/pending", &o), 0);
-	assert_int_equal(nv_drv_write(w, "half", 4), 0);
-	assert_int_equal(count_entries(path_of(f, "sub")), 2); /* done + the temp file */
-	assert_string_equal(list_all(f->s, "", &rc), "sub/done");
-	assert_int_equal(nv_drv_stat(f->s, "sub/pending", &e), NV_ENOTFOUND);
-	assert_int_equal(nv_drv_stat(f->s, ".navette-tmp.0000leftover", &e), NV_ENOTFOUND);
-	nv_drv_write_abort(w);
-	assert_int_equal(count_entries(path_of(f, "sub")), 1);
+	/* An O_TMPFILE (the default) has no name at all until its commit; a
+	 * named temp file (the test hook, or a file system without O_TMPFILE)
+	 * is skipped by listings and stat. */
+	for (int named = 0; named < 2; named++) {
+		if (named) {
+			setenv("NAVETTE_LOCAL_NO_TMPFILE", "1", 1);
+			assert_int_equal(open_at(f, f->root, NULL), 0);
+		}
+		assert_int_equal(nv_drv_write_open(&w, f->s, "sub/pending", &o), 0);
+		assert_int_equal(nv_drv_write(w, "half", 4), 0);
+		assert_int_equal(count_entries(path_of(f, "sub")), 1 + named);
+		assert_string_equal(list_all(f->s, "", &rc), "sub/done");
+		assert_int_equal(nv_drv_stat(f->s, "sub/pending", &e), NV_ENOTFOUND);
+		assert_int_equal(nv_drv_stat(f->s, ".navette-tmp.0000leftover", &e), NV_ENOTFOUND);
+		nv_drv_write_abort(w);
+		assert_int_equal(count_entries(path_of(f, "sub")), 1);
+	}
+}
+
+/* Two writes into a directory the first one made: the first is aborted and
+ * prunes it, which an O_TMPFILE (no entry) does not keep from looking empty.
+ * The second still lands (drill_s3.sh met this with a tampered object). */
+static void test_tmpfile_dir_pruned(void **state)
+{
+	struct fx *f = *state;
+	nv_write_opts o = { .size = -1 };
+	nv_wstream *a, *b;
+	char buf[8];
+	size_t got;
+
+	assert_int_equal(nv_drv_write_open(&a, f->s, "p/q/a", &o), 0);
+	assert_int_equal(nv_drv_write_open(&b, f->s, "p/q/b", &o), 0);
+	assert_int_equal(nv_drv_write(a, "aa", 2), 0);
+	assert_int_equal(nv_drv_write(b, "bb", 2), 0);
+	nv_drv_write_abort(a);
+	assert_int_equal(nv_drv_write_commit(b, NULL), 0);
+	assert_int_equal(nv_drv_read(f->s, "p/q/b", 0, buf, sizeof(buf), &got), 0);
+	assert_int_equal(got, 2);
+	assert_memory_equal(buf, "bb", 2);
+	assert_int_equal(count_entries(path_of(f, "p/q")), 1);
+}
+
+/* The O_TMPFILE path when the target exists: replaced through a temp name
+ * (nothing of it left), or refused when exclusive (the old file kept). */
+static void test_tmpfile_replace(void **state)
+{
+	struct fx *f = *state;
+	nv_write_opts o = { .size = -1 }, x = { .size = -1, .flags = NV_WRITE_EXCLUSIVE };
+	nv_wstream *w;
+	char buf[8];
+	size_t got;
+
+	assert_int_equal(nv_drv_put_buf(f->s, "r/k", "old", 3, 0), 0);
+	assert_int_equal(nv_drv_write_open(&w, f->s, "r/k", &o), 0);
+	assert_int_equal(nv_drv_write(w, "newer", 5), 0);
+	assert_int_equal(nv_drv_write_commit(w, NULL), 0);
+	assert_int_equal(nv_drv_read(f->s, "r/k", 0, buf, sizeof(buf), &got), 0);
+	assert_int_equal(got, 5);
+	assert_memory_equal(buf, "newer", 5);
+	assert_int_equal(count_entries(path_of(f, "r")), 1);
+	assert_int_equal(nv_drv_write_open(&w, f->s, "r/k", &x), 0);
+	assert_int_equal(nv_drv_write(w, "other", 5), 0);
+	assert_int_equal(nv_drv_write_commit(w, NULL), NV_EEXISTS);
+	assert_int_equal(nv_drv_read(f->s, "r/k", 0, buf, sizeof(buf), &got), 0);
+	assert_memory_equal(buf, "newer", 5);
+	assert_int_equal(count_entries(path_of(f, "r")), 1);
 }
 
 static void test_mtime_mode_kept(void **state)
@@ -554,21 +613,25 @@ static void test_prune_and_abort(void **state)
 }
 
 /* A write opened under one key and published under another (a vault object
- * named by the hash of its bytes): the temp file is renamed from where it was
- * made into the new key's directory, made if missing; nothing is ever under
- * the first key; an abort after it leaves nothing, not even a new directory;
- * an exclusive write does not replace what the new key holds. */
-static void test_retarget(void **state)
+ * named by the hash of its bytes): the file is moved from where it was made
+ * into the new key's directory, made if missing (an O_TMPFILE linked straight
+ * there; a named temp file renamed there); nothing is ever under the first
+ * key; an abort after it leaves nothing, not even a new directory; an
+ * exclusive write does not replace what the new key holds, another does. */
+static void retarget_case(struct fx *f, int named)
 {
-	struct fx *f = *state;
-	nv_write_opts o = { .size = -1, .flags = NV_WRITE_EXCLUSIVE };
+	nv_write_opts o = { .size = -1, .flags = NV_WRITE_EXCLUSIVE }, r = { .size = -1 };
 	nv_wstream *w;
 	nv_entry e;
+	char buf[8];
+	size_t got;
 	int rc;
 
 	assert_true(nv_drv_can_retarget(f->s));
 	assert_int_equal(nv_drv_write_open(&w, f->s, "objects/unnamed", &o), 0);
 	assert_int_equal(nv_drv_write(w, "contents", 8), 0);
+	/* which path this is: an O_TMPFILE has no entry at all */
+	assert_int_equal(count_entries(path_of(f, "objects")), named);
 	assert_int_equal(nv_drv_write_retarget(w, "objects/ab/abc"), 0);
 	assert_int_equal(nv_drv_write_retarget(w, "objects/cd/cde"), 0); /* the last one holds */
 	assert_int_equal(nv_drv_write_commit(w, NULL), 0);
@@ -593,6 +656,16 @@ static void test_retarget(void **state)
 	assert_int_equal(e.size, 8);
 	assert_int_equal(count_entries(path_of(f, "objects")), 1);
 	assert_int_equal(count_entries(path_of(f, "objects/cd")), 1);
+	/* not exclusive: replaced, and no temp name left beside it */
+	assert_int_equal(nv_drv_write_open(&w, f->s, "objects/unnamed", &r), 0);
+	assert_int_equal(nv_drv_write(w, "again", 5), 0);
+	assert_int_equal(nv_drv_write_retarget(w, "objects/cd/cde"), 0);
+	assert_int_equal(nv_drv_write_commit(w, NULL), 0);
+	assert_int_equal(nv_drv_read(f->s, "objects/cd/cde", 0, buf, sizeof(buf), &got), 0);
+	assert_int_equal(got, 5);
+	assert_memory_equal(buf, "again", 5);
+	assert_int_equal(count_entries(path_of(f, "objects")), 1);
+	assert_int_equal(count_entries(path_of(f, "objects/cd")), 1);
 	/* the new directory pruned by another writer before the commit: made again */
 	assert_int_equal(nv_drv_write_open(&w, f->s, "objects/unnamed", &o), 0);
 	assert_int_equal(nv_drv_write(w, "fourth", 6), 0);
@@ -609,6 +682,17 @@ static void test_retarget(void **state)
 			 NV_EINVAL);
 	nv_drv_write_abort(w);
 	assert_int_equal(count_entries(path_of(f, "objects")), 1);
+}
+
+static void test_retarget(void **state)
+{
+	struct fx *f = *state;
+
+	retarget_case(f, 0); /* O_TMPFILE, the default */
+	rm_rf(path_of(f, "objects"));
+	setenv("NAVETTE_LOCAL_NO_TMPFILE", "1", 1);
+	assert_int_equal(open_at(f, f->root, NULL), 0);
+	retarget_case(f, 1);
 }
 
 /* The directory of the last write is kept open: it must not outlive a removal. */
@@ -713,6 +797,8 @@ int main(void)
 		T(test_symlinks_openat2),
 		T(test_symlinks_walk),
 		T(test_temp_files_invisible),
+		T(test_tmpfile_replace),
+		T(test_tmpfile_dir_pruned),
 		T(test_mtime_mode_kept),
 		T(test_ctime_inode),
 		T(test_fsync_modes),
