@@ -137,6 +137,8 @@ bench_case vault-pull-A data=A tools="$VAULT_TOOLS" target=1.5 rss=64 hooks=vaul
 	desc="pull of data set A from a local vault into an empty directory (rclone: copy out of a crypt remote; restic: restore); MB/s"
 bench_case vault-push-B data=B tools="$VAULT_TOOLS" target=1.5 rss=64 hooks=vault_push \
 	desc="push of data set B $VAULT_PUSH_DESC; files/s"
+bench_case vault-pull-B data=B tools="$VAULT_TOOLS" target=1.5 rss=64 hooks=vault_pull \
+	desc="pull of data set B from a local vault into an empty directory (rclone: copy out of a crypt remote; restic: restore); files/s"
 # A single 4 GiB file: memory must not grow with file size (issue 3: max RSS <= 64 MiB).
 bench_case vault-push-C data=C tools="navette rclone" rss=64 hooks=vault_push default=no \
 	desc="push of one 4 GiB file $VAULT_PUSH_DESC; MB/s and max RSS"
