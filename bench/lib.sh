@@ -319,6 +319,7 @@ bench_one_run() {
 	fi
 	# Flush what earlier runs left dirty so their writeback is not billed to this run.
 	sync -f "$BENCH_DIR/work" 2>/dev/null
+	bench_cache_before_run "$dir" "$n"
 	BENCH_TIMEF=$dir/time.$n BENCH_LOGF=$dir/log.$n BENCH_RAN=0
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	bench_call_tool "$c" "$tool"
@@ -344,6 +345,53 @@ bench_one_run() {
 	return 0
 }
 
+# --- page-cache states (--cache) ----------------------------------------------------
+# warm: the source read once before the case, nothing dropped (the default).
+# dropped: every cache dropped before each timed run (source read from disk, free
+#   memory plentiful). full: before the case, clean filler files take all memory but
+#   BENCH_CACHE_FREE_MIB (default 512), as earlier runs' output would: every page a
+#   run writes must first be reclaimed. Each run's free memory goes to setup.log.
+
+bench_cache_words() {
+	case $CACHE in
+	warm) echo "warm (source read before the case; nothing dropped)" ;;
+	dropped) echo "dropped before every run (source cold)" ;;
+	full) echo "full (filler up to ${BENCH_CACHE_FREE_MIB:-512} MiB free; source warm)" ;;
+	esac
+}
+
+bench_cache_free_mib() { awk '/^MemFree:/ {print int($2 / 1024)}' /proc/meminfo; }
+
+# bench_cache_fill: filler files (zeros, written through the page cache and synced,
+# so clean) until MemFree is down to BENCH_CACHE_FREE_MIB; deleted at exit.
+bench_cache_fill() {
+	local want=${BENCH_CACHE_FREE_MIB:-512} free i=0 mib
+	local fill=$BENCH_DIR/filler
+	mkdir -p "$fill"
+	bench_at_exit "rm -rf '$fill'"
+	free=$(bench_cache_free_mib)
+	while [ "$free" -gt $((want + 64)) ]; do
+		mib=$((free - want)); [ "$mib" -gt 1024 ] && mib=1024
+		[ -e "$fill/f$i" ] || dd if=/dev/zero of="$fill/f$i" bs=1M count="$mib" status=none ||
+			return 1
+		cat "$fill/f$i" >/dev/null
+		i=$((i + 1))
+		free=$(bench_cache_free_mib)
+		[ "$i" -lt 256 ] || break
+	done
+	sync -f "$fill"
+	bench_log "page cache filled: $(bench_cache_free_mib) MiB free ($i filler files)"
+}
+
+# bench_cache_before_run DIR N: the cache state a timed run starts from.
+bench_cache_before_run() {
+	case $CACHE in
+	dropped) sync; echo 3 >/proc/sys/vm/drop_caches ;;
+	full) bench_cache_fill >/dev/null 2>&1 ;; # topped up: deleted runs freed memory
+	esac
+	echo "run $2: $(bench_cache_free_mib) MiB free at start ($CACHE cache)" >>"$1/setup.log"
+}
+
 # bench_stat CASE TOOL COLUMN: the median of one column of the runs file.
 bench_stat() { awk -v k="$3" '{print $k}' "$BENCH_DIR/work/$1/$2/runs" | bench_median; }
 
@@ -355,7 +403,9 @@ bench_one_case() {
 	BENCH_SERVER_PID="" BENCH_CLIENT_CPU="" # a case with a server sets them in its hooks
 	bench_data "${CASE_DATA[$c]}" || { bench_row_skip "$c" all "data set generation failed"; return; }
 	export SRC=$DATA_PATH
-	# Warm the page cache the same way for every tool (caches are never dropped).
+	# Warm the page cache the same way for every tool (--cache dropped drops it again
+	# before each run; --cache full fills the rest of memory first).
+	[ "$CACHE" = full ] && bench_cache_fill
 	find "$SRC" -type f -exec cat {} + >/dev/null
 	for tool in "${tools[@]}"; do
 		dir=$BENCH_DIR/work/$c/$tool
@@ -420,7 +470,7 @@ bench_report_header() {
 		echo "- disk under BENCH_DIR=$BENCH_DIR: $disk (rotational=$(cat "/sys/block/$(basename "$(findmnt -no SOURCE --target "$BENCH_DIR")")/queue/rotational" 2>/dev/null || echo '?'))"
 		echo "- navette: $NAVETTE, $(bench_version "$NAVETTE" --version || echo 'not built'), built $(date -u -r "$NAVETTE" '+%H:%M UTC' 2>/dev/null || echo '?'), checkout at commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?') (rebuild after a rebase)"
 		echo "- $(bench_version "$RCLONE" version); $(bench_version "$RESTIC" version)"
-		echo "- load at start: $(cut -d' ' -f1-3 /proc/loadavg); page cache not dropped (warm source for every tool)"
+		echo "- load at start: $(cut -d' ' -f1-3 /proc/loadavg); page cache: $(bench_cache_words)"
 		echo "- runs: $RUNS per tool (at least 11 when a case takes under 1 s), interleaved; medians"
 		echo
 		echo "| case | tool | runs | median s (min-max) | throughput | vs rclone | max RSS MiB | CPU s | CPU vs rclone | server cores | others' cores | target |"

@@ -2,7 +2,7 @@
 # run.sh: benchmark harness; runs navette and the reference tools side by side on the
 # standard data sets and reports medians and ratios. Run by hand, never by make check.
 #
-# Usage: bench/run.sh [--runs N] [--quick] [--list] [CASE...]
+# Usage: bench/run.sh [--runs N] [--quick] [--cache warm|dropped|full] [--list] [CASE...]
 # Environment: BENCH_DIR (cache and scratch, default /var/tmp/navette-bench),
 #   BENCH_RESULTS (results file appended to, default $BENCH_DIR/results.md),
 #   NAVETTE (binary, default build-bench/navette of this checkout, else PATH),
@@ -17,6 +17,7 @@ RCLONE=${RCLONE:-rclone}
 RESTIC=${RESTIC:-restic}
 RUNS=3
 QUICK=0
+CACHE=warm
 LIST=0
 SELECTED=()
 
@@ -30,12 +31,20 @@ while [ $# -gt 0 ]; do
 	--runs) [ $# -ge 2 ] || usage; RUNS=$2; shift 2 ;;
 	--runs=*) RUNS=${1#--runs=}; shift ;;
 	--quick) QUICK=1; shift ;;
+	--cache) [ $# -ge 2 ] || usage; CACHE=$2; shift 2 ;;
+	--cache=*) CACHE=${1#--cache=}; shift ;;
 	--list) LIST=1; shift ;;
 	-h|--help) usage 0 ;;
 	-*) echo "run.sh: unknown option $1" >&2; usage ;;
 	*) SELECTED+=("$1"); shift ;;
 	esac
 done
+case $CACHE in
+warm|full) ;;
+dropped) [ -w /proc/sys/vm/drop_caches ] ||
+	{ echo "run.sh: --cache dropped needs root (/proc/sys/vm/drop_caches)" >&2; exit 2; } ;;
+*) echo "run.sh: --cache is warm, dropped or full" >&2; exit 2 ;;
+esac
 case $RUNS in ''|*[!0-9]*|0) echo "run.sh: --runs needs a positive number" >&2; exit 2 ;; esac
 
 case $BENCH_DIR in

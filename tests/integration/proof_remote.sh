@@ -6,14 +6,10 @@
 . "$NV_SRCDIR/tests/servers/sshd.sh"
 . "$NV_SRCDIR/tests/servers/s3rver.sh"
 command -v jq >/dev/null || nv_need "jq"
-jqt() { jq -e "$@" >/dev/null; }   # a jq test, its value unprinted
 nv_start_sshd
 nv_start_s3rver bkt
 export NAVETTE_CONFIG=$NV_SSHD_CONF
-export AWS_ACCESS_KEY_ID="$S3_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET"
-export AWS_ENDPOINT_URL="$S3_ENDPOINT" AWS_REGION=us-east-1
-export NAVETTE_LIST_SORT=true NAVETTE_CONDITIONAL_WRITES=false
-unset AWS_SESSION_TOKEN NAVETTE_HTTP_TRACE NAVETTE_FAULT
+nv_s3rver_env
 R="$NV_TMP/r.jsonl"
 
 S="$NV_TMP/src"

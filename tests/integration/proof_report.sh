@@ -6,7 +6,6 @@
 # `ssh-keygen -Y verify` and fails once one byte of it changed; copy --report
 # and check --hashes-from; sync --delete's deletions.
 . "$NV_SRCDIR/tests/lib/common.sh"
-jqt() { jq -e "$@" >/dev/null; }   # a jq test, its value unprinted
 command -v jq >/dev/null && command -v ssh-keygen >/dev/null || nv_need "jq and ssh-keygen"
 
 S="$NV_TMP/src"; D="$NV_TMP/dst"; R="$NV_TMP/r.jsonl"

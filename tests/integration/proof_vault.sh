@@ -4,7 +4,6 @@
 # documents byte for byte; a damaged, missing or extra object is named
 # (exit 1), and a push that did not finish leaves objects not compared.
 . "$NV_SRCDIR/tests/lib/common.sh"
-jqt() { jq -e "$@" >/dev/null; }   # a jq test, its value unprinted
 . "$NV_SRCDIR/tests/lib/vault.sh"
 command -v jq >/dev/null || nv_need "jq"
 

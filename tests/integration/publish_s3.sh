@@ -12,11 +12,9 @@
 command -v jq >/dev/null || nv_need "jq"
 command -v age >/dev/null || nv_need "age"
 nv_start_s3rver bkt
-export AWS_ACCESS_KEY_ID="$S3_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET"
-export AWS_ENDPOINT_URL="$S3_ENDPOINT" AWS_REGION=us-east-1
-export NAVETTE_LIST_SORT=true NAVETTE_CONDITIONAL_WRITES=false
+nv_s3rver_env
 export NAVETTE_STATE_DIR="$NV_TMP/state" NAVETTE_LEASE_SETTLE_MS=0
-unset AWS_SESSION_TOKEN NAVETTE_HTTP_TRACE NAVETTE_FAULT NAVETTE_SIGNING_KEY NAVETTE_IDENTITY
+unset NAVETTE_SIGNING_KEY NAVETTE_IDENTITY
 
 K="$NV_TMP/keys"; nv_keys "$K" || nv_die "keygen"
 T="$NV_TMP/tree"

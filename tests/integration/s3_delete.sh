@@ -9,11 +9,7 @@
 . "$NV_SRCDIR/tests/lib/common.sh"
 . "$NV_SRCDIR/tests/servers/s3rver.sh"
 nv_start_s3rver bkt
-export AWS_ACCESS_KEY_ID="$S3_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET"
-export AWS_ENDPOINT_URL="$S3_ENDPOINT" AWS_REGION=us-east-1
-# s3rver lists in directory-walk order: sort here (see tests/driver/s3.sh).
-export NAVETTE_LIST_SORT=true NAVETTE_CONDITIONAL_WRITES=false
-unset AWS_SESSION_TOKEN NAVETTE_HTTP_TRACE NAVETTE_FAULT
+nv_s3rver_env
 # count_req PATTERN FILE: traced requests matching PATTERN, retries not counted:
 # s3rver answers a DeleteObjects that empties a directory with a 500 now and
 # then (its parallel deletes race to remove the directory), and that request

@@ -7,10 +7,7 @@
 . "$NV_SRCDIR/tests/servers/s3rver.sh"
 command -v python3 >/dev/null || nv_need "python3"
 nv_start_s3rver bkt
-export AWS_ACCESS_KEY_ID="$S3_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET"
-export AWS_ENDPOINT_URL="$S3_ENDPOINT" AWS_REGION=us-east-1
-export NAVETTE_LIST_SORT=true NAVETTE_CONDITIONAL_WRITES=false
-unset AWS_SESSION_TOKEN NAVETTE_HTTP_TRACE NAVETTE_FAULT
+nv_s3rver_env
 
 mkdir -p "$NV_TMP/src"
 printf 'one' >"$NV_TMP/src/ok"

@@ -31,10 +31,8 @@ for T in A B; do
 	for n in 1 3 8; do
 		D="$NV_TMP/dst-$T-$n"
 		nv_shards sync "$n" "run-$T-$n" "$src" "$D"
-		check "$T, $n shards: every shard exits 0" nv_all_exit 0
-		nv_json_paths copied "$NV_TMP"/log.* >"$NV_TMP/copied"
-		nv_same "$T, $n shards: the copied items are the tree, each once" \
-			"$NV_TMP/$T.paths" "$NV_TMP/copied"
+		nv_shards_once "$T, $n shards" copied "$NV_TMP/$T.paths" \
+			"the copied items are the tree, each once"
 		check "$T, $n shards: the destination is the tree" diff -r "$src" "$D"
 		check "$T, $n shards: the summaries' files add up" \
 			test "$(nv_summed files)" -eq "$(wc -l <"$NV_TMP/$T.paths")"
@@ -84,9 +82,8 @@ for k in 0 1 2; do
 		"shard $k/3 names the whole destination"
 done
 nv_shards sync 3 g2 --delete --max-delete 60% "$S" "$D"
-check "--max-delete 60%: every shard deletes" nv_all_exit 0
-nv_json_paths deleted "$NV_TMP"/log.* >"$NV_TMP/deleted"
-nv_same "the shards deleted what the source lacks, each file once" "$NV_TMP/gone" "$NV_TMP/deleted"
+nv_shards_once "--max-delete 60%" deleted "$NV_TMP/gone" \
+	"the shards deleted what the source lacks, each file once"
 check "the destination is the source" diff -r "$S" "$D"
 
 # ---- --shard auto: a Slurm job array, a Kubernetes Indexed Job ----

@@ -37,18 +37,14 @@ I=(--identity "$K/id.txt")
 for n in 1 3 8; do
 	P="$NV_TMP/pull-$n"
 	nv_shards pull "$n" "pull-$n" "$V" "$P" "${I[@]}"
-	check "pull, $n shards: every shard exits 0" nv_all_exit 0
-	nv_json_paths restored "$NV_TMP"/log.* >"$NV_TMP/restored"
-	nv_same "pull, $n shards: every file restored once" "$NV_TMP/tree.paths" "$NV_TMP/restored"
+	nv_shards_once "pull, $n shards" restored "$NV_TMP/tree.paths" "every file restored once"
 	check "pull, $n shards: the restore is the tree" diff -r "$T" "$P"
 	check "pull, $n shards: the summary names the shard" \
 		test "$(nv_json_event summary shard "$NV_TMP/log.0")" = "0/$n"
 
 	nv_shards verify "$n" "verify-$n" "$V" --level hash
-	check "verify hash, $n shards: every shard exits 0" nv_all_exit 0
-	nv_json_paths verified "$NV_TMP"/log.* >"$NV_TMP/verified"
-	nv_same "verify hash, $n shards: every object of the newest generation once" \
-		"$NV_TMP/newest.objects" "$NV_TMP/verified"
+	nv_shards_once "verify hash, $n shards" verified "$NV_TMP/newest.objects" \
+		"every object of the newest generation once"
 	nv_shards verify "$n" "deep-$n" "$V" --level deep "${I[@]}"
 	check "verify deep, $n shards: every shard exits 0" nv_all_exit 0
 	check "verify deep, $n shards: the objects found good add up" test "$(nv_summed files)" -eq "$nobj"
@@ -60,10 +56,8 @@ for n in 1 3 8; do
 
 	R="$NV_TMP/replica-$n"
 	nv_shards replicate "$n" "repl-$n" "$V" "$R"
-	check "replicate, $n shards: every shard exits 0" nv_all_exit 0
-	nv_json_paths replicated "$NV_TMP"/log.* >"$NV_TMP/replicated"
-	nv_same "replicate, $n shards: every object of every generation once" \
-		"$NV_TMP/all.objects" "$NV_TMP/replicated"
+	nv_shards_once "replicate, $n shards" replicated "$NV_TMP/all.objects" \
+		"every object of every generation once"
 	check "replicate, $n shards: nothing published" \
 		test ! -e "$R/manifests" -a ! -e "$R/navette-vault.json" -a ! -e "$R/heartbeat.json"
 	check "replicate, $n shards: no shard published a manifest" test "$(nv_summed manifests_published)" -eq 0
@@ -82,10 +76,8 @@ nv_json_paths verified "$NV_TMP/err" >"$NV_TMP/sampled"
 kept=$(nv_json_event summary sampled_objects "$NV_TMP/err")
 check "verify --sample, unsharded: reads a share" test "$kept" -gt 0 -a "$kept" -lt "$nobj"
 nv_shards verify 3 sample "$V" "${S[@]}"
-check "verify --sample, 3 shards: every shard exits 0" nv_all_exit 0
-nv_json_paths verified "$NV_TMP"/log.* >"$NV_TMP/sampled3"
-nv_same "verify --sample, 3 shards: together they read the unsharded sample, each object once" \
-	"$NV_TMP/sampled" "$NV_TMP/sampled3"
+nv_shards_once "verify --sample, 3 shards" verified "$NV_TMP/sampled" \
+	"together they read the unsharded sample, each object once"
 check "verify --sample, 3 shards: their sampled objects add up to the sample" \
 	test "$(nv_summed sampled_objects)" -eq "$kept"
 check "verify --sample, 3 shards: each counts its own objects" test "$(nv_summed sample_of)" -eq "$nobj"

@@ -13,11 +13,8 @@ nv_start_s3rver bkt
 nv_start_azurite
 nv_azurite_container plain
 export NAVETTE_CONFIG=$NV_SSHD_CONF
-export AWS_ACCESS_KEY_ID="$S3_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET"
-export AWS_ENDPOINT_URL="$S3_ENDPOINT" AWS_REGION=us-east-1
-export NAVETTE_LIST_SORT=true NAVETTE_CONDITIONAL_WRITES=false
+nv_s3rver_env
 export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$AZ_ACCOUNT;AccountKey=$AZ_KEY;BlobEndpoint=$AZ_ENDPOINT;"
-unset AWS_SESSION_TOKEN NAVETTE_HTTP_TRACE NAVETTE_FAULT
 export NAVETTE_STATE_DIR="$NV_TMP/state"
 
 # A control character (a newline, which an S3 listing's XML can carry) that

@@ -3,7 +3,6 @@
 # of runs (navette(1), SAMPLING), the summary says the share, and a damaged
 # object is found by the run whose share holds it.
 . "$NV_SRCDIR/tests/lib/common.sh"
-jqt() { jq -e "$@" >/dev/null; }   # a jq test, its value unprinted
 . "$NV_SRCDIR/tests/lib/vault.sh"
 command -v jq >/dev/null || nv_need "jq"
 

@@ -20,6 +20,7 @@ ok() { nv_pass=$((nv_pass + 1)); echo "ok - $*"; }
 not_ok() { nv_fail=$((nv_fail + 1)); echo "not ok - $*"; }
 # check DESCRIPTION COMMAND...: passes when the command succeeds.
 check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+jqt() { jq -e "$@" >/dev/null; }   # a jq test (for check), its value unprinted
 # expect_exit CODE DESCRIPTION COMMAND...: runs the command, stderr kept in $NV_TMP/err.
 expect_exit() {
 	local want=$1 d=$2 got; shift 2

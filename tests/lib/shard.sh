@@ -24,3 +24,11 @@ nv_same() {
 	if diff "$2" "$3" >"$NV_TMP/diff"; then ok "$1"; else
 		not_ok "$1"; head -20 "$NV_TMP/diff" | sed 's/^/    /'; fi
 }
+# nv_shards_once DESC ACTION EXPECTED WHAT: every shard of the last nv_shards
+# exited 0, and their JSON logs together name ACTION for exactly the paths
+# (hex lines) of the file EXPECTED, each once: "DESC: WHAT" says so.
+nv_shards_once() {
+	check "$1: every shard exits 0" nv_all_exit 0
+	nv_json_paths "$2" "$NV_TMP"/log.* >"$NV_TMP/$2.paths"
+	nv_same "$1: $4" "$3" "$NV_TMP/$2.paths"
+}

@@ -58,6 +58,17 @@ nv_stop_s3rver() {
 	return 0
 }
 
+# nv_s3rver_env: the environment a test's navette uses to reach the started
+# s3rver as S3: its credentials and endpoint, sorted listings (s3rver lists in
+# directory-walk order, see tests/driver/s3.sh), no conditional writes (s3rver
+# ignores If-None-Match), and nothing inherited that would change a request.
+nv_s3rver_env() {
+	export AWS_ACCESS_KEY_ID="$S3_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET"
+	export AWS_ENDPOINT_URL="$S3_ENDPOINT" AWS_REGION=us-east-1
+	export NAVETTE_LIST_SORT=true NAVETTE_CONDITIONAL_WRITES=false
+	unset AWS_SESSION_TOKEN NAVETTE_HTTP_TRACE NAVETTE_FAULT
+}
+
 # rclone 1.60 refuses these machines' AWS_CA_BUNDLE: run it with env -u AWS_CA_BUNDLE.
 nv_s3rver_rclone_conf() {
 	cat >"$1" <<EOF
