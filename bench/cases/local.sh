@@ -33,7 +33,7 @@ bench_case local-sync-B data=B tools="navette navette_batch rclone" target=2.0 r
 # The no-change re-run: each tool first syncs B once (untimed) into its own copy, then
 # every timed run syncs onto that up-to-date copy; nothing should be transferred.
 # Target: <= 1/2 of rclone's time, i.e. >= 2x its files/s.
-bench_case local-resync-B data=B tools="navette navette_batch rclone" target=2.0 rss=32 \
+bench_case local-resync-B data=B tools="navette navette_batch rclone" target=3.0 rss=32 \
 	hooks=local_resync desc="no-change re-run of sync of B onto an up-to-date copy (size + mtime compare); files/s"
 local_resync_ready() { local_ready "$1"; }
 local_resync_setup() { local_sync "$1" "$STATE/dst"; }

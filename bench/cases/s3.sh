@@ -85,7 +85,7 @@ s3b_check() {
 	[ "$n" -eq "$DATA_FILES" ] || { echo "s3: $n objects stored, $DATA_FILES expected"; return 1; }
 }
 
-bench_case s3-upload-A data=A tools="navette rclone" target=1.5 rss=64 hooks=s3b \
+bench_case s3-upload-A data=A tools="navette rclone" target=1.4 rss=64 hooks=s3b \
 	desc="copy of data set A (4 x 256 MiB) to s3rver, 8 MiB parts, 4 in flight; MB/s"
 bench_case s3-upload-B data=B tools="navette rclone" target=1.5 rss=64 hooks=s3b \
 	desc="copy of data set B (10,000 x 4 KiB) to s3rver; files/s"

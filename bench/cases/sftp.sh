@@ -119,9 +119,9 @@ sftp_down_check() {
 	esac
 }
 
-bench_case sftp-up-A data=A tools="navette rclone restic" target=1.2 rss=64 hooks=sftp_up \
+bench_case sftp-up-A data=A tools="navette rclone restic" target=1.5 rss=64 hooks=sftp_up \
 	desc="copy of data set A to a local sshd (non-root user), fresh directory; MB/s"
 bench_case sftp-down-A data=A tools="navette rclone restic" target=1.0 rss=64 hooks=sftp_down \
 	desc="copy of data set A from a local sshd into an empty directory; MB/s"
-bench_case sftp-up-B data=B tools="navette rclone restic" target=1.5 rss=64 hooks=sftp_up \
+bench_case sftp-up-B data=B tools="navette rclone restic" target=2.0 rss=64 hooks=sftp_up \
 	desc="copy of data set B (10,000 x 4 KiB) to a local sshd, fresh directory; files/s"

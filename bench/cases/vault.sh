@@ -131,11 +131,11 @@ vault_pull_check() { vault_check_pull "$1"; }
 VAULT_TOOLS="navette navette_batch navette_2r rclone restic"
 VAULT_PUSH_DESC="into a fresh local vault (rclone: copy into a fresh crypt remote; restic: backup into a fresh repository)"
 # bound: not a tool, the hardware's floor (issue 16: navette at >= 70 % of it)
-bench_case vault-push-A data=A tools="$VAULT_TOOLS bound" target=1.5 rss=64 hooks=vault_push \
+bench_case vault-push-A data=A tools="$VAULT_TOOLS bound" target=2.5 rss=64 hooks=vault_push \
 	desc="push of data set A $VAULT_PUSH_DESC; bound: openssl dgst -sha256 and age -o of each file, all at once; MB/s"
-bench_case vault-pull-A data=A tools="$VAULT_TOOLS" target=1.5 rss=64 hooks=vault_pull \
+bench_case vault-pull-A data=A tools="$VAULT_TOOLS" target=2.0 rss=64 hooks=vault_pull \
 	desc="pull of data set A from a local vault into an empty directory (rclone: copy out of a crypt remote; restic: restore); MB/s"
-bench_case vault-push-B data=B tools="$VAULT_TOOLS" target=1.5 rss=64 hooks=vault_push \
+bench_case vault-push-B data=B tools="$VAULT_TOOLS" target=2.0 rss=64 hooks=vault_push \
 	desc="push of data set B $VAULT_PUSH_DESC; files/s"
 bench_case vault-pull-B data=B tools="$VAULT_TOOLS" target=1.5 rss=64 hooks=vault_pull \
 	desc="pull of data set B from a local vault into an empty directory (rclone: copy out of a crypt remote; restic: restore); files/s"
