@@ -87,21 +87,6 @@ int nv_runs_new(nv_runs **out, const char *dir, size_t budget)
 	return 0;
 }
 
-int nv_runs_new_state(nv_runs **out)
-{
-	char dir[4096];
-	int rc;
-
-	*out = NULL;
-	if ((rc = nv_state_root(dir, sizeof(dir))))
-		return rc;
-	/* the root itself is made (0700) by whatever state this run already
-	 * wrote; a reader that wrote none yet makes it here */
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return nv_error_errno(errno, "creating %s", dir);
-	return nv_runs_new(out, dir, 0);
-}
-
 /* An anonymous file in dir: never named (O_TMPFILE), else named for an
  * instant. */
 static int nv_run_file(const char *dir, int *fd)
@@ -118,6 +103,44 @@ static int nv_run_file(const char *dir, int *fd)
 		return nv_error_errno(errno, "creating a sort run in %s", dir);
 	unlink(path);
 	return 0;
+}
+
+/* The state root when it exists (a dry run creates nothing there), else the
+ * temporary directory: the files have no name either way. */
+static int nv_runs_state_dir(char *dir, size_t cap)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct stat st;
+	int rc;
+
+	if ((rc = nv_state_root(dir, cap)))
+		return rc;
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	snprintf(dir, cap, "%s", tmp && *tmp ? tmp : "/tmp");
+	return 0;
+}
+
+int nv_runs_new_state(nv_runs **out)
+{
+	char dir[4096];
+	int rc;
+
+	*out = NULL;
+	if ((rc = nv_runs_state_dir(dir, sizeof(dir))))
+		return rc;
+	return nv_runs_new(out, dir, 0);
+}
+
+int nv_runs_tmpfile(int *fd)
+{
+	char dir[4096];
+	int rc;
+
+	*fd = -1;
+	if ((rc = nv_runs_state_dir(dir, sizeof(dir))))
+		return rc;
+	return nv_run_file(dir, fd);
 }
 
 static int nv_write_all(int fd, const unsigned char *p, size_t n, const char *dir)

@@ -25,8 +25,13 @@ typedef struct nv_run_rec {
  * NV_RUNS_BUDGET; $NAVETTE_RUNS_BUDGET (bytes, for tests) overrides both. */
 int nv_runs_new(nv_runs **out, const char *dir, size_t budget);
 /* A sorter in navette's state directory (util/state.h), which already holds
- * this host's plaintext names (a push's cache): the same protection, 0700. */
+ * this host's plaintext names (a push's cache): the same protection, 0700.
+ * Where the state directory does not exist yet (a dry run creates none), in
+ * $TMPDIR (else /tmp): the files have no name there either. */
 int nv_runs_new_state(nv_runs **out);
+/* One anonymous file (read and write) where nv_runs_new_state puts its runs,
+ * for a spool: *fd is the caller's to close. */
+int nv_runs_tmpfile(int *fd);
 /* Adds a record (copied). Keys are compared as bytes (memcmp, the shorter
  * first on a tie); equal keys come back in the order they were added. A run
  * that cannot be written (ENOSPC) is an error naming the directory. */

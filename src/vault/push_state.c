@@ -13,15 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* One cached fact about a source file: unchanged size, mtime, ctime and inode
- * mean unchanged contents, so the file is not read again. */
-typedef struct nv_cache_rec {
-	char *path;
-	uint64_t size, ino;
-	int64_t mtime_ns, ctime_ns;
-	unsigned char sha[NV_SHA256_LEN];
-} nv_cache_rec;
-
 /* An object uploaded by this push or an earlier, interrupted one. */
 typedef struct nv_landed {
 	char id[NV_OBJECT_ID_HEX];
@@ -31,8 +22,13 @@ typedef struct nv_landed {
 struct nv_push_state {
 	char vault_id[NV_VAULT_ID_HEX];
 	unsigned char kid[NV_KID_LEN];
-	nv_cache_rec *cache;   /* sorted by path */
-	size_t n_cache;
+	FILE *cache;           /* cache.tsv, read in path order as the walk asks */
+	char *cache_line;      /* the line read last (getline's buffer) */
+	size_t cache_cap;
+	nv_cache_fact ahead;   /* the parsed fact of cache_line, unless eof */
+	char *ahead_path;      /* points into cache_line */
+	int cache_eof;
+	FILE *cache_new;       /* cache.tsv.new while a push writes it */
 	nv_landed *landed;     /* grows as this run uploads */
 	size_t n_landed, cap_landed;
 	size_t *landed_ix;     /* open-addressing index by id: slot = position + 1 */
@@ -94,69 +90,84 @@ void nv_push_object_id(const nv_push_state *s, const unsigned char sha[NV_SHA256
 	nv_object_id(id, s->kid, sha);
 }
 
-/* ---- cache.tsv: path size mtime_ns ctime_ns inode sha256, sorted by path ---- */
+/* ---- cache.tsv: path size mtime_ns ctime_ns inode sha256, sorted by path ----
+ * Read as a stream beside the walk (which lists in the same byte order) and
+ * written as a stream beside the catalog: a million files' facts are never
+ * held in memory at once. */
 
 static int nv_push_cache_load(nv_push_state *s)
 {
-	char path[4200], *buf, *line, *save = NULL;
-	size_t len, cap = 0;
-	int rc;
+	char path[4200];
+	struct stat st;
+	int fd;
 
-	if ((rc = nv_ps_path(s, NV_VSTATE_CACHE, path, sizeof(path))))
-		return rc;
-	if ((rc = nv_state_read(path, &buf, &len))) {
+	s->cache_eof = 1;
+	if (nv_ps_path(s, NV_VSTATE_CACHE, path, sizeof(path)) != 0) {
 		nv_error_clear();
+		return 0;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0; /* no cache: every file is hashed */
+	/* a cache others could have written is not trusted (nv_state_read's rule) */
+	if (fstat(fd, &st) != 0 || (st.st_mode & 077) || !(s->cache = fdopen(fd, "r"))) {
+		nv_log(NV_LOG_WARN, "%s ignored: group or others may access it", path);
+		close(fd);
+		return 0;
 	}
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char name[4096], hex[NV_SHA256_HEX + 1];
-		unsigned long long size, ino;
-		long long mt, ct;
-		nv_cache_rec *r;
-
-		if (sscanf(line, "%4095[^\t]\t%llu\t%lld\t%lld\t%llu\t%64s", name, &size, &mt, &ct,
-			   &ino, hex) != 6)
-			continue;
-		if (s->n_cache == cap) {
-			nv_cache_rec *g = realloc(s->cache, (cap = cap ? cap * 2 : 256) * sizeof(*g));
-
-			if (!g)
-				break;
-			s->cache = g;
-		}
-		r = &s->cache[s->n_cache];
-		if (nv_unhex(r->sha, sizeof(r->sha), hex) || !(r->path = strdup(name)))
-			continue;
-		r->size = size;
-		r->ino = ino;
-		r->mtime_ns = mt;
-		r->ctime_ns = ct;
-		if (s->n_cache && strcmp(s->cache[s->n_cache - 1].path, r->path) >= 0) {
-			free(r->path); /* out of order: ignore the rest, it is only a cache */
-			break;
-		}
-		s->n_cache++;
-	}
-	free(buf);
+	s->cache_eof = 0;
 	return 0;
 }
 
-static const nv_cache_rec *nv_cache_find(const nv_push_state *s, const char *path)
+/* Reads the next well-formed line of the cache into s->ahead; at the end,
+ * or at a line out of order (only a cache: the rest is ignored), eof. */
+static void nv_cache_read_ahead(nv_push_state *s)
 {
-	size_t lo = 0, hi = s->n_cache;
+	char *prev = s->ahead_path ? strdup(s->ahead_path) : NULL;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(s->cache[mid].path, path);
+	while (!s->cache_eof) {
+		unsigned long long size, ino;
+		long long mt, ct;
+		char hex[NV_SHA256_HEX + 1], *tab;
+		ssize_t n = getline(&s->cache_line, &s->cache_cap, s->cache);
 
-		if (c == 0)
-			return &s->cache[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+		if (n <= 0) {
+			s->cache_eof = 1;
+			break;
+		}
+		if (!(tab = strchr(s->cache_line, '\t')))
+			continue;
+		*tab = '\0';
+		if (sscanf(tab + 1, "%llu\t%lld\t%lld\t%llu\t%64s", &size, &mt, &ct, &ino, hex) != 5 ||
+		    nv_unhex(s->ahead.sha, sizeof(s->ahead.sha), hex))
+			continue;
+		if (prev && strcmp(prev, s->cache_line) >= 0) {
+			s->cache_eof = 1;
+			break;
+		}
+		s->ahead_path = s->cache_line;
+		s->ahead.size = size;
+		s->ahead.ino = ino;
+		s->ahead.mtime_ns = mt;
+		s->ahead.ctime_ns = ct;
+		s->ahead.have = 1;
+		break;
 	}
-	return NULL;
+	if (s->cache_eof)
+		s->ahead_path = NULL;
+	free(prev);
+}
+
+void nv_push_cache_seek(nv_push_state *s, const char *path, nv_cache_fact *out)
+{
+	int c = 1;
+
+	memset(out, 0, sizeof(*out));
+	if (!s->ahead_path && !s->cache_eof)
+		nv_cache_read_ahead(s);
+	while (s->ahead_path && (c = strcmp(s->ahead_path, path)) < 0)
+		nv_cache_read_ahead(s);
+	if (s->ahead_path && c == 0)
+		*out = s->ahead;
 }
 
 #define NV_CACHE_FLAGS (NV_ENTRY_HAS_MTIME | NV_ENTRY_HAS_CTIME | NV_ENTRY_HAS_INODE)
@@ -168,15 +179,13 @@ static int64_t nv_ns(int64_t sec, int32_t nsec)
 	return (int64_t)((uint64_t)sec * 1000000000u + (uint64_t)nsec);
 }
 
-int nv_push_cache_lookup(const nv_push_state *s, const char *path, const nv_entry *e,
-			 unsigned char sha[NV_SHA256_LEN])
+int nv_push_cache_match(const nv_cache_fact *c, const nv_entry *e,
+			unsigned char sha[NV_SHA256_LEN])
 {
-	const nv_cache_rec *c;
-
 	/* Size and mtime alone can be kept by a rewrite (touch -r, a restore);
 	 * ctime and inode cannot. A driver that does not report them leaves
 	 * nothing to trust: the file is hashed. */
-	if ((e->flags & NV_CACHE_FLAGS) != NV_CACHE_FLAGS || !(c = nv_cache_find(s, path)))
+	if ((e->flags & NV_CACHE_FLAGS) != NV_CACHE_FLAGS || !c->have)
 		return 0;
 	if (c->size != e->size || c->ino != e->inode ||
 	    c->mtime_ns != nv_ns(e->mtime_sec, e->mtime_nsec) ||
@@ -186,32 +195,87 @@ int nv_push_cache_lookup(const nv_push_state *s, const char *path, const nv_entr
 	return 1;
 }
 
-int nv_push_cache_save(nv_push_state *s, nv_push_file *const *files, size_t n)
+void nv_push_cache_fact(nv_cache_fact *out, const nv_entry *e,
+			const unsigned char sha[NV_SHA256_LEN])
 {
-	char path[4200], final[4200], hex[NV_SHA256_HEX];
-	FILE *f;
+	memset(out, 0, sizeof(*out));
+	/* what the next push could not trust is not worth a line */
+	out->have = (e->flags & NV_CACHE_FLAGS) == NV_CACHE_FLAGS;
+	out->size = e->size;
+	out->ino = e->inode;
+	out->mtime_ns = nv_ns(e->mtime_sec, e->mtime_nsec);
+	out->ctime_ns = nv_ns(e->ctime_sec, e->ctime_nsec);
+	memcpy(out->sha, sha, NV_SHA256_LEN);
+}
+
+static int nv_cache_new_path(const nv_push_state *s, char *final, char *path, size_t cap)
+{
 	int rc;
 
-	if ((rc = nv_ps_path(s, NV_VSTATE_CACHE, final, sizeof(final))))
+	if ((rc = nv_ps_path(s, NV_VSTATE_CACHE, final, cap)))
 		return rc;
-	if ((size_t)snprintf(path, sizeof(path), "%s.new", final) >= sizeof(path))
+	if ((size_t)snprintf(path, cap, "%s.new", final) >= cap)
 		return nv_error_set(NV_EINVAL, "state path too long");
-	f = fopen(path, "w");
-	if (!f)
-		return nv_error_errno(errno, "writing %s", path);
-	fchmod(fileno(f), 0600);
-	for (size_t i = 0; i < n; i++) {
-		const nv_push_file *j = files[i];
+	return 0;
+}
 
-		/* what the next push could not trust is not worth a line */
-		if (j->failed || (j->e.flags & NV_CACHE_FLAGS) != NV_CACHE_FLAGS)
-			continue;
-		nv_hex(hex, j->cat.sha256, NV_SHA256_LEN);
-		fprintf(f, "%s\t%llu\t%lld\t%lld\t%llu\t%s\n", j->path,
-			(unsigned long long)j->cat.size,
-			(long long)nv_ns(j->cat.mtime, j->cat.mtime_ns),
-			(long long)nv_ns(j->e.ctime_sec, j->e.ctime_nsec),
-			(unsigned long long)j->e.inode, hex);
+int nv_push_cache_begin(nv_push_state *s)
+{
+	char path[4200], final[4200];
+	int rc, fd;
+
+	if ((rc = nv_cache_new_path(s, final, path, sizeof(path))))
+		return rc;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || fchmod(fd, 0600) != 0 || !(s->cache_new = fdopen(fd, "w"))) {
+		rc = nv_error_errno(errno, "writing %s", path);
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	return 0;
+}
+
+int nv_push_cache_put(nv_push_state *s, const char *path, const nv_cache_fact *f)
+{
+	char hex[NV_SHA256_HEX];
+
+	if (!s->cache_new || !f->have)
+		return 0;
+	nv_hex(hex, f->sha, NV_SHA256_LEN);
+	if (fprintf(s->cache_new, "%s\t%llu\t%lld\t%lld\t%llu\t%s\n", path,
+		    (unsigned long long)f->size, (long long)f->mtime_ns, (long long)f->ctime_ns,
+		    (unsigned long long)f->ino, hex) < 0)
+		return nv_error_errno(errno, "writing the cache of vault %s", s->vault_id);
+	return 0;
+}
+
+void nv_push_cache_abort(nv_push_state *s)
+{
+	char path[4200], final[4200];
+
+	if (!s->cache_new)
+		return;
+	fclose(s->cache_new);
+	s->cache_new = NULL;
+	/* the path was made once by nv_push_cache_begin: this cannot fail now,
+	 * and the error that made the caller abort keeps its message */
+	if (nv_cache_new_path(s, final, path, sizeof(path)) == 0)
+		unlink(path);
+}
+
+int nv_push_cache_commit(nv_push_state *s)
+{
+	char path[4200], final[4200];
+	FILE *f = s->cache_new;
+	int rc;
+
+	if (!f)
+		return 0;
+	s->cache_new = NULL;
+	if ((rc = nv_cache_new_path(s, final, path, sizeof(path)))) {
+		fclose(f);
+		return rc;
 	}
 	if (fclose(f) != 0)
 		return nv_error_errno(errno, "writing %s", path);
@@ -443,9 +507,10 @@ void nv_push_state_close(nv_push_state *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n_cache; i++)
-		free(s->cache[i].path);
-	free(s->cache);
+	if (s->cache)
+		fclose(s->cache);
+	free(s->cache_line);
+	nv_push_cache_abort(s);
 	for (size_t i = 0; i < s->n_landed; i++)
 		free(s->landed[i].rec.name);
 	free(s->landed);

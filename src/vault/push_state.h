@@ -11,12 +11,22 @@
 
 typedef struct nv_push_state nv_push_state;
 
+/* What the cache says of one file: unchanged size, mtime, ctime and inode
+ * mean unchanged contents, so the file is not read again. */
+typedef struct nv_cache_fact {
+	int have;           /* 0: nothing cached (or nothing worth caching) */
+	uint64_t size, ino;
+	int64_t mtime_ns, ctime_ns;
+	unsigned char sha[NV_SHA256_LEN]; /* of the plaintext */
+} nv_cache_fact;
+
 /* What one push learns of one source file: its listing, its catalog line and
  * the object that holds its contents. */
 typedef struct nv_push_file {
 	char *path;
 	nv_entry e;         /* as the source driver listed it (.key NULL) */
 	int failed;
+	nv_cache_fact cached; /* what the cache said of path when it was listed */
 	nv_cat_entry cat;   /* .path and .object point into this record */
 	nv_obj_rec obj;     /* .name malloc'd */
 } nv_push_file;
@@ -39,12 +49,22 @@ const unsigned char *nv_push_kid(const nv_push_state *s);
 void nv_push_object_id(const nv_push_state *s, const unsigned char sha[NV_SHA256_LEN],
 		       char id[NV_OBJECT_ID_HEX]);
 
-/* 1, with the cached SHA-256 in sha, when the listed entry e is the file the
- * cache recorded under path (same size, mtime, ctime and inode); else 0. */
-int nv_push_cache_lookup(const nv_push_state *s, const char *path, const nv_entry *e,
-			 unsigned char sha[NV_SHA256_LEN]);
-/* Replaces the cache with the files pushed (failed ones left out). */
-int nv_push_cache_save(nv_push_state *s, nv_push_file *const *files, size_t n);
+/* The fact cached for path (have 0 if none). The cache is read as a stream:
+ * paths must be asked in increasing byte order (the walk's), each once. */
+void nv_push_cache_seek(nv_push_state *s, const char *path, nv_cache_fact *out);
+/* 1, with the cached SHA-256 in sha, when the listed entry e is the file of
+ * fact c (same size, mtime, ctime and inode); else 0. */
+int nv_push_cache_match(const nv_cache_fact *c, const nv_entry *e,
+			unsigned char sha[NV_SHA256_LEN]);
+/* The fact to cache for the listed entry e whose plaintext hashes to sha. */
+void nv_push_cache_fact(nv_cache_fact *out, const nv_entry *e,
+			const unsigned char sha[NV_SHA256_LEN]);
+/* The next cache, written as a stream in path order (cache.tsv.new): begin,
+ * put each file pushed, then commit (renamed over cache.tsv) or abort. */
+int nv_push_cache_begin(nv_push_state *s);
+int nv_push_cache_put(nv_push_state *s, const char *path, const nv_cache_fact *f);
+int nv_push_cache_commit(nv_push_state *s);
+void nv_push_cache_abort(nv_push_state *s);
 
 /* Objects uploaded by this push or an interrupted one of this host, by id.
  * Not thread-safe: the caller serialises these three. */

@@ -266,23 +266,10 @@ static int nv_obj_cmp(const void *a, const void *b)
 	return strcmp(((const nv_obj_rec *)a)->name, ((const nv_obj_rec *)b)->name);
 }
 
-int nv_manifest_format(char **out, size_t *len, nv_manifest *m)
+int nv_manifest_head_line(char **out, size_t *len, const nv_manifest *m)
 {
-	char hex[NV_SHA256_HEX];
 	json_t *h = json_object();
-	int rc;
 
-	*out = NULL;
-	*len = 0;
-	qsort(m->objs, m->n, sizeof(*m->objs), nv_obj_cmp);
-	m->bytes = 0;
-	for (size_t i = 0; i < m->n; i++) {
-		if (i && strcmp(m->objs[i].name, m->objs[i - 1].name) == 0) {
-			json_decref(h);
-			return nv_error_set(NV_EINVAL, "object %s listed twice", m->objs[i].name);
-		}
-		m->bytes += m->objs[i].size;
-	}
 	json_object_set_new(h, "type", json_string("manifest"));
 	json_object_set_new(h, "version", json_integer(1));
 	json_object_set_new(h, "vault_id", json_string(m->vault_id));
@@ -294,22 +281,42 @@ int nv_manifest_format(char **out, size_t *len, nv_manifest *m)
 		json_object_set_new(h, "canary", json_string(m->canary));
 	json_object_set_new(h, "objects", json_integer((json_int_t)m->n));
 	json_object_set_new(h, "bytes", json_integer((json_int_t)m->bytes));
-	if ((rc = nv_json_line(out, len, h)))
-		return rc;
-	for (size_t i = 0; i < m->n; i++) {
-		json_t *o = json_object();
+	return nv_json_line(out, len, h);
+}
 
-		nv_hex(hex, m->objs[i].sha256, NV_SHA256_LEN);
-		json_object_set_new(o, "name", json_string(m->objs[i].name));
-		json_object_set_new(o, "size", json_integer((json_int_t)m->objs[i].size));
-		json_object_set_new(o, "sha256", json_string(hex));
-		if ((rc = nv_json_line(out, len, o))) {
-			free(*out);
-			*out = NULL;
-			return rc;
-		}
+int nv_manifest_obj_line(char **out, size_t *len, const nv_obj_rec *r)
+{
+	char hex[NV_SHA256_HEX];
+	json_t *o = json_object();
+
+	nv_hex(hex, r->sha256, NV_SHA256_LEN);
+	json_object_set_new(o, "name", json_string(r->name));
+	json_object_set_new(o, "size", json_integer((json_int_t)r->size));
+	json_object_set_new(o, "sha256", json_string(hex));
+	return nv_json_line(out, len, o);
+}
+
+int nv_manifest_format(char **out, size_t *len, nv_manifest *m)
+{
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	qsort(m->objs, m->n, sizeof(*m->objs), nv_obj_cmp);
+	m->bytes = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		if (i && strcmp(m->objs[i].name, m->objs[i - 1].name) == 0)
+			return nv_error_set(NV_EINVAL, "object %s listed twice", m->objs[i].name);
+		m->bytes += m->objs[i].size;
 	}
-	return 0;
+	rc = nv_manifest_head_line(out, len, m);
+	for (size_t i = 0; !rc && i < m->n; i++)
+		rc = nv_manifest_obj_line(out, len, &m->objs[i]);
+	if (rc) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 /* The object lines of a manifest, as nv_manifest_format writes them (sorted

@@ -47,6 +47,11 @@ typedef struct nv_manifest {
 	uint64_t bytes;
 } nv_manifest;
 
+/* Appends (to *out, growing; NULL and 0 to start) the header line of m, with
+ * m->n and m->bytes as given, and one object line: a manifest of a million
+ * objects is written line by line (push_publish.c). */
+int nv_manifest_head_line(char **out, size_t *len, const nv_manifest *m);
+int nv_manifest_obj_line(char **out, size_t *len, const nv_obj_rec *r);
 /* Sorts m->objs by name (refusing duplicates) and writes the JSON Lines. */
 int nv_manifest_format(char **out, size_t *len, nv_manifest *m);
 /* Strict parse: header first, objects sorted and unique, counts and byte total

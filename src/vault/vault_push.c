@@ -39,6 +39,9 @@ typedef struct nv_push {
 	atomic_uint n_slots_taken;
 	_Atomic uint64_t hashed, uploaded, uploaded_bytes, reused;
 	uint64_t unlisted;     /* names the listing skipped as unsafe */
+	uint64_t listed;       /* files the walk handed to the pool */
+	nv_push_recs recs;     /* the files done, sorted on disk (push_catalog.h) */
+	pthread_mutex_t recs_mu;
 } nv_push;
 
 /* ---- dedup ---- */
@@ -237,7 +240,7 @@ static int nv_pjob_describe(nv_pworker *w, nv_push_file *j, unsigned attempt)
 	j->cat.mode = j->e.mode & 07777;
 	j->cat.mtime = j->e.mtime_sec;
 	j->cat.mtime_ns = j->e.mtime_nsec;
-	if (nv_push_cache_lookup(w->p->ps, j->path, &j->e, j->cat.sha256))
+	if (nv_push_cache_match(&j->cached, &j->e, j->cat.sha256))
 		return 0;
 	if ((rc = nv_xfer_hash(&(nv_xfer_ctx){ .src = w->src, .buf = w->buf,
 					       .buf_size = w->buf_size, .sha = w->sha },
@@ -283,15 +286,38 @@ static int nv_push_attempt(void *run, void *w, void *item)
 	return nv_pjob_run_once(w, item, nv_retry_taken());
 }
 
+/* A file done goes to the sorted records publication reads (push_catalog.h):
+ * nothing of it stays in memory. One that cannot be recorded (a full disk
+ * under the state directory) stops the run. */
 static int nv_push_done(void *run, void *w, void *item, int rc)
 {
+	nv_push *p = run;
 	nv_push_file *j = item;
 
-	(void)run;
 	(void)w;
 	j->failed = rc != 0;
 	nv_progress_done(1, j->e.size);
+	if (!rc) {
+		pthread_mutex_lock(&p->recs_mu);
+		rc = nv_push_recs_add(&p->recs, j);
+		pthread_mutex_unlock(&p->recs_mu);
+		if (rc)
+			nv_pool_stop(p->pool, rc);
+	}
 	return 0; /* counted and logged by the pool, by the one classification */
+}
+
+static void nv_push_file_free(nv_push_file *j)
+{
+	free(j->path);
+	free(j->obj.name);
+	free(j);
+}
+
+static void nv_push_free_item(void *run, void *item)
+{
+	(void)run;
+	nv_push_file_free(item);
 }
 
 static const char *nv_push_name(void *run, void *item)
@@ -357,29 +383,17 @@ static const nv_pool_ops nv_push_ops = {
 	.attempt = nv_push_attempt,
 	.done = nv_push_done,
 	.name = nv_push_name,
+	.free_item = nv_push_free_item,
 };
 
 /* ---- walking the tree ---- */
 
-typedef struct nv_joblist {
-	nv_push_file **j;
-	size_t n, cap;
-} nv_joblist;
-
-/* A new job for a listed entry, appended to jl. */
-static int nv_joblist_add(nv_joblist *jl, const nv_entry *e, nv_push_file **out)
+/* A new job for a listed entry, with what the cache says of it (the cache is
+ * read beside the walk, in the same order). */
+static int nv_push_job(nv_push *p, const nv_entry *e, nv_push_file **out)
 {
 	nv_push_file *j;
 
-	if (jl->n == jl->cap) {
-		size_t cap = jl->cap ? jl->cap * 2 : 1024;
-		nv_push_file **g = realloc(jl->j, cap * sizeof(*g));
-
-		if (!g)
-			return nv_error_set(NV_ERR, "out of memory");
-		jl->j = g;
-		jl->cap = cap;
-	}
 	if (!(j = calloc(1, sizeof(*j))) || !(j->path = strdup(e->key))) {
 		free(j);
 		return nv_error_set(NV_ERR, "out of memory");
@@ -387,12 +401,12 @@ static int nv_joblist_add(nv_joblist *jl, const nv_entry *e, nv_push_file **out)
 	/* size, times, inode and mode as the source driver listed them */
 	j->e = *e;
 	j->e.key = NULL;
-	jl->j[jl->n++] = j;
+	nv_push_cache_seek(p->ps, j->path, &j->cached);
 	*out = j;
 	return 0;
 }
 
-static int nv_push_walk(nv_push *p, nv_joblist *jl)
+static int nv_push_walk(nv_push *p)
 {
 	nv_store *s = NULL;
 	nv_sorted *l = NULL;
@@ -407,11 +421,12 @@ static int nv_push_walk(nv_push *p, nv_joblist *jl)
 		 * smaller tree would (README.md, "Filters"). */
 		if (!nv_filter_entry(p->o->filter, &e))
 			continue;
-		if ((rc = nv_joblist_add(jl, &e, &j)))
+		if ((rc = nv_push_job(p, &e, &j)))
 			break;
 		nv_progress_known(1, e.size);
+		p->listed++;
 		if (nv_pool_submit(p->pool, j) != 0) {
-			j->failed = 1; /* the run stopped: never attempted */
+			nv_push_file_free(j); /* the run stopped: never attempted */
 			break;
 		}
 	}
@@ -433,14 +448,14 @@ out:
 /* The walk feeds the pool; 0 when every file is ready to publish. A file
  * that failed (or differed) fails the push: no generation is published, what
  * landed is kept. out gets the pool's counts. */
-static int nv_push_files(nv_push *p, nv_joblist *jl, nv_outcome *out)
+static int nv_push_files(nv_push *p, nv_outcome *out)
 {
 	nv_pool_opts po = { .workers = p->n_workers, .retries = p->o->retries };
 	int rc;
 
 	if ((rc = nv_pool_start(&p->pool, &po, &nv_push_ops, p)))
 		return rc;
-	rc = nv_push_walk(p, jl);
+	rc = nv_push_walk(p);
 	nv_pool_finish(p->pool, out); /* its fatal error's message, if any, is ours now */
 	p->pool = NULL;
 	out->failed += p->unlisted;
@@ -452,12 +467,12 @@ static int nv_push_files(nv_push *p, nv_joblist *jl, nv_outcome *out)
 		return nv_error_set(NV_EIO, "%llu file(s) could not be pushed: no generation "
 				    "published (what landed is kept for the next push)",
 				    (unsigned long long)(out->failed + out->differ));
-	return 0;
+	return nv_push_recs_sort(&p->recs);
 }
 
-static void nv_push_stats_fill(const nv_push *p, const nv_joblist *jl, nv_push_stats *st)
+static void nv_push_stats_fill(const nv_push *p, nv_push_stats *st)
 {
-	st->files = jl->n;
+	st->files = p->listed;
 	st->hashed = p->hashed;
 	st->uploaded = p->uploaded;
 	st->uploaded_bytes = p->uploaded_bytes;
@@ -493,7 +508,7 @@ static int nv_push_lock(nv_push *p, nv_dest_lock **lock)
 }
 
 /* After the files: publish, or for a dry run say whether it would. */
-static int nv_push_finish(nv_push *p, nv_publisher *pb, nv_joblist *jl, uint64_t prev_gen,
+static int nv_push_finish(nv_push *p, nv_publisher *pb, uint64_t prev_gen,
 			  const unsigned char prev_sha[NV_SHA256_LEN], nv_dest_lock *lock,
 			  nv_push_stats *st)
 {
@@ -505,7 +520,7 @@ static int nv_push_finish(nv_push *p, nv_publisher *pb, nv_joblist *jl, uint64_t
 		/* an object to upload, a canary's too, is a new generation; else the
 		 * catalogs (the canary one included) say whether anything changed */
 		if (!p->uploaded && !(p->canary && nv_canary_uploaded(p->canary)) &&
-		    (rc = nv_push_would_publish(pb, jl->j, jl->n, prev_gen, &st->would_publish)))
+		    (rc = nv_push_would_publish(pb, &p->recs, prev_gen, &st->would_publish)))
 			return rc;
 		if (st->would_publish)
 			st->generation = prev_gen + 1;
@@ -514,10 +529,8 @@ static int nv_push_finish(nv_push *p, nv_publisher *pb, nv_joblist *jl, uint64_t
 	if (nv_dest_lock_lost(lock))
 		return nv_error_set(NV_ECANCEL, "the lease at %s was lost (not renewed in time): "
 				    "nothing published", nv_vault_location(p->v)->text);
-	if ((rc = nv_push_publish(pb, jl->j, jl->n, prev_gen, prev_sha, &st->generation,
-				  &st->published)))
-		return rc;
-	return nv_push_cache_save(p->ps, jl->j, jl->n);
+	return nv_push_publish(pb, &p->recs, prev_gen, prev_sha, &st->generation,
+			       &st->published);
 }
 
 /* Releases the locks; the message of an error that stopped the push survives. */
@@ -535,7 +548,6 @@ int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,
 		  const nv_engine_opts *o, nv_push_stats *st)
 {
 	nv_push *p = calloc(1, sizeof(*p));
-	nv_joblist jl = { 0 };
 	nv_publisher pb = { .v = v, .sk = sk };
 	nv_dest_lock *lock = NULL;
 	unsigned char prev_sha[NV_SHA256_LEN];
@@ -552,6 +564,7 @@ int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,
 	p->o = o;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->landed_cv, NULL);
+	pthread_mutex_init(&p->recs_mu, NULL);
 	p->n_workers = o->transfers ? o->transfers : 1;
 	if (!(p->inflight = calloc(p->n_workers, sizeof(*p->inflight)))) {
 		rc = nv_error_set(NV_ERR, "out of memory");
@@ -572,25 +585,21 @@ int nv_vault_push(nv_vault *v, const nv_location *src, const nv_sshkey *sk,
 	    (rc = nv_canary_prepare(&p->canary, v, p->ps, pb.s, src, &p->prev, o->dry_run)))
 		goto out;
 	pb.canary = p->canary;
-	if ((rc = nv_push_files(p, &jl, &st->out)))
+	if ((rc = nv_push_recs_open(&p->recs)) || (rc = nv_push_files(p, &st->out)))
 		goto out;
-	rc = nv_push_finish(p, &pb, &jl, prev_gen, prev_sha, lock, st);
+	rc = nv_push_finish(p, &pb, prev_gen, prev_sha, lock, st);
 out:
 	if (rc && !st->out.fatal && !st->out.failed && !st->out.differ)
 		st->out.fatal = rc;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	st->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	nv_push_stats_fill(p, &jl, st);
-	for (size_t i = 0; i < jl.n; i++) {
-		free(jl.j[i]->path);
-		free(jl.j[i]->obj.name);
-		free(jl.j[i]);
-	}
-	free(jl.j);
+	nv_push_stats_fill(p, st);
+	nv_push_recs_close(&p->recs);
 	nv_canary_free(p->canary);
 	nv_manifest_clear(&p->prev);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->landed_cv);
+	pthread_mutex_destroy(&p->recs_mu);
 	free(p->inflight);
 	nv_drv_close(pb.s);
 	nv_push_state_close(p->ps);
