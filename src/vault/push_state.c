@@ -1,6 +1,7 @@
 /* push_state.c: the pushing host's files for one vault, read at the start of a
  * push and kept up to date as it goes. Called through push_state.h. */
 #include "push_state.h"
+#include "push_landed.h"
 #include "util/log.h"
 #include "util/state.h"
 
@@ -13,12 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* An object uploaded by this push or an earlier, interrupted one. */
-typedef struct nv_landed {
-	char id[NV_OBJECT_ID_HEX];
-	nv_obj_rec rec;
-} nv_landed;
-
 struct nv_push_state {
 	char vault_id[NV_VAULT_ID_HEX];
 	unsigned char kid[NV_KID_LEN];
@@ -29,11 +24,7 @@ struct nv_push_state {
 	char *ahead_path;      /* points into cache_line */
 	int cache_eof;
 	FILE *cache_new;       /* cache.tsv.new while a push writes it */
-	nv_landed *landed;     /* grows as this run uploads */
-	size_t n_landed, cap_landed;
-	size_t *landed_ix;     /* open-addressing index by id: slot = position + 1 */
-	size_t ix_cap;         /* a power of two, at least twice n_landed */
-	FILE *landed_log;
+	nv_landed *landed;     /* landed.tsv (push_landed.h) */
 };
 
 static int nv_ps_path(const nv_push_state *s, nv_vstate which, char *out, size_t cap)
@@ -287,125 +278,30 @@ int nv_push_cache_commit(nv_push_state *s)
 /* ---- landed.tsv: id name size sha256 — objects that reached the store but
  * no published manifest yet; appended as they land ---- */
 
-/* The first 16 hex digits of an id (an HMAC output) are already uniform. */
-static size_t nv_id_slot(const char *id, size_t cap)
+int nv_push_landed_find(const nv_push_state *s, const char *id, nv_obj_rec *out,
+			char name[NV_OBJECT_NAME_MAX])
 {
-	return (size_t)strtoull((char[17]){ id[0], id[1], id[2], id[3], id[4], id[5], id[6],
-					   id[7], id[8], id[9], id[10], id[11], id[12], id[13],
-					   id[14], id[15], 0 }, NULL, 16) & (cap - 1);
-}
-
-static void nv_landed_index(nv_push_state *s, size_t pos)
-{
-	size_t i = nv_id_slot(s->landed[pos].id, s->ix_cap);
-
-	/* the latest upload of an id replaces an earlier one */
-	while (s->landed_ix[i] && strcmp(s->landed[s->landed_ix[i] - 1].id, s->landed[pos].id))
-		i = (i + 1) & (s->ix_cap - 1);
-	s->landed_ix[i] = pos + 1;
-}
-
-const nv_obj_rec *nv_push_landed_find(const nv_push_state *s, const char *id)
-{
-	size_t i;
-
-	if (!s->ix_cap)
-		return NULL;
-	for (i = nv_id_slot(id, s->ix_cap); s->landed_ix[i]; i = (i + 1) & (s->ix_cap - 1))
-		if (strcmp(s->landed[s->landed_ix[i] - 1].id, id) == 0)
-			return &s->landed[s->landed_ix[i] - 1].rec;
-	return NULL;
-}
-
-static int nv_landed_insert(nv_push_state *s, const char *id, const nv_obj_rec *rec)
-{
-	nv_landed *l;
-
-	if (s->n_landed == s->cap_landed) {
-		size_t cap = s->cap_landed ? s->cap_landed * 2 : 64;
-		nv_landed *g = realloc(s->landed, cap * sizeof(*g));
-
-		if (!g)
-			return nv_error_set(NV_ERR, "out of memory");
-		s->landed = g;
-		s->cap_landed = cap;
-	}
-	l = &s->landed[s->n_landed];
-	memcpy(l->id, id, NV_OBJECT_ID_HEX);
-	l->rec = *rec;
-	if (!(l->rec.name = strdup(rec->name)))
-		return nv_error_set(NV_ERR, "out of memory");
-	s->n_landed++;
-	if (s->n_landed * 2 > s->ix_cap) {
-		size_t cap = s->ix_cap ? s->ix_cap * 2 : 256, *ix = calloc(cap, sizeof(*ix));
-
-		if (!ix)
-			return nv_error_set(NV_ERR, "out of memory");
-		free(s->landed_ix);
-		s->landed_ix = ix;
-		s->ix_cap = cap;
-		for (size_t i = 0; i < s->n_landed; i++)
-			nv_landed_index(s, i);
-	} else {
-		nv_landed_index(s, s->n_landed - 1);
-	}
-	return 0;
+	return nv_landed_find(s->landed, id, out, name);
 }
 
 int nv_push_landed_add(nv_push_state *s, const char *id, const nv_obj_rec *rec)
 {
-	char hex[NV_SHA256_HEX];
-	int rc = nv_landed_insert(s, id, rec);
-
-	if (rc || !s->landed_log) /* a dry run keeps it in memory only */
-		return rc;
-	nv_hex(hex, rec->sha256, NV_SHA256_LEN);
-	fprintf(s->landed_log, "%s\t%s\t%llu\t%s\n", id, rec->name,
-		(unsigned long long)rec->size, hex);
-	fflush(s->landed_log);
-	return 0;
+	return nv_landed_add(s->landed, id, rec);
 }
 
 void nv_push_landed_reset(nv_push_state *s)
 {
-	if (s->landed_log && ftruncate(fileno(s->landed_log), 0) != 0)
-		nv_log(NV_LOG_WARN, "cannot reset landed.tsv");
+	nv_landed_reset(s->landed);
 }
 
 static int nv_push_landed_load(nv_push_state *s, int readonly)
 {
-	char path[4200], *buf, *line, *save = NULL;
-	size_t len;
-	int rc, fd;
+	char path[4200];
+	int rc;
 
 	if ((rc = nv_ps_path(s, NV_VSTATE_LANDED, path, sizeof(path))))
 		return rc;
-	if (nv_state_read(path, &buf, &len) == 0) {
-		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			char id[NV_SHA256_HEX + 1], name[256], hex[NV_SHA256_HEX + 1];
-			unsigned long long size;
-			nv_obj_rec r;
-
-			if (sscanf(line, "%64s\t%255s\t%llu\t%64s", id, name, &size, hex) != 4 ||
-			    nv_unhex(r.sha256, sizeof(r.sha256), hex))
-				continue;
-			r.name = name;
-			r.size = size;
-			nv_landed_insert(s, id, &r);
-		}
-		free(buf);
-	}
-	nv_error_clear();
-	if (readonly)
-		return 0;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	s->landed_log = fd >= 0 ? fdopen(fd, "a") : NULL;
-	if (!s->landed_log) {
-		if (fd >= 0)
-			close(fd);
-		return nv_error_errno(errno, "opening %s", path);
-	}
-	return 0;
+	return nv_landed_open(&s->landed, path, readonly);
 }
 
 /* ---- pending and last: "<generation> <hex SHA-256>\n" ---- */
@@ -511,12 +407,7 @@ void nv_push_state_close(nv_push_state *s)
 		fclose(s->cache);
 	free(s->cache_line);
 	nv_push_cache_abort(s);
-	for (size_t i = 0; i < s->n_landed; i++)
-		free(s->landed[i].rec.name);
-	free(s->landed);
-	free(s->landed_ix);
-	if (s->landed_log)
-		fclose(s->landed_log);
+	nv_landed_close(s->landed);
 	OPENSSL_cleanse(s->kid, sizeof(s->kid));
 	free(s);
 }

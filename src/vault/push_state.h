@@ -36,7 +36,7 @@ int nv_push_kid_save(const char *vault_id, const unsigned char kid[NV_KID_LEN]);
 
 /* Loads K_id (NV_EINVAL when this host has none), the cache and the landed
  * objects, and opens landed.tsv for appending, unless readonly (a dry run:
- * objects added are then kept in memory only). The caller holds the push lock
+ * objects added then go to an anonymous file, util/runs.h). The caller holds the push lock
  * (push/<vault_id>/lock, taken with the vault's lock and lease by
  * vault_push.c), except for a dry run. *out to nv_push_state_close. */
 int nv_push_state_open(nv_push_state **out, const char *vault_id, int readonly);
@@ -66,9 +66,12 @@ int nv_push_cache_put(nv_push_state *s, const char *path, const nv_cache_fact *f
 int nv_push_cache_commit(nv_push_state *s);
 void nv_push_cache_abort(nv_push_state *s);
 
-/* Objects uploaded by this push or an interrupted one of this host, by id.
- * Not thread-safe: the caller serialises these three. */
-const nv_obj_rec *nv_push_landed_find(const nv_push_state *s, const char *id);
+/* Objects uploaded by this push or an interrupted one of this host, by id
+ * (push_landed.h: 16 bytes of memory each, the records in landed.tsv).
+ * 1 with *out (its name copied to name) when id landed. Not thread-safe: the
+ * caller serialises these three. */
+int nv_push_landed_find(const nv_push_state *s, const char *id, nv_obj_rec *out,
+			char name[NV_OBJECT_NAME_MAX]);
 /* A dry run's stand-in for the name of an object it would upload (recorded
  * in memory only): no object name starts with '(' (format.h), so a later file
  * with the same contents finds it "already stored" as it would in a real push. */

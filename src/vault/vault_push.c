@@ -61,7 +61,7 @@ static void nv_push_inflight(nv_push *p, unsigned slot, const char *id)
 /* An existing object with this id: in the manifest we chain from, uploaded by
  * this run, or landed by an interrupted one (checked present, right size). */
 static int nv_push_find(nv_push *p, unsigned slot, nv_store *dst, const char *id,
-			nv_obj_rec *out)
+			nv_obj_rec *out, char name[NV_OBJECT_NAME_MAX])
 {
 	const nv_obj_rec *r = nv_manifest_find_id(&p->prev, id);
 	nv_entry e;
@@ -79,8 +79,7 @@ static int nv_push_find(nv_push *p, unsigned slot, nv_store *dst, const char *id
 		if (busy)
 			pthread_cond_wait(&p->landed_cv, &p->mu);
 	}
-	if ((r = nv_push_landed_find(p->ps, id))) {
-		*out = *r;
+	if (nv_push_landed_find(p->ps, id, out, name)) {
 		pthread_mutex_unlock(&p->mu);
 		if (strcmp(out->name, NV_PUSH_DRY_NAME) == 0)
 			return 1;
@@ -255,13 +254,13 @@ static int nv_pjob_describe(nv_pworker *w, nv_push_file *j, unsigned attempt)
 static int nv_pjob_run_once(nv_pworker *w, nv_push_file *j, unsigned attempt)
 {
 	nv_push *p = w->p;
-	char id[NV_OBJECT_ID_HEX];
+	char id[NV_OBJECT_ID_HEX], name[NV_OBJECT_NAME_MAX];
 	int rc;
 
 	if ((rc = nv_pjob_describe(w, j, attempt)))
 		return rc;
 	nv_push_object_id(p->ps, j->cat.sha256, id);
-	if (nv_push_find(p, w->slot, w->dst, id, &j->obj)) {
+	if (nv_push_find(p, w->slot, w->dst, id, &j->obj, name)) {
 		if (!(j->obj.name = strdup(j->obj.name)))
 			return nv_error_set(NV_ERR, "out of memory");
 		atomic_fetch_add(&p->reused, 1);
