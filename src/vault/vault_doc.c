@@ -1,5 +1,6 @@
 /* vault_doc.c: builds and strictly parses the vault's JSON documents with
- * jansson (sorted keys, compact, one record per line). Called by vault modules. */
+ * jansson (sorted keys, compact, one record per line). Called by vault modules.
+ * Long because: jansson stays in this one file, for every document. */
 #include "vault_doc.h"
 #include "driver/driver.h"
 #include "util/error.h"
@@ -366,12 +367,11 @@ static int nv_object_line_fast(const char **p, const char *end, const char **nam
 	return 1;
 }
 
-int nv_manifest_parse(nv_manifest *out, const char *buf, size_t len)
+int nv_manifest_parse_head(nv_manifest *out, const char **p, const char *end, uint64_t total)
 {
-	const char *p = buf, *end = buf + len, *prev, *cat, *tm, *can;
-	json_t *h = nv_json_take_line(&p, end, "manifest");
-	uint64_t count = 0, bytes = 0, sum = 0;
-	size_t cap;
+	const char *prev, *cat, *tm, *can;
+	json_t *h = nv_json_take_line(p, end, "manifest");
+	uint64_t count = 0, bytes = 0;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -386,58 +386,93 @@ int nv_manifest_parse(nv_manifest *out, const char *buf, size_t len)
 		    (json_object_get(h, "canary") && (!can || strcmp(can, cat) == 0)) ||
 		    nv_juint(h, "objects", &count) || nv_juint(h, "bytes", &bytes) ||
 		    (out->generation == 1) != (*prev == '\0') || out->generation == 0 ||
-		    count > len / 40))
+		    count > total / 40))
 		rc = nv_error_set(NV_EMISMATCH, "manifest: missing or malformed header fields");
 	if (!rc) {
 		memcpy(out->previous, prev, strlen(prev) + 1);
 		snprintf(out->time, sizeof(out->time), "%s", tm);
 		out->catalog = strdup(cat);
 		out->canary = can ? strdup(can) : NULL;
-		cap = (size_t)count;
-		out->objs = calloc(cap ? cap : 1, sizeof(*out->objs));
-		if (!out->catalog || !out->objs || (can && !out->canary))
+		out->n = (size_t)count;
+		out->bytes = bytes;
+		if (!out->catalog || (can && !out->canary))
 			rc = nv_error_set(NV_ERR, "out of memory");
 	}
 	json_decref(h);
-	while (!rc && p < end) {
-		json_t *o = NULL;
-		const char *name = NULL, *sha = NULL, *fname, *fsha;
-		char nbuf[NV_FAST_NAME_MAX], sbuf[65];
-		size_t flen;
-		uint64_t fsize;
-		nv_obj_rec *r = out->n < count ? &out->objs[out->n] : NULL;
-		int bad;
+	if (rc)
+		nv_manifest_clear(out);
+	return rc;
+}
 
-		if (nv_object_line_fast(&p, end, &fname, &flen, &fsha, &fsize)) {
-			memcpy(nbuf, fname, flen);
-			nbuf[flen] = '\0';
-			memcpy(sbuf, fsha, 64);
-			sbuf[64] = '\0';
-			name = nbuf;
-			sha = sbuf;
-			bad = !r;
-			if (r)
-				r->size = fsize;
-		} else if (!(o = nv_json_take_line(&p, end, "manifest"))) {
-			rc = NV_EMISMATCH;
-			break;
-		} else {
-			name = nv_jstr(o, "name");
-			sha = nv_jstr(o, "sha256");
-			bad = !r || nv_juint(o, "size", &r->size);
-		}
-		if (bad || !name || !sha || nv_object_name_parse(name, NULL, NULL) ||
-		    nv_unhex(r->sha256, 32, sha) ||
-		    (out->n && strcmp(out->objs[out->n - 1].name, name) >= 0)) {
+int nv_manifest_parse_obj(const char **p, const char *end, nv_obj_rec *r,
+			  char name[NV_OBJECT_NAME_MAX], const char *after, size_t lineno)
+{
+	json_t *o = NULL;
+	const char *nm = NULL, *sha = NULL, *fname, *fsha;
+	char nbuf[NV_FAST_NAME_MAX], sbuf[65];
+	size_t flen;
+	uint64_t fsize;
+	int bad, rc = 0;
+
+	if (nv_object_line_fast(p, end, &fname, &flen, &fsha, &fsize)) {
+		memcpy(nbuf, fname, flen);
+		nbuf[flen] = '\0';
+		memcpy(sbuf, fsha, 64);
+		sbuf[64] = '\0';
+		nm = nbuf;
+		sha = sbuf;
+		r->size = fsize;
+		bad = 0;
+	} else if (!(o = nv_json_take_line(p, end, "manifest"))) {
+		return NV_EMISMATCH;
+	} else {
+		nm = nv_jstr(o, "name");
+		sha = nv_jstr(o, "sha256");
+		bad = nv_juint(o, "size", &r->size);
+	}
+	if (bad || !nm || !sha || nv_object_name_parse(nm, NULL, NULL) ||
+	    strlen(nm) >= NV_OBJECT_NAME_MAX || nv_unhex(r->sha256, 32, sha) ||
+	    (after && strcmp(after, nm) >= 0))
+		rc = nv_error_set(NV_EMISMATCH, "manifest: object line %zu is malformed, "
+				  "out of order or beyond the count", lineno);
+	else
+		memcpy(name, nm, strlen(nm) + 1);
+	r->name = name;
+	json_decref(o);
+	return rc;
+}
+
+int nv_manifest_parse(nv_manifest *out, const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+	char name[NV_OBJECT_NAME_MAX];
+	uint64_t count, bytes, sum = 0;
+	int rc = nv_manifest_parse_head(out, &p, end, len);
+
+	if (rc)
+		return rc;
+	count = out->n;
+	bytes = out->bytes;
+	out->n = 0;
+	if (!(out->objs = calloc(count ? (size_t)count : 1, sizeof(*out->objs))))
+		rc = nv_error_set(NV_ERR, "out of memory");
+	while (!rc && p < end) {
+		nv_obj_rec r;
+
+		if (out->n >= count)
 			rc = nv_error_set(NV_EMISMATCH, "manifest: object line %zu is malformed, "
 					  "out of order or beyond the count", out->n + 1);
-		} else if (!(r->name = strdup(name))) {
+		else if (!(rc = nv_manifest_parse_obj(&p, end, &r, name,
+						      out->n ? out->objs[out->n - 1].name : NULL,
+						      out->n + 1)) &&
+			 !(out->objs[out->n].name = strdup(name)))
 			rc = nv_error_set(NV_ERR, "out of memory");
-		} else {
-			sum += r->size;
+		if (!rc) {
+			out->objs[out->n].size = r.size;
+			memcpy(out->objs[out->n].sha256, r.sha256, NV_SHA256_LEN);
+			sum += r.size;
 			out->n++;
 		}
-		json_decref(o);
 	}
 	if (!rc && (out->n != count || sum != bytes))
 		rc = nv_error_set(NV_EMISMATCH, "manifest: %zu objects and %llu bytes listed, "

@@ -58,6 +58,14 @@ int nv_manifest_format(char **out, size_t *len, nv_manifest *m);
  * matching, the catalog (and the canary catalog, if named) among the objects.
  * Other header fields are ignored: that is how older readers read newer vaults. */
 int nv_manifest_parse(nv_manifest *out, const char *buf, size_t len);
+/* The same in pieces, for a manifest read as a stream (manifest_read.c):
+ * the header line at *p (total: the manifest's length, which bounds the
+ * count), leaving the header's object count and byte total in out->n and
+ * out->bytes; then each object line, which must sort after `after` (NULL for
+ * the first). *p moves past the line; r->name points to name. */
+int nv_manifest_parse_head(nv_manifest *out, const char **p, const char *end, uint64_t total);
+int nv_manifest_parse_obj(const char **p, const char *end, nv_obj_rec *r,
+			  char name[NV_OBJECT_NAME_MAX], const char *after, size_t lineno);
 void nv_manifest_clear(nv_manifest *m);
 const nv_obj_rec *nv_manifest_find(const nv_manifest *m, const char *name);
 /* An object whose name carries this id (64 hex), or NULL. */
