@@ -93,8 +93,9 @@ int nv_objindex_build(nv_objindex **out, nv_mread *r)
 	return 0;
 }
 
-int nv_objindex_find_id(const nv_objindex *x, const char *id_hex, nv_obj_rec *out,
-			char name[NV_OBJECT_NAME_MAX])
+/* The first object of this id (and this nonce, unless NULL). */
+static int nv_objindex_find(const nv_objindex *x, const char *id_hex, const char *want_nonce,
+			    nv_obj_rec *out, char name[NV_OBJECT_NAME_MAX])
 {
 	unsigned char id[NV_SHA256_LEN];
 	size_t lo = 0, hi = x->n;
@@ -121,6 +122,8 @@ int nv_objindex_find_id(const nv_objindex *x, const char *id_hex, nv_obj_rec *ou
 			continue;
 		memcpy(nonce, d.nonce, sizeof(d.nonce));
 		nonce[sizeof(d.nonce)] = '\0';
+		if (want_nonce && strcmp(nonce, want_nonce) != 0)
+			continue;
 		if (nv_object_name(name, id_hex, nonce) != 0)
 			return 0;
 		out->name = name;
@@ -129,6 +132,24 @@ int nv_objindex_find_id(const nv_objindex *x, const char *id_hex, nv_obj_rec *ou
 		return 1;
 	}
 	return 0;
+}
+
+int nv_objindex_find_id(const nv_objindex *x, const char *id_hex, nv_obj_rec *out,
+			char name[NV_OBJECT_NAME_MAX])
+{
+	return nv_objindex_find(x, id_hex, NULL, out, name);
+}
+
+int nv_objindex_find_name(const nv_objindex *x, const char *obj, nv_obj_rec *out,
+			  char name[NV_OBJECT_NAME_MAX])
+{
+	char id[NV_OBJECT_ID_HEX], nonce[NV_OBJECT_NONCE_HEX];
+
+	if (nv_object_name_parse(obj, id, nonce) != 0) {
+		nv_error_clear();
+		return 0;
+	}
+	return nv_objindex_find(x, id, nonce, out, name);
 }
 
 void nv_objindex_free(nv_objindex *x)

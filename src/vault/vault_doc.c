@@ -570,11 +570,9 @@ int nv_catalog_parse(nv_catalog *out, const char *buf, size_t len)
 	return nv_catalog_parse_type(out, buf, len, NV_CATALOG_TYPE);
 }
 
-int nv_catalog_parse_type(nv_catalog *out, const char *buf, size_t len, const char *type)
+int nv_catalog_parse_head(nv_catalog *out, const char **p, const char *end, const char *type)
 {
-	const char *p = buf, *end = buf + len;
-	json_t *h = nv_json_take_line(&p, end, "catalog");
-	size_t cap = 0;
+	json_t *h = nv_json_take_line(p, end, "catalog");
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -582,58 +580,74 @@ int nv_catalog_parse_type(nv_catalog *out, const char *buf, size_t len, const ch
 		return NV_EMISMATCH;
 	rc = nv_check_head(h, type, "catalog", out->vault_id, &out->generation);
 	json_decref(h);
-	while (!rc && p < end) {
-		json_t *o = nv_json_take_line(&p, end, "catalog");
-		const char *path, *sha, *obj;
-		uint64_t mode, mtime_ns;
-		json_t *mt;
-		nv_cat_entry *e;
+	return rc;
+}
 
-		if (!o) {
-			rc = NV_EMISMATCH;
-			break;
-		}
+int nv_catalog_parse_entry(const char **p, const char *end, nv_cat_entry *e, const char *prev,
+			   size_t idx)
+{
+	json_t *o = nv_json_take_line(p, end, "catalog"), *mt;
+	const char *path, *sha, *obj;
+	uint64_t mode, mtime_ns;
+	int rc = 0;
+
+	memset(e, 0, sizeof(*e));
+	if (!o)
+		return NV_EMISMATCH;
+	path = nv_jstr(o, "path");
+	sha = nv_jstr(o, "sha256");
+	obj = nv_jstr(o, "object");
+	mt = json_object_get(o, "mtime");
+	if (!path || !sha || !obj || !json_is_integer(mt) || nv_juint(o, "size", &e->size) ||
+	    nv_juint(o, "mode", &mode) || nv_juint(o, "mtime_ns", &mtime_ns) ||
+	    mtime_ns >= 1000000000 || nv_unhex(e->sha256, 32, sha) ||
+	    nv_object_name_parse(obj, NULL, NULL)) {
+		rc = nv_error_set(NV_EMISMATCH, "catalog: entry %zu is malformed", idx);
+	} else if (nv_key_check(path) != 0) {
+		rc = nv_error_wrap(NV_EMISMATCH, "catalog: unsafe path refused");
+	} else if (prev && strcmp(prev, path) >= 0) {
+		rc = nv_error_set(NV_EMISMATCH, "catalog: path '%s' %s", path,
+				  strcmp(prev, path) == 0 ? "appears twice" : "is out of order");
+	} else if (prev && nv_is_parent(prev, path)) {
+		rc = nv_error_set(NV_EMISMATCH, "catalog: '%s' is a file and a directory", prev);
+	} else {
+		e->path = strdup(path);
+		e->object = strdup(obj);
+		e->mode = (uint32_t)mode;
+		e->mtime = json_integer_value(mt);
+		e->mtime_ns = (int32_t)mtime_ns;
+		if (!e->path || !e->object)
+			rc = nv_error_set(NV_ERR, "out of memory");
+	}
+	json_decref(o);
+	if (rc) {
+		free(e->path);
+		free(e->object);
+		e->path = e->object = NULL;
+	}
+	return rc;
+}
+
+int nv_catalog_parse_type(nv_catalog *out, const char *buf, size_t len, const char *type)
+{
+	const char *p = buf, *end = buf + len;
+	size_t cap = 0;
+	int rc = nv_catalog_parse_head(out, &p, end, type);
+
+	while (!rc && p < end) {
 		if (out->n == cap) {
 			nv_cat_entry *g = realloc(out->e, (cap = cap ? cap * 2 : 64) * sizeof(*g));
 
 			if (!g) {
-				json_decref(o);
 				rc = nv_error_set(NV_ERR, "out of memory");
 				break;
 			}
 			out->e = g;
 		}
-		e = &out->e[out->n];
-		memset(e, 0, sizeof(*e));
-		path = nv_jstr(o, "path");
-		sha = nv_jstr(o, "sha256");
-		obj = nv_jstr(o, "object");
-		mt = json_object_get(o, "mtime");
-		if (!path || !sha || !obj || !json_is_integer(mt) || nv_juint(o, "size", &e->size) ||
-		    nv_juint(o, "mode", &mode) || nv_juint(o, "mtime_ns", &mtime_ns) ||
-		    mtime_ns >= 1000000000 || nv_unhex(e->sha256, 32, sha) ||
-		    nv_object_name_parse(obj, NULL, NULL)) {
-			rc = nv_error_set(NV_EMISMATCH, "catalog: entry %zu is malformed", out->n + 1);
-		} else if (nv_key_check(path) != 0) {
-			rc = nv_error_wrap(NV_EMISMATCH, "catalog: unsafe path refused");
-		} else if (out->n && strcmp(out->e[out->n - 1].path, path) >= 0) {
-			rc = nv_error_set(NV_EMISMATCH, "catalog: path '%s' %s", path,
-					  strcmp(out->e[out->n - 1].path, path) == 0 ?
-					  "appears twice" : "is out of order");
-		} else if (out->n && nv_is_parent(out->e[out->n - 1].path, path)) {
-			rc = nv_error_set(NV_EMISMATCH, "catalog: '%s' is a file and a directory",
-					  out->e[out->n - 1].path);
-		} else {
-			e->path = strdup(path);
-			e->object = strdup(obj);
-			e->mode = (uint32_t)mode;
-			e->mtime = json_integer_value(mt);
-			e->mtime_ns = (int32_t)mtime_ns;
+		rc = nv_catalog_parse_entry(&p, end, &out->e[out->n],
+					    out->n ? out->e[out->n - 1].path : NULL, out->n + 1);
+		if (!rc)
 			out->n++;
-			if (!e->path || !e->object)
-				rc = nv_error_set(NV_ERR, "out of memory");
-		}
-		json_decref(o);
 	}
 	/* A file/directory clash need not be adjacent ("a", "a-b", "a/c"): check
 	 * each path against every earlier path that is a prefix of it. */

@@ -100,6 +100,13 @@ char *nv_catalog_line(const nv_catalog *head, const nv_cat_entry *e);
 int nv_catalog_parse(nv_catalog *out, const char *buf, size_t len);
 /* The same for a catalog whose header has this type. */
 int nv_catalog_parse_type(nv_catalog *out, const char *buf, size_t len, const char *type);
+/* The same in pieces, for a catalog read as a stream (catalog_read.c): the
+ * header line at *p, then each entry line (path and object malloc'd), which
+ * must sort after prev (NULL for the first; idx counts from 1 for messages).
+ * The file/directory clash of non-adjacent paths is the stream's to check. */
+int nv_catalog_parse_head(nv_catalog *out, const char **p, const char *end, const char *type);
+int nv_catalog_parse_entry(const char **p, const char *end, nv_cat_entry *e, const char *prev,
+			   size_t idx);
 void nv_catalog_clear(nv_catalog *c);
 
 typedef struct nv_heartbeat {

@@ -1,0 +1,26 @@
+/* catalog_read.h: a catalog read as a stream, so that a vault of a million
+ * files is never held in memory at once: its stored bytes spooled to an
+ * anonymous file (util/runs.h) and checked against the signed manifest
+ * before anything is decrypted (FORMAT.md 3, rule 2), then decrypted and
+ * parsed line by line under nv_catalog_parse's rules. Called by the readers
+ * (pull_paged.c, ls). */
+#ifndef NV_CATALOG_READ_H
+#define NV_CATALOG_READ_H
+
+#include "vault.h"
+
+typedef struct nv_cread nv_cread;
+
+/* Fetches the catalog object rec (its size and SHA-256 from a verified
+ * manifest) of generation gen, checks it, and reads its header: a catalog of
+ * this type, this vault and this generation. */
+int nv_cread_open(nv_cread **out, nv_vault *v, const nv_obj_rec *rec, const char *type,
+		  const nv_age_identity *id, uint64_t gen);
+/* The next entry, checked (a safe path, sorted after the last, no file that
+ * is also a directory): 0 with *out (its strings valid until the next call),
+ * NV_EOF once the last chunk authenticated; NV_EMISMATCH otherwise. */
+int nv_cread_next(nv_cread *r, nv_cat_entry *out);
+/* Wipes what was decrypted. Accepts NULL. */
+void nv_cread_close(nv_cread *r);
+
+#endif
