@@ -150,6 +150,23 @@ int nv_cread_open(nv_cread **out, nv_vault *v, const nv_obj_rec *rec, const char
 	return 0;
 }
 
+int nv_cread_open_catalog(nv_cread **out, nv_vault *v, nv_mread *mr, const nv_manifest *head,
+			  const nv_age_identity *id)
+{
+	nv_obj_rec rec;
+	int rc;
+
+	*out = NULL;
+	if ((rc = nv_mread_rewind(mr)))
+		return rc;
+	while ((rc = nv_mread_next(mr, &rec)) == 0)
+		if (strcmp(rec.name, head->catalog) == 0)
+			return nv_cread_open(out, v, &rec, NV_CATALOG_TYPE, id, head->generation);
+	/* nv_mread_next checked at the end that the catalog is listed */
+	return rc == NV_EOF ? nv_error_set(NV_EMISMATCH, "catalog %s not in the manifest",
+					   head->catalog) : rc;
+}
+
 /* A file/directory clash need not be adjacent ("a", "a-b", "a/c"): every
  * path between a file "a" and a path "a/..." starts with "a", so a stack of
  * the earlier paths that prefix the current one holds every candidate. */

@@ -7,6 +7,7 @@
 #ifndef NV_CATALOG_READ_H
 #define NV_CATALOG_READ_H
 
+#include "manifest_read.h"
 #include "vault.h"
 
 typedef struct nv_cread nv_cread;
@@ -16,6 +17,10 @@ typedef struct nv_cread nv_cread;
  * this type, this vault and this generation. */
 int nv_cread_open(nv_cread **out, nv_vault *v, const nv_obj_rec *rec, const char *type,
 		  const nv_age_identity *id, uint64_t gen);
+/* The catalog of the generation whose verified manifest mr (header head)
+ * streams: its record found in one pass over mr, then nv_cread_open. */
+int nv_cread_open_catalog(nv_cread **out, nv_vault *v, nv_mread *mr, const nv_manifest *head,
+			  const nv_age_identity *id);
 /* The next entry, checked (a safe path, sorted after the last, no file that
  * is also a directory): 0 with *out (its strings valid until the next call),
  * NV_EOF once the last chunk authenticated; NV_EMISMATCH otherwise. */
