@@ -214,17 +214,9 @@ static int nv_dry_upload(nv_pworker *w, nv_push_file *j, const char *id, nv_obj_
 	return rc;
 }
 
-/* The catalog line of j from its listing, and its plaintext SHA-256: from
- * the cache when the listing shows the very file cached, else read. A retry
- * (attempt > 0) first asks the source again: the file changed since it was
- * listed. */
-static int nv_pjob_describe(nv_pworker *w, nv_push_file *j, unsigned attempt)
+/* j's catalog line from its listing (all but the SHA-256 and the object). */
+static int nv_pjob_catalog_fields(nv_push_file *j)
 {
-	uint64_t n;
-	int rc;
-
-	if (attempt && (rc = nv_drv_stat(w->src, j->path, &j->e)))
-		return rc;
 	/* The catalog is JSON, which holds UTF-8 only: such a name would make a
 	 * generation that no reader can open. */
 	if (!nv_utf8_valid(j->path, strlen(j->path)))
@@ -237,6 +229,22 @@ static int nv_pjob_describe(nv_pworker *w, nv_push_file *j, unsigned attempt)
 	j->cat.mode = j->e.mode & 07777;
 	j->cat.mtime = j->e.mtime_sec;
 	j->cat.mtime_ns = j->e.mtime_nsec;
+	return 0;
+}
+
+/* The catalog line of j from its listing, and its plaintext SHA-256: from
+ * the cache when the listing shows the very file cached, else read. A retry
+ * (attempt > 0) first asks the source again: the file changed since it was
+ * listed. */
+static int nv_pjob_describe(nv_pworker *w, nv_push_file *j, unsigned attempt)
+{
+	uint64_t n;
+	int rc;
+
+	if (attempt && (rc = nv_drv_stat(w->src, j->path, &j->e)))
+		return rc;
+	if ((rc = nv_pjob_catalog_fields(j)))
+		return rc;
 	if (nv_push_cache_match(&j->cached, &j->e, j->cat.sha256))
 		return 0;
 	if ((rc = nv_xfer_hash(&(nv_xfer_ctx){ .src = w->src, .buf = w->buf,
@@ -403,6 +411,35 @@ static int nv_push_job(nv_push *p, const nv_entry *e, nv_push_file **out)
 	return 0;
 }
 
+/* The file of a no-change push, done on the walk's thread: the cache vouches
+ * for its contents and the generation chained from holds their object, so
+ * nothing is read or stored and handing it to a worker would cost more than
+ * the work (two thread switches a file). 1 when done (j recorded and freed),
+ * 0 when it goes to the pool; an error stops the walk. */
+static int nv_push_unchanged(nv_push *p, nv_push_file *j)
+{
+	char id[NV_OBJECT_ID_HEX], name[NV_OBJECT_NAME_MAX];
+	int rc;
+
+	if (!nv_push_cache_match(&j->cached, &j->e, j->cat.sha256) || nv_pjob_catalog_fields(j)) {
+		nv_error_clear();
+		return 0;
+	}
+	nv_push_object_id(p->ps, j->cat.sha256, id);
+	if (!nv_objindex_find_id(p->prev, id, &j->obj, name))
+		return 0;
+	if (!(j->obj.name = strdup(name)))
+		return nv_error_set(NV_ERR, "out of memory");
+	j->cat.object = j->obj.name;
+	atomic_fetch_add(&p->reused, 1);
+	nv_progress_done(1, j->e.size);
+	pthread_mutex_lock(&p->recs_mu);
+	rc = nv_push_recs_add(&p->recs, j);
+	pthread_mutex_unlock(&p->recs_mu);
+	nv_push_file_free(j);
+	return rc ? rc : 1;
+}
+
 static int nv_push_walk(nv_push *p)
 {
 	nv_store *s = NULL;
@@ -422,6 +459,14 @@ static int nv_push_walk(nv_push *p)
 			break;
 		nv_progress_known(1, e.size);
 		p->listed++;
+		if ((rc = nv_push_unchanged(p, j)) < 0) {
+			nv_push_file_free(j);
+			break;
+		}
+		if (rc == 1) {
+			rc = 0;
+			continue;
+		}
 		if (nv_pool_submit(p->pool, j) != 0) {
 			nv_push_file_free(j); /* the run stopped: never attempted */
 			break;
