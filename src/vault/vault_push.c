@@ -415,7 +415,7 @@ static int nv_push_job(nv_push *p, const nv_entry *e, nv_push_file **out)
  * for its contents and the generation chained from holds their object, so
  * nothing is read or stored and handing it to a worker would cost more than
  * the work (two thread switches a file). 1 when done (j recorded and freed),
- * 0 when it goes to the pool; an error stops the walk. */
+ * 0 when it goes to the pool; an error (j still the caller's) stops the walk. */
 static int nv_push_unchanged(nv_push *p, nv_push_file *j)
 {
 	char id[NV_OBJECT_ID_HEX], name[NV_OBJECT_NAME_MAX];
@@ -436,8 +436,10 @@ static int nv_push_unchanged(nv_push *p, nv_push_file *j)
 	pthread_mutex_lock(&p->recs_mu);
 	rc = nv_push_recs_add(&p->recs, j);
 	pthread_mutex_unlock(&p->recs_mu);
+	if (rc)
+		return rc; /* j stays the caller's */
 	nv_push_file_free(j);
-	return rc ? rc : 1;
+	return 1;
 }
 
 static int nv_push_walk(nv_push *p)
@@ -446,7 +448,7 @@ static int nv_push_walk(nv_push *p)
 	nv_sorted *l = NULL;
 	nv_push_file *j = NULL;
 	nv_entry e;
-	int rc;
+	int rc, listing = 1;
 
 	if ((rc = nv_drv_open(&s, p->src)) || (rc = nv_sorted_open(&l, s, "", 0)))
 		goto out;
@@ -461,6 +463,7 @@ static int nv_push_walk(nv_push *p)
 		p->listed++;
 		if ((rc = nv_push_unchanged(p, j)) < 0) {
 			nv_push_file_free(j);
+			listing = 0; /* not the listing's error: its message stands */
 			break;
 		}
 		if (rc == 1) {
@@ -478,7 +481,7 @@ static int nv_push_walk(nv_push *p)
 	if (!rc)
 		p->unlisted = nv_sorted_skipped(l);
 out:
-	if (rc)
+	if (rc && listing)
 		nv_error_wrap(rc, "listing %s", p->src->text);
 	nv_sorted_close(l);
 	nv_drv_close(s);
