@@ -163,6 +163,16 @@ int nv_mread_rewind(nv_mread *r)
 	return 0;
 }
 
+int nv_mread_check(nv_mread *r)
+{
+	nv_obj_rec rec;
+	int rc = nv_mread_rewind(r);
+
+	while (!rc && (rc = nv_mread_next(r, &rec)) == 0)
+		;
+	return rc == NV_EOF ? nv_mread_rewind(r) : rc;
+}
+
 void nv_mread_close(nv_mread *r)
 {
 	if (!r)
@@ -224,8 +234,10 @@ int nv_vault_current(nv_vault *v, long long want, nv_manifest *out,
 	return nv_vault_picked(v, rc, want, *gen, newest);
 }
 
-int nv_vault_current_read(nv_vault *v, long long want, nv_mread **out, nv_manifest *head,
-			  unsigned char sha[NV_SHA256_LEN], uint64_t *gen)
+/* nv_vault_current_read, and with check every line checked first. */
+static int nv_vault_current_stream(nv_vault *v, long long want, int check, nv_mread **out,
+				   nv_manifest *head, unsigned char sha[NV_SHA256_LEN],
+				   uint64_t *gen)
 {
 	uint64_t newest;
 	int rc;
@@ -234,6 +246,23 @@ int nv_vault_current_read(nv_vault *v, long long want, nv_mread **out, nv_manife
 	memset(head, 0, sizeof(*head));
 	if ((rc = nv_vault_pick(v, want, gen, &newest)) || *gen == 0)
 		return rc;
-	rc = nv_mread_open(out, v, *gen, head, sha);
+	if (!(rc = nv_mread_open(out, v, *gen, head, sha)) && check &&
+	    (rc = nv_mread_check(*out))) {
+		nv_mread_close(*out);
+		*out = NULL;
+		nv_manifest_clear(head);
+	}
 	return nv_vault_picked(v, rc, want, *gen, newest);
+}
+
+int nv_vault_current_read(nv_vault *v, long long want, nv_mread **out, nv_manifest *head,
+			  unsigned char sha[NV_SHA256_LEN], uint64_t *gen)
+{
+	return nv_vault_current_stream(v, want, 0, out, head, sha, gen);
+}
+
+int nv_vault_current_checked(nv_vault *v, long long want, nv_mread **out, nv_manifest *head,
+			     unsigned char sha[NV_SHA256_LEN], uint64_t *gen)
+{
+	return nv_vault_current_stream(v, want, 1, out, head, sha, gen);
 }

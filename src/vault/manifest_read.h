@@ -24,6 +24,9 @@ int nv_mread_open(nv_mread **out, nv_vault *v, uint64_t gen, nv_manifest *head,
 int nv_mread_next(nv_mread *r, nv_obj_rec *out);
 /* Reads the object lines again from the first. */
 int nv_mread_rewind(nv_mread *r);
+/* Reads every object line once (from the first), so that everything
+ * nv_mread_next checks holds of the whole manifest; then rewinds. */
+int nv_mread_check(nv_mread *r);
 /* Accepts NULL. */
 void nv_mread_close(nv_mread *r);
 
@@ -31,5 +34,10 @@ void nv_mread_close(nv_mread *r);
  * generation opened as a stream: *out NULL and *gen 0 for an empty vault. */
 int nv_vault_current_read(nv_vault *v, long long want, nv_mread **out, nv_manifest *head,
 			  unsigned char sha[NV_SHA256_LEN], uint64_t *gen);
+/* The same, with every object line checked first (nv_mread_check), as
+ * nv_vault_current parses the whole manifest before it is used: one that
+ * fails is an error as there, *out NULL. */
+int nv_vault_current_checked(nv_vault *v, long long want, nv_mread **out, nv_manifest *head,
+			     unsigned char sha[NV_SHA256_LEN], uint64_t *gen);
 
 #endif

@@ -1,6 +1,7 @@
 # vault_scaled.sh: SCALED CHECK, the slowest test of the suite (250,000 small
 # files; --fsync none, which does not change memory). The CI stand-in for
-# bench/cases/million.sh: the peak RSS of push and of pull of a vault of 200,000 files is within 16 MiB
+# bench/cases/million.sh: the peak RSS of push, of pull and of verify --level
+# deep of a vault of 200,000 files is within 16 MiB
 # of that of 50,000 files, so memory does not grow with the number of files
 # (catalog, manifest, cache and landed objects are paged: docs/ARCHITECTURE.md,
 # "A million files"). NV_SCALED_SMALL and NV_SCALED_LARGE change the counts
@@ -59,15 +60,24 @@ for t in small large; do
 		not_ok "pull of the $t tree"; sed 's/^/    /' "$NV_TMP/err" | tail -5
 	fi
 	eval "pull_$t=$rss"
+	if rss=$(peak "$NAVETTE" verify --level deep "$NV_TMP/v-$t" --identity "$K/id.txt"); then
+		ok "verify --level deep of the $t vault ($rss KiB)"
+	else
+		not_ok "verify --level deep of the $t vault"; sed 's/^/    /' "$NV_TMP/err" | tail -5
+	fi
+	eval "verify_$t=$rss"
 done
 check "the large pull restored every file" test "$(find "$NV_TMP/r-large" -type f | wc -l)" -eq "$large"
 check "and their contents" sh -c "cmp '$NV_TMP/large/d0000/f0000000' '$NV_TMP/r-large/d0000/f0000000' &&
 	d=\$(printf 'd%04d' $((large / 500 - 1))); f=\$(printf 'f%07d' $((large - 1)));
 	cmp '$NV_TMP/large/'\$d/\$f '$NV_TMP/r-large/'\$d/\$f"
 # shellcheck disable=SC2154 # set by eval above
-echo "# peak RSS (KiB): push $push_small -> $push_large, pull $pull_small -> $pull_large"
+echo "# peak RSS (KiB): push $push_small -> $push_large, pull $pull_small -> $pull_large," \
+	"verify $verify_small -> $verify_large"
 check "push: peak RSS at $large files within 16 MiB of $small files ($push_small -> $push_large KiB)" \
 	test $((push_large - push_small)) -lt 16384
 check "pull: peak RSS at $large files within 16 MiB of $small files ($pull_small -> $pull_large KiB)" \
 	test $((pull_large - pull_small)) -lt 16384
+check "verify: peak RSS at $large files within 16 MiB of $small files ($verify_small -> $verify_large KiB)" \
+	test $((verify_large - verify_small)) -lt 16384
 nv_done
