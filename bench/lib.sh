@@ -531,7 +531,7 @@ bench_row() {
 # for B and D.
 bench_throughput() {
 	bench_data "${CASE_DATA[$1]}" || return 1
-	if [ "${CASE_DATA[$1]}" = B ] || [ "${CASE_DATA[$1]}" = D ]; then
+	if [ "${CASE_DATA[$1]}" = B ] || [ "${CASE_DATA[$1]}" = D ] || [ "${CASE_DATA[$1]}" = M ]; then
 		awk -v n="$DATA_FILES" -v w="$2" 'BEGIN {printf "%.0f files/s\n", n / w}'
 	else
 		awk -v n="$DATA_BYTES" -v w="$2" 'BEGIN {printf "%.0f MB/s\n", n / 1e6 / w}'

@@ -4,6 +4,7 @@
 #include "cli_commands.h"
 #include "cmd_vault.h"
 #include "engine/lister.h"
+#include "vault/catalog_read.h"
 #include "util/escape.h"
 #include "util/log.h"
 #include "util/times.h"
@@ -39,22 +40,34 @@ static void nv_ls_print(const nv_cli *c, const nv_entry *e)
 }
 
 /* A vault: the files of its newest generation (or --generation N), from the
- * catalog, which needs the identity. */
+ * catalog, which needs the identity; read as a stream (vault/catalog_read.h),
+ * each entry printed as it is checked, so a vault of a million files lists in
+ * bounded memory. */
 static int nv_ls_vault(nv_cli *c)
 {
 	nv_vread_session s;
-	int rc = nv_vread_open(&s, c, 0, NV_VREAD_CATALOG);
+	nv_cread *cr = NULL;
+	nv_cat_entry ce;
+	int rc = nv_vread_open(&s, c, 0, NV_VREAD_IDENTITY | NV_VREAD_STREAM), err = 0;
 
-	for (size_t i = 0; !rc && i < s.cat.n; i++) {
-		const nv_cat_entry *ce = &s.cat.e[i];
-		nv_entry e = {
-			.key = ce->path, .size = ce->size, .mtime_sec = ce->mtime,
-			.mtime_nsec = ce->mtime_ns, .mode = ce->mode & 07777,
-			.flags = NV_ENTRY_HAS_MTIME | NV_ENTRY_HAS_MODE,
-		};
+	if (!rc && s.gen && (err = nv_cread_open_catalog(&cr, s.v, s.mr, &s.m, s.id)) == 0) {
+		while ((err = nv_cread_next(cr, &ce)) == 0) {
+			nv_entry e = {
+				.key = ce.path, .size = ce.size, .mtime_sec = ce.mtime,
+				.mtime_nsec = ce.mtime_ns, .mode = ce.mode & 07777,
+				.flags = NV_ENTRY_HAS_MTIME | NV_ENTRY_HAS_MODE,
+			};
 
-		nv_ls_print(c, &e);
+			nv_ls_print(c, &e);
+		}
+		err = err == NV_EOF ? 0 : err;
 	}
+	if (err) {
+		/* an identity that opens no stanza is the wrong key: the user's */
+		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
+		rc = err == NV_EAUTH ? NV_EXIT_USAGE : nv_exit_for_error(err);
+	}
+	nv_cread_close(cr);
 	if (!rc && s.gen == 0)
 		nv_log(NV_LOG_NOTICE, "%s: the vault has no generation yet", s.loc->text);
 	nv_vread_close(&s);

@@ -5,6 +5,7 @@
 #include "cmd_vault.h"
 #include "engine/dest_lock.h"
 #include "util/log.h"
+#include "vault/pull_paged.h"
 #include "vault/vault_pull.h"
 #include "vault/vault_select.h"
 
@@ -35,7 +36,7 @@ int nv_cmd_pull(nv_cli *c)
 {
 	nv_vread_session s;
 	nv_location *dst = NULL;
-	nv_vread_job *jobs = NULL;
+	nv_pull_plan *plan = NULL;
 	nv_vread_stats st = { 0 };
 	nv_vread_opts o = { .mode = NV_VREAD_RESTORE };
 	/* This host's lock on the restore target, no lease: a restore target
@@ -46,15 +47,21 @@ int nv_cmd_pull(nv_cli *c)
 	size_t n = 0;
 	int rc;
 
-	if ((rc = nv_vread_open(&s, c, 0, NV_VREAD_CATALOG)))
+	/* The manifest and catalog as streams (pull_paged.h): a vault of a
+	 * million files is restored in bounded memory. */
+	if ((rc = nv_vread_open(&s, c, 0, NV_VREAD_IDENTITY | NV_VREAD_STREAM)))
 		goto out;
-	/* which files: every problem is logged by the selection */
-	if ((rc = nv_pull_select(&jobs, &n, &s.m, &s.cat, (const char *const *)c->args + 2,
-				 c->nargs > 2 ? (size_t)c->nargs - 2 : 0, s.loc->text))) {
-		rc = nv_exit_for_error(rc);
+	o.id = s.id;
+	/* which files (--shard: its files only): every problem is logged by the
+	 * selection; an identity that opens no stanza is the wrong key: the user's */
+	if ((rc = nv_pull_plan_make(&plan, s.v, s.mr, &s.m, &(nv_pull_sel){
+		.paths = (const char *const *)c->args + 2,
+		.npaths = c->nargs > 2 ? (size_t)c->nargs - 2 : 0,
+		.shard = c->eng.shard, .where = s.loc->text }, &o))) {
+		rc = rc == NV_EAUTH ? NV_EXIT_USAGE : nv_exit_for_error(rc);
 		goto out;
 	}
-	n = nv_vread_shard(jobs, n, c->eng.shard); /* --shard: its files only */
+	n = (size_t)nv_pull_plan_count(plan);
 	if (nv_cli_location(c, 1, &dst)) {
 		rc = NV_EXIT_USAGE;
 		goto out;
@@ -71,7 +78,7 @@ int nv_cmd_pull(nv_cli *c)
 	o.buf_size = c->eng.buffer_size;
 	o.retries = c->eng.retries;
 	o.keep_modes = c->keep_modes;
-	if (nv_vread_run(&o, jobs, n, &st)) {
+	if (nv_pull_plan_run(plan, &o, &st)) {
 		nv_log(NV_LOG_ERROR, "%s", nv_error_msg());
 		rc = NV_EXIT_FATAL;
 		goto out;
@@ -90,7 +97,7 @@ int nv_cmd_pull(nv_cli *c)
 		.failures = st.failed + st.mismatched + st.missing, .generation = s.gen }, rc);
 out:
 	nv_dest_lock_release(lock);
-	free(jobs);
+	nv_pull_plan_free(plan);
 	nv_location_free(dst);
 	nv_vread_close(&s);
 	return rc;

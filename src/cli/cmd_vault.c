@@ -35,6 +35,8 @@ int nv_vread_open(nv_vread_session *s, nv_cli *c, int argi, unsigned want)
 	memset(s, 0, sizeof(*s));
 	if (want & NV_VREAD_CATALOG)
 		want |= NV_VREAD_IDENTITY | NV_VREAD_CURRENT;
+	if (want & NV_VREAD_STREAM)
+		want |= NV_VREAD_CURRENT;
 	if (nv_cli_location(c, argi, &s->loc))
 		return NV_EXIT_USAGE;
 	/* The identity is a local file: a missing or unsafe one is the user's
@@ -45,7 +47,11 @@ int nv_vread_open(nv_vread_session *s, nv_cli *c, int argi, unsigned want)
 		return nv_vread_fail(rc, 0);
 	if (!(want & NV_VREAD_CURRENT))
 		return 0;
-	rc = nv_vault_select_generation(s->v, c->generation, &s->m, s->sha, &s->gen);
+	if (want & NV_VREAD_STREAM)
+		rc = nv_vault_select_generation_read(s->v, c->generation, &s->mr, &s->m, s->sha,
+						     &s->gen);
+	else
+		rc = nv_vault_select_generation(s->v, c->generation, &s->m, s->sha, &s->gen);
 	if (rc == NV_ENOTFOUND && c->generation > 0)
 		return nv_vread_fail(rc, NV_EXIT_USAGE); /* no such --generation */
 	if (rc)
@@ -62,6 +68,7 @@ int nv_vread_open(nv_vread_session *s, nv_cli *c, int argi, unsigned want)
 void nv_vread_close(nv_vread_session *s)
 {
 	nv_catalog_clear(&s->cat);
+	nv_mread_close(s->mr);
 	nv_manifest_clear(&s->m);
 	nv_vault_close(s->v);
 	nv_age_identity_free(s->id);

@@ -6,6 +6,7 @@
 #define NV_CMD_VAULT_H
 
 #include "cli.h"
+#include "vault/manifest_read.h"
 #include "vault/vault.h"
 
 typedef struct nv_vread_session {
@@ -16,12 +17,15 @@ typedef struct nv_vread_session {
 	unsigned char sha[NV_SHA256_LEN];
 	uint64_t gen;          /* 0: the vault has no generation yet */
 	nv_catalog cat;        /* when asked for */
+	nv_mread *mr;          /* NV_VREAD_STREAM: the manifest as a stream (m: its header) */
 } nv_vread_session;
 
 enum nv_vread_want {
 	NV_VREAD_IDENTITY = 1 << 0, /* load the identity first (fails fast, exit 2) */
 	NV_VREAD_CURRENT = 1 << 1,  /* the newest generation or --generation N */
 	NV_VREAD_CATALOG = 1 << 2,  /* and its catalog (implies both above) */
+	NV_VREAD_STREAM = 1 << 3,   /* the generation's manifest as a stream, never held
+	                             * whole (implies CURRENT; not with CATALOG) */
 };
 
 /* Opens the vault named by c->args[argi] as the options say. Returns 0 or an

@@ -19,7 +19,7 @@
 struct nv_canary_set {
 	nv_push_state *ps;
 	nv_store *s;                 /* the vault's store (the caller's connection) */
-	const nv_manifest *prev;     /* the generation the push chains from */
+	const nv_objindex *prev;     /* the generation the push chains from */
 	unsigned char key[NV_KID_LEN]; /* K_canary */
 	nv_age_recipient *recips;    /* the owner's, then the drill recipients */
 	size_t n_recips;
@@ -60,17 +60,21 @@ uint64_t nv_canary_uploaded(const nv_canary_set *c)
 static int nv_canary_object(nv_canary_set *c, const unsigned char *plain, size_t len,
 			    const unsigned char sha[NV_SHA256_LEN], nv_obj_rec *out)
 {
-	char id[NV_OBJECT_ID_HEX];
+	char id[NV_OBJECT_ID_HEX], name[NV_OBJECT_NAME_MAX];
 	const nv_obj_rec *r;
+	nv_obj_rec landed;
 	nv_entry e;
 	int rc;
 
 	nv_object_id(id, c->key, sha);
-	r = nv_manifest_find_id(c->prev, id);
-	if (!r && (r = nv_push_landed_find(c->ps, id)) && strcmp(r->name, NV_PUSH_DRY_NAME) &&
-	    (nv_drv_stat(c->s, r->name, &e) != 0 || e.size != r->size)) {
-		nv_error_clear();
-		r = NULL;
+	r = nv_objindex_find_id(c->prev, id, &landed, name) ? &landed : NULL;
+	if (!r && nv_push_landed_find(c->ps, id, &landed, name)) {
+		r = &landed;
+		if (strcmp(r->name, NV_PUSH_DRY_NAME) &&
+		    (nv_drv_stat(c->s, r->name, &e) != 0 || e.size != r->size)) {
+			nv_error_clear();
+			r = NULL;
+		}
 	}
 	if (r) {
 		*out = *r;
@@ -283,7 +287,7 @@ static int nv_canary_setup(nv_canary_set *c, nv_vault *v, const nv_location *src
 }
 
 int nv_canary_prepare(nv_canary_set **out, nv_vault *v, nv_push_state *ps, nv_store *s,
-		      const nv_location *src, const nv_manifest *prev, int dry_run)
+		      const nv_location *src, const nv_objindex *prev, int dry_run)
 {
 	nv_canary_set *c;
 	nv_drill_doc d;

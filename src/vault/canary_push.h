@@ -7,6 +7,7 @@
 #ifndef NV_CANARY_PUSH_H
 #define NV_CANARY_PUSH_H
 
+#include "objindex.h"
 #include "push_state.h"
 #include "vault.h"
 
@@ -29,7 +30,7 @@ typedef struct nv_canary_set nv_canary_set;
  * and writes no generated canary into the state: it counts the objects it
  * would store (nv_canary_uploaded) and names them NV_PUSH_DRY_NAME. */
 int nv_canary_prepare(nv_canary_set **out, nv_vault *v, nv_push_state *ps, nv_store *s,
-		      const nv_location *src, const nv_manifest *prev, int dry_run);
+		      const nv_location *src, const nv_objindex *prev, int dry_run);
 /* The canary files with their catalog lines and objects, sorted by path. */
 nv_push_file *const *nv_canary_files(const nv_canary_set *c, size_t *n);
 /* Stores a canary catalog's plaintext as an object of the canary domain,

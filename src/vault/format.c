@@ -4,6 +4,7 @@
 #include "util/error.h"
 #include "util/state.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -257,6 +258,54 @@ void nv_partial_mac(unsigned char out[NV_SHA256_LEN], const unsigned char key[NV
 	unsigned int n = 0;
 
 	HMAC(EVP_sha256(), key, NV_KID_LEN, buf, len, out, &n);
+}
+
+/* HMAC (RFC 2104) over SHA-256, whose block is 64 bytes: a key of
+ * NV_KID_LEN (32) bytes is used as it is, zero-padded. */
+struct nv_partial_hmac {
+	nv_sha256 *inner, *outer; /* both made at begin: end cannot fail */
+	unsigned char opad[64];
+};
+
+nv_partial_hmac *nv_partial_mac_begin(const unsigned char key[NV_KID_LEN])
+{
+	nv_partial_hmac *h = calloc(1, sizeof(*h));
+	unsigned char ipad[64];
+
+	if (!h || !(h->inner = nv_sha256_new()) || !(h->outer = nv_sha256_new())) {
+		if (h)
+			nv_sha256_free(h->inner);
+		free(h);
+		return NULL;
+	}
+	memset(ipad, 0x36, sizeof(ipad));
+	memset(h->opad, 0x5c, sizeof(h->opad));
+	for (size_t i = 0; i < NV_KID_LEN; i++) {
+		ipad[i] ^= key[i];
+		h->opad[i] ^= key[i];
+	}
+	nv_sha256_update(h->inner, ipad, sizeof(ipad));
+	OPENSSL_cleanse(ipad, sizeof(ipad));
+	return h;
+}
+
+void nv_partial_mac_update(nv_partial_hmac *h, const void *buf, size_t len)
+{
+	nv_sha256_update(h->inner, buf, len);
+}
+
+void nv_partial_mac_end(nv_partial_hmac *h, unsigned char out[NV_SHA256_LEN])
+{
+	unsigned char in[NV_SHA256_LEN];
+
+	nv_sha256_final(h->inner, in);
+	nv_sha256_update(h->outer, h->opad, sizeof(h->opad));
+	nv_sha256_update(h->outer, in, sizeof(in));
+	nv_sha256_final(h->outer, out);
+	nv_sha256_free(h->outer);
+	nv_sha256_free(h->inner);
+	OPENSSL_cleanse(h, sizeof(*h));
+	free(h);
 }
 
 /* ---- this host's state ---- */

@@ -107,6 +107,13 @@ void nv_partial_key(unsigned char out[NV_KID_LEN], const unsigned char kid[NV_KI
 /* HMAC-SHA256(key, buf): the partial catalog's MAC under nv_partial_key. */
 void nv_partial_mac(unsigned char out[NV_SHA256_LEN], const unsigned char key[NV_KID_LEN],
 		    const void *buf, size_t len);
+/* The same MAC over bytes given in pieces (a partial catalog written or read
+ * as a stream): begin, update, then end (which frees it and wipes the key).
+ * NULL from begin when out of memory. */
+typedef struct nv_partial_hmac nv_partial_hmac;
+nv_partial_hmac *nv_partial_mac_begin(const unsigned char key[NV_KID_LEN]);
+void nv_partial_mac_update(nv_partial_hmac *h, const void *buf, size_t len);
+void nv_partial_mac_end(nv_partial_hmac *h, unsigned char out[NV_SHA256_LEN]);
 
 /* ---- this host's state (section 4), relative to the state root ---- */
 

@@ -6,26 +6,36 @@
 #ifndef NV_PARTIAL_H
 #define NV_PARTIAL_H
 
-#include "push_state.h"
+#include "push_catalog.h"
 #include "run_doc.h"
 
-/* Writes the partial catalog of shard h->shard of h->shards: files[0..n)
- * (sorted by path, none failed), the MAC under kid's partial key, encrypted to
- * r (the run's key), through s; it replaces one an earlier run of the same
- * shard wrote. The caller flushed the objects first. */
+/* Writes the partial catalog of shard h->shard of h->shards: the files of
+ * recs (sorted: nv_push_recs_sort; none failed), the MAC under kid's partial
+ * key, encrypted to r (the run's key), as a stream through s (two passes
+ * over recs: the MAC, then the bytes); it replaces one an earlier run of the
+ * same shard wrote. With ps, the next cache of each file is written in the
+ * first pass (nv_push_cache_begin done by the caller). The caller flushed the
+ * objects first. */
 int nv_partial_write(nv_store *s, const unsigned char kid[NV_KID_LEN], const nv_partial_head *h,
-		     const nv_age_recipient *r, nv_push_file *const *files, size_t n);
+		     const nv_age_recipient *r, nv_push_recs *recs, nv_push_state *ps);
 
-/* Reads the partial catalog at key and checks, before any of it is used: it
- * decrypts with id; its last line's MAC under kid's partial key is that of
- * every byte before it (else NV_EMISMATCH: forged or altered); its header is
- * want's (vault, run, run key, shard K of N); each path is a safe key of
- * shard K (FORMAT.md 14), in strictly increasing byte order; each object is
- * named after the contents its line claims (its id the HMAC of the SHA-256
- * under K_id). Appends the files to out (.cat.path and .cat.object point at
- * their .path and .obj.name). *bytes gets the stored size. */
-int nv_partial_read(nv_store *s, const char *key, const unsigned char kid[NV_KID_LEN],
-		    const nv_partial_head *want, const nv_age_identity *id, nv_push_list *out,
-		    uint64_t *bytes);
+typedef struct nv_partial nv_partial;
+
+/* Fetches the partial catalog at key into a spool (age_spool.h) and checks,
+ * before any of it is used: it decrypts with id; its last line's MAC under
+ * kid's partial key is that of every byte before it (else NV_EMISMATCH:
+ * forged or altered); its header is want's (vault, run, run key, shard K of
+ * N). *bytes gets the stored size. */
+int nv_partial_open(nv_partial **out, nv_store *s, const char *key,
+		    const unsigned char kid[NV_KID_LEN], const nv_partial_head *want,
+		    const nv_age_identity *id, uint64_t *bytes);
+/* The next file line, checked: its path a safe key of shard K (FORMAT.md
+ * 14), after the one before in byte order; its object named after the
+ * contents the line claims (its id the HMAC of the SHA-256 under K_id).
+ * 0 with *e and *obj (e->object is obj->name; both valid until the next
+ * call), NV_EOF after the last. */
+int nv_partial_next(nv_partial *p, nv_cat_entry *e, nv_obj_rec *obj);
+/* Wipes what was decrypted. Accepts NULL. */
+void nv_partial_close(nv_partial *p);
 
 #endif

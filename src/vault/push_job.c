@@ -32,17 +32,15 @@ static void nv_push_inflight(nv_push *p, unsigned slot, const char *id)
 }
 
 /* An existing object with this id: in the manifest we chain from, uploaded by
- * this run, or landed by an interrupted one (checked present, right size). */
+ * this run, or landed by an interrupted one (checked present, right size).
+ * out->name is name. */
 static int nv_push_find(nv_push *p, unsigned slot, nv_store *dst, const char *id,
-			nv_obj_rec *out)
+			nv_obj_rec *out, char name[NV_OBJECT_NAME_MAX])
 {
-	const nv_obj_rec *r = nv_manifest_find_id(&p->prev, id);
 	nv_entry e;
 
-	if (r) {
-		*out = *r;
+	if (nv_objindex_find_id(p->prev, id, out, name))
 		return 1;
-	}
 	pthread_mutex_lock(&p->mu);
 	/* Equal contents met by two workers at once: wait for the first upload. */
 	for (int busy = 1; busy;) {
@@ -52,8 +50,7 @@ static int nv_push_find(nv_push *p, unsigned slot, nv_store *dst, const char *id
 		if (busy)
 			pthread_cond_wait(&p->landed_cv, &p->mu);
 	}
-	if ((r = nv_push_landed_find(p->ps, id))) {
-		*out = *r;
+	if (nv_push_landed_find(p->ps, id, out, name)) {
 		pthread_mutex_unlock(&p->mu);
 		if (strcmp(out->name, NV_PUSH_DRY_NAME) == 0)
 			return 1;
@@ -66,6 +63,15 @@ static int nv_push_find(nv_push *p, unsigned slot, nv_store *dst, const char *id
 	/* Not stored anywhere: this worker uploads it; others with the same id wait. */
 	memcpy(p->inflight[slot], id, NV_OBJECT_ID_HEX);
 	pthread_mutex_unlock(&p->mu);
+	return 0;
+}
+
+/* j names the object found (out->name in a caller's buffer): a copy of its own. */
+static int nv_push_reuse(nv_push *p, nv_push_file *j)
+{
+	if (!(j->obj.name = strdup(j->obj.name)))
+		return nv_error_set(NV_ERR, "out of memory");
+	atomic_fetch_add(&p->reused, 1);
 	return 0;
 }
 
@@ -313,12 +319,9 @@ static int nv_pjob_once(nv_pworker *w, nv_push_file *j)
 	memcpy(j->cat.sha256, eo.plain_sha, NV_SHA256_LEN);
 	atomic_fetch_add(&p->hashed, 1);
 	nv_push_object_id(p->ps, j->cat.sha256, id);
-	if (nv_push_find(p, w->slot, w->dst, id, &j->obj)) {
+	if (nv_push_find(p, w->slot, w->dst, id, &j->obj, name)) {
 		nv_drv_write_abort(ws);
-		if (!(j->obj.name = strdup(j->obj.name)))
-			return nv_error_set(NV_ERR, "out of memory");
-		atomic_fetch_add(&p->reused, 1);
-		return 0;
+		return nv_push_reuse(p, j);
 	}
 	if (!(rc = nv_object_name_new(name, id)) && !(rc = nv_drv_write_retarget(ws, name))) {
 		rc = nv_upload_commit(w, ws, name, id, &eo, &j->obj);
@@ -332,17 +335,9 @@ out:
 	return rc;
 }
 
-/* The catalog line of j from its listing; *known when the cache vouches for
- * its plaintext SHA-256 (the listing shows the very file cached). A retry
- * (attempt > 0) first asks the source again: the file changed since it was
- * listed. */
-static int nv_pjob_describe(nv_pworker *w, nv_push_file *j, unsigned attempt, int *known)
+/* j's catalog line from its listing (all but the SHA-256 and the object). */
+static int nv_pjob_catalog_fields(nv_push_file *j)
 {
-	int rc;
-
-	*known = 0;
-	if (attempt && (rc = nv_drv_stat(w->src, j->path, &j->e)))
-		return rc;
 	/* The catalog is JSON, which holds UTF-8 only: such a name would make a
 	 * generation that no reader can open. */
 	if (!nv_utf8_valid(j->path, strlen(j->path)))
@@ -355,7 +350,23 @@ static int nv_pjob_describe(nv_pworker *w, nv_push_file *j, unsigned attempt, in
 	j->cat.mode = j->e.mode & 07777;
 	j->cat.mtime = j->e.mtime_sec;
 	j->cat.mtime_ns = j->e.mtime_nsec;
-	*known = nv_push_cache_lookup(w->p->ps, j->path, &j->e, j->cat.sha256);
+	return 0;
+}
+
+/* The catalog line of j from its listing; *known when the cache vouches for
+ * its plaintext SHA-256 (the listing shows the very file cached). A retry
+ * (attempt > 0) first asks the source again: the file changed since it was
+ * listed. */
+static int nv_pjob_describe(nv_pworker *w, nv_push_file *j, unsigned attempt, int *known)
+{
+	int rc;
+
+	*known = 0;
+	if (attempt && (rc = nv_drv_stat(w->src, j->path, &j->e)))
+		return rc;
+	if ((rc = nv_pjob_catalog_fields(j)))
+		return rc;
+	*known = nv_push_cache_match(&j->cached, &j->e, j->cat.sha256);
 	return 0;
 }
 
@@ -377,7 +388,7 @@ static int nv_pjob_hash(nv_pworker *w, nv_push_file *j)
 static int nv_pjob_run_once(nv_pworker *w, nv_push_file *j, unsigned attempt)
 {
 	nv_push *p = w->p;
-	char id[NV_OBJECT_ID_HEX];
+	char id[NV_OBJECT_ID_HEX], name[NV_OBJECT_NAME_MAX];
 	int known = 0, rc;
 
 	w->held = SIZE_MAX;
@@ -402,10 +413,9 @@ static int nv_pjob_run_once(nv_pworker *w, nv_push_file *j, unsigned attempt)
 		atomic_fetch_add(&p->hashed, 1);
 	}
 	nv_push_object_id(p->ps, j->cat.sha256, id);
-	if (nv_push_find(p, w->slot, w->dst, id, &j->obj)) {
-		if (!(j->obj.name = strdup(j->obj.name)))
-			return nv_error_set(NV_ERR, "out of memory");
-		atomic_fetch_add(&p->reused, 1);
+	if (nv_push_find(p, w->slot, w->dst, id, &j->obj, name)) {
+		if ((rc = nv_push_reuse(p, j)))
+			return rc;
 	} else {
 		rc = p->o->dry_run ? nv_dry_upload(w, j, id, &j->obj) : nv_upload(w, j, id, &j->obj);
 		nv_push_inflight(p, w->slot, NULL);
@@ -427,15 +437,64 @@ static int nv_push_attempt(void *run, void *w, void *item)
 	return nv_pjob_run_once(w, item, nv_retry_taken());
 }
 
+/* A file done goes to the sorted records publication reads (push_catalog.h):
+ * nothing of it stays in memory. One that cannot be recorded (a full disk
+ * under the state directory) stops the run. */
 static int nv_push_done(void *run, void *w, void *item, int rc)
 {
+	nv_push *p = run;
 	nv_push_file *j = item;
 
-	(void)run;
 	(void)w;
 	j->failed = rc != 0;
 	nv_progress_done(1, j->e.size);
+	if (!rc) {
+		pthread_mutex_lock(&p->recs_mu);
+		rc = nv_push_recs_add(&p->recs, j);
+		pthread_mutex_unlock(&p->recs_mu);
+		if (rc)
+			nv_pool_stop(p->pool, rc);
+	}
 	return 0; /* counted and logged by the pool, by the one classification */
+}
+
+void nv_push_file_free(nv_push_file *j)
+{
+	free(j->path);
+	free(j->obj.name);
+	free(j);
+}
+
+static void nv_push_free_item(void *run, void *item)
+{
+	(void)run;
+	nv_push_file_free(item);
+}
+
+int nv_push_unchanged(nv_push *p, nv_push_file *j)
+{
+	char id[NV_OBJECT_ID_HEX], name[NV_OBJECT_NAME_MAX];
+	int rc;
+
+	if (!nv_push_cache_match(&j->cached, &j->e, j->cat.sha256) || nv_pjob_catalog_fields(j)) {
+		nv_error_clear();
+		return 0;
+	}
+	nv_push_object_id(p->ps, j->cat.sha256, id);
+	if (!nv_objindex_find_id(p->prev, id, &j->obj, name))
+		return 0;
+	if (!(j->obj.name = strdup(name)))
+		return nv_error_set(NV_ERR, "out of memory");
+	j->cat.object = j->obj.name;
+	atomic_fetch_add(&p->reused, 1);
+	nv_progress_done(1, j->e.size);
+	pthread_mutex_lock(&p->recs_mu);
+	rc = nv_push_recs_add(&p->recs, j);
+	pthread_mutex_unlock(&p->recs_mu);
+	if (rc)
+		return rc; /* j stays the caller's */
+	nv_push_file_free(j);
+	return 1;
 }
 
 static const char *nv_push_name(void *run, void *item)
@@ -499,4 +558,5 @@ const nv_pool_ops nv_push_ops = {
 	.attempt = nv_push_attempt,
 	.done = nv_push_done,
 	.name = nv_push_name,
+	.free_item = nv_push_free_item,
 };

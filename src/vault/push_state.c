@@ -1,6 +1,7 @@
 /* push_state.c: the pushing host's files for one vault, read at the start of a
  * push and kept up to date as it goes. Called through push_state.h. */
 #include "push_state.h"
+#include "push_landed.h"
 #include "util/log.h"
 #include "util/state.h"
 
@@ -13,31 +14,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* One cached fact about a source file: unchanged size, mtime, ctime and inode
- * mean unchanged contents, so the file is not read again. */
-typedef struct nv_cache_rec {
-	char *path;
-	uint64_t size, ino;
-	int64_t mtime_ns, ctime_ns;
-	unsigned char sha[NV_SHA256_LEN];
-} nv_cache_rec;
-
-/* An object uploaded by this push or an earlier, interrupted one. */
-typedef struct nv_landed {
-	char id[NV_OBJECT_ID_HEX];
-	nv_obj_rec rec;
-} nv_landed;
-
 struct nv_push_state {
 	char vault_id[NV_VAULT_ID_HEX];
 	unsigned char kid[NV_KID_LEN];
-	nv_cache_rec *cache;   /* sorted by path */
-	size_t n_cache;
-	nv_landed *landed;     /* grows as this run uploads */
-	size_t n_landed, cap_landed;
-	size_t *landed_ix;     /* open-addressing index by id: slot = position + 1 */
-	size_t ix_cap;         /* a power of two, at least twice n_landed */
-	FILE *landed_log;
+	FILE *cache;           /* cache.tsv, read in path order as the walk asks */
+	char *cache_line;      /* the line read last (getline's buffer) */
+	size_t cache_cap;
+	nv_cache_fact ahead;   /* the parsed fact of cache_line, unless eof */
+	char *ahead_path;      /* points into cache_line */
+	int cache_eof;
+	FILE *cache_new;       /* cache.tsv.new while a push writes it */
+	nv_landed *landed;     /* landed.tsv (push_landed.h) */
+	int sizes_on;          /* nv_push_sizes_track was called */
+	uint64_t size_floor;   /* no smaller size is kept (nor asked) */
 	uint64_t *sizes;       /* open addressing, stored size + 1 (0: free) */
 	size_t n_sizes, sizes_cap; /* a power of two, at least twice n_sizes */
 };
@@ -45,32 +34,6 @@ struct nv_push_state {
 static int nv_ps_path(const nv_push_state *s, nv_vstate which, char *out, size_t cap)
 {
 	return nv_vstate_path(out, cap, which, s->vault_id);
-}
-
-int nv_push_list_add(nv_push_list *l, nv_push_file *f)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 1024;
-		nv_push_file **g = realloc(l->j, cap * sizeof(*g));
-
-		if (!g)
-			return nv_error_set(NV_ERR, "out of memory");
-		l->j = g;
-		l->cap = cap;
-	}
-	l->j[l->n++] = f;
-	return 0;
-}
-
-void nv_push_list_free(nv_push_list *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->j[i]->path);
-		free(l->j[i]->obj.name);
-		free(l->j[i]);
-	}
-	free(l->j);
-	memset(l, 0, sizeof(*l));
 }
 
 int nv_push_lock_take(nv_dest_lock **out, const nv_location *loc, const char *vault_id,
@@ -137,69 +100,84 @@ void nv_push_object_id(const nv_push_state *s, const unsigned char sha[NV_SHA256
 	nv_object_id(id, s->kid, sha);
 }
 
-/* ---- cache.tsv: path size mtime_ns ctime_ns inode sha256, sorted by path ---- */
+/* ---- cache.tsv: path size mtime_ns ctime_ns inode sha256, sorted by path ----
+ * Read as a stream beside the walk (which lists in the same byte order) and
+ * written as a stream beside the catalog: a million files' facts are never
+ * held in memory at once. */
 
 static int nv_push_cache_load(nv_push_state *s)
 {
-	char path[4200], *buf, *line, *save = NULL;
-	size_t len, cap = 0;
-	int rc;
+	char path[4200];
+	struct stat st;
+	int fd;
 
-	if ((rc = nv_ps_path(s, NV_VSTATE_CACHE, path, sizeof(path))))
-		return rc;
-	if ((rc = nv_state_read(path, &buf, &len))) {
+	s->cache_eof = 1;
+	if (nv_ps_path(s, NV_VSTATE_CACHE, path, sizeof(path)) != 0) {
 		nv_error_clear();
+		return 0;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0; /* no cache: every file is hashed */
+	/* a cache others could have written is not trusted (nv_state_read's rule) */
+	if (fstat(fd, &st) != 0 || (st.st_mode & 077) || !(s->cache = fdopen(fd, "r"))) {
+		nv_log(NV_LOG_WARN, "%s ignored: group or others may access it", path);
+		close(fd);
+		return 0;
 	}
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char name[4096], hex[NV_SHA256_HEX + 1];
-		unsigned long long size, ino;
-		long long mt, ct;
-		nv_cache_rec *r;
-
-		if (sscanf(line, "%4095[^\t]\t%llu\t%lld\t%lld\t%llu\t%64s", name, &size, &mt, &ct,
-			   &ino, hex) != 6)
-			continue;
-		if (s->n_cache == cap) {
-			nv_cache_rec *g = realloc(s->cache, (cap = cap ? cap * 2 : 256) * sizeof(*g));
-
-			if (!g)
-				break;
-			s->cache = g;
-		}
-		r = &s->cache[s->n_cache];
-		if (nv_unhex(r->sha, sizeof(r->sha), hex) || !(r->path = strdup(name)))
-			continue;
-		r->size = size;
-		r->ino = ino;
-		r->mtime_ns = mt;
-		r->ctime_ns = ct;
-		if (s->n_cache && strcmp(s->cache[s->n_cache - 1].path, r->path) >= 0) {
-			free(r->path); /* out of order: ignore the rest, it is only a cache */
-			break;
-		}
-		s->n_cache++;
-	}
-	free(buf);
+	s->cache_eof = 0;
 	return 0;
 }
 
-static const nv_cache_rec *nv_cache_find(const nv_push_state *s, const char *path)
+/* Reads the next well-formed line of the cache into s->ahead; at the end,
+ * or at a line out of order (only a cache: the rest is ignored), eof. */
+static void nv_cache_read_ahead(nv_push_state *s)
 {
-	size_t lo = 0, hi = s->n_cache;
+	char *prev = s->ahead_path ? strdup(s->ahead_path) : NULL;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(s->cache[mid].path, path);
+	while (!s->cache_eof) {
+		unsigned long long size, ino;
+		long long mt, ct;
+		char hex[NV_SHA256_HEX + 1], *tab;
+		ssize_t n = getline(&s->cache_line, &s->cache_cap, s->cache);
 
-		if (c == 0)
-			return &s->cache[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+		if (n <= 0) {
+			s->cache_eof = 1;
+			break;
+		}
+		if (!(tab = strchr(s->cache_line, '\t')))
+			continue;
+		*tab = '\0';
+		if (sscanf(tab + 1, "%llu\t%lld\t%lld\t%llu\t%64s", &size, &mt, &ct, &ino, hex) != 5 ||
+		    nv_unhex(s->ahead.sha, sizeof(s->ahead.sha), hex))
+			continue;
+		if (prev && strcmp(prev, s->cache_line) >= 0) {
+			s->cache_eof = 1;
+			break;
+		}
+		s->ahead_path = s->cache_line;
+		s->ahead.size = size;
+		s->ahead.ino = ino;
+		s->ahead.mtime_ns = mt;
+		s->ahead.ctime_ns = ct;
+		s->ahead.have = 1;
+		break;
 	}
-	return NULL;
+	if (s->cache_eof)
+		s->ahead_path = NULL;
+	free(prev);
+}
+
+void nv_push_cache_seek(nv_push_state *s, const char *path, nv_cache_fact *out)
+{
+	int c = 1;
+
+	memset(out, 0, sizeof(*out));
+	if (!s->ahead_path && !s->cache_eof)
+		nv_cache_read_ahead(s);
+	while (s->ahead_path && (c = strcmp(s->ahead_path, path)) < 0)
+		nv_cache_read_ahead(s);
+	if (s->ahead_path && c == 0)
+		*out = s->ahead;
 }
 
 #define NV_CACHE_FLAGS (NV_ENTRY_HAS_MTIME | NV_ENTRY_HAS_CTIME | NV_ENTRY_HAS_INODE)
@@ -211,15 +189,13 @@ static int64_t nv_ns(int64_t sec, int32_t nsec)
 	return (int64_t)((uint64_t)sec * 1000000000u + (uint64_t)nsec);
 }
 
-int nv_push_cache_lookup(const nv_push_state *s, const char *path, const nv_entry *e,
-			 unsigned char sha[NV_SHA256_LEN])
+int nv_push_cache_match(const nv_cache_fact *c, const nv_entry *e,
+			unsigned char sha[NV_SHA256_LEN])
 {
-	const nv_cache_rec *c;
-
 	/* Size and mtime alone can be kept by a rewrite (touch -r, a restore);
 	 * ctime and inode cannot. A driver that does not report them leaves
 	 * nothing to trust: the file is hashed. */
-	if ((e->flags & NV_CACHE_FLAGS) != NV_CACHE_FLAGS || !(c = nv_cache_find(s, path)))
+	if ((e->flags & NV_CACHE_FLAGS) != NV_CACHE_FLAGS || !c->have)
 		return 0;
 	if (c->size != e->size || c->ino != e->inode ||
 	    c->mtime_ns != nv_ns(e->mtime_sec, e->mtime_nsec) ||
@@ -229,32 +205,87 @@ int nv_push_cache_lookup(const nv_push_state *s, const char *path, const nv_entr
 	return 1;
 }
 
-int nv_push_cache_save(nv_push_state *s, nv_push_file *const *files, size_t n)
+void nv_push_cache_fact(nv_cache_fact *out, const nv_entry *e,
+			const unsigned char sha[NV_SHA256_LEN])
 {
-	char path[4200], final[4200], hex[NV_SHA256_HEX];
-	FILE *f;
+	memset(out, 0, sizeof(*out));
+	/* what the next push could not trust is not worth a line */
+	out->have = (e->flags & NV_CACHE_FLAGS) == NV_CACHE_FLAGS;
+	out->size = e->size;
+	out->ino = e->inode;
+	out->mtime_ns = nv_ns(e->mtime_sec, e->mtime_nsec);
+	out->ctime_ns = nv_ns(e->ctime_sec, e->ctime_nsec);
+	memcpy(out->sha, sha, NV_SHA256_LEN);
+}
+
+static int nv_cache_new_path(const nv_push_state *s, char *final, char *path, size_t cap)
+{
 	int rc;
 
-	if ((rc = nv_ps_path(s, NV_VSTATE_CACHE, final, sizeof(final))))
+	if ((rc = nv_ps_path(s, NV_VSTATE_CACHE, final, cap)))
 		return rc;
-	if ((size_t)snprintf(path, sizeof(path), "%s.new", final) >= sizeof(path))
+	if ((size_t)snprintf(path, cap, "%s.new", final) >= cap)
 		return nv_error_set(NV_EINVAL, "state path too long");
-	f = fopen(path, "w");
-	if (!f)
-		return nv_error_errno(errno, "writing %s", path);
-	fchmod(fileno(f), 0600);
-	for (size_t i = 0; i < n; i++) {
-		const nv_push_file *j = files[i];
+	return 0;
+}
 
-		/* what the next push could not trust is not worth a line */
-		if (j->failed || (j->e.flags & NV_CACHE_FLAGS) != NV_CACHE_FLAGS)
-			continue;
-		nv_hex(hex, j->cat.sha256, NV_SHA256_LEN);
-		fprintf(f, "%s\t%llu\t%lld\t%lld\t%llu\t%s\n", j->path,
-			(unsigned long long)j->cat.size,
-			(long long)nv_ns(j->cat.mtime, j->cat.mtime_ns),
-			(long long)nv_ns(j->e.ctime_sec, j->e.ctime_nsec),
-			(unsigned long long)j->e.inode, hex);
+int nv_push_cache_begin(nv_push_state *s)
+{
+	char path[4200], final[4200];
+	int rc, fd;
+
+	if ((rc = nv_cache_new_path(s, final, path, sizeof(path))))
+		return rc;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || fchmod(fd, 0600) != 0 || !(s->cache_new = fdopen(fd, "w"))) {
+		rc = nv_error_errno(errno, "writing %s", path);
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	return 0;
+}
+
+int nv_push_cache_put(nv_push_state *s, const char *path, const nv_cache_fact *f)
+{
+	char hex[NV_SHA256_HEX];
+
+	if (!s->cache_new || !f->have)
+		return 0;
+	nv_hex(hex, f->sha, NV_SHA256_LEN);
+	if (fprintf(s->cache_new, "%s\t%llu\t%lld\t%lld\t%llu\t%s\n", path,
+		    (unsigned long long)f->size, (long long)f->mtime_ns, (long long)f->ctime_ns,
+		    (unsigned long long)f->ino, hex) < 0)
+		return nv_error_errno(errno, "writing the cache of vault %s", s->vault_id);
+	return 0;
+}
+
+void nv_push_cache_abort(nv_push_state *s)
+{
+	char path[4200], final[4200];
+
+	if (!s->cache_new)
+		return;
+	fclose(s->cache_new);
+	s->cache_new = NULL;
+	/* the path was made once by nv_push_cache_begin: this cannot fail now,
+	 * and the error that made the caller abort keeps its message */
+	if (nv_cache_new_path(s, final, path, sizeof(path)) == 0)
+		unlink(path);
+}
+
+int nv_push_cache_commit(nv_push_state *s)
+{
+	char path[4200], final[4200];
+	FILE *f = s->cache_new;
+	int rc;
+
+	if (!f)
+		return 0;
+	s->cache_new = NULL;
+	if ((rc = nv_cache_new_path(s, final, path, sizeof(path)))) {
+		fclose(f);
+		return rc;
 	}
 	if (fclose(f) != 0)
 		return nv_error_errno(errno, "writing %s", path);
@@ -266,34 +297,10 @@ int nv_push_cache_save(nv_push_state *s, nv_push_file *const *files, size_t n)
 /* ---- landed.tsv: id name size sha256 — objects that reached the store but
  * no published manifest yet; appended as they land ---- */
 
-/* The first 16 hex digits of an id (an HMAC output) are already uniform. */
-static size_t nv_id_slot(const char *id, size_t cap)
+int nv_push_landed_find(const nv_push_state *s, const char *id, nv_obj_rec *out,
+			char name[NV_OBJECT_NAME_MAX])
 {
-	return (size_t)strtoull((char[17]){ id[0], id[1], id[2], id[3], id[4], id[5], id[6],
-					   id[7], id[8], id[9], id[10], id[11], id[12], id[13],
-					   id[14], id[15], 0 }, NULL, 16) & (cap - 1);
-}
-
-static void nv_landed_index(nv_push_state *s, size_t pos)
-{
-	size_t i = nv_id_slot(s->landed[pos].id, s->ix_cap);
-
-	/* the latest upload of an id replaces an earlier one */
-	while (s->landed_ix[i] && strcmp(s->landed[s->landed_ix[i] - 1].id, s->landed[pos].id))
-		i = (i + 1) & (s->ix_cap - 1);
-	s->landed_ix[i] = pos + 1;
-}
-
-const nv_obj_rec *nv_push_landed_find(const nv_push_state *s, const char *id)
-{
-	size_t i;
-
-	if (!s->ix_cap)
-		return NULL;
-	for (i = nv_id_slot(id, s->ix_cap); s->landed_ix[i]; i = (i + 1) & (s->ix_cap - 1))
-		if (strcmp(s->landed[s->landed_ix[i] - 1].id, id) == 0)
-			return &s->landed[s->landed_ix[i] - 1].rec;
-	return NULL;
+	return nv_landed_find(s->landed, id, out, name);
 }
 
 /* ---- stored sizes: a set, so a file no object can hold is read only once ---- */
@@ -315,8 +322,9 @@ static size_t nv_size_find(const nv_push_state *s, uint64_t key)
 
 int nv_push_size_seen(const nv_push_state *s, uint64_t stored_size)
 {
-	/* UINT64_MAX has no key: seen, so such a file is hashed first, as before */
-	return stored_size == UINT64_MAX ||
+	/* UINT64_MAX has no key, and a size not kept has no answer: seen, so
+	 * such a file is hashed first, as before */
+	return !s->sizes_on || stored_size < s->size_floor || stored_size == UINT64_MAX ||
 	       (s->sizes_cap && s->sizes[nv_size_find(s, stored_size + 1)]);
 }
 
@@ -345,126 +353,51 @@ int nv_push_size_add(nv_push_state *s, uint64_t stored_size)
 	return 0;
 }
 
-static int nv_landed_insert(nv_push_state *s, const char *id, const nv_obj_rec *rec)
+static int nv_size_of_landed(void *ctx, const char *id, const nv_obj_rec *r)
 {
-	nv_landed *l;
-
-	if (s->n_landed == s->cap_landed) {
-		size_t cap = s->cap_landed ? s->cap_landed * 2 : 64;
-		nv_landed *g = realloc(s->landed, cap * sizeof(*g));
-
-		if (!g)
-			return nv_error_set(NV_ERR, "out of memory");
-		s->landed = g;
-		s->cap_landed = cap;
-	}
-	if (nv_push_size_add(s, rec->size))
-		return NV_ERR;
-	l = &s->landed[s->n_landed];
-	memcpy(l->id, id, NV_OBJECT_ID_HEX);
-	l->rec = *rec;
-	if (!(l->rec.name = strdup(rec->name)))
-		return nv_error_set(NV_ERR, "out of memory");
-	s->n_landed++;
-	if (s->n_landed * 2 > s->ix_cap) {
-		size_t cap = s->ix_cap ? s->ix_cap * 2 : 256, *ix = calloc(cap, sizeof(*ix));
-
-		if (!ix)
-			return nv_error_set(NV_ERR, "out of memory");
-		free(s->landed_ix);
-		s->landed_ix = ix;
-		s->ix_cap = cap;
-		for (size_t i = 0; i < s->n_landed; i++)
-			nv_landed_index(s, i);
-	} else {
-		nv_landed_index(s, s->n_landed - 1);
-	}
-	return 0;
+	(void)id;
+	return nv_push_size_add(ctx, r->size);
 }
 
-/* One line of landed.tsv (a dry run has no file: nothing). */
-static void nv_landed_write(nv_push_state *s, const char *id, const nv_obj_rec *rec)
+int nv_push_sizes_track(nv_push_state *s, uint64_t floor)
 {
-	char hex[NV_SHA256_HEX];
-
-	if (!s->landed_log)
-		return;
-	nv_hex(hex, rec->sha256, NV_SHA256_LEN);
-	fprintf(s->landed_log, "%s\t%s\t%llu\t%s\n", id, rec->name,
-		(unsigned long long)rec->size, hex);
-	fflush(s->landed_log);
+	s->sizes_on = 1;
+	s->size_floor = floor;
+	return nv_landed_each(s->landed, nv_size_of_landed, s);
 }
 
 int nv_push_landed_add(nv_push_state *s, const char *id, const nv_obj_rec *rec)
 {
-	int rc = nv_landed_insert(s, id, rec);
+	int rc = nv_landed_add(s->landed, id, rec);
 
-	if (!rc)
-		nv_landed_write(s, id, rec);
-	return rc;
+	return rc ? rc : nv_push_size_add(s, rec->size);
 }
 
 void nv_push_landed_reset(nv_push_state *s)
 {
-	if (s->landed_log && ftruncate(fileno(s->landed_log), 0) != 0)
-		nv_log(NV_LOG_WARN, "cannot reset landed.tsv");
+	nv_landed_reset(s->landed);
 }
 
-void nv_push_landed_forget(nv_push_state *s, const nv_manifest *m)
+void nv_push_landed_forget(nv_push_state *s, int (*named)(void *ctx, const char *id),
+			   void *ctx)
 {
-	size_t k = 0;
-
-	for (size_t i = 0; i < s->n_landed; i++) {
-		if (nv_manifest_find_id(m, s->landed[i].id))
-			free(s->landed[i].rec.name);
-		else
-			s->landed[k++] = s->landed[i];
-	}
-	if (k == s->n_landed)
-		return;
-	s->n_landed = k;
-	memset(s->landed_ix, 0, s->ix_cap * sizeof(*s->landed_ix));
-	nv_push_landed_reset(s);
-	for (size_t i = 0; i < k; i++) {
-		nv_landed_index(s, i);
-		nv_landed_write(s, s->landed[i].id, &s->landed[i].rec);
+	/* kept, an object another host published is only stat'ed again when
+	 * met: a failure here costs no correctness */
+	if (nv_landed_drop(s->landed, named, ctx) != 0) {
+		nv_log(NV_LOG_WARN, "landed.tsv keeps objects published since: %s",
+		       nv_error_msg());
+		nv_error_clear();
 	}
 }
 
 static int nv_push_landed_load(nv_push_state *s, int readonly)
 {
-	char path[4200], *buf, *line, *save = NULL;
-	size_t len;
-	int rc, fd;
+	char path[4200];
+	int rc;
 
 	if ((rc = nv_ps_path(s, NV_VSTATE_LANDED, path, sizeof(path))))
 		return rc;
-	if (nv_state_read(path, &buf, &len) == 0) {
-		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			char id[NV_SHA256_HEX + 1], name[256], hex[NV_SHA256_HEX + 1];
-			unsigned long long size;
-			nv_obj_rec r;
-
-			if (sscanf(line, "%64s\t%255s\t%llu\t%64s", id, name, &size, hex) != 4 ||
-			    nv_unhex(r.sha256, sizeof(r.sha256), hex))
-				continue;
-			r.name = name;
-			r.size = size;
-			nv_landed_insert(s, id, &r);
-		}
-		free(buf);
-	}
-	nv_error_clear();
-	if (readonly)
-		return 0;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	s->landed_log = fd >= 0 ? fdopen(fd, "a") : NULL;
-	if (!s->landed_log) {
-		if (fd >= 0)
-			close(fd);
-		return nv_error_errno(errno, "opening %s", path);
-	}
-	return 0;
+	return nv_landed_open(&s->landed, path, readonly);
 }
 
 /* ---- pending and last: "<generation> <hex SHA-256>\n" ---- */
@@ -566,16 +499,12 @@ void nv_push_state_close(nv_push_state *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n_cache; i++)
-		free(s->cache[i].path);
-	free(s->cache);
-	for (size_t i = 0; i < s->n_landed; i++)
-		free(s->landed[i].rec.name);
-	free(s->landed);
-	free(s->landed_ix);
+	if (s->cache)
+		fclose(s->cache);
+	free(s->cache_line);
+	nv_push_cache_abort(s);
+	nv_landed_close(s->landed);
 	free(s->sizes);
-	if (s->landed_log)
-		fclose(s->landed_log);
 	OPENSSL_cleanse(s->kid, sizeof(s->kid));
 	free(s);
 }

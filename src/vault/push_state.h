@@ -12,27 +12,25 @@
 
 typedef struct nv_push_state nv_push_state;
 
+/* What the cache says of one file: unchanged size, mtime, ctime and inode
+ * mean unchanged contents, so the file is not read again. */
+typedef struct nv_cache_fact {
+	int have;           /* 0: nothing cached (or nothing worth caching) */
+	uint64_t size, ino;
+	int64_t mtime_ns, ctime_ns;
+	unsigned char sha[NV_SHA256_LEN]; /* of the plaintext */
+} nv_cache_fact;
+
 /* What one push learns of one source file: its listing, its catalog line and
  * the object that holds its contents. */
 typedef struct nv_push_file {
 	char *path;
 	nv_entry e;         /* as the source driver listed it (.key NULL) */
 	int failed;
+	nv_cache_fact cached; /* what the cache said of path when it was listed */
 	nv_cat_entry cat;   /* .path and .object point into this record */
 	nv_obj_rec obj;     /* .name malloc'd */
 } nv_push_file;
-
-/* A growing list of files (a push's jobs, publish's files read from partial
- * catalogs), each malloc'd with its .path and .obj.name. */
-typedef struct nv_push_list {
-	nv_push_file **j;
-	size_t n, cap;
-} nv_push_list;
-
-/* Appends f (which the list then owns). */
-int nv_push_list_add(nv_push_list *l, nv_push_file *f);
-/* Frees every file (path, object name) and the list. */
-void nv_push_list_free(nv_push_list *l);
 
 /* What a publisher of the vault at loc holds while it writes there (push,
  * publish; the shards of a push): this host's lock on the location and its
@@ -48,7 +46,7 @@ int nv_push_kid_save(const char *vault_id, const unsigned char kid[NV_KID_LEN]);
 
 /* Loads K_id (NV_EINVAL when this host has none), the cache and the landed
  * objects, and opens landed.tsv for appending, unless readonly (a dry run:
- * objects added are then kept in memory only). The caller holds the push lock
+ * objects added then go to an anonymous file, util/runs.h). The caller holds the push lock
  * (push/<vault_id>/lock, taken with the vault's lock and lease by
  * vault_push.c), except for a dry run. *out to nv_push_state_close. */
 int nv_push_state_open(nv_push_state **out, const char *vault_id, int readonly);
@@ -61,34 +59,53 @@ const unsigned char *nv_push_kid(const nv_push_state *s);
 void nv_push_object_id(const nv_push_state *s, const unsigned char sha[NV_SHA256_LEN],
 		       char id[NV_OBJECT_ID_HEX]);
 
-/* 1, with the cached SHA-256 in sha, when the listed entry e is the file the
- * cache recorded under path (same size, mtime, ctime and inode); else 0. */
-int nv_push_cache_lookup(const nv_push_state *s, const char *path, const nv_entry *e,
-			 unsigned char sha[NV_SHA256_LEN]);
-/* Replaces the cache with the files pushed (failed ones left out). */
-int nv_push_cache_save(nv_push_state *s, nv_push_file *const *files, size_t n);
+/* The fact cached for path (have 0 if none). The cache is read as a stream:
+ * paths must be asked in increasing byte order (the walk's), each once. */
+void nv_push_cache_seek(nv_push_state *s, const char *path, nv_cache_fact *out);
+/* 1, with the cached SHA-256 in sha, when the listed entry e is the file of
+ * fact c (same size, mtime, ctime and inode); else 0. */
+int nv_push_cache_match(const nv_cache_fact *c, const nv_entry *e,
+			unsigned char sha[NV_SHA256_LEN]);
+/* The fact to cache for the listed entry e whose plaintext hashes to sha. */
+void nv_push_cache_fact(nv_cache_fact *out, const nv_entry *e,
+			const unsigned char sha[NV_SHA256_LEN]);
+/* The next cache, written as a stream in path order (cache.tsv.new): begin,
+ * put each file pushed, then commit (renamed over cache.tsv) or abort. */
+int nv_push_cache_begin(nv_push_state *s);
+int nv_push_cache_put(nv_push_state *s, const char *path, const nv_cache_fact *f);
+int nv_push_cache_commit(nv_push_state *s);
+void nv_push_cache_abort(nv_push_state *s);
 
-/* Objects uploaded by this push or an interrupted one of this host, by id.
- * Not thread-safe: the caller serialises these three. */
-const nv_obj_rec *nv_push_landed_find(const nv_push_state *s, const char *id);
+/* Objects uploaded by this push or an interrupted one of this host, by id
+ * (push_landed.h: 16 bytes of memory each, the records in landed.tsv).
+ * 1 with *out (its name copied to name) when id landed. Not thread-safe: the
+ * caller serialises these three. */
+int nv_push_landed_find(const nv_push_state *s, const char *id, nv_obj_rec *out,
+			char name[NV_OBJECT_NAME_MAX]);
 /* A dry run's stand-in for the name of an object it would upload (recorded
  * in memory only): no object name starts with '(' (format.h), so a later file
  * with the same contents finds it "already stored" as it would in a real push. */
 #define NV_PUSH_DRY_NAME "(would be uploaded)"
 /* Records rec (in memory and appended to landed.tsv: a killed push loses none). */
 int nv_push_landed_add(nv_push_state *s, const char *id, const nv_obj_rec *rec);
-/* The stored sizes of the objects a push could find its files among: those
- * landed (added by nv_push_landed_add and at open) and those the caller adds
- * (the manifest it chains from). A plaintext whose stored size is not among
- * them cannot be stored yet. Not thread-safe either. */
+/* The stored sizes of the objects a push could find its files among, kept
+ * from nv_push_sizes_track on and from floor up (a push asks of no smaller
+ * size: a file that small is read once whatever is stored): those landed
+ * (read from landed.tsv then, and added by nv_push_landed_add) and those the
+ * caller adds (the generation it chains from). A plaintext whose stored size
+ * is not among them cannot be stored yet; a size below floor, or asked before
+ * tracking began, counts as seen. Not thread-safe either. */
+int nv_push_sizes_track(nv_push_state *s, uint64_t floor);
 int nv_push_size_add(nv_push_state *s, uint64_t stored_size);
 int nv_push_size_seen(const nv_push_state *s, uint64_t stored_size);
 /* A manifest naming them was published: landed.tsv starts over. */
 void nv_push_landed_reset(nv_push_state *s);
-/* Drops the objects whose id m names (published by another host: a shard's,
- * whose run publish published), so that a shard's landed.tsv holds what no
- * generation names yet, as a push's does. */
-void nv_push_landed_forget(nv_push_state *s, const nv_manifest *m);
+/* Drops the objects whose id named says (1) the generation chained from
+ * names (published by another host: a shard's, whose run publish
+ * published), so that a shard's landed.tsv holds what no generation names
+ * yet, as a push's does. */
+void nv_push_landed_forget(nv_push_state *s, int (*named)(void *ctx, const char *id),
+			   void *ctx);
 
 /* The manifest recorded as being published: its generation and the hex
  * SHA-256 of its bytes. NV_ENOTFOUND when there is none (a malformed record

@@ -46,14 +46,15 @@ void nv_vault_close(nv_vault *v)
 	free(v);
 }
 
-int nv_vault_check_signature(nv_vault *v, const char *key, const char *ns, const void *buf,
-			     size_t len)
+int nv_vault_signature_begin(nv_vault *v, const char *key, const char *ns,
+			     nv_sshsig_ctx **ctx)
 {
 	char sk[NV_SIGNED_NAME_MAX];
 	unsigned char *sig;
 	size_t siglen;
 	int rc;
 
+	*ctx = NULL;
 	if ((rc = nv_signature_name(sk, key)))
 		return rc;
 	rc = nv_drv_get_buf(v->store, sk, NV_VAULT_DOC_MAX, &sig, &siglen);
@@ -61,11 +62,33 @@ int nv_vault_check_signature(nv_vault *v, const char *key, const char *ns, const
 		return nv_error_set(NV_EMISMATCH, "%s is not signed (%s is missing)", key, sk);
 	if (rc)
 		return nv_error_wrap(rc, "fetching %s", sk);
-	rc = nv_sshsig_verify((const char *)sig, siglen, v->signer, ns, buf, len);
+	rc = nv_sshsig_verify_begin(ctx, (const char *)sig, siglen, v->signer, ns);
 	free(sig);
 	if (rc)
 		return nv_error_wrap(NV_EMISMATCH, "%s: bad signature", key);
 	return 0;
+}
+
+int nv_vault_signature_end(const char *key, nv_sshsig_ctx *ctx)
+{
+	if (nv_sshsig_verify_end(ctx))
+		return nv_error_wrap(NV_EMISMATCH, "%s: bad signature", key);
+	return 0;
+}
+
+int nv_vault_check_signature(nv_vault *v, const char *key, const char *ns, const void *buf,
+			     size_t len)
+{
+	nv_sshsig_ctx *ctx;
+	int rc = nv_vault_signature_begin(v, key, ns, &ctx);
+
+	if (rc)
+		return rc;
+	if ((rc = nv_sshsig_update(ctx, buf, len))) {
+		nv_sshsig_ctx_free(ctx);
+		return rc;
+	}
+	return nv_vault_signature_end(key, ctx);
 }
 
 int nv_vault_check_signing_key(const nv_vault *v, const nv_sshkey *sk)
@@ -375,6 +398,18 @@ int nv_vault_generations(nv_vault *v, uint64_t **out, size_t *n)
 	return 0;
 }
 
+int nv_vault_manifest_check_head(const nv_vault *v, const char *key, const nv_manifest *m,
+				 uint64_t gen)
+{
+	if (strcmp(m->vault_id, v->desc.vault_id) != 0)
+		return nv_error_set(NV_EMISMATCH, "%s belongs to vault %s, not to this vault %s",
+				    key, m->vault_id, v->desc.vault_id);
+	if (m->generation != gen)
+		return nv_error_set(NV_EMISMATCH, "%s holds generation %llu: a manifest was "
+				    "renamed", key, (unsigned long long)m->generation);
+	return 0;
+}
+
 int nv_vault_manifest(nv_vault *v, uint64_t gen, nv_manifest *out,
 		      unsigned char sha[NV_SHA256_LEN])
 {
@@ -390,12 +425,8 @@ int nv_vault_manifest(nv_vault *v, uint64_t gen, nv_manifest *out,
 	rc = nv_vault_check_signature(v, key, NV_SSHSIG_NS_MANIFEST, buf, len);
 	if (rc == 0)
 		rc = nv_manifest_parse(out, (const char *)buf, len);
-	if (rc == 0 && strcmp(out->vault_id, v->desc.vault_id) != 0)
-		rc = nv_error_set(NV_EMISMATCH, "%s belongs to vault %s, not to this vault %s",
-				  key, out->vault_id, v->desc.vault_id);
-	if (rc == 0 && out->generation != gen)
-		rc = nv_error_set(NV_EMISMATCH, "%s holds generation %llu: a manifest was renamed",
-				  key, (unsigned long long)out->generation);
+	if (rc == 0)
+		rc = nv_vault_manifest_check_head(v, key, out, gen);
 	if (rc == 0)
 		nv_sha256_buf(sha, buf, len);
 	else
@@ -431,44 +462,6 @@ int nv_vault_set_seen(const char *vault_id, uint64_t gen)
 		return rc;
 	snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)gen);
 	return nv_state_write(path, buf, strlen(buf));
-}
-
-int nv_vault_current(nv_vault *v, long long want, nv_manifest *out,
-		     unsigned char sha[NV_SHA256_LEN], uint64_t *gen)
-{
-	uint64_t *gens, seen = nv_vault_seen(v->desc.vault_id), newest;
-	size_t n;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	*gen = 0;
-	if ((rc = nv_vault_generations(v, &gens, &n)))
-		return rc;
-	newest = n ? gens[n - 1] : 0;
-	free(gens);
-	if (newest < seen)
-		return nv_error_set(NV_EMISMATCH, "%s: newest generation is %llu but this host has "
-				    "seen generation %llu: refusing a rollback", v->loc->text,
-				    (unsigned long long)newest, (unsigned long long)seen);
-	if (want > 0) {
-		if ((uint64_t)want > newest)
-			return nv_error_set(NV_ENOTFOUND, "%s has no generation %lld (newest %llu)",
-					    v->loc->text, want, (unsigned long long)newest);
-		*gen = (uint64_t)want;
-	} else {
-		*gen = newest;
-	}
-	if (*gen == 0)
-		return 0;
-	rc = nv_vault_manifest(v, *gen, out, sha);
-	if (rc && want <= 0)
-		return nv_error_wrap(rc, "%s: the newest generation (%llu) cannot be trusted; "
-				     "an interrupted push is completed by the next push, and "
-				     "--generation %llu reads the one before", v->loc->text,
-				     (unsigned long long)*gen, (unsigned long long)(*gen - 1));
-	if (rc)
-		return rc;
-	return nv_vault_set_seen(v->desc.vault_id, newest);
 }
 
 int nv_vault_check_stored(const nv_obj_rec *rec, uint64_t size,

@@ -7,6 +7,7 @@
 #include "age/age.h"
 #include "driver/driver.h"
 #include "ssh/sshkey.h"
+#include "ssh/sshsig.h"
 #include "vault_doc.h"
 
 #define NV_VAULT_DOC_MAX (1u << 20)       /* descriptor, heartbeat, signatures */
@@ -42,6 +43,15 @@ int nv_vault_manifest(nv_vault *v, uint64_t gen, nv_manifest *out,
  * the new high-water mark. *gen = 0 and NV_OK for an empty vault. */
 int nv_vault_current(nv_vault *v, long long want, nv_manifest *out,
 		     unsigned char sha[NV_SHA256_LEN], uint64_t *gen);
+/* The pieces of nv_vault_current, for a reader of the manifest as a stream
+ * (manifest_read.h): the generation to read (0: an empty vault) and the
+ * newest, the rollback rule applied; then, with the outcome rc of reading
+ * it, the same error wrapping and the high-water mark recorded. */
+int nv_vault_pick(nv_vault *v, long long want, uint64_t *gen, uint64_t *newest);
+int nv_vault_picked(nv_vault *v, int rc, long long want, uint64_t gen, uint64_t newest);
+/* The manifest's header names this vault and generation gen (key: its name). */
+int nv_vault_manifest_check_head(const nv_vault *v, const char *key, const nv_manifest *m,
+				 uint64_t gen);
 /* Compares what was read of an object (size, SHA-256 of the stored bytes)
  * with its manifest record; NV_EMISMATCH naming the object otherwise. */
 int nv_vault_check_stored(const nv_obj_rec *rec, uint64_t size,
@@ -79,6 +89,12 @@ int nv_vault_check_signing_key(const nv_vault *v, const nv_sshkey *sk);
 /* Signs buf (namespace ns) and stores it under key + ".sig". */
 int nv_vault_put_signature(nv_vault *v, const nv_sshkey *k, const char *key, const char *ns,
 			   const void *buf, size_t len);
+/* The same for a message read as a stream: fetches key + ".sig" and checks
+ * everything but the signature (*ctx then takes the message through
+ * nv_sshsig_update); _end checks the signature and frees ctx. */
+int nv_vault_signature_begin(nv_vault *v, const char *key, const char *ns,
+			     nv_sshsig_ctx **ctx);
+int nv_vault_signature_end(const char *key, nv_sshsig_ctx *ctx);
 /* Fetches key + ".sig" and verifies it over buf with the vault's signer. */
 int nv_vault_check_signature(nv_vault *v, const char *key, const char *ns, const void *buf,
 			     size_t len);

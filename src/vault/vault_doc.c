@@ -1,5 +1,6 @@
 /* vault_doc.c: builds and strictly parses the vault's JSON documents with
- * jansson (sorted keys, compact, one record per line). Called by vault modules. */
+ * jansson (sorted keys, compact, one record per line). Called by vault modules.
+ * Long because: jansson stays in this one file, for every document. */
 #include "vault_doc.h"
 #include "driver/driver.h"
 #include "util/error.h"
@@ -266,23 +267,10 @@ static int nv_obj_cmp(const void *a, const void *b)
 	return strcmp(((const nv_obj_rec *)a)->name, ((const nv_obj_rec *)b)->name);
 }
 
-int nv_manifest_format(char **out, size_t *len, nv_manifest *m)
+int nv_manifest_head_line(char **out, size_t *len, const nv_manifest *m)
 {
-	char hex[NV_SHA256_HEX];
 	json_t *h = json_object();
-	int rc;
 
-	*out = NULL;
-	*len = 0;
-	qsort(m->objs, m->n, sizeof(*m->objs), nv_obj_cmp);
-	m->bytes = 0;
-	for (size_t i = 0; i < m->n; i++) {
-		if (i && strcmp(m->objs[i].name, m->objs[i - 1].name) == 0) {
-			json_decref(h);
-			return nv_error_set(NV_EINVAL, "object %s listed twice", m->objs[i].name);
-		}
-		m->bytes += m->objs[i].size;
-	}
 	json_object_set_new(h, "type", json_string("manifest"));
 	json_object_set_new(h, "version", json_integer(1));
 	json_object_set_new(h, "vault_id", json_string(m->vault_id));
@@ -294,22 +282,42 @@ int nv_manifest_format(char **out, size_t *len, nv_manifest *m)
 		json_object_set_new(h, "canary", json_string(m->canary));
 	json_object_set_new(h, "objects", json_integer((json_int_t)m->n));
 	json_object_set_new(h, "bytes", json_integer((json_int_t)m->bytes));
-	if ((rc = nv_json_line(out, len, h)))
-		return rc;
-	for (size_t i = 0; i < m->n; i++) {
-		json_t *o = json_object();
+	return nv_json_line(out, len, h);
+}
 
-		nv_hex(hex, m->objs[i].sha256, NV_SHA256_LEN);
-		json_object_set_new(o, "name", json_string(m->objs[i].name));
-		json_object_set_new(o, "size", json_integer((json_int_t)m->objs[i].size));
-		json_object_set_new(o, "sha256", json_string(hex));
-		if ((rc = nv_json_line(out, len, o))) {
-			free(*out);
-			*out = NULL;
-			return rc;
-		}
+int nv_manifest_obj_line(char **out, size_t *len, const nv_obj_rec *r)
+{
+	char hex[NV_SHA256_HEX];
+	json_t *o = json_object();
+
+	nv_hex(hex, r->sha256, NV_SHA256_LEN);
+	json_object_set_new(o, "name", json_string(r->name));
+	json_object_set_new(o, "size", json_integer((json_int_t)r->size));
+	json_object_set_new(o, "sha256", json_string(hex));
+	return nv_json_line(out, len, o);
+}
+
+int nv_manifest_format(char **out, size_t *len, nv_manifest *m)
+{
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	qsort(m->objs, m->n, sizeof(*m->objs), nv_obj_cmp);
+	m->bytes = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		if (i && strcmp(m->objs[i].name, m->objs[i - 1].name) == 0)
+			return nv_error_set(NV_EINVAL, "object %s listed twice", m->objs[i].name);
+		m->bytes += m->objs[i].size;
 	}
-	return 0;
+	rc = nv_manifest_head_line(out, len, m);
+	for (size_t i = 0; !rc && i < m->n; i++)
+		rc = nv_manifest_obj_line(out, len, &m->objs[i]);
+	if (rc) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 /* The object lines of a manifest, as nv_manifest_format writes them (sorted
@@ -359,12 +367,11 @@ static int nv_object_line_fast(const char **p, const char *end, const char **nam
 	return 1;
 }
 
-int nv_manifest_parse(nv_manifest *out, const char *buf, size_t len)
+int nv_manifest_parse_head(nv_manifest *out, const char **p, const char *end, uint64_t total)
 {
-	const char *p = buf, *end = buf + len, *prev, *cat, *tm, *can;
-	json_t *h = nv_json_take_line(&p, end, "manifest");
-	uint64_t count = 0, bytes = 0, sum = 0;
-	size_t cap;
+	const char *prev, *cat, *tm, *can;
+	json_t *h = nv_json_take_line(p, end, "manifest");
+	uint64_t count = 0, bytes = 0;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -379,58 +386,93 @@ int nv_manifest_parse(nv_manifest *out, const char *buf, size_t len)
 		    (json_object_get(h, "canary") && (!can || strcmp(can, cat) == 0)) ||
 		    nv_juint(h, "objects", &count) || nv_juint(h, "bytes", &bytes) ||
 		    (out->generation == 1) != (*prev == '\0') || out->generation == 0 ||
-		    count > len / 40))
+		    count > total / 40))
 		rc = nv_error_set(NV_EMISMATCH, "manifest: missing or malformed header fields");
 	if (!rc) {
 		memcpy(out->previous, prev, strlen(prev) + 1);
 		snprintf(out->time, sizeof(out->time), "%s", tm);
 		out->catalog = strdup(cat);
 		out->canary = can ? strdup(can) : NULL;
-		cap = (size_t)count;
-		out->objs = calloc(cap ? cap : 1, sizeof(*out->objs));
-		if (!out->catalog || !out->objs || (can && !out->canary))
+		out->n = (size_t)count;
+		out->bytes = bytes;
+		if (!out->catalog || (can && !out->canary))
 			rc = nv_error_set(NV_ERR, "out of memory");
 	}
 	json_decref(h);
-	while (!rc && p < end) {
-		json_t *o = NULL;
-		const char *name = NULL, *sha = NULL, *fname, *fsha;
-		char nbuf[NV_FAST_NAME_MAX], sbuf[65];
-		size_t flen;
-		uint64_t fsize;
-		nv_obj_rec *r = out->n < count ? &out->objs[out->n] : NULL;
-		int bad;
+	if (rc)
+		nv_manifest_clear(out);
+	return rc;
+}
 
-		if (nv_object_line_fast(&p, end, &fname, &flen, &fsha, &fsize)) {
-			memcpy(nbuf, fname, flen);
-			nbuf[flen] = '\0';
-			memcpy(sbuf, fsha, 64);
-			sbuf[64] = '\0';
-			name = nbuf;
-			sha = sbuf;
-			bad = !r;
-			if (r)
-				r->size = fsize;
-		} else if (!(o = nv_json_take_line(&p, end, "manifest"))) {
-			rc = NV_EMISMATCH;
-			break;
-		} else {
-			name = nv_jstr(o, "name");
-			sha = nv_jstr(o, "sha256");
-			bad = !r || nv_juint(o, "size", &r->size);
-		}
-		if (bad || !name || !sha || nv_object_name_parse(name, NULL, NULL) ||
-		    nv_unhex(r->sha256, 32, sha) ||
-		    (out->n && strcmp(out->objs[out->n - 1].name, name) >= 0)) {
+int nv_manifest_parse_obj(const char **p, const char *end, nv_obj_rec *r,
+			  char name[NV_OBJECT_NAME_MAX], const char *after, size_t lineno)
+{
+	json_t *o = NULL;
+	const char *nm = NULL, *sha = NULL, *fname, *fsha;
+	char nbuf[NV_FAST_NAME_MAX], sbuf[65];
+	size_t flen;
+	uint64_t fsize;
+	int bad, rc = 0;
+
+	if (nv_object_line_fast(p, end, &fname, &flen, &fsha, &fsize)) {
+		memcpy(nbuf, fname, flen);
+		nbuf[flen] = '\0';
+		memcpy(sbuf, fsha, 64);
+		sbuf[64] = '\0';
+		nm = nbuf;
+		sha = sbuf;
+		r->size = fsize;
+		bad = 0;
+	} else if (!(o = nv_json_take_line(p, end, "manifest"))) {
+		return NV_EMISMATCH;
+	} else {
+		nm = nv_jstr(o, "name");
+		sha = nv_jstr(o, "sha256");
+		bad = nv_juint(o, "size", &r->size);
+	}
+	if (bad || !nm || !sha || nv_object_name_parse(nm, NULL, NULL) ||
+	    strlen(nm) >= NV_OBJECT_NAME_MAX || nv_unhex(r->sha256, 32, sha) ||
+	    (after && strcmp(after, nm) >= 0))
+		rc = nv_error_set(NV_EMISMATCH, "manifest: object line %zu is malformed, "
+				  "out of order or beyond the count", lineno);
+	else
+		memcpy(name, nm, strlen(nm) + 1);
+	r->name = name;
+	json_decref(o);
+	return rc;
+}
+
+int nv_manifest_parse(nv_manifest *out, const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+	char name[NV_OBJECT_NAME_MAX];
+	uint64_t count, bytes, sum = 0;
+	int rc = nv_manifest_parse_head(out, &p, end, len);
+
+	if (rc)
+		return rc;
+	count = out->n;
+	bytes = out->bytes;
+	out->n = 0;
+	if (!(out->objs = calloc(count ? (size_t)count : 1, sizeof(*out->objs))))
+		rc = nv_error_set(NV_ERR, "out of memory");
+	while (!rc && p < end) {
+		nv_obj_rec r;
+
+		if (out->n >= count)
 			rc = nv_error_set(NV_EMISMATCH, "manifest: object line %zu is malformed, "
 					  "out of order or beyond the count", out->n + 1);
-		} else if (!(r->name = strdup(name))) {
+		else if (!(rc = nv_manifest_parse_obj(&p, end, &r, name,
+						      out->n ? out->objs[out->n - 1].name : NULL,
+						      out->n + 1)) &&
+			 !(out->objs[out->n].name = strdup(name)))
 			rc = nv_error_set(NV_ERR, "out of memory");
-		} else {
-			sum += r->size;
+		if (!rc) {
+			out->objs[out->n].size = r.size;
+			memcpy(out->objs[out->n].sha256, r.sha256, NV_SHA256_LEN);
+			sum += r.size;
 			out->n++;
 		}
-		json_decref(o);
 	}
 	if (!rc && (out->n != count || sum != bytes))
 		rc = nv_error_set(NV_EMISMATCH, "manifest: %zu objects and %llu bytes listed, "
@@ -528,11 +570,9 @@ int nv_catalog_parse(nv_catalog *out, const char *buf, size_t len)
 	return nv_catalog_parse_type(out, buf, len, NV_CATALOG_TYPE);
 }
 
-int nv_catalog_parse_type(nv_catalog *out, const char *buf, size_t len, const char *type)
+int nv_catalog_parse_head(nv_catalog *out, const char **p, const char *end, const char *type)
 {
-	const char *p = buf, *end = buf + len;
-	json_t *h = nv_json_take_line(&p, end, "catalog");
-	size_t cap = 0;
+	json_t *h = nv_json_take_line(p, end, "catalog");
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -540,58 +580,74 @@ int nv_catalog_parse_type(nv_catalog *out, const char *buf, size_t len, const ch
 		return NV_EMISMATCH;
 	rc = nv_check_head(h, type, "catalog", out->vault_id, &out->generation);
 	json_decref(h);
-	while (!rc && p < end) {
-		json_t *o = nv_json_take_line(&p, end, "catalog");
-		const char *path, *sha, *obj;
-		uint64_t mode, mtime_ns;
-		json_t *mt;
-		nv_cat_entry *e;
+	return rc;
+}
 
-		if (!o) {
-			rc = NV_EMISMATCH;
-			break;
-		}
+int nv_catalog_parse_entry(const char **p, const char *end, nv_cat_entry *e, const char *prev,
+			   size_t idx)
+{
+	json_t *o = nv_json_take_line(p, end, "catalog"), *mt;
+	const char *path, *sha, *obj;
+	uint64_t mode, mtime_ns;
+	int rc = 0;
+
+	memset(e, 0, sizeof(*e));
+	if (!o)
+		return NV_EMISMATCH;
+	path = nv_jstr(o, "path");
+	sha = nv_jstr(o, "sha256");
+	obj = nv_jstr(o, "object");
+	mt = json_object_get(o, "mtime");
+	if (!path || !sha || !obj || !json_is_integer(mt) || nv_juint(o, "size", &e->size) ||
+	    nv_juint(o, "mode", &mode) || nv_juint(o, "mtime_ns", &mtime_ns) ||
+	    mtime_ns >= 1000000000 || nv_unhex(e->sha256, 32, sha) ||
+	    nv_object_name_parse(obj, NULL, NULL)) {
+		rc = nv_error_set(NV_EMISMATCH, "catalog: entry %zu is malformed", idx);
+	} else if (nv_key_check(path) != 0) {
+		rc = nv_error_wrap(NV_EMISMATCH, "catalog: unsafe path refused");
+	} else if (prev && strcmp(prev, path) >= 0) {
+		rc = nv_error_set(NV_EMISMATCH, "catalog: path '%s' %s", path,
+				  strcmp(prev, path) == 0 ? "appears twice" : "is out of order");
+	} else if (prev && nv_is_parent(prev, path)) {
+		rc = nv_error_set(NV_EMISMATCH, "catalog: '%s' is a file and a directory", prev);
+	} else {
+		e->path = strdup(path);
+		e->object = strdup(obj);
+		e->mode = (uint32_t)mode;
+		e->mtime = json_integer_value(mt);
+		e->mtime_ns = (int32_t)mtime_ns;
+		if (!e->path || !e->object)
+			rc = nv_error_set(NV_ERR, "out of memory");
+	}
+	json_decref(o);
+	if (rc) {
+		free(e->path);
+		free(e->object);
+		e->path = e->object = NULL;
+	}
+	return rc;
+}
+
+int nv_catalog_parse_type(nv_catalog *out, const char *buf, size_t len, const char *type)
+{
+	const char *p = buf, *end = buf + len;
+	size_t cap = 0;
+	int rc = nv_catalog_parse_head(out, &p, end, type);
+
+	while (!rc && p < end) {
 		if (out->n == cap) {
 			nv_cat_entry *g = realloc(out->e, (cap = cap ? cap * 2 : 64) * sizeof(*g));
 
 			if (!g) {
-				json_decref(o);
 				rc = nv_error_set(NV_ERR, "out of memory");
 				break;
 			}
 			out->e = g;
 		}
-		e = &out->e[out->n];
-		memset(e, 0, sizeof(*e));
-		path = nv_jstr(o, "path");
-		sha = nv_jstr(o, "sha256");
-		obj = nv_jstr(o, "object");
-		mt = json_object_get(o, "mtime");
-		if (!path || !sha || !obj || !json_is_integer(mt) || nv_juint(o, "size", &e->size) ||
-		    nv_juint(o, "mode", &mode) || nv_juint(o, "mtime_ns", &mtime_ns) ||
-		    mtime_ns >= 1000000000 || nv_unhex(e->sha256, 32, sha) ||
-		    nv_object_name_parse(obj, NULL, NULL)) {
-			rc = nv_error_set(NV_EMISMATCH, "catalog: entry %zu is malformed", out->n + 1);
-		} else if (nv_key_check(path) != 0) {
-			rc = nv_error_wrap(NV_EMISMATCH, "catalog: unsafe path refused");
-		} else if (out->n && strcmp(out->e[out->n - 1].path, path) >= 0) {
-			rc = nv_error_set(NV_EMISMATCH, "catalog: path '%s' %s", path,
-					  strcmp(out->e[out->n - 1].path, path) == 0 ?
-					  "appears twice" : "is out of order");
-		} else if (out->n && nv_is_parent(out->e[out->n - 1].path, path)) {
-			rc = nv_error_set(NV_EMISMATCH, "catalog: '%s' is a file and a directory",
-					  out->e[out->n - 1].path);
-		} else {
-			e->path = strdup(path);
-			e->object = strdup(obj);
-			e->mode = (uint32_t)mode;
-			e->mtime = json_integer_value(mt);
-			e->mtime_ns = (int32_t)mtime_ns;
+		rc = nv_catalog_parse_entry(&p, end, &out->e[out->n],
+					    out->n ? out->e[out->n - 1].path : NULL, out->n + 1);
+		if (!rc)
 			out->n++;
-			if (!e->path || !e->object)
-				rc = nv_error_set(NV_ERR, "out of memory");
-		}
-		json_decref(o);
 	}
 	/* A file/directory clash need not be adjacent ("a", "a-b", "a/c"): check
 	 * each path against every earlier path that is a prefix of it. */

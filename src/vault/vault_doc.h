@@ -47,12 +47,25 @@ typedef struct nv_manifest {
 	uint64_t bytes;
 } nv_manifest;
 
+/* Appends (to *out, growing; NULL and 0 to start) the header line of m, with
+ * m->n and m->bytes as given, and one object line: a manifest of a million
+ * objects is written line by line (push_publish.c). */
+int nv_manifest_head_line(char **out, size_t *len, const nv_manifest *m);
+int nv_manifest_obj_line(char **out, size_t *len, const nv_obj_rec *r);
 /* Sorts m->objs by name (refusing duplicates) and writes the JSON Lines. */
 int nv_manifest_format(char **out, size_t *len, nv_manifest *m);
 /* Strict parse: header first, objects sorted and unique, counts and byte total
  * matching, the catalog (and the canary catalog, if named) among the objects.
  * Other header fields are ignored: that is how older readers read newer vaults. */
 int nv_manifest_parse(nv_manifest *out, const char *buf, size_t len);
+/* The same in pieces, for a manifest read as a stream (manifest_read.c):
+ * the header line at *p (total: the manifest's length, which bounds the
+ * count), leaving the header's object count and byte total in out->n and
+ * out->bytes; then each object line, which must sort after `after` (NULL for
+ * the first). *p moves past the line; r->name points to name. */
+int nv_manifest_parse_head(nv_manifest *out, const char **p, const char *end, uint64_t total);
+int nv_manifest_parse_obj(const char **p, const char *end, nv_obj_rec *r,
+			  char name[NV_OBJECT_NAME_MAX], const char *after, size_t lineno);
 void nv_manifest_clear(nv_manifest *m);
 const nv_obj_rec *nv_manifest_find(const nv_manifest *m, const char *name);
 /* An object whose name carries this id (64 hex), or NULL. */
@@ -87,6 +100,13 @@ char *nv_catalog_line(const nv_catalog *head, const nv_cat_entry *e);
 int nv_catalog_parse(nv_catalog *out, const char *buf, size_t len);
 /* The same for a catalog whose header has this type. */
 int nv_catalog_parse_type(nv_catalog *out, const char *buf, size_t len, const char *type);
+/* The same in pieces, for a catalog read as a stream (catalog_read.c): the
+ * header line at *p, then each entry line (path and object malloc'd), which
+ * must sort after prev (NULL for the first; idx counts from 1 for messages).
+ * The file/directory clash of non-adjacent paths is the stream's to check. */
+int nv_catalog_parse_head(nv_catalog *out, const char **p, const char *end, const char *type);
+int nv_catalog_parse_entry(const char **p, const char *end, nv_cat_entry *e, const char *prev,
+			   size_t idx);
 void nv_catalog_clear(nv_catalog *c);
 
 typedef struct nv_heartbeat {

@@ -15,6 +15,7 @@
 
 typedef struct nv_vrun {
 	const nv_vread_opts *o;
+	const nv_vread_feed *feed;
 	nv_pool *pool;
 	_Atomic uint64_t done, bytes, mismatched, missing, failed, stopped;
 } nv_vrun;
@@ -155,12 +156,21 @@ static int nv_vworker_open(void *run, void **out)
 	return 0;
 }
 
+static void nv_vread_free_item(void *run, void *item)
+{
+	nv_vrun *p = run;
+
+	if (p->feed->free)
+		p->feed->free(p->feed->ctx, item);
+}
+
 static const nv_pool_ops nv_vread_ops = {
 	.worker_open = nv_vworker_open,
 	.worker_close = nv_vworker_close,
 	.attempt = nv_vread_attempt,
 	.done = nv_vread_done,
 	.name = nv_vread_name,
+	.free_item = nv_vread_free_item,
 };
 
 /* What interrupted pulls left in the target, before this one writes there:
@@ -177,28 +187,30 @@ static void nv_vread_clean_target(const nv_vread_opts *o)
 	nv_error_clear();
 }
 
-int nv_vread_run(const nv_vread_opts *o, const nv_vread_job *jobs, size_t n,
-		 nv_vread_stats *st)
+int nv_vread_run_feed(const nv_vread_opts *o, const nv_vread_feed *feed, nv_vread_stats *st)
 {
 	nv_pool_opts po = { .workers = o->workers ? o->workers : 1, .retries = o->retries };
-	nv_vrun p = { .o = o };
+	nv_vrun p = { .o = o, .feed = feed };
+	nv_vread_job *j;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	if ((size_t)po.workers > n)
-		po.workers = n ? (unsigned)n : 1;
+	if ((uint64_t)po.workers > feed->n)
+		po.workers = feed->n ? (unsigned)feed->n : 1;
 	if (o->mode == NV_VREAD_RESTORE)
 		nv_vread_clean_target(o);
 	if ((rc = nv_pool_start(&p.pool, &po, &nv_vread_ops, &p)))
 		return rc;
-	for (size_t i = 0; i < n; i++)
-		nv_progress_known(1, nv_vread_size(o, &jobs[i]));
-	nv_progress_listed();
-	/* The jobs are the caller's (the catalog and manifest are in memory): the
-	 * pool's bounded queue only hands them out. */
-	for (size_t i = 0; i < n; i++)
-		if (nv_pool_submit(p.pool, (void *)&jobs[i]) != 0)
+	/* the pool's bounded queue hands the jobs out as the feed makes them */
+	while ((rc = feed->next(feed->ctx, &j)) == 0) {
+		if (nv_pool_submit(p.pool, j) != 0) {
+			if (feed->free)
+				feed->free(feed->ctx, j);
 			break; /* stopped: the rest is never attempted */
+		}
+	}
+	if (rc != NV_EOF && rc)
+		nv_pool_stop(p.pool, rc);
 	nv_pool_finish(p.pool, &st->out);
 	if (st->out.fatal)
 		snprintf(st->fatal_msg, sizeof(st->fatal_msg), "%s", nv_error_msg());
@@ -211,6 +223,39 @@ int nv_vread_run(const nv_vread_opts *o, const nv_vread_job *jobs, size_t n,
 	st->out.failed += p.failed;
 	st->out.differ += p.mismatched + p.missing;
 	return 0;
+}
+
+/* The jobs of an array, the caller's: nothing to free. */
+typedef struct nv_vread_array {
+	const nv_vread_job *jobs;
+	size_t n, i;
+} nv_vread_array;
+
+static int nv_vread_array_next(void *ctx, nv_vread_job **out)
+{
+	nv_vread_array *a = ctx;
+
+	if (a->i >= a->n)
+		return NV_EOF;
+	*out = (nv_vread_job *)&a->jobs[a->i++];
+	return 0;
+}
+
+int nv_vread_run(const nv_vread_opts *o, const nv_vread_job *jobs, size_t n,
+		 nv_vread_stats *st)
+{
+	nv_vread_array a = { .jobs = jobs, .n = n };
+	nv_vread_feed f = { .next = nv_vread_array_next, .ctx = &a, .n = n };
+
+	for (size_t i = 0; i < n; i++)
+		nv_progress_known(1, nv_vread_size(o, &jobs[i]));
+	nv_progress_listed();
+	return nv_vread_run_feed(o, &f, st);
+}
+
+uint64_t nv_vread_job_size(const nv_vread_opts *o, const nv_vread_job *j)
+{
+	return nv_vread_size(o, j);
 }
 
 size_t nv_vread_shard(nv_vread_job *jobs, size_t n, const nv_shard *s)

@@ -65,6 +65,22 @@ typedef struct nv_vread_stats {
 int nv_vread_run(const nv_vread_opts *o, const nv_vread_job *jobs, size_t n,
 		 nv_vread_stats *st);
 
+/* The same over jobs made one at a time (a vault of a million files: the
+ * jobs are never all in memory): next gives the next job (0) or NV_EOF (any
+ * other error stops the run as fatal, its message kept); free, if not NULL,
+ * is called on each job given once the pool is done with it. n: how many
+ * jobs will come (sizes the pool). The caller reports them to the progress
+ * (nv_progress_known, nv_progress_listed) before. */
+typedef struct nv_vread_feed {
+	int (*next)(void *ctx, nv_vread_job **out);
+	void (*free)(void *ctx, nv_vread_job *job);
+	void *ctx;
+	uint64_t n;
+} nv_vread_feed;
+int nv_vread_run_feed(const nv_vread_opts *o, const nv_vread_feed *feed, nv_vread_stats *st);
+/* The bytes a job counts in the progress and the summary. */
+uint64_t nv_vread_job_size(const nv_vread_opts *o, const nv_vread_job *j);
+
 /* pull --shard (engine/shard.h): keeps, in order, the jobs of shard s, each
  * keyed by its catalog path (a job without a file: its object's name).
  * Returns how many are kept. */

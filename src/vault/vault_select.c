@@ -39,6 +39,20 @@ int nv_vault_select_generation(nv_vault *v, long long want, nv_manifest *out,
 	return rc;
 }
 
+int nv_vault_select_generation_read(nv_vault *v, long long want, nv_mread **out,
+				    nv_manifest *head, unsigned char sha[NV_SHA256_LEN],
+				    uint64_t *gen)
+{
+	int rc = nv_vault_current_read(v, want, out, head, sha, gen);
+
+	if (!rc && want <= 0 && (rc = nv_vault_withheld(v, *gen))) {
+		nv_mread_close(*out);
+		*out = NULL;
+		nv_manifest_clear(head);
+	}
+	return rc;
+}
+
 /* First catalog entry whose path is >= p (the catalog is sorted by path). */
 static size_t nv_pull_lower_bound(const nv_catalog *cat, const char *p)
 {

@@ -4,6 +4,7 @@
 #ifndef NV_VAULT_SELECT_H
 #define NV_VAULT_SELECT_H
 
+#include "manifest_read.h"
 #include "vault.h"
 #include "vault_pull.h"
 
@@ -15,6 +16,12 @@
  * there is no generation want; *gen = 0 for an empty vault. */
 int nv_vault_select_generation(nv_vault *v, long long want, nv_manifest *out,
 			       unsigned char sha[NV_SHA256_LEN], uint64_t *gen);
+
+/* The same with the generation's manifest opened as a stream
+ * (manifest_read.h): *out NULL for an empty vault. */
+int nv_vault_select_generation_read(nv_vault *v, long long want, nv_mread **out,
+				    nv_manifest *head, unsigned char sha[NV_SHA256_LEN],
+				    uint64_t *gen);
 
 /* The restore jobs of a pull of the generation m with its verified catalog
  * cat: every file, or those paths[0..npaths) name (a file itself, or all

@@ -266,6 +266,41 @@ expect_exit 0 "then publish completes" "$NAVETTE" publish "$V" --run f3 "${S[@]}
 expect_exit 0 "it pulls" "$NAVETTE" pull "$V" "$NV_TMP/pull-f" --identity "$K/id.txt"
 check "the tree" diff -r "$T" "$NV_TMP/pull-f"
 
+# ---- equal contents in two shards; a file that became a directory between shards ----
+# shard2 PATH: its shard of 2 (FORMAT.md 14: the first 64 bits of SHA-256(PATH), mod 2)
+shard2() { local h; h=$(printf %s "$1" | sha256sum | cut -c15-16); echo $((16#$h % 2)); }
+T3="$NV_TMP/tree3"; mkdir -p "$T3"
+for i in $(seq 1 64); do
+	[ -e "$T3/same.$(shard2 "same$i")" ] || { echo "same contents" >"$T3/same$i"; touch "$T3/same.$(shard2 "same$i")"; }
+done
+rm -f "$T3"/same.?
+check "two files of equal contents, one in each shard of 2" test "$(ls "$T3" | wc -l)" -eq 2
+R3="$NV_TMP/single3"; new_vault "$R3" >/dev/null
+"$NAVETTE" push "$T3" "$R3" "${S[@]}" 2>/dev/null || nv_die "single push of tree3"
+V="$NV_TMP/vd"; vid=$(new_vault "$V"); give_kid "$vid"
+"$NAVETTE" publish "$V" --prepare --run d2 "${S[@]}" 2>/dev/null || nv_die "prepare d2"
+for k in 0 1; do shard_host push --shard "$k/2" --run d2 "$T3" "$V" 2>/dev/null || nv_die "shard $k/2"; done
+check "each shard stored the contents" test "$(find "$V/objects" -type f | wc -l)" -eq 2
+expect_exit 0 "publish" "$NAVETTE" publish "$V" --run d2 "${S[@]}"
+check "the contents stored once, as a single push stores them" \
+	test "$(find "$V/objects" -type f | wc -l)" -eq "$(find "$R3/objects" -type f | wc -l)"
+expect_exit 0 "verify --level deep" "$NAVETTE" verify --level deep "$V" --identity "$K/id.txt"
+expect_exit 0 "it pulls" "$NAVETTE" pull "$V" "$NV_TMP/pull-d" --identity "$K/id.txt"
+check "the tree" diff -r "$T3" "$NV_TMP/pull-d"
+T4="$NV_TMP/tree4"; mkdir -p "$T4"
+for i in $(seq 1 64); do [ "$(shard2 "c$i")" != "$(shard2 "c$i/y")" ] && { c="c$i"; break; }; done
+echo file >"$T4/$c"
+V="$NV_TMP/vc"; vid=$(new_vault "$V"); give_kid "$vid"
+"$NAVETTE" publish "$V" --prepare --run c2 "${S[@]}" 2>/dev/null || nv_die "prepare c2"
+shard_host push --shard "$(shard2 "$c")/2" --run c2 "$T4" "$V" 2>/dev/null || nv_die "the file's shard"
+rm "$T4/$c" && mkdir "$T4/$c" && echo below >"$T4/$c/y"
+shard_host push --shard "$(shard2 "$c/y")/2" --run c2 "$T4" "$V" 2>/dev/null || nv_die "the directory's shard"
+expect_exit 1 "a path a file in one shard and a directory in another: publish refuses" \
+	"$NAVETTE" publish "$V" --run c2 "${S[@]}"
+expect_err "the merged catalog would not be readable: nothing published: catalog: '$c' is a file and a directory" \
+	"saying why"
+check "nothing published" test ! -e "$V/manifests"
+
 # ---- partial catalogs of two shard counts ----
 "$NAVETTE" publish "$V" --prepare --run two "${S[@]}" 2>/dev/null || nv_die "prepare two"
 shard_host push --shard 0/2 --run two "$T" "$V" 2>/dev/null || nv_die "shard 0/2"

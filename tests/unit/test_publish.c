@@ -16,6 +16,7 @@
 #include "fake_driver.h"
 #include "util/error.h"
 #include "util/hash.h"
+#include "vault/format.h"
 #include "vault/partial.h"
 #include "vault/run_doc.h"
 
@@ -254,24 +255,63 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Opens runs/r/shard-1-of-3.age as publish does; the files read are freed. */
+/* Writes fp[0..n) as shard 1's partial catalog, as a shard does: through its
+ * sorted records (which sort them by path). */
+static int write_partial(fx *x, const unsigned char kid[NV_KID_LEN], size_t n)
+{
+	nv_push_recs recs;
+	int rc;
+
+	assert_int_equal(nv_push_recs_open(&recs), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(nv_push_recs_add(&recs, x->fp[i]), 0);
+	assert_int_equal(nv_push_recs_sort(&recs), 0);
+	rc = nv_partial_write(x->s, kid, &x->h, &x->r, &recs, NULL);
+	nv_push_recs_close(&recs);
+	return rc;
+}
+
+/* Seals body (header and file lines) under x->kid by hand, as a holder of
+ * K_id could: lines no shard writes (out of order, twice). */
+static void seal_partial(fx *x, const char *body)
+{
+	unsigned char key[NV_KID_LEN], mac[NV_SHA256_LEN], *ct;
+	char *end, *all;
+	size_t clen;
+
+	nv_partial_key(key, x->kid);
+	nv_partial_mac(mac, key, body, strlen(body));
+	end = nv_partial_end_line(mac);
+	assert_non_null(all = malloc(strlen(body) + strlen(end) + 1));
+	strcpy(all, body);
+	strcat(all, end);
+	assert_int_equal(nv_age_encrypt_buf(&ct, &clen, all, strlen(all), &x->r, 1), 0);
+	nv_fake_put(x->store, "runs/r/shard-1-of-3.age", ct, clen, 1000);
+	free(ct);
+	free(all);
+	free(end);
+}
+
+/* Opens runs/r/shard-1-of-3.age as publish does and reads its files, which
+ * must be fp[0..) in order; *n counts them. */
 static int open_partial(fx *x, size_t *n)
 {
-	nv_push_list l = { 0 };
+	nv_partial *p = NULL;
+	nv_cat_entry e;
+	nv_obj_rec o;
 	uint64_t bytes;
-	int rc = nv_partial_read(x->s, "runs/r/shard-1-of-3.age", x->kid, &x->h, x->id, &l,
+	int rc = nv_partial_open(&p, x->s, "runs/r/shard-1-of-3.age", x->kid, &x->h, x->id,
 				 &bytes);
 
-	*n = l.n;
-	for (size_t i = 0; !rc && i < l.n; i++) {
-		assert_string_equal(l.j[i]->path, x->fp[i]->path);
-		assert_string_equal(l.j[i]->cat.object, x->fp[i]->obj.name);
-		assert_memory_equal(l.j[i]->cat.sha256, x->fp[i]->cat.sha256, NV_SHA256_LEN);
-		assert_int_equal(l.j[i]->obj.size, x->fp[i]->obj.size);
-		assert_int_equal(l.j[i]->cat.mtime, x->fp[i]->cat.mtime);
+	for (*n = 0; !rc && (rc = nv_partial_next(p, &e, &o)) == 0; (*n)++) {
+		assert_string_equal(e.path, x->fp[*n]->path);
+		assert_string_equal(e.object, x->fp[*n]->obj.name);
+		assert_memory_equal(e.sha256, x->fp[*n]->cat.sha256, NV_SHA256_LEN);
+		assert_int_equal(o.size, x->fp[*n]->obj.size);
+		assert_int_equal(e.mtime, x->fp[*n]->cat.mtime);
 	}
-	nv_push_list_free(&l);
-	return rc;
+	nv_partial_close(p);
+	return rc == NV_EOF ? 0 : rc;
 }
 
 static void test_partial_round_trip(void **state)
@@ -279,12 +319,12 @@ static void test_partial_round_trip(void **state)
 	fx *x = *state;
 	size_t n;
 
-	assert_int_equal(nv_partial_write(x->s, x->kid, &x->h, &x->r, x->fp, 2), 0);
+	assert_int_equal(write_partial(x, x->kid, 2), 0);
 	assert_int_equal(open_partial(x, &n), 0);
 	assert_int_equal(n, 2);
 	/* a shard run again replaces what it wrote */
 	x->fp[0] = &x->f[1];
-	assert_int_equal(nv_partial_write(x->s, x->kid, &x->h, &x->r, x->fp, 1), 0);
+	assert_int_equal(write_partial(x, x->kid, 1), 0);
 	assert_int_equal(open_partial(x, &n), 0);
 	assert_int_equal(n, 1);
 }
@@ -294,7 +334,7 @@ static void test_partial_altered(void **state)
 	fx *x = *state;
 	size_t n, len;
 
-	assert_int_equal(nv_partial_write(x->s, x->kid, &x->h, &x->r, x->fp, 2), 0);
+	assert_int_equal(write_partial(x, x->kid, 2), 0);
 	free(nv_fake_get(x->store, "runs/r/shard-1-of-3.age", &len));
 	assert_int_equal(nv_fake_flip(x->store, "runs/r/shard-1-of-3.age", len - 20), 0);
 	assert_int_equal(open_partial(x, &n), NV_EMISMATCH);
@@ -309,7 +349,7 @@ static void test_partial_forged(void **state)
 
 	/* anyone can encrypt to the run's key: without K_id the MAC is wrong */
 	memset(other, 7, sizeof(other));
-	assert_int_equal(nv_partial_write(x->s, other, &x->h, &x->r, x->fp, 2), 0);
+	assert_int_equal(write_partial(x, other, 2), 0);
 	assert_int_equal(open_partial(x, &n), NV_EMISMATCH);
 	assert_non_null(strstr(nv_error_msg(), "HMAC under K_id does not match"));
 }
@@ -322,7 +362,7 @@ static void test_partial_claims_refused(void **state)
 
 	/* another shard's header */
 	x->h.shard = 2;
-	assert_int_equal(nv_partial_write(x->s, x->kid, &x->h, &x->r, x->fp, 2), 0);
+	assert_int_equal(write_partial(x, x->kid, 2), 0);
 	x->h.shard = 1;
 	other = nv_fake_get(x->store, "runs/r/shard-2-of-3.age", &n);
 	nv_fake_put(x->store, "runs/r/shard-1-of-3.age", other, n, 1000);
@@ -332,28 +372,59 @@ static void test_partial_claims_refused(void **state)
 	/* a path of another shard ("a/b" is shard 2 of 3) */
 	fx_file(x, 2, "a/b", "two\n");
 	x->fp[1] = &x->f[2];
-	assert_int_equal(nv_partial_write(x->s, x->kid, &x->h, &x->r, x->fp, 2), 0);
+	assert_int_equal(write_partial(x, x->kid, 2), 0);
 	assert_int_equal(open_partial(x, &n), NV_EMISMATCH);
 	assert_non_null(strstr(nv_error_msg(), "is not of shard 1/3"));
 	/* an object not named after the contents its line claims */
 	x->fp[1] = &x->f[1];
 	x->f[1].cat.sha256[0] ^= 1;
-	assert_int_equal(nv_partial_write(x->s, x->kid, &x->h, &x->r, x->fp, 2), 0);
+	assert_int_equal(write_partial(x, x->kid, 2), 0);
 	assert_int_equal(open_partial(x, &n), NV_EMISMATCH);
 	assert_non_null(strstr(nv_error_msg(), "is not named after the contents"));
-	/* paths out of order */
+	/* paths out of order, or twice: no shard writes them (its records are
+	 * sorted), a holder of K_id could */
 	x->f[1].cat.sha256[0] ^= 1;
-	x->fp[0] = &x->f[1];
-	x->fp[1] = &x->f[0];
-	assert_int_equal(nv_partial_write(x->s, x->kid, &x->h, &x->r, x->fp, 2), 0);
-	assert_int_equal(open_partial(x, &n), NV_EMISMATCH);
-	assert_non_null(strstr(nv_error_msg(), "is out of order"));
+	for (int twice = 0; twice < 2; twice++) {
+		char *head = nv_partial_head_line(&x->h), *l0, *l1, body[4096];
+		const nv_push_file *second = &x->f[twice ? 1 : 0];
+
+		l0 = nv_partial_file_line(&x->f[1].cat, &x->f[1].obj);
+		l1 = nv_partial_file_line(&second->cat, &second->obj);
+		snprintf(body, sizeof(body), "%s%s%s", head, l0, l1);
+		seal_partial(x, body);
+		x->fp[0] = &x->f[1];
+		assert_int_equal(open_partial(x, &n), NV_EMISMATCH);
+		assert_non_null(strstr(nv_error_msg(), twice ? "appears twice" : "is out of order"));
+		free(head);
+		free(l0);
+		free(l1);
+	}
+}
+
+/* The MAC of a partial catalog made in pieces is FORMAT.md 2.9's vector. */
+static void test_partial_mac_stream(void **state)
+{
+	unsigned char kid[NV_KID_LEN], key[NV_KID_LEN], mac[NV_SHA256_LEN];
+	const char *body = HEAD LINE;
+	char hex[NV_SHA256_HEX];
+	nv_partial_hmac *h;
+
+	(void)state;
+	kid_vector(kid);
+	nv_partial_key(key, kid);
+	assert_non_null(h = nv_partial_mac_begin(key));
+	for (size_t i = 0; i < strlen(body); i += 7)
+		nv_partial_mac_update(h, body + i, strlen(body) - i < 7 ? strlen(body) - i : 7);
+	nv_partial_mac_end(h, mac);
+	nv_hex(hex, mac, sizeof(mac));
+	assert_string_equal(hex, "02ddcfcda4be96849110ceb775e515cc6792538f4687bacb5e641b6d3bb94866");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_partial_vectors),
+		cmocka_unit_test(test_partial_mac_stream),
 		cmocka_unit_test(test_run_names),
 		cmocka_unit_test(test_run_doc),
 		cmocka_unit_test(test_partial_lines_refused),
