@@ -364,11 +364,13 @@ static int sftp_settings(struct nv_conn *c, const nv_location *loc)
 		return nv_error_set(NV_EINVAL, "sftp: remote '%s' has no host",
 				    loc->remote ? loc->remote : loc->text);
 	c->user_set = c->user || nv_settings_get(loc->settings, "user", NULL);
-	if (!c->user && !(c->user = sftp_setting(loc, "user", "USER")))
-		return nv_error_set(NV_EINVAL, "sftp: no user for '%s'", loc->text);
+	if (!c->user)
+		c->user = sftp_setting(loc, "user", "USER");
 	if ((rc = sftp_settings_numbers(c, loc)) || (rc = sftp_settings_auth(c, loc)) ||
 	    (rc = sftp_settings_transport(c, loc)))
 		return rc;
+	if (!c->user && c->tp != &nv_sftp_ssh) /* ssh has a user of its own */
+		return nv_error_set(NV_EINVAL, "sftp: no user for '%s'", loc->text);
 	/* transport = ssh: what ssh decides itself is not named */
 	if (c->tp == &nv_sftp_ssh)
 		rc = asprintf(&c->where, "%s%s%s", c->user_set ? c->user : "",

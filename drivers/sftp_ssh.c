@@ -267,6 +267,7 @@ static const struct sftp_ssh_cause sftp_ssh_causes[] = {
 	{ "Bad port", NV_EINVAL, "ssh refused its configuration" },
 	{ "terminating, ", NV_EINVAL, "ssh refused its configuration" },
 	{ "subsystem request failed", NV_ENOTSUP, "the server runs no sftp subsystem" },
+	{ "Unable to negotiate", NV_EINVAL, "ssh and the server share no algorithm" },
 	{ "timed out", NV_ERETRY, "connection timed out" },
 	{ "Connection refused", NV_ERETRY, "connection refused" },
 	{ "No route to host", NV_ERETRY, "connect" },

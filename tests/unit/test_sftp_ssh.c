@@ -148,6 +148,9 @@ static void test_failure_other(void **state)
 				 255 << 8, 0, why, sizeof(why)), NV_EINVAL);
 	assert_int_equal(failure("subsystem request failed on channel 0\n", 255 << 8, 0, why,
 				 sizeof(why)), NV_ENOTSUP);
+	assert_int_equal(failure("Unable to negotiate with 127.0.0.1 port 22: no matching cipher "
+				 "found. Their offer: aes128-ctr\n", 255 << 8, 0, why, sizeof(why)),
+			 NV_EINVAL);
 	assert_int_equal(failure("Connection timed out during banner exchange\n", 255 << 8, 0,
 				 why, sizeof(why)), NV_ERETRY);
 	/* something ssh never said before: retried, its words kept */
