@@ -427,10 +427,12 @@ int nv_sftp_exec_connect(struct nv_conn *c)
 	c->t = e; /* a failure below tears it down (nv_sftp_teardown) */
 	exec_log_argv(c, argv);
 	if (nv_sftp_pipe_start(&e->pipe, argv) < 0) {
+		/* no such program: configuration; no process to spare: try again later */
 		err = errno;
-		rc = nv_error_set(err == ENOENT || err == EACCES || err == ENOEXEC || err == ENOTDIR
-				  ? NV_EINVAL : NV_ERR, "sftp %s: cannot run ssh_command '%s': %s",
-				  c->where, c->ssh_command, strerror(err));
+		rc = err == ENOENT || err == EACCES || err == ENOEXEC || err == ENOTDIR ? NV_EINVAL
+		     : err == EAGAIN || err == ENOMEM || err == EMFILE ? NV_ERETRY : NV_ERR;
+		rc = nv_error_set(rc, "sftp %s: cannot run ssh_command '%s': %s", c->where,
+				  c->ssh_command, strerror(err));
 	} else if ((rc = exec_hello(e))) {
 		nv_error_set(rc, "sftp %s: %s", c->where, c->why);
 	}

@@ -275,6 +275,8 @@ static int sftp_l2_finish(struct nv_sftp_fh *h, const nv_sftp_attrs *a, int fsyn
 			rc = nv_sftp_l2_rc(h->c, rc);
 	}
 	if (rc) { /* the handle is closed all the same; the caller removes the file */
+		if (rc < 0) /* the session failed: its teardown follows, no more waiting on it */
+			sftp_l2_cut(h->c);
 		libssh2_sftp_close_handle(h->h);
 		sftp_l2_free(h);
 		return rc;
