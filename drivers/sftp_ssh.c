@@ -266,6 +266,8 @@ static const struct sftp_ssh_cause sftp_ssh_causes[] = {
 	{ "Unsupported option", NV_EINVAL, "ssh refused its configuration" },
 	{ "Bad port", NV_EINVAL, "ssh refused its configuration" },
 	{ "terminating, ", NV_EINVAL, "ssh refused its configuration" },
+	{ "Cannot execute command-line and remote command", NV_EINVAL,
+	  "ssh refused its configuration (a RemoteCommand in ssh_config)" },
 	{ "subsystem request failed", NV_ENOTSUP, "the server runs no sftp subsystem" },
 	{ "Unable to negotiate", NV_EINVAL, "ssh and the server share no algorithm" },
 	{ "timed out", NV_ERETRY, "connection timed out" },

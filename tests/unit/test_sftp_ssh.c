@@ -146,6 +146,8 @@ static void test_failure_other(void **state)
 				 "resolution\n", 255 << 8, 0, why, sizeof(why)), NV_ERETRY);
 	assert_int_equal(failure("command-line line 0: Bad configuration option: foo\n",
 				 255 << 8, 0, why, sizeof(why)), NV_EINVAL);
+	assert_int_equal(failure("Cannot execute command-line and remote command.\n", 255 << 8, 0,
+				 why, sizeof(why)), NV_EINVAL);
 	assert_int_equal(failure("subsystem request failed on channel 0\n", 255 << 8, 0, why,
 				 sizeof(why)), NV_ENOTSUP);
 	assert_int_equal(failure("Unable to negotiate with 127.0.0.1 port 22: no matching cipher "
