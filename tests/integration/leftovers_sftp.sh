@@ -26,6 +26,7 @@ expect_exit 137 "a sync to sftp killed mid-transfer" env NAVETTE_FAULT=write@4=k
 left=$(ours "$R/dst")
 check "it left one temporary file holding data on the server" \
 	test "$(echo "$left" | grep -c .)" -eq 1 -a -s "$left"
+check "which the server let go of" unheld "$left"
 n=$(bytes "$left")
 expect_exit 0 "unlock (the dead run's lease)" "$NAVETTE" unlock --remove-all "ssh:$R/dst"
 expect_exit 0 "the next sync" "$NAVETTE" sync "$S" "ssh:$R/dst"
@@ -66,6 +67,7 @@ expect_exit 137 "a push to sftp killed mid-transfer" env NAVETTE_FAULT=write@7=k
 left=$(ours "$R/vault")
 check "it left one temporary file holding data on the server" \
 	test "$(echo "$left" | grep -c .)" -eq 1 -a -s "$left"
+check "which the server let go of" unheld "$left"
 n=$(bytes "$left")
 # SFTP cannot tell a live writer, and push takes no lease: its age decides.
 touch -d '2 days ago' "$left"
