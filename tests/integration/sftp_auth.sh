@@ -98,6 +98,11 @@ expect_exit 0 "the same user may write its own directory" \
 check "file landed, owned by the user" [ "$(stat -c %U "$H/mine/up/file")" = "$U" ]
 
 # Passwords: from the environment or the config file only, never in messages.
+# The test user is one for the whole machine, and the ssh/ twin of this test
+# runs beside it: its password is set, used and reset under one lock (held to
+# the end), or one run would reset the password the other is logging in with.
+exec 9>"$NV_SSHD_USER_HOME.pwlock"
+flock -w 600 9 || nv_die "the test user's password lock"
 pw=$(openssl rand -hex 12)
 nv_at_exit "usermod -p '*' $U"
 usermod -p "$(openssl passwd -6 "$pw")" "$U" || nv_die "usermod"
