@@ -219,31 +219,59 @@ static void exec_out_sent(struct nv_sftp_exec *e, size_t n)
 	}
 }
 
+/* Waits up to the connection's timeout for the stream to be readable or, with
+ * want_out, writable: the NV_SFTP_PIPE_* bits that are, or an nv_err (lost). */
+static int exec_wait(struct nv_sftp_exec *e, int want_out)
+{
+	int ready = nv_sftp_pipe_wait(e->pipe, want_out, e->c->timeout_ms);
+	char why[96];
+
+	if (ready < 0)
+		return nv_sftp_exec_broken(e, NV_ERETRY, strerror(errno));
+	if (ready > 0)
+		return ready;
+	snprintf(why, sizeof(why), "timed out after %ld s waiting for the server",
+		 e->c->timeout_ms / 1000);
+	return nv_sftp_exec_broken(e, NV_ERETRY, why);
+}
+
+/* out's unsent bytes, then data: data is sent from the caller's buffer, never
+ * copied. While the socket is full this waits, reading replies meanwhile (ssh
+ * may be blocked writing them to us); out's bytes alone may stay for later. */
 int nv_sftp_exec_send(struct nv_sftp_exec *e, const void *data, size_t n)
 {
-	size_t pending = e->out.len - e->out_off;
-	struct iovec v[2] = { { e->out.p + e->out_off, pending }, { (void *)data, n } };
+	const unsigned char *d = data;
+	struct iovec v[2];
+	size_t pending;
 	ssize_t sent;
-	int rc;
+	int got, rc;
 
-	if (e->dead)
-		return nv_sftp_why(e->c, NV_ERETRY, "connection lost");
-	if (e->out.failed)
-		return nv_sftp_exec_nomem(e);
-	sent = pending + n ? nv_sftp_pipe_send(e->pipe, v[0].iov_len ? v : v + 1,
-					       v[0].iov_len ? 2 : 1) : 0;
-	if (sent < 0)
-		return exec_gone(e);
-	if ((size_t)sent < pending) {
-		exec_out_sent(e, (size_t)sent);
-		nv_sftp_out_bytes(&e->out, data, n); /* the socket is full: keep a copy */
-	} else {
-		exec_out_sent(e, pending);
-		nv_sftp_out_bytes(&e->out, (const unsigned char *)data + (sent - pending),
-				  n - (size_t)(sent - pending));
+	for (;;) {
+		if (e->dead)
+			return nv_sftp_why(e->c, NV_ERETRY, "connection lost");
+		if (e->out.failed)
+			return nv_sftp_exec_nomem(e);
+		pending = e->out.len - e->out_off;
+		v[0] = (struct iovec){ e->out.p + e->out_off, pending };
+		v[1] = (struct iovec){ (void *)d, n };
+		sent = pending + n ? nv_sftp_pipe_send(e->pipe, pending ? v : v + 1,
+						       pending ? 2 : 1) : 0;
+		if (sent < 0)
+			return exec_gone(e);
+		if ((size_t)sent < pending) {
+			exec_out_sent(e, (size_t)sent);
+		} else {
+			exec_out_sent(e, pending);
+			d += (size_t)sent - pending;
+			n -= (size_t)sent - pending;
+		}
+		if (!n)
+			break;
+		if ((rc = exec_wait(e, 1)) < 0)
+			return rc;
+		if ((rc & NV_SFTP_PIPE_IN) && (rc = exec_recv(e, &got)))
+			return rc;
 	}
-	if (e->out.failed)
-		return nv_sftp_exec_nomem(e);
 	while (e->out.len - e->out_off > NV_SFTP_EXEC_OUT_MAX)
 		if ((rc = nv_sftp_exec_step(e)))
 			return rc;
@@ -254,7 +282,7 @@ int nv_sftp_exec_step(struct nv_sftp_exec *e)
 {
 	struct iovec v;
 	ssize_t sent;
-	int got, rc, ready;
+	int got, rc;
 
 	for (;;) {
 		if (e->dead)
@@ -271,16 +299,8 @@ int nv_sftp_exec_step(struct nv_sftp_exec *e)
 			return rc;
 		if (got || sent > 0)
 			return 0;
-		ready = nv_sftp_pipe_wait(e->pipe, e->out_off < e->out.len, e->c->timeout_ms);
-		if (ready < 0)
-			return nv_sftp_exec_broken(e, NV_ERETRY, strerror(errno));
-		if (ready == 0) {
-			char why[96];
-
-			snprintf(why, sizeof(why), "timed out after %ld s waiting for the server",
-				 e->c->timeout_ms / 1000);
-			return nv_sftp_exec_broken(e, NV_ERETRY, why);
-		}
+		if ((rc = exec_wait(e, e->out_off < e->out.len)) < 0)
+			return rc;
 	}
 }
 

@@ -105,7 +105,8 @@ static inline struct nv_sftp_exec *nv_sftp_exec(const struct nv_conn *c)
 /* A request id, and who waits for its reply. 0, or an nv_err (out of memory). */
 int nv_sftp_exec_expect(struct nv_sftp_exec *e, uint32_t *id, int kind, struct nv_sftp_fh *h,
 			uint32_t n, const char *step);
-/* Sends what out holds, and data (n bytes, no copy unless the socket is full). */
+/* Sends what out holds, and data (n bytes, never copied: while the socket is
+ * full this waits, replies read meanwhile, until the last byte of data went). */
 int nv_sftp_exec_send(struct nv_sftp_exec *e, const void *data, size_t n);
 /* Waits until something was sent or received (replies dispatched), at most
  * the connection's timeout: 0, or an nv_err (the connection is lost). */
