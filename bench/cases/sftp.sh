@@ -9,7 +9,9 @@
 # navette runs over both of its SFTP transports: the row "navette" with transport = ssh
 # (its default: the stock ssh client, whose CPU is counted in navette's, since navette
 # reaps it), "navette_libssh2" with transport = libssh2. SFTP_TRANSPORTS picks them
-# (default "ssh libssh2").
+# (default "ssh libssh2"). "navette_gcm" is the row "navette" with AES-GCM put first in
+# ssh's ciphers (its ssh_config), as rclone negotiates: ssh's default, chacha20-poly1305,
+# costs ssh more CPU where the CPU has AES instructions (README, SFTP transports).
 
 # sftp_bench_server: starts the sshd once for all the cases of a run; stopped at exit.
 sftp_bench_server() {
@@ -27,6 +29,8 @@ sftp_bench_server() {
 	SFTP_USER=$NV_SSHD_TEST_USER
 	# navette: one remote named "bsftp"
 	nv_sshd_conf "$NV_SSHD_DIR/bench.conf" bsftp "$SFTP_USER"
+	printf 'Ciphers %s\n' "aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com" \
+		>"$NV_SSHD_DIR/ssh_config_gcm"
 	# rclone: the same server and key; both host keys known (rclone 1.60 does not order
 	# host-key algorithms by known_hosts, so it fails on the ecdsa key otherwise)
 	printf '%s\n%s\n' "$NV_SSHD_KNOWN_ED25519" "$NV_SSHD_KNOWN_ECDSA" >"$NV_SSHD_DIR/known_all"
@@ -61,11 +65,14 @@ sftp_bench_wanted() {
 	esac
 }
 
-# sftp_navette TRANSPORT RUNNER ARGS...: navette on the bench's remote over TRANSPORT.
+# sftp_navette TRANSPORT RUNNER ARGS...: navette on the bench's remote over TRANSPORT
+# (ssh-gcm: ssh with AES-GCM first).
 sftp_navette() {
-	local t=$1 run=$2
+	local t=$1 run=$2 cfg=$NV_SSHD_SSH_CONFIG
 	shift 2
-	$run env NAVETTE_REMOTE_BSFTP_TRANSPORT="$t" "$NAVETTE" --config "$NV_SSHD_DIR/bench.conf" "$@"
+	[ "$t" != ssh-gcm ] || { t=ssh; cfg=$NV_SSHD_DIR/ssh_config_gcm; }
+	$run env NAVETTE_REMOTE_BSFTP_TRANSPORT="$t" NAVETTE_REMOTE_BSFTP_SSH_CONFIG="$cfg" \
+		"$NAVETTE" --config "$NV_SSHD_DIR/bench.conf" "$@"
 }
 
 # sftp_restic RUNNER REPO ARGS...: restic on the repository directory REPO (RUNNER
@@ -82,6 +89,8 @@ sftp_put() {
 	local tool=$1 dst=$2 run=${3:-}
 	case $tool in
 	navette) sftp_navette ssh "$run" copy "$SRC" "bsftp:$dst" --fsync none --transfers 4 ;;
+	navette_gcm) sftp_navette ssh-gcm "$run" copy "$SRC" "bsftp:$dst" --fsync none \
+			--transfers 4 ;;
 	navette_libssh2) sftp_navette libssh2 "$run" copy "$SRC" "bsftp:$dst" --fsync none \
 			--transfers 4 ;;
 	rclone) $run "$RCLONE" --config "$NV_SSHD_DIR/rclone.conf" copy "$SRC" "bsftp:$dst" \
@@ -95,6 +104,8 @@ sftp_get() {
 	local tool=$1 from=$2 dst=$3 run=${4:-}
 	case $tool in
 	navette) sftp_navette ssh "$run" copy "bsftp:$from" "$dst" --fsync none --transfers 4 ;;
+	navette_gcm) sftp_navette ssh-gcm "$run" copy "bsftp:$from" "$dst" --fsync none \
+			--transfers 4 ;;
 	navette_libssh2) sftp_navette libssh2 "$run" copy "bsftp:$from" "$dst" --fsync none \
 			--transfers 4 ;;
 	rclone) $run "$RCLONE" --config "$NV_SSHD_DIR/rclone.conf" copy "bsftp:$from" "$dst" \
@@ -143,7 +154,7 @@ sftp_down_check() {
 }
 
 # targets: issue 16 (copy A >= 1.5x rclone, B >= 2x), for the row "navette" (ssh)
-SFTP_TOOLS="navette navette_libssh2 rclone restic"
+SFTP_TOOLS="navette navette_gcm navette_libssh2 rclone restic"
 bench_case sftp-up-A data=A tools="$SFTP_TOOLS" target=1.5 rss=64 hooks=sftp_up \
 	desc="copy of data set A to a local sshd (non-root user), fresh directory; MB/s"
 bench_case sftp-down-A data=A tools="$SFTP_TOOLS" target=1.0 rss=64 hooks=sftp_down \
