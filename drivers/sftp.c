@@ -1,6 +1,8 @@
-/* sftp.c: the sftp storage driver (libssh2): its table, settings, open/close,
- * and each slot's reconnect loop. No code but src/driver.c calls the slots.
+/* sftp.c: the sftp storage driver: its table, settings, open/close, and each
+ * slot's reconnect loop. No code but src/driver.c calls the slots.
  * The driver's other files, and which calls which, are listed in sftp_int.h.
+ * Two transports carry its requests: the stock ssh client speaking SFTP over a
+ * socket pair (sftp_exec.c), or libssh2 (sftp_l2.c).
  *
  * Locations:
  *   sftp://user@host[:port]/abs/path   absolute path, as in curl
@@ -10,9 +12,22 @@
  * Settings (paths may start with "~/"; config file keys; URL-form locations read
  * $NAVETTE_<KEY>, named remotes $NAVETTE_REMOTE_<NAME>_<KEY>; the URL's user, host
  * and port win over settings):
- *   host                 server name or address (required for NAME:path)
- *   port                 TCP port, default 22
- *   user                 login, default $USER
+ *   transport            ssh: run the ssh client (`ssh -s HOST sftp`, as sshfs does),
+ *                        which brings ~/.ssh/config, ProxyJump, ControlMaster and
+ *                        OpenSSH's ciphers (AES-GCM, chacha20-poly1305); libssh2: talk
+ *                        SSH in-process (AES-CTR with HMAC only in libssh2 1.10).
+ *                        Default: ssh when neither password nor key_passphrase is set
+ *                        (ssh never prompts here: BatchMode, and no secret goes on its
+ *                        command line) and ssh_command is set or "ssh" is in $PATH,
+ *                        else libssh2
+ *   ssh_command          the ssh program, default "ssh" from $PATH (one path, no
+ *                        arguments: options belong in ~/.ssh/config)
+ *   ssh_config           an ssh_config file for transport = ssh, instead of ssh's own
+ *                        ~/.ssh/config and /etc/ssh/ssh_config (ssh -F)
+ *   host                 server name or address (required for NAME:path); with
+ *                        transport = ssh also a Host of ~/.ssh/config
+ *   port                 TCP port, default 22 (transport = ssh: ssh's own choice)
+ *   user                 login, default $USER (transport = ssh: ssh's own choice)
  *   key_file             private key (OpenSSH or PEM format); refused when group or
  *                        others may read it, as ssh does. Unset: ~/.ssh/id_ed25519,
  *                        id_ecdsa and id_rsa are tried, after the agent, when present
@@ -23,10 +38,14 @@
  *                        command line: the config is better); never prompted for,
  *                        never logged, stripped from every location navette prints
  *   (ssh-agent)          used when $SSH_AUTH_SOCK is set, after key_file
- *   known_hosts          default ~/.ssh/known_hosts; hashed entries and [host]:port work
+ *   known_hosts          default ~/.ssh/known_hosts; hashed entries and [host]:port work.
+ *                        transport = ssh: when set, the only file ssh consults
+ *                        (UserKnownHostsFile, GlobalKnownHostsFile none); unset, ssh's own
  *   host_key_checking    yes (default): an unknown or changed host key is refused with
  *                        its SHA256 fingerprint; accept-new: an unknown host's key is
- *                        appended to known_hosts (a changed key is still refused)
+ *                        appended to known_hosts (a changed key is still refused).
+ *                        transport = ssh: ssh checks, with StrictHostKeyChecking=yes or
+ *                        accept-new whatever ~/.ssh/config says
  *   timeout              seconds any single network operation may take, default 30
  *   (retries)            no longer a setting here: --retries is the one budget per
  *                        item (a file, a manifest; default 3) that these reconnects
@@ -40,7 +59,8 @@
  *                        carries up to 30000 bytes, libssh2's limit); writes keep a
  *                        quarter of that in flight (more overflows sshd's channel
  *                        window and stalls), from a buffer of twice that drawn from
- *                        the run's memory budget (--max-memory)
+ *                        the run's memory budget (--max-memory). transport = ssh:
+ *                        reads and writes keep that many requests of 32 KiB in flight
  *   fsync                each: ask the server to fsync every file before it is renamed
  *                        into place (fsync@openssh.com, one round trip per file);
  *                        batch (the default) and none: no fsync, SFTP has no batch
@@ -49,29 +69,23 @@
  * renamed. SFTP has no locks: a clean-up removes another run's temp files only on
  * the caller's proof that their writer is dead (the lease, their age).
  * SFTP v3 rename refuses an existing target, which makes NV_WRITE_EXCLUSIVE atomic;
- * a plain overwrite is remove-then-rename (libssh2 1.10 has no posix-rename), so for
- * that short window a reader finds no file under the key (never a partial one).
+ * a plain overwrite is posix-rename@openssh.com where the transport and server
+ * have it (transport = ssh with OpenSSH), else remove-then-rename (libssh2 1.10 has no
+ * posix-rename), so for that short window a reader finds no file under the key
+ * (never a partial one).
  * Modification times have one-second resolution (SFTP v3). Symlinks and special files
  * are not listed. */
 #include "sftp_int.h"
 #include "walk.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
 static const char *const sftp_schemes[] = { "sftp", NULL };
-
-static pthread_once_t sftp_once = PTHREAD_ONCE_INIT;
-static int sftp_init_rc;
-
-static void sftp_global_init(void)
-{
-	sftp_init_rc = libssh2_init(0);
-}
 
 /* ---- settings ---- */
 
@@ -96,6 +110,8 @@ static void sftp_conn_free(struct nv_conn *c)
 	sftp_secret_free(c->passphrase);
 	sftp_secret_free(c->password);
 	free(c->known_hosts);
+	free(c->ssh_command);
+	free(c->ssh_config);
 	nv_walk_seen_free(c->seen);
 	free(c);
 }
@@ -162,6 +178,7 @@ static int sftp_parse_authority(struct nv_conn *c, const char *a)
 		if (*end || p == 0 || p > 65535)
 			return nv_error_set(NV_EINVAL, "sftp: bad port in '%s'", h);
 		c->port = (unsigned)p;
+		c->port_set = 1;
 	}
 	return 0;
 }
@@ -238,7 +255,8 @@ static int sftp_settings_numbers(struct nv_conn *c, const nv_location *loc)
 				    "for '%s'", loc->text);
 	c->timeout_ms = (long)timeout * 1000;
 	c->keepalive_sec = (unsigned)keepalive;
-	c->window = (size_t)requests * NV_SFTP_REQ_BYTES;
+	c->requests = (unsigned)requests;
+	c->port_set |= nv_settings_get(loc->settings, "port", NULL) != NULL;
 	if (!c->port)
 		c->port = (unsigned)port;
 	return 0;
@@ -261,6 +279,7 @@ static int sftp_settings_auth(struct nv_conn *c, const nv_location *loc)
 	if (!c->password) /* one in the URL comes first */
 		c->password = sftp_setting(loc, "password", "SSHPASS");
 	c->known_hosts = sftp_path_setting(loc, "known_hosts");
+	c->known_hosts_set = c->known_hosts != NULL;
 	if (!c->known_hosts) {
 		if (!home || asprintf(&c->known_hosts, "%s/.ssh/known_hosts", home) < 0) {
 			c->known_hosts = NULL;
@@ -273,6 +292,57 @@ static int sftp_settings_auth(struct nv_conn *c, const nv_location *loc)
 		return nv_error_set(NV_EINVAL, "sftp: host_key_checking must be 'yes' or "
 				    "'accept-new' (got '%s')", checking);
 	c->fsync_each = fsync && strcmp(fsync, "each") == 0;
+	return 0;
+}
+
+/* The ssh program: a path as given, or a name looked up in $PATH as execvp
+ * will. 1 when it can be run. */
+static int sftp_ssh_found(const char *cmd)
+{
+	const char *path = getenv("PATH"), *p, *colon;
+	char buf[4096];
+
+	if (strchr(cmd, '/'))
+		return access(cmd, X_OK) == 0;
+	for (p = path ? path : "/usr/bin:/bin"; p; p = colon ? colon + 1 : NULL) {
+		colon = strchr(p, ':');
+		snprintf(buf, sizeof(buf), "%.*s%s%s", colon ? (int)(colon - p) : (int)strlen(p),
+			 p, (colon ? colon == p : !*p) ? "" : "/", cmd);
+		if (access(buf, X_OK) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* transport = ssh|libssh2; the default: ssh where it can log in as libssh2
+ * would, without a secret to hand over (ssh takes none but from a terminal or
+ * an askpass program: never on its command line, never in its environment). */
+static int sftp_settings_transport(struct nv_conn *c, const nv_location *loc)
+{
+	const char *t = nv_settings_get(loc->settings, "transport", NULL);
+	int secret = c->password || c->passphrase, named;
+
+	c->ssh_command = sftp_path_setting(loc, "ssh_command");
+	c->ssh_config = sftp_path_setting(loc, "ssh_config");
+	named = c->ssh_command != NULL; /* then ssh is wanted: a wrong path is an error */
+	if (!c->ssh_command && !(c->ssh_command = strdup("ssh")))
+		return nv_error_set(NV_ERR, "out of memory");
+	if (t && strcmp(t, "libssh2") == 0) {
+		c->tp = &nv_sftp_libssh2;
+	} else if (t && strcmp(t, "ssh") == 0) {
+		if (secret)
+			return nv_error_set(NV_EINVAL, "sftp: '%s': transport = ssh takes no %s "
+					    "(ssh would have to prompt for it): use ssh-agent or a "
+					    "key without a passphrase, or transport = libssh2",
+					    loc->text, c->password ? "password" : "key_passphrase");
+		c->tp = &nv_sftp_ssh;
+	} else if (t && *t) {
+		return nv_error_set(NV_EINVAL, "sftp: transport must be 'ssh' or 'libssh2' (got "
+				    "'%s')", t);
+	} else {
+		c->tp = !secret && (named || sftp_ssh_found(c->ssh_command)) ? &nv_sftp_ssh
+									    : &nv_sftp_libssh2;
+	}
 	return 0;
 }
 
@@ -294,11 +364,27 @@ static int sftp_settings(struct nv_conn *c, const nv_location *loc)
 	if (!c->host && !(c->host = sftp_setting(loc, "host", NULL)))
 		return nv_error_set(NV_EINVAL, "sftp: remote '%s' has no host",
 				    loc->remote ? loc->remote : loc->text);
-	if (!c->user && !(c->user = sftp_setting(loc, "user", "USER")))
-		return nv_error_set(NV_EINVAL, "sftp: no user for '%s'", loc->text);
-	if ((rc = sftp_settings_numbers(c, loc)) || (rc = sftp_settings_auth(c, loc)))
+	c->user_set = c->user || nv_settings_get(loc->settings, "user", NULL);
+	if (!c->user)
+		c->user = sftp_setting(loc, "user", "USER");
+	if ((rc = sftp_settings_numbers(c, loc)) || (rc = sftp_settings_auth(c, loc)) ||
+	    (rc = sftp_settings_transport(c, loc)))
 		return rc;
-	if (asprintf(&c->where, "%s@%s:%u", c->user, c->host, c->port) < 0) {
+	if (!c->user && c->tp != &nv_sftp_ssh) /* ssh has a user of its own */
+		return nv_error_set(NV_EINVAL, "sftp: no user for '%s'", loc->text);
+	/* transport = ssh: what ssh decides itself is not named */
+	if (c->tp == &nv_sftp_ssh)
+		rc = asprintf(&c->where, "%s%s%s", c->user_set ? c->user : "",
+			      c->user_set ? "@" : "", c->host);
+	else
+		rc = asprintf(&c->where, "%s@%s:%u", c->user, c->host, c->port);
+	if (rc >= 0 && c->tp == &nv_sftp_ssh && c->port_set) {
+		char *w = c->where;
+
+		rc = asprintf(&c->where, "%s:%u", w, c->port);
+		free(w);
+	}
+	if (rc < 0) {
 		c->where = NULL;
 		return nv_error_set(NV_ERR, "out of memory");
 	}
@@ -313,13 +399,9 @@ static int sftp_open(struct nv_conn **out, const nv_location *loc)
 	int rc;
 
 	*out = NULL;
-	pthread_once(&sftp_once, sftp_global_init);
-	if (sftp_init_rc)
-		return nv_error_set(NV_ERR, "sftp: libssh2 failed to initialise");
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return nv_error_set(NV_ERR, "out of memory");
-	c->sock = -1;
 	rc = sftp_settings(c, loc);
 	if (!rc)
 		NV_SFTP_RETRY(c, rc, 0); /* connects */

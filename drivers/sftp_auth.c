@@ -1,6 +1,7 @@
-/* sftp_auth.c: user authentication: private key file, then ssh-agent, then a
- * password from the config or environment. Never prompts. Called by sftp_connect.c. */
-#include "sftp_int.h"
+/* sftp_auth.c: user authentication over libssh2: private key file, then
+ * ssh-agent, then a password from the config or environment. Never prompts.
+ * Called by sftp_connect.c (the libssh2 transport) only. */
+#include "sftp_l2_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,13 +26,13 @@ static int sftp_auth_keyfile(struct nv_conn *c, const char *path, char *detail, 
 	}
 	if (rc) /* missing, unreadable or too open: the configuration is wrong */
 		return nv_error_wrap(rc == NV_ERR ? rc : NV_EINVAL, "sftp %s: key_file", c->where);
-	rc = libssh2_userauth_publickey_frommemory(c->ssh, c->user, strlen(c->user), NULL, 0,
-						   key, len, c->passphrase);
+	rc = libssh2_userauth_publickey_frommemory(nv_sftp_l2(c)->ssh, c->user, strlen(c->user),
+						   NULL, 0, key, len, c->passphrase);
 	OPENSSL_cleanse(key, len);
 	free(key);
 	if (rc == 0)
 		return 1;
-	rc = nv_sftp_fail(c, rc, "key_file %s (refused by the server, or unusable: if the key "
+	rc = nv_sftp_l2_fail(c, rc, "key_file %s (refused by the server, or unusable: if the key "
 			  "is encrypted, check key_passphrase%s)", path,
 			  c->passphrase ? "" : ", which is not set");
 	if (rc != NV_EAUTH)
@@ -66,7 +67,7 @@ static int sftp_auth_defaults(struct nv_conn *c, char *tried, char *detail, size
  * whose keys were all refused are three different fixes for the user. */
 static int sftp_auth_agent(struct nv_conn *c, char *tried, size_t size)
 {
-	LIBSSH2_AGENT *agent = libssh2_agent_init(c->ssh);
+	LIBSSH2_AGENT *agent = libssh2_agent_init(nv_sftp_l2(c)->ssh);
 	struct libssh2_agent_publickey *id = NULL, *prev = NULL;
 	size_t used = strlen(tried);
 	int ok = 0, keys = 0;
@@ -117,33 +118,35 @@ static int sftp_auth_password(struct nv_conn *c, const char *methods, char *trie
 	int rc = LIBSSH2_ERROR_AUTHENTICATION_FAILED;
 
 	if (strstr(methods, "password")) {
-		rc = libssh2_userauth_password_ex(c->ssh, c->user, (unsigned)strlen(c->user),
-						  c->password, (unsigned)strlen(c->password), NULL);
+		rc = libssh2_userauth_password_ex(nv_sftp_l2(c)->ssh, c->user,
+						  (unsigned)strlen(c->user), c->password,
+						  (unsigned)strlen(c->password), NULL);
 		strcat(tried, " password");
 	} else if (strstr(methods, "keyboard-interactive")) {
-		rc = libssh2_userauth_keyboard_interactive_ex(c->ssh, c->user,
+		rc = libssh2_userauth_keyboard_interactive_ex(nv_sftp_l2(c)->ssh, c->user,
 							      (unsigned)strlen(c->user),
 							      sftp_kbdint);
 		strcat(tried, " keyboard-interactive");
 	}
 	if (rc == 0)
 		return 1;
-	if ((rc = nv_sftp_fail(c, rc, "password authentication")) != NV_EAUTH)
+	if ((rc = nv_sftp_l2_fail(c, rc, "password authentication")) != NV_EAUTH)
 		return rc;
 	return 0;
 }
 
 int nv_sftp_auth(struct nv_conn *c)
 {
+	LIBSSH2_SESSION *ssh = nv_sftp_l2(c)->ssh;
 	char tried[192] = "", detail[768] = "";
 	const char *methods;
 	int rc;
 
-	methods = libssh2_userauth_list(c->ssh, c->user, (unsigned)strlen(c->user));
+	methods = libssh2_userauth_list(ssh, c->user, (unsigned)strlen(c->user));
 	if (!methods) {
-		if (libssh2_userauth_authenticated(c->ssh))
+		if (libssh2_userauth_authenticated(ssh))
 			return 0;
-		return nv_sftp_fail(c, libssh2_session_last_errno(c->ssh),
+		return nv_sftp_l2_fail(c, libssh2_session_last_errno(ssh),
 				    "asking for authentication methods");
 	}
 	if (strstr(methods, "publickey") && c->key_file) {

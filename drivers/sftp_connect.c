@@ -1,13 +1,13 @@
-/* sftp_connect.c: the sftp connection's life: brings one SSH session up (TCP
- * connect with a timeout, handshake with host-key algorithms ordered from
- * known_hosts, host-key check, auth, SFTP), keeps one up, and closes it.
- * Called by sftp.c and the request files (sftp_io.c, sftp_list.c, sftp_write.c). */
-#include "sftp_int.h"
+/* sftp_connect.c: the libssh2 transport's session brought up: TCP connect
+ * with a timeout, handshake with host-key algorithms ordered from known_hosts,
+ * host-key check, auth, SFTP. Called by sftp_l2.c (its connect slot) only. */
+#include "sftp_l2_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +88,7 @@ out_close:
 
 /* Connection problems are transient (the server may come back); an unknown
  * host name is a configuration error. */
-static int sftp_tcp(struct nv_conn *c)
+static int sftp_tcp(struct nv_conn *c, struct nv_sftp_l2 *l2)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_family = AF_UNSPEC };
 	struct addrinfo *res, *ai;
@@ -102,18 +102,18 @@ static int sftp_tcp(struct nv_conn *c)
 				    "sftp %s: cannot resolve host: %s", c->where,
 				    gai_strerror(rc));
 	for (ai = res; ai; ai = ai->ai_next) {
-		c->sock = sftp_connect_one(ai, c->timeout_ms);
-		if (c->sock >= 0)
+		l2->sock = sftp_connect_one(ai, c->timeout_ms);
+		if (l2->sock >= 0)
 			break;
 		err = errno;
 	}
 	freeaddrinfo(res);
-	if (c->sock < 0)
+	if (l2->sock < 0)
 		return nv_error_set(NV_ERETRY, "sftp %s: connect: %s", c->where, strerror(err));
 	return 0;
 }
 
-static int sftp_handshake(struct nv_conn *c)
+static int sftp_handshake(struct nv_conn *c, struct nv_sftp_l2 *l2)
 {
 	struct nv_sftp_known *k;
 	const char *blob;
@@ -125,96 +125,67 @@ static int sftp_handshake(struct nv_conn *c)
 		return rc;
 	/* libssh2 1.10 would pick the server's first host-key algorithm; a host
 	 * known by another key type would then look changed. */
-	sftp_pref(c->ssh, LIBSSH2_METHOD_HOSTKEY,
+	sftp_pref(l2->ssh, LIBSSH2_METHOD_HOSTKEY,
 		  *nv_sftp_known_prefs(k) ? nv_sftp_known_prefs(k) : NV_SFTP_HOSTKEYS);
-	sftp_pref(c->ssh, LIBSSH2_METHOD_CRYPT_CS, NV_SFTP_CIPHERS);
-	sftp_pref(c->ssh, LIBSSH2_METHOD_CRYPT_SC, NV_SFTP_CIPHERS);
-	rc = libssh2_session_handshake(c->ssh, c->sock);
+	sftp_pref(l2->ssh, LIBSSH2_METHOD_CRYPT_CS, NV_SFTP_CIPHERS);
+	sftp_pref(l2->ssh, LIBSSH2_METHOD_CRYPT_SC, NV_SFTP_CIPHERS);
+	rc = libssh2_session_handshake(l2->ssh, l2->sock);
 	if (rc) {
 		nv_sftp_known_free(k);
-		return nv_sftp_fail(c, rc, "SSH handshake");
+		return nv_sftp_l2_fail(c, rc, "SSH handshake");
 	}
-	blob = libssh2_session_hostkey(c->ssh, &len, &type);
+	blob = libssh2_session_hostkey(l2->ssh, &len, &type);
 	if (!blob)
-		rc = nv_sftp_fail(c, libssh2_session_last_errno(c->ssh), "reading host key");
+		rc = nv_sftp_l2_fail(c, libssh2_session_last_errno(l2->ssh), "reading host key");
 	else
 		rc = nv_sftp_known_check(k, c, (const unsigned char *)blob, len);
 	nv_sftp_known_free(k);
 	return rc;
 }
 
-static int sftp_connect(struct nv_conn *c)
+static pthread_once_t sftp_once = PTHREAD_ONCE_INIT;
+static int sftp_init_rc;
+
+static void sftp_global_init(void)
 {
+	sftp_init_rc = libssh2_init(0);
+}
+
+int nv_sftp_l2_connect(struct nv_conn *c)
+{
+	struct nv_sftp_l2 *l2;
 	int rc;
 
-	rc = sftp_tcp(c);
+	pthread_once(&sftp_once, sftp_global_init);
+	if (sftp_init_rc)
+		return nv_error_set(NV_ERR, "sftp: libssh2 failed to initialise");
+	if (!(l2 = calloc(1, sizeof(*l2))))
+		return nv_error_set(NV_ERR, "out of memory");
+	l2->sock = -1;
+	c->t = l2; /* a failure below tears it down (nv_sftp_teardown) */
+	rc = sftp_tcp(c, l2);
 	if (rc)
-		return rc;
-	c->ssh = libssh2_session_init_ex(NULL, NULL, NULL, c); /* c: for sftp_kbdint */
-	if (!c->ssh) {
-		close(c->sock);
-		c->sock = -1;
-		return nv_error_set(NV_ERR, "sftp %s: cannot create an SSH session", c->where);
+		goto out;
+	l2->ssh = libssh2_session_init_ex(NULL, NULL, NULL, c); /* c: for sftp_kbdint */
+	if (!l2->ssh) {
+		rc = nv_error_set(NV_ERR, "sftp %s: cannot create an SSH session", c->where);
+		goto out;
 	}
-	libssh2_session_set_blocking(c->ssh, 1);
-	libssh2_session_set_timeout(c->ssh, c->timeout_ms);
-	rc = sftp_handshake(c);
+	libssh2_session_set_blocking(l2->ssh, 1);
+	libssh2_session_set_timeout(l2->ssh, c->timeout_ms);
+	rc = sftp_handshake(c, l2);
 	if (!rc) {
-		libssh2_keepalive_config(c->ssh, 1, c->keepalive_sec);
+		libssh2_keepalive_config(l2->ssh, 1, c->keepalive_sec);
 		rc = nv_sftp_auth(c);
 	}
 	if (!rc) {
-		c->sftp = libssh2_sftp_init(c->ssh);
-		if (!c->sftp)
-			rc = nv_sftp_fail(c, libssh2_session_last_errno(c->ssh),
-					  "starting the SFTP subsystem");
+		l2->sftp = libssh2_sftp_init(l2->ssh);
+		if (!l2->sftp)
+			rc = nv_sftp_l2_fail(c, libssh2_session_last_errno(l2->ssh),
+					     "starting the SFTP subsystem");
 	}
+out:
 	if (rc)
 		nv_sftp_teardown(c);
 	return rc;
-}
-
-static void sftp_orphans_clean(struct nv_conn *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->norphans; i++) {
-		if (c->sftp)
-			libssh2_sftp_unlink(c->sftp, c->orphans[i]);
-		free(c->orphans[i]);
-	}
-	free(c->orphans);
-	c->orphans = NULL;
-	c->norphans = 0;
-}
-
-/* No backoff here: the loop that calls this (NV_SFTP_RETRY, or the pool's
- * retry of an item) has slept in nv_retry_again() already. */
-int nv_sftp_ensure(struct nv_conn *c)
-{
-	int rc, next;
-
-	if (c->sftp) {
-		if (libssh2_keepalive_send(c->ssh, &next) == 0)
-			return 0;
-		nv_sftp_teardown(c);
-	}
-	if ((rc = sftp_connect(c)))
-		return rc;
-	if (c->norphans)
-		sftp_orphans_clean(c);
-	return 0;
-}
-
-void nv_sftp_disconnect(struct nv_conn *c)
-{
-	if (c->ssh) {
-		nv_sftp_read_forget(c);
-		if (c->sftp)
-			libssh2_sftp_shutdown(c->sftp);
-		c->sftp = NULL;
-		libssh2_session_disconnect(c->ssh, "navette done");
-		nv_sftp_teardown(c);
-	}
-	sftp_orphans_clean(c); /* what no session is left to remove */
 }

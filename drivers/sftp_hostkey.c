@@ -1,7 +1,7 @@
 /* sftp_hostkey.c: known_hosts as OpenSSH reads it (hashed names, [host]:port,
  * * and ? patterns, negation, @revoked), the host-key check and accept-new.
- * Called by sftp_connect.c only. */
-#include "sftp_int.h"
+ * Called by sftp_connect.c (the libssh2 transport) only. */
+#include "sftp_l2_int.h"
 
 #include <ctype.h>
 #include <errno.h>

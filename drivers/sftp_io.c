@@ -1,5 +1,5 @@
 /* sftp_io.c: stat, ranged reads (one handle kept open across sequential reads
- * so libssh2's read-ahead keeps requests in flight) and remove (with the
+ * so the transport's read-ahead keeps requests in flight) and remove (with the
  * directories it empties).
  * Called by sftp.c (slots) only. */
 #include "sftp_int.h"
@@ -10,7 +10,7 @@
 
 int nv_sftp_stat(struct nv_conn *c, const char *key, nv_entry *out)
 {
-	LIBSSH2_SFTP_ATTRIBUTES a;
+	nv_sftp_attrs a;
 	char *path = nv_sftp_path(c, key);
 	int rc;
 
@@ -20,7 +20,7 @@ int nv_sftp_stat(struct nv_conn *c, const char *key, nv_entry *out)
 	}
 	if (!path)
 		return nv_error_set(NV_ERR, "out of memory");
-	rc = libssh2_sftp_stat_ex(c->sftp, path, (unsigned)strlen(path), LIBSSH2_SFTP_LSTAT, &a);
+	rc = c->tp->stat(c, path, 1, &a);
 	free(path);
 	if (rc)
 		return nv_sftp_fail(c, rc, "stat %s", key);
@@ -33,18 +33,16 @@ int nv_sftp_stat(struct nv_conn *c, const char *key, nv_entry *out)
 static int sftp_read_open(struct nv_conn *c, const char *key)
 {
 	char *path = nv_sftp_path(c, key);
+	int rc;
 
 	if (!path || !(c->rkey = strdup(key))) {
 		free(path);
 		return nv_error_set(NV_ERR, "out of memory");
 	}
-	c->rh = libssh2_sftp_open_ex(c->sftp, path, (unsigned)strlen(path), LIBSSH2_FXF_READ,
-				     0, LIBSSH2_SFTP_OPENFILE);
+	rc = c->tp->open(c, path, NV_SFTP_FXF_READ, 0, -1, &c->rh);
 	free(path);
-	c->rpos = 0;
-	if (!c->rh) {
-		int rc = nv_sftp_fail(c, libssh2_session_last_errno(c->ssh), "opening %s", key);
-
+	if (rc) {
+		rc = nv_sftp_fail(c, rc, "opening %s", key);
 		nv_sftp_read_forget(c);
 		return rc;
 	}
@@ -56,7 +54,6 @@ static int sftp_read_open(struct nv_conn *c, const char *key)
 int nv_sftp_read(struct nv_conn *c, const char *key, uint64_t offset, void *buf,
 		 size_t len, size_t *got)
 {
-	ssize_t n;
 	int rc;
 
 	*got = 0;
@@ -66,32 +63,13 @@ int nv_sftp_read(struct nv_conn *c, const char *key, uint64_t offset, void *buf,
 		nv_sftp_read_forget(c);
 	if (!c->rh && (rc = sftp_read_open(c, key)))
 		return rc;
-	if (c->rpos != offset) {
-		libssh2_sftp_seek64(c->rh, offset);
-		c->rpos = offset;
+	rc = c->tp->pread(c->rh, offset, buf, len, got);
+	if (rc) {
+		*got = 0;
+		rc = nv_sftp_fail(c, rc, "reading %s", key);
+		nv_sftp_read_forget(c);
 	}
-	while (*got < len) {
-		/* libssh2 reads ahead four times what it is asked for: start small, so
-		 * a small file costs a few requests, and let later calls ask for more. */
-		size_t ask = len - *got;
-
-		if (c->rpos == 0 && ask > NV_SFTP_REQ_BYTES)
-			ask = NV_SFTP_REQ_BYTES;
-		else if (ask > c->window / 4)
-			ask = c->window / 4;
-		n = libssh2_sftp_read(c->rh, (char *)buf + *got, ask);
-		if (n == 0)
-			break;
-		if (n < 0) {
-			rc = nv_sftp_fail(c, (int)n, "reading %s", key);
-			nv_sftp_read_forget(c);
-			*got = 0;
-			return rc;
-		}
-		*got += (size_t)n;
-		c->rpos += (uint64_t)n;
-	}
-	return 0;
+	return rc;
 }
 
 /* Removes the parent directories of path (root/key) that the removal left
@@ -105,7 +83,7 @@ static void nv_sftp_prune(struct nv_conn *c, char *path, size_t root_len)
 
 	while ((slash = strrchr(path, '/')) && (size_t)(slash - path) > root_len) {
 		*slash = '\0';
-		if (libssh2_sftp_rmdir_ex(c->sftp, path, (unsigned)strlen(path)) != 0)
+		if (c->tp->rmdir(c, path) != 0)
 			return;
 	}
 }
@@ -122,7 +100,7 @@ int nv_sftp_remove(struct nv_conn *c, const char *key)
 		return nv_error_set(NV_ERR, "out of memory");
 	if (c->rkey && strcmp(c->rkey, key) == 0)
 		nv_sftp_read_forget(c);
-	rc = libssh2_sftp_unlink_ex(c->sftp, path, (unsigned)strlen(path));
+	rc = c->tp->unlink(c, path);
 	if (!rc)
 		nv_sftp_prune(c, path, strlen(path) - strlen(key));
 	free(path);

@@ -31,7 +31,7 @@ int nv_sftp_leftover_remove(struct nv_conn *c, const nv_leftover *lo, int proven
 				    "alive", c->where, lo->name);
 	if (!(path = nv_sftp_path(c, lo->name)))
 		return nv_error_set(NV_ERR, "out of memory");
-	rc = libssh2_sftp_unlink_ex(c->sftp, path, (unsigned)strlen(path));
+	rc = c->tp->unlink(c, path);
 	free(path);
 	if (rc)
 		rc = nv_sftp_fail(c, rc, "removing %s", lo->name); /* gone: NV_ENOTFOUND */

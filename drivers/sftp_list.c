@@ -14,10 +14,9 @@
  * names for the clean-up of leftovers (walk.h). Walking leftovers, the files
  * kept are those temp files only. *lease notes a navette-lease/ directory. */
 static int sftp_list_add(struct nv_conn *c, nv_walk_dir *d, const char *prefix,
-			 const char *name, const LIBSSH2_SFTP_ATTRIBUTES *a, int leftovers,
-			 int *lease)
+			 const char *name, const nv_sftp_attrs *a, int leftovers, int *lease)
 {
-	int dir = (a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a->permissions);
+	int dir = (a->flags & NV_SFTP_ATTR_PERMISSIONS) && S_ISDIR(a->perm);
 	nv_entry e;
 
 	if (!leftovers && nv_tmp_reserved(name)) {
@@ -36,7 +35,7 @@ static int sftp_list_add(struct nv_conn *c, nv_walk_dir *d, const char *prefix,
 		if (leftovers)
 			return 0;
 		memset(&e, 0, sizeof(e));
-		e.flags = S_ISLNK(a->permissions) ? NV_ENTRY_SYMLINK : NV_ENTRY_SPECIAL;
+		e.flags = S_ISLNK(a->perm) ? NV_ENTRY_SYMLINK : NV_ENTRY_SPECIAL;
 	}
 	return nv_walk_add(d, name, NV_WALK_FILE, &e);
 }
@@ -47,29 +46,30 @@ static int sftp_list_add(struct nv_conn *c, nv_walk_dir *d, const char *prefix,
  * whole (NV_ENOTFOUND). */
 static int sftp_read_dir(struct nv_conn *c, nv_walk_dir *d, const char *prefix, int leftovers)
 {
-	LIBSSH2_SFTP_ATTRIBUTES a;
+	nv_sftp_attrs a;
 	size_t plen = strlen(prefix);
 	char name[1100], *dir, *path;
-	int rc = 0, lease = 0;
-	ssize_t n;
+	int rc = 0, lease = 0, end = 0;
 
 	dir = strndup(prefix, plen ? plen - 1 : 0);
 	path = dir ? nv_sftp_path(c, dir) : NULL;
 	free(dir);
 	if (!path)
 		return nv_error_set(NV_ERR, "out of memory");
-	c->dh = libssh2_sftp_open_ex(c->sftp, path, (unsigned)strlen(path), 0, 0,
-				     LIBSSH2_SFTP_OPENDIR);
+	rc = c->tp->opendir(c, path, &c->dh);
 	free(path);
-	if (!c->dh)
-		return nv_sftp_fail(c, libssh2_session_last_errno(c->ssh), "listing '%s'", prefix);
-	while ((n = libssh2_sftp_readdir_ex(c->dh, name, sizeof(name), NULL, 0, &a)) > 0)
-		if ((rc = sftp_list_add(c, d, prefix, name, &a, leftovers, &lease)))
+	if (rc)
+		return nv_sftp_fail(c, rc, "listing '%s'", prefix);
+	for (;;) {
+		if ((rc = c->tp->readdir(c->dh, name, sizeof(name), &a, &end))) {
+			rc = nv_sftp_fail(c, rc, "listing '%s'", prefix); /* a teardown closes dh */
 			break;
-	if (n < 0)
-		rc = nv_sftp_fail(c, (int)n, "listing '%s'", prefix); /* a teardown closes dh */
+		}
+		if (end || (rc = sftp_list_add(c, d, prefix, name, &a, leftovers, &lease)))
+			break;
+	}
 	if (c->dh)
-		libssh2_sftp_close_handle(c->dh);
+		c->tp->close(c->dh);
 	c->dh = NULL;
 	if (!rc && lease && plen && !leftovers)
 		rc = nv_walk_seen_nested(&c->seen, prefix);
@@ -146,17 +146,17 @@ static const nv_walk_ops sftp_leftover_walk_ops = {
 /* The root must exist; a missing prefix below it lists nothing. */
 static int sftp_root_missing(struct nv_conn *c)
 {
-	LIBSSH2_SFTP_ATTRIBUTES a;
+	nv_sftp_attrs a;
 	char *path = nv_sftp_path(c, "");
 	int rc;
 
 	if (!path)
 		return nv_error_set(NV_ERR, "out of memory");
-	rc = libssh2_sftp_stat_ex(c->sftp, path, (unsigned)strlen(path), LIBSSH2_SFTP_STAT, &a);
+	rc = c->tp->stat(c, path, 0, &a);
 	free(path);
 	if (rc)
 		return nv_sftp_fail(c, rc, "the root directory");
-	if ((a.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) && !S_ISDIR(a.permissions))
+	if ((a.flags & NV_SFTP_ATTR_PERMISSIONS) && !S_ISDIR(a.perm))
 		return nv_error_set(NV_ENOTFOUND, "sftp %s: the root is not a directory",
 				    c->where);
 	return 0;

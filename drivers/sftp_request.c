@@ -1,106 +1,69 @@
-/* sftp_request.c: what every request of the sftp driver shares: the one
- * mapping of libssh2 and SFTP errors to nv_err codes, the teardown a failure
- * causes (with the handles the session owns), paths and attributes. Called by
- * the other drivers/sftp*.c files; calls none of them. */
+/* sftp_request.c: what every request of the sftp driver shares, whatever its
+ * transport: the one mapping of SFTP statuses and transport failures to
+ * nv_err codes and messages, the teardown a failure causes (with the handles
+ * the session owns), keeping a session up, paths and attributes. Called by the
+ * other drivers/sftp*.c files; calls the transports through c->tp only. */
 #include "sftp_int.h"
+#include "util/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 
 /* ---- the one error mapping ---- */
 
-static int sftp_status_code(unsigned long st, const char **name)
+int nv_sftp_code(int rc)
 {
-	switch (st) {
-	case LIBSSH2_FX_NO_SUCH_FILE:
-	case LIBSSH2_FX_NO_SUCH_PATH:
-		*name = "no such file";
+	if (rc <= 0)
+		return rc;
+	switch (rc) {
+	case NV_SFTP_FX_NO_SUCH_FILE:
+	case NV_SFTP_FX_NO_SUCH_PATH:
 		return NV_ENOTFOUND;
-	case LIBSSH2_FX_PERMISSION_DENIED:
-	case LIBSSH2_FX_WRITE_PROTECT:
-		*name = "permission denied";
+	case NV_SFTP_FX_PERMISSION_DENIED:
+	case NV_SFTP_FX_WRITE_PROTECT:
 		return NV_EPERM;
-	case LIBSSH2_FX_FILE_ALREADY_EXISTS:
-		*name = "file exists";
+	case NV_SFTP_FX_FILE_ALREADY_EXISTS:
 		return NV_EEXISTS;
-	case LIBSSH2_FX_NO_SPACE_ON_FILESYSTEM:
-	case LIBSSH2_FX_QUOTA_EXCEEDED:
-		*name = "no space left";
+	case NV_SFTP_FX_NO_SPACE_ON_FILESYSTEM:
+	case NV_SFTP_FX_QUOTA_EXCEEDED:
 		return NV_ENOSPC;
-	case LIBSSH2_FX_OP_UNSUPPORTED:
-		*name = "operation not supported by the server";
+	case NV_SFTP_FX_OP_UNSUPPORTED:
 		return NV_ENOTSUP;
-	case LIBSSH2_FX_NO_CONNECTION:
-	case LIBSSH2_FX_CONNECTION_LOST:
-		*name = "connection lost";
+	case NV_SFTP_FX_NO_CONNECTION:
+	case NV_SFTP_FX_CONNECTION_LOST:
 		return NV_ERETRY;
 	default:
-		*name = "failure";
 		return NV_ERR;
 	}
 }
 
-static int sftp_session_code(int rc)
+int nv_sftp_why(struct nv_conn *c, int code, const char *fmt, ...)
 {
-	switch (rc) {
-	case LIBSSH2_ERROR_AUTHENTICATION_FAILED:
-	case LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED:
-	case LIBSSH2_ERROR_PASSWORD_EXPIRED:
-	case LIBSSH2_ERROR_KEYFILE_AUTH_FAILED:
-	case LIBSSH2_ERROR_FILE:
-	case LIBSSH2_ERROR_METHOD_NONE:
-		return NV_EAUTH;
-	case LIBSSH2_ERROR_SOCKET_NONE:
-	case LIBSSH2_ERROR_BANNER_RECV:
-	case LIBSSH2_ERROR_BANNER_SEND:
-	case LIBSSH2_ERROR_SOCKET_SEND:
-	case LIBSSH2_ERROR_SOCKET_RECV:
-	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
-	case LIBSSH2_ERROR_SOCKET_TIMEOUT:
-	case LIBSSH2_ERROR_TIMEOUT:
-	case LIBSSH2_ERROR_KEX_FAILURE:
-	case LIBSSH2_ERROR_KEY_EXCHANGE_FAILURE:
-	case LIBSSH2_ERROR_CHANNEL_CLOSED:
-	case LIBSSH2_ERROR_CHANNEL_EOF_SENT:
-	case LIBSSH2_ERROR_CHANNEL_FAILURE:
-	case LIBSSH2_ERROR_BAD_SOCKET:
-	case LIBSSH2_ERROR_DECRYPT:
-	case LIBSSH2_ERROR_INVALID_MAC:
-		return NV_ERETRY;
-	case LIBSSH2_ERROR_METHOD_NOT_SUPPORTED:
-		return NV_ENOTSUP;
-	default:
-		return NV_ERR;
-	}
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	va_end(ap);
+	return code;
 }
 
 int nv_sftp_fail(struct nv_conn *c, int rc, const char *fmt, ...)
 {
 	char ctx[768];
-	const char *why = "unknown error";
-	char *msg = NULL;
-	int code;
+	int code = nv_sftp_code(rc);
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(ctx, sizeof(ctx), fmt, ap);
 	va_end(ap);
-	if (rc == LIBSSH2_ERROR_SFTP_PROTOCOL && c->sftp) {
-		code = sftp_status_code(libssh2_sftp_last_error(c->sftp), &why);
-	} else {
-		code = sftp_session_code(rc);
-		if (c->ssh && libssh2_session_last_error(c->ssh, &msg, NULL, 0) && msg && *msg)
-			why = msg;
-	}
-	nv_error_set(code, "sftp %s: %s: %s", c->where, ctx, why);
-	/* A refused credential leaves the session usable for the next method; past
-	 * any other session-level error libssh2's state is unknown: start afresh. */
-	if (code == NV_ERETRY || (rc != LIBSSH2_ERROR_SFTP_PROTOCOL && code == NV_ERR))
+	nv_error_set(code, "sftp %s: %s: %s", c->where, ctx,
+		     rc > 0 ? nv_sftp_status_name((uint32_t)rc) : c->why);
+	/* A refused credential leaves a libssh2 session usable for the next method;
+	 * past any other failure of the transport its state is unknown: start afresh. */
+	if (code == NV_ERETRY || (rc < 0 && code == NV_ERR))
 		nv_sftp_teardown(c);
 	return code;
 }
@@ -144,23 +107,19 @@ void nv_sftp_orphan(struct nv_conn *c, const char *path)
 void nv_sftp_read_forget(struct nv_conn *c)
 {
 	if (c->rh)
-		libssh2_sftp_close_handle(c->rh);
+		c->tp->close(c->rh);
 	c->rh = NULL;
 	free(c->rkey);
 	c->rkey = NULL;
 }
 
-void nv_sftp_teardown(struct nv_conn *c)
+/* Closes every handle the session holds; the temp files being written become
+ * orphans, to remove once a session is up again. */
+static void sftp_close_handles(struct nv_conn *c)
 {
-	if (!c->ssh)
-		return;
-	/* Shutting the socket down first makes every call below fail at once
-	 * instead of waiting out the timeout against a dead server. */
-	if (c->sock >= 0)
-		shutdown(c->sock, SHUT_RDWR);
 	nv_sftp_read_forget(c);
 	if (c->dh)
-		libssh2_sftp_close_handle(c->dh);
+		c->tp->close(c->dh);
 	c->dh = NULL;
 	while (c->tmps) {
 		struct nv_sftp_tmp *t = c->tmps;
@@ -168,19 +127,63 @@ void nv_sftp_teardown(struct nv_conn *c)
 		c->tmps = t->next;
 		t->next = NULL;
 		if (t->h)
-			libssh2_sftp_close_handle(t->h);
+			c->tp->close(t->h);
 		t->h = NULL;
 		t->dropped = 1;
 		nv_sftp_orphan(c, t->path);
 	}
-	if (c->sftp)
-		libssh2_sftp_shutdown(c->sftp);
-	libssh2_session_free(c->ssh);
-	c->sftp = NULL;
-	c->ssh = NULL;
-	if (c->sock >= 0)
-		close(c->sock);
-	c->sock = -1;
+}
+
+void nv_sftp_teardown(struct nv_conn *c)
+{
+	if (!c->t)
+		return;
+	c->tp->cut(c); /* first: every close below then fails at once */
+	sftp_close_handles(c);
+	c->tp->drop(c);
+}
+
+static void sftp_orphans_clean(struct nv_conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->norphans; i++) {
+		if (c->t)
+			c->tp->unlink(c, c->orphans[i]);
+		free(c->orphans[i]);
+	}
+	free(c->orphans);
+	c->orphans = NULL;
+	c->norphans = 0;
+}
+
+/* No backoff here: the loop that calls this (NV_SFTP_RETRY, or the pool's
+ * retry of an item) has slept in nv_retry_again() already. */
+int nv_sftp_ensure(struct nv_conn *c)
+{
+	int rc;
+
+	if (c->t) {
+		if (c->tp->alive(c))
+			return 0;
+		nv_sftp_teardown(c);
+	}
+	nv_log(NV_LOG_DEBUG, "sftp %s: connecting (transport %s)", c->where, c->tp->name);
+	if ((rc = c->tp->connect(c)))
+		return rc;
+	if (c->norphans)
+		sftp_orphans_clean(c);
+	return 0;
+}
+
+void nv_sftp_disconnect(struct nv_conn *c)
+{
+	if (c->t) {
+		sftp_close_handles(c);
+		c->tp->bye(c);
+		c->tp->drop(c);
+	}
+	sftp_orphans_clean(c); /* what no session is left to remove */
 }
 
 /* ---- paths and attributes ---- */
@@ -206,18 +209,18 @@ int nv_sftp_is_tmp(const char *key)
 	return nv_tmp_reserved(leaf);
 }
 
-int nv_sftp_attrs_entry(nv_entry *e, const LIBSSH2_SFTP_ATTRIBUTES *a)
+int nv_sftp_attrs_entry(nv_entry *e, const nv_sftp_attrs *a)
 {
 	memset(e, 0, sizeof(*e));
-	if ((a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) && !S_ISREG(a->permissions))
+	if ((a->flags & NV_SFTP_ATTR_PERMISSIONS) && !S_ISREG(a->perm))
 		return -1;
-	e->size = (a->flags & LIBSSH2_SFTP_ATTR_SIZE) ? a->filesize : 0;
-	if (a->flags & LIBSSH2_SFTP_ATTR_ACMODTIME) {
+	e->size = (a->flags & NV_SFTP_ATTR_SIZE) ? a->size : 0;
+	if (a->flags & NV_SFTP_ATTR_ACMODTIME) {
 		e->mtime_sec = (int64_t)a->mtime;
 		e->flags |= NV_ENTRY_HAS_MTIME;
 	}
-	if (a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) {
-		e->mode = (uint32_t)(a->permissions & 07777);
+	if (a->flags & NV_SFTP_ATTR_PERMISSIONS) {
+		e->mode = a->perm & 07777;
 		e->flags |= NV_ENTRY_HAS_MODE;
 	}
 	return 0;

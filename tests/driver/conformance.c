@@ -557,6 +557,80 @@ static void conf_empty(struct conf *t)
 	nv_drv_remove(t->s, conf_key(t, "zero"));
 }
 
+/* Writes len bytes of data in pieces to a write opened under from, retargets
+ * it to each of to[0..n) in turn, then commits it (abort 0) or aborts it. */
+static int conf_retarget_write(struct conf *t, const char *from, const char *const *to,
+			       int n, const unsigned char *data, size_t len, unsigned flags,
+			       int abort)
+{
+	nv_write_opts o = { .size = (int64_t)len, .flags = flags };
+	nv_wstream *w;
+	int rc;
+
+	if ((rc = nv_drv_write_open(&w, t->s, conf_key(t, from), &o)))
+		return rc;
+	for (size_t off = 0, k; !rc && off < len; off += k) {
+		k = len - off < 65537 ? len - off : 65537;
+		rc = nv_drv_write(w, data + off, k);
+	}
+	for (int i = 0; !rc && i < n; i++)
+		rc = nv_drv_write_retarget(w, conf_key(t, to[i]));
+	if (rc || abort) {
+		nv_drv_write_abort(w);
+		return rc;
+	}
+	return nv_drv_write_commit(w, NULL);
+}
+
+/* write_retarget (driver interface 5): a write published under a key decided
+ * after its last byte, in a directory that need not exist (opened in the
+ * case's directory, as push opens objects/unnamed); nothing ever under the key
+ * it was opened with; an abort after it leaves nothing; an exclusive
+ * one never replaces, a plain one does (and a cached read sees it). */
+static void conf_retarget(struct conf *t)
+{
+	static const char *const twice[] = { "ab/abc", "new/dir/cde" }, *cde[] = { "new/dir/cde" },
+				 *efg[] = { "ef/efg" }, *tmp[] = { ".navette-tmp.0123456789abcdef" };
+	size_t len = 300000;
+	unsigned char *data = malloc(len);
+	char **keys;
+	int n;
+
+	conf_case(t, "retarget");
+	if (!nv_drv_can_retarget(t->s)) {
+		conf_skip("retargeted writes", "the driver has no write_retarget");
+		free(data);
+		return;
+	}
+	if (!conf_check(data != NULL, "allocate %zu bytes", len))
+		return;
+	conf_fill(data, len, 11);
+	conf_rc(conf_retarget_write(t, "unnamed", twice, 2, data, len, NV_WRITE_EXCLUSIVE, 0),
+		0, "write, retarget twice into a new directory, commit");
+	n = conf_list(t, t->prefix, &keys, NULL);
+	conf_check(n == 1 && !strcmp(keys[0], conf_key(t, "new/dir/cde")),
+		   "the last retarget holds, alone (got %d keys)", n);
+	conf_keys_free(keys, n);
+	conf_check(conf_same(t, conf_key(t, "new/dir/cde"), data, len), "read back identical");
+	conf_rc(conf_retarget_write(t, "unnamed", efg, 1, data, 5, NV_WRITE_EXCLUSIVE, 1), 0,
+		"write, retarget, abort");
+	conf_rc(conf_retarget_write(t, "unnamed", cde, 1, data, 7, NV_WRITE_EXCLUSIVE, 0),
+		NV_EEXISTS, "an exclusive retarget onto an existing key");
+	n = conf_list(t, t->prefix, &keys, NULL);
+	conf_check(n == 1, "the abort and the refusal left nothing (got %d keys)", n);
+	conf_keys_free(keys, n);
+	conf_check(conf_same(t, conf_key(t, "new/dir/cde"), data, len), "old content intact");
+	conf_fill(data, len, 12);
+	conf_rc(conf_retarget_write(t, "unnamed", cde, 1, data, 1000, 0, 0), 0,
+		"a plain retarget onto an existing key");
+	conf_check(conf_same(t, conf_key(t, "new/dir/cde"), data, 1000), "replaced");
+	conf_rc(conf_retarget_write(t, "unnamed", tmp, 1, data, 1, 0, 1), NV_EINVAL,
+		"a temporary file's name is no key to retarget to");
+	conf_rc(nv_drv_remove(t->s, conf_key(t, "new/dir/cde")), 0, "remove");
+	conf_expect_empty(t, "after the retargets");
+	free(data);
+}
+
 /* Nothing this run made may remain; removes leftovers so a failed run is clean too. */
 static void conf_cleanup(struct conf *t)
 {
@@ -631,6 +705,7 @@ int main(int argc, char **argv)
 	conf_missing(&t);
 	conf_remove_many(&t);
 	conf_empty(&t);
+	conf_retarget(&t);
 	conf_rc(nv_drv_flush(t.s), 0, "flush");
 	conf_cleanup(&t);
 

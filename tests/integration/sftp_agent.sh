@@ -2,6 +2,9 @@
 # agent of the test's own (socket in the test's temp dir, killed at exit) logs in
 # with no key_file configured; an agent holding no accepted key, or none, or an
 # agent that is not there, is refused (exit 2) with a message saying so.
+# Over transport = ssh (tests/integration/ssh/), ssh asks the agent itself:
+# the same outcomes, and the message quotes ssh's refusal instead of what
+# was tried.
 . "$NV_SRCDIR/tests/lib/common.sh"
 . "$NV_SRCDIR/tests/servers/sshd.sh"
 command -v ssh-agent >/dev/null && command -v ssh-add >/dev/null ||
@@ -14,6 +17,12 @@ C=$NV_TMP/nv.conf
 nv_sshd_conf "$C" ssh root
 sed -i '/^key_file = /d' "$C"   # no key file: the agent is the only credential
 run_ls() { "$NAVETTE" --config "$C" ls "ssh:$D"; }
+# tried TEXT DESCRIPTION: the message of a refusal says what was tried.
+tried() {
+	if [ "$NV_SFTP_TRANSPORT" = libssh2 ]; then expect_err "$1" "$2"
+	else expect_err "authentication refused \(ssh: .*Permission denied \(publickey" \
+		"$2 (ssh: Permission denied)"; fi
+}
 
 # The agent, on a socket of our own; -D keeps it in the foreground so that $!
 # is its pid (killed at exit, never by name).
@@ -27,7 +36,7 @@ for _ in $(seq 1 100); do [ -S "$SSH_AUTH_SOCK" ] && break; sleep 0.05; done
 # No identity in the agent yet.
 expect_exit 2 "an empty agent: authentication refused (exit 2)" run_ls
 expect_err "authentication refused" "  the message says authentication was refused"
-expect_err "tried: ssh-agent \\(holds no keys\\)" "  and that the agent holds no keys"
+tried "tried: ssh-agent \\(holds no keys\\)" "  and that the agent holds no keys"
 expect_err "root@127.0.0.1:$NV_SSHD_PORT" "  naming user, host and port"
 
 # A key the server does not know.
@@ -35,7 +44,7 @@ ssh-keygen -q -t ed25519 -N '' -f "$NV_TMP/stranger" -C stranger
 ssh-add -q "$NV_TMP/stranger" 2>/dev/null || nv_die "ssh-add stranger"
 expect_exit 2 "an agent holding no accepted key: refused (exit 2)" run_ls
 expect_err "authentication refused" "  the message says authentication was refused"
-expect_err "tried: ssh-agent \\(1 key refused\\)" "  and that the agent's one key was refused"
+tried "tried: ssh-agent \\(1 key refused\\)" "  and that the agent's one key was refused"
 
 # The authorized key added: the same configuration now logs in, also with
 # the refused key listed first.
@@ -62,14 +71,14 @@ nv_sshd_conf "$C" ssh root
 sed -i '/^key_file = /d' "$C"
 expect_exit 2 "SSH_AUTH_SOCK unset: nothing configured (exit 2)" env -u SSH_AUTH_SOCK \
 	"$NAVETTE" --config "$C" ls "ssh:$D"
-expect_err "nothing configured" "  the message says no credential was configured"
+tried "nothing configured" "  the message says no credential was configured"
 # An agent that is not there (a stale SSH_AUTH_SOCK).
 expect_exit 2 "SSH_AUTH_SOCK naming no agent: refused (exit 2)" \
 	env SSH_AUTH_SOCK="$NV_TMP/no-agent.sock" "$NAVETTE" --config "$C" ls "ssh:$D"
-expect_err "ssh-agent \\(none reachable at \\\$SSH_AUTH_SOCK\\)" "  the message says no agent answered"
+tried "ssh-agent \\(none reachable at \\\$SSH_AUTH_SOCK\\)" "  the message says no agent answered"
 
 # The agent emptied again: refused.
 ssh-add -q -D 2>/dev/null || nv_die "ssh-add -D"
 expect_exit 2 "the agent emptied: refused again (exit 2)" run_ls
-expect_err "ssh-agent \\(holds no keys\\)" "  the agent holds no keys"
+tried "ssh-agent \\(holds no keys\\)" "  the agent holds no keys"
 nv_done

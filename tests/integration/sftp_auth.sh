@@ -1,7 +1,10 @@
 # sftp_auth.sh: authentication and permissions against a real sshd: wrong key,
 # unreadable or too-open key file, passphrase-protected key, a non-root user
 # refused by a directory's permissions, home-relative paths; passwords (config,
-# environment, URL) that appear in no output.
+# environment, URL) that appear in no output. Over transport = ssh (the
+# tests/integration/ssh/ wrapper) the same, but that ssh takes its default
+# identities from its ssh_config and takes no secret: a passphrase or a
+# password is refused before anything runs, and named in no message.
 . "$NV_SRCDIR/tests/lib/common.sh"
 . "$NV_SRCDIR/tests/servers/sshd.sh"
 NV_SSHD_PASSWORD_AUTH=yes nv_start_sshd
@@ -35,7 +38,13 @@ expect_exit 0 "key_file and known_hosts given as ~/..." run_ls
 sed -i '/^key_file = /d' "$C"
 expect_exit 2 "no key_file and no default identity: refused" run_ls
 cp "$NV_SSHD_KEY" "$HOME/.ssh/id_ed25519"
-expect_exit 0 "no key_file: ~/.ssh/id_ed25519 is used" run_ls
+if [ "$NV_SFTP_TRANSPORT" = libssh2 ]; then
+	expect_exit 0 "no key_file: ~/.ssh/id_ed25519 is used" run_ls
+else # ssh's ~ is the passwd entry's home, not $HOME: its ssh_config names the key
+	echo "IdentityFile $HOME/.ssh/id_ed25519" >"$NV_SSHD_SSH_CONFIG"
+	expect_exit 0 "no key_file: the IdentityFile of ssh_config is used" run_ls
+	: >"$NV_SSHD_SSH_CONFIG"
+fi
 rm -f "$HOME/.ssh/id_ed25519"
 
 # A passphrase-protected key: from key_passphrase_file, wrong, missing.
@@ -44,10 +53,15 @@ cat "$NV_TMP/locked.pub" >>"$NV_SSHD_DIR/authorized_keys"
 printf 'correct horse\n' >"$NV_TMP/pass"; chmod 600 "$NV_TMP/pass"
 nv_sshd_conf "$C" ssh root "key_passphrase_file = $NV_TMP/pass"
 sed -i "s|^key_file = .*|key_file = $NV_TMP/locked|" "$C"
-expect_exit 0 "passphrase-protected key with key_passphrase_file" run_ls
-expect_exit 0 "passphrase from the environment (NAVETTE_REMOTE_SSH_KEY_PASSPHRASE)" \
-	env NAVETTE_REMOTE_SSH_KEY_PASSPHRASE='correct horse' NAVETTE_REMOTE_SSH_KEY_PASSPHRASE_FILE= \
-	"$NAVETTE" --config "$C" ls "ssh:$D"
+if [ "$NV_SFTP_TRANSPORT" = libssh2 ]; then
+	expect_exit 0 "passphrase-protected key with key_passphrase_file" run_ls
+	expect_exit 0 "passphrase from the environment (NAVETTE_REMOTE_SSH_KEY_PASSPHRASE)" \
+		env NAVETTE_REMOTE_SSH_KEY_PASSPHRASE='correct horse' \
+		NAVETTE_REMOTE_SSH_KEY_PASSPHRASE_FILE= "$NAVETTE" --config "$C" ls "ssh:$D"
+else
+	expect_exit 2 "transport = ssh refuses a key_passphrase (ssh would have to prompt)" run_ls
+	expect_err "transport = ssh takes no key_passphrase" "  and says so"
+fi
 expect_exit 2 "wrong passphrase" env NAVETTE_REMOTE_SSH_KEY_PASSPHRASE=Tr0ub4dor-guess \
 	"$NAVETTE" --config "$C" ls "ssh:$D"
 expect_err "passphrase" "message mentions the passphrase"
@@ -84,12 +98,35 @@ expect_exit 0 "the same user may write its own directory" \
 check "file landed, owned by the user" [ "$(stat -c %U "$H/mine/up/file")" = "$U" ]
 
 # Passwords: from the environment or the config file only, never in messages.
+# The test user is one for the whole machine, and the ssh/ twin of this test
+# runs beside it: its password is set, used and reset under one lock (held to
+# the end), or one run would reset the password the other is logging in with.
+exec 9>"$NV_SSHD_USER_HOME.pwlock"
+flock -w 600 9 || nv_die "the test user's password lock"
 pw=$(openssl rand -hex 12)
 nv_at_exit "usermod -p '*' $U"
 usermod -p "$(openssl passwd -6 "$pw")" "$U" || nv_die "usermod"
 nv_sshd_conf "$C" pw "$U"
 sed -i '/^key_file = /d' "$C"
 expect_exit 2 "no key and no password: auth error" "$NAVETTE" --config "$C" ls "pw:run.$$/mine"
+if [ "$NV_SFTP_TRANSPORT" = ssh ]; then
+	expect_err "authentication refused \(ssh: .*Permission denied" "message quotes ssh's refusal"
+	# ssh takes no password: refused before anything runs, from the environment,
+	# the config file or the URL, and in no message
+	expect_exit 2 "transport = ssh refuses a password (ssh would have to prompt)" \
+		env NAVETTE_REMOTE_PW_PASSWORD="$pw" "$NAVETTE" --config "$C" ls "pw:run.$$/mine"
+	expect_err "transport = ssh takes no password" "  and says so"
+	check "  without the password" lacks "$pw" "$NV_TMP/err"
+	expect_exit 2 "  from the URL too" env NAVETTE_KNOWN_HOSTS="$NV_SSHD_KNOWN" "$NAVETTE" ls \
+		"sftp://$U:$pw@127.0.0.1:$NV_SSHD_PORT/~/run.$$/mine"
+	expect_err "^navette: error: sftp://127.0.0.1:$NV_SSHD_PORT/~/run.$$/mine: sftp: 'sftp://127.0.0.1:$NV_SSHD_PORT/~/run.$$/mine': transport = ssh takes no password" \
+		"  named without user:password@"
+	check "  without the password" lacks "$pw" "$NV_TMP/err"
+	usermod -p '*' "$U"
+	rm -rf "$H"
+	nv_done
+	exit
+fi
 expect_err "nothing configured" "message says no credential was configured"
 expect_exit 0 "password from NAVETTE_REMOTE_PW_PASSWORD" \
 	env NAVETTE_REMOTE_PW_PASSWORD="$pw" "$NAVETTE" --config "$C" ls "pw:run.$$/mine"

@@ -7,6 +7,17 @@ ours() {
 	find "$1" -regextype posix-extended -type f \
 		-regex '.*/\.navette-tmp\.[0-9a-f]{16}\.[0-9a-f]{16}' 2>/dev/null
 }
+# unheld FILE: waits until no process holds FILE open (up to 60 s). A killed
+# run's ssh child (transport = ssh) still delivers what it had taken, and the
+# server's sftp-server writes it, until the session ends.
+unheld() {
+	local i
+	for i in $(seq 1 600); do
+		find /proc/[0-9]*/fd -lname "$1" 2>/dev/null | grep -q . || return 0
+		sleep 0.1
+	done
+	return 1
+}
 # bytes FILE...: their sizes added up.
 bytes() { stat -c %s "$@" | awk '{ n += $1 } END { print n + 0 }'; }
 # stopped PID: waits until PID stopped itself (NAVETTE_FAULT=...=stop), up to 60 s.

@@ -5,15 +5,24 @@
 #   NV_SSHD_KEY (client private key, authorized for root and the test user),
 #   NV_SSHD_KNOWN (known_hosts with the ed25519 host key as [127.0.0.1]:PORT),
 #   NV_SSHD_KNOWN_ED25519 / NV_SSHD_KNOWN_ECDSA (one known_hosts line each),
-#   NV_SSHD_CONF (a 0600 navette config with remote "ssh": root, key, known_hosts).
+#   NV_SSHD_CONF (a 0600 navette config with remote "ssh": root, key, known_hosts),
+#   NV_SSHD_SSH_CONFIG (an ssh_config for transport = ssh, see below).
 # Set NV_SSHD_PASSWORD_AUTH=yes before the first start to allow password logins.
+# The sftp transport under test: NV_SFTP_TRANSPORT (libssh2 unless set: the
+# tests/integration/ssh/ wrappers run the same tests with ssh), written into
+# every config nv_sshd_conf makes and exported as NAVETTE_TRANSPORT for the
+# sftp:// URL forms. With ssh, both also name NV_SSHD_SSH_CONFIG (ssh -F: an
+# ssh_config of the test's own, empty at first), so that no ~/.ssh/config or
+# /etc/ssh/ssh_config of the machine changes what a test sees.
 NV_SSHD_BIN=/usr/sbin/sshd
+NV_SFTP_TRANSPORT=${NV_SFTP_TRANSPORT:-libssh2}
+export NAVETTE_TRANSPORT=$NV_SFTP_TRANSPORT
 NV_SSHD_TEST_USER=navette-sftp-test
 
 nv_sshd_setup() {
 	local d
-	command -v ssh-keygen >/dev/null && [ -x "$NV_SSHD_BIN" ] ||
-		nv_need "openssh-server and openssh-client (sshd, ssh-keygen)"
+	command -v ssh-keygen >/dev/null && command -v ssh >/dev/null && [ -x "$NV_SSHD_BIN" ] ||
+		nv_need "openssh-server and openssh-client (sshd, ssh, ssh-keygen)"
 	[ "$(id -u)" = 0 ] || nv_need "root (sshd on its own port, test user)"
 	d=$(mktemp -d /tmp/navette-sshd.XXXXXX) || nv_die "mktemp"
 	chmod 755 "$d"
@@ -48,10 +57,14 @@ nv_sshd_setup() {
 	MaxSessions 100
 	LogLevel ERROR
 	EOF
+	NV_SSHD_SSH_CONFIG=$d/ssh_config
+	: >"$NV_SSHD_SSH_CONFIG"
+	chmod 600 "$NV_SSHD_SSH_CONFIG"
+	[ "$NV_SFTP_TRANSPORT" != ssh ] || export NAVETTE_SSH_CONFIG=$NV_SSHD_SSH_CONFIG
 	NV_SSHD_CONF=$d/navette.conf
 	nv_sshd_conf "$NV_SSHD_CONF" ssh root
 	export NV_SSHD_PORT NV_SSHD_DIR NV_SSHD_KEY NV_SSHD_KNOWN NV_SSHD_KNOWN_ED25519 \
-		NV_SSHD_KNOWN_ECDSA NV_SSHD_CONF
+		NV_SSHD_KNOWN_ECDSA NV_SSHD_CONF NV_SSHD_SSH_CONFIG
 }
 
 # nv_sshd_conf FILE REMOTE USER [extra "key = value" lines...]: a 0600 config
@@ -63,6 +76,8 @@ nv_sshd_conf() {
 		printf '[%s]\ntype = sftp\nhost = 127.0.0.1\nport = %s\nuser = %s\n' \
 			"$name" "$NV_SSHD_PORT" "$user"
 		printf 'key_file = %s\nknown_hosts = %s\ntimeout = 10\n' "$NV_SSHD_KEY" "$NV_SSHD_KNOWN"
+		printf 'transport = %s\n' "$NV_SFTP_TRANSPORT"
+		[ "$NV_SFTP_TRANSPORT" != ssh ] || printf 'ssh_config = %s\n' "$NV_SSHD_SSH_CONFIG"
 		for line in "$@"; do printf '%s\n' "$line"; done
 	} >"$f"
 	chmod 600 "$f"

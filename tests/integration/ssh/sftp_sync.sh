@@ -1,0 +1,4 @@
+# ssh/sftp_sync.sh: tests/integration/sftp_sync.sh over transport = ssh (SFTP through a
+# child ssh, drivers/sftp_exec.c): the same test, the same expectations.
+NV_SFTP_TRANSPORT=ssh
+. "$NV_SRCDIR/tests/integration/sftp_sync.sh"
