@@ -121,9 +121,9 @@ const nv_command nv_commands[] = {
 	  "navette publish then makes one generation of the run's shards." NV_HELP_MOVE },
 	{ "publish", nv_cmd_publish, 1, 1,
 	  "prepare run wait signing-key passphrase-file signing-pubkey transfers buffer-size "
-	  "retries timeout progress metrics-file max-memory",
+	  "retries fsync timeout progress metrics-file max-memory",
 	  "publish VAULT --prepare --run ID --signing-key FILE\n"
-	  "  navette publish VAULT --run ID --signing-key FILE [--wait DURATION]",
+	  "  navette publish VAULT --run ID --signing-key FILE [--wait DURATION] [--fsync MODE]",
 	  "A sharded push in one generation. --prepare writes the run's key into VAULT\n"
 	  "(an age key whose identity stays in this host's state, signed with the vault's\n"
 	  "signing key); then the shards push (push --shard K/N --run ID); then publish\n"
@@ -133,7 +133,9 @@ const nv_command nv_commands[] = {
 	  "exit 1, naming the shard), and publishes one signed generation, as one push\n"
 	  "of the whole tree would; then removes the run's files and key. Holds VAULT's\n"
 	  "lease exclusively: the shards must be over. --wait DURATION waits that long\n"
-	  "for shards still missing or running (a scheduler without job dependencies).\n\n"
+	  "for shards still missing or running (a scheduler without job dependencies).\n"
+	  "--fsync as for push (default batch), for what publish writes; batch's syncfs\n"
+	  "also flushes what shards on this host left unsynced in the vault's file system.\n\n"
 	  NV_HELP_METRICS },
 	{ "pull", nv_cmd_pull, 2, -1,
 	  "identity passphrase-file signing-pubkey generation transfers buffer-size retries "

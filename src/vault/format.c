@@ -4,6 +4,7 @@
 #include "util/error.h"
 #include "util/state.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -31,6 +32,53 @@ void nv_object_id(char id[NV_OBJECT_ID_HEX], const unsigned char kid[NV_KID_LEN]
 	/* once per file pushed: on the thread's HMAC context (util/hash.h) */
 	nv_hmac_sha256_v(mac, kid, NV_KID_LEN, &msg, &len, 1);
 	nv_hex(id, mac, NV_SHA256_LEN);
+}
+
+struct nv_object_ids {
+	EVP_MAC_CTX *ctx; /* HMAC-SHA256, keyed with K_id once */
+};
+
+int nv_object_ids_new(nv_object_ids **out, const unsigned char kid[NV_KID_LEN])
+{
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	nv_object_ids *x = calloc(1, sizeof(*x));
+
+	*out = NULL;
+	if (x && mac)
+		x->ctx = EVP_MAC_CTX_new(mac); /* which holds its own reference to mac */
+	EVP_MAC_free(mac);
+	if (!x || !x->ctx || !EVP_MAC_init(x->ctx, kid, NV_KID_LEN, params)) {
+		nv_object_ids_free(x);
+		return nv_error_set(NV_ERR, "cannot set up HMAC-SHA256 (OpenSSL, or out of memory)");
+	}
+	*out = x;
+	return 0;
+}
+
+int nv_object_ids_make(nv_object_ids *x, char id[NV_OBJECT_ID_HEX],
+		       const unsigned char sha[NV_SHA256_LEN])
+{
+	unsigned char mac[NV_SHA256_LEN];
+	size_t n = 0;
+
+	/* no key: the one set up by nv_object_ids_new, its pads computed once */
+	if (!EVP_MAC_init(x->ctx, NULL, 0, NULL) || !EVP_MAC_update(x->ctx, sha, NV_SHA256_LEN) ||
+	    !EVP_MAC_final(x->ctx, mac, &n, sizeof(mac)) || n != sizeof(mac))
+		return nv_error_set(NV_ERR, "HMAC-SHA256 failed (OpenSSL)");
+	nv_hex(id, mac, NV_SHA256_LEN);
+	return 0;
+}
+
+void nv_object_ids_free(nv_object_ids *x)
+{
+	if (!x)
+		return;
+	EVP_MAC_CTX_free(x->ctx); /* which wipes the keyed state */
+	free(x);
 }
 
 void nv_canary_key(unsigned char out[NV_KID_LEN], const unsigned char kid[NV_KID_LEN],

@@ -53,6 +53,14 @@ int nv_hex_ok(const char *s, size_t n);
  * catalog is an object like any other: its name comes from here too. */
 void nv_object_id(char id[NV_OBJECT_ID_HEX], const unsigned char kid[NV_KID_LEN],
 		  const unsigned char sha[NV_SHA256_LEN]);
+/* The same ids, many under one K_id: the key is set up once (nv_object_id
+ * sets it up for every id: 1.2 us against 0.35 us, which publish pays once
+ * per file it checks). One thread at a time per nv_object_ids. */
+typedef struct nv_object_ids nv_object_ids;
+int nv_object_ids_new(nv_object_ids **out, const unsigned char kid[NV_KID_LEN]);
+int nv_object_ids_make(nv_object_ids *x, char id[NV_OBJECT_ID_HEX],
+		       const unsigned char sha[NV_SHA256_LEN]);
+void nv_object_ids_free(nv_object_ids *x);
 /* The key of the canary domain (section 2.8): HMAC-SHA256(K_id, "navette-canary-v1\n"
  * then each drill recipient and "\n", in the drill document's order). Canary ids are
  * nv_object_id under it: never equal to a real file's id, unlinkable to one without

@@ -109,6 +109,7 @@ out:
 struct nv_partial {
 	nv_agespool *sp;
 	unsigned char kid[NV_KID_LEN];
+	nv_object_ids *ids;    /* HMAC under K_id, set up once: each line's object id */
 	nv_partial_head want;
 	uint64_t body, read;   /* bytes before the end line; of them, read so far */
 	nv_cat_entry cur;      /* the line handed out last (.path malloc'd) */
@@ -213,7 +214,8 @@ int nv_partial_open(nv_partial **out, nv_store *s, const char *key,
 				  NV_VAULT_MANIFEST_MAX);
 	if (!rc && (rc = nv_agespool_start(p->sp, id)))
 		rc = nv_error_wrap(NV_EMISMATCH, "it does not decrypt with the run's key");
-	if (!rc && !(rc = nv_partial_check_mac(p, kid)) && !(rc = nv_agespool_start(p->sp, id)))
+	if (!rc && !(rc = nv_partial_check_mac(p, kid)) && !(rc = nv_agespool_start(p->sp, id)) &&
+	    !(rc = nv_object_ids_new(&p->ids, kid)))
 		rc = nv_partial_read_head(p);
 	if (rc) {
 		nv_partial_close(p);
@@ -228,6 +230,7 @@ static int nv_partial_check_file(const nv_partial *p, const nv_cat_entry *e,
 				 const nv_obj_rec *obj, const char *prev)
 {
 	char want[NV_OBJECT_ID_HEX], id[NV_OBJECT_ID_HEX];
+	int rc;
 
 	if (prev && strcmp(prev, e->path) >= 0)
 		return nv_error_set(NV_EMISMATCH, "path '%s' %s", e->path,
@@ -235,7 +238,8 @@ static int nv_partial_check_file(const nv_partial *p, const nv_cat_entry *e,
 	if (nv_shard_hash(e->path, strlen(e->path)) % p->want.shards != p->want.shard)
 		return nv_error_set(NV_EMISMATCH, "path '%s' is not of shard %u/%u", e->path,
 				    p->want.shard, p->want.shards);
-	nv_object_id(want, p->kid, e->sha256);
+	if ((rc = nv_object_ids_make(p->ids, want, e->sha256)))
+		return rc;
 	if (nv_object_name_parse(obj->name, id, NULL) || strcmp(id, want) != 0)
 		return nv_error_set(NV_EMISMATCH, "'%s': object %s is not named after the "
 				    "contents the line gives it", e->path, obj->name);
@@ -275,6 +279,7 @@ void nv_partial_close(nv_partial *p)
 	if (!p)
 		return;
 	nv_agespool_free(p->sp);
+	nv_object_ids_free(p->ids);
 	free(p->cur.path);
 	free(p->obj.name);
 	OPENSSL_cleanse(p->kid, sizeof(p->kid));

@@ -1,8 +1,10 @@
 /* run_doc.c: the per-run key's document and a partial catalog's lines as JSON
- * (sorted keys, compact, ASCII), written and parsed with jansson. Called
+ * (sorted keys, compact, ASCII), written and parsed with jansson (a file line
+ * in the writer's own form by partial_line.c, without a tree). Called
  * through run_doc.h. */
 #include "run_doc.h"
 #include "driver/driver.h"
+#include "partial_line.h"
 #include "util/error.h"
 
 #include <jansson.h>
@@ -161,45 +163,76 @@ int nv_partial_head_parse(nv_partial_head *out, const char *line, size_t len)
 	return bad ? nv_error_set(NV_EMISMATCH, "partial catalog: a malformed header") : 0;
 }
 
+/* A file line's fields by jansson, for a line not in the writer's form
+ * (partial_line.h): *o holds the strings f points at. */
+static int nv_partial_file_json(nv_pline *f, json_t **o, const char *line, size_t len)
+{
+	json_int_t size, mode, mtime, ns, ssize;
+
+	if (!(*o = nv_rd_load(line, len, "partial catalog line")))
+		return NV_EMISMATCH;
+	if (json_unpack(*o, "{s:s%, s:I, s:s%, s:I, s:I, s:I, s:s%, s:I, s:s% !}", "path",
+			&f->path.s, &f->path.len, "size", &size, "sha256", &f->sha256.s,
+			&f->sha256.len, "mode", &mode, "mtime", &mtime, "mtime_ns", &ns, "object",
+			&f->object.s, &f->object.len, "stored_size", &ssize, "stored_sha256",
+			&f->stored_sha256.s, &f->stored_sha256.len) != 0)
+		return nv_error_set(NV_EMISMATCH, "partial catalog: a malformed line");
+	f->size = size;
+	f->mode = mode;
+	f->mtime = mtime;
+	f->mtime_ns = ns;
+	f->stored_size = ssize;
+	return 0;
+}
+
+/* A SHA-256 field: 64 hex digits. */
+static int nv_partial_sha(unsigned char out[NV_SHA256_LEN], nv_pline_str s)
+{
+	char hex[NV_SHA256_HEX];
+
+	if (s.len != NV_SHA256_HEX - 1)
+		return -1;
+	memcpy(hex, s.s, s.len);
+	hex[s.len] = '\0';
+	return nv_unhex(out, NV_SHA256_LEN, hex);
+}
+
 int nv_partial_file_parse(nv_cat_entry *e, nv_obj_rec *obj, const char *line, size_t len)
 {
-	const char *path, *sha, *name, *ssha;
-	json_int_t size, mode, mtime, ns, ssize;
-	json_t *o = nv_rd_load(line, len, "partial catalog line");
-	int bad;
+	nv_pline f;
+	json_t *o = NULL;
+	int rc = 0;
 
 	memset(e, 0, sizeof(*e));
 	memset(obj, 0, sizeof(*obj));
-	if (!o)
-		return NV_EMISMATCH;
-	bad = json_unpack(o, "{s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:I, s:s !}", "path", &path,
-			  "size", &size, "sha256", &sha, "mode", &mode, "mtime", &mtime,
-			  "mtime_ns", &ns, "object", &name, "stored_size", &ssize,
-			  "stored_sha256", &ssha) != 0 ||
-	      size < 0 || mode < 0 || mode > 07777 || ns < 0 || ns >= 1000000000 || ssize < 0 ||
-	      nv_unhex(e->sha256, NV_SHA256_LEN, sha) || nv_unhex(obj->sha256, NV_SHA256_LEN, ssha);
-	if (bad) {
-		json_decref(o);
-		return nv_error_set(NV_EMISMATCH, "partial catalog: a malformed line");
+	/* the writer's form without a tree (nine tenths of the cost), any other by jansson */
+	if (nv_pline_fast(&f, line, len) != 0 && (rc = nv_partial_file_json(&f, &o, line, len)))
+		goto out;
+	if (f.size < 0 || f.mode < 0 || f.mode > 07777 || f.mtime_ns < 0 ||
+	    f.mtime_ns >= 1000000000 || f.stored_size < 0 || nv_partial_sha(e->sha256, f.sha256) ||
+	    nv_partial_sha(obj->sha256, f.stored_sha256)) {
+		rc = nv_error_set(NV_EMISMATCH, "partial catalog: a malformed line");
+		goto out;
 	}
-	if (nv_key_check(path) != 0 || nv_object_name_parse(name, NULL, NULL) != 0) {
-		json_decref(o);
-		return nv_error_wrap(NV_EMISMATCH, "partial catalog: a line refused");
-	}
-	e->size = (uint64_t)size;
-	e->mode = (uint32_t)mode;
-	e->mtime = mtime;
-	e->mtime_ns = (int32_t)ns;
-	obj->size = (uint64_t)ssize;
-	e->path = strdup(path);
-	e->object = obj->name = strdup(name);
-	json_decref(o);
-	if (!e->path || !obj->name) {
+	e->size = (uint64_t)f.size;
+	e->mode = (uint32_t)f.mode;
+	e->mtime = f.mtime;
+	e->mtime_ns = (int32_t)f.mtime_ns;
+	obj->size = (uint64_t)f.stored_size;
+	e->path = strndup(f.path.s, f.path.len);
+	e->object = obj->name = strndup(f.object.s, f.object.len);
+	if (!e->path || !obj->name)
+		rc = nv_error_set(NV_ERR, "out of memory");
+	else if (nv_key_check(e->path) != 0 || nv_object_name_parse(obj->name, NULL, NULL) != 0)
+		rc = nv_error_wrap(NV_EMISMATCH, "partial catalog: a line refused");
+	if (rc) {
 		free(e->path);
 		free(obj->name);
-		return nv_error_set(NV_ERR, "out of memory");
+		e->path = e->object = obj->name = NULL;
 	}
-	return 0;
+out:
+	json_decref(o);
+	return rc;
 }
 
 int nv_partial_end_parse(unsigned char mac[NV_SHA256_LEN], const char *line, size_t len)

@@ -1,7 +1,8 @@
 # fsync_modes.sh: --fsync each|batch|none counted at the system calls (strace), per
 # the rule of README "Durability" and docs/local.md: none syncs nothing at the
 # destination; batch syncs no file and runs syncfs(2) once per connection that
-# wrote (vault publication: once before the manifest, once at the end); each
+# wrote (vault publication, by push or publish: once before the manifest, once at
+# the end; publish of shards run at --fsync none follows its own --fsync); each
 # fsyncs every file before its rename and its directory after it (and after a
 # removal, and the parent of a directory made), and never syncfs. Then fsync
 # and syncfs made to fail (strace's fault injection, and NAVETTE_FAULT's flush
@@ -139,6 +140,36 @@ for m in none batch each; do
 		is 0 "replicate each: no syncfs" "$L" "syncfs .*" ;;
 	esac
 done
+
+# ---- publish of a sharded push (2 shards at --fsync none): publish's own mode ----
+for m in none batch each default; do
+	V=$NV_TMP/pv-$m
+	"$NAVETTE" init "$V" --recipients-file "$K/id.pub" --signing-key "$K/sign" >/dev/null 2>&1 &&
+		"$NAVETTE" publish "$V" --prepare --run r --signing-key "$K/sign" >/dev/null 2>&1 &&
+		"$NAVETTE" push "$S" "$V" --shard 0/2 --run r --fsync none >/dev/null 2>&1 &&
+		"$NAVETTE" push "$S" "$V" --shard 1/2 --run r --fsync none >/dev/null 2>&1 ||
+		nv_die "the shards of publish --fsync $m"
+	touch "$NV_TMP/mark"; sleep 0.01
+	opt=(--fsync "$m"); [ "$m" = default ] && opt=()
+	traced "$L" "$NAVETTE" publish "$V" --run r --signing-key "$K/sign" "${opt[@]}" >/dev/null 2>&1 ||
+		not_ok "publish --fsync $m"
+	check "publish --fsync $m: generation 1" test -e "$V/manifests/00000000000000000001.json.sig"
+	case $m in
+	none) is 0 "publish none: no call in the vault" "$L" ".* ($V|$V/.*)" ;;
+	batch|default)
+		is 2 "publish $m: two syncfs (objects before the manifest; the end)" "$L" "syncfs $V"
+		is 0 "publish $m: no fsync in the vault" "$L" "fsync ($V|$V/.*)" ;;
+	each)
+		is 0 "publish each: no syncfs" "$L" "syncfs .*"
+		n=$(new_files "$V" "$NV_TMP/mark")
+		is "$n" "publish each: one fsync per file written ($n: catalog, manifest, signatures, heartbeat)" \
+			"$L" "fsync $V/([^/]+/)*$T"
+		is 2 "publish each: manifests/ synced after the manifest and after its signature" "$L" "fsync $V/manifests" ;;
+	esac
+done
+R=$NV_TMP/pr-none
+expect_exit 0 "publish --fsync none: the generation pulls" "$NAVETTE" pull "$NV_TMP/pv-none" "$R" --identity "$K/id.txt"
+check "  the tree" diff -r "$S" "$R"
 
 # ---- failures ----
 # inject LOG SYSCALL N [strace options...] -- COMMAND...: the Nth SYSCALL (of

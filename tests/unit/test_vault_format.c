@@ -37,6 +37,38 @@ static void test_object_id(void **state)
 	assert_string_not_equal(id, ID);
 }
 
+/* Many ids under one key set up once: the vector, then each the same as
+ * nv_object_id's, also after another key's ids in between. */
+static void test_object_ids(void **state)
+{
+	unsigned char kid[NV_KID_LEN], other[NV_KID_LEN], sha[NV_SHA256_LEN];
+	char id[NV_OBJECT_ID_HEX], want[NV_OBJECT_ID_HEX];
+	nv_object_ids *x, *y;
+
+	(void)state;
+	for (int i = 0; i < NV_KID_LEN; i++)
+		kid[i] = (unsigned char)i;
+	memset(other, 0x5a, sizeof(other));
+	assert_int_equal(nv_object_ids_new(&x, kid), 0);
+	assert_int_equal(nv_object_ids_new(&y, other), 0);
+	nv_sha256_buf(sha, "hello\n", 6);
+	assert_int_equal(nv_object_ids_make(x, id, sha), 0);
+	assert_string_equal(id, ID);
+	for (int i = 0; i < 100; i++) {
+		memset(sha, i, sizeof(sha));
+		sha[31] = (unsigned char)(i * 7);
+		assert_int_equal(nv_object_ids_make(x, id, sha), 0);
+		nv_object_id(want, kid, sha);
+		assert_string_equal(id, want);
+		assert_int_equal(nv_object_ids_make(y, id, sha), 0);
+		nv_object_id(want, other, sha);
+		assert_string_equal(id, want);
+	}
+	nv_object_ids_free(x);
+	nv_object_ids_free(y);
+	nv_object_ids_free(NULL);
+}
+
 static void test_object_name_round_trip(void **state)
 {
 	char name[NV_OBJECT_NAME_MAX], id[NV_OBJECT_ID_HEX], nonce[NV_OBJECT_NONCE_HEX],
@@ -258,6 +290,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_object_id),
+		cmocka_unit_test(test_object_ids),
 		cmocka_unit_test(test_object_name_round_trip),
 		cmocka_unit_test(test_object_name_build_refused),
 		cmocka_unit_test(test_object_name_parse_refused),
