@@ -13,16 +13,7 @@ bench_gen_M() {
 	local n=1000000 t0 t1
 	[ "$QUICK" = 1 ] && n=20000
 	t0=$(date +%s)
-	python3 - "$1" "$n" <<'PY' || return 1
-import os, sys
-root, n = sys.argv[1], int(sys.argv[2])
-for d in range(n // 500):
-    dd = os.path.join(root, "d%04d" % d)
-    os.makedirs(dd)
-    for i in range(500):
-        with open(os.path.join(dd, "f%07d" % (d * 500 + i)), "w") as f:
-            f.write("file %d\n" % (d * 500 + i))
-PY
+	python3 "$REPO/tests/lib/many_files.py" "$1" "$n" || return 1
 	t1=$(date +%s)
 	bench_log "data set M: $n files made in $((t1 - t0)) s on $(stat -f -c %T "$1") ($(df -P "$1" | awk 'NR == 2 {print $1}'))"
 }

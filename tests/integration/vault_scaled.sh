@@ -21,16 +21,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1:malloc_
 
 # The large tree: files of ~12 bytes, 500 to a folder; the small one is its
 # first folders, hard-linked (made in a fraction of the time).
-python3 - "$NV_TMP/large" "$large" <<'EOF' || nv_die "making the tree"
-import os, sys
-root, n = sys.argv[1], int(sys.argv[2])
-for d in range(n // 500):
-    dd = os.path.join(root, "d%04d" % d)
-    os.makedirs(dd)
-    for i in range(500):
-        with open(os.path.join(dd, "f%07d" % (d * 500 + i)), "w") as f:
-            f.write("file %d\n" % (d * 500 + i))
-EOF
+python3 "$NV_SRCDIR/tests/lib/many_files.py" "$NV_TMP/large" "$large" || nv_die "making the tree"
 mkdir -p "$NV_TMP/small"
 for d in $(seq 0 $((small / 500 - 1))); do
 	cp -al "$NV_TMP/large/$(printf 'd%04d' "$d")" "$NV_TMP/small/" || nv_die "linking"
